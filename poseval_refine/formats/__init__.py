@@ -1,0 +1,84 @@
+"""Format registry: one module per file format, each registering a :class:`Format`.
+
+Adapters parse and write; they never compute scores. Every convention fix an adapter makes
+(joint remaps, 1-based pixels, synthesized joints) is recorded in ``meta['conversions']``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from ..poses import PoseSet
+
+#: modules that register formats; imported on first use so the CLI starts fast
+_MODULES = ("posetrack",)
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    description: str
+    read: Callable[..., PoseSet]
+    write: Callable[..., None] | None = None
+    #: returns True when the path looks like this format (cheap: reads at most one file)
+    sniff: Callable[[Path], bool] | None = None
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+FORMATS: dict[str, Format] = {}
+_loaded = False
+
+
+def register(fmt: Format) -> Format:
+    FORMATS[fmt.name] = fmt
+    return fmt
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for mod in _MODULES:
+        importlib.import_module(f"{__name__}.{mod}")
+    _loaded = True
+
+
+def all_formats() -> dict[str, Format]:
+    _load()
+    return FORMATS
+
+
+def get_format(name: str) -> Format:
+    _load()
+    for fmt in FORMATS.values():
+        if name == fmt.name or name in fmt.aliases:
+            return fmt
+    raise InputError(f"unknown format {name!r}", fix=f"use one of: {', '.join(sorted(FORMATS))}")
+
+
+def detect_format(path: str | Path) -> Format:
+    _load()
+    path = Path(path)
+    if not path.exists():
+        raise InputError("not found", file=path, fix="check the path")
+    for fmt in FORMATS.values():
+        if fmt.sniff is not None and fmt.sniff(path):
+            return fmt
+    raise InputError("is in no format prt knows", file=path,
+                     fix=f"give a file in one of: {', '.join(sorted(FORMATS))}, or name the format with --format")
+
+
+def read_poses(path: str | Path, fmt: str | None = None, **kw) -> PoseSet:
+    f = get_format(fmt) if fmt else detect_format(path)
+    return f.read(Path(path), **kw)
+
+
+def write_poses(poses: PoseSet, path: str | Path, fmt: str, **kw) -> None:
+    f = get_format(fmt)
+    if f.write is None:
+        raise InputError(f"format {f.name} can be read but not written", file=path)
+    f.write(poses, Path(path), **kw)

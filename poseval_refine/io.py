@@ -1,0 +1,103 @@
+"""File helpers shared by adapters and result writers: JSON with clear errors, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from .errors import InputError
+
+
+def load_json(path: str | Path):
+    """Parse a JSON file; a broken file raises :class:`InputError` with line and column."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file=path, fix="check the path") from None
+    except IsADirectoryError:
+        raise InputError("is a folder, expected a JSON file", file=path) from None
+    except OSError as e:
+        raise InputError(f"cannot be read ({e.strerror})", file=path) from None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # the standard parser accepts NaN/Infinity and gives a precise position
+        return json.loads(data)
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", file=path, fix="give a JSON file") from None
+    except json.JSONDecodeError as e:
+        what = "ends early (truncated?)" if e.pos >= len(data.rstrip()) else "is not valid JSON"
+        raise InputError(f"{what}: {e.msg} at line {e.lineno}, column {e.colno}", file=path,
+                         fix="repair or re-export the file") from None
+
+
+def _default(obj):
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
+
+
+def dumps_json(obj, indent: bool = False) -> bytes:
+    """JSON bytes; NaN becomes null (orjson's rule), numpy scalars and arrays are accepted."""
+    opt = orjson.OPT_SERIALIZE_NUMPY
+    if indent:
+        opt |= orjson.OPT_INDENT_2
+    return orjson.dumps(obj, default=_default, option=opt)
+
+
+@contextmanager
+def atomic_path(path: str | Path, *, overwrite: bool = True):
+    """Yield a temporary path beside ``path``; it replaces ``path`` only when the block succeeds."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise InputError("exists already", file=path, fix="choose a new output path or pass --overwrite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_bytes_atomic(path: str | Path, data: bytes, *, overwrite: bool = True) -> None:
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_json_atomic(path: str | Path, obj, *, indent: bool = False, overwrite: bool = True) -> None:
+    write_bytes_atomic(path, dumps_json(obj, indent=indent), overwrite=overwrite)
+
+
+@contextmanager
+def atomic_dir(path: str | Path, *, overwrite: bool = False):
+    """Yield a temporary folder that becomes ``path`` only when the block succeeds."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise InputError("exists already", file=path, fix="choose a new output folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)

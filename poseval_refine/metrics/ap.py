@@ -1,0 +1,198 @@
+"""Multi-person pose AP: the PCKh-based pose assignment and VOC all-point AP.
+
+Shared by the PoseTrack evaluator (poseval) and MPII multi-person mAP (the MATLAB kit, of
+which poseval is a port). Functions take arrays only; they never open files.
+
+Assignment (poseval ``assignGTmulti``, MATLAB ``assignGTmulti.m``): every prediction keeps
+only its best GT by PCKh, then every GT takes the prediction with the highest remaining
+PCKh; a best value of 0 leaves the GT unassigned. This is *not* a sequential greedy
+assignment (see test case PT-4 of the spec).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: score given to a predicted joint that has none (poseval's MIN_SCORE)
+MIN_SCORE = -9999.0
+DIST_THRESHOLD = 0.5
+
+
+def normalized_distances(pred_xy: np.ndarray, gt_xy: np.ndarray, head_size: np.ndarray) -> np.ndarray:
+    """``(..., Np, Ng, K)`` distance between predicted and GT joints divided by the GT head size.
+
+    ``pred_xy`` is ``(..., Np, K, 2)``, ``gt_xy`` ``(..., Ng, K, 2)``, ``head_size`` ``(..., Ng)``;
+    absent joints (NaN) give ``+inf``.
+    """
+    diff = pred_xy[..., :, None, :, :] - gt_xy[..., None, :, :, :]
+    d = np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]) / head_size[..., None, :, None]
+    return np.where(np.isnan(d), np.inf, d)
+
+
+def assign_poses(
+    dist: np.ndarray,
+    gt_present: np.ndarray,
+    pred_valid: np.ndarray | None = None,
+    threshold: float = DIST_THRESHOLD,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Assign predicted poses to GT poses in a batch of frames.
+
+    Parameters
+    ----------
+    dist : ``(B, Np, Ng, K)`` normalized distances (``inf`` where a joint is absent on either
+        side, or for padding).
+    gt_present : ``(B, Ng, K)`` bool, GT joint annotated (padding rows all False).
+    pred_valid : ``(B, Np)`` bool, False for padding rows (padding must come after real rows).
+
+    Returns
+    -------
+    match : ``(B, Np)`` index of the GT each prediction is assigned to, -1 if none.
+    hit : ``(B, Np, K)`` bool, predicted joint within ``threshold`` of its assigned GT joint
+        (False for unassigned predictions): the AP label of each predicted joint.
+    """
+    B, Np, Ng, K = dist.shape
+    match = np.full((B, Np), -1, dtype=np.intp)
+    hit = np.zeros((B, Np, K), dtype=bool)
+    if Np == 0 or Ng == 0:
+        return match, hit
+    within = dist <= threshold
+    n_hit = within.sum(-1)
+    n_gt = gt_present.sum(-1)  # (B, Ng)
+    # PCKh of each pair; a GT with no annotated joints keeps the raw count (0), as poseval
+    pck = np.where(n_gt[:, None, :] > 0, n_hit / np.maximum(n_gt, 1)[:, None, :], n_hit).astype(np.float64)
+    if pred_valid is not None:
+        pck = np.where(pred_valid[:, :, None], pck, -1.0)
+    # each prediction keeps only its best GT (first index on ties)
+    best_gt = np.argmax(pck, axis=2)  # (B, Np)
+    kept = np.zeros_like(pck)
+    b_idx, p_idx = np.meshgrid(np.arange(B), np.arange(Np), indexing="ij")
+    kept[b_idx, p_idx, best_gt] = pck[b_idx, p_idx, best_gt]
+    if pred_valid is not None:
+        kept = np.where(pred_valid[:, :, None], kept, -1.0)
+    # each GT takes the prediction with the highest remaining PCKh (first index on ties)
+    pr_for_gt = np.argmax(kept, axis=1)  # (B, Ng)
+    best_val = np.take_along_axis(kept, pr_for_gt[:, None, :], axis=1)[:, 0, :]
+    assigned = best_val > 0
+    bb, gg = np.nonzero(assigned)
+    pp = pr_for_gt[bb, gg]
+    match[bb, pp] = gg
+    hit[bb, pp] = within[bb, pp, gg]
+    return match, hit
+
+
+def assign_frame(dist: np.ndarray, gt_present: np.ndarray, threshold: float = DIST_THRESHOLD):
+    """Single-frame form of :func:`assign_poses`: ``dist`` is ``(Np, Ng, K)``."""
+    match, hit = assign_poses(dist[None], gt_present[None], None, threshold)
+    return match[0], hit[0]
+
+
+# ---------------------------------------------------------------------------- AP statistics
+@dataclass
+class APStats:
+    """Additive per-sequence AP statistics for K joints: (score, label) lists and GT counts.
+
+    Combining is concatenation in sequence order, so pooled results (and the tie order of
+    the official sort) do not depend on how sequences were distributed over workers.
+    """
+
+    num_joints: int
+    scores: list = field(default_factory=list)  # per joint: list of 1-D arrays
+    labels: list = field(default_factory=list)
+    num_gt: np.ndarray = None  # type: ignore[assignment]
+
+    def __post_init__(self):
+        if not self.scores:
+            self.scores = [[] for _ in range(self.num_joints)]
+            self.labels = [[] for _ in range(self.num_joints)]
+        if self.num_gt is None:
+            self.num_gt = np.zeros(self.num_joints, dtype=np.int64)
+
+    def add(self, joint_scores: np.ndarray, joint_labels: np.ndarray, present: np.ndarray) -> None:
+        """Append a frame batch: ``(N, K)`` scores, labels and mask of predicted joints.
+
+        Order within a joint is row-major over ``N`` (frames, then predictions), as poseval.
+        """
+        for k in range(self.num_joints):
+            m = present[:, k]
+            self.scores[k].append(joint_scores[m, k])
+            self.labels[k].append(joint_labels[m, k])
+
+    def add_gt(self, counts: np.ndarray) -> None:
+        self.num_gt += counts.astype(np.int64)
+
+    def merge(self, other: APStats) -> APStats:
+        out = APStats(self.num_joints)
+        out.scores = [a + b for a, b in zip(self.scores, other.scores)]
+        out.labels = [a + b for a, b in zip(self.labels, other.labels)]
+        out.num_gt = self.num_gt + other.num_gt
+        return out
+
+    def joint_arrays(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        s = np.concatenate(self.scores[k]) if self.scores[k] else np.zeros(0)
+        lab = np.concatenate(self.labels[k]) if self.labels[k] else np.zeros(0, bool)
+        return s.astype(np.float64), lab.astype(bool)
+
+
+def combine_ap(stats: list[APStats]) -> APStats:
+    out = stats[0]
+    for s in stats[1:]:
+        out = out.merge(s)
+    return out
+
+
+def precision_recall(scores: np.ndarray, labels: np.ndarray, num_gt: int, stable: bool = False):
+    """Precision and recall at every rank, predictions sorted by descending score.
+
+    ``stable=False`` reproduces poseval: numpy's default ascending argsort, reversed, so ties
+    fall where numpy puts them. ``stable=True`` is the MATLAB kit's stable descending sort.
+    """
+    if stable:
+        order = np.argsort(-scores, kind="stable")
+    else:
+        order = np.argsort(scores)[::-1]
+    tp = np.cumsum(labels[order].astype(np.int64))
+    ranks = np.arange(1, len(scores) + 1)
+    precision = tp / ranks
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = tp / np.float64(num_gt)
+    return precision, recall
+
+
+def voc_ap(precision: np.ndarray, recall: np.ndarray) -> float:
+    """VOC all-point AP (poseval ``VOCap``, MATLAB ``VOCap.m``), in [0, 1]; NaN recall gives NaN."""
+    mrec = np.concatenate(([0.0], recall, [1.0]))
+    mpre = np.concatenate(([0.0], precision, [0.0]))
+    mpre = np.maximum.accumulate(mpre[::-1])[::-1]
+    i = np.flatnonzero(mrec[1:] != mrec[:-1]) + 1
+    return float(np.sum((mrec[i] - mrec[i - 1]) * mpre[i]))
+
+
+@dataclass
+class APResult:
+    ap: np.ndarray  # (K,) percent
+    precision: np.ndarray  # (K,) percent, at the last rank
+    recall: np.ndarray  # (K,) percent, at the last rank
+
+
+def finalize_ap(stats: APStats, *, no_prediction_ap: float = 0.0, stable: bool = False) -> APResult:
+    """Per-joint AP, precision and recall in percent.
+
+    A joint with no predictions at all gets ``no_prediction_ap`` (poseval: 0, counted in the
+    Total; the corrected protocol passes NaN when the joint has no GT either).
+    """
+    K = stats.num_joints
+    ap = np.zeros(K)
+    pre = np.zeros(K)
+    rec = np.zeros(K)
+    for k in range(K):
+        s, lab = stats.joint_arrays(k)
+        if len(s) == 0:
+            ap[k] = no_prediction_ap if stats.num_gt[k] == 0 else 0.0
+            continue
+        p, r = precision_recall(s, lab, int(stats.num_gt[k]), stable=stable)
+        ap[k] = voc_ap(p, r) * 100.0
+        pre[k] = p[-1] * 100.0
+        rec[k] = r[-1] * 100.0
+    return APResult(ap=ap, precision=pre, recall=rec)
