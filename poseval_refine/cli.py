@@ -1,50 +1,50 @@
-"""The ``prt`` command line: a thin click group whose commands live in ``poseval_refine.commands``.
+"""The ``prt`` command line: a thin click group generated from ``poseval_refine.commands``.
 
-Commands are listed in one registry and imported only when invoked, so ``prt --help`` stays
-fast and a new command is one module plus one line here.
+Every module ``poseval_refine/commands/<name>.py`` that defines ``command`` (a click command)
+becomes ``prt <name>`` (underscores become dashes). Modules are imported only when needed, so
+a new command is one new file and heavy dependencies (torch) load only for the commands that
+use them.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import sys
 
 import click
 
-from . import __version__
+from . import __version__, commands
 from .errors import PrtError
 
-#: command name -> "module:attribute" of a click command
-COMMANDS: dict[str, tuple[str, str]] = {
-    "evaluate": ("poseval_refine.commands.evaluate:evaluate", "Evaluate predictions against ground truth."),
-}
+
+def _command_modules() -> dict[str, str]:
+    return {
+        info.name.replace("_", "-"): f"{commands.__name__}.{info.name}"
+        for info in pkgutil.iter_modules(commands.__path__)
+        if not info.name.startswith("_")
+    }
 
 
-class LazyGroup(click.Group):
+class GeneratedGroup(click.Group):
     def list_commands(self, ctx):
-        return sorted(COMMANDS)
+        return sorted(_command_modules())
 
     def get_command(self, ctx, name):
-        if name not in COMMANDS:
+        module = _command_modules().get(name)
+        if module is None:
             return None
-        target, _ = COMMANDS[name]
-        mod, attr = target.split(":")
-        return getattr(importlib.import_module(mod), attr)
-
-    def format_commands(self, ctx, formatter):
-        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+        return importlib.import_module(module).command
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GeneratedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="prt")
 def cli():
     """prt: pose-estimation benchmark numbers identical to the official kits, and a pose refiner."""
 
 
 def main(argv=None) -> int:
-    """Entry point: user-facing errors become one message on stderr and exit code 2."""
+    """Entry point: user-facing errors become one message on stderr and a non-zero exit."""
     try:
         cli.main(args=argv, prog_name="prt", standalone_mode=False)
     except PrtError as e:

@@ -7,6 +7,7 @@ Adapters parse and write; they never compute scores. Every convention fix an ada
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,6 @@ from pathlib import Path
 from ..errors import InputError
 from ..poses import PoseSet
 
-#: modules that register formats; imported on first use so the CLI starts fast
-_MODULES = ("posetrack",)
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,10 @@ def _load() -> None:
     global _loaded
     if _loaded:
         return
-    for mod in _MODULES:
-        importlib.import_module(f"{__name__}.{mod}")
+    # every module of this package registers its formats; imported on first use (fast CLI start)
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
     _loaded = True
 
 
