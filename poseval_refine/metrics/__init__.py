@@ -1,0 +1,1 @@
+"""Metrics: pure functions of canonical arrays returning additive statistics and a finalize step."""

@@ -1,0 +1,1 @@
+"""PoseRefiner: model, input encoding, error synthesis, training and batched refinement."""

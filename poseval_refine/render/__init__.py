@@ -1,0 +1,1 @@
+"""Renderers: tables and plots from result data."""
