@@ -77,6 +77,12 @@ def dumps_json(obj, indent: bool = False) -> bytes:
     return orjson.dumps(obj, default=_default, option=opt)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(path: str | Path, *, overwrite: bool = True):
     """Yield a temporary path beside ``path``; it replaces ``path`` only when the block succeeds."""
@@ -89,6 +95,7 @@ def atomic_path(path: str | Path, *, overwrite: bool = True):
     tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -114,6 +121,7 @@ def atomic_dir(path: str | Path, *, overwrite: bool = False):
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)

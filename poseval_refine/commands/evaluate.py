@@ -16,7 +16,7 @@ TASK_OPTIONS = {
     "workers": 1,
     "min_score": None,
     "protocol": "official",
-    "motp": "poseval-mm1.2+",
+    "motp": None,
     "flavour": "matlab",
     "plot": None,
 }
@@ -40,8 +40,9 @@ def _setup_logging(quiet: bool) -> None:
               help="Drop predicted joints with score <= T before evaluation (the paper's tau = 0.7 for tracking).")
 @click.option("--protocol", type=click.Choice(["official", "corrected"]), default="official", show_default=True,
               help="official reproduces the kit's quirks; corrected fixes them (see README).")
-@click.option("--motp", type=click.Choice(["poseval-mm1.2+", "poseval-mm1.1", "clear"]), default="poseval-mm1.2+",
-              show_default=True, help="MOTP definition (which motmetrics version poseval ran with).")
+@click.option("--motp", type=click.Choice(["poseval-mm1.2+", "poseval-mm1.1", "clear"]), default=None,
+              help="MOTP definition (which motmetrics version poseval ran with). "
+                   "Default: poseval-mm1.2+ (official protocol), clear (corrected protocol).")
 @click.option("--flavour", type=click.Choice(["matlab", "hrnet", "mmpose", "bearpaw"]), default="matlab",
               show_default=True, help="MPII single: reproduce a Python port's PCKh conventions.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None, help="MPII single: write PCKh curves (.png/.pdf).")

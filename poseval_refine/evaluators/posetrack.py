@@ -1,0 +1,208 @@
+"""Tasks ``pose`` (per-frame multi-person mAP) and ``tracking`` (MOTA, MOTP, precision, recall).
+
+Reads a GT folder and a prediction folder (one PoseTrack JSON per sequence, 2017 or 2018
+layout, detected per file), checks that they fit together the way poseval requires, and
+evaluates sequence by sequence, optionally in worker processes. Sequences are combined in
+sorted file-name order, so ``--workers N`` gives bit-identical numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError, InputError, MismatchError
+from ..formats.posetrack import read_sequence, sequence_files
+from ..metrics.ap import MIN_SCORE
+from ..metrics.posetrack import GROUP_NAMES, combine, finalize, sequence_stats
+from ..poses import NO_TRACK, PoseSequence
+from ..protocols import PoseTrackProtocol, posetrack_protocol
+from ..skeletons import POSETRACK15
+from . import Task, register_task
+
+log = logging.getLogger("prt")
+
+
+# ----------------------------------------------------------------------------- pairing and checks
+def pair_files(gt: Path, pred: Path) -> list[tuple[Path, Path]]:
+    """GT files and their prediction files (same file name); a missing prediction is an error."""
+    gt_files = sequence_files(gt)
+    if pred.is_dir():
+        pairs = []
+        for g in gt_files:
+            p = pred / g.name
+            if not p.is_file():
+                raise MismatchError(f"GT sequence {g.name} has no prediction file", file=p,
+                                    fix=f"write predictions for every GT sequence, named as the GT file, into {pred}")
+            pairs.append((g, p))
+        return pairs
+    if not pred.exists():
+        raise InputError("not found", file=pred, fix="check the --pred path")
+    if len(gt_files) != 1:
+        raise MismatchError(f"--gt has {len(gt_files)} sequences but --pred is a single file", file=pred,
+                            fix="give a prediction folder with one file per GT sequence")
+    return [(gt_files[0], pred)]
+
+
+def check_frames(gt: PoseSequence, pred: PoseSequence) -> None:
+    if gt.num_frames != pred.num_frames:
+        raise MismatchError(
+            f"has {pred.num_frames} frames but the GT {gt.source} has {gt.num_frames}", file=pred.source,
+            fix="write a prediction frame for every GT frame, labeled or not, in the GT's order "
+                "(frames are paired by position, as in poseval)")
+
+
+def check_tracking_ids(gt: PoseSequence, pred: PoseSequence, protocol: PoseTrackProtocol) -> None:
+    for seq, who in ((gt, "GT"), (pred, "prediction")):
+        if seq.num_persons == 0:
+            continue
+        missing = np.flatnonzero(seq.track_id == NO_TRACK)
+        if len(missing):
+            p = int(missing[0])
+            raise InputError(f"{who} person has no track_id, which --task tracking needs", file=seq.source,
+                             frame=int(seq.person_frame[p]), person=_person_in_frame(seq, p), field="track_id",
+                             fix="give every person an integer track_id, or evaluate with --task pose")
+        big = np.flatnonzero(seq.track_id >= protocol.max_track_id)
+        if len(big):
+            p = int(big[0])
+            raise InputError(f"track id {seq.track_id[p]} is too large (poseval requires < {protocol.max_track_id})",
+                             file=seq.source, frame=int(seq.person_frame[p]), person=_person_in_frame(seq, p),
+                             field="track_id", fix=f"renumber the tracks of the sequence from 0 (< {protocol.max_track_id})")
+    # predicted ids must be unique within a frame (poseval raises since 604f93d)
+    key = pred.person_frame.astype(np.int64) * (1 << 32) + (pred.track_id - pred.track_id.min() if pred.num_persons else 0)
+    if pred.num_persons:
+        order = np.argsort(key, kind="stable")
+        dup = np.flatnonzero(np.diff(key[order]) == 0)
+        if len(dup):
+            p = int(order[dup[0] + 1])
+            raise InputError(f"track id {pred.track_id[p]} is used twice in this frame", file=pred.source,
+                             frame=int(pred.person_frame[p]), person=_person_in_frame(pred, p), field="track_id",
+                             fix="give each predicted person of a frame its own track id")
+
+
+def check_head_boxes(gt: PoseSequence) -> None:
+    missing = gt.has_pose & np.isnan(gt.head_box).any(axis=1) & ~np.isnan(gt.keypoints[..., 0]).all(axis=1)
+    if missing.any():
+        p = int(np.flatnonzero(missing)[0])
+        raise InputError("GT person has no head box, which sets the distance scale", file=gt.source,
+                         frame=int(gt.person_frame[p]), person=_person_in_frame(gt, p), field="x1/y1/x2/y2 or bbox_head",
+                         fix="give every annotated GT person its head rectangle")
+
+
+def _person_in_frame(seq: PoseSequence, p: int) -> int:
+    return int(p - np.searchsorted(seq.person_frame, seq.person_frame[p], side="left"))
+
+
+# ----------------------------------------------------------------------------- one sequence
+def evaluate_sequence(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, tracking: bool,
+                      min_score: float | None):
+    """Read, check and evaluate one sequence pair; returns (SequenceStats, warnings)."""
+    gt = read_sequence(gt_file).to_skeleton(POSETRACK15)
+    pred = read_sequence(pred_file).to_skeleton(POSETRACK15)
+    check_frames(gt, pred)
+    check_head_boxes(gt)
+    if tracking:
+        check_tracking_ids(gt, pred, protocol)
+    warnings = []
+    kp = pred.keypoints.copy()
+    present = ~np.isnan(kp[..., 0])
+    no_score = present & np.isnan(kp[..., 2])
+    n_missing = int(no_score.sum())
+    if n_missing:
+        kp[..., 2] = np.where(no_score, MIN_SCORE, kp[..., 2])
+        warnings.append(f"{pred_file}: {n_missing} predicted joints have no score; they get {MIN_SCORE:g} as in "
+                        "poseval, so they rank last in AP")
+    dropped = 0
+    if min_score is not None:
+        drop = present & (kp[..., 2] <= min_score)
+        dropped = int(drop.sum())
+        kp[drop] = np.nan
+    pred = pred.with_keypoints(kp)
+    if tracking and protocol.drop_last_labeled_frame:
+        labeled = int(np.count_nonzero(np.diff(gt.frame_bounds()) > 0))
+        if labeled == 1:
+            raise InputError(
+                "has only one labeled frame; poseval's tracking evaluation drops the last labeled frame of every "
+                "sequence and fails on such a sequence (IndexError)", file=gt_file,
+                fix="label at least two frames, evaluate with --task pose, or use --protocol corrected")
+    stats = sequence_stats(gt, pred, protocol, tracking=tracking)
+    stats.counts.update(joints_without_score=n_missing, joints_dropped_by_min_score=dropped,
+                        predicted_joints=int(present.sum()))
+    return stats, warnings
+
+
+def _job(args):
+    return evaluate_sequence(*args)
+
+
+# ----------------------------------------------------------------------------- the task
+def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: int = 1,
+                       min_score: float | None = None, protocol: str = "official", motp: str | None = None) -> dict:
+    if len(preds) != 1:
+        raise ConfigError("PoseTrack evaluation takes exactly one --pred (a folder or a file)")
+    proto = posetrack_protocol(protocol, motp)
+    pairs = pair_files(Path(gt), Path(preds[0]))
+    jobs = [(g, p, proto, tracking, min_score) for g, p in pairs]
+    results = _run(jobs, workers)
+    for _, warns in results:
+        for w in warns:
+            log.warning(w)
+    total = combine([s for s, _ in results])
+    out = finalize(total, proto)
+    counts = total.counts
+    if min_score is not None:
+        log.info("--min-score %g dropped %d of %d predicted joints", min_score,
+                 counts.get("joints_dropped_by_min_score", 0), counts.get("predicted_joints", 0))
+    out["task"] = "tracking" if tracking else "pose"
+    out["protocol"] = proto.as_dict()
+    out["min_score"] = min_score
+    out["counts"] = counts
+    out["per_sequence"] = [g.stem for g, _ in pairs]
+    return out
+
+
+def _run(jobs: list, workers: int) -> list:
+    from tqdm import tqdm
+
+    n = len(jobs)
+    bar = dict(total=n, desc="sequences", unit="seq", file=None, disable=None, leave=False)
+    if workers <= 1 or n <= 1:
+        return [_job(j) for j in tqdm(jobs, **bar)]
+    workers = min(workers, n, os.cpu_count() or 1) or 1
+    with ProcessPoolExecutor(max_workers=workers) as ex:
+        return list(tqdm(ex.map(_job, jobs, chunksize=max(1, n // (4 * workers))), **bar))
+
+
+def _fmt(v: float) -> str:
+    return " nan" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:4.1f}"
+
+
+def render_posetrack(result: dict) -> str:
+    """poseval's table layout (LaTeX-style rows), one decimal."""
+    lines = ["Average Precision (AP) metric:",
+             "& " + " & ".join(f"{n:<4}" for n in GROUP_NAMES) + " \\\\",
+             "& " + " & ".join(_fmt(v) for v in result["ap_groups"]) + " \\\\"]
+    if "mota_groups" in result:
+        lines += ["", "Multiple Object Tracking (MOT) metrics:",
+                  "& " + " & ".join(["MOTA"] * 8 + ["MOTP", "Prec", "Rec "]) + " \\\\",
+                  "& " + " & ".join(f"{n:<4}" for n in GROUP_NAMES + ["Total"] * 3) + " \\\\",
+                  "& " + " & ".join(_fmt(v) for v in result["mota_groups"] + [
+                      result["motp_total"], result["pre_total"], result["rec_total"]]) + " \\\\"]
+    return "\n".join(lines)
+
+
+register_task(Task(
+    name="pose", description="PoseTrack per-frame multi-person mAP (poseval evaluateAP)",
+    run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=False, **kw),
+    render=render_posetrack, options=("workers", "min_score", "protocol"),
+))
+register_task(Task(
+    name="tracking", description="PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)",
+    run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=True, **kw),
+    render=render_posetrack, options=("workers", "min_score", "protocol", "motp"),
+))

@@ -1,0 +1,207 @@
+"""PoseTrack per-frame mAP and tracking MOTA/MOTP/precision/recall, as poseval computes them.
+
+``sequence_stats`` turns one GT and one prediction sequence (canonical arrays, PoseTrack-15
+joints) into additive statistics; ``finalize`` pools any number of them. Nothing here opens a
+file: the evaluator in ``poseval_refine.evaluators.posetrack`` does the reading and checking.
+
+Cleaning follows poseval (spec §1.3): frames whose GT has no person are dropped (``is_labeled``
+is ignored), people without a pose record are dropped, points strictly inside an ignore
+region are deleted from GT and predictions and people left without points are deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..poses import PoseSequence
+from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol
+from ..skeletons import head_size
+from .ap import MIN_SCORE, APStats, assign_poses, finalize_ap, normalized_distances
+from .mota import MotStats, accumulate_sequence, finalize_mot  # noqa: E402  (tracking)
+
+NUM_JOINTS = 15
+
+
+@dataclass
+class SequenceStats:
+    """Additive statistics of one sequence (or, after ``merge``, of several)."""
+
+    ap: APStats
+    mot: MotStats | None
+    counts: dict = field(default_factory=dict)
+
+    def merge(self, other: SequenceStats) -> SequenceStats:
+        mot = None
+        if self.mot is not None and other.mot is not None:
+            mot = self.mot.merge(other.mot)
+        counts = dict(self.counts)
+        for k, v in other.counts.items():
+            counts[k] = counts.get(k, 0) + v
+        return SequenceStats(self.ap.merge(other.ap), mot, counts)
+
+
+@dataclass
+class CleanFrames:
+    """Frames kept for evaluation, with the indices of the GT and predicted people kept in each."""
+
+    gt: list[np.ndarray]
+    pred: list[np.ndarray]
+    gt_kp: np.ndarray  # keypoints after ignore-region removal
+    pred_kp: np.ndarray
+
+
+def _inside_any(polys: list[np.ndarray], xy: np.ndarray) -> np.ndarray:
+    """Points strictly inside any polygon (shapely ``contains``: the boundary is outside)."""
+    import shapely
+
+    x, y = xy[..., 0].ravel(), xy[..., 1].ravel()
+    ok = ~np.isnan(x)
+    out = np.zeros(x.shape, dtype=bool)
+    if ok.any():
+        for poly in polys:
+            out[ok] |= shapely.contains_xy(shapely.Polygon(poly), x[ok], y[ok])
+    return out.reshape(xy.shape[:-1])
+
+
+def clean_frames(gt: PoseSequence, pred: PoseSequence) -> CleanFrames:
+    gb, pb = gt.frame_bounds(), pred.frame_bounds()
+    gt_kp = gt.keypoints.copy()
+    pred_kp = pred.keypoints.copy()
+    gt_frames, pred_frames = [], []
+    for f in range(gt.num_frames):
+        if gb[f + 1] == gb[f]:
+            continue  # unlabeled frame: no GT person (poseval ignores is_labeled)
+        g = np.arange(gb[f], gb[f + 1])
+        p = np.arange(pb[f], pb[f + 1])
+        g = g[gt.has_pose[g]]
+        p = p[pred.has_pose[p]]
+        regions = gt.ignore_regions[f]
+        if regions:
+            for kp, idx in ((gt_kp, g), (pred_kp, p)):
+                if len(idx):
+                    inside = _inside_any(regions, kp[idx, :, :2])
+                    sub = kp[idx]
+                    sub[inside] = np.nan
+                    kp[idx] = sub
+            g = g[~np.isnan(gt_kp[g, :, 0]).all(axis=1)]
+            p = p[~np.isnan(pred_kp[p, :, 0]).all(axis=1)]
+        gt_frames.append(g)
+        pred_frames.append(p)
+    return CleanFrames(gt_frames, pred_frames, gt_kp, pred_kp)
+
+
+def _padded(frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(F, N) person indices padded with 0, and the (F, N) validity mask."""
+    n = max((len(x) for x in frames), default=0)
+    idx = np.zeros((len(frames), n), dtype=np.intp)
+    valid = np.zeros((len(frames), n), dtype=bool)
+    for f, x in enumerate(frames):
+        idx[f, : len(x)] = x
+        valid[f, : len(x)] = True
+    return idx, valid
+
+
+def sequence_stats(gt: PoseSequence, pred: PoseSequence, protocol: PoseTrackProtocol,
+                   tracking: bool = True) -> SequenceStats:
+    """Additive AP (and, with ``tracking``, CLEAR-MOT) statistics of one sequence pair.
+
+    Both sequences must be in the PoseTrack-15 joint set with the same number of frames, and
+    predicted scores must already be filled (missing ones set to ``MIN_SCORE``).
+    """
+    K = NUM_JOINTS
+    c = clean_frames(gt, pred)
+    F = len(c.gt)
+    gi, gv = _padded(c.gt)
+    pi, pv = _padded(c.pred)
+    g_xy = np.where(gv[..., None, None], c.gt_kp[gi][..., :2], np.nan)  # (F, G, K, 2)
+    p_kp = np.where(pv[..., None, None], c.pred_kp[pi], np.nan)  # (F, H, K, 3)
+    hs = np.where(gv, head_size(gt.head_box[gi]), np.nan) if gi.size else np.zeros(gi.shape)
+    g_present = ~np.isnan(g_xy[..., 0])
+    p_present = ~np.isnan(p_kp[..., 0])
+    dist = normalized_distances(p_kp[..., :2], g_xy, hs)  # (F, H, G, K), inf when absent
+
+    # ---- AP: pose assignment per frame, labels per predicted joint
+    ap = APStats(K)
+    if F:
+        _, hit = assign_poses(dist, g_present, pv, protocol.threshold)
+        ap.add(p_kp[..., 2].reshape(-1, K), hit.reshape(-1, K), p_present.reshape(-1, K))
+        ap.add_gt(g_present.sum(axis=(0, 1)))
+    counts = {"frames_pose": F, "sequences": 1}
+
+    if not tracking:
+        return SequenceStats(ap, None, counts)
+
+    # ---- tracking: one CLEAR-MOT accumulator per joint over the labeled frames
+    mot = MotStats.zeros(K)
+    frames = range(F - 1) if protocol.drop_last_labeled_frame else range(F)
+    updates = []
+    dummy = 0
+    for f in frames:
+        ng, np_ = int(gv[f].sum()), int(pv[f].sum())
+        if protocol.dummy_empty_frames and (ng == 0 or np_ == 0):
+            dummy += 1
+            continue
+        d = dist[f, :np_, :ng, :]  # (H, G, K)
+        d = np.where(d <= protocol.threshold, d, np.nan).transpose(2, 1, 0)  # (K, G, H)
+        updates.append((gt.track_id[gi[f, :ng]], pred.track_id[pi[f, :np_]], d,
+                        g_present[f, :ng].T, p_present[f, :np_].T))
+    if updates:
+        mot = mot.merge(accumulate_sequence(updates, K))
+    if dummy:
+        mot.add_counts(objects=dummy, misses=dummy, false_positives=dummy)
+    counts.update(frames_tracking=len(frames), dummy_frames=dummy)
+    return SequenceStats(ap, mot, counts)
+
+
+def combine(stats: list[SequenceStats]) -> SequenceStats:
+    out = stats[0]
+    for s in stats[1:]:
+        out = out.merge(s)
+    return out
+
+
+def group_means(values: np.ndarray) -> list[float]:
+    """The 7 group values (plain means; NaN if a member is NaN) and the Total (mean skipping NaN)."""
+    out = [float(np.mean(values[list(ids)])) for _, ids in POSETRACK_GROUPS]
+    finite = values[~np.isnan(values)]
+    out.append(float(np.mean(finite)) if len(finite) else float("nan"))
+    return out
+
+
+def _total(values: np.ndarray) -> float:
+    finite = values[~np.isnan(values)]
+    return float(np.mean(finite)) if len(finite) else float("nan")
+
+
+GROUP_NAMES = [name for name, _ in POSETRACK_GROUPS] + ["Total"]
+
+
+def finalize(stats: SequenceStats, protocol: PoseTrackProtocol) -> dict:
+    """The result dict, keys named and ordered as poseval's numbers in ``expected_poseval.json``."""
+    res = finalize_ap(stats.ap, no_prediction_ap=0.0 if protocol.ap_zero_without_predictions else np.nan)
+    out = {
+        "ap_joint": res.ap.tolist(),
+        "ap_pre": res.precision.tolist(),
+        "ap_rec": res.recall.tolist(),
+        "ap_groups": group_means(res.ap),
+    }
+    if stats.mot is not None:
+        m = finalize_mot(stats.mot, protocol.motp)
+        out.update({
+            "mota_joint": np.asarray(m["mota"]).tolist(),
+            "mota_total": _total(np.asarray(m["mota"])),
+            "motp_joint": np.asarray(m["motp"]).tolist(),
+            "motp_total": _total(np.asarray(m["motp"])),
+            "pre_joint": np.asarray(m["precision"]).tolist(),
+            "pre_total": _total(np.asarray(m["precision"])),
+            "rec_joint": np.asarray(m["recall"]).tolist(),
+            "rec_total": _total(np.asarray(m["recall"])),
+            "mota_groups": group_means(np.asarray(m["mota"])),
+        })
+    out["group_names"] = GROUP_NAMES
+    return out
+
+
+__all__ = ["MIN_SCORE", "SequenceStats", "sequence_stats", "combine", "finalize", "clean_frames"]

@@ -1,0 +1,39 @@
+"""The small sample benchmark shipped inside the package (``prt evaluate`` with no arguments).
+
+Three PoseTrack-2017 sequences of GT and predictions made by :mod:`poseval_refine.synthetic`;
+``python -m poseval_refine.sample`` regenerates them (deterministic).
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+SEED = 2018
+N_SEQUENCES = 3
+N_FRAMES = 12
+
+
+def sample_root() -> Path:
+    return Path(str(files("poseval_refine") / "data" / "sample"))
+
+
+def sample_paths() -> tuple[Path, Path]:
+    """(GT folder, prediction folder) of the shipped sample benchmark."""
+    root = sample_root()
+    return root / "gt", root / "pred"
+
+
+def regenerate(root: Path | None = None) -> Path:
+    from .formats.posetrack import write_posetrack
+    from .synthetic import make_benchmark
+
+    root = Path(root) if root else sample_root()
+    gt, pred = make_benchmark(N_SEQUENCES, N_FRAMES, seed=SEED, people=(2, 3))
+    write_posetrack(gt, root / "gt", "posetrack2017", overwrite=True)
+    write_posetrack(pred, root / "pred", "posetrack2017", overwrite=True)
+    return root
+
+
+if __name__ == "__main__":
+    print(regenerate())

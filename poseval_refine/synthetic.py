@@ -1,0 +1,115 @@
+"""Random PoseTrack-like benchmarks: GT tracks and corrupted predictions, in canonical form.
+
+Used for the sample benchmark shipped with prt (``prt evaluate`` with no arguments), the speed
+benchmark (``benchmarks/posetrack_eval.py``) and property tests. People walk across the frame
+with a PoseTrack-15 template pose; GT has missing joints, unlabeled frames and ignore regions;
+predictions add jitter, large displacements, left/right swaps, dropped joints and people,
+false positives and identity switches, with continuous scores (no ties).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .poses import PoseSequence, PoseSet
+from .skeletons import POSETRACK15
+
+#: joint offsets of a standing person from its anchor (spec §6.2 template), PoseTrack-15 order
+TEMPLATE = np.array([
+    (0, 200), (0, 150), (0, 100), (20, 100), (20, 150), (20, 200), (-30, 90), (-25, 60),
+    (-10, 30), (30, 30), (45, 60), (50, 90), (10, 20), (10, 5), (10, -15)], dtype=np.float64)
+
+
+def _gt_sequence(rng: np.random.Generator, name: str, n_frames: int, people: tuple[int, int]) -> dict:
+    n_tracks = int(rng.integers(people[0], people[1] + 1))
+    K = len(POSETRACK15)
+    tracks = []
+    for t in range(n_tracks):
+        start = int(rng.integers(0, max(1, n_frames // 4)))
+        end = int(rng.integers(max(start + 2, 3 * n_frames // 4), n_frames + 1))
+        scale = rng.uniform(0.7, 1.5)
+        pos = np.array([rng.uniform(50, 1100), rng.uniform(50, 400)])
+        vel = rng.normal(0, 4, size=2)
+        anchors = pos + np.cumsum(np.tile(vel, (n_frames, 1)) + rng.normal(0, 1.5, (n_frames, 2)), axis=0)
+        pose = TEMPLATE * scale + rng.normal(0, 4 * scale, (K, 2))
+        tracks.append(dict(id=t, start=start, end=end, scale=scale, anchors=anchors, pose=pose))
+    unlabeled = rng.random(n_frames) < 0.1
+    unlabeled[0] = False
+    return dict(name=name, tracks=tracks, unlabeled=unlabeled, n_frames=n_frames)
+
+
+def make_benchmark(n_sequences: int = 24, n_frames: int = 40, seed: int = 0,
+                   people: tuple[int, int] = (1, 4)) -> tuple[PoseSet, PoseSet]:
+    """A GT set and a prediction set of ``n_sequences`` sequences of ``n_frames`` frames."""
+    rng = np.random.default_rng(seed)
+    K = len(POSETRACK15)
+    flip = POSETRACK15.flip_permutation()
+    gts, preds = {}, {}
+    for s in range(n_sequences):
+        name = f"{s + 1:06d}_mpii_test"
+        spec = _gt_sequence(rng, name, n_frames, people)
+        g_frame, g_track, g_kp, g_head = [], [], [], []
+        p_frame, p_track, p_kp = [], [], []
+        regions = [[] for _ in range(n_frames)]
+        id_map = {tr["id"]: 100 + tr["id"] for tr in spec["tracks"]}
+        next_id = 200
+        for f in range(n_frames):
+            if rng.random() < 0.05 and not spec["unlabeled"][f]:
+                x0, y0 = rng.uniform(0, 1000), rng.uniform(0, 400)
+                w, h = rng.uniform(80, 300), rng.uniform(80, 300)
+                regions[f] = [np.array([[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h]])]
+            for tr in spec["tracks"]:
+                if not tr["start"] <= f < tr["end"]:
+                    continue
+                a = tr["anchors"][f]
+                xy = a + tr["pose"]
+                head = np.array([a[0], a[1] - 30 * tr["scale"], a[0] + 30 * tr["scale"], a[1] + 10 * tr["scale"]])
+                hs = 0.6 * 50 * tr["scale"]
+                if not spec["unlabeled"][f]:
+                    kp = np.column_stack([xy, np.ones(K)])
+                    kp[rng.random(K) < 0.1, :] = np.nan
+                    g_frame.append(f)
+                    g_track.append(tr["id"])
+                    g_kp.append(kp)
+                    g_head.append(head)
+                # the prediction of this person
+                if rng.random() < 0.03:
+                    continue
+                if rng.random() < 0.01:
+                    id_map[tr["id"]] = next_id
+                    next_id += 1
+                pk = xy + rng.normal(0, 0.12 * hs, (K, 2))
+                far = rng.random(K) < 0.05
+                pk[far] += rng.normal(0, 1.5 * hs, (int(far.sum()), 2))
+                if rng.random() < 0.03:
+                    pk = pk[flip]
+                score = rng.uniform(0.05, 1.0, K)
+                kp = np.column_stack([pk, score])
+                kp[rng.random(K) < 0.05] = np.nan
+                p_frame.append(f)
+                p_track.append(id_map[tr["id"]])
+                p_kp.append(kp)
+            if rng.random() < 0.15:  # a false positive person
+                a = np.array([rng.uniform(50, 1100), rng.uniform(50, 400)])
+                kp = np.column_stack([a + TEMPLATE * rng.uniform(0.7, 1.4), rng.uniform(0.01, 0.6, K)])
+                p_frame.append(f)
+                p_track.append(next_id)
+                next_id += 1
+                p_kp.append(kp)
+        images = [f"images/val/{name}/{f:06d}.jpg" for f in range(n_frames)]
+        gts[name] = PoseSequence(
+            name=name, skeleton=POSETRACK15, image_names=images, person_frame=np.array(g_frame, np.int64),
+            keypoints=np.array(g_kp).reshape(-1, K, 3), track_id=np.array(g_track, np.int64),
+            head_box=np.array(g_head).reshape(-1, 4), ignore_regions=regions,
+            is_labeled=~spec["unlabeled"])
+        order = np.argsort(np.array(p_frame), kind="stable")
+        preds[name] = PoseSequence(
+            name=name, skeleton=POSETRACK15, image_names=images, person_frame=np.array(p_frame, np.int64)[order],
+            keypoints=np.array(p_kp).reshape(-1, K, 3)[order], track_id=np.array(p_track, np.int64)[order])
+    for seq in list(gts.values()) + list(preds.values()):  # compact files: 0.01 px, 4-digit scores
+        seq.keypoints[..., :2] = np.round(seq.keypoints[..., :2], 2)
+        seq.keypoints[..., 2] = np.round(seq.keypoints[..., 2], 4)
+        seq.head_box[:] = np.round(seq.head_box, 2)
+        for polys in seq.ignore_regions:
+            polys[:] = [np.round(p, 2) for p in polys]
+    return PoseSet(gts, format="posetrack2017"), PoseSet(preds, format="posetrack2017")

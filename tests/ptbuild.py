@@ -1,0 +1,43 @@
+"""Builders for hand-made PoseTrack-2017 test sequences (the template of spec §6.2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+#: joint offsets from the anchor, PoseTrack-2017 ids 0..14
+TEMPLATE = [(0, 200), (0, 150), (0, 100), (20, 100), (20, 150), (20, 200), (-30, 90), (-25, 60),
+            (-10, 30), (30, 30), (45, 60), (50, 90), (10, 20), (10, 5), (10, -15)]
+
+
+def person(ax, ay, track=None, score=None, joints=range(15), shift=(0, 0), head=True, scores=None):
+    """A rect at anchor (ax, ay): head box 30x40 (head size 30 px, hit radius 15 px)."""
+    pts = []
+    for j in joints:
+        dx, dy = TEMPLATE[j]
+        pt = {"id": [j], "x": [ax + dx + shift[0]], "y": [ay + dy + shift[1]]}
+        s = scores[j] if scores is not None else score
+        if s is not None:
+            pt["score"] = [s]
+        pts.append(pt)
+    rect = {"annopoints": [{"point": pts}]}
+    if head:
+        rect.update(x1=[ax], y1=[ay - 30], x2=[ax + 30], y2=[ay + 10])
+    if track is not None:
+        rect["track_id"] = [track]
+    return rect
+
+
+def frame(rects, ignore=None, name="img.jpg"):
+    fr = {"image": [{"name": name}], "annorect": list(rects)}
+    if ignore:
+        fr["ignore_regions"] = [{"point": [{"x": [x], "y": [y]} for x, y in poly]} for poly in ignore]
+    return fr
+
+
+def write_case(root: Path, gt_frames, pred_frames, name="seq.json") -> tuple[Path, Path]:
+    (root / "gt").mkdir(parents=True, exist_ok=True)
+    (root / "pred").mkdir(parents=True, exist_ok=True)
+    (root / "gt" / name).write_text(json.dumps({"annolist": gt_frames}))
+    (root / "pred" / name).write_text(json.dumps({"annolist": pred_frames}))
+    return root / "gt", root / "pred"
