@@ -36,6 +36,7 @@ from .errors import InputError
 from .skeletons import Skeleton, remap_keypoints
 
 NO_TRACK = np.iinfo(np.int64).min
+_EMPTY: dict = {}  # shared placeholder for "no source record" (never mutated)
 FORMAT_VERSION = 1
 
 
@@ -85,9 +86,9 @@ class PoseSequence:
         if self.ignore_regions is None:
             self.ignore_regions = [[] for _ in range(F)]
         if self.frame_extras is None:
-            self.frame_extras = [{} for _ in range(F)]
+            self.frame_extras = [_EMPTY] * F
         if self.person_extras is None:
-            self.person_extras = [{} for _ in range(P)]
+            self.person_extras = [_EMPTY] * P
 
     # ------------------------------------------------------------------ shape helpers
     @property
@@ -117,8 +118,11 @@ class PoseSequence:
     # ------------------------------------------------------------------ transforms
     def select_persons(self, keep: np.ndarray) -> PoseSequence:
         """A copy with only the people where ``keep`` is true (frames unchanged)."""
-        keep = np.asarray(keep, dtype=bool)
-        idx = np.flatnonzero(keep)
+        return self.take(np.flatnonzero(np.asarray(keep, dtype=bool)))
+
+    def take(self, idx: np.ndarray) -> PoseSequence:
+        """A copy with the people ``idx`` in that order (``person_frame`` must stay non-decreasing)."""
+        idx = np.asarray(idx, dtype=np.intp)
         out = copy.copy(self)
         out.person_frame = self.person_frame[idx]
         out.keypoints = self.keypoints[idx]

@@ -29,7 +29,7 @@ def regenerate(root: Path | None = None) -> Path:
     from .synthetic import make_benchmark
 
     root = Path(root) if root else sample_root()
-    gt, pred = make_benchmark(N_SEQUENCES, N_FRAMES, seed=SEED, people=(2, 3))
+    gt, pred = make_benchmark(N_SEQUENCES, N_FRAMES, seed=SEED, people=(2, 3), score_decimals=6)
     write_posetrack(gt, root / "gt", "posetrack2017", overwrite=True)
     write_posetrack(pred, root / "pred", "posetrack2017", overwrite=True)
     return root

@@ -39,8 +39,11 @@ def _gt_sequence(rng: np.random.Generator, name: str, n_frames: int, people: tup
 
 
 def make_benchmark(n_sequences: int = 24, n_frames: int = 40, seed: int = 0,
-                   people: tuple[int, int] = (1, 4)) -> tuple[PoseSet, PoseSet]:
-    """A GT set and a prediction set of ``n_sequences`` sequences of ``n_frames`` frames."""
+                   people: tuple[int, int] = (2, 5), score_decimals: int | None = None) -> tuple[PoseSet, PoseSet]:
+    """A GT set and a prediction set of ``n_sequences`` sequences of ``n_frames`` frames.
+
+    Scores keep full precision unless ``score_decimals`` is given: rounded scores tie, and
+    poseval breaks ties by its (file-system) concatenation order."""
     rng = np.random.default_rng(seed)
     K = len(POSETRACK15)
     flip = POSETRACK15.flip_permutation()
@@ -106,9 +109,10 @@ def make_benchmark(n_sequences: int = 24, n_frames: int = 40, seed: int = 0,
         preds[name] = PoseSequence(
             name=name, skeleton=POSETRACK15, image_names=images, person_frame=np.array(p_frame, np.int64)[order],
             keypoints=np.array(p_kp).reshape(-1, K, 3)[order], track_id=np.array(p_track, np.int64)[order])
-    for seq in list(gts.values()) + list(preds.values()):  # compact files: 0.01 px, 4-digit scores
+    for seq in list(gts.values()) + list(preds.values()):  # compact files: 0.01 px
         seq.keypoints[..., :2] = np.round(seq.keypoints[..., :2], 2)
-        seq.keypoints[..., 2] = np.round(seq.keypoints[..., 2], 4)
+        if score_decimals is not None:
+            seq.keypoints[..., 2] = np.round(seq.keypoints[..., 2], score_decimals)
         seq.head_box[:] = np.round(seq.head_box, 2)
         for polys in seq.ignore_regions:
             polys[:] = [np.round(p, 2) for p in polys]

@@ -102,8 +102,8 @@ def _person_in_frame(seq: PoseSequence, p: int) -> int:
 def evaluate_sequence(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, tracking: bool,
                       min_score: float | None):
     """Read, check and evaluate one sequence pair; returns (SequenceStats, warnings)."""
-    gt = read_sequence(gt_file).to_skeleton(POSETRACK15)
-    pred = read_sequence(pred_file).to_skeleton(POSETRACK15)
+    gt = read_sequence(gt_file, records=False).to_skeleton(POSETRACK15)
+    pred = read_sequence(pred_file, records=False).to_skeleton(POSETRACK15)
     check_frames(gt, pred)
     check_head_boxes(gt)
     if tracking:

@@ -16,7 +16,6 @@ from ..errors import InputError
 from ..poses import PoseSet
 
 
-
 @dataclass(frozen=True)
 class Format:
     name: str

@@ -65,14 +65,16 @@ def _layout(data, path) -> str:
                      file=path, fix="give PoseTrack 2017 {'annolist': [...]} or 2018 COCO-like JSON files")
 
 
-def _read_2017(data: dict, path: Path, name: str) -> PoseSequence:
+def _read_2017(data: dict, path: Path, name: str, records: bool = True) -> PoseSequence:
     frames = data["annolist"]
     if not isinstance(frames, list):
         raise InputError("'annolist' is not a list", file=path, field="annolist")
     K = len(POSETRACK15)
     image_names, labeled, ignore = [], [], []
-    person_frame, track, head, pscore, has_pose, rects_all = [], [], [], [], [], []
-    # every point of the file goes into flat lists, converted by numpy once (fast path)
+    person_frame, has_pose, rects_all = [], [], []
+    # values of the whole file go into flat lists, converted by numpy once (fast path);
+    # anything unusual falls back to a slow pass that names the bad value
+    track_vals, track_idx, head_vals, head_idx, score_vals, score_idx = [], [], [], [], [], []
     pt_person, pt_id, pt_x, pt_y, pt_s, pt_v, pt_dicts = [], [], [], [], [], [], []
     for f, fr in enumerate(frames):
         if not isinstance(fr, dict):
@@ -89,23 +91,20 @@ def _read_2017(data: dict, path: Path, name: str) -> PoseSequence:
         for r, rect in enumerate(rects):
             if not isinstance(rect, dict):
                 raise InputError("person is not a JSON object", file=path, frame=f, person=r)
+            i = len(rects_all)
             person_frame.append(f)
             rects_all.append(rect)
             tid = rect.get("track_id")
-            if tid is None or tid == []:
-                track.append(NO_TRACK)
-            else:
-                t = _num(tid, file=path, frame=f, person=r, field="track_id")
-                if t != int(t):
-                    raise InputError(f"track id {t} is not an integer", file=path, frame=f, person=r,
-                                     field="track_id", fix="use integer track ids")
-                track.append(int(t))
+            if tid is not None and tid != []:
+                track_vals.append(tid)
+                track_idx.append(i)
             if "x1" in rect and "y1" in rect and "x2" in rect and "y2" in rect:
-                head.append([_num(rect[k], file=path, frame=f, person=r, field=k) for k in ("x1", "y1", "x2", "y2")])
-            else:
-                head.append(_NAN4)
+                head_vals += (rect["x1"], rect["y1"], rect["x2"], rect["y2"])
+                head_idx.append(i)
             sc = rect.get("score")
-            pscore.append(_num(sc, file=path, frame=f, person=r, field="score") if sc not in (None, []) else math.nan)
+            if sc is not None and sc != []:
+                score_vals.append(sc)
+                score_idx.append(i)
             ap = rect.get("annopoints")
             if isinstance(ap, dict) and "point" in ap:  # an unwrapped annopoints object
                 ap = [ap]
@@ -115,8 +114,6 @@ def _read_2017(data: dict, path: Path, name: str) -> PoseSequence:
                 pts = ap[0]["point"] or []
                 if isinstance(pts, dict):
                     pts = [pts]
-                n = len(pts)
-                i = len(rects_all) - 1
                 try:
                     pt_id += [p["id"] for p in pts]
                     pt_x += [p["x"] for p in pts]
@@ -125,18 +122,52 @@ def _read_2017(data: dict, path: Path, name: str) -> PoseSequence:
                     for p in pts:
                         _bad_point(p, path, f, r, K)
                 pt_s += [p.get("score", _NAN_WRAPPED) for p in pts]
-                pt_v += [p.get("is_visible", _NAN_WRAPPED) for p in pts]
-                pt_person += [i] * n
+                if records:
+                    pt_v += [p.get("is_visible", _NAN_WRAPPED) for p in pts]
+                pt_person += [i] * len(pts)
                 pt_dicts.append((f, r, pts))
     P = len(rects_all)
+    person_frame = np.array(person_frame, dtype=np.int64)
+
+    def place(p):
+        return dict(file=path, frame=int(person_frame[p]), person=p - int(np.searchsorted(person_frame,
+                                                                                           person_frame[p])))
+
+    track = np.full(P, NO_TRACK, dtype=np.int64)
+    if track_idx:
+        try:
+            track[track_idx] = _column(track_vals, int)
+        except (TypeError, ValueError):
+            for v, p in zip(track_vals, track_idx):
+                t = _num(v, field="track_id", **place(p))
+                if t != int(t):
+                    raise InputError(f"track id {t} is not an integer", field="track_id",
+                                     fix="use integer track ids", **place(p)) from None
+            raise
+    head = np.full((P, 4), np.nan)
+    if head_idx:
+        try:
+            head[head_idx] = _column(head_vals, float).reshape(-1, 4)
+        except (TypeError, ValueError):
+            for k, v in enumerate(head_vals):
+                _num(v, field=("x1", "y1", "x2", "y2")[k % 4], **place(head_idx[k // 4]))
+            raise
+    pscore = np.full(P, np.nan)
+    if score_idx:
+        try:
+            pscore[score_idx] = _column(score_vals, float)
+        except (TypeError, ValueError):
+            for v, p in zip(score_vals, score_idx):
+                _num(v, field="score", **place(p))
+            raise
     keypoints = np.full((P, K, 3), np.nan)
     visibility = np.full((P, K), np.nan)
     if pt_person:
         try:
             ids = _column(pt_id, int)
-            xs, ys = _column(pt_x, float), _column(pt_y, float)
-            ss, vs = _column(pt_s, float), _column(pt_v, float)
-            if ids.dtype.kind not in "iu" or ids.min() < 0 or ids.max() >= K:
+            xs, ys, ss = _column(pt_x, float), _column(pt_y, float), _column(pt_s, float)
+            vs = _column(pt_v, float) if records else None
+            if ids.min() < 0 or ids.max() >= K:
                 raise ValueError
         except (TypeError, ValueError):
             for f, r, pts in pt_dicts:  # slow path: find and name the bad point
@@ -147,18 +178,17 @@ def _read_2017(data: dict, path: Path, name: str) -> PoseSequence:
         keypoints[pidx, ids, 0] = xs
         keypoints[pidx, ids, 1] = ys
         keypoints[pidx, ids, 2] = ss
-        visibility[pidx, ids] = vs
+        if vs is not None:
+            visibility[pidx, ids] = vs
     _check_coords(keypoints, path, person_frame)
     return PoseSequence(
         name=name, skeleton=POSETRACK15, image_names=image_names,
-        person_frame=np.array(person_frame, dtype=np.int64), keypoints=keypoints,
-        track_id=np.array(track, dtype=np.int64), head_box=np.array(head, dtype=np.float64).reshape(P, 4),
-        visibility=visibility,
-        person_score=np.array(pscore, dtype=np.float64), has_pose=np.array(has_pose, dtype=bool),
+        person_frame=person_frame, keypoints=keypoints, track_id=track, head_box=head,
+        visibility=visibility, person_score=pscore, has_pose=np.array(has_pose, dtype=bool),
         is_labeled=np.array(labeled, dtype=bool), ignore_regions=ignore,
         meta={"source": {"path": str(path), "format": FMT17},
               "file_fields": {k: v for k, v in data.items() if k != "annolist"}},
-        frame_extras=list(frames), person_extras=rects_all,
+        frame_extras=list(frames) if records else None, person_extras=rects_all if records else None,
     )
 
 
@@ -172,11 +202,8 @@ def _column(values: list, kind) -> np.ndarray:
         arr = np.fromiter(chain.from_iterable(values), dtype=np.float64)
         if len(arr) != len(values):
             raise ValueError("a value is not a single number")
-    except (TypeError, ValueError):
-        try:
-            arr = np.asarray(values, dtype=np.float64)
-        except ValueError:  # mixed wrapped and bare scalars, or empty lists
-            arr = np.asarray([_scalar(v) for v in values], dtype=np.float64)
+    except (TypeError, ValueError):  # bare scalars, empty lists, or something that is not a number
+        arr = np.asarray([_scalar(v) for v in values], dtype=np.float64)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
@@ -266,7 +293,7 @@ def _skeleton_2018(data: dict, path: Path) -> tuple[Skeleton, list[str] | None]:
     return sk, list(names)
 
 
-def _read_2018(data: dict, path: Path, name: str) -> PoseSequence:
+def _read_2018(data: dict, path: Path, name: str, records: bool = True) -> PoseSequence:
     images = data["images"]
     anns = data["annotations"]
     if not isinstance(images, list) or not isinstance(anns, list):
@@ -369,18 +396,23 @@ def _read_2018(data: dict, path: Path, name: str) -> PoseSequence:
         visibility=np.where(absent, np.nan, raw[..., 2]), head_box=np.array(head, dtype=np.float64).reshape(P, 4),
         person_score=np.array(pscore, dtype=np.float64), has_pose=np.ones(P, bool),
         is_labeled=np.array(labeled, bool), ignore_regions=ignore, meta=meta,
-        frame_extras=list(images), person_extras=[anns[a] for a in order],
+        frame_extras=list(images) if records else None, person_extras=[anns[a] for a in order] if records else None,
     )
 
 
-def read_sequence(path: str | Path, name: str | None = None) -> PoseSequence:
-    """One PoseTrack JSON file (either layout, detected from its keys)."""
+def read_sequence(path: str | Path, name: str | None = None, records: bool = True) -> PoseSequence:
+    """One PoseTrack JSON file (either layout, detected from its keys).
+
+    ``records=False`` keeps only what evaluation needs (no source records for writing back):
+    faster, and the parsed JSON is freed at once."""
     path = Path(path)
     with no_gc():
         data = load_json(path)
         layout = _layout(data, path)
         name = name or path.stem
-        seq = _read_2017(data, path, name) if layout == FMT17 else _read_2018(data, path, name)
+        reader = _read_2017 if layout == FMT17 else _read_2018
+        seq = reader(data, path, name, records)
+        del data  # freed before the collector is back on: it would otherwise walk the whole tree
     return seq.validate()
 
 
