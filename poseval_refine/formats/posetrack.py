@@ -75,7 +75,7 @@ def _read_2017(data: dict, path: Path, name: str, records: bool = True) -> PoseS
     # values of the whole file go into flat lists, converted by numpy once (fast path);
     # anything unusual falls back to a slow pass that names the bad value
     track_vals, track_idx, head_vals, head_idx, score_vals, score_idx = [], [], [], [], [], []
-    pt_person, pt_id, pt_x, pt_y, pt_s, pt_v, pt_dicts = [], [], [], [], [], [], []
+    pt_person, pt_all, pt_dicts = [], [], []
     for f, fr in enumerate(frames):
         if not isinstance(fr, dict):
             raise InputError("frame is not a JSON object", file=path, frame=f)
@@ -114,16 +114,7 @@ def _read_2017(data: dict, path: Path, name: str, records: bool = True) -> PoseS
                 pts = ap[0]["point"] or []
                 if isinstance(pts, dict):
                     pts = [pts]
-                try:
-                    pt_id += [p["id"] for p in pts]
-                    pt_x += [p["x"] for p in pts]
-                    pt_y += [p["y"] for p in pts]
-                except (KeyError, TypeError):
-                    for p in pts:
-                        _bad_point(p, path, f, r, K)
-                pt_s += [p.get("score", _NAN_WRAPPED) for p in pts]
-                if records:
-                    pt_v += [p.get("is_visible", _NAN_WRAPPED) for p in pts]
+                pt_all += pts
                 pt_person += [i] * len(pts)
                 pt_dicts.append((f, r, pts))
     P = len(rects_all)
@@ -164,12 +155,14 @@ def _read_2017(data: dict, path: Path, name: str, records: bool = True) -> PoseS
     visibility = np.full((P, K), np.nan)
     if pt_person:
         try:
-            ids = _column(pt_id, int)
-            xs, ys, ss = _column(pt_x, float), _column(pt_y, float), _column(pt_s, float)
-            vs = _column(pt_v, float) if records else None
+            ids = _column([p["id"] for p in pt_all], int)
+            xs = _column([p["x"] for p in pt_all], float)
+            ys = _column([p["y"] for p in pt_all], float)
+            ss = _column([p.get("score", _NAN_WRAPPED) for p in pt_all], float)
+            vs = _column([p.get("is_visible", _NAN_WRAPPED) for p in pt_all], float) if records else None
             if ids.min() < 0 or ids.max() >= K:
                 raise ValueError
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, KeyError, AttributeError):
             for f, r, pts in pt_dicts:  # slow path: find and name the bad point
                 for p in pts:
                     _check_point(p, path, f, r, K)
