@@ -37,13 +37,19 @@ def _gt_as_prediction(gt: PoseSet) -> PoseSet:
 
 @pytest.mark.parametrize("protocol", ["official", "corrected"])
 def test_gt_fed_back_gives_100(bench, tmp_path, protocol):
+    import copy
+
     root, gt, _ = bench
     # drop ignore regions so that no labeled frame becomes empty (which the official protocol penalizes)
+    gt = PoseSet({n: copy.copy(s) for n, s in gt.sequences.items()})
     for s in gt.sequences.values():
         s.ignore_regions = [[] for _ in range(s.num_frames)]
     write_posetrack(gt, tmp_path / "gt", "posetrack2017")
     write_posetrack(_gt_as_prediction(gt), tmp_path / "pred", "posetrack2017")
-    r = evaluate_posetrack(tmp_path / "gt", [tmp_path / "pred"], tracking=True, protocol=protocol)
+    # MOTP in the clear mode: poseval's default MOTP also sums the distances between *other*
+    # GT-prediction pairs within half a head size (motmetrics' RAW events), so it stays below 100
+    # whenever two people stand close together
+    r = evaluate_posetrack(tmp_path / "gt", [tmp_path / "pred"], tracking=True, protocol=protocol, motp="clear")
     for k in KEYS + ["ap_groups", "mota_groups"]:
         np.testing.assert_allclose(_arr(r[k]), 100.0, err_msg=k)
 

@@ -10,6 +10,7 @@ import click
 from ..errors import ConfigError
 from ..evaluators import all_tasks, get_task
 from ..io import write_json_atomic
+from ..log import setup_cli_logging
 
 #: evaluate options that tasks may accept, with their "not given" value
 TASK_OPTIONS = {
@@ -20,10 +21,6 @@ TASK_OPTIONS = {
     "flavour": "matlab",
     "plot": None,
 }
-
-
-def _setup_logging(quiet: bool) -> None:
-    logging.basicConfig(level=logging.ERROR if quiet else logging.INFO, format="prt: %(message)s")
 
 
 @click.command(help="Evaluate predictions against ground truth and print the official table.\n\n"
@@ -45,10 +42,11 @@ def _setup_logging(quiet: bool) -> None:
                    "Default: poseval-mm1.2+ (official protocol), clear (corrected protocol).")
 @click.option("--flavour", type=click.Choice(["matlab", "hrnet", "mmpose", "bearpaw"]), default="matlab",
               show_default=True, help="MPII single: reproduce a Python port's PCKh conventions.")
-@click.option("--plot", type=click.Path(path_type=Path), default=None, help="MPII single: write PCKh curves (.png/.pdf).")
+@click.option("--plot", type=click.Path(path_type=Path), default=None,
+              help="MPII single: write PCKh curves (.png/.pdf).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 def command(gt, preds, task, json_path, quiet, **options):
-    _setup_logging(quiet)
+    setup_cli_logging(quiet)
     if gt is None and not preds:
         from ..sample import sample_paths
 
@@ -64,8 +62,8 @@ def command(gt, preds, task, json_path, quiet, **options):
     unsupported = sorted(set(given) - set(t.options))
     if unsupported:
         names = ", ".join("--" + u.replace("_", "-") for u in unsupported)
-        raise ConfigError(f"option {names} does not apply to --task {task}",
-                          fix=f"--task {task} accepts: {', '.join('--' + o.replace('_', '-') for o in t.options) or 'no options'}")
+        accepted = ", ".join("--" + o.replace("_", "-") for o in t.options) or "no options"
+        raise ConfigError(f"option {names} does not apply to --task {task}", fix=f"--task {task} accepts: {accepted}")
     kwargs = {k: options[k] for k in t.options if k in options}
     result = t.run(Path(gt), [Path(p) for p in preds], **kwargs)
     click.echo(t.render(result))

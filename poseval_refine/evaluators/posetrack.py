@@ -72,12 +72,13 @@ def check_tracking_ids(gt: PoseSequence, pred: PoseSequence, protocol: PoseTrack
             p = int(big[0])
             raise InputError(f"track id {seq.track_id[p]} is too large (poseval requires < {protocol.max_track_id})",
                              file=seq.source, frame=int(seq.person_frame[p]), person=_person_in_frame(seq, p),
-                             field="track_id", fix=f"renumber the tracks of the sequence from 0 (< {protocol.max_track_id})")
+                             field="track_id",
+                             fix=f"renumber the tracks of the sequence from 0 (< {protocol.max_track_id})")
     # predicted ids must be unique within a frame (poseval raises since 604f93d)
-    key = pred.person_frame.astype(np.int64) * (1 << 32) + (pred.track_id - pred.track_id.min() if pred.num_persons else 0)
     if pred.num_persons:
-        order = np.argsort(key, kind="stable")
-        dup = np.flatnonzero(np.diff(key[order]) == 0)
+        order = np.lexsort((pred.track_id, pred.person_frame))
+        same = (np.diff(pred.person_frame[order]) == 0) & (np.diff(pred.track_id[order]) == 0)
+        dup = np.flatnonzero(same)
         if len(dup):
             p = int(order[dup[0] + 1])
             raise InputError(f"track id {pred.track_id[p]} is used twice in this frame", file=pred.source,
@@ -90,7 +91,8 @@ def check_head_boxes(gt: PoseSequence) -> None:
     if missing.any():
         p = int(np.flatnonzero(missing)[0])
         raise InputError("GT person has no head box, which sets the distance scale", file=gt.source,
-                         frame=int(gt.person_frame[p]), person=_person_in_frame(gt, p), field="x1/y1/x2/y2 or bbox_head",
+                         frame=int(gt.person_frame[p]), person=_person_in_frame(gt, p),
+                         field="x1/y1/x2/y2 or bbox_head",
                          fix="give every annotated GT person its head rectangle")
 
 
