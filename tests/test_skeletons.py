@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from poseval_refine.skeletons import (COCO17, MPII16, POSETRACK15, POSETRACK18, head_size, joint_mapping,
-                                      remap_keypoints)
+from poseval_refine.skeletons import COCO17, MPII16, POSETRACK15, POSETRACK18, head_size, joint_mapping, remap_keypoints
 
 
 def test_posetrack18_to_17_is_the_official_table():
