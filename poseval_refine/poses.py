@@ -19,6 +19,8 @@ keypoints          (P, K, 3) f8     x, y, score; x = y = NaN when the joint is a
                                     score NaN when the file gives none
 visibility         (P, K) f8        the file's visibility flag, NaN when not given
 head_box           (P, 4) f8        x1, y1, x2, y2; NaN when absent
+head_size          (P,) f8          head size given directly by the file (MPII ``normalize``);
+                                    NaN: 0.6 x the head-box diagonal (see ``head_sizes()``)
 person_score       (P,) f8          the person's own score; NaN when absent
 has_pose           (P,) bool        the person carries a pose record (possibly empty)
 =================  ===============  =========================================================
@@ -50,6 +52,7 @@ class PoseSequence:
     track_id: np.ndarray | None = None
     visibility: np.ndarray | None = None
     head_box: np.ndarray | None = None
+    head_size: np.ndarray | None = None
     person_score: np.ndarray | None = None
     has_pose: np.ndarray | None = None
     is_labeled: np.ndarray | None = None
@@ -74,6 +77,9 @@ class PoseSequence:
         if self.head_box is None:
             self.head_box = np.full((P, 4), np.nan)
         self.head_box = np.asarray(self.head_box, dtype=np.float64).reshape(P, 4)
+        if self.head_size is None:
+            self.head_size = np.full(P, np.nan)
+        self.head_size = np.asarray(self.head_size, dtype=np.float64).reshape(P)
         if self.person_score is None:
             self.person_score = np.full(P, np.nan)
         self.person_score = np.asarray(self.person_score, dtype=np.float64).reshape(P)
@@ -111,6 +117,12 @@ class PoseSequence:
         """``(P, K)`` bool: the joint has coordinates."""
         return ~np.isnan(self.keypoints[..., 0])
 
+    def head_sizes(self) -> np.ndarray:
+        """Per-person head size: the file's own value, else 0.6 x the head-box diagonal (NaN if neither)."""
+        from .skeletons import head_size
+
+        return np.where(np.isnan(self.head_size), head_size(self.head_box), self.head_size)
+
     def persons_in_frame(self, frame: int) -> slice:
         b = self.frame_bounds()
         return slice(int(b[frame]), int(b[frame + 1]))
@@ -129,6 +141,7 @@ class PoseSequence:
         out.track_id = self.track_id[idx]
         out.visibility = self.visibility[idx]
         out.head_box = self.head_box[idx]
+        out.head_size = self.head_size[idx]
         out.person_score = self.person_score[idx]
         out.has_pose = self.has_pose[idx]
         out.person_extras = [self.person_extras[i] for i in idx]

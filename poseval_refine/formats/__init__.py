@@ -69,7 +69,7 @@ def detect_format(path: str | Path) -> Format:
         if fmt.sniff is not None and fmt.sniff(path):
             return fmt
     raise InputError("is in no format prt knows", file=path,
-                     fix=f"give a file in one of: {', '.join(sorted(FORMATS))}, or name the format with --format")
+                     fix=f"give a file in one of: {', '.join(sorted(FORMATS))}, or convert it to one of them")
 
 
 def read_poses(path: str | Path, fmt: str | None = None, **kw) -> PoseSet:
