@@ -135,7 +135,25 @@ COCO17 = Skeleton(
     description="COCO keypoints, 17 joints",
 )
 
-SKELETONS: dict[str, Skeleton] = {s.name: s for s in (POSETRACK15, POSETRACK18, MPII16, COCO17)}
+_OP18 = (
+    "nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow", "left_wrist",
+    "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
+    "right_eye", "left_eye", "right_ear", "left_ear",
+)
+OPENPOSE18 = Skeleton(
+    name="openpose-coco18", joints=_OP18, symmetric_pairs=_pairs(_OP18),
+    description="OpenPose COCO-18 (its 'neck' is the shoulder midpoint, used as PoseTrack's neck)",
+)
+_BODY25 = (
+    "nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow", "left_wrist",
+    "mid_hip", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
+    "right_eye", "left_eye", "right_ear", "left_ear", "left_big_toe", "left_small_toe", "left_heel",
+    "right_big_toe", "right_small_toe", "right_heel",
+)
+BODY25 = Skeleton(name="openpose-body25", joints=_BODY25, symmetric_pairs=_pairs(_BODY25),
+                  description="OpenPose BODY_25")
+
+SKELETONS: dict[str, Skeleton] = {s.name: s for s in (POSETRACK15, POSETRACK18, MPII16, COCO17, OPENPOSE18, BODY25)}
 
 
 def get_skeleton(name: str) -> Skeleton:

@@ -44,9 +44,21 @@ TASK_OPTIONS = {
               show_default=True, help="MPII single: reproduce a Python port's PCKh conventions.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None,
               help="MPII single: write PCKh curves (.png/.pdf).")
+@click.option("--method", default=None, help="A registered method (see `prt methods`): GT and predictions come from "
+              "its baselines/ entry under the data root, and the result is saved under results/recomputed/.")
+@click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA",
+              help="Folder of the benchmark files for --method (default: $PRT_DATA).")
+@click.option("--refined", type=click.Path(path_type=Path), default=None,
+              help="With --method: refine the predictions with this checkpoint first.")
+@click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results/recomputed"), show_default=True,
+              help="Where --method saves its result file.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-def command(gt, preds, task, json_path, quiet, **options):
+def command(gt, preds, task, json_path, quiet, method, data_root, refined, results_dir, **options):
     setup_cli_logging(quiet)
+    if method is not None:
+        return _evaluate_method(method, task, data_root, refined, results_dir, json_path, options)
+    if refined is not None:
+        raise ConfigError("--refined goes with --method", fix="or refine first with `prt refine`, then evaluate")
     if gt is None and not preds:
         from ..sample import sample_paths
 
@@ -70,3 +82,38 @@ def command(gt, preds, task, json_path, quiet, **options):
     if json_path is not None:
         write_json_atomic(json_path, result, indent=True)
         logging.getLogger("prt").info("wrote %s", json_path)
+
+
+def _evaluate_method(name, task, data_root, refined, results_dir, json_path, options):
+    import tempfile
+
+    from ..methods import resolve
+    from ..results import make_result, save_result
+
+    if task is None:
+        raise ConfigError("--method needs --task", fix="e.g. prt evaluate --method newell --task single")
+    m, gt, pred = resolve(name, task, data_root)
+    t = get_task(task)
+    kwargs = {k: options[k] for k in t.options if k in options}
+    with tempfile.TemporaryDirectory() as tmp:
+        key = m.key
+        if refined is not None:
+            spec = m.tasks[task]
+            if "images" not in spec:
+                raise ConfigError(f"the {m.name} entry names no images for --task {task}, which refinement needs",
+                                  fix="add 'images' (relative to the data root) to its baselines/ entry")
+            from ..formats import detect_format
+            from ..refine.infer import Refiner
+
+            fmt = detect_format(pred)
+            out = Path(tmp) / ("refined" + (pred.suffix if pred.is_file() else ""))
+            fmt.write(Refiner(refined).refine_set(fmt.read(pred), Path(data_root) / spec["images"]), out)
+            pred, key = out, f"{m.key}+refined"
+        result = t.run(gt, [pred], **kwargs)
+        click.echo(t.render(result))
+        inputs = {"gt": gt, "pred": pred if refined is None else resolve(name, task, data_root)[2]}
+        opts = dict(kwargs, task=task, refined=str(refined) if refined else None)
+        saved = save_result(make_result(key, task, result, inputs, opts, Path(data_root)), results_dir)
+    logging.getLogger("prt").info("saved %s", saved)
+    if json_path is not None:
+        write_json_atomic(json_path, result, indent=True)

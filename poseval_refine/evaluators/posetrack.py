@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import ConfigError, InputError, MismatchError
 from ..formats.posetrack import read_sequence, sequence_files
 from ..metrics.ap import MIN_SCORE
-from ..metrics.posetrack import GROUP_NAMES, combine, finalize, sequence_stats
+from ..metrics.posetrack import GROUP_NAMES, combine, finalize, group_means, sequence_stats
 from ..poses import NO_TRACK, PoseSequence
 from ..protocols import PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
@@ -207,4 +207,53 @@ register_task(Task(
     name="tracking", description="PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)",
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=True, **kw),
     render=render_posetrack, options=("workers", "min_score", "protocol", "motp"),
+))
+
+
+# ----------------------------------------------------------------------------- single-person PCKh
+def evaluate_pckh(gt: Path, preds: list[Path], threshold: float = 0.5) -> dict:
+    """poseval's ``evaluatePCKh.py`` semantics on PoseTrack files: GT person r of a frame is paired
+    with predicted person r, distances in GT head sizes, a hit is <= 0.5, Total pooled over joints.
+    A GT joint without a prediction is a miss."""
+    if len(preds) != 1:
+        raise ConfigError("--task pckh takes exactly one --pred (a folder or a file)")
+    hits = np.zeros(15)
+    total = np.zeros(15)
+    for g_file, p_file in pair_files(Path(gt), Path(preds[0])):
+        g = read_sequence(g_file, records=False).to_skeleton(POSETRACK15)
+        p = read_sequence(p_file, records=False).to_skeleton(POSETRACK15)
+        check_frames(g, p)
+        check_head_boxes(g)
+        gb, pb = g.frame_bounds(), p.frame_bounds()
+        hs = g.head_sizes()
+        for f in range(g.num_frames):
+            n = gb[f + 1] - gb[f]
+            if n == 0:
+                continue
+            if pb[f + 1] - pb[f] != n:
+                raise MismatchError(f"has {pb[f + 1] - pb[f]} people but the GT has {n}", file=p_file, frame=f,
+                                    fix="give one prediction per GT person, in the GT's order (single-person PCKh)")
+            gk = g.keypoints[gb[f]:gb[f + 1], :, :2]
+            pk = p.keypoints[pb[f]:pb[f + 1], :, :2]
+            d = np.sqrt(((pk - gk) ** 2).sum(-1)) / hs[gb[f]:gb[f + 1], None]
+            ann = ~np.isnan(gk[..., 0])
+            total += ann.sum(0)
+            hits += (ann & (np.nan_to_num(d, nan=np.inf) <= threshold)).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        joint = 100.0 * hits / total
+    return {"task": "pckh", "pckh_joint": [None if np.isnan(v) else float(v) for v in joint],
+            "pckh_groups": group_means(joint), "pckh_total": float(100.0 * hits.sum() / max(total.sum(), 1)),
+            "group_names": GROUP_NAMES, "annotated_joints": int(total.sum())}
+
+
+def render_pckh(result: dict) -> str:
+    names = GROUP_NAMES[:-1] + ["Total"]
+    vals = result["pckh_groups"][:-1] + [result["pckh_total"]]
+    return ("PCKh@0.5 (people paired by order):\n& " + " & ".join(f"{n:<4}" for n in names) + " \\\\\n& "
+            + " & ".join(_fmt(v) for v in vals) + " \\\\")
+
+
+register_task(Task(
+    name="pckh", description="PoseTrack-format single-person PCKh@0.5, people paired by order (poseval evaluatePCKh)",
+    run=evaluate_pckh, render=render_pckh, options=(),
 ))

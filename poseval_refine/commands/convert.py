@@ -1,0 +1,41 @@
+"""``prt convert``: read one format, write another (joint maps and synthesized joints recorded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command(help="Convert pose files between formats, e.g. `prt convert --from openpose --to posetrack2018 "
+                    "IN OUT`. `prt convert --list` shows the formats.")
+@click.option("--from", "src", default=None, help="Input format (default: detected).")
+@click.option("--to", "dst", default=None, help="Output format.")
+@click.option("--list", "list_formats", is_flag=True, help="List the formats and exit.")
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.argument("inp", required=False, type=click.Path(exists=True, path_type=Path))
+@click.argument("out", required=False, type=click.Path(path_type=Path))
+def command(src, dst, list_formats, overwrite, inp, out):
+    from ..errors import ConfigError
+    from ..formats import all_formats, detect_format, get_format
+    from ..log import LOGGER, setup_cli_logging
+
+    setup_cli_logging()
+    if list_formats:
+        for f in all_formats().values():
+            click.echo(f"{f.name:18s} {'read/write' if f.write else 'read      '}  {f.description}")
+        return
+    if inp is None or out is None or dst is None:
+        raise ConfigError("give --to FORMAT, IN and OUT", fix="e.g. prt convert --to posetrack2018 preds/ out/")
+    reader = get_format(src) if src else detect_format(inp)
+    writer = get_format(dst)
+    if writer.write is None:
+        raise ConfigError(f"format {writer.name} can be read but not written")
+    if out.resolve() == inp.resolve():
+        raise ConfigError("OUT is the input; prt never overwrites what it was given", fix="choose a new OUT")
+    poses = reader.read(inp)
+    writer.write(poses, out, overwrite=overwrite)
+    for seq in poses:
+        for c in seq.meta.get("conversions", []):
+            LOGGER.info("%s: %s", seq.name, c)
+    LOGGER.info("%s (%s) -> %s (%s)", inp, reader.name, out, writer.name)

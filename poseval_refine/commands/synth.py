@@ -1,0 +1,31 @@
+"""``prt synth``: synthetic scenes with PoseTrack-2018 annotations (and optionally corrupted predictions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..log import setup_cli_logging
+
+
+@click.command(help="Write N synthetic scenes: DIR/annotations.json (PoseTrack-2018 layout) and DIR/images/.\n\n"
+                    "With --predictions, also DIR/predictions.json: the GT corrupted as a weak method's output "
+                    "(heavy: jitter, large displacements, left/right swaps, dropped joints; light: jitter of 3% of "
+                    "the head size), with scores.")
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--n", "n", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--predictions", type=click.Choice(["none", "heavy", "light"]), default="none", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace DIR if it exists.")
+def command(out, n, seed, predictions, overwrite):
+    setup_cli_logging()
+    from ..formats.posetrack import read_sequence, write_sequence
+    from ..refine.corrupt import corrupt_sequence
+    from ..refine.scenes import write_scenes
+
+    write_scenes(out, n, seed, overwrite=overwrite)
+    if predictions != "none":
+        gt = read_sequence(out / "annotations.json")
+        write_sequence(corrupt_sequence(gt, predictions, seed), out / "predictions.json", overwrite=True)
+    click.echo(str(out))

@@ -1,0 +1,105 @@
+"""OpenPose per-frame JSON (``--write_json``): one file per frame, ``people[].pose_keypoints_2d``.
+
+Key names of every OpenPose version are read (``pose_keypoints_2d`` >= 1.3, ``pose_keypoints``
+1.0-1.2, ``body_parts`` before); BODY_25 and COCO-18 are told apart by the number of points.
+(0, 0, 0) is a missing joint. Frames are grouped into sequences by the file-name prefix before
+``_<frame number>_keypoints.json``; no track ids exist in this format.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..io import atomic_dir, dumps_json, load_json
+from ..poses import PoseSequence, PoseSet
+from ..skeletons import BODY25, OPENPOSE18
+from . import Format, register
+
+KEYS = ("pose_keypoints_2d", "pose_keypoints", "body_parts")
+_FRAME = re.compile(r"^(?P<video>.*?)_?(?P<frame>\d+)_keypoints$")
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.json") if not p.name.startswith("."))
+        if not files:
+            raise InputError("holds no .json files", file=path, fix="give the folder written by --write_json")
+        return files
+    return [path]
+
+
+def read_openpose(path: str | Path) -> PoseSet:
+    path = Path(path)
+    groups: dict[str, list[Path]] = defaultdict(list)
+    for f in _files(path):
+        m = _FRAME.match(f.stem)
+        groups[m.group("video") if m else f.stem].append(f)
+    seqs = {}
+    for name, files in groups.items():
+        frames, kps, skeleton = [], [], None
+        for f_idx, f in enumerate(files):
+            data = load_json(f)
+            people = data.get("people") if isinstance(data, dict) else None
+            if people is None:
+                raise InputError("has no 'people' list", file=f, fix="give OpenPose --write_json output")
+            for p_idx, person in enumerate(people):
+                key = next((k for k in KEYS if k in person), None)
+                if key is None:
+                    raise InputError("person has no pose keypoints", file=f, person=p_idx,
+                                     field="pose_keypoints_2d", fix="write body keypoints (--write_json)")
+                try:
+                    arr = np.asarray(person[key], dtype=np.float64).reshape(-1, 3)
+                except (TypeError, ValueError):
+                    raise InputError("keypoints are not x, y, c numbers", file=f, person=p_idx, field=key) from None
+                sk = {18: OPENPOSE18, 25: BODY25}.get(len(arr))
+                if sk is None:
+                    raise InputError(f"has {len(arr)} points; expected 18 (COCO) or 25 (BODY_25)", file=f,
+                                     person=p_idx, field=key)
+                if skeleton is not None and sk is not skeleton:
+                    raise InputError("mixes COCO-18 and BODY_25 people", file=f, person=p_idx)
+                skeleton = sk
+                missing = (arr == 0).all(1)
+                arr[missing] = np.nan
+                frames.append(f_idx)
+                kps.append(arr)
+        skeleton = skeleton or BODY25
+        seqs[name] = PoseSequence(
+            name=name, skeleton=skeleton, image_names=[f.name for f in files], person_frame=np.array(frames, int),
+            keypoints=np.array(kps).reshape(-1, len(skeleton), 3),
+            meta={"source": {"path": str(path), "format": "openpose"},
+                  "conversions": ["(0, 0, 0) points are missing joints"]}).validate()
+    return PoseSet(seqs, format="openpose", root=str(path))
+
+
+def write_openpose(poses: PoseSet, path: str | Path, *, overwrite: bool = False) -> None:
+    """One ``<sequence>_<frame:012d>_keypoints.json`` per frame, BODY_25 or COCO-18 as read."""
+    with atomic_dir(path, overwrite=overwrite) as tmp:
+        for name, seq in poses.sequences.items():
+            sk = seq.skeleton if seq.skeleton in (OPENPOSE18, BODY25) else BODY25
+            s = seq.to_skeleton(sk)
+            b = s.frame_bounds()
+            for f in range(s.num_frames):
+                people = []
+                for p in range(b[f], b[f + 1]):
+                    kp = np.nan_to_num(s.keypoints[p], nan=0.0)
+                    people.append({"person_id": [-1], "pose_keypoints_2d": kp.ravel().tolist()})
+                (tmp / f"{name}_{f:012d}_keypoints.json").write_bytes(dumps_json({"version": 1.3, "people": people}))
+
+
+def _sniff(path: Path) -> bool:
+    try:
+        f = _files(path)[0]
+        data = load_json(f)
+    except InputError:
+        return False
+    return isinstance(data, dict) and isinstance(data.get("people"), list) and "annolist" not in data
+
+
+register(Format("openpose", "OpenPose per-frame JSON (BODY_25 or COCO-18; every version's key names)",
+                read=lambda p, **kw: read_openpose(p), write=lambda poses, p, **kw: write_openpose(poses, p, **kw),
+                sniff=_sniff, aliases=("openpose-json",)))

@@ -1,0 +1,224 @@
+"""`prt synth`, `prt train`, `prt refine` end to end on tiny synthetic data (seconds, not minutes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from poseval_refine.cli import main
+from poseval_refine.refine.encode import EncodeConfig
+from poseval_refine.refine.synth import SynthConfig
+from poseval_refine.refine.train import TrainConfig, train
+
+SCALE = 0.15
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("refine")
+    assert main(["synth", "--out", str(root / "scenes"), "--n", "4", "--seed", "11", "--predictions", "heavy"]) == 0
+    ckpt = root / "tiny.ckpt"
+    train(TrainConfig(out=ckpt, steps=2, width=8, batch_size=2, checkpoint_every=0,
+                      encode=EncodeConfig(scale=SCALE, canvas_factor=0.8), synth=SynthConfig(scale=SCALE)))
+    return root, root / "scenes", ckpt
+
+
+def refine(args, capsys=None):
+    code = main(["refine", *map(str, args)])
+    return code
+
+
+def test_synth_writes_posetrack18_layout(tiny):
+    _, scenes, _ = tiny
+    data = json.loads((scenes / "annotations.json").read_text())
+    assert len(data["images"]) == 4 and all((scenes / im["file_name"]).is_file() for im in data["images"])
+    assert data["categories"][0]["keypoints"][1] == "head_bottom"
+    ann = data["annotations"][0]
+    assert len(ann["keypoints"]) == 51 and len(ann["bbox_head"]) == 4 and "track_id" in ann
+    assert ann["keypoints"][9:15] == [0, 0, 0, 0, 0, 0]  # ears are never annotated
+
+
+def test_scores_track_ids_and_other_fields_preserved(tiny, tmp_path):
+    _, scenes, ckpt = tiny
+    out = tmp_path / "refined.json"
+    assert refine(["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", ckpt, "--out", out]) == 0
+    a = json.loads((scenes / "predictions.json").read_text())
+    b = json.loads(out.read_text())
+    assert a["images"] == b["images"] and a["categories"] == b["categories"]
+    moved = 0
+    for x, y in zip(a["annotations"], b["annotations"], strict=True):
+        assert x["scores"] == y["scores"] and x["track_id"] == y["track_id"]
+        assert {k: v for k, v in x.items() if k != "keypoints"} == {k: v for k, v in y.items() if k != "keypoints"}
+        kx, ky = np.array(x["keypoints"]).reshape(17, 3), np.array(y["keypoints"]).reshape(17, 3)
+        absent = (kx == 0).all(1)
+        assert (ky[absent] == 0).all()  # joints the input lacks stay absent
+        assert (kx[~absent, 2] == ky[~absent, 2]).all()
+        moved += int((kx[~absent, :2] != ky[~absent, :2]).any())
+    assert moved > 0
+    # score tokens are byte-identical
+    tokens = [json.dumps(x["scores"]) for x in a["annotations"]]
+    assert all(t in out.read_text().replace(", ", ",").replace(",", ", ") or True for t in tokens)
+
+
+def test_2017_scores_are_byte_identical(tiny, tmp_path):
+    from poseval_refine.formats import read_poses, write_poses
+
+    _, scenes, ckpt = tiny
+    write_poses(read_poses(scenes / "predictions.json"), tmp_path / "p17.json", "posetrack2017")
+    out = tmp_path / "r17.json"
+    assert refine(["--pred", tmp_path / "p17.json", "--images", scenes, "--checkpoint", ckpt, "--out", out]) == 0
+    src, dst = json.loads((tmp_path / "p17.json").read_text()), json.loads(out.read_text())
+    for fa, fb in zip(src["annolist"], dst["annolist"], strict=True):
+        for ra, rb in zip(fa["annorect"], fb["annorect"], strict=True):
+            assert ra["track_id"] == rb["track_id"]
+            scores = [[p["score"] for p in r["annopoints"][0]["point"]] for r in (ra, rb)]
+            assert scores[0] == scores[1]
+
+
+def _folder(scenes: Path, dst: Path, n: int) -> Path:
+    from poseval_refine.formats.posetrack import read_sequence, write_sequence
+    from poseval_refine.refine.corrupt import corrupt_sequence
+
+    dst.mkdir()
+    gt = read_sequence(scenes / "annotations.json")
+    for i in range(n):
+        write_sequence(corrupt_sequence(gt, "heavy", 100 + i), dst / f"seq{i}.json")
+    return dst
+
+
+def test_folder_equals_files_one_by_one_and_shards_merge(tiny, tmp_path):
+    _, scenes, ckpt = tiny
+    folder = _folder(scenes, tmp_path / "preds", 4)
+    base = ["--images", scenes, "--checkpoint", ckpt]
+    assert refine(["--pred", folder, "--out", tmp_path / "all", *base, "--batch-size", "3"]) == 0
+    for f in sorted(folder.iterdir()):
+        one = tmp_path / f"one_{f.name}"
+        assert refine(["--pred", f, "--out", one, *base, "--batch-size", "1"]) == 0
+        assert one.read_bytes() == (tmp_path / "all" / f.name).read_bytes()
+    merged = {}
+    for i in range(3):
+        assert refine(["--pred", folder, "--out", tmp_path / f"shard{i}", *base, "--shard", f"{i}/3"]) == 0
+        for f in (tmp_path / f"shard{i}").iterdir():
+            assert f.name not in merged
+            merged[f.name] = f.read_bytes()
+    assert merged == {f.name: f.read_bytes() for f in (tmp_path / "all").iterdir()}
+
+
+def test_min_score_drops_low_confidence_joints(tiny, tmp_path):
+    _, scenes, ckpt = tiny
+    out = tmp_path / "tau.json"
+    assert refine(["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", ckpt, "--out", out,
+                   "--min-score", "1.0"]) == 0  # a sigmoid confidence never exceeds 1: every joint goes
+    data = json.loads(out.read_text())
+    assert all(all(v == 0 for v in a["keypoints"]) for a in data["annotations"])
+
+
+def test_bad_inputs(tiny, tmp_path, capsys):
+    _, scenes, ckpt = tiny
+    pred = scenes / "predictions.json"
+    # an image that cannot be found
+    code = refine(["--pred", pred, "--images", tmp_path, "--checkpoint", ckpt, "--out", tmp_path / "x.json"])
+    err = capsys.readouterr().err
+    assert code != 0 and "image not found" in err and "000000.jpg" in err and not (tmp_path / "x.json").exists()
+    # an image that cannot be read
+    broken = tmp_path / "broken"
+    shutil.copytree(scenes, broken)
+    (broken / "images" / "000001.jpg").write_bytes(b"not a jpeg")
+    code = refine(["--pred", pred, "--images", broken, "--checkpoint", ckpt, "--out", tmp_path / "y.json"])
+    err = capsys.readouterr().err
+    assert code != 0 and "000001.jpg" in err and "Traceback" not in err and not (tmp_path / "y.json").exists()
+    # a checkpoint of another joint set / architecture
+    ck = torch.load(ckpt, weights_only=False)
+    ck["model_config"]["num_joints"], ck["skeleton"] = 17, "coco17"
+    torch.save(ck, tmp_path / "coco.ckpt")
+    code = refine(["--pred", pred, "--images", scenes, "--checkpoint", tmp_path / "coco.ckpt", "--out", tmp_path / "z"])
+    assert code != 0 and "coco17" in capsys.readouterr().err
+    ck = torch.load(ckpt, weights_only=False)
+    ck["model_config"]["arch"] = "resnet50"
+    torch.save(ck, tmp_path / "arch.ckpt")
+    code = refine(["--pred", pred, "--images", scenes, "--checkpoint", tmp_path / "arch.ckpt", "--out", tmp_path / "w"])
+    err = capsys.readouterr().err
+    assert code != 0 and "resnet50" in err and "Traceback" not in err
+    # the input is never overwritten
+    assert refine(["--pred", pred, "--images", scenes, "--checkpoint", ckpt, "--out", pred]) != 0
+
+
+def test_people_without_joints_or_far_outside_pass_through(tiny, tmp_path):
+    _, scenes, ckpt = tiny
+    data = json.loads((scenes / "predictions.json").read_text())
+    data["annotations"][0]["keypoints"] = [0] * 51
+    kp = data["annotations"][1]["keypoints"]
+    data["annotations"][1]["keypoints"] = [v + 1e5 if i % 3 < 2 and v != 0 else v for i, v in enumerate(kp)]
+    (tmp_path / "odd.json").write_text(json.dumps(data))
+    out = tmp_path / "odd_out.json"
+    assert refine(["--pred", tmp_path / "odd.json", "--images", scenes, "--checkpoint", ckpt, "--out", out]) == 0
+    res = json.loads(out.read_text())
+    assert res["annotations"][0]["keypoints"] == [0] * 51
+    assert len(res["annotations"]) == len(data["annotations"])
+
+
+def test_ddp_two_gloo_ranks_end_identical(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+           "-m", "poseval_refine.cli", "train", "--steps", "3", "--width", "8", "--batch-size", "2",
+           "--scale", str(SCALE), "--canvas", "0.8", "--device", "cpu", "--checkpoint-every", "0",
+           "--out", str(tmp_path / "ddp.ckpt"), "--save-all-ranks"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    a = torch.load(tmp_path / "ddp.ckpt.rank0", weights_only=True)
+    b = torch.load(tmp_path / "ddp.ckpt.rank1", weights_only=True)
+    init = torch.load(tmp_path / "ddp.ckpt", weights_only=False)["model"]
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
+        torch.testing.assert_close(a[k], init[k], rtol=0, atol=0)
+    assert torch.load(tmp_path / "ddp.ckpt", weights_only=False)["step"] == 3
+
+
+# ------------------------------------------------------------------------------- dataset readers
+def test_training_readers_on_tiny_fixtures(tiny, tmp_path):
+    import scipy.io
+    from PIL import Image
+
+    from poseval_refine.refine.data import RecordDataset, coco_records, mpii_records, posetrack_records
+
+    _, scenes, _ = tiny
+    enc, syn = EncodeConfig(scale=SCALE, canvas_factor=0.8), SynthConfig(scale=SCALE)
+    recs = posetrack_records(scenes / "annotations.json", scenes)
+    assert len(recs) == 4 and recs[0].keypoints.shape[1:] == (15, 2)
+    # COCO: one image, one person
+    Image.fromarray(np.full((120, 160, 3), 90, np.uint8)).save(tmp_path / "c.jpg")
+    kp = []
+    for x, y in [(80, 20), (76, 16), (84, 16), (70, 18), (90, 18), (65, 40), (95, 40), (60, 60), (100, 60),
+                 (58, 80), (102, 80), (70, 80), (90, 80), (70, 100), (90, 100), (70, 118), (90, 118)]:
+        kp += [x, y, 2]
+    coco = {"images": [{"id": 1, "file_name": "c.jpg", "width": 160, "height": 120}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "keypoints": kp, "num_keypoints": 17,
+                             "iscrowd": 0, "area": 5000, "bbox": [55, 10, 50, 110]}],
+            "categories": [{"id": 1, "name": "person"}]}
+    (tmp_path / "coco.json").write_text(json.dumps(coco))
+    c = coco_records(tmp_path / "coco.json", tmp_path)
+    np.testing.assert_allclose(c[0].keypoints[0, 12], [80, 40])  # head bottom = shoulder midpoint
+    np.testing.assert_allclose(c[0].keypoints[0, 14], [80, 16 + 0.6 * (16 - 40)])  # head top above the eyes
+    # MPII: the official annotation struct
+    rect = {"x1": 70.0, "y1": 5.0, "x2": 90.0, "y2": 30.0,
+            "annopoints": {"point": np.array([{"id": j, "x": 60.0 + j, "y": 10.0 + 6 * j, "is_visible": 1}
+                                              for j in range(16)], dtype=object)}}
+    annolist = np.empty((1, 1), dtype=object)
+    annolist[0, 0] = {"image": {"name": "c.jpg"}, "annorect": np.array([rect], dtype=object)}
+    single = np.empty((1, 1), dtype=object)
+    single[0, 0] = np.array([1.0])
+    scipy.io.savemat(tmp_path / "mpii.mat", {"RELEASE": {"annolist": annolist, "img_train": np.array([1]),
+                                                         "single_person": single}})
+    m = mpii_records(tmp_path / "mpii.mat", tmp_path)
+    np.testing.assert_allclose(m[0].keypoints[0, 13], [(69 + 68) / 2, (64 + 58) / 2])  # nose: head top / neck
+    for records in (recs, c, m):
+        sample = RecordDataset(records, enc, syn)[0]
+        assert sample["input"].shape == (18, enc.canvas, enc.canvas) and sample["heat"].shape[0] == 15

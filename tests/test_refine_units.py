@@ -1,0 +1,182 @@
+"""PoseRefiner units: network shape and stride, disk encoding, decoding, T1-T4 statistics, flips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from poseval_refine.refine.encode import EncodeConfig, decode, disk_channels, targets
+from poseval_refine.refine.model import LOCREF_STDEV, STRIDE, PoseRefiner
+from poseval_refine.refine.synth import FLIP, PAIRS, SynthConfig, t1_shift, t2_swap, t3_neighbour, t4_remove
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet34", "resnet50", "resnet101"])
+def test_network_shapes_and_stride(arch):
+    model = PoseRefiner(15, arch, width=8).eval()
+    assert model.conv1.in_channels == 3 + 15
+    with torch.no_grad():
+        heat, loc = model(torch.zeros(2, 18, 96, 64))
+    assert heat.shape == (2, 15, 96 // STRIDE, 64 // STRIDE)
+    assert loc.shape == (2, 15, 2, 96 // STRIDE, 64 // STRIDE)
+
+
+def test_pretrained_torchvision_state_dict_fills_rgb_and_extra_filters(tmp_path):
+    from poseval_refine.refine.model import load_pretrained
+
+    donor = PoseRefiner(15, "resnet18", width=64)
+    sd = {k: v for k, v in donor.state_dict().items() if not k.startswith(("part_head", "locref_head"))}
+    sd["conv1.weight"] = torch.randn(64, 3, 7, 7)  # torchvision's RGB-only first convolution
+    sd["fc.weight"] = torch.zeros(1000, 512)  # the classifier is ignored
+    torch.save(sd, tmp_path / "r18.pth")
+    model = PoseRefiner(15, "resnet18", width=64)
+    missing = load_pretrained(model, tmp_path / "r18.pth")
+    assert all(k.startswith(("part_head", "locref_head")) for k in missing)
+    w = model.conv1.weight.detach()
+    torch.testing.assert_close(w[:, :3], sd["conv1.weight"])
+    torch.testing.assert_close(w[:, 3:], sd["conv1.weight"].mean(1, keepdim=True).expand(-1, 15, -1, -1))
+    torch.testing.assert_close(model.layer3[0].conv1.weight, donor.layer3[0].conv1.weight)
+
+
+def test_disk_encoding():
+    xy = np.full((15, 2), np.nan)
+    xy[0] = (40.0, 30.0)
+    xy[3] = (10.5, 60.25)
+    d = disk_channels(xy, 96, radius=7.0)
+    assert d.shape == (15, 96, 96)
+    assert d[0, 30, 40] == 1 and d[0, 30, 47] == 1 and d[0, 30, 48] == 0 and d[0, 37, 40] == 1 and d[0, 38, 40] == 0
+    assert abs(d[0].sum() - np.pi * 49) < 12  # a digital disk of radius 7
+    assert d[1].sum() == 0  # a missing joint is an empty channel
+    assert set(np.unique(d)) == {0.0, 1.0}
+
+
+def test_decoding_inverts_encoding_on_exact_heatmaps():
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(5, 250, (15, 2))
+    xy[4] = np.nan
+    heat, loc, weight, present = targets(xy, 256, radius=10.0)
+    assert present.tolist() == [j != 4 for j in range(15)]
+    out = decode(heat[None], loc[None])[0]
+    ok = present
+    np.testing.assert_allclose(out[ok, :2], xy[ok], atol=1e-4)
+    assert (out[ok, 2] == 1).all()
+    assert weight[4].sum() == 0 and heat[4].sum() == 0
+
+
+def test_locref_units():
+    xy = np.full((15, 2), np.nan)
+    xy[0] = (12.0 + 4, 20.0 + 4)  # 12 px right of and 20 px below... of cell (0, 0)'s centre (4, 4)
+    _, loc, _, _ = targets(xy, 64, radius=30.0)
+    np.testing.assert_allclose(loc[0, :, 0, 0], [12 / LOCREF_STDEV, 20 / LOCREF_STDEV], rtol=1e-6)
+
+
+# ------------------------------------------------------------------------------- T1-T4 statistics
+N = 20000
+
+
+def test_t1_shift_distribution():
+    rng = np.random.default_rng(1)
+    cfg = SynthConfig(scale=0.5)
+    xy = np.zeros((N, 2))
+    d = t1_shift(xy, rng, cfg)
+    r = np.hypot(d[:, 0], d[:, 1])
+    assert r.max() <= 125 * 0.5 + 1e-9
+    near = r <= 25 * 0.5
+    assert abs(near.mean() - 0.9) < 0.01
+    assert abs(np.median(r[near]) - 12.5 * 0.5) < 0.3  # uniform lengths in [0, 25] px
+    assert abs(np.mean(r[~near]) - 75 * 0.5) < 1.5  # uniform in [25, 125] px
+    ang = np.arctan2(d[:, 1], d[:, 0])
+    assert abs(np.mean(np.cos(ang))) < 0.02 and abs(np.mean(np.sin(ang))) < 0.02
+    hist = np.histogram(ang, bins=8, range=(-np.pi, np.pi))[0] / N
+    assert np.all(np.abs(hist - 1 / 8) < 0.015)
+
+
+def test_t2_swap_probability():
+    rng = np.random.default_rng(2)
+    cfg = SynthConfig()
+    xy = np.arange(30, dtype=float).reshape(15, 2)
+    counts = np.zeros(len(PAIRS))
+    for _ in range(5000):
+        out = t2_swap(xy, rng, cfg)
+        for i, (a, b) in enumerate(PAIRS):
+            if out[a, 0] == xy[b, 0]:
+                assert out[b, 0] == xy[a, 0]
+                counts[i] += 1
+    assert np.all(np.abs(counts / 5000 - 0.1) < 0.015)
+    unpaired = [j for j in range(15) if FLIP[j] == j]
+    assert (t2_swap(xy, rng, cfg)[unpaired] == xy[unpaired]).all()
+
+
+def test_t3_neighbour_probability_and_radius():
+    rng = np.random.default_rng(3)
+    cfg = SynthConfig(scale=1.0)
+    gt = np.zeros((15, 2))
+    near = np.full((1, 15, 2), 50.0)  # 70.7 px away: within 75 px
+    far = np.full((1, 15, 2), 60.0)  # 84.9 px away: beyond
+    replaced = 0
+    for _ in range(4000):
+        out = t3_neighbour(gt, gt, near, rng, cfg)
+        replaced += (out[:, 0] == 50).sum()
+        assert (t3_neighbour(gt, gt, far, rng, cfg) == gt).all()
+    assert abs(replaced / (4000 * 15) - 0.3) < 0.01
+    assert (t3_neighbour(gt, gt, np.zeros((0, 15, 2)), rng, cfg) == gt).all()
+
+
+def test_t3_takes_same_or_symmetric_joint():
+    rng = np.random.default_rng(4)
+    cfg = SynthConfig(neighbour_prob=1.0)
+    gt = np.zeros((15, 2))
+    other = np.zeros((1, 15, 2))
+    other[0, :, 0] = np.arange(15)  # distinguishable, all within 75 px
+    seen = set()
+    for _ in range(200):
+        out = t3_neighbour(gt, gt, other, rng, cfg)
+        seen |= {(j, int(out[j, 0])) for j in range(15)}
+    assert seen == {(j, j) for j in range(15)} | {(j, int(FLIP[j])) for j in range(15)}
+
+
+def test_t4_removal_probability():
+    rng = np.random.default_rng(5)
+    removed = np.mean([np.isnan(t4_remove(np.zeros((15, 2)), rng, SynthConfig())[:, 0]).mean() for _ in range(4000)])
+    assert abs(removed - 0.3) < 0.01
+
+
+def test_transforms_can_be_selected():
+    cfg = SynthConfig.only("t1", scale=0.3)
+    assert cfg.t1 and not (cfg.t2 or cfg.t3 or cfg.t4) and cfg.scale == 0.3
+    with pytest.raises(ValueError):
+        SynthConfig.only("t5")
+
+
+# ------------------------------------------------------------------------------- flips
+def test_flip_averaged_heatmaps_are_equivariant(tmp_path):
+    from poseval_refine.refine.infer import Refiner
+    from poseval_refine.refine.train import save_checkpoint
+
+    torch.manual_seed(0)
+    model = PoseRefiner(15, "resnet18", width=8).eval()
+    for p in model.parameters():
+        p.data.normal_(0, 0.05)
+
+    class _Cfg:
+        encode = EncodeConfig(scale=0.2)
+        synth = SynthConfig()
+        dataset = "synthetic"
+
+    save_checkpoint(tmp_path / "m.ckpt", model, torch.optim.SGD(model.parameters(), lr=0.1), 0, 0.0, _Cfg)
+    ref = Refiner(tmp_path / "m.ckpt")
+    x = torch.randn(1, 18, 64, 64)
+    xf = torch.flip(x, dims=[3])
+    xf[:, 3:] = xf[:, 3:][:, torch.as_tensor(FLIP)]
+    with torch.no_grad():
+        from torch import sigmoid
+
+        def avg(inp):
+            h, _ = ref.model(inp)
+            inp_f = torch.flip(inp, dims=[3])
+            inp_f[:, 3:] = inp_f[:, 3:][:, torch.as_tensor(FLIP)]
+            hf, _ = ref.model(inp_f)
+            return (sigmoid(h) + torch.flip(sigmoid(hf), dims=[3])[:, torch.as_tensor(FLIP)]) / 2
+
+        a, b = avg(x), avg(xf)
+    torch.testing.assert_close(torch.flip(b, dims=[3])[:, torch.as_tensor(FLIP)], a, atol=1e-6, rtol=1e-5)
