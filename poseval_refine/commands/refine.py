@@ -29,14 +29,16 @@ def _shard(value: str) -> tuple[int, int]:
               help="Drop refined joints whose refiner confidence is <= T (the paper's tau = 0.7 for tracking).")
 @click.option("--recover-missing", is_flag=True,
               help="Also predict joints the input lacks (their score is then the refiner's confidence).")
+@click.option("--keep-below", type=float, default=None,
+              help="Joints whose refiner confidence is below C keep their input position (default: all move).")
 @click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True)
 @click.option("--workers", type=click.IntRange(0), default=0, show_default=True, help="DataLoader workers.")
 @click.option("--shard", default="0/1", show_default=True, help="Refine only the i-th of n shares of the sequences.")
 @click.option("--no-flip", is_flag=True, help="Skip flip averaging (faster).")
 @click.option("--device", default=None)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists (never the input).")
-def command(pred, images, checkpoint, out, fmt, min_score, recover_missing, batch_size, workers, shard, no_flip,
-            device, overwrite):
+def command(pred, images, checkpoint, out, fmt, min_score, recover_missing, keep_below, batch_size, workers, shard,
+            no_flip, device, overwrite):
     setup_cli_logging()
     from ..errors import ConfigError
     from ..formats import detect_format, get_format
@@ -50,10 +52,7 @@ def command(pred, images, checkpoint, out, fmt, min_score, recover_missing, batc
     poses = f.read(pred)
     refiner = Refiner(checkpoint, device=device, batch_size=batch_size, workers=workers, flip=not no_flip)
     result = refiner.refine_set(poses, images, min_score=min_score, recover_missing=recover_missing,
-                                shard=_shard(shard))
-    if pred.is_file() and len(result) == 1 and out.suffix.lower() == pred.suffix.lower():
-        f.write(result, out, overwrite=overwrite)
-    else:
-        f.write(result, out, overwrite=overwrite)
+                                shard=_shard(shard), keep_below=keep_below)
+    f.write(result, out, overwrite=overwrite)
     LOGGER.info("refined %d sequences (%d people passed through unchanged) -> %s", len(result),
                 result.meta.get("refined_passthrough", 0), out)

@@ -23,6 +23,8 @@ from ..log import setup_cli_logging
 @click.option("--arch", type=click.Choice(["resnet18", "resnet34", "resnet50", "resnet101"]), default="resnet18",
               show_default=True, help="Backbone (the paper uses resnet101).")
 @click.option("--width", type=click.IntRange(8), default=64, show_default=True, help="Channels of the first stage.")
+@click.option("--input-skip/--no-input-skip", default=False, show_default=True,
+              help="prt's addition: input disks also feed the heatmap logits directly (faster short trainings).")
 @click.option("--scale", type=float, default=1.0, show_default=True,
               help="Multiplies every pixel constant (person height 340 px, crop margin, disk radius, T1 lengths, "
                    "75 px neighbourhood).")
@@ -38,7 +40,7 @@ from ..log import setup_cli_logging
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default=None, help="cuda, mps or cpu (default: the first available).")
 @click.option("--save-all-ranks", is_flag=True, hidden=True)
-def command(dataset, annotations, images, out, steps, minutes, arch, width, scale, canvas, transforms, batch_size,
+def command(dataset, annotations, images, out, steps, minutes, arch, width, input_skip, scale, canvas, transforms, batch_size,
             lr_scale, workers, checkpoint_every, resume, pretrained, seed, device, save_all_ranks):
     setup_cli_logging()
     from ..errors import ConfigError
@@ -50,7 +52,7 @@ def command(dataset, annotations, images, out, steps, minutes, arch, width, scal
         synth = SynthConfig.only(transforms, scale=scale)
     except ValueError as e:
         raise ConfigError(str(e)) from None
-    res = train(TrainConfig(out=out, dataset=dataset, annotations=annotations, images=images, arch=arch, width=width,
+    res = train(TrainConfig(out=out, dataset=dataset, annotations=annotations, images=images, arch=arch, width=width, input_skip=input_skip,
                             steps=steps, minutes=minutes, batch_size=batch_size, lr_scale=lr_scale, seed=seed,
                             workers=workers, checkpoint_every=checkpoint_every, resume=resume, pretrained=pretrained,
                             device=device, encode=EncodeConfig(scale=scale, canvas_factor=canvas), synth=synth,

@@ -10,6 +10,7 @@ upper neck).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -90,11 +91,21 @@ class RefinerDataset:
         return make_sample(image, rec.keypoints, rec.head_boxes, p, rng, self.enc, self.syn)
 
 
+#: consecutive samples drawn from one synthetic scene (different people and augmentations): drawing
+#: the scene costs more than the rest of a sample
+SAMPLES_PER_SCENE = 4
+
+
+@lru_cache(maxsize=16)
+def _scene(seed: int, index: int):
+    from .scenes import make_scene
+
+    return make_scene(seed, index)
+
+
 class SyntheticDataset(RefinerDataset):
     def record(self, i: int) -> ImageRecord:
-        from .scenes import make_scene
-
-        sc = make_scene(TRAIN_SEED_BASE + self.seed, i)
+        sc = _scene(TRAIN_SEED_BASE + self.seed, i // SAMPLES_PER_SCENE)
         return ImageRecord(sc.image, sc.keypoints, sc.head_boxes)
 
 

@@ -44,7 +44,7 @@ def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> tup
                           f"({ck['model_config'].get('num_joints')} joints); this refiner works in posetrack15",
                           file=path, fix="use a checkpoint trained by this version of prt")
     cfg = ck["model_config"]
-    model = PoseRefiner(cfg["num_joints"], cfg["arch"], cfg["width"])
+    model = PoseRefiner(cfg["num_joints"], cfg["arch"], cfg["width"], cfg.get("input_skip", False))
     try:
         model.load_state_dict(ck["model"])
     except RuntimeError as e:
@@ -128,7 +128,8 @@ class Refiner:
 
     # ----------------------------------------------------------------------------- pose sets
     def refine_set(self, poses: PoseSet, images: str | Path, *, min_score: float | None = None,
-                   recover_missing: bool = False, shard: tuple[int, int] = (0, 1)) -> PoseSet:
+                   recover_missing: bool = False, shard: tuple[int, int] = (0, 1),
+                   keep_below: float | None = None) -> PoseSet:
         names = shard_names(poses.names(), *shard)
         jobs, passthrough = [], 0
         views = {n: poses[n].to_skeleton(POSETRACK15) for n in names}
@@ -158,7 +159,8 @@ class Refiner:
         for n in names:
             seq = poses[n]
             ids = by_seq.get(n, [])
-            out[n] = apply_refined(seq, [jobs[i].person for i in ids], refined[ids], min_score, recover_missing)
+            out[n] = apply_refined(seq, [jobs[i].person for i in ids], refined[ids], min_score, recover_missing,
+                                   keep_below)
         meta = dict(poses.meta, refined_passthrough=passthrough)
         return PoseSet(out, format=poses.format, root=poses.root, meta=meta)
 
@@ -171,8 +173,10 @@ def shard_names(names: list[str], index: int, count: int) -> list[str]:
 
 
 def apply_refined(seq: PoseSequence, persons: list[int], refined: np.ndarray, min_score: float | None,
-                  recover_missing: bool) -> PoseSequence:
-    """The sequence with refined positions; scores and everything else as in the input."""
+                  recover_missing: bool, keep_below: float | None = None) -> PoseSequence:
+    """The sequence with refined positions; scores and everything else as in the input.
+
+    ``keep_below``: a joint whose refiner confidence is below it keeps its input position."""
     kp = seq.keypoints.copy()
     m = joint_mapping(POSETRACK15, seq.skeleton)  # for each slot of the file's skeleton, its PT-15 joint
     slots = np.flatnonzero(m >= 0)
@@ -184,6 +188,8 @@ def apply_refined(seq: PoseSequence, persons: list[int], refined: np.ndarray, mi
                 continue
             if min_score is not None and row[j, 2] <= min_score:
                 kp[p, slot] = np.nan
+                continue
+            if had and keep_below is not None and row[j, 2] < keep_below:
                 continue
             kp[p, slot, :2] = row[j, :2]
             if not had:

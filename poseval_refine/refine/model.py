@@ -68,8 +68,14 @@ class Bottleneck(nn.Module):
 class PoseRefiner(nn.Module):
     """Outputs ``heatmap`` logits (B, J, H/8, W/8) and ``locref`` (B, J, 2, H/8, W/8) in stdev units."""
 
-    def __init__(self, num_joints: int = 15, arch: str = "resnet18", width: int = 64):
+    def __init__(self, num_joints: int = 15, arch: str = "resnet18", width: int = 64, input_skip: bool = False):
         super().__init__()
+        #: prt's addition (not in the paper): the input disks, pooled to stride 8, add to the heatmap
+        #: logits with a learned per-joint weight, so a short training run starts from "the joint is
+        #: where the input says" and learns the corrections from the image
+        self.input_skip = input_skip
+        if input_skip:
+            self.skip_weight = nn.Parameter(torch.full((num_joints,), 8.0))
         if arch not in ARCHS:
             raise ValueError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHS)}")
         self.arch, self.num_joints = arch, num_joints
@@ -106,15 +112,20 @@ class PoseRefiner(nn.Module):
         return nn.Sequential(*layers)
 
     def forward(self, x):
+        disks = x[:, 3:]
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         heat = self.part_head(x)
+        if self.input_skip:
+            pooled = nn.functional.avg_pool2d(disks + 0.5, STRIDE)  # disk coverage of each cell, 0..1
+            heat = heat + self.skip_weight[None, :, None, None] * pooled
         loc = self.locref_head(x)
         B, _, H, W = heat.shape
         return heat, loc.view(B, self.num_joints, 2, H, W)
 
     def config(self) -> dict:
-        return {"arch": self.arch, "num_joints": self.num_joints, "width": self.conv1.out_channels}
+        return {"arch": self.arch, "num_joints": self.num_joints, "width": self.conv1.out_channels,
+                "input_skip": self.input_skip}
 
 
 def load_pretrained(model: PoseRefiner, path: str | Path) -> list[str]:

@@ -54,6 +54,7 @@ class TrainConfig:
     images: str | None = None
     arch: str = "resnet18"
     width: int = 64
+    input_skip: bool = False
     steps: int | None = None
     minutes: float | None = None
     batch_size: int = 8
@@ -117,7 +118,7 @@ def train(cfg: TrainConfig) -> dict:
         if device.type == "cuda":
             device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     torch.manual_seed(cfg.seed)
-    model = PoseRefiner(15, cfg.arch, cfg.width).to(device)
+    model = PoseRefiner(15, cfg.arch, cfg.width, cfg.input_skip).to(device)
     if cfg.pretrained:
         missing = load_pretrained(model, cfg.pretrained)
         log.info("loaded %s; %d tensors start fresh (heads, extra inputs)", cfg.pretrained, len(missing))
