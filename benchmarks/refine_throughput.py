@@ -2,7 +2,7 @@
 
     python benchmarks/refine_throughput.py [--archs resnet18,resnet50,resnet101] [--seconds 5]
 
-For each backbone, at the demo scale (0.3, canvas 0.8, width 32) and at the paper's scale (1.0,
+For each backbone, at the demo scale (0.4, canvas 0.7, width 32) and at the paper's scale (1.0,
 840 px canvas, width 64), times the network forward pass with flip averaging (what `prt refine`
 runs per person) on the CPU, and on CUDA when present. Figures are poses per second.
 """
@@ -18,7 +18,7 @@ from poseval_refine.refine.encode import EncodeConfig
 from poseval_refine.refine.model import PoseRefiner
 
 CONFIGS = {
-    "demo": (EncodeConfig(scale=0.3, canvas_factor=0.8), 32),
+    "demo": (EncodeConfig(scale=0.4, canvas_factor=0.7), 32),
     "paper": (EncodeConfig(scale=1.0), 64),
 }
 

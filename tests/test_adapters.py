@@ -14,9 +14,9 @@ from poseval_refine.skeletons import BODY25, OPENPOSE18, POSETRACK15
 
 
 def _op_person(n, key, rng):
-    kp = np.column_stack([rng.uniform(10, 600, n), rng.uniform(10, 400, n), rng.uniform(0.1, 1, n)])
+    kp = np.column_stack([rng.uniform(10, 600, n), rng.uniform(10, 400, n), rng.uniform(0.1, 1, n)]).round(3)
     kp[3] = 0  # a missing joint
-    return {"person_id": [-1], key: kp.ravel().round(3).tolist()}, kp
+    return {"person_id": [-1], key: kp.ravel().tolist()}, kp
 
 
 @pytest.mark.parametrize("key,n", [("pose_keypoints_2d", 25), ("pose_keypoints_2d", 18), ("pose_keypoints", 18),

@@ -110,13 +110,27 @@ class Refiner:
         c = crop.to_canvas(job.xy[np.isfinite(job.xy).all(1)])
         return bool(((c >= 0) & (c < self.enc.canvas)).all())
 
+    def batches(self, jobs: list[PersonJob]) -> list[list[int]]:
+        """Batches that never span two sequences and are padded (by repeating their last person) to the
+        full batch size: a sequence's batches are then the same whether it is refined alone, in a
+        folder or in a shard, so the numbers are identical."""
+        out, start = [], 0
+        while start < len(jobs):
+            end = start
+            while end < len(jobs) and jobs[end].seq == jobs[start].seq and end - start < self.batch_size:
+                end += 1
+            idx = list(range(start, end))
+            out.append(idx + [idx[-1]] * (self.batch_size - len(idx)))
+            start = end
+        return out
+
     def run(self, jobs: list[PersonJob]) -> np.ndarray:
         """(N, 15, 3) image x, y and refiner confidence for each job."""
         out = np.zeros((len(jobs), 15, 3))
         if not jobs:
             return out
-        loader = torch.utils.data.DataLoader(_Inputs(jobs, self.enc), batch_size=self.batch_size,
-                                             num_workers=self.workers, shuffle=False)
+        loader = torch.utils.data.DataLoader(_Inputs(jobs, self.enc), batch_sampler=self.batches(jobs),
+                                             num_workers=self.workers)
         from tqdm import tqdm
 
         for x, crop, idx in tqdm(loader, desc="refine", unit="batch", disable=None, leave=False):
