@@ -64,8 +64,9 @@ def test_tables_show_every_published_number(fmt, capsys):
 def test_mpii_validation_table_recomputed(capsys):
     assert main(["tables", "--table", "mpii-val", "--results", str(ROOT / "results" / "recomputed")]) == 0
     out = capsys.readouterr().out
-    for name, total, auc in (("Stacked Hourglass (8 stacks)", "88.4", "56.3"), ("Pyramid Residual Module", "90.7", "63.6"),
-                             ("Iterative Error Feedback", "81.7", "50.1")):
+    expected = (("Stacked Hourglass (8 stacks)", "88.4", "56.3"), ("Pyramid Residual Module", "90.7", "63.6"),
+                ("Iterative Error Feedback", "81.7", "50.1"))
+    for name, total, auc in expected:
         line = next(line for line in out.splitlines() if line.startswith(f"| {name} |"))
         assert f"| {total} |" in line and line.rstrip(" |").endswith(auc) and "\u2020" not in line
 

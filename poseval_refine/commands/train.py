@@ -40,8 +40,8 @@ from ..log import setup_cli_logging
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default=None, help="cuda, mps or cpu (default: the first available).")
 @click.option("--save-all-ranks", is_flag=True, hidden=True)
-def command(dataset, annotations, images, out, steps, minutes, arch, width, input_skip, scale, canvas, transforms, batch_size,
-            lr_scale, workers, checkpoint_every, resume, pretrained, seed, device, save_all_ranks):
+def command(dataset, annotations, images, out, steps, minutes, arch, width, input_skip, scale, canvas, transforms,
+            batch_size, lr_scale, workers, checkpoint_every, resume, pretrained, seed, device, save_all_ranks):
     setup_cli_logging()
     from ..errors import ConfigError
     from ..refine.encode import EncodeConfig
@@ -52,7 +52,8 @@ def command(dataset, annotations, images, out, steps, minutes, arch, width, inpu
         synth = SynthConfig.only(transforms, scale=scale)
     except ValueError as e:
         raise ConfigError(str(e)) from None
-    res = train(TrainConfig(out=out, dataset=dataset, annotations=annotations, images=images, arch=arch, width=width, input_skip=input_skip,
+    res = train(TrainConfig(out=out, dataset=dataset, annotations=annotations, images=images, arch=arch, width=width,
+                            input_skip=input_skip,
                             steps=steps, minutes=minutes, batch_size=batch_size, lr_scale=lr_scale, seed=seed,
                             workers=workers, checkpoint_every=checkpoint_every, resume=resume, pretrained=pretrained,
                             device=device, encode=EncodeConfig(scale=scale, canvas_factor=canvas), synth=synth,

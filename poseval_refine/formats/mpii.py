@@ -326,34 +326,27 @@ def write_preds(poses: PoseSet, path: str | Path, *, overwrite: bool = False) ->
             raise InputError("MPII predictions are written as .h5 or .mat", file=path)
 
 
-def _sniff_arrays(path: Path) -> bool:
-    if path.suffix.lower() not in (".h5", ".hdf5", ".mat") or not path.is_file():
-        return False
+def _variable_names(path: Path, suffixes: tuple[str, ...]) -> set[str]:
+    """Names of the variables of a .mat/.h5 file, or nothing when it is not one."""
+    if path.suffix.lower() not in suffixes or not path.is_file():
+        return set()
     try:
-        v = load_arrays(path)
+        return set(load_arrays(path))
     except InputError:
-        return False
-    return any(k in v for k in ("part", "pos_gt_src", "preds", "poses"))
+        return set()
+
+
+def _sniff_arrays(path: Path) -> bool:
+    return bool(_variable_names(path, (".h5", ".hdf5", ".mat")) & {"part", "pos_gt_src", "preds", "poses"})
 
 
 def _sniff_posetf(path: Path) -> bool:
-    if path.suffix.lower() != ".mat" or not path.is_file():
-        return False
-    try:
-        v = load_arrays(path)
-    except InputError:
-        return False
-    return "joints" in v and "preds" not in v
+    names = _variable_names(path, (".mat",))
+    return "joints" in names and "preds" not in names
 
 
 def _sniff_annolist(path: Path) -> bool:
-    if path.suffix.lower() != ".mat" or not path.is_file():
-        return False
-    try:
-        v = load_arrays(path)
-    except InputError:
-        return False
-    return "annolist" in v or "RELEASE" in v
+    return bool(_variable_names(path, (".mat",)) & {"annolist", "RELEASE"})
 
 
 register(Format("mpii", "MPII single-person arrays (.h5/.mat): valid.h5 GT, Tompson's gt_valid.mat, 'preds'",
