@@ -34,10 +34,19 @@ class Method:
         return bool(spec and data_root and (data_root / spec["gt"]).exists() and (data_root / spec["pred"]).exists())
 
 
+def baselines_dir():
+    """The declarative entries: the installed ``poseval_refine.baselines`` package, or, when running from a
+    source checkout whose ``poseval_refine/`` shadows the installed package, the checkout's ``baselines/``."""
+    try:
+        return files("poseval_refine.baselines")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "baselines"
+
+
 @lru_cache(maxsize=1)
 def all_methods() -> dict[str, Method]:
     out = {}
-    for f in sorted(files("poseval_refine.baselines").iterdir(), key=lambda p: p.name):
+    for f in sorted(baselines_dir().iterdir(), key=lambda p: p.name):
         if not f.name.endswith(".json"):
             continue
         d = json.loads(f.read_text())

@@ -1,34 +1,54 @@
 """CLEAR-MOT accumulation as poseval runs it: one motmetrics ``MOTAccumulator`` per joint.
 
-A re-implementation of ``MOTAccumulator.update`` (motmetrics >= 1.2, ``max_switch_time`` = inf)
-vectorized over the joints of a frame, so a whole benchmark accumulates in well under a second.
-Per frame and joint: (1) an object keeps its last hypothesis when that hypothesis is present,
-unused and within reach ("prefer history"); (2) the rest get a minimum-cost assignment of
-maximum cardinality (motmetrics' expensive-edge matrix solved by scipy, so equal-cost ties
-break as motmetrics with scipy breaks them); a pair whose object had another hypothesis before
-is a SWITCH; (3) the rest are misses and false positives.
+An independent re-implementation of ``MOTAccumulator(auto_id=True).update`` of motmetrics 1.4.0
+(``max_switch_time`` = inf), vectorized over *lanes*: one lane is one (sequence, joint)
+accumulator, and one numpy step advances every lane by one frame. Per frame and lane:
+
+1. **Prefer history.** Going through the objects in order, an object keeps the hypothesis it was
+   last paired with when that hypothesis is in the frame, not yet taken, and within reach
+   (finite distance): MATCH, even if another pairing would be cheaper.
+2. **Assign the rest** with a minimum-cost assignment on motmetrics' own cost matrix (the
+   objects x hypotheses of that lane with the step-1 rows and columns set to NaN, non-edges
+   replaced by ``lap.add_expensive_edges``' constant, solved by scipy), so even equal-cost ties
+   break as motmetrics with its scipy solver breaks them. When every remaining row and column
+   has at most one finite entry the answer is those entries and no solver runs. A pair whose
+   object was paired with another hypothesis before is a SWITCH (else a MATCH); a SWITCH whose
+   hypothesis was never paired before also raises ASCEND; a pair whose hypothesis was last
+   *assigned* (step 2 only) to another object raises TRANSFER, and also MIGRATE when the object
+   was never paired before.
+3. **Leftovers**: unpaired objects are MISSes, unpaired hypotheses FPs.
 
 Besides the counts, three distance sums are kept because poseval's MOTP sums the ``D`` column
 of *all* events, whose content depends on the motmetrics version (spec §1.7):
-``sum_d_matched`` (MATCH + SWITCH: CLEAR-MOT), ``sum_d_raw`` (every finite distance passed: the
-RAW events of motmetrics >= 1.1) and ``sum_d_extra`` (the ASCEND, TRANSFER and MIGRATE events of
-motmetrics >= 1.2).
+
+- ``sum_d_matched``: MATCH + SWITCH rows (true CLEAR-MOT MOTP, motmetrics 1.0);
+- ``sum_d_raw``: RAW rows, one per finite entry of every distance matrix (motmetrics >= 1.1);
+- ``sum_d_extra``: ASCEND, TRANSFER and MIGRATE rows (motmetrics >= 1.2), each carrying the
+  pair's distance, so a migrating pair adds its distance twice here (TRANSFER and MIGRATE).
+
+``sum_d_matched + sum_d_raw + sum_d_extra`` equals ``acc.events['D'].sum()`` of motmetrics 1.4.
+
+Ids repeated within a frame (poseval does not check GT track ids) are handled exactly, by a
+sequential path for that frame, because motmetrics then lets later rows see the state written by
+earlier rows of the same frame; the one case where motmetrics itself crashes (KeyError) raises a
+ValueError here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 MOTP_MODES = ("poseval-mm1.2+", "poseval-mm1.1", "clear")
+_LANES_PER_BATCH = 2048  # bounds the padded per-frame arrays of accumulate_sequences
 
 
 @dataclass
 class MotStats:
-    """Additive CLEAR-MOT counts for K joints (arrays of shape (K,))."""
+    """Additive per-sequence CLEAR-MOT counts for K joints (arrays of shape (K,))."""
 
     num_objects: np.ndarray
     num_matches: np.ndarray
@@ -40,27 +60,31 @@ class MotStats:
     sum_d_extra: np.ndarray
 
     @classmethod
-    def zeros(cls, num_joints: int) -> MotStats:
-        i = [np.zeros(num_joints, np.int64) for _ in range(5)]
-        f = [np.zeros(num_joints, np.float64) for _ in range(3)]
-        return cls(*i, *f)
+    def zeros(cls, K: int) -> MotStats:
+        ints = [np.zeros(K, np.int64) for _ in range(5)]
+        floats = [np.zeros(K, np.float64) for _ in range(3)]
+        return cls(*ints, *floats)
 
     def merge(self, other: MotStats) -> MotStats:
         return MotStats(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
     def add_counts(self, objects=0, misses=0, false_positives=0) -> None:
         """Add to every joint (poseval's dummy frames) or per joint with (K,) arrays."""
-        self.num_objects = self.num_objects + objects
-        self.num_misses = self.num_misses + misses
-        self.num_false_positives = self.num_false_positives + false_positives
+        self.num_objects = self.num_objects + np.asarray(objects, np.int64)
+        self.num_misses = self.num_misses + np.asarray(misses, np.int64)
+        self.num_false_positives = self.num_false_positives + np.asarray(false_positives, np.int64)
 
     @property
     def num_detections(self) -> np.ndarray:
         return self.num_matches + self.num_switches
 
 
-def _expensive_edges(costs: np.ndarray) -> np.ndarray:
-    """motmetrics' ``add_expensive_edges``: non-edges cost more than any full set of edges."""
+def expensive_edges(costs: np.ndarray) -> np.ndarray:
+    """The finite matrix motmetrics' scipy path solves: non-edges cost more than any full set of edges.
+
+    With r = min(shape) and c = max|finite cost| + 1, a non-edge costs 2rc + 1, so a minimum
+    assignment has maximum cardinality among finite edges and, within that, minimum sum.
+    """
     valid = np.isfinite(costs)
     if valid.all():
         return costs.copy()
@@ -71,145 +95,283 @@ def _expensive_edges(costs: np.ndarray) -> np.ndarray:
 
 
 def _assign(costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of the minimum-cost, maximum-cardinality assignment with finite cost."""
-    r, c = linear_sum_assignment(_expensive_edges(costs))
+    """Rows and columns of motmetrics' assignment on ``costs``, finite pairs only, rows ascending."""
+    r, c = linear_sum_assignment(expensive_edges(costs))
     keep = np.isfinite(costs[r, c])
     return r[keep], c[keep]
 
 
-class _SequenceState:
-    """Per-joint accumulator state over dense object / hypothesis indices of one sequence."""
+class _LaneState:
+    """motmetrics' per-accumulator dictionaries as dense arrays over lanes x local ids."""
 
-    def __init__(self, K: int, n_obj: int, n_hyp: int):
-        self.last_hyp = np.full((K, n_obj), -1, np.intp)  # motmetrics m[o]
-        self.matched_obj = np.zeros((K, n_obj), bool)  # o in last_match
-        self.matched_hyp = np.zeros((K, n_hyp), bool)  # h in hypHistory
-        self.assigned_obj = np.full((K, n_hyp), -1, np.intp)  # res_m[h] (step-2 assignments only)
+    def __init__(self, lanes: int, n_obj: int, n_hyp: int):
+        self.last_hyp = np.full((lanes, n_obj), -1, np.int64)  # m[o]
+        self.obj_paired = np.zeros((lanes, n_obj), bool)  # o in last_match
+        self.obj_seen = np.zeros((lanes, n_obj), bool)  # o in last_occurrence
+        self.hyp_paired = np.zeros((lanes, n_hyp), bool)  # h in hypHistory
+        self.assigned_obj = np.full((lanes, n_hyp), -1, np.int64)  # res_m[h]
 
 
-def _update(st: _SequenceState, out: MotStats, o_idx, h_idx, dist, o_has, h_has) -> None:
-    """One frame for all joints. o_idx (G,), h_idx (H,) dense ids; dist (K, G, H); has masks."""
-    K = dist.shape[0]
-    G, H = len(o_idx), len(h_idx)
+class _Sums:
+    """Per-lane accumulators (the MotStats fields, over lanes)."""
+
+    def __init__(self, lanes: int):
+        self.c = np.zeros((5, lanes), np.int64)  # objects, matches, switches, misses, FPs
+        self.d = np.zeros((3, lanes), np.float64)  # matched, raw, extra
+
+    def stats(self, lo: int, hi: int) -> MotStats:
+        return MotStats(*(self.c[i, lo:hi].copy() for i in range(5)), *(self.d[i, lo:hi].copy() for i in range(3)))
+
+
+def _step(st: _LaneState, out: _Sums, obj, hyp, d, o_has, h_has) -> None:
+    """Advance every lane by one frame (ids unique within each lane's frame).
+
+    obj (L, G) and hyp (L, H) are local ids (anything where the has-mask is False), d (L, G, H)
+    holds NaN wherever a pair may not be matched, including rows/columns that are not present.
+    """
+    L, G, H = d.shape
     n_obj = o_has.sum(1)
     n_hyp = h_has.sum(1)
-    out.num_objects += n_obj
+    out.c[0] += n_obj
+    ol, og = np.nonzero(o_has)
+    st.obj_seen[ol, obj[ol, og]] = True  # motmetrics' last_occurrence, read only on the sequential path
     if G == 0 or H == 0:
-        out.num_misses += n_obj
-        out.num_false_positives += n_hyp
+        out.c[3] += n_obj
+        out.c[4] += n_hyp
         return
-    pair_ok = o_has[:, :, None] & h_has[:, None, :]
-    d = np.where(pair_ok, dist, np.nan)
+    lane = np.arange(L)[:, None]
     fin = np.isfinite(d)
-    out.sum_d_raw += np.where(fin, d, 0.0).sum(axis=(1, 2))
+    df = np.where(fin, d, 0.0)
+    out.d[1] += df.sum(axis=(1, 2))
 
-    # 1. prefer history: an object keeps its last hypothesis if present, unused and within reach
-    col_of = np.full(st.matched_hyp.shape[1] + 1, -1, np.intp)
-    col_of[h_idx] = np.arange(H)
-    prev = st.last_hyp[:, o_idx]  # (K, G)
-    j = col_of[prev]  # prev == -1 indexes the extra slot, which stays -1
-    kk = np.arange(K)[:, None]
-    jj = np.maximum(j, 0)
-    keep = (j >= 0) & fin[kk, np.arange(G)[None, :], jj]
-    if keep.any() and G > 1:  # two objects wanting the same hypothesis: the first one takes it
-        same = (jj[:, :, None] == jj[:, None, :]) & keep[:, :, None] & keep[:, None, :]
-        earlier = np.tril(np.ones((G, G), bool), -1)
-        keep &= ~(same & earlier[None]).any(axis=2)
-    o_used = keep.copy()
-    h_used = np.zeros((K, H), bool)
-    kh, gh = np.nonzero(keep)
-    h_used[kh, jj[kh, gh]] = True
-    n_hist = keep.sum(1)
-    out.num_matches += n_hist
-    out.sum_d_matched += np.where(keep, d[kk, np.arange(G)[None, :], jj], 0.0).sum(1)
-    st.matched_obj[kh, o_idx[gh]] = True
-    st.matched_hyp[kh, h_idx[jj[kh, gh]]] = True
+    # 1. prefer history: the first object (in order) wanting a hypothesis gets it
+    prev = st.last_hyp[lane, obj]  # (L, G); -1 = never paired, never equal to a local id
+    want = (prev[:, :, None] == hyp[:, None, :]) & fin
+    hist = want & (np.cumsum(want, axis=1) == 1)
+    hl, hg, hh = np.nonzero(hist)
+    n_hist = np.bincount(hl, minlength=L)
+    out.c[1] += n_hist
+    out.d[0] += np.bincount(hl, df[hl, hg, hh], minlength=L)
+    st.obj_paired[hl, obj[hl, hg]] = True
+    st.hyp_paired[hl, hyp[hl, hh]] = True
 
-    # 2. minimum-cost assignment of the rest
+    # 2. minimum-cost assignment of what is left
+    o_used = hist.any(2)
+    h_used = hist.any(1)
     rest = fin & ~o_used[:, :, None] & ~h_used[:, None, :]
-    pk, pg, ph = [], [], []
+    n_assigned = np.zeros(L, np.int64)
     if rest.any():
-        rows = rest.sum(2)
-        cols = rest.sum(1)
-        simple = (rows <= 1).all(1) & (cols <= 1).all(1)
-        k1, g1, h1 = np.nonzero(rest & simple[:, None, None])
-        pk.append(k1), pg.append(g1), ph.append(h1)
-        for k in np.flatnonzero(~simple & rest.any(axis=(1, 2))):
-            gs = np.flatnonzero(o_has[k])
-            hs = np.flatnonzero(h_has[k])
-            sub = d[k][np.ix_(gs, hs)]
-            sub[o_used[k][gs], :] = np.nan
-            sub[:, h_used[k][hs]] = np.nan
-            r, c = _assign(sub)
-            pk.append(np.full(len(r), k)), pg.append(gs[r]), ph.append(hs[c])
-    if pk:
-        pk, pg, ph = np.concatenate(pk), np.concatenate(pg), np.concatenate(ph)
-    n_assigned = np.zeros(K, np.int64)
-    if len(pk):
-        o, h = o_idx[pg], h_idx[ph]
-        dd = d[pk, pg, ph]
-        last = st.last_hyp[pk, o]
+        hard = (rest.sum(2) > 1).any(1) | (rest.sum(1) > 1).any(1)
+        if hard.any():
+            pl, pg, ph = _solve_hard(np.flatnonzero(hard), rest, d, o_has, h_has, o_used, h_used)
+            rest[hard] = False
+            el, eg, eh = np.nonzero(rest)
+            pl, pg, ph = np.concatenate([el, pl]), np.concatenate([eg, pg]), np.concatenate([eh, ph])
+        else:
+            pl, pg, ph = np.nonzero(rest)
+        o, h = obj[pl, pg], hyp[pl, ph]
+        dd = df[pl, pg, ph]
+        last = st.last_hyp[pl, o]
         switch = (last >= 0) & (last != h)
-        ascend = switch & ~st.matched_hyp[pk, h]
-        prev_o = st.assigned_obj[pk, h]
-        transfer = (prev_o >= 0) & (prev_o != o)
-        migrate = transfer & ~st.matched_obj[pk, o]
-        extra = dd * (ascend.astype(np.int64) + transfer + migrate)
-        np.add.at(out.num_switches, pk, switch)
-        np.add.at(out.num_matches, pk, ~switch)
-        np.add.at(out.sum_d_matched, pk, dd)
-        np.add.at(out.sum_d_extra, pk, extra)
-        np.add.at(n_assigned, pk, 1)
-        st.matched_hyp[pk, h] = True
-        st.matched_obj[pk, o] = True
-        st.last_hyp[pk, o] = h
-        st.assigned_obj[pk, h] = o
-    # step-1 matches set the last hypothesis too (after step 2 read the old values of others)
-    st.last_hyp[kh, o_idx[gh]] = h_idx[jj[kh, gh]]
+        ascend = switch & ~st.hyp_paired[pl, h]
+        before = st.assigned_obj[pl, h]
+        transfer = (before >= 0) & (before != o)
+        migrate = transfer & ~st.obj_paired[pl, o]
+        n_assigned = np.bincount(pl, minlength=L)
+        n_switch = np.bincount(pl, switch, minlength=L).astype(np.int64)
+        out.c[1] += n_assigned - n_switch
+        out.c[2] += n_switch
+        out.d[0] += np.bincount(pl, dd, minlength=L)
+        out.d[2] += np.bincount(pl, dd * (ascend.astype(np.int64) + transfer + migrate), minlength=L)
+        st.last_hyp[pl, o] = h
+        st.obj_paired[pl, o] = True
+        st.hyp_paired[pl, h] = True
+        st.assigned_obj[pl, h] = o
 
     # 3. leftovers
     matched = n_hist + n_assigned
-    out.num_misses += n_obj - matched
-    out.num_false_positives += n_hyp - matched
+    out.c[3] += n_obj - matched
+    out.c[4] += n_hyp - matched
+
+
+def _solve_hard(lanes, rest, d, o_has, h_has, o_used, h_used):
+    """Solver pairs (lane, row, col) for lanes whose remaining graph is not a plain matching."""
+    out_l, out_g, out_h = [], [], []
+    for k in lanes:
+        gs = np.flatnonzero(o_has[k])
+        hs = np.flatnonzero(h_has[k])
+        sub = d[k][np.ix_(gs, hs)]  # exactly the matrix motmetrics solves for this accumulator
+        sub[o_used[k, gs], :] = np.nan
+        sub[:, h_used[k, hs]] = np.nan
+        r, c = _assign(sub)
+        out_l.append(np.full(len(r), k))
+        out_g.append(gs[r])
+        out_h.append(hs[c])
+    return np.concatenate(out_l), np.concatenate(out_g), np.concatenate(out_h)
+
+
+def _step_sequential(st: _LaneState, out: _Sums, lane: int, obj, hyp, d, where: str) -> None:
+    """One frame of one lane, row by row as motmetrics runs it (for frames with repeated ids)."""
+    n_o, n_h = len(obj), len(hyp)
+    out.c[0, lane] += n_o
+    fin = np.isfinite(d)
+    out.d[1, lane] += d[fin].sum()
+    o_done = np.zeros(n_o, bool)
+    h_done = np.zeros(n_h, bool)
+    if n_o and n_h:
+        for i in range(n_o):
+            prev = st.last_hyp[lane, obj[i]]
+            cand = np.flatnonzero(~h_done & (hyp == prev))
+            if prev < 0 or not len(cand) or not fin[i, cand[0]]:
+                continue
+            j = cand[0]
+            o_done[i] = h_done[j] = True
+            out.c[1, lane] += 1
+            out.d[0, lane] += d[i, j]
+            st.obj_paired[lane, obj[i]] = True
+            st.hyp_paired[lane, hyp[j]] = True
+        sub = d.copy()
+        sub[o_done, :] = np.nan
+        sub[:, h_done] = np.nan
+        for i, j in zip(*_assign(sub)):
+            o, h, dij = obj[i], hyp[j], d[i, j]
+            last = st.last_hyp[lane, o]
+            if last >= 0 and last != h:
+                if not st.obj_seen[lane, o]:
+                    raise ValueError(
+                        f"{where}: object id repeated within the frame is paired with two hypotheses in "
+                        "its first frame; motmetrics crashes on this (KeyError in MOTAccumulator.update). "
+                        "Make the ground-truth track ids unique within each frame.")
+                out.c[2, lane] += 1
+                if not st.hyp_paired[lane, h]:
+                    out.d[2, lane] += dij  # ASCEND
+            else:
+                out.c[1, lane] += 1
+            before = st.assigned_obj[lane, h]
+            if before >= 0 and before != o:
+                out.d[2, lane] += dij * (1 if st.obj_paired[lane, o] else 2)  # TRANSFER (+ MIGRATE)
+            out.d[0, lane] += dij
+            st.hyp_paired[lane, h] = True
+            st.obj_paired[lane, o] = True
+            o_done[i] = h_done[j] = True
+            st.last_hyp[lane, o] = h
+            st.assigned_obj[lane, h] = o
+    out.c[3, lane] += (~o_done).sum()
+    out.c[4, lane] += (~h_done).sum()
+    st.obj_seen[lane, obj] = True
+
+
+def _check_frame(frame, K: int, where: str):
+    try:
+        gt, hyp, dist, gt_has, hyp_has = frame
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected (gt_ids, hyp_ids, dist, gt_has, hyp_has)") from None
+    gt, hyp = np.asarray(gt).reshape(-1), np.asarray(hyp).reshape(-1)
+    G, H = len(gt), len(hyp)
+    dist = np.asarray(dist, np.float64)
+    gt_has, hyp_has = np.asarray(gt_has, bool), np.asarray(hyp_has, bool)
+    if G * H == 0 and dist.size == 0:
+        dist = dist.reshape(K, G, H)
+    for name, a, shape in (("dist", dist, (K, G, H)), ("gt_has", gt_has, (K, G)), ("hyp_has", hyp_has, (K, H))):
+        if a.shape != shape:
+            raise ValueError(f"{where}: {name} has shape {a.shape}, expected {shape} "
+                             f"(joints, {G} GT ids, {H} hypothesis ids)")
+    return gt, hyp, dist, gt_has, hyp_has
+
+
+def accumulate_sequences(sequences: Sequence[Iterable], num_joints: int) -> list[MotStats]:
+    """``accumulate_sequence`` for many sequences at once (one numpy step per frame index).
+
+    Sequences are independent; batching them only amortizes numpy's per-call cost.
+    """
+    K = num_joints
+    seqs = [[_check_frame(f, K, f"sequence {s}, frame {t}") for t, f in enumerate(frames)]
+            for s, frames in enumerate(sequences)]
+    stats: list[MotStats] = []
+    per_batch = max(1, _LANES_PER_BATCH // max(K, 1))
+    for b in range(0, len(seqs), per_batch):
+        stats.extend(_accumulate_batch(seqs[b:b + per_batch], K, b))
+    return stats
+
+
+def _accumulate_batch(seqs: list[list[tuple]], K: int, first: int) -> list[MotStats]:
+    S = len(seqs)
+    L = S * K
+    out = _Sums(L)
+    # local ids per sequence: GT and hypothesis ids each mapped to 0..n-1
+    local = []
+    n_obj = n_hyp = 0
+    for frames in seqs:
+        if frames:
+            g_ids, g_loc = np.unique(np.concatenate([f[0] for f in frames]), return_inverse=True)
+            h_ids, h_loc = np.unique(np.concatenate([f[1] for f in frames]), return_inverse=True)
+        else:
+            g_ids = h_ids = g_loc = h_loc = np.zeros(0, np.int64)
+        n_obj, n_hyp = max(n_obj, len(g_ids)), max(n_hyp, len(h_ids))
+        gs = np.cumsum([0] + [len(f[0]) for f in frames])
+        hs = np.cumsum([0] + [len(f[1]) for f in frames])
+        local.append([(g_loc[gs[t]:gs[t + 1]], h_loc[hs[t]:hs[t + 1]]) for t in range(len(frames))])
+    st = _LaneState(L, n_obj, n_hyp)
+    T = max((len(f) for f in seqs), default=0)
+    for t in range(T):
+        active = [s for s in range(S) if t < len(seqs[s])]
+        G = max(len(seqs[s][t][0]) for s in active)
+        H = max(len(seqs[s][t][1]) for s in active)
+        obj = np.zeros((S, K, G), np.int64)
+        hyp = np.zeros((S, K, H), np.int64)
+        d = np.full((S, K, G, H), np.nan)
+        o_has = np.zeros((S, K, G), bool)
+        h_has = np.zeros((S, K, H), bool)
+        repeated = []
+        for s in active:
+            _, _, dist, gh, hh = seqs[s][t]
+            go, ho = local[s][t]
+            g, h = len(go), len(ho)
+            if len(np.unique(go)) < g or len(np.unique(ho)) < h:
+                repeated.append(s)
+                continue
+            obj[s, :, :g] = go
+            hyp[s, :, :h] = ho
+            d[s, :, :g, :h] = dist
+            o_has[s, :, :g] = gh
+            h_has[s, :, :h] = hh
+        o_has, h_has = o_has.reshape(L, G), h_has.reshape(L, H)
+        d = d.reshape(L, G, H)
+        d[~(o_has[:, :, None] & h_has[:, None, :])] = np.nan
+        _step(st, out, obj.reshape(L, G), hyp.reshape(L, H), d, o_has, h_has)
+        for s in repeated:
+            _, _, dist, gh, hh = seqs[s][t]
+            go, ho = local[s][t]
+            for k in range(K):
+                _step_sequential(st, out, s * K + k, go[gh[k]], ho[hh[k]], dist[k][np.ix_(gh[k], hh[k])],
+                                 f"sequence {first + s}, frame {t}, joint {k}")
+    return [out.stats(s * K, (s + 1) * K) for s in range(S)]
 
 
 def accumulate_sequence(frames: Iterable, num_joints: int) -> MotStats:
-    """CLEAR-MOT counts of one sequence.
+    """CLEAR-MOT counts of one sequence, one independent accumulator per joint.
 
     ``frames`` yields, in order, ``(gt_ids (G,), hyp_ids (H,), dist (K, G, H), gt_has (K, G),
-    hyp_has (K, H))``; for joint k the objects are the GT people with ``gt_has[k]``, the
-    hypotheses the predicted people with ``hyp_has[k]``, and NaN distances may not be paired.
-    Hypothesis ids must be unique within a frame (poseval checks this).
+    hyp_has (K, H))``. For joint k the objects are ``gt_ids[gt_has[k]]``, the hypotheses
+    ``hyp_ids[hyp_has[k]]`` and the distances ``dist[k][gt_has[k]][:, hyp_has[k]]``, NaN (or inf)
+    meaning "may not be paired". G or H may be 0. State persists across the frames given only.
     """
-    frames = list(frames)
-    out = MotStats.zeros(num_joints)
-    if not frames:
-        return out
-    gt_all = np.concatenate([np.asarray(f[0], np.int64) for f in frames])
-    hyp_all = np.concatenate([np.asarray(f[1], np.int64) for f in frames])
-    gt_ids, gt_dense = np.unique(gt_all, return_inverse=True)
-    hyp_ids, hyp_dense = np.unique(hyp_all, return_inverse=True)
-    st = _SequenceState(num_joints, len(gt_ids), len(hyp_ids))
-    go = ho = 0
-    for gt, hyp, dist, gt_has, hyp_has in frames:
-        G, H = len(gt), len(hyp)
-        _update(st, out, gt_dense[go:go + G], hyp_dense[ho:ho + H], np.asarray(dist, np.float64).reshape(
-            num_joints, G, H), np.asarray(gt_has, bool).reshape(num_joints, G),
-            np.asarray(hyp_has, bool).reshape(num_joints, H))
-        go += G
-        ho += H
-    return out
+    return accumulate_sequences([list(frames)], num_joints)[0]
 
 
 def finalize_mot(stats: MotStats, motp_mode: str = "poseval-mm1.2+") -> dict[str, np.ndarray]:
-    """Per-joint MOTA, MOTP, precision and recall in percent, from pooled counts (poseval's rules)."""
+    """Per-joint MOTA, MOTP, precision and recall in percent from pooled counts (poseval's rules).
+
+    ``motp_mode`` picks sumD: 'clear' (MATCH + SWITCH distances), 'poseval-mm1.1' (+ RAW rows) or
+    'poseval-mm1.2+' (+ RAW, TRANSFER, ASCEND and MIGRATE rows: poseval with motmetrics >= 1.2).
+    """
     if motp_mode not in MOTP_MODES:
-        raise ValueError(f"unknown MOTP mode {motp_mode!r}; use one of {MOTP_MODES}")
+        raise ValueError(f"unknown MOTP mode {motp_mode!r}; use one of {', '.join(MOTP_MODES)}")
     obj = stats.num_objects.astype(np.float64)
     det = stats.num_detections.astype(np.float64)
     fp = stats.num_false_positives.astype(np.float64)
-    errors = stats.num_misses + stats.num_switches + stats.num_false_positives
-    sum_d = stats.sum_d_matched.copy()
+    errors = (stats.num_misses + stats.num_switches + stats.num_false_positives).astype(np.float64)
+    sum_d = stats.sum_d_matched.astype(np.float64)
     if motp_mode != "clear":
         sum_d = sum_d + stats.sum_d_raw
     if motp_mode == "poseval-mm1.2+":
@@ -217,9 +379,10 @@ def finalize_mot(stats: MotStats, motp_mode: str = "poseval-mm1.2+") -> dict[str
     with np.errstate(divide="ignore", invalid="ignore"):
         mota = np.where(obj > 0, 100.0 * (1.0 - errors / obj), np.nan)
         motp = np.where(det > 0, 100.0 * (1.0 - sum_d / det), 0.0)
-        pre = np.where(det + fp > 0, 100.0 * det / (det + fp), np.nan)
-        rec = np.where(obj > 0, 100.0 * det / obj, np.nan)
-    return {"mota": mota, "motp": motp, "precision": pre, "recall": rec,
+        precision = np.where(det + fp > 0, 100.0 * det / (det + fp), np.nan)
+        recall = np.where(obj > 0, 100.0 * det / obj, np.nan)
+    return {"mota": mota, "motp": motp, "precision": precision, "recall": recall,
             "num_objects": stats.num_objects, "num_detections": stats.num_detections,
-            "num_switches": stats.num_switches, "num_misses": stats.num_misses,
-            "num_false_positives": stats.num_false_positives}
+            "num_matches": stats.num_matches, "num_switches": stats.num_switches,
+            "num_misses": stats.num_misses, "num_false_positives": stats.num_false_positives,
+            "sum_d": sum_d}
