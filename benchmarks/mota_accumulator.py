@@ -5,7 +5,8 @@
 Builds, per sequence, 2-3 GT people per frame (people leave and new ones enter), predictions
 with jittered distances, occasional identity swaps, false positives and missing joints, with
 distances above 0.5 masked as NaN as poseval does. Then times ``accumulate_sequence`` over all
-sequences (one core) and prints the figures. With ``--motmetrics N`` it also times motmetrics
+sequences one by one (as the evaluator calls it) and ``accumulate_sequences`` on all of them at
+once, on one core, and prints the figures. With ``--motmetrics N`` it also times motmetrics
 itself on the first N sequences and extrapolates.
 """
 
@@ -75,7 +76,7 @@ def main() -> None:
                     help="also time motmetrics 1.4 on the first N sequences (slow) and extrapolate")
     args = ap.parse_args()
 
-    from poseval_refine.metrics.mota import MotStats, accumulate_sequence, finalize_mot
+    from poseval_refine.metrics.mota import MotStats, accumulate_sequence, accumulate_sequences, finalize_mot
 
     work = make_workload(args.sequences, args.frames, args.joints, args.seed)
     n_updates = sum(len(s) for s in work) * args.joints
@@ -86,10 +87,20 @@ def main() -> None:
         for seq in work:
             total = total.merge(accumulate_sequence(seq, args.joints))
         best = min(best, time.perf_counter() - t0)
+    best_batch = np.inf
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        batched = MotStats.zeros(args.joints)
+        for s in accumulate_sequences(work, args.joints):
+            batched = batched.merge(s)
+        best_batch = min(best_batch, time.perf_counter() - t0)
+    same = all(np.array_equal(getattr(total, f), getattr(batched, f)) for f in
+               ("num_objects", "num_matches", "num_switches", "num_misses", "num_false_positives"))
     m = finalize_mot(total)
     print(f"workload: {args.sequences} sequences x {args.frames} frames x {args.joints} joints "
           f"= {n_updates} per-(frame, joint) updates, {int(total.num_objects.sum())} objects")
     print(f"prt accumulate: {best:.3f} s (best of {args.repeat}), {1e6 * best / n_updates:.1f} us per update")
+    print(f"prt accumulate_sequences (all sequences batched): {best_batch:.3f} s, same counts: {same}")
     print(f"switches {int(total.num_switches.sum())}, mean MOTA {np.nanmean(m['mota']):.2f}, "
           f"mean MOTP {np.nanmean(m['motp']):.2f}")
     if args.motmetrics:
