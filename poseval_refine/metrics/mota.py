@@ -294,12 +294,23 @@ def accumulate_sequences(sequences: Sequence[Iterable], num_joints: int) -> list
     return stats
 
 
+def _frames_with_repeats(bounds: np.ndarray, ids: np.ndarray, n_ids: int) -> np.ndarray:
+    """Which frames (ids[bounds[t]:bounds[t+1]]) list an id more than once."""
+    T = len(bounds) - 1
+    frame = np.repeat(np.arange(T), np.diff(bounds))
+    key = np.sort(frame * max(n_ids, 1) + ids)
+    dup = key[1:] == key[:-1]
+    out = np.zeros(T, bool)
+    out[key[1:][dup] // max(n_ids, 1)] = True
+    return out
+
+
 def _accumulate_batch(seqs: list[list[tuple]], K: int, first: int) -> list[MotStats]:
     S = len(seqs)
     L = S * K
     out = _Sums(L)
     # local ids per sequence: GT and hypothesis ids each mapped to 0..n-1
-    local = []
+    local, repeats = [], []
     n_obj = n_hyp = 0
     for frames in seqs:
         if frames:
@@ -311,6 +322,8 @@ def _accumulate_batch(seqs: list[list[tuple]], K: int, first: int) -> list[MotSt
         gs = np.cumsum([0] + [len(f[0]) for f in frames])
         hs = np.cumsum([0] + [len(f[1]) for f in frames])
         local.append([(g_loc[gs[t]:gs[t + 1]], h_loc[hs[t]:hs[t + 1]]) for t in range(len(frames))])
+        rep = _frames_with_repeats(gs, g_loc, len(g_ids)) | _frames_with_repeats(hs, h_loc, len(h_ids))
+        repeats.append(set(np.flatnonzero(rep).tolist()))
     st = _LaneState(L, n_obj, n_hyp)
     T = max((len(f) for f in seqs), default=0)
     for t in range(T):
@@ -327,7 +340,7 @@ def _accumulate_batch(seqs: list[list[tuple]], K: int, first: int) -> list[MotSt
             _, _, dist, gh, hh = seqs[s][t]
             go, ho = local[s][t]
             g, h = len(go), len(ho)
-            if len(np.unique(go)) < g or len(np.unique(ho)) < h:
+            if t in repeats[s]:
                 repeated.append(s)
                 continue
             obj[s, :, :g] = go
