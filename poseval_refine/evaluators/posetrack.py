@@ -132,7 +132,10 @@ def evaluate_sequence(gt_file: Path, pred_file: Path, protocol: PoseTrackProtoco
                 "has only one labeled frame; poseval's tracking evaluation drops the last labeled frame of every "
                 "sequence and fails on such a sequence (IndexError)", file=gt_file,
                 fix="label at least two frames, evaluate with --task pose, or use --protocol corrected")
-    stats = sequence_stats(gt, pred, protocol, tracking=tracking)
+    try:
+        stats = sequence_stats(gt, pred, protocol, tracking=tracking)
+    except ValueError as e:  # the accumulator refuses what motmetrics would crash on (repeated GT ids)
+        raise InputError(str(e), file=gt_file, fix="give every GT person of a frame its own track_id") from None
     stats.counts.update(joints_without_score=n_missing, joints_dropped_by_min_score=dropped,
                         predicted_joints=int(present.sum()))
     return stats, warnings
