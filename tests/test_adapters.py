@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from poseval_refine.cli import main
+from poseval_refine.errors import InputError
 from poseval_refine.formats import detect_format, read_poses, write_poses
 from poseval_refine.skeletons import BODY25, OPENPOSE18, POSETRACK15
 
@@ -101,6 +102,22 @@ def test_detect_and_track_pickle(tmp_path):
     assert any("head_top" in c for c in seq.meta["conversions"])
     write_poses(read_poses(path), tmp_path / "pt17", "posetrack2017")  # and on to PoseTrack 2017
     assert (tmp_path / "pt17" / "detections_withTracks.json").is_file()
+
+
+def test_detect_and_track_posetrack_source_order(tmp_path):
+    """Models trained on PoseTrack emit nose, head_bottom, head_top, ... : the head top is taken as predicted."""
+    a = np.zeros((4, 17))
+    a[0], a[1], a[3] = np.arange(17) * 10.0, np.arange(17) * 5.0, np.linspace(0.3, 0.9, 17)
+    path = tmp_path / "detections_withTracks.pkl"
+    with open(path, "wb") as fh:
+        pickle.dump({"all_keyps": [[], [[a]]], "all_tracks": [[], [np.array([3])]]}, fh, protocol=2)
+    seq = next(iter(read_poses(path, order="posetrack")))
+    np.testing.assert_allclose(seq.keypoints[0, POSETRACK15.index("head_top")], [20.0, 10.0, a[3, 2]])
+    np.testing.assert_allclose(seq.keypoints[0, POSETRACK15.index("neck"), :2], [55.0, 27.5])  # (50+60)/2, (25+30)/2
+    coco = next(iter(read_poses(path)))  # default: COCO order, head top reflected
+    np.testing.assert_allclose(coco.keypoints[0, POSETRACK15.index("head_top"), :2], [-55.0, -27.5])
+    with pytest.raises(InputError, match="order"):
+        read_poses(path, order="mpii")
 
 
 def test_unknown_file_is_a_clear_error(tmp_path, capsys):

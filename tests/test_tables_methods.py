@@ -142,3 +142,14 @@ def _assert_same(a, b, where):
         assert (a is None and b is None) or np.isclose(a, b, rtol=0, atol=1e-9), where
     else:
         assert a == b or where.endswith((".pred", ".name")), where
+
+
+def test_refined_variant_without_its_own_base_compares_with_the_plain_base():
+    """Table 4: ArtTrack has one base row and two refined variants (with / without nose)."""
+    from poseval_refine.render.tables import paper_table
+
+    t = paper_table(4, list(all_methods().values()))
+    i = [k for k, (name, _) in enumerate(t.rows) if name.startswith("ArtTrack")][0]
+    without = t.rows[i + 1][1]
+    assert t.rows[i + 1][0] == "+ Refinement (without nose)"
+    assert [round(c.value, 6) for c in without[2:]] == [round(66.5 - 66.7, 6), round(53.3 - 50.2, 6)]

@@ -7,6 +7,7 @@ not, and the footnote says which is which.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..methods import Method
@@ -75,13 +76,20 @@ def paper_table(number: int, methods: list[Method], recomputed: dict | None = No
             by_label.setdefault(r["label"], {}).setdefault(r["variant"], {})[r["metric"]] = r["value"]
         for label, variants in by_label.items():
             ordered = sorted(variants, key=lambda v: v.startswith("refined"))  # base rows first, paper order
+            # shown values: recomputed where a result file exists, quoted otherwise; deltas use the shown values
+            shown = {
+                v: {**variants[v], **recomputed.get((m.key, rows[0]["benchmark"], rows[0]["task"], v), {})}
+                for v in ordered
+            }
             for v in ordered:
                 vals = variants[v]
                 rec = recomputed.get((m.key, rows[0]["benchmark"], rows[0]["task"], v), {})
                 cells = [Cell(rec[k], quoted=False) if k in rec else Cell(vals.get(k)) for k, _ in metrics]
-                base = variants.get(_base_of(v)) if v.startswith("refined") else None
+                # a refined variant (e.g. "with nose") compares with its own base, else with the plain base
+                base = (shown.get(_base_of(v)) or shown.get("base")) if v.startswith("refined") else None
                 if base is not None:
-                    cells += [Cell(vals[k] - base[k] if k in vals and k in base else None) for k, _ in metrics]
+                    now = shown[v]
+                    cells += [Cell(now[k] - base[k] if k in now and k in base else None) for k, _ in metrics]
                 else:
                     cells += [Cell(None) for _ in metrics]
                 name = label if not v.startswith("refined") else ""
@@ -135,7 +143,8 @@ def _latex_escape(s: str) -> str:
 def render_latex(t: Table) -> str:
     n = len(t.columns)
     half = n // 2 if t.deltas else n
-    lines = ["\\begin{table}[t]", "\\centering", f"\\caption{{{_latex_escape(t.title)}}}",
+    caption = _latex_escape(re.sub(r"^Table \d+: ", "", t.title))  # LaTeX numbers the table itself
+    lines = ["\\begin{table}[t]", "\\centering", f"\\caption{{{caption}}}",
              f"\\label{{tab:{t.key}}}", "\\begin{tabular}{l" + "r" * n + "}", "\\toprule",
              "Method & " + " & ".join(_latex_escape(c) for c in t.columns) + " \\\\", "\\midrule"]
     for i, (name, cells) in enumerate(t.rows):
