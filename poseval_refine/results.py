@@ -41,10 +41,18 @@ def make_result(method: str, task: str, numbers: dict, inputs: dict[str, Path], 
         except ValueError:
             return str(p)
 
+    def portable(x):
+        """The evaluators echo their input paths; stored relative to the data root, results are portable."""
+        if isinstance(x, dict):
+            return {k: rel(v) if k in ("gt", "pred") and isinstance(v, str) else portable(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [portable(v) for v in x]
+        return x
+
     return {
         "method": method, "task": task, "options": options,
         "inputs": {k: {"path": rel(p), "sha256": sha256(p)} for k, p in inputs.items()},
-        "numbers": numbers, "prt_version": __version__,
+        "numbers": portable(numbers), "prt_version": __version__,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 
