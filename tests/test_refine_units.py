@@ -180,3 +180,19 @@ def test_flip_averaged_heatmaps_are_equivariant(tmp_path):
 
         a, b = avg(x), avg(xf)
     torch.testing.assert_close(torch.flip(b, dims=[3])[:, torch.as_tensor(FLIP)], a, atol=1e-6, rtol=1e-5)
+
+
+def test_locref_loss_huber_and_mse_on_positive_cells_only():
+    from poseval_refine.refine.train import LOCREF_WEIGHT, loss_fn
+
+    heat = torch.zeros(1, 1, 2, 2)  # logits 0: BCE = log 2 on every weighted cell
+    target_heat = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]]])
+    batch = {"heat": target_heat, "weight": torch.ones(1, 1, 2, 2), "loc": torch.zeros(1, 1, 2, 2, 2)}
+    loc = torch.zeros(1, 1, 2, 2, 2)
+    loc[0, 0, 0, 0, 0] = 3.0  # the positive cell: error 3 in x, 0 in y
+    loc[0, 0, :, 1, 1] = 100.0  # a negative cell: must not count
+    part = float(np.log(2.0))
+    for name, per_cell in (("huber", 3.0 - 0.5), ("mse", 9.0)):
+        total, p, loc_loss = loss_fn(heat, loc, batch, name)
+        assert abs(p.item() - part) < 1e-6 and abs(loc_loss.item() - per_cell) < 1e-6
+        assert abs(total.item() - 50.0 * (part + LOCREF_WEIGHT * per_cell)) < 1e-4

@@ -39,9 +39,12 @@ from ..log import setup_cli_logging
 @click.option("--pretrained", type=click.Path(exists=True), help="Local torchvision ResNet state dict.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default=None, help="cuda, mps or cpu (default: the first available).")
+@click.option("--locref-loss", type=click.Choice(["huber", "mse"]), default="huber", show_default=True,
+              help="Offset regression loss (pose-tensorflow's default is Huber; the paper says MSE).")
 @click.option("--save-all-ranks", is_flag=True, hidden=True)
 def command(dataset, annotations, images, out, steps, minutes, arch, width, input_skip, scale, canvas, transforms,
-            batch_size, lr_scale, workers, checkpoint_every, resume, pretrained, seed, device, save_all_ranks):
+            batch_size, lr_scale, workers, checkpoint_every, resume, pretrained, seed, device, locref_loss,
+            save_all_ranks):
     setup_cli_logging()
     from ..errors import ConfigError
     from ..refine.encode import EncodeConfig
@@ -57,5 +60,5 @@ def command(dataset, annotations, images, out, steps, minutes, arch, width, inpu
                             steps=steps, minutes=minutes, batch_size=batch_size, lr_scale=lr_scale, seed=seed,
                             workers=workers, checkpoint_every=checkpoint_every, resume=resume, pretrained=pretrained,
                             device=device, encode=EncodeConfig(scale=scale, canvas_factor=canvas), synth=synth,
-                            save_all_ranks=save_all_ranks))
+                            save_all_ranks=save_all_ranks, locref_loss=locref_loss))
     click.echo(f"trained {res['steps']} steps in {res['seconds']:.0f} s; checkpoint {res['checkpoint']}")

@@ -26,6 +26,11 @@ log = logging.getLogger("prt")
 #: boundaries of pose-tensorflow's 10k / 430k / 730k / 1030k iterations scaled to the run length
 SCHEDULE = ((0.0, 0.005), (10 / 1030, 0.02), (430 / 1030, 0.002), (730 / 1030, 0.001))
 LOCREF_WEIGHT = 0.05
+#: locref regression losses: pose-tensorflow's default is Huber (k = 1); the paper says MSE
+LOCREF_LOSSES = {
+    "huber": lambda pred, target: F.smooth_l1_loss(pred, target, reduction="none"),
+    "mse": lambda pred, target: F.mse_loss(pred, target, reduction="none"),
+}
 
 
 def learning_rate(progress: float, base_scale: float = 1.0) -> float:
@@ -68,13 +73,14 @@ class TrainConfig:
     encode: EncodeConfig = field(default_factory=EncodeConfig)
     synth: SynthConfig = field(default_factory=SynthConfig)
     save_all_ranks: bool = False  # tests: every rank writes its final weights
+    locref_loss: str = "huber"
 
 
-def loss_fn(heat, loc, batch):
+def loss_fn(heat, loc, batch, locref_loss: str = "huber"):
     w = batch["weight"]
     part = F.binary_cross_entropy_with_logits(heat, batch["heat"], weight=w, reduction="sum") / max(1.0, w.sum().item())
     pos = batch["heat"].unsqueeze(2)
-    loc_loss = (F.smooth_l1_loss(loc, batch["loc"], reduction="none") * pos).sum() / max(1.0, pos.sum().item())
+    loc_loss = (LOCREF_LOSSES[locref_loss](loc, batch["loc"]) * pos).sum() / max(1.0, pos.sum().item())
     return part * 50.0 + LOCREF_WEIGHT * loc_loss * 50.0, part.detach(), loc_loss.detach()
 
 
@@ -100,7 +106,8 @@ def save_checkpoint(path: Path, model, optimizer, step: int, progress: float, cf
     raw = model.module if hasattr(model, "module") else model
     state = {"model": raw.state_dict(), "model_config": raw.config(), "skeleton": "posetrack15",
              "encode": cfg.encode.as_dict(), "synth": cfg.synth.as_dict(), "step": step, "progress": progress,
-             "optimizer": optimizer.state_dict(), "prt_version": __version__, "dataset": cfg.dataset}
+             "optimizer": optimizer.state_dict(), "prt_version": __version__, "dataset": cfg.dataset,
+             "locref_loss": cfg.locref_loss}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
@@ -169,7 +176,7 @@ def train(cfg: TrainConfig) -> dict:
         for g in opt.param_groups:
             g["lr"] = learning_rate(progress, cfg.lr_scale)
         heat, loc = model(batch["input"])
-        loss, part, locl = loss_fn(heat, loc, batch)
+        loss, part, locl = loss_fn(heat, loc, batch, cfg.locref_loss)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
