@@ -151,19 +151,15 @@ def test_transforms_can_be_selected():
 # ------------------------------------------------------------------------------- flips
 def test_flip_averaged_heatmaps_are_equivariant(tmp_path):
     from poseval_refine.refine.infer import Refiner
-    from poseval_refine.refine.train import save_checkpoint
+    from poseval_refine.refine.train import TrainConfig, save_checkpoint
 
     torch.manual_seed(0)
     model = PoseRefiner(15, "resnet18", width=8).eval()
     for p in model.parameters():
         p.data.normal_(0, 0.05)
 
-    class _Cfg:
-        encode = EncodeConfig(scale=0.2)
-        synth = SynthConfig()
-        dataset = "synthetic"
-
-    save_checkpoint(tmp_path / "m.ckpt", model, torch.optim.SGD(model.parameters(), lr=0.1), 0, 0.0, _Cfg)
+    cfg = TrainConfig(out=tmp_path / "m.ckpt", encode=EncodeConfig(scale=0.2), synth=SynthConfig())
+    save_checkpoint(cfg.out, model, torch.optim.SGD(model.parameters(), lr=0.1), 0, 0.0, cfg)
     ref = Refiner(tmp_path / "m.ckpt")
     x = torch.randn(1, 18, 64, 64)
     xf = torch.flip(x, dims=[3])
