@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -123,10 +122,6 @@ class PoseSequence:
 
         return np.where(np.isnan(self.head_size), head_size(self.head_box), self.head_size)
 
-    def persons_in_frame(self, frame: int) -> slice:
-        b = self.frame_bounds()
-        return slice(int(b[frame]), int(b[frame + 1]))
-
     # ------------------------------------------------------------------ transforms
     def select_persons(self, keep: np.ndarray) -> PoseSequence:
         """A copy with only the people where ``keep`` is true (frames unchanged)."""
@@ -215,13 +210,3 @@ class PoseSet:
     def num_persons(self) -> int:
         return sum(s.num_persons for s in self.sequences.values())
 
-
-def empty_sequence(name: str, skeleton: Skeleton, num_frames: int, **kw) -> PoseSequence:
-    return PoseSequence(
-        name=name, skeleton=skeleton, image_names=[""] * num_frames,
-        person_frame=np.zeros(0, np.int64), keypoints=np.zeros((0, len(skeleton), 3)), **kw,
-    )
-
-
-def source_path(seq: PoseSequence) -> Path:
-    return Path(seq.source)

@@ -145,3 +145,11 @@ def test_2018_missing_keypoints_length(tmp_path, capsys, layout):
            "categories": [{"name": "person", "keypoints": list(POSETRACK18.file_names)}]}
     (pred / "seq.json").write_text(json.dumps(bad))
     expect_error(capsys, gt, pred, "seq.json", "keypoints")
+
+
+def test_repeated_gt_track_id_that_motmetrics_crashes_on(tmp_path, capsys):
+    gt = [frame([person(*A, track=0), person(*B, track=0)]) for _ in range(3)]  # one id for two people
+    pred = [frame([person(*A, track=5, score=0.9), person(*B, track=6, score=0.8)]) for _ in range(3)]
+    gt, pred = write_case(tmp_path, gt, pred)
+    err = expect_error(capsys, gt, pred, "seq.json", "track ids unique")
+    assert "give every GT person of a frame its own track_id" in err

@@ -117,10 +117,11 @@ def read_mpii_arrays(path: str | Path) -> PoseSet:
     else:
         for key in ("preds", "poses", "pred", "predictions"):
             if key in v:
-                a = _as_nk2(np.asarray(v[key])[..., :16, :] if np.asarray(v[key]).ndim == 3 and
-                            np.asarray(v[key]).shape[1] == 17 else v[key], path, key)
-                if np.asarray(v[key]).ndim == 3 and np.asarray(v[key]).shape[1] == 17:
+                raw = np.asarray(v[key])
+                if raw.ndim == 3 and raw.shape[1] == 17:  # IEF: 16 MPII joints + a crop anchor
+                    raw = raw[:, :16]
                     meta["conversions"].append(f"'{key}' has 17 points: the first 16 are the MPII joints (IEF)")
+                a = _as_nk2(raw, path, key)
                 score = a[..., 2] if a.shape[-1] == 3 else None
                 meta["kind"] = "pred"
                 seq = _single_sequence(path, a[..., :2], score=score, meta=meta)

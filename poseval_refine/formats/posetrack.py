@@ -165,7 +165,7 @@ def _read_2017(data: dict, path: Path, name: str, records: bool = True) -> PoseS
         except (TypeError, ValueError, KeyError, AttributeError):
             for f, r, pts in pt_dicts:  # slow path: find and name the bad point
                 for p in pts:
-                    _check_point(p, path, f, r, K)
+                    _bad_point(p, path, f, r, K, final=False)
             raise InputError("points cannot be read", file=path) from None
         pidx = np.asarray(pt_person, dtype=np.intp)
         keypoints[pidx, ids, 0] = xs
@@ -215,10 +215,6 @@ def _scalar(v):
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise TypeError("not a number")
     return v
-
-
-def _check_point(pt, path, f, r, K):
-    _bad_point(pt, path, f, r, K, final=False)
 
 
 def _bad_point(pt, path, f, r, K, final=True):

@@ -135,13 +135,6 @@ class APStats:
         return s.astype(np.float64), lab.astype(bool)
 
 
-def combine_ap(stats: list[APStats]) -> APStats:
-    out = stats[0]
-    for s in stats[1:]:
-        out = out.merge(s)
-    return out
-
-
 def precision_recall(scores: np.ndarray, labels: np.ndarray, num_gt: int, stable: bool = False):
     """Precision and recall at every rank, predictions sorted by descending score.
 

@@ -19,7 +19,7 @@ from ..poses import PoseSequence
 from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol
 from ..skeletons import head_size
 from .ap import MIN_SCORE, APStats, assign_poses, finalize_ap, normalized_distances
-from .mota import MotStats, accumulate_sequence, finalize_mot  # noqa: E402  (tracking)
+from .mota import MotStats, accumulate_sequence, finalize_mot
 
 NUM_JOINTS = 15
 

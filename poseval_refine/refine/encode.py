@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..skeletons import POSETRACK15
+from ..skeletons import POSETRACK15, head_size
 from .model import LOCREF_STDEV, STRIDE
 
 NECK, HEAD_TOP = POSETRACK15.index("neck"), POSETRACK15.index("head_top")
@@ -64,9 +64,9 @@ class EncodeConfig:
 def head_size_estimate(xy: np.ndarray, head_box: np.ndarray | None) -> float:
     """Head size (0.6 x head-box diagonal) from the box, else from the neck-head-top stick, else a mean."""
     if head_box is not None and np.isfinite(head_box).all():
-        d = float(np.hypot(head_box[2] - head_box[0], head_box[3] - head_box[1]))
-        if d > 0:
-            return 0.6 * d
+        hs = float(head_size(head_box))
+        if hs > 0:
+            return hs
     if np.isfinite(xy[[NECK, HEAD_TOP]]).all():
         stick = float(np.hypot(*(xy[HEAD_TOP] - xy[NECK])))
         if stick > 1:

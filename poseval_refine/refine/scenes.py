@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..poses import PoseSequence, PoseSet
+from ..poses import PoseSequence
 from ..skeletons import POSETRACK15
 
 IMAGE_SIZE = (480, 360)  # width, height
@@ -136,9 +136,3 @@ def write_scenes(out: str | Path, n: int, seed: int, overwrite: bool = False) ->
                            meta={"conversions": [f"prt synth --n {n} --seed {seed}"]})
         write_sequence(seq, tmp / "annotations.json", "posetrack2018", overwrite=True)
     return out
-
-
-def scenes_as_poseset(path: str | Path) -> PoseSet:
-    from ..formats.posetrack import read_posetrack
-
-    return read_posetrack(path)

@@ -118,10 +118,6 @@ FOOTNOTE = (f"{DAGGER} quoted from Fieraru et al., Learning to Refine Human Pose
             "values without a dagger are recomputed by prt from the result files in results/.")
 
 
-def _has_quotes(t: Table) -> bool:
-    return any(c.quoted and c.value is not None for _, cells in t.rows for c in cells[: len(cells) // 2 or None])
-
-
 def render_markdown(t: Table) -> str:
     n = len(t.columns)
     half = n // 2 if t.deltas else n
