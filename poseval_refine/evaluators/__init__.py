@@ -3,6 +3,12 @@
 A task turns files into a JSON-able result dict (``run``) and renders that dict as the
 official text table (``render``). Tasks declare which ``prt evaluate`` options they accept,
 so the CLI can reject options that would be silently ignored.
+
+Leaderboard contract (results store, ranking, bootstrap): a task that can be ranked names its
+``primary`` metric, the ``headline`` numbers a leaderboard row shows, and the bootstrap ``unit``
+(what one independent item is: a person, an image, a sequence). Its ``run`` result then carries
+``result["items"]``: the per-item additive statistics (JSON-able), from which ``resample`` recomputes
+the headline numbers for many weightings at once, without reading any file again.
 """
 
 from __future__ import annotations
@@ -11,8 +17,12 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,16 @@ class Task:
     render: Callable[[dict], str]
     #: names of the ``prt evaluate`` options the task accepts (besides gt and preds)
     options: tuple[str, ...] = ()
+    #: name of the headline metric that ranks a leaderboard board (e.g. "PCKh@0.5", "mAP", "MOTA", "AP")
+    primary: str | None = None
+    #: headline(result) -> {metric name: float}: the numbers of one leaderboard row (primary included)
+    headline: Callable[[dict], dict[str, float]] | None = None
+    #: what one bootstrap item is ("person", "image", "sequence"); items are result["items"]
+    unit: str | None = None
+    #: resample(result, weights) -> {metric name: ndarray (R,)}: the headline metrics recomputed from
+    #: result["items"] with weights[r, i] = how many times item i is drawn in resample r (R x n ints);
+    #: an all-ones row must give headline(result) exactly
+    resample: Callable[[dict, np.ndarray], dict[str, np.ndarray]] | None = None
 
 
 TASKS: dict[str, Task] = {}
