@@ -23,7 +23,7 @@ from ..metrics.pckh import (
 )
 from ..poses import PoseSequence
 from ..skeletons import MPII16
-from . import Task, register_task
+from . import Task, joint_values, register_task
 
 
 def _single(path: Path, what: str) -> PoseSequence:
@@ -135,7 +135,8 @@ def resample_multi(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
 
 register_task(Task("single", "MPII single-person PCKh@0.5 and AUC (the MATLAB kit)", run=evaluate_single,
                    render=render_single, options=("flavour", "plot"), primary="PCKh@0.5",
-                   headline=headline_single, unit="person", resample=resample_single))
+                   headline=headline_single, unit="person", resample=resample_single,
+                   per_joint=lambda r: joint_values(MPII16.joints, r["pckh_joint"])))
 register_task(Task("multi", "MPII multi-person mAP (the MATLAB kit's evaluateAP)", run=evaluate_multi,
                    render=render_multi, options=(), primary="mAP", headline=headline_multi, unit="image",
-                   resample=resample_multi))
+                   resample=resample_multi, per_joint=lambda r: joint_values(MPII16.joints, r["ap_joint"])))

@@ -25,7 +25,7 @@ from ..metrics.posetrack import GROUP_NAMES, combine, finalize, group_means, seq
 from ..poses import NO_TRACK, PoseSequence
 from ..protocols import PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
-from . import Task, register_task
+from . import Task, joint_values, register_task
 
 log = logging.getLogger("prt")
 
@@ -277,12 +277,14 @@ register_task(Task(
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=False, **kw),
     render=render_posetrack, options=("workers", "min_score", "protocol"),
     primary="mAP", headline=headline_pose, unit="sequence", resample=resample_pose,
+    per_joint=lambda r: joint_values(POSETRACK15.joints, r["ap_joint"]),
 ))
 register_task(Task(
     name="tracking", description="PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)",
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=True, **kw),
     render=render_posetrack, options=("workers", "min_score", "protocol", "motp"),
     primary="MOTA", headline=headline_tracking, unit="sequence", resample=resample_tracking,
+    per_joint=lambda r: joint_values(POSETRACK15.joints, r["mota_joint"]),
 ))
 
 
@@ -352,4 +354,5 @@ register_task(Task(
     name="pckh", description="PoseTrack-format single-person PCKh@0.5, people paired by order (poseval evaluatePCKh)",
     run=evaluate_pckh, render=render_pckh, options=(),
     primary="PCKh@0.5", headline=headline_pckh, unit="image", resample=resample_pckh_task,
+    per_joint=lambda r: joint_values(POSETRACK15.joints, r["pckh_joint"]),
 ))
