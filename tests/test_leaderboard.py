@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -272,3 +273,33 @@ def test_bootstrap_is_seeded():
     a = draw_weights(100, 20, seed=0, salt="x")
     assert (a == draw_weights(100, 20, seed=0, salt="x")).all() and (a.sum(1) == 100).all()
     assert not (a == draw_weights(100, 20, seed=1, salt="x")).all()
+
+
+@pytest.mark.slow
+def test_wheel_carries_the_shipped_results(tmp_path):
+    """A wheel built from the checkout holds the shipped results, and `prt tables` run from it in another
+    folder shows them."""
+    import subprocess
+    import sys
+    import zipfile
+
+    repo = Path(__file__).resolve().parent.parent
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", str(repo), "--no-deps", "--no-build-isolation",
+                            "-w", str(tmp_path / "dist"), "-q"], capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr[-2000:]
+    wheel = next((tmp_path / "dist").glob("poseval_refine-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = sorted(n for n in names if n.startswith("poseval_refine/data/results/") and n.endswith(".json"))
+    assert len(shipped) >= 6 and "poseval_refine/data/results/newell__mpii-val__single.json" in shipped
+    zipfile.ZipFile(wheel).extractall(tmp_path / "site")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PRT_RESULTS", "PRT_DATA")}
+    env["PYTHONPATH"] = str(tmp_path / "site")
+    run = subprocess.run([sys.executable, "-m", "poseval_refine.cli", "tables", "--table", "mpii-val"],
+                         cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "| Stacked Hourglass (8 stacks) | 96.8 |" in run.stdout and "| Pyramid Residual Module |" in run.stdout
+    check = subprocess.run([sys.executable, "-c", "import poseval_refine; print(poseval_refine.__file__)"],
+                           cwd=elsewhere, env=env, capture_output=True, text=True)
+    assert check.stdout.startswith(str(tmp_path / "site"))
