@@ -237,6 +237,18 @@ def test_resample_all_ones_is_cocoeval_and_duplicates_match_pycocotools(tmp_path
             assert got[k][row] == pytest.approx(want, abs=1e-12, nan_ok=True), (row, k)
 
 
+def test_resample_all_ones_with_score_ties(tmp_path, capsys):
+    """Scores rounded to 0.1: ties within and across images, broken as pycocotools breaks them."""
+    gt, res = make_benchmark(8)
+    res = [dict(d, score=round(d["score"], 1)) for d in res]
+    g, r = write_json(tmp_path / "gt.json", gt), write_json(tmp_path / "res.json", res)
+    ref = pycocotools_stats(g, r)
+    result = evaluate_json(capsys, tmp_path, g, r)
+    ones = get_task("coco").resample(result, np.ones((1, len(result["items"])), dtype=int))
+    for k in NAMES:
+        assert result[k] == ref[k] and ones[k][0] == ref[k], k
+
+
 def test_resample_undefined_area_is_nan(tmp_path, capsys):
     g, r = _tiny(tmp_path, [(_person(0, 0), 0.9)])
     result = evaluate_json(capsys, tmp_path, g, r)

@@ -301,14 +301,13 @@ def _quiet():
 
 def run_cocoeval(dataset: dict, records: list[dict], pid):
     """pycocotools' COCOeval (keypoints) on a GT dataset dict and result records, silently."""
-    import copy
-
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
     with _quiet():
         gt = COCO()
-        gt.dataset = copy.deepcopy(dataset)  # COCOeval writes flags into the GT annotations
+        # COCOeval writes flags into the GT annotations, loadRes fields into the results: copies
+        gt.dataset = dict(dataset, annotations=[dict(a) for a in dataset["annotations"]])
         gt.createIndex()
         dt = gt.loadRes([dict(r) for r in records])
         ev = COCOeval(gt, dt, "keypoints")

@@ -89,8 +89,11 @@ class PooledDetections:
         self.codes = codes[order]
 
     def lanes(self):
-        """Per (area, threshold): image of each true positive in rank order, and the sparse
-        (item x TP) counts of false positives ranked before each TP and after the previous one."""
+        """Per (area, threshold): the runs of consecutive true positives in rank order, as sparse
+        (run x item) counts of the run's TPs and of the false positives ranked just before it.
+
+        A run collapses to one point without changing any sampled precision: along a run of TPs
+        precision only grows, so the envelope inside a run equals the envelope at its end."""
         from scipy import sparse
 
         for a in range(self.n_areas):
@@ -98,15 +101,19 @@ class PooledDetections:
                 c = self.codes[:, a, t]
                 tp = c == 1
                 fp = c == 0
-                tp_img = self.image[tp]
-                K = len(tp_img)
-                # for each FP: how many TPs precede it -> the TP it is counted before (bin)
-                bins = np.cumsum(tp)[fp]
-                keep = bins < K  # FPs after the last TP never reach a sampled point
-                fp_img, bins = self.image[fp][keep], bins[keep]
-                fp_mat = sparse.csr_matrix((np.ones(len(bins), dtype=np.int64), (bins, fp_img)),
-                                           shape=(K, self.n_items))
-                yield a, t, tp_img, fp_mat
+                # run of a TP = how many FPs precede it; renumbered 0..n_runs-1
+                fp_before = np.cumsum(fp)
+                run_key = fp_before[tp]
+                keys, run = np.unique(run_key, return_inverse=True)
+                n_runs = len(keys)
+                tp_mat = sparse.csr_matrix((np.ones(len(run), dtype=np.int64), (run, self.image[tp])),
+                                           shape=(n_runs, self.n_items))
+                # an FP precedes the first run whose key (FPs before it) is >= its own rank + 1
+                fp_run = np.searchsorted(keys, fp_before[fp], side="left")
+                keep = fp_run < n_runs  # FPs after the last TP never reach a sampled point
+                fp_mat = sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.int64),
+                                            (fp_run[keep], self.image[fp][keep])), shape=(n_runs, self.n_items))
+                yield a, t, tp_mat, fp_mat
 
 
 def accumulate_weighted(pool: PooledDetections, weights: np.ndarray, chunk: int = 256):
@@ -126,23 +133,26 @@ def accumulate_weighted(pool: PooledDetections, weights: np.ndarray, chunk: int 
     precision = -np.ones((R, A, T, Q))
     recall = -np.ones((R, A, T))
     eps = np.spacing(1)
-    for a, t, tp_img, fp_mat in pool.lanes():
-        K = len(tp_img)
-        for lo in range(0, R, chunk):
-            hi = min(R, lo + chunk)
+    lanes = list(pool.lanes())
+    for lo in range(0, R, chunk):
+        hi = min(R, lo + chunk)
+        wc = np.ascontiguousarray(w[lo:hi].T)  # (n, r), contiguous for the sparse products
+        for a, t, tp_mat, fp_mat in lanes:
+            K = tp_mat.shape[0]
             n = npig[lo:hi, a]
             defined = n > 0
             if K == 0:
                 precision[lo:hi, a, t] = np.where(defined[:, None], 0.0, -1.0)
                 recall[lo:hi, a, t] = np.where(defined, 0.0, -1.0)
                 continue
-            wc = w[lo:hi]
-            tps = np.cumsum(wc[:, tp_img], axis=1).astype(float)
-            fps = np.cumsum(np.asarray(fp_mat @ wc.T).T, axis=1).astype(float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rc = tps / n[:, None]
+            # weighted TPs of each run and FPs before it, cumulated along contiguous rows (r, K);
+            # integer counts summed in float64 are exact (< 2**53), as pycocotools' cumsum(...).astype(float)
+            tps = np.cumsum(np.ascontiguousarray((tp_mat @ wc).T), axis=1, dtype=np.float64)
+            fps = np.cumsum(np.ascontiguousarray((fp_mat @ wc).T), axis=1, dtype=np.float64)
             pr = tps / (fps + tps + eps)
             env = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rc = tps / n[:, None]
             q = np.zeros((hi - lo, Q))
             for r in np.flatnonzero(defined):
                 idx = np.searchsorted(rc[r], REC_THRS, side="left")
@@ -161,13 +171,14 @@ def summarize(precision: np.ndarray, recall: np.ndarray) -> dict[str, np.ndarray
     R = len(precision)
 
     def mean(s: np.ndarray) -> np.ndarray:
-        # pycocotools: mean of the entries > -1; in one area range a whole row is defined or not
+        # pycocotools: np.mean of the entries > -1. Within one area range a resample's entries are all
+        # defined or all -1, so the row mean of a contiguous row is that very sum (the test checks bits).
         s = np.ascontiguousarray(s.reshape(R, -1))
+        full = (s > -1).all(1)
         out = np.full(R, -1.0)
-        for r in range(R):
-            v = s[r][s[r] > -1]
-            if len(v):
-                out[r] = np.mean(v)
+        out[full] = np.mean(s[full], axis=1)
+        for r in np.flatnonzero(~full & (s > -1).any(1)):  # not reached by pycocotools' arrays
+            out[r] = np.mean(s[r][s[r] > -1])
         return out
 
     a_all, a_med, a_large = (AREA_LABELS.index(x) for x in ("all", "medium", "large"))
