@@ -18,11 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _paper_rows():
-    from .conftest import SHARED
+    from .conftest import SHARED, missing_data
 
     spec = (SHARED / "spec" / "paper_tables.csv") if SHARED else None
     if spec is None or not spec.is_file():
-        pytest.skip("shared/spec/paper_tables.csv not found")
+        missing_data("shared/spec/paper_tables.csv")
     return list(csv.DictReader(open(spec)))
 
 
