@@ -185,7 +185,7 @@ def _curves(board: Board, bid: str) -> str:
     rows = [r for r in board.rows if r.curve and r.curve.get("thresholds")]
     if not rows:
         return ""
-    W, H, L, B, T, R = 700, 340, 48, 36, 12, 290
+    W, H, L, B, T, R = 780, 340, 48, 36, 12, 330
     pw, ph = W - L - R, H - T - B
     xmax = max(max(r.curve["thresholds"]) for r in rows) or 0.5
 
