@@ -77,9 +77,9 @@ def is_empty(v) -> bool:
     return v is None or (isinstance(v, (list, tuple)) and len(v) == 0) or (isinstance(v, np.ndarray) and v.size == 0)
 
 
-def number(v, *, what: str = "value", fix: str | None = None, **where) -> float:
-    """One number (wrapped in one-element lists/arrays or not); NaN stays NaN."""
-    u = _unwrap(v)
+def number(v, *, what: str = "value", fix: str | None = None, wrapped: bool = True, **where) -> float:
+    """One number (wrapped in one-element lists/arrays or not, unless ``wrapped=False``); NaN stays NaN."""
+    u = _unwrap(v) if wrapped else v
     if is_number(u):
         return float(u)
     raise InputError(f"{what} is {kind_of(u)}, not a number", fix=fix or "write it as a plain number", **where)
@@ -90,9 +90,9 @@ def optional_number(v, **kw) -> float:
     return np.nan if is_empty(v) else number(v, **kw)
 
 
-def integer(v, *, what: str = "value", fix: str | None = None, **where) -> int:
+def integer(v, *, what: str = "value", fix: str | None = None, wrapped: bool = True, **where) -> int:
     """An integer-valued number within the int64 range (``3.0`` is 3; ``3.5``, NaN, 1e20 are errors)."""
-    x = number(v, what=what, fix=fix, **where)
+    x = number(v, what=what, fix=fix, wrapped=wrapped, **where)
     if not np.isfinite(x) or x != int(x) or not -(2 ** 63) <= x < 2 ** 63:
         raise InputError(f"{what} is {x!r}, not an integer", fix=fix or "write a whole number", **where)
     return int(x)

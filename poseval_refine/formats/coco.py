@@ -25,7 +25,7 @@ def _image_id(v, path: Path, i: int):
     """An image id as COCO uses them: an integer (``139`` or ``139.0``) or a string."""
     if isinstance(v, str):
         return v
-    return integer(v, what="'image_id'", file=path, person=i, field="image_id",
+    return integer(v, what="'image_id'", wrapped=False, file=path, person=i, field="image_id",
                    fix="give each result the integer image_id of its image (or a string id)")
 
 
@@ -43,14 +43,15 @@ def read_coco_results(path: str | Path) -> PoseSet:
         image_ids.append(_image_id(d["image_id"], path, i))
         kp = d.get("keypoints")
         if not isinstance(kp, list) or len(kp) != 51:
-            raise InputError(f"'keypoints' is {kind_of(kp)}, expected 51 numbers (17 x, y, v)", file=path, person=i,
+            got = f"has {len(kp)} values" if isinstance(kp, list) else f"is {kind_of(kp)}"
+            raise InputError(f"'keypoints' {got}, expected 51 (17 x, y, v)", file=path, person=i,
                              field="keypoints", fix="write the 17 COCO keypoints as one flat list [x1, y1, v1, ...]")
         a = numeric_array(kp, what="'keypoints'", file=path, person=i, field="keypoints",
                           fix="write every keypoint value as a number").reshape(17, 3)
         a[(a == 0).all(1)] = np.nan
         kps.append(a)
-        scores.append(optional_number(d.get("score"), what="'score'", file=path, person=i, field="score",
-                                      fix="give the person's score as a number"))
+        scores.append(optional_number(d.get("score"), what="'score'", wrapped=False, file=path, person=i, field="score",
+                                      fix="give every result its instance score as a number"))
         extras.append(d)
     ids = sorted(set(image_ids), key=lambda v: (isinstance(v, str), v))
     frame = {v: f for f, v in enumerate(ids)}
@@ -59,26 +60,51 @@ def read_coco_results(path: str | Path) -> PoseSet:
     seq = PoseSequence(name=path.stem, skeleton=COCO17, image_names=[str(v) for v in ids],
                        person_frame=frames[order], keypoints=np.array(kps).reshape(-1, 17, 3)[order],
                        person_score=np.array(scores, dtype=np.float64)[order],
-                       meta={"source": {"path": str(path), "format": "coco-results"}, "image_ids": ids},
+                       meta={"source": {"path": str(path), "format": "coco-results"}, "image_ids": ids,
+                             "entry_index": order.tolist()},
                        person_extras=[extras[i] for i in order])
     return PoseSet({seq.name: seq.validate()}, format="coco-results", root=str(path))
+
+
+def person_scores(seq: PoseSequence) -> np.ndarray:
+    """Instance scores for ranking: the person's own score, else the mean score of its present
+    joints (formats such as OpenPose have no instance score); NaN when neither exists."""
+    present = ~np.isnan(seq.keypoints[..., 0]) & np.isfinite(seq.keypoints[..., 2])
+    n = present.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(present, seq.keypoints[..., 2], 0.0).sum(1) / n
+    own = seq.person_score
+    return np.where(np.isfinite(own), own, np.where(n > 0, mean, np.nan))
+
+
+def result_records(seq: PoseSequence, image_ids, category_id=1) -> list[dict]:
+    """COCO result dicts of one sequence, frame f being image ``image_ids[f]``.
+
+    Joints are COCO-17 by name; a joint the sequence's skeleton lacks or leaves absent is
+    written (0, 0, 0), never invented. A sequence read from COCO results keeps its records'
+    other fields (category_id, bbox, ...). ``score`` is :func:`person_scores` (NaN if none)."""
+    s = seq.to_skeleton(COCO17)
+    same = seq.meta.get("source", {}).get("format") == "coco-results"
+    scores = person_scores(s)
+    out = []
+    for p in range(s.num_persons):
+        d = dict(seq.person_extras[p]) if same else {"category_id": category_id}
+        d["image_id"] = image_ids[s.person_frame[p]]
+        kp = s.keypoints[p].copy()
+        kp[np.isnan(kp[:, 0])] = 0.0
+        d["keypoints"] = np.nan_to_num(kp, nan=0.0).ravel().tolist()
+        d["score"] = float(scores[p])
+        out.append(d)
+    return out
 
 
 def write_coco_results(poses: PoseSet, path: str | Path, *, overwrite: bool = False) -> None:
     out = []
     for seq in poses:
-        s = seq.to_skeleton(COCO17)
         ids = seq.meta.get("image_ids") or [int(n) if str(n).isdigit() else n for n in seq.image_names]
-        same = seq.meta.get("source", {}).get("format") == "coco-results"
-        for p in range(s.num_persons):
-            kp = np.nan_to_num(s.keypoints[p], nan=0.0)
-            d = dict(seq.person_extras[p]) if same else {"image_id": ids[s.person_frame[p]], "category_id": 1}
-            d["keypoints"] = kp.ravel().tolist()
-            sc = s.person_score[p]
-            if np.isnan(sc):
-                present = ~np.isnan(s.keypoints[p, :, 2])
-                sc = float(np.mean(s.keypoints[p, present, 2])) if present.any() else 0.0
-            d["score"] = float(sc)
+        for d in result_records(seq, ids):
+            if np.isnan(d["score"]):
+                d["score"] = 0.0
             out.append(d)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_bytes(dumps_json(out))
