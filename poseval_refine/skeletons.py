@@ -173,6 +173,11 @@ def joint_mapping(src: Skeleton, dst: Skeleton) -> np.ndarray:
     return np.array([src._index.get(n, -1) for n in dst.joints], dtype=np.intp)
 
 
+def missing_joints(src: Skeleton, dst: Skeleton) -> tuple[str, ...]:
+    """Joints of ``dst`` that ``src`` does not have (they become absent when remapping)."""
+    return tuple(n for n, i in zip(dst.joints, joint_mapping(src, dst)) if i < 0)
+
+
 def remap_keypoints(keypoints: np.ndarray, src: Skeleton, dst: Skeleton, fill: float = np.nan) -> np.ndarray:
     """Re-order ``(..., len(src), C)`` keypoints into ``dst``'s order; absent joints get ``fill``."""
     mapping = joint_mapping(src, dst)

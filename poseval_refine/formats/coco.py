@@ -39,32 +39,61 @@ def read_coco_results(path: str | Path) -> PoseSet:
             raise InputError("keypoints are not numbers", file=path, person=i, field="keypoints") from None
         a[(a == 0).all(1)] = np.nan
         kps.append(a)
-        scores.append(float(d.get("score", np.nan)))
+        sc = d.get("score", np.nan)
+        if isinstance(sc, bool) or not isinstance(sc, (int, float)):
+            raise InputError(f"'score' is {sc!r}, not a number", file=path, person=i, field="score",
+                             fix="give every result its instance score as a number")
+        scores.append(float(sc))
         frames.append(frame[d["image_id"]])
         extras.append(d)
     seq = PoseSequence(name=path.stem, skeleton=COCO17, image_names=[str(v) for v in ids],
                        person_frame=np.array(frames, int), keypoints=np.array(kps).reshape(-1, 17, 3),
                        person_score=np.array(scores),
-                       meta={"source": {"path": str(path), "format": "coco-results"}, "image_ids": ids},
+                       meta={"source": {"path": str(path), "format": "coco-results"}, "image_ids": ids,
+                             "entry_index": order},
                        person_extras=extras)
     return PoseSet({seq.name: seq.validate()}, format="coco-results", root=str(path))
+
+
+def person_scores(seq: PoseSequence) -> np.ndarray:
+    """Instance scores for ranking: the person's own score, else the mean score of its present
+    joints (formats such as OpenPose have no instance score); NaN when neither exists."""
+    present = ~np.isnan(seq.keypoints[..., 0]) & np.isfinite(seq.keypoints[..., 2])
+    n = present.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(present, seq.keypoints[..., 2], 0.0).sum(1) / n
+    own = seq.person_score
+    return np.where(np.isfinite(own), own, np.where(n > 0, mean, np.nan))
+
+
+def result_records(seq: PoseSequence, image_ids, category_id=1) -> list[dict]:
+    """COCO result dicts of one sequence, frame f being image ``image_ids[f]``.
+
+    Joints are COCO-17 by name; a joint the sequence's skeleton lacks or leaves absent is
+    written (0, 0, 0), never invented. A sequence read from COCO results keeps its records'
+    other fields (category_id, bbox, ...). ``score`` is :func:`person_scores` (NaN if none)."""
+    s = seq.to_skeleton(COCO17)
+    same = seq.meta.get("source", {}).get("format") == "coco-results"
+    scores = person_scores(s)
+    out = []
+    for p in range(s.num_persons):
+        d = dict(seq.person_extras[p]) if same else {"category_id": category_id}
+        d["image_id"] = image_ids[s.person_frame[p]]
+        kp = s.keypoints[p].copy()
+        kp[np.isnan(kp[:, 0])] = 0.0
+        d["keypoints"] = np.nan_to_num(kp, nan=0.0).ravel().tolist()
+        d["score"] = float(scores[p])
+        out.append(d)
+    return out
 
 
 def write_coco_results(poses: PoseSet, path: str | Path, *, overwrite: bool = False) -> None:
     out = []
     for seq in poses:
-        s = seq.to_skeleton(COCO17)
         ids = seq.meta.get("image_ids") or [int(n) if str(n).isdigit() else n for n in seq.image_names]
-        same = seq.meta.get("source", {}).get("format") == "coco-results"
-        for p in range(s.num_persons):
-            kp = np.nan_to_num(s.keypoints[p], nan=0.0)
-            d = dict(seq.person_extras[p]) if same else {"image_id": ids[s.person_frame[p]], "category_id": 1}
-            d["keypoints"] = kp.ravel().tolist()
-            sc = s.person_score[p]
-            if np.isnan(sc):
-                present = ~np.isnan(s.keypoints[p, :, 2])
-                sc = float(np.mean(s.keypoints[p, present, 2])) if present.any() else 0.0
-            d["score"] = float(sc)
+        for d in result_records(seq, ids):
+            if np.isnan(d["score"]):
+                d["score"] = 0.0
             out.append(d)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_bytes(dumps_json(out))

@@ -1,0 +1,197 @@
+"""COCO keypoint AP/AR from pycocotools' per-image evaluations, for any weighting of the images.
+
+pycocotools' ``COCOeval.evaluate`` does the per-image work (OKS, greedy matching, ignore
+flags); ``accumulate`` then pools the detections of all images, sorts them by score and reads
+precision at 101 recall thresholds. This module keeps the per-image outcome as JSON-able items
+and redoes ``accumulate`` + ``summarize`` for many image weightings at once (bootstrap
+resamples: image i drawn ``w[i]`` times), without running ``evaluate`` again. A weight vector
+of ones gives ``COCOeval.stats`` bit for bit.
+
+Why only the true positives are needed: with the images' detections pooled and sorted, the
+precision envelope (max to the right) at a true positive is never raised by a false positive
+after it, a false positive is never the first point reaching a recall threshold, and the copies
+of a detection drawn k times are adjacent with precision increasing along them. So precision
+sampled at the recall thresholds depends only on the cumulative weighted TP and FP counts at
+each true positive. Copies of one image keep the position of the original in the sort, i.e.
+ties in score across images are broken as in the original evaluation.
+
+Item layout (one per GT image, in pycocotools' image order): ``image_id``; ``gt`` the number of
+non-ignored GT people per area range (all, medium, large); ``scores`` the image's detections
+in pycocotools' per-image order (score-sorted, at most maxDets=20); ``match`` one string per
+detection of ``A x T`` characters, area-major over the 10 OKS thresholds: ``1`` true positive,
+``0`` false positive, ``.`` ignored.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: pycocotools ``Params.setKpParams`` values (the test compares them with pycocotools' own)
+IOU_THRS = np.linspace(0.5, 0.95, 10)
+REC_THRS = np.linspace(0.0, 1.0, 101)
+AREA_LABELS = ("all", "medium", "large")
+MAX_DETS = 20
+#: the ten numbers of ``COCOeval.summarize`` for keypoints, in ``stats`` order
+STAT_NAMES = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
+_CODE = {b"1"[0]: 1, b"0"[0]: 0, b"."[0]: 2}
+
+
+def image_items(eval_imgs: list, img_ids: list, n_areas: int = 3, n_thrs: int = 10) -> list[dict]:
+    """Per-image items from ``COCOeval.evalImgs`` of one category (``evaluate`` order: area-major,
+    then image); ``img_ids`` is ``params.imgIds``."""
+    n = len(img_ids)
+    if len(eval_imgs) != n_areas * n:
+        raise ValueError(f"expected {n_areas} x {n} per-image evaluations, got {len(eval_imgs)}")
+    chars = np.array([ord("0"), ord("1"), ord(".")], dtype=np.uint8)
+    items = []
+    for i, img in enumerate(img_ids):
+        per_area = [eval_imgs[a * n + i] for a in range(n_areas)]
+        if per_area[0] is None:
+            items.append({"image_id": img, "gt": [0] * n_areas, "scores": [], "match": []})
+            continue
+        gt = [int(np.count_nonzero(np.asarray(e["gtIgnore"]) == 0)) for e in per_area]
+        D = len(per_area[0]["dtScores"])
+        codes = np.empty((D, n_areas, n_thrs), dtype=np.intp)
+        for a, e in enumerate(per_area):
+            if list(e["dtIds"]) != list(per_area[0]["dtIds"]):
+                raise ValueError(f"image {img}: detection order differs between area ranges")
+            m = np.asarray(e["dtMatches"]).reshape(n_thrs, D) > 0
+            ig = np.asarray(e["dtIgnore"]).reshape(n_thrs, D).astype(bool)
+            codes[:, a, :] = np.where(ig, 2, m.astype(np.intp)).T
+        text = chars[codes].reshape(D, n_areas * n_thrs)
+        items.append({"image_id": img, "gt": gt, "scores": [float(s) for s in per_area[0]["dtScores"]],
+                      "match": [row.tobytes().decode("ascii") for row in text]})
+    return items
+
+
+class PooledDetections:
+    """The detections of all items, sorted once as ``accumulate`` sorts them."""
+
+    def __init__(self, items: list[dict], n_areas: int = 3, n_thrs: int = 10):
+        self.n_items = len(items)
+        self.n_areas, self.n_thrs = n_areas, n_thrs
+        self.gt = np.array([it["gt"] for it in items], dtype=np.int64).reshape(self.n_items, n_areas)
+        counts = [len(it["scores"]) for it in items]
+        scores = np.fromiter((s for it in items for s in it["scores"]), dtype=np.float64, count=sum(counts))
+        image = np.repeat(np.arange(self.n_items), counts)
+        text = "".join(m for it in items for m in it["match"]).encode("ascii")
+        raw = np.frombuffer(text, dtype=np.uint8)
+        if len(raw) != len(scores) * n_areas * n_thrs:
+            raise ValueError("items: 'match' strings do not fit 'scores'")
+        lut = np.full(256, -1, dtype=np.int8)
+        for k, v in _CODE.items():
+            lut[k] = v
+        codes = lut[raw].reshape(len(scores), n_areas, n_thrs)
+        if (codes < 0).any():
+            raise ValueError("items: 'match' holds characters other than 1, 0 and .")
+        order = np.argsort(-scores, kind="mergesort")
+        self.image = image[order]
+        self.codes = codes[order]
+
+    def lanes(self):
+        """Per (area, threshold): the runs of consecutive true positives in rank order, as sparse
+        (run x item) counts of the run's TPs and of the false positives ranked just before it.
+
+        A run collapses to one point without changing any sampled precision: along a run of TPs
+        precision only grows, so the envelope inside a run equals the envelope at its end."""
+        from scipy import sparse
+
+        for a in range(self.n_areas):
+            for t in range(self.n_thrs):
+                c = self.codes[:, a, t]
+                tp = c == 1
+                fp = c == 0
+                # run of a TP = how many FPs precede it; renumbered 0..n_runs-1
+                fp_before = np.cumsum(fp)
+                run_key = fp_before[tp]
+                keys, run = np.unique(run_key, return_inverse=True)
+                n_runs = len(keys)
+                tp_mat = sparse.csr_matrix((np.ones(len(run), dtype=np.int64), (run, self.image[tp])),
+                                           shape=(n_runs, self.n_items))
+                # an FP precedes the first run whose key (FPs before it) is >= its own rank + 1
+                fp_run = np.searchsorted(keys, fp_before[fp], side="left")
+                keep = fp_run < n_runs  # FPs after the last TP never reach a sampled point
+                fp_mat = sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.int64),
+                                            (fp_run[keep], self.image[fp][keep])), shape=(n_runs, self.n_items))
+                yield a, t, tp_mat, fp_mat
+
+
+def accumulate_weighted(pool: PooledDetections, weights: np.ndarray, chunk: int = 256):
+    """``precision`` (R, A, T, 101) and ``recall`` (R, A, T) as ``COCOeval.accumulate`` would give on
+    the image set drawn by each row of ``weights`` (R x n ints); -1 where undefined."""
+    w = np.asarray(weights)
+    if w.ndim != 2 or w.shape[1] != pool.n_items:
+        raise ValueError(f"weights must be R x {pool.n_items}, got shape {w.shape}")
+    if not np.issubdtype(w.dtype, np.integer):
+        if not np.all(w == np.round(w)):
+            raise ValueError("weights must be whole numbers (times each image is drawn)")
+    w = w.astype(np.int64)
+    if (w < 0).any():
+        raise ValueError("weights must be >= 0")
+    R, A, T, Q = len(w), pool.n_areas, pool.n_thrs, len(REC_THRS)
+    npig = w @ pool.gt  # (R, A): non-ignored GT people per area
+    precision = -np.ones((R, A, T, Q))
+    recall = -np.ones((R, A, T))
+    eps = np.spacing(1)
+    lanes = list(pool.lanes())
+    for lo in range(0, R, chunk):
+        hi = min(R, lo + chunk)
+        wc = np.ascontiguousarray(w[lo:hi].T)  # (n, r), contiguous for the sparse products
+        for a, t, tp_mat, fp_mat in lanes:
+            K = tp_mat.shape[0]
+            n = npig[lo:hi, a]
+            defined = n > 0
+            if K == 0:
+                precision[lo:hi, a, t] = np.where(defined[:, None], 0.0, -1.0)
+                recall[lo:hi, a, t] = np.where(defined, 0.0, -1.0)
+                continue
+            # weighted TPs of each run and FPs before it, cumulated along contiguous rows (r, K);
+            # integer counts summed in float64 are exact (< 2**53), as pycocotools' cumsum(...).astype(float)
+            tps = np.cumsum(np.ascontiguousarray((tp_mat @ wc).T), axis=1, dtype=np.float64)
+            fps = np.cumsum(np.ascontiguousarray((fp_mat @ wc).T), axis=1, dtype=np.float64)
+            pr = tps / (fps + tps + eps)
+            env = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rc = tps / n[:, None]
+            q = np.zeros((hi - lo, Q))
+            for r in np.flatnonzero(defined):
+                idx = np.searchsorted(rc[r], REC_THRS, side="left")
+                ok = idx < K
+                q[r, ok] = env[r, idx[ok]]
+            precision[lo:hi, a, t] = np.where(defined[:, None], q, -1.0)
+            recall[lo:hi, a, t] = np.where(defined, rc[:, -1], -1.0)
+    return precision, recall
+
+
+def summarize(precision: np.ndarray, recall: np.ndarray) -> dict[str, np.ndarray]:
+    """``COCOeval.summarize`` for keypoints over R weightings: the ten numbers, -1 where undefined.
+    Means are taken over the same values in the same order as pycocotools (bitwise equal)."""
+    t50 = int(np.flatnonzero(IOU_THRS == 0.5)[0])
+    t75 = int(np.flatnonzero(IOU_THRS == 0.75)[0])
+    R = len(precision)
+
+    def mean(s: np.ndarray) -> np.ndarray:
+        # pycocotools: np.mean of the entries > -1. Within one area range a resample's entries are all
+        # defined or all -1, so the row mean of a contiguous row is that very sum (the test checks bits).
+        s = np.ascontiguousarray(s.reshape(R, -1))
+        full = (s > -1).all(1)
+        out = np.full(R, -1.0)
+        out[full] = np.mean(s[full], axis=1)
+        for r in np.flatnonzero(~full & (s > -1).any(1)):  # not reached by pycocotools' arrays
+            out[r] = np.mean(s[r][s[r] > -1])
+        return out
+
+    a_all, a_med, a_large = (AREA_LABELS.index(x) for x in ("all", "medium", "large"))
+    vals = (
+        mean(precision[:, a_all]), mean(precision[:, a_all, t50]), mean(precision[:, a_all, t75]),
+        mean(precision[:, a_med]), mean(precision[:, a_large]),
+        mean(recall[:, a_all]), mean(recall[:, a_all, t50]), mean(recall[:, a_all, t75]),
+        mean(recall[:, a_med]), mean(recall[:, a_large]),
+    )
+    return dict(zip(STAT_NAMES, vals))
+
+
+def resample_stats(items: list[dict], weights: np.ndarray) -> dict[str, np.ndarray]:
+    """The ten numbers for every row of ``weights`` (R x len(items), times each image is drawn)."""
+    pool = PooledDetections(items)
+    return summarize(*accumulate_weighted(pool, weights))
