@@ -347,6 +347,14 @@ def test_tracking_does_not_import_pycocotools():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_joint_mapping_to_coco_is_by_name():
+    from poseval_refine.skeletons import BODY25, COCO17, MPII16, OPENPOSE18, POSETRACK18, missing_joints
+
+    assert missing_joints(OPENPOSE18, COCO17) == () and missing_joints(BODY25, COCO17) == ()
+    assert missing_joints(POSETRACK18, COCO17) == ("left_eye", "right_eye")
+    assert missing_joints(MPII16, COCO17) == tuple(COCO_NAMES[:5])
+
+
 def test_rec_and_iou_thresholds_are_pycocotools_own():
     from pycocotools.cocoeval import Params
 
