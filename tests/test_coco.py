@@ -323,6 +323,9 @@ def test_other_silent_failures(tmp_path, capsys):
     bad = [dict(d, bbox=[0, 0, 10, 10]) for d in res]
     del bad[5]["bbox"]  # pycocotools: KeyError deep in loadRes
     _expect_error(capsys, tmp_path, gt, bad, "results[5]", "bbox")
+    bad = [dict(d) for d in res]
+    bad[4]["keypoints"] = [math.nan, math.nan] + bad[4]["keypoints"][2:]
+    _expect_error(capsys, tmp_path, gt, bad, "results[4]", "not a finite number")
     g2 = json.loads(json.dumps(gt))
     del g2["annotations"][2]["num_keypoints"]
     _expect_error(capsys, tmp_path, g2, res, "annotations[2]", "num_keypoints")

@@ -225,6 +225,13 @@ def _check_coco_records(seq, records: list[dict], pid, pred: Path) -> None:
         if not math.isfinite(d["score"]):
             raise InputError(f"results[{entries[p]}] has no finite 'score'", file=pred, field="score",
                              fix="give every result its instance score (the ranking key)")
+    raw = np.array([seq.person_extras[p]["keypoints"] for p in range(len(records))], dtype=np.float64)
+    bad = ~np.isfinite(raw).all(1) if raw.size else np.zeros(0, bool)
+    if bad.any():
+        p = int(np.flatnonzero(bad)[0])
+        raise InputError(f"results[{entries[p]}] has a keypoint value that is not a finite number (pycocotools "
+                         "would give it OKS NaN)", file=pred, field="keypoints",
+                         fix="write absent joints as 0, 0, 0")
 
 
 def _check_bbox_branch(records: list[dict], pred: Path, entries: list[int]) -> None:
