@@ -45,6 +45,7 @@ def cli():
 
 def main(argv=None) -> int:
     """Entry point: user-facing errors become one message on stderr and a non-zero exit."""
+    commands.INVOCATION = ["prt", *(sys.argv[1:] if argv is None else argv)]
     try:
         cli.main(args=argv, prog_name="prt", standalone_mode=False)
     except PrtError as e:

@@ -34,6 +34,22 @@ class Method:
         return bool(spec and data_root and (data_root / spec["gt"]).exists() and (data_root / spec["pred"]).exists())
 
 
+#: how the paper's row variants are labelled, after the method's row label
+VARIANT_LABELS = {
+    "base": "", "refined": "+ Refinement", "refined_t1_only": "+ Refinement (T1 only)",
+    "base_without_nose": "(without nose)", "base_with_nose": "(with nose)",
+    "refined_without_nose": "+ Refinement (without nose)", "refined_with_nose": "+ Refinement (with nose)",
+}
+
+
+def base_variant(variant: str) -> str:
+    """The variant a refined variant is compared with ("refined_with_nose" -> "base_with_nose")."""
+    if variant.startswith("refined"):
+        rest = variant[len("refined"):]
+        return "base" + rest if rest in ("_without_nose", "_with_nose") else "base"
+    return variant
+
+
 def baselines_dir():
     """The declarative entries: the installed ``poseval_refine.baselines`` package, or, when running from a
     source checkout whose ``poseval_refine/`` shadows the installed package, the checkout's ``baselines/``."""

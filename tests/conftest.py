@@ -1,4 +1,8 @@
-"""Shared fixtures. Real test data lives in ../shared/data beside the checkout (never copied here)."""
+"""Shared fixtures. Real test data lives in ../shared/data beside the checkout (never copied here).
+
+Where the data is missing, a user's local run skips the tests that need it (with the reason); under
+CI (``CI`` set, as every CI service does) they fail instead, so a green CI run has checked the numbers.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +14,46 @@ import pytest
 _HERE = Path(__file__).resolve().parent
 
 
-def _find_shared() -> Path | None:
-    env = os.environ.get("PRT_SHARED")
-    candidates = [Path(env)] if env else []
-    for parent in [_HERE.parent, *_HERE.parent.parents]:
-        candidates.append(parent / "shared")
-        candidates.append(parent.parent / "shared")
-    for c in candidates:
-        if (c / "data").is_dir():
-            return c
-    return None
+def shared_candidates(env: dict | None = None, here: Path = _HERE) -> list[Path]:
+    """Where the ``shared`` folder is looked for: ``$PRT_SHARED`` alone when it is set, else a
+    ``shared`` folder beside the checkout or beside one of its parents."""
+    env = os.environ if env is None else env
+    if env.get("PRT_SHARED"):
+        return [Path(env["PRT_SHARED"])]
+    out = []
+    for parent in [here.parent, *here.parent.parents]:
+        out += [parent / "shared", parent.parent / "shared"]
+    return out
 
 
-SHARED = _find_shared()
+def find_shared(env: dict | None = None, here: Path = _HERE) -> Path | None:
+    return next((c for c in shared_candidates(env, here) if (c / "data").is_dir()), None)
+
+
+def in_ci(env: dict | None = None) -> bool:
+    env = os.environ if env is None else env
+    return env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing_data(what: str, env: dict | None = None, here: Path = _HERE):
+    """Skip (a local run) or fail (CI) a test whose data ``what`` is not there, saying where it should be."""
+    env = os.environ if env is None else env
+    if env.get("PRT_SHARED"):
+        where = f"PRT_SHARED={env['PRT_SHARED']} (expected {Path(env['PRT_SHARED']) / 'data'})"
+    else:
+        where = f"{here.parent.parent / 'shared' / 'data'} (a 'shared' folder beside the checkout), or set PRT_SHARED"
+    message = f"{what} not found; it should be at {where}"
+    if in_ci(env):
+        pytest.fail(f"CI is set, so missing test data is an error: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+SHARED = find_shared()
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """``../shared/data``; tests using it are skipped with the reason when it is absent."""
+    """``../shared/data``; without it a local run skips the test and a CI run fails it."""
     if SHARED is None:
-        pytest.skip("shared test data not found: put the 'shared' folder beside the checkout "
-                    "or set PRT_SHARED=/path/to/shared")
+        missing_data("shared test data")
     return SHARED / "data"

@@ -11,6 +11,8 @@ from poseval_refine.formats import detect_format, read_poses, write_poses
 from poseval_refine.formats.posetrack import read_sequence, write_sequence
 from poseval_refine.poses import NO_TRACK
 
+from .conftest import missing_data
+
 
 def _json(path):
     return json.loads(path.read_text())
@@ -27,7 +29,7 @@ def _json(path):
 def test_write_back_is_identical(shared_data, tmp_path, rel):
     src = shared_data / rel
     if not src.exists():
-        pytest.skip(f"{rel} not in this copy of the shared data")
+        missing_data(f"{rel} (in the shared data)")
     seq = read_sequence(src)
     out = tmp_path / src.name
     write_sequence(seq, out)

@@ -45,18 +45,31 @@ TASK_OPTIONS = {
 @click.option("--plot", type=click.Path(path_type=Path), default=None,
               help="MPII single: write PCKh curves (.png/.pdf).")
 @click.option("--method", default=None, help="A registered method (see `prt methods`): GT and predictions come from "
-              "its baselines/ entry under the data root, and the result is saved under results/recomputed/.")
+              "its baselines/ entry under the data root, and the result is saved in the results store.")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA",
               help="Folder of the benchmark files for --method (default: $PRT_DATA).")
 @click.option("--refined", type=click.Path(path_type=Path), default=None,
               help="With --method: refine the predictions with this checkpoint first.")
-@click.option("--results-dir", type=click.Path(path_type=Path), default=Path("results/recomputed"), show_default=True,
-              help="Where --method saves its result file.")
+@click.option("--save", "save", default=None, metavar="NAME",
+              help="Store the result under method NAME in the results store, for `prt leaderboard`.")
+@click.option("--results", "--results-dir", "results_dir", type=click.Path(path_type=Path), default=None,
+              envvar="PRT_RESULTS", help="The results store --save and --method write to "
+              "(default: $PRT_RESULTS, else ./prt-results).")
+@click.option("--benchmark", default=None, help="With --save: the benchmark your GT is (e.g. posetrack17-val), or a "
+              "name for your own split. Default: recognised from the GT's SHA-256, else gt-<hash>.")
+@click.option("--base", default=None, metavar="NAME",
+              help="With --save: the stored method this result is a refinement of (the leaderboard's paired Δ).")
+@click.option("--overwrite", is_flag=True, help="With --save: replace NAME's stored result even if it was made from "
+              "other predictions.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-def command(gt, preds, task, json_path, quiet, method, data_root, refined, results_dir, **options):
+def command(gt, preds, task, json_path, quiet, method, data_root, refined, results_dir, save, benchmark, base,
+            overwrite, **options):
     setup_cli_logging(quiet)
+    store = {"name": save, "dir": results_dir, "benchmark": benchmark, "base": base, "overwrite": overwrite}
     if method is not None:
-        return _evaluate_method(method, task, data_root, refined, results_dir, json_path, options)
+        return _evaluate_method(method, task, data_root, refined, store, json_path, options)
+    if save is None and any(v for k, v in store.items() if k not in ("name", "dir")):
+        raise ConfigError("--benchmark, --base and --overwrite go with --save NAME")
     if refined is not None:
         raise ConfigError("--refined goes with --method", fix="or refine first with `prt refine`, then evaluate")
     if gt is None and not preds:
@@ -77,18 +90,46 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         accepted = ", ".join("--" + o.replace("_", "-") for o in t.options) or "no options"
         raise ConfigError(f"option {names} does not apply to --task {task}", fix=f"--task {task} accepts: {accepted}")
     kwargs = {k: options[k] for k in t.options if k in options}
+    if save is not None and len(preds) != 1:
+        raise ConfigError("--save stores one result: give exactly one --pred")
+    if save is not None and t.headline is None:
+        raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
     result = t.run(Path(gt), [Path(p) for p in preds], **kwargs)
     click.echo(t.render(result))
     if json_path is not None:
         write_json_atomic(json_path, result, indent=True)
         logging.getLogger("prt").info("wrote %s", json_path)
+    if save is not None:
+        _save(save, task, result, {"gt": Path(gt), "pred": Path(preds[0])}, kwargs, "user", None, store)
 
 
-def _evaluate_method(name, task, data_root, refined, results_dir, json_path, options):
+def _save(name, task, result, inputs, options, source, root, store):
+    """Store a result under NAME (see results.store), naming its benchmark from the GT's hash."""
+    from ..results.benchmarks import identify
+    from ..results.store import check_name, known_benchmarks, load_all, make_result, save_result, sha256, user_dir
+
+    check_name(name)
+    directory = user_dir(store["dir"])
+    existing = load_all(directory)
+    bench = identify(sha256(inputs["gt"]), task, len(result.get("items") or []) or None, store["benchmark"],
+                     known_benchmarks(existing))
+    opts = {k: v for k, v in options.items() if k != "plot"}
+    base = store["base"]
+    data = make_result(name, task, result, benchmark=bench, inputs=inputs, options=opts, source=source, root=root,
+                       base=base)
+    path = save_result(data, directory, overwrite=store["overwrite"],
+                       shipped=[r for r in existing if r.store == "shipped"])
+    primary = get_task(task).primary
+    value = (data["headline"] or {}).get(primary)
+    shown = f"{primary} {value:.2f}" if isinstance(value, float) else ""
+    logging.getLogger("prt").info("saved %s on %s (%s) %s: %s", name, bench, task, shown, path)
+    return path
+
+
+def _evaluate_method(name, task, data_root, refined, store, json_path, options):
     import tempfile
 
     from ..methods import resolve
-    from ..results import make_result, save_result
 
     if task is None:
         raise ConfigError("--method needs --task", fix="e.g. prt evaluate --method newell --task single")
@@ -112,8 +153,9 @@ def _evaluate_method(name, task, data_root, refined, results_dir, json_path, opt
         result = t.run(gt, [pred], **kwargs)
         click.echo(t.render(result))
         inputs = {"gt": gt, "pred": pred if refined is None else resolve(name, task, data_root)[2]}
-        opts = dict(kwargs, task=task, refined=str(refined) if refined else None)
-        saved = save_result(make_result(key, task, result, inputs, opts, Path(data_root)), results_dir)
-    logging.getLogger("prt").info("saved %s", saved)
+        opts = dict(kwargs, refined=str(refined) if refined else None)
+        if refined is not None and store["base"] is None:
+            store = dict(store, base=m.key)
+        _save(store["name"] or key, task, result, inputs, opts, "recomputed", Path(data_root), store)
     if json_path is not None:
         write_json_atomic(json_path, result, indent=True)

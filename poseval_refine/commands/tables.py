@@ -1,4 +1,4 @@
-"""``prt tables``: the paper's Tables 1-4 and the recomputed MPII validation table."""
+"""``prt tables``: the paper's Tables 1-4 and the table of MPII validation results."""
 
 from __future__ import annotations
 
@@ -6,28 +6,62 @@ from pathlib import Path
 
 import click
 
+#: headline metric names -> the metric keys of the paper's tables
+TABLE_METRICS = {"PCKh@0.5": "pckh", "AUC": "auc", "mAP": "map", "MOTA": "mota"}
 
-@click.command(help="Render the paper's Tables 1-4 (values quoted from the paper carry a dagger; values with a "
-                    "recomputed result in --results are replaced) and the table of recomputed MPII validation "
-                    "results.")
+
+@click.command(help="Render the paper's Tables 1-4 (values quoted from the paper carry a dagger, and so does a "
+                    "difference computed from them; a registry method's value is replaced where a result on the "
+                    "same benchmark is stored) and the table of MPII validation results (shipped and stored).")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "latex"]), default="markdown", show_default=True)
 @click.option("--table", "which", type=click.Choice(["1", "2", "3", "4", "mpii-val", "all"]), default="all",
               show_default=True)
-@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=Path("results/recomputed"),
-              show_default=True, help="Folder of result files written by `prt evaluate --method`.")
+@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None, envvar="PRT_RESULTS",
+              help="The results store, read besides the shipped results (default: $PRT_RESULTS, else ./prt-results).")
+@click.option("--resamples", type=click.IntRange(0), default=1000, show_default=True,
+              help="Bootstrap resamples for intervals and paired differences.")
 @click.option("--standalone", is_flag=True, help="LaTeX: a complete document (\\documentclass ... booktabs).")
-def command(fmt, which, results_dir, standalone):
+def command(fmt, which, results_dir, resamples, standalone):
     from ..methods import all_methods
     from ..render.tables import RENDERERS, latex_document, mpii_validation_table, paper_table
-    from ..results import load_results
+    from ..results.board import build_boards
+    from ..results.store import load_all
 
     methods = all_methods()
-    results = load_results(results_dir)
+    boards = build_boards(load_all(results_dir), quoted=False, resamples=resamples)
+    recomputed, resampled = recomputed_values(boards, methods)
     out = []
     numbers = [1, 2, 3, 4] if which == "all" else ([int(which)] if which.isdigit() else [])
     for n in numbers:
-        out.append(RENDERERS[fmt](paper_table(n, list(methods.values()))))
+        out.append(RENDERERS[fmt](paper_table(n, list(methods.values()), recomputed, resampled)))
     if which in ("all", "mpii-val"):
-        out.append(RENDERERS[fmt](mpii_validation_table(results, methods)))
+        board = next((b for b in boards if (b.benchmark, b.task, b.protocol) == ("mpii-val", "single", "official")),
+                     None)
+        out.append(RENDERERS[fmt](mpii_validation_table(board)))
     text = "\n\n".join(out)
     click.echo(latex_document(text) if fmt == "latex" and standalone else text)
+
+
+def recomputed_values(boards, methods) -> tuple[dict, dict]:
+    """Stored values of registry methods (``KEY`` -> variant base, ``KEY+refined`` -> refined) on the paper's
+    benchmarks under the official protocol: {(key, paper benchmark id, task, variant): {metric: value}} and the
+    same keys with their bootstrap values."""
+    from ..results.benchmarks import canonical
+    from ..results.board import resampled_values
+
+    paper_ids = {canonical(p["benchmark"]): p["benchmark"] for m in methods.values() for p in m.paper}
+    values: dict = {}
+    resampled: dict = {}
+    for b in boards:
+        if b.protocol != "official" or b.benchmark not in paper_ids:
+            continue
+        for r in b.rows:
+            key, variant = (r.method[: -len("+refined")], "refined") if r.method.endswith("+refined") \
+                else (r.method, "base")
+            if key not in methods or r.source == "quoted":
+                continue
+            k = (key, paper_ids[b.benchmark], b.task, variant)
+            values[k] = {TABLE_METRICS[m]: v for m, v in r.metrics.items() if m in TABLE_METRICS}
+            res = resampled_values(r) or {}
+            resampled[k] = {TABLE_METRICS[m]: v for m, v in res.items() if m in TABLE_METRICS}
+    return values, resampled

@@ -45,6 +45,13 @@ class Task:
     #: result["items"] with weights[r, i] = how many times item i is drawn in resample r (R x n ints);
     #: an all-ones row must give headline(result) exactly
     resample: Callable[[dict, np.ndarray], dict[str, np.ndarray]] | None = None
+    #: per_joint(result) -> {joint name: value}: the per-joint breakdown of the primary metric (optional)
+    per_joint: Callable[[dict], dict[str, float]] | None = None
+
+
+def joint_values(names, values) -> dict[str, float]:
+    """{joint: value} from a per-joint list, leaving out joints without a value (None/NaN: not evaluated)."""
+    return {n: float(v) for n, v in zip(names, values) if v is not None and v == v}
 
 
 TASKS: dict[str, Task] = {}

@@ -9,11 +9,21 @@ import numpy as np
 from ..errors import ConfigError, InputError, MismatchError
 from ..formats import read_poses
 from ..formats.mpii import read_annolist, read_mpii_arrays
-from ..metrics.mpii_multi import finalize_multi, multi_person_stats
-from ..metrics.pckh import COLUMNS, finalize_pckh, get_flavour, normalized_distances, pckh_stats
+from ..metrics.ap import ap_item, pool, resample_ap
+from ..metrics.mpii_multi import finalize_multi, image_stats, multi_table
+from ..metrics.pckh import (
+    COLUMNS,
+    EVAL_JOINTS,
+    finalize_pckh,
+    get_flavour,
+    hit_levels,
+    normalized_distances,
+    resample_pckh,
+    stats_from_levels,
+)
 from ..poses import PoseSequence
 from ..skeletons import MPII16
-from . import Task, register_task
+from . import Task, joint_values, register_task
 
 
 def _single(path: Path, what: str) -> PoseSequence:
@@ -46,12 +56,15 @@ def evaluate_single(gt: Path, preds: list[Path], flavour: str = "matlab", plot: 
             raise MismatchError(f"has {pr.num_persons} people but the GT {gt.name} has {g.num_persons}", file=p,
                                 fix="predict every GT person, in the GT's order")
         d = normalized_distances(pr.keypoints[..., :2], g.keypoints[..., :2], hs, fl.float32)
-        res = finalize_pckh(pckh_stats(d, fl), fl)
-        entries.append({"pred": str(p), "name": p.name, **res})
+        levels = hit_levels(d, fl)
+        res = finalize_pckh(stats_from_levels(levels, fl), fl)
+        # items, one per person: the first threshold index at which each joint is a hit (metrics.pckh.hit_levels)
+        entries.append({"pred": str(p), "name": p.name, **res, "items": levels.tolist()})
     out = {"task": "single", "flavour": fl.name, "flavour_description": fl.description, "gt": str(gt),
            "people": g.num_persons, "entries": entries}
     if len(entries) == 1:
         out.update({k: entries[0][k] for k in ("pckh", "auc", "pckh_joint", "curve")})
+        out["items"] = entries[0].pop("items")
     if plot is not None:
         from ..render.plots import plot_pckh_curves
 
@@ -81,7 +94,9 @@ def evaluate_multi(gt: Path, preds: list[Path]) -> dict:
         q = int(np.flatnonzero(missing)[0])
         raise InputError("GT person has no head box", file=gt, frame=int(g.person_frame[q]), person=q,
                          field="x1/y1/x2/y2", fix="give every annotated GT person its head rectangle")
-    return {"task": "multi", "gt": str(gt), "pred": str(preds[0]), **finalize_multi(multi_person_stats(g, p))}
+    images = image_stats(g, p)
+    return {"task": "multi", "gt": str(gt), "pred": str(preds[0]), **finalize_multi(pool(images, len(EVAL_JOINTS))),
+            "items": [ap_item(s) for s in images]}
 
 
 def render_multi(result: dict) -> str:
@@ -91,7 +106,37 @@ def render_multi(result: dict) -> str:
     return "MPII multi-person AP\n" + tabulate([[*(result["ap"][c] for c in cols)]], headers=cols, floatfmt=".1f")
 
 
+# ----------------------------------------------------------------------------- leaderboard hooks
+SINGLE_METRICS = ("PCKh@0.5", "AUC", "Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "UBody")
+
+
+def headline_single(result: dict) -> dict[str, float]:
+    return {"PCKh@0.5": result["pckh"]["Total"], "AUC": result["auc"],
+            **{c: result["pckh"][c] for c in COLUMNS if c != "Total"}}
+
+
+def resample_single(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+    levels = np.asarray(result["items"], dtype=np.int64).reshape(-1, 16)
+    a = resample_pckh(levels, weights, get_flavour(result["flavour"]))
+    return {"PCKh@0.5": a["Total"], "AUC": a["AUC"], **{c: a[c] for c in COLUMNS if c != "Total"}}
+
+
+MULTI_METRICS = ("mAP", "Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle")
+
+
+def headline_multi(result: dict) -> dict[str, float]:
+    return {"mAP": result["ap"]["Total"], **{c: result["ap"][c] for c in MULTI_METRICS[1:]}}
+
+
+def resample_multi(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+    t = multi_table(resample_ap(result["items"], weights, stable=True))
+    return {"mAP": t["Total"], **{c: t[c] for c in MULTI_METRICS[1:]}}
+
+
 register_task(Task("single", "MPII single-person PCKh@0.5 and AUC (the MATLAB kit)", run=evaluate_single,
-                   render=render_single, options=("flavour", "plot")))
+                   render=render_single, options=("flavour", "plot"), primary="PCKh@0.5",
+                   headline=headline_single, unit="person", resample=resample_single,
+                   per_joint=lambda r: joint_values(MPII16.joints, r["pckh_joint"])))
 register_task(Task("multi", "MPII multi-person mAP (the MATLAB kit's evaluateAP)", run=evaluate_multi,
-                   render=render_multi, options=()))
+                   render=render_multi, options=(), primary="mAP", headline=headline_multi, unit="image",
+                   resample=resample_multi, per_joint=lambda r: joint_values(MPII16.joints, r["ap_joint"])))

@@ -8,6 +8,7 @@ sorted file-name order, so ``--workers N`` gives bit-identical numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -18,12 +19,13 @@ import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
 from ..formats.posetrack import read_sequence, sequence_files
-from ..metrics.ap import MIN_SCORE
+from ..metrics.ap import MIN_SCORE, ap_item, resample_ap
+from ..metrics.mota import MotStats, finalize_mot
 from ..metrics.posetrack import GROUP_NAMES, combine, finalize, group_means, sequence_stats
 from ..poses import NO_TRACK, PoseSequence
 from ..protocols import PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
-from . import Task, register_task
+from . import Task, joint_values, register_task
 
 log = logging.getLogger("prt")
 
@@ -168,7 +170,19 @@ def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: 
     out["min_score"] = min_score
     out["counts"] = counts
     out["per_sequence"] = [g.stem for g, _ in pairs]
+    out["items"] = [_sequence_item(g.stem, st) for (g, _), (st, _) in zip(pairs, results)]
     return out
+
+
+_MOT_FIELDS = tuple(f.name for f in dataclasses.fields(MotStats))
+
+
+def _sequence_item(name: str, stats) -> dict:
+    """A sequence's additive statistics as JSON data: the bootstrap's item (see metrics.ap.ap_item)."""
+    item = {"sequence": name, **ap_item(stats.ap)}
+    if stats.mot is not None:
+        item["mot"] = {f: getattr(stats.mot, f).tolist() for f in _MOT_FIELDS}
+    return item
 
 
 def _run(jobs: list, workers: int) -> list:
@@ -201,15 +215,76 @@ def render_posetrack(result: dict) -> str:
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------------------------- leaderboard hooks
+def _nan(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def _protocol_of(result: dict) -> PoseTrackProtocol:
+    p = result["protocol"]
+    return posetrack_protocol(p["name"], p["motp"])
+
+
+def headline_pose(result: dict) -> dict[str, float]:
+    g = [_nan(v) for v in result["ap_groups"]]
+    return {"mAP": g[-1], **dict(zip(GROUP_NAMES[:-1], g[:-1]))}
+
+
+def _resample_ap_groups(result: dict, weights: np.ndarray) -> np.ndarray:
+    proto = _protocol_of(result)
+    ap = resample_ap(result["items"], weights, stable=False,
+                     no_prediction_ap=0.0 if proto.ap_zero_without_predictions else np.nan)
+    return np.array([group_means(row) for row in ap]).reshape(len(weights), len(GROUP_NAMES))
+
+
+def resample_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+    g = _resample_ap_groups(result, weights)
+    return {"mAP": g[:, -1], **{name: g[:, i] for i, name in enumerate(GROUP_NAMES[:-1])}}
+
+
+def headline_tracking(result: dict) -> dict[str, float]:
+    return {"MOTA": _nan(result["mota_total"]), "MOTP": _nan(result["motp_total"]),
+            "Prec": _nan(result["pre_total"]), "Rec": _nan(result["rec_total"]), "mAP": _nan(result["ap_groups"][-1])}
+
+
+def resample_mot(items: list[dict], weights: np.ndarray) -> MotStats:
+    """The pooled CLEAR-MOT counts of every resample (arrays R x K). Counts are sums of integers (exact in
+    float64 whatever the order); distance sums are added item by item in order, as the evaluation combines
+    sequences, so an all-ones row gives the evaluated sums bit for bit."""
+    w = np.asarray(weights)
+    out = {}
+    for f in _MOT_FIELDS:
+        x = np.array([it["mot"][f] for it in items])
+        if x.dtype.kind in "iu":
+            out[f] = (w.astype(np.float64) @ x.astype(np.float64)).astype(np.int64)
+        else:
+            acc = np.zeros((len(w), x.shape[1]))
+            for n in range(len(items)):
+                acc = acc + w[:, n, None] * x[n]
+            out[f] = acc
+    return MotStats(**out)
+
+
+def resample_tracking(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+    m = finalize_mot(resample_mot(result["items"], weights), _protocol_of(result).motp)
+    totals = {name: np.array([group_means(row)[-1] for row in m[key]])
+              for name, key in (("MOTA", "mota"), ("MOTP", "motp"), ("Prec", "precision"), ("Rec", "recall"))}
+    return {**totals, "mAP": _resample_ap_groups(result, weights)[:, -1]}
+
+
 register_task(Task(
     name="pose", description="PoseTrack per-frame multi-person mAP (poseval evaluateAP)",
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=False, **kw),
     render=render_posetrack, options=("workers", "min_score", "protocol"),
+    primary="mAP", headline=headline_pose, unit="sequence", resample=resample_pose,
+    per_joint=lambda r: joint_values(POSETRACK15.joints, r["ap_joint"]),
 ))
 register_task(Task(
     name="tracking", description="PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)",
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=True, **kw),
     render=render_posetrack, options=("workers", "min_score", "protocol", "motp"),
+    primary="MOTA", headline=headline_tracking, unit="sequence", resample=resample_tracking,
+    per_joint=lambda r: joint_values(POSETRACK15.joints, r["mota_joint"]),
 ))
 
 
@@ -220,8 +295,7 @@ def evaluate_pckh(gt: Path, preds: list[Path], threshold: float = 0.5) -> dict:
     A GT joint without a prediction is a miss."""
     if len(preds) != 1:
         raise ConfigError("--task pckh takes exactly one --pred (a folder or a file)")
-    hits = np.zeros(15)
-    total = np.zeros(15)
+    items = []
     for g_file, p_file in pair_files(Path(gt), Path(preds[0])):
         g = read_sequence(g_file, records=False).to_skeleton(POSETRACK15)
         p = read_sequence(p_file, records=False).to_skeleton(POSETRACK15)
@@ -240,13 +314,33 @@ def evaluate_pckh(gt: Path, preds: list[Path], threshold: float = 0.5) -> dict:
             pk = p.keypoints[pb[f]:pb[f + 1], :, :2]
             d = np.sqrt(((pk - gk) ** 2).sum(-1)) / hs[gb[f]:gb[f + 1], None]
             ann = ~np.isnan(gk[..., 0])
-            total += ann.sum(0)
-            hits += (ann & (np.nan_to_num(d, nan=np.inf) <= threshold)).sum(0)
+            # one item per labeled image (the bootstrap's unit): hits and annotated joints per joint
+            items.append({"image": f"{g_file.stem}/{f}", "hits": (ann & (np.nan_to_num(d, nan=np.inf) <= threshold))
+                          .sum(0).tolist(), "total": ann.sum(0).tolist()})
+    hits = np.array([it["hits"] for it in items], dtype=np.float64).reshape(-1, 15).sum(0)
+    total = np.array([it["total"] for it in items], dtype=np.float64).reshape(-1, 15).sum(0)
+    return {"task": "pckh", **_pckh_numbers(hits, total), "group_names": GROUP_NAMES,
+            "annotated_joints": int(total.sum()), "items": items}
+
+
+def _pckh_numbers(hits: np.ndarray, total: np.ndarray) -> dict:
     with np.errstate(invalid="ignore", divide="ignore"):
         joint = 100.0 * hits / total
-    return {"task": "pckh", "pckh_joint": [None if np.isnan(v) else float(v) for v in joint],
-            "pckh_groups": group_means(joint), "pckh_total": float(100.0 * hits.sum() / max(total.sum(), 1)),
-            "group_names": GROUP_NAMES, "annotated_joints": int(total.sum())}
+    return {"pckh_joint": [None if np.isnan(v) else float(v) for v in joint], "pckh_groups": group_means(joint),
+            "pckh_total": float(100.0 * hits.sum() / max(total.sum(), 1))}
+
+
+def headline_pckh(result: dict) -> dict[str, float]:
+    return {"PCKh@0.5": result["pckh_total"], **dict(zip(GROUP_NAMES[:-1], [_nan(v) for v in result["pckh_groups"]]))}
+
+
+def resample_pckh_task(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+    w = np.asarray(weights, dtype=np.float64)  # sums of integer counts: exact in float64
+    hits = w @ np.array([it["hits"] for it in result["items"]], dtype=np.float64).reshape(-1, 15)
+    total = w @ np.array([it["total"] for it in result["items"]], dtype=np.float64).reshape(-1, 15)
+    rows = [_pckh_numbers(h, t) for h, t in zip(hits, total)]
+    return {"PCKh@0.5": np.array([r["pckh_total"] for r in rows]),
+            **{name: np.array([r["pckh_groups"][i] for r in rows]) for i, name in enumerate(GROUP_NAMES[:-1])}}
 
 
 def render_pckh(result: dict) -> str:
@@ -259,4 +353,6 @@ def render_pckh(result: dict) -> str:
 register_task(Task(
     name="pckh", description="PoseTrack-format single-person PCKh@0.5, people paired by order (poseval evaluatePCKh)",
     run=evaluate_pckh, render=render_pckh, options=(),
+    primary="PCKh@0.5", headline=headline_pckh, unit="image", resample=resample_pckh_task,
+    per_joint=lambda r: joint_values(POSETRACK15.joints, r["pckh_joint"]),
 ))

@@ -135,16 +135,20 @@ class APStats:
         return s.astype(np.float64), lab.astype(bool)
 
 
+def ranking_order(scores: np.ndarray, stable: bool = False) -> np.ndarray:
+    """Indices of the predictions by descending score, ties ordered as the official kit orders them."""
+    if stable:
+        return np.argsort(-scores, kind="stable")
+    return np.argsort(scores)[::-1]
+
+
 def precision_recall(scores: np.ndarray, labels: np.ndarray, num_gt: int, stable: bool = False):
     """Precision and recall at every rank, predictions sorted by descending score.
 
     ``stable=False`` reproduces poseval: numpy's default ascending argsort, reversed, so ties
     fall where numpy puts them. ``stable=True`` is the MATLAB kit's stable descending sort.
     """
-    if stable:
-        order = np.argsort(-scores, kind="stable")
-    else:
-        order = np.argsort(scores)[::-1]
+    order = ranking_order(scores, stable)
     tp = np.cumsum(labels[order].astype(np.int64))
     ranks = np.arange(1, len(scores) + 1)
     precision = tp / ranks
@@ -189,3 +193,117 @@ def finalize_ap(stats: APStats, *, no_prediction_ap: float = 0.0, stable: bool =
         pre[k] = p[-1] * 100.0
         rec[k] = r[-1] * 100.0
     return APResult(ap=ap, precision=pre, recall=rec)
+
+
+def weighted_ap(item: np.ndarray, labels: np.ndarray, item_gt: np.ndarray, weights: np.ndarray, *,
+                no_prediction_ap: float = 0.0, chunk_elements: int = 1 << 20) -> np.ndarray:
+    """AP (percent) of every bootstrap resample of the items (images, sequences) behind one joint's pooled
+    predictions, without re-sorting: ``item`` and ``labels`` (D,) list the pooled predictions in the
+    evaluation's ranking order, ``item_gt`` (N,) counts each item's GT joints, ``weights`` (R, N) says how
+    often resample r draws item n. Returns (R,).
+
+    A prediction drawn w times appears w times in a row of the resample's ranking; only the last copy
+    can raise the interpolated precision (a true positive's precision grows with each copy, a false
+    positive's is dominated by the rank before it), so each prediction is one point with cumulative
+    counts, and a prediction drawn 0 times repeats the point before it, which changes nothing. Rows are
+    computed together; a row that draws every item once is the evaluation itself and goes through
+    :func:`precision_recall` and :func:`voc_ap`'s exact operations, so it reproduces the evaluated AP
+    bit for bit (the vectorised sum may differ from it in the last digit).
+    """
+    item = np.asarray(item, dtype=np.intp)
+    labels = np.asarray(labels, dtype=bool)
+    weights = np.asarray(weights, dtype=np.int64)
+    R, D = weights.shape[0], len(item)
+    num_gt = weights @ np.asarray(item_gt, dtype=np.int64)
+    out = np.empty(R)
+    exact = (weights == 1).all(axis=1) | (num_gt == 0)
+    for r in np.flatnonzero(exact):
+        out[r] = _weighted_ap_row(weights[r, item], labels, num_gt[r], no_prediction_ap)
+    rows = np.flatnonzero(~exact)
+    tpos = np.flatnonzero(labels)  # only true positives raise recall; the envelope is attained at one
+    if len(rows) == 0:
+        return out
+    if len(tpos) == 0:
+        out[rows] = 0.0
+        return out
+    N = weights.shape[1]
+    if N * D <= 1 << 24:
+        # few items (sequences): counts at each true positive are W @ (per-item cumulative counts)
+        onehot = np.zeros((D, N))
+        onehot[np.arange(D), item] = 1.0
+        at_tp_cnt = np.cumsum(onehot, axis=0)[tpos].T  # (N, T)
+        at_tp_tp = np.cumsum(onehot[tpos], axis=0).T
+    step = max(1, chunk_elements // max(len(tpos), D if N * D > 1 << 24 else 1))
+    for c0 in range(0, len(rows), step):
+        rr = rows[c0:c0 + step]
+        if N * D <= 1 << 24:
+            wf = weights[rr].astype(np.float64)  # integer sums: exact in float64
+            cnt, tp = wf @ at_tp_cnt, wf @ at_tp_tp
+        else:
+            w = weights[rr][:, item]
+            cnt = np.cumsum(w, axis=1)[:, tpos]
+            tp = np.cumsum(np.where(labels, w, 0), axis=1)[:, tpos]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = np.where(cnt > 0, tp / cnt, 0.0)
+        recall = tp / num_gt[rr, None].astype(np.float64)
+        envelope = np.maximum.accumulate(precision[:, ::-1], axis=1)[:, ::-1]
+        gain = np.diff(recall, axis=1, prepend=0.0)
+        out[rr] = np.sum(gain * envelope, axis=1) * 100.0
+    return out
+
+
+def _weighted_ap_row(w: np.ndarray, labels: np.ndarray, num_gt: int, no_prediction_ap: float) -> float:
+    keep = w > 0
+    if not keep.any():
+        return no_prediction_ap if num_gt == 0 else 0.0
+    t = np.cumsum(np.where(labels, w, 0))[keep]
+    c = np.cumsum(w)[keep]
+    precision = t / c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = t / np.float64(num_gt)
+    return voc_ap(precision, recall) * 100.0
+
+
+def pool(items: list[APStats], num_joints: int) -> APStats:
+    """The statistics of several items (images, sequences) in their order: concatenation, done once."""
+    out = APStats(num_joints)
+    for k in range(num_joints):
+        out.scores[k] = [a for it in items for a in it.scores[k]]
+        out.labels[k] = [a for it in items for a in it.labels[k]]
+    for it in items:
+        out.num_gt = out.num_gt + it.num_gt
+    return out
+
+
+def _score_list(a: np.ndarray) -> list:
+    # JSON has no inf/NaN: such scores travel as strings that float() reads back
+    return [float(x) if np.isfinite(x) else repr(float(x)) for x in a] if not np.isfinite(a).all() else a.tolist()
+
+
+def ap_item(stats: APStats) -> dict:
+    """One item's AP statistics as JSON data: GT joints per joint, and per joint the scores of its
+    predicted joints in evaluation order with their labels as a string of 0/1 (1 = true positive)."""
+    out = {"gt": stats.num_gt.tolist(), "scores": [], "labels": []}
+    for k in range(stats.num_joints):
+        s, lab = stats.joint_arrays(k)
+        out["scores"].append(_score_list(s))
+        out["labels"].append("".join("1" if x else "0" for x in lab))
+    return out
+
+
+def resample_ap(items: list[dict], weights: np.ndarray, *, stable: bool = False,
+                no_prediction_ap: float = 0.0) -> np.ndarray:
+    """(R, K) per-joint AP of every resample of the items (see :func:`weighted_ap`), from :func:`ap_item` data.
+
+    The pooled ranking is rebuilt exactly as the evaluation built it (items concatenated in order, the
+    official sort), so ties keep the evaluated order and an all-ones row gives the evaluated AP."""
+    K = len(items[0]["gt"]) if items else 0
+    gt = np.array([it["gt"] for it in items], dtype=np.int64).reshape(len(items), K)
+    out = np.empty((len(weights), K))
+    for k in range(K):
+        scores = np.array([float(x) for it in items for x in it["scores"][k]], dtype=np.float64)
+        labels = np.array([c == "1" for it in items for c in it["labels"][k]], dtype=bool)
+        owner = np.repeat(np.arange(len(items)), [len(it["scores"][k]) for it in items])
+        order = ranking_order(scores, stable)
+        out[:, k] = weighted_ap(owner[order], labels[order], gt[:, k], weights, no_prediction_ap=no_prediction_ap)
+    return out

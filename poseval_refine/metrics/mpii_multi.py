@@ -13,7 +13,7 @@ import numpy as np
 
 from ..poses import PoseSequence
 from ..skeletons import MPII16
-from .ap import DIST_THRESHOLD, APStats, assign_poses, finalize_ap, normalized_distances
+from .ap import DIST_THRESHOLD, APStats, assign_poses, finalize_ap, normalized_distances, pool
 from .pckh import EVAL_JOINTS
 
 TABLE = (
@@ -29,13 +29,20 @@ TABLE = (
 
 def multi_person_stats(gt: PoseSequence, pred: PoseSequence, threshold: float = DIST_THRESHOLD) -> APStats:
     """Additive AP statistics over the entries (frames) of an MPII GT / prediction pair."""
+    return pool(image_stats(gt, pred, threshold), len(EVAL_JOINTS))
+
+
+def image_stats(gt: PoseSequence, pred: PoseSequence, threshold: float = DIST_THRESHOLD) -> list[APStats]:
+    """The AP statistics of each entry (image): the bootstrap's items."""
     ev = list(EVAL_JOINTS)
     g_kp = gt.to_skeleton(MPII16).keypoints[:, ev]
     p_kp = pred.to_skeleton(MPII16).keypoints[:, ev]
     hs = gt.head_sizes()
     gb, pb = gt.frame_bounds(), pred.frame_bounds()
-    stats = APStats(len(ev))
+    out = []
     for f in range(gt.num_frames):
+        stats = APStats(len(ev))
+        out.append(stats)
         g = slice(gb[f], gb[f + 1])
         p = slice(pb[f], pb[f + 1])
         g_xy = g_kp[g, :, :2]
@@ -47,14 +54,20 @@ def multi_person_stats(gt: PoseSequence, pred: PoseSequence, threshold: float = 
         d = normalized_distances(pk[None, :, :, :2], g_xy[None], hs[g][None])
         _, hit = assign_poses(d, present[None], None, threshold)
         stats.add(pk[:, :, 2], hit[0], ~np.isnan(pk[..., 0]))
-    return stats
+    return out
+
+
+def multi_table(ap: np.ndarray) -> dict[str, np.ndarray]:
+    """Table columns from per-joint AP with any leading batch shape (..., 14)."""
+    table = {name: np.mean(ap[..., list(ids)], axis=-1) for name, ids in TABLE}
+    table["Total"] = np.mean(ap, axis=-1)
+    return table
 
 
 def finalize_multi(stats: APStats) -> dict:
     res = finalize_ap(stats, stable=True)
     ap = res.ap
-    table = {name: float(np.mean(ap[list(ids)])) for name, ids in TABLE}
-    table["Total"] = float(np.mean(ap))
+    table = {k: float(v) for k, v in multi_table(ap).items()}
     joint = np.full(len(MPII16), np.nan)
     joint[list(EVAL_JOINTS)] = ap
     return {

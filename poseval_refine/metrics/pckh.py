@@ -17,6 +17,7 @@ Arrays are in MPII-16 joint order (0 r-ankle ... 5 l-ankle, 6 pelvis, 7 thorax, 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,14 +100,40 @@ class PCKhStats:
         return PCKhStats(self.thresholds, self.hits + other.hits, self.annotated + other.annotated)
 
 
+def _grid(flavour: PCKhFlavour, at: float) -> np.ndarray:
+    t = np.append(flavour.thresholds, at)
+    if np.any(np.diff(t) < 0):  # every flavour's grid rises; the per-person levels rely on it
+        raise ValueError(f"thresholds of flavour {flavour.name!r} followed by {at} are not sorted")
+    return t
+
+
+def hit_levels(dist: np.ndarray, flavour: PCKhFlavour, at: float = 0.5) -> np.ndarray:
+    """Per person and joint, the index of the first threshold (the flavour's grid, then ``at``) at which the
+    joint is a hit: ``T + 1`` when it never is, -1 when the GT joint is not annotated.
+
+    The levels are the per-person statistics of PCKh: hits at threshold i are the joints with level
+    ``0 <= level <= i``, so any weighting of people (a bootstrap resample) gives its counts without
+    the distances."""
+    t = _grid(flavour, at)
+    ann = ~np.isnan(dist)
+    d = np.where(ann, dist, np.inf)
+    # d <= t[i] first holds at searchsorted(t, d, 'left'); d < t[i] at searchsorted(t, d, 'right')
+    level = np.searchsorted(t, d, side="right" if flavour.strict else "left")
+    return np.where(ann, level, -1).astype(np.int16)
+
+
+def stats_from_levels(levels: np.ndarray, flavour: PCKhFlavour) -> PCKhStats:
+    """The summed counts of :func:`hit_levels`."""
+    T1 = len(flavour.thresholds) + 1
+    i = np.arange(T1)[:, None, None]
+    hit = (levels[None] >= 0) & (levels[None] <= i)  # (T + 1, N, 16)
+    return PCKhStats(flavour.thresholds, hit.sum(axis=1), (levels >= 0).sum(axis=0))
+
+
 def pckh_stats(dist: np.ndarray, flavour: PCKhFlavour, at: float = 0.5) -> PCKhStats:
     """Counts of hits at every threshold of the flavour's grid and, last, at the table threshold
     ``at`` (bearpaw's grid stops at 0.49, yet its table is at 0.5)."""
-    ann = ~np.isnan(dist)
-    d = np.where(ann, dist, np.inf)
-    t = np.append(flavour.thresholds, at)[:, None, None]
-    hit = (d[None] < t) if flavour.strict else (d[None] <= t)
-    return PCKhStats(flavour.thresholds, hit.sum(axis=1), ann.sum(axis=0))
+    return stats_from_levels(hit_levels(dist, flavour, at), flavour)
 
 
 def _pct(hits, n):
@@ -114,37 +141,66 @@ def _pct(hits, n):
         return np.where(n > 0, 100.0 * hits / np.maximum(n, 1), np.nan)
 
 
-def finalize_pckh(stats: PCKhStats, flavour: PCKhFlavour) -> dict:
-    """The table at the table threshold (the last row of the stats), per-joint values, curve and AUC."""
-    th = stats.thresholds
+def pckh_arrays(hits: np.ndarray, annotated: np.ndarray, flavour: PCKhFlavour) -> dict[str, np.ndarray]:
+    """Table columns, per-joint values, Total curve and AUC from counts with any leading batch shape:
+    ``hits`` (..., T + 1, 16), ``annotated`` (..., 16). One code path for the evaluation and its
+    bootstrap resamples, so an unweighted resample reproduces the evaluated numbers bit for bit."""
+    th = flavour.thresholds
     i = len(th)  # the row of the table threshold
-    per_joint = _pct(stats.hits, stats.annotated[None, :])  # (T + 1, 16)
+    per_joint = _pct(hits, annotated[..., None, :])  # (..., T + 1, 16)
     ev = list(EVAL_JOINTS)
     if flavour.total == "pooled":
-        total_all = _pct(stats.hits[:, ev].sum(1), stats.annotated[ev].sum())
+        total_all = _pct(hits[..., ev].sum(-1), annotated[..., ev].sum(-1)[..., None])
     else:
-        total_all = np.nanmean(per_joint[:, ev], axis=1)
-    total_curve = total_all[:-1]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a resample may leave a joint without people
+            total_all = np.nanmean(per_joint[..., ev], axis=-1)
+    total_curve = total_all[..., :-1]
     ub = list(UBODY_JOINTS)
-    ubody = _pct(stats.hits[i, ub].sum(), stats.annotated[ub].sum())
-    table = {}
+    out = {}
     for name, ids in TABLE:
         ids = flavour.head_joints if name == "Head" else ids
-        table[name] = float(np.mean(per_joint[i, list(ids)]))
-    table["UBody"] = float(ubody)
-    table["Total"] = float(total_all[i])
+        out[name] = np.mean(per_joint[..., i, list(ids)], axis=-1)
+    out["UBody"] = _pct(hits[..., i, ub].sum(-1), annotated[..., ub].sum(-1))
+    out["Total"] = total_all[..., i]
     # AUC: trapezoid rule on the Total curve, abscissa 0..0.5 rescaled to 0..1 (area_under_curve + scale01)
     x = (th - th[0]) / (th[-1] - th[0]) if len(th) > 1 else th
-    auc = float(np.sum((x[1:] - x[:-1]) * (total_curve[1:] + total_curve[:-1]) / 2.0))
-    joint = per_joint[i].copy()
+    out["AUC"] = np.sum((x[1:] - x[:-1]) * (total_curve[..., 1:] + total_curve[..., :-1]) / 2.0, axis=-1)
+    out["joint"] = per_joint[..., i, :]
+    out["curve"] = total_curve
+    return out
+
+
+def finalize_pckh(stats: PCKhStats, flavour: PCKhFlavour) -> dict:
+    """The table at the table threshold (the last row of the stats), per-joint values, curve and AUC."""
+    a = pckh_arrays(stats.hits, stats.annotated, flavour)
+    th = stats.thresholds
+    table = {name: float(a[name]) for name in COLUMNS}
+    joint = a["joint"].copy()
     joint[[6, 7]] = np.nan  # pelvis and thorax are not evaluated
+    total_curve = a["curve"]
     return {
         "pckh": table,
-        "auc": auc,
+        "auc": float(a["AUC"]),
         "pckh_joint": [None if np.isnan(v) else float(v) for v in joint],
         "pckh_at_0.1": float(total_curve[flavour.at_01_index]) if len(th) > flavour.at_01_index else None,
         "curve": {"thresholds": [float(v) for v in th], "total": [float(v) for v in total_curve]},
     }
+
+
+def resample_pckh(levels: np.ndarray, weights: np.ndarray, flavour: PCKhFlavour) -> dict[str, np.ndarray]:
+    """:func:`pckh_arrays` for every row of ``weights`` (R x N: how often each person is drawn)."""
+    levels = np.asarray(levels)
+    N = levels.shape[0]
+    T1 = len(flavour.thresholds) + 1
+    # float32 products and sums of small integers are exact (every partial sum < 2**24)
+    exact = np.float32 if float(np.abs(weights).sum(axis=1).max(initial=0)) < 2**24 else np.float64
+    i = np.arange(T1)[None, :, None]
+    cum = ((levels[:, None, :] >= 0) & (levels[:, None, :] <= i)).reshape(N, -1).astype(exact)
+    w = np.asarray(weights, dtype=exact)
+    hits = (w @ cum).astype(np.int64).reshape(len(w), T1, levels.shape[1])
+    annotated = (w @ (levels >= 0).astype(exact)).astype(np.int64)
+    return pckh_arrays(hits, annotated, flavour)
 
 
 def pckh(pred_xy: np.ndarray, gt_xy: np.ndarray, head_size: np.ndarray, flavour: str = "matlab") -> dict:

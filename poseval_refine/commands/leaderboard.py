@@ -1,0 +1,47 @@
+"""``prt leaderboard``: every stored, shipped and quoted result ranked per benchmark and task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+FORMATS = ("text", "markdown", "latex", "csv", "json", "html")
+
+
+@click.command(help="Rank every result per benchmark and task by the task's primary metric (PCKh@0.5 for single, "
+                    "mAP for multi and pose, MOTA for tracking), with 95% bootstrap intervals and, for refined "
+                    "methods, the paired difference to their base. Reads the shipped results, the results store "
+                    "and the paper's quoted numbers (marked with a dagger).")
+@click.option("--task", default=None, help="Only this task's boards.")
+@click.option("--benchmark", default=None, help="Only this benchmark's boards (e.g. mpii-val).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write to this file instead of stdout.")
+@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None, envvar="PRT_RESULTS",
+              help="The results store (default: $PRT_RESULTS, else ./prt-results).")
+@click.option("--resamples", type=click.IntRange(0), default=1000, show_default=True,
+              help="Bootstrap resamples per board (0: no intervals).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap draws.")
+@click.option("--no-quoted", is_flag=True, help="Leave out the numbers quoted from the paper.")
+def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted):
+    from ..evaluators import get_task
+    from ..io import write_bytes_atomic
+    from ..results.board import build_boards
+    from ..results.store import load_all
+
+    if task is not None:
+        get_task(task)
+    boards = build_boards(load_all(results_dir), task=task, benchmark=benchmark, resamples=resamples, seed=seed,
+                          quoted=not no_quoted)
+    if fmt == "html":
+        from ..render.html import render_page
+
+        text = render_page(boards)
+    else:
+        from ..render.leaderboard import RENDERERS
+
+        text = RENDERERS[fmt](boards)
+    if out is not None:
+        write_bytes_atomic(out, text.encode() if text.endswith("\n") else (text + "\n").encode())
+    else:
+        click.echo(text)

@@ -1,0 +1,156 @@
+"""Leaderboards as text, markdown, LaTeX (booktabs), CSV and JSON, from the boards of
+:mod:`poseval_refine.results.board`. pandas holds the frame; CSV and LaTeX are its writers."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+
+from ..results.board import PAPER, Board, Row
+
+DAGGER = "\u2020"
+
+
+def _f(v, digits: int = 2, sign: bool = False) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    return f"{v:+.{digits}f}" if sign else f"{v:.{digits}f}"
+
+
+def _value(r: Row, v: float | None, dagger: str) -> str:
+    if r.source == "quoted":
+        return _f(v, 1) + (dagger if v is not None and math.isfinite(v) else "")
+    return _f(v)
+
+
+def _ci(ci) -> str:
+    return f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
+
+
+def _delta(r: Row, dagger: str) -> str:
+    d = r.delta
+    if not d:
+        return ""
+    if d.get("quoted"):
+        return _f(d["value"], 1, sign=True) + dagger
+    text = _f(d["value"], sign=True)
+    if d.get("ci95"):
+        lo, hi = d["ci95"]
+        text += f" [{lo:+.2f}, {hi:+.2f}]"
+    if d.get("p_value") is not None:
+        text += f", p={d['p_value']:.3f}" if d["p_value"] >= 0.001 else ", p<0.001"
+    return text
+
+
+def _short_source(r: Row) -> str:
+    if r.source == "quoted":
+        return "quoted, " + r.provenance["quoted_from"].rsplit(", ", 1)[-1]
+    if r.source == "recomputed":
+        files = ", ".join(v["path"].rsplit("/", 1)[-1] for k, v in r.provenance["inputs"].items()
+                          if k.startswith("pred"))
+        return f"recomputed ({files})"
+    return "user (" + ("shipped" if r.provenance.get("store") == "shipped" else r.provenance["file"]) + ")"
+
+
+def display_frame(board: Board, dagger: str = DAGGER) -> pd.DataFrame:
+    """One board as a frame of formatted cells (what text, markdown and LaTeX show)."""
+    has_delta = any(r.delta for r in board.rows)
+    has_ci = any(r.ci95 for r in board.rows)
+    records = []
+    for r in board.rows:
+        rec = {"#": r.rank, "Method": r.name, board.metric: _value(r, r.value, dagger)}
+        if has_ci:
+            rec["95% CI"] = _ci(r.ci95)
+        if has_delta:
+            rec["\u0394 " + board.metric] = _delta(r, dagger)
+        for m in board.metrics[1:]:
+            rec[m] = _value(r, r.metrics.get(m), dagger)
+        rec["Source"] = _short_source(r)
+        records.append(rec)
+    return pd.DataFrame.from_records(records)
+
+
+def frame(boards: list[Board]) -> pd.DataFrame:
+    """All boards as one numeric frame (one row per board row), the CSV's content."""
+    records = []
+    for b in boards:
+        for r in b.rows:
+            rec = {"benchmark": b.benchmark, "task": b.task, "protocol": b.protocol, "rank": r.rank,
+                   "method": r.method, "name": r.name, "source": r.source, "metric": b.metric, "value": r.value,
+                   "ci95_lo": r.ci95[0] if r.ci95 else None, "ci95_hi": r.ci95[1] if r.ci95 else None,
+                   "delta": r.delta["value"] if r.delta else None,
+                   "delta_ci95_lo": r.delta["ci95"][0] if r.delta and r.delta.get("ci95") else None,
+                   "delta_ci95_hi": r.delta["ci95"][1] if r.delta and r.delta.get("ci95") else None,
+                   "delta_p": r.delta.get("p_value") if r.delta else None, "note": r.note}
+            for m, v in r.metrics.items():
+                if m != b.metric:
+                    rec[m] = v
+            records.append(rec)
+    return pd.DataFrame.from_records(records)
+
+
+def _caption(b: Board) -> str:
+    proto = "" if b.protocol == "official" else f" [{b.protocol}]"
+    return f"{b.benchmark} / {b.task}{proto}: ranked by {b.metric} - {b.title}"
+
+
+def _footnote(b: Board, dagger: str = DAGGER) -> str:
+    notes = []
+    if any(r.source == "quoted" for r in b.rows):
+        notes.append(f"{dagger} quoted from {PAPER} (no interval: the per-item statistics are not published)")
+    if any(r.ci95 for r in b.rows):
+        plural = "people" if b.unit == "person" else f"{b.unit}s"
+        unit = f"{b.items} {plural}" if b.items else f"the {plural}"
+        notes.append(f"95% CI: percentile bootstrap over {unit} ({b.resamples} resamples, seed {b.seed})")
+    if any(r.delta and not r.delta.get("quoted") and r.delta.get("ci95") for r in b.rows):
+        notes.append("\u0394: refined minus its base, paired bootstrap interval and two-sided p-value")
+    return "; ".join(notes)
+
+
+def render_text(boards: list[Board]) -> str:
+    out = []
+    for b in boards:
+        out.append(_caption(b) + "\n" + display_frame(b).to_string(index=False) + "\n" + _footnote(b))
+    return "\n\n".join(out)
+
+
+def render_markdown(boards: list[Board]) -> str:
+    out = []
+    for b in boards:
+        out.append(f"**{_caption(b)}**\n\n" + display_frame(b).to_markdown(index=False) + "\n\n" + _footnote(b))
+    return "\n\n".join(out)
+
+
+def _latex_escape(s: str) -> str:
+    s = str(s)
+    for a, b in (("\\", "\\textbackslash{}"), ("&", "\\&"), ("%", "\\%"), ("_", "\\_"), ("#", "\\#"),
+                 ("$", "\\$"), ("{", "\\{"), ("}", "\\}")):
+        s = s.replace(a, b)
+    return s.replace("\\textbackslash\\{\\}", "\\textbackslash{}").replace("\u0394", "$\\Delta$").replace(
+        DAGGER, "$^\\dagger$")
+
+
+def render_latex(boards: list[Board]) -> str:
+    out = []
+    for b in boards:
+        df = display_frame(b)
+        df = df.map(_latex_escape)
+        df.columns = [_latex_escape(c) for c in df.columns]
+        body = df.to_latex(index=False, escape=False, column_format="r" + "l" + "r" * (len(df.columns) - 3) + "l")
+        out.append("\\begin{table}[t]\n\\centering\n\\caption{" + _latex_escape(_caption(b)) + "}\n" + body
+                   + "\\par\\smallskip{\\footnotesize " + _latex_escape(_footnote(b)) + "}\n\\end{table}")
+    return "\n\n".join(out)
+
+
+def render_csv(boards: list[Board]) -> str:
+    return frame(boards).to_csv(index=False)
+
+
+def render_json(boards: list[Board]) -> str:
+    return json.dumps({"boards": [b.as_dict() for b in boards]}, indent=1, allow_nan=False)
+
+
+RENDERERS = {"text": render_text, "markdown": render_markdown, "latex": render_latex, "csv": render_csv,
+             "json": render_json}

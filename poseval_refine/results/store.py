@@ -1,0 +1,257 @@
+"""Result files: one JSON per (method, benchmark, task) with the numbers, the per-item statistics the
+bootstrap resamples, and provenance (input hashes, GT identity, options, prt version, date, command).
+
+Two stores are read: the *shipped* results inside the package (recomputed by prt from registry methods'
+released predictions; the wheel carries them) and the *user* store, ``--results DIR``, else
+``$PRT_RESULTS``, else ``./prt-results``. Saving never replaces another method's result, nor a result of
+the same name made from other predictions unless asked to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import re
+import shlex
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.resources import files
+from pathlib import Path
+
+from .. import __version__
+from ..errors import ConfigError, InputError
+from ..io import dumps_json, load_json, write_bytes_atomic
+
+SCHEMA = 2
+SOURCES = ("quoted", "recomputed", "user")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+
+def shipped_dir() -> Path:
+    """The results shipped inside the package (``poseval_refine/data/results``)."""
+    return Path(str(files("poseval_refine") / "data" / "results"))
+
+
+def user_dir(value: str | Path | None = None) -> Path:
+    v = value if value is not None else os.environ.get("PRT_RESULTS")
+    return Path(v) if v else Path("prt-results")
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's files (their relative names and contents)."""
+    path = Path(path)
+    h = hashlib.sha256()
+    if path.is_dir():
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(f.relative_to(path).as_posix().encode())
+            h.update(sha256(f).encode())
+        return h.hexdigest()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name or "") or "__" in name:
+        raise ConfigError(f"method name {name!r} is not usable in a result file name",
+                          fix="use letters, digits, '.', '_', '+' and '-' (no '__'), e.g. --save my-net-v2")
+    return name
+
+
+@dataclass
+class StoredResult:
+    data: dict
+    path: Path
+    store: str  # "shipped" or "user"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.data["method"], self.data["benchmark"], self.data["task"]
+
+    @property
+    def pred_sha256(self) -> str | None:
+        return _pred_sha(self.data)
+
+    def task_result(self) -> dict:
+        """The evaluator's result dict (numbers and items), as the task's hooks take it."""
+        return {**self.data["numbers"], "items": self.data.get("items")}
+
+
+def _pred_sha(data: dict) -> str | None:
+    preds = [v["sha256"] for k, v in sorted(data.get("inputs", {}).items()) if k.startswith("pred")]
+    return ",".join(preds) if preds else None
+
+
+def make_result(method: str, task: str, run_result: dict, *, benchmark: str, inputs: dict[str, Path],
+                options: dict, source: str, root: Path | None = None, base: str | None = None,
+                command: list[str] | None = None) -> dict:
+    """A result file's content. Input paths are stored relative to ``root`` (the data root of registry
+    methods, so shipped results are portable) or absolute (a user's files)."""
+    from ..evaluators import get_task
+
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}")
+
+    def rel(p) -> str:
+        p = Path(p)
+        if root is not None:
+            try:
+                return p.resolve().relative_to(Path(root).resolve()).as_posix()
+            except ValueError:
+                pass
+        return str(p.resolve())
+
+    def portable(x):
+        """The evaluators echo their input paths; stored like the inputs."""
+        if isinstance(x, dict):
+            return {k: rel(v) if k in ("gt", "pred") and isinstance(v, str) else portable(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [portable(v) for v in x]
+        return x
+
+    t = get_task(task)
+    numbers = {k: v for k, v in run_result.items() if k != "items"}
+    from .. import commands
+
+    argv = command or commands.INVOCATION or ["prt", *sys.argv[1:]]
+    return {
+        "schema": SCHEMA,
+        "method": check_name(method),
+        "benchmark": benchmark,
+        "task": task,
+        "source": source,
+        "base": base,
+        "headline": t.headline(run_result) if t.headline else None,
+        "options": options,
+        "inputs": {k: {"path": rel(p), "sha256": sha256(p)} for k, p in inputs.items()},
+        "provenance": {
+            "prt_version": __version__,
+            "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "command": shlex.join(argv),
+            "python": platform.python_version(),
+        },
+        "numbers": portable(numbers),
+        "items": run_result.get("items"),
+    }
+
+
+def result_path(directory: Path, method: str, benchmark: str, task: str) -> Path:
+    return Path(directory) / f"{method}__{benchmark}__{task}.json"
+
+
+def dumps_result(result: dict) -> bytes:
+    """Indented JSON with one line per item, so a result file stays readable and diffs stay small."""
+    head = dumps_json({k: v for k, v in result.items() if k != "items"}, indent=True)
+    items = result.get("items")
+    if items is None:
+        return head + b"\n"
+    body = b",\n    ".join(dumps_json(it) for it in items)
+    return head[:-2] + b',\n  "items": [' + (b"\n    " + body + b"\n  " if items else b"") + b"]\n}\n"
+
+
+def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipped: list[StoredResult] | None = None
+                ) -> Path:
+    """Write a result into a store; refuses to replace a result of the same name made from other predictions
+    (unless ``overwrite``) and to shadow a shipped result with other predictions."""
+    key = (result["method"], result["benchmark"], result["task"])
+    new_sha = _pred_sha(result)
+    for s in shipped if shipped is not None else load_dir(shipped_dir(), "shipped"):
+        if s.key == key and s.pred_sha256 != new_sha and Path(directory).resolve() != s.path.parent.resolve():
+            raise ConfigError(f"{result['method']!r} is a shipped result on {key[1]} ({key[2]}) made from other "
+                              "predictions", fix="save yours under another name, e.g. --save "
+                              f"{result['method']}-mine")
+    path = result_path(directory, *key)
+    if path.exists() and not overwrite:
+        old = _load(path)
+        if _pred_sha(old) != new_sha:
+            raise ConfigError(f"the store already holds {result['method']!r} on {key[1]} ({key[2]}), made from "
+                              "other predictions", file=path,
+                              fix="save under another name, or pass --overwrite to replace it")
+    write_bytes_atomic(path, dumps_result(result))
+    return path
+
+
+_REQUIRED = ("method", "benchmark", "task", "numbers", "inputs")
+
+
+def _load(path: Path) -> dict:
+    d = load_json(path)
+    if not isinstance(d, dict) or any(k not in d for k in _REQUIRED) or d.get("schema") != SCHEMA:
+        raise InputError("is not a prt result file (schema 2: method, benchmark, task, numbers, inputs, items)",
+                         file=path, fix="remove it from the results folder, or save it again with "
+                                        "`prt evaluate ... --save NAME`")
+    return d
+
+
+def load_dir(directory: Path, store: str = "user") -> list[StoredResult]:
+    d = Path(directory)
+    if not d.is_dir():
+        return []
+    return [StoredResult(_load(p), p, store) for p in sorted(d.glob("*.json"))]
+
+
+def load_all(user: Path | None = None, *, include_user: bool = True) -> list[StoredResult]:
+    """Shipped results, then the user store's (a user result identical to a shipped one is left out)."""
+    shipped = load_dir(shipped_dir(), "shipped")
+    out = list(shipped)
+    if include_user:
+        udir = user_dir(user)
+        if udir.resolve() != shipped_dir().resolve():
+            seen = {(s.key, s.pred_sha256) for s in shipped}
+            out += [r for r in load_dir(udir, "user") if (r.key, r.pred_sha256) not in seen]
+    return out
+
+
+def known_benchmarks(results: list[StoredResult]) -> dict[str, set[str]]:
+    """Benchmark id -> GT hashes seen with it in the stores."""
+    out: dict[str, set[str]] = {}
+    for r in results:
+        gt = r.data["inputs"].get("gt")
+        if gt:
+            out.setdefault(r.data["benchmark"], set()).add(gt["sha256"])
+    return out
+
+
+def input_paths(data: dict, root: Path | None) -> dict[str, Path | None]:
+    """Where a result's inputs are now: absolute paths as stored, relative ones under the data root."""
+    out = {}
+    for k, v in data["inputs"].items():
+        p = Path(v["path"])
+        out[k] = p if p.is_absolute() else (Path(root) / p if root is not None else None)
+    return out
+
+
+def recompute(data: dict, root: Path | None) -> dict:
+    """Evaluate again from the inputs named in a stored result."""
+    from ..evaluators import get_task
+
+    task = get_task(data["task"])
+    paths = input_paths(data, root)
+    preds = [paths[k] for k in sorted(paths) if k.startswith("pred")]
+    opts = {k: v for k, v in data["options"].items() if k in task.options and k != "plot"}
+    return task.run(paths["gt"], preds, **opts)
+
+
+def regenerate(directory: Path | None = None, root: Path | None = None) -> list[Path]:
+    """Recompute every result of a store (default: the shipped one) whose inputs are under ``root``."""
+    from ..methods import data_root
+
+    directory = Path(directory) if directory else shipped_dir()
+    root = data_root(root)
+    out = []
+    for r in load_dir(directory):
+        d = r.data
+        paths = input_paths(d, root)
+        if any(p is None or not p.exists() for p in paths.values()):
+            print(f"skipped {d['method']} {d['benchmark']} {d['task']}: inputs not found", file=sys.stderr)
+            continue
+        numbers = recompute(d, root)
+        new = make_result(d["method"], d["task"], numbers, benchmark=d["benchmark"], inputs=paths,
+                          options=d["options"], source=d["source"], root=root, base=d.get("base"),
+                          command=shlex.split(d["provenance"]["command"]))
+        write_bytes_atomic(r.path, dumps_result(new))
+        out.append(r.path)
+    return out
