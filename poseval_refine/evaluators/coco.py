@@ -391,15 +391,16 @@ def render_coco(result: dict) -> str:
 
 
 def headline(result: dict) -> dict[str, float]:
-    """The ten numbers; pycocotools' -1 (undefined, e.g. no medium-sized GT) becomes NaN."""
-    return {k: (math.nan if result[k] == -1 else float(result[k])) for k in STAT_NAMES}
+    """The ten numbers of a leaderboard row, in percent as COCO papers report them (AP 50.5 for
+    ``stats`` 0.505); pycocotools' -1 (undefined, e.g. no medium-sized GT person) becomes NaN."""
+    return {k: (math.nan if result[k] == -1 else 100.0 * float(result[k])) for k in STAT_NAMES}
 
 
 def resample(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """The ten numbers with image i drawn ``weights[r, i]`` times (pycocotools' accumulate and
-    summarize over the stored per-image evaluations); NaN where undefined, as in ``headline``."""
+    """``headline`` with image i drawn ``weights[r, i]`` times: pycocotools' accumulate and summarize
+    redone over the stored per-image evaluations (an all-ones row gives ``headline`` bit for bit)."""
     out = resample_stats(result["items"], weights)
-    return {k: np.where(v == -1, np.nan, v) for k, v in out.items()}
+    return {k: np.where(v == -1, np.nan, 100.0 * v) for k, v in out.items()}
 
 
 register_task(Task(
