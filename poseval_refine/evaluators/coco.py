@@ -107,10 +107,10 @@ def _check_gt_annotation(ann: dict, a: int, path: Path, image_ids: set, seen: se
     if ann["iscrowd"] not in (0, 1, True, False):
         bad(f"has 'iscrowd' {ann['iscrowd']!r}, not 0 or 1", "iscrowd")
     bbox = ann.get("bbox")
-    if not (isinstance(bbox, list) and len(bbox) == 4 and all(_is_number(v) for v in bbox)):
+    if not (isinstance(bbox, list) and len(bbox) == 4 and _all_numbers(bbox)):
         bad(f"has 'bbox' {bbox!r}, not [x, y, width, height]", "bbox")
     kp = ann.get("keypoints")
-    if not (isinstance(kp, list) and len(kp) == 51 and all(_is_number(v) for v in kp)):
+    if not (isinstance(kp, list) and len(kp) == 51 and _all_numbers(kp)):
         n = len(kp) if isinstance(kp, list) else "no"
         bad(f"has {n} keypoint values, expected 51 numbers (17 x [x, y, v])", "keypoints")
     if "num_keypoints" not in ann or not _is_int(ann["num_keypoints"]):
@@ -119,6 +119,14 @@ def _check_gt_annotation(ann: dict, a: int, path: Path, image_ids: set, seen: se
 
 def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+_NUMBER_TYPES = {int, float}
+
+
+def _all_numbers(values: list) -> bool:
+    """Every value a JSON number (bool excluded); the set of types is built at C speed."""
+    return set(map(type, values)) <= _NUMBER_TYPES
 
 
 def _is_int(v) -> bool:
@@ -217,6 +225,13 @@ def _check_coco_records(seq, records: list[dict], pid, pred: Path) -> None:
         if not math.isfinite(d["score"]):
             raise InputError(f"results[{entries[p]}] has no finite 'score'", file=pred, field="score",
                              fix="give every result its instance score (the ranking key)")
+    raw = np.array([seq.person_extras[p]["keypoints"] for p in range(len(records))], dtype=np.float64)
+    bad = ~np.isfinite(raw).all(1) if raw.size else np.zeros(0, bool)
+    if bad.any():
+        p = int(np.flatnonzero(bad)[0])
+        raise InputError(f"results[{entries[p]}] has a keypoint value that is not a finite number (pycocotools "
+                         "would give it OKS NaN)", file=pred, field="keypoints",
+                         fix="write absent joints as 0, 0, 0")
 
 
 def _check_bbox_branch(records: list[dict], pred: Path, entries: list[int]) -> None:
@@ -226,7 +241,7 @@ def _check_bbox_branch(records: list[dict], pred: Path, entries: list[int]) -> N
         return
     for p, d in enumerate(records):
         b = d.get("bbox")
-        if not (isinstance(b, list) and len(b) == 4 and all(_is_number(v) for v in b)):
+        if not (isinstance(b, list) and len(b) == 4 and _all_numbers(b)):
             raise InputError(f"results[{entries[p]}] has 'bbox' {b!r}; the first result has a box, so pycocotools "
                              "takes every result's area from its box", file=pred, field="bbox",
                              fix="give every result a [x, y, width, height] bbox, or none of them")
@@ -264,9 +279,10 @@ def read_predictions(pred: Path, pid, index: _ImageIndex) -> tuple[list[dict], s
             recs = [recs[p] for p in np.argsort(entry, kind="stable")]
             _check_bbox_branch(recs, pred, sorted(entry))
         else:
-            if np.isnan(seq.person_score).any() and seq.num_persons:
-                notes.append(f"{seq.name or fmt.name}: people without an instance score are ranked by the mean "
-                             "score of their present joints")
+            if any(np.isnan(seq.person_score[p]) and math.isfinite(d["score"]) for p, d in enumerate(recs)):
+                note = "people without an instance score are ranked by the mean score of their present COCO joints"
+                if note not in notes:
+                    notes.append(note)
             for d in recs:
                 if not math.isfinite(d["score"]):
                     d["score"] = 0.0
@@ -375,15 +391,16 @@ def render_coco(result: dict) -> str:
 
 
 def headline(result: dict) -> dict[str, float]:
-    """The ten numbers; pycocotools' -1 (undefined, e.g. no medium-sized GT) becomes NaN."""
-    return {k: (math.nan if result[k] == -1 else float(result[k])) for k in STAT_NAMES}
+    """The ten numbers of a leaderboard row, in percent as COCO papers report them (AP 50.5 for
+    ``stats`` 0.505); pycocotools' -1 (undefined, e.g. no medium-sized GT person) becomes NaN."""
+    return {k: (math.nan if result[k] == -1 else 100.0 * float(result[k])) for k in STAT_NAMES}
 
 
 def resample(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """The ten numbers with image i drawn ``weights[r, i]`` times (pycocotools' accumulate and
-    summarize over the stored per-image evaluations); NaN where undefined, as in ``headline``."""
+    """``headline`` with image i drawn ``weights[r, i]`` times: pycocotools' accumulate and summarize
+    redone over the stored per-image evaluations (an all-ones row gives ``headline`` bit for bit)."""
     out = resample_stats(result["items"], weights)
-    return {k: np.where(v == -1, np.nan, v) for k, v in out.items()}
+    return {k: np.where(v == -1, np.nan, 100.0 * v) for k, v in out.items()}
 
 
 register_task(Task(

@@ -85,15 +85,17 @@ def result_records(seq: PoseSequence, image_ids, category_id=1) -> list[dict]:
     other fields (category_id, bbox, ...). ``score`` is :func:`person_scores` (NaN if none)."""
     s = seq.to_skeleton(COCO17)
     same = seq.meta.get("source", {}).get("format") == "coco-results"
-    scores = person_scores(s)
+    scores = person_scores(s).tolist()
+    kp = s.keypoints.copy()
+    kp[np.isnan(kp[..., 0])] = 0.0
+    kps = np.nan_to_num(kp, nan=0.0).reshape(s.num_persons, -1).tolist()
+    frames = s.person_frame.tolist()
     out = []
     for p in range(s.num_persons):
         d = dict(seq.person_extras[p]) if same else {"category_id": category_id}
-        d["image_id"] = image_ids[s.person_frame[p]]
-        kp = s.keypoints[p].copy()
-        kp[np.isnan(kp[:, 0])] = 0.0
-        d["keypoints"] = np.nan_to_num(kp, nan=0.0).ravel().tolist()
-        d["score"] = float(scores[p])
+        d["image_id"] = image_ids[frames[p]]
+        d["keypoints"] = kps[p]
+        d["score"] = scores[p]
         out.append(d)
     return out
 
