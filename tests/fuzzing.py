@@ -72,7 +72,7 @@ def _pick_slot(tree, draw: Draw):
     parent, key, node, path = None, None, tree, []
     while True:
         kids = _children(node)
-        if not kids or (parent is not None and draw.chance(0.3)):
+        if not kids or (parent is not None and draw.chance(0.15)):
             return parent, key, "/".join(map(str, path)) or "<root>"
         k = draw.pick(kids)
         parent, key, node = node, k, node[k]
@@ -295,6 +295,8 @@ class Reader:
     argv: list[str]
     #: relative paths of the files a case may mutate (default: all)
     targets: list[str] = field(default_factory=list)
+    #: the suffix of ``{out}`` (a writer may need one, e.g. ``.h5``)
+    out_suffix: str = ""
 
     def mutable(self) -> list[str]:
         return self.targets or list(self.files)
@@ -498,9 +500,16 @@ def detect_and_track(frames: int = 3) -> Reader:
                    "{root}/detections_withTracks.pkl", "{out}"])
 
 
+def posetrack_to_mpii() -> Reader:
+    """``prt convert`` of multi-person PoseTrack to single-person MPII arrays (one person per frame)."""
+    pred = posetrack2017().files["pred/seq.json"]
+    return Reader("posetrack-to-mpii", {"pred/seq.json": pred},
+                  ["convert", "--to", "mpii", "--pick", "largest", "{root}/pred/seq.json", "{out}"], out_suffix=".h5")
+
+
 READERS = {r.name: r for r in (posetrack2017(), posetrack2018(), mpii_arrays(), pose_tensorflow(),
                                mpii_annolist_json(), mpii_annolist_mat(), mpii_release(), openpose(),
-                               coco_results(), detect_and_track())}
+                               coco_results(), detect_and_track(), posetrack_to_mpii())}
 
 
 # ------------------------------------------------------------------------------------------ runs
@@ -563,7 +572,7 @@ def run_case(reader: Reader, draw: Draw, workdir: Path | None = None, on_start=N
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        out = root / "out"
+        out = root / f"out{reader.out_suffix}"
         argv = _argv(reader, root, out, draw)
         before = _digest(root)
         if on_start is not None:  # e.g. record what is about to run, in case the process dies

@@ -83,13 +83,7 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         raise ConfigError("give both --gt and --pred (or neither, to evaluate the shipped sample)")
     task = task or "tracking"
     t = get_task(task)
-    given = {k: v for k, v in options.items() if v != TASK_OPTIONS[k]}
-    unsupported = sorted(set(given) - set(t.options))
-    if unsupported:
-        names = ", ".join("--" + u.replace("_", "-") for u in unsupported)
-        accepted = ", ".join("--" + o.replace("_", "-") for o in t.options) or "no options"
-        raise ConfigError(f"option {names} does not apply to --task {task}", fix=f"--task {task} accepts: {accepted}")
-    kwargs = {k: options[k] for k in t.options if k in options}
+    kwargs = task_options(t, options)
     if save is not None and len(preds) != 1:
         raise ConfigError("--save stores one result: give exactly one --pred")
     if save is not None and t.headline is None:
@@ -101,6 +95,18 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         logging.getLogger("prt").info("wrote %s", json_path)
     if save is not None:
         _save(save, task, result, {"gt": Path(gt), "pred": Path(preds[0])}, kwargs, "user", None, store)
+
+
+def task_options(t, options: dict) -> dict:
+    """The options the task takes; one it does not take but was given is an error, never dropped."""
+    given = {k: v for k, v in options.items() if v != TASK_OPTIONS[k]}
+    unsupported = sorted(set(given) - set(t.options))
+    if unsupported:
+        names = ", ".join("--" + u.replace("_", "-") for u in unsupported)
+        accepted = ", ".join("--" + o.replace("_", "-") for o in t.options) or "no options"
+        raise ConfigError(f"option {names} does not apply to --task {t.name}",
+                          fix=f"--task {t.name} accepts: {accepted}")
+    return {k: options[k] for k in t.options if k in options}
 
 
 def _save(name, task, result, inputs, options, source, root, store):
@@ -133,9 +139,9 @@ def _evaluate_method(name, task, data_root, refined, store, json_path, options):
 
     if task is None:
         raise ConfigError("--method needs --task", fix="e.g. prt evaluate --method newell --task single")
-    m, gt, pred = resolve(name, task, data_root)
     t = get_task(task)
-    kwargs = {k: options[k] for k in t.options if k in options}
+    kwargs = task_options(t, options)
+    m, gt, pred = resolve(name, task, data_root)
     with tempfile.TemporaryDirectory() as tmp:
         key = m.key
         if refined is not None:

@@ -10,6 +10,8 @@ use the same MATLAB 1-based pixels); pose-tensorflow writes 0-based pixels, whic
 
 from __future__ import annotations
 
+import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +36,7 @@ from ._values import (
     text,
 )
 
+log = logging.getLogger("prt")
 K = len(MPII16)
 #: pose-tensorflow's 14 MPII joints (LSP-like order) as MPII ids
 POSE_TF_TO_MPII = (0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 8, 9)
@@ -274,7 +277,7 @@ def _one(v, *, what: str, **where):
     return lst[0]
 
 
-def _read_points(points: list, path: Path, f: int, r: int, require_scores: bool) -> np.ndarray:
+def _read_points(points: list, path: Path, f: int, r: int, require_scores: bool, repeats: list) -> np.ndarray:
     """One person's points as a 16 x 3 array (x, y, score); a repeated joint id keeps its first point,
     as the MPII kit's ``util_get_annopoint_by_id`` does."""
     row = np.full((K, 3), np.nan)
@@ -303,7 +306,9 @@ def _read_points(points: list, path: Path, f: int, r: int, require_scores: bool)
         else:
             sc = number(s, what=f"score of joint {j}", field="score",
                         fix="write each point's score as a number (higher = more confident)", **where)
-        if not seen[j]:
+        if seen[j]:
+            repeats.append((f, r, j))
+        else:
             row[j] = (x, y, sc)
             seen[j] = True
     return row
@@ -311,7 +316,7 @@ def _read_points(points: list, path: Path, f: int, r: int, require_scores: bool)
 
 def annolist_to_sequence(annolist: list, path: Path, name: str, require_scores: bool = False) -> PoseSequence:
     """MPII annolist entries (dicts from JSON or MATLAB structs) as one sequence (one frame per entry)."""
-    names, kp_rows, heads, person_frame, scales, objpos = [], [], [], [], [], []
+    names, kp_rows, heads, person_frame, scales, objpos, repeats = [], [], [], [], [], [], []
     for f, entry in enumerate(annolist):
         if not is_struct(entry):
             raise InputError(f"entry is {kind_of(entry)}, expected a struct/object with 'annorect'", file=path,
@@ -331,7 +336,7 @@ def annolist_to_sequence(annolist: list, path: Path, name: str, require_scores: 
             points = items(field(ap, "point"), what="'annopoints.point'", field="annopoints.point", **where) \
                 if ap is not None else []
             person_frame.append(f)
-            kp_rows.append(_read_points(points, path, f, r, require_scores))
+            kp_rows.append(_read_points(points, path, f, r, require_scores, repeats))
             box = [field(rect, k) for k in ("x1", "y1", "x2", "y2")]
             heads.append([np.nan] * 4 if any(is_empty(b) for b in box) else
                          [number(b, what=f"head box {k}", field=k, fix="write the head box as numbers", **where)
@@ -343,8 +348,11 @@ def annolist_to_sequence(annolist: list, path: Path, name: str, require_scores: 
     P = len(person_frame)
     meta = {"source": {"path": str(path), "format": "mpii-annolist"},
             "person_scale": np.asarray(scales, dtype=np.float64),
-            "person_objpos": np.asarray(objpos, dtype=np.float64).reshape(P, 2),
-            "conversions": ["a joint id given twice in one person keeps its first point (MPII kit)"]}
+            "person_objpos": np.asarray(objpos, dtype=np.float64).reshape(P, 2), "conversions": []}
+    if repeats:
+        f, r, j = repeats[0]
+        meta["conversions"].append(f"{len(repeats)} points repeat a joint id of their person (first: frame {f}, "
+                                   f"person {r}, joint {j}); the first point of each id is used, as the MPII kit does")
     return PoseSequence(name=name, skeleton=MPII16, image_names=names, person_frame=np.asarray(person_frame),
                         keypoints=np.asarray(kp_rows).reshape(P, K, 3), head_box=np.asarray(heads).reshape(P, 4),
                         meta=meta).validate()
@@ -413,9 +421,14 @@ def read_release(path: str | Path, variables: dict | None = None) -> PoseSet:
         ids = np.array([]) if is_empty(s) else numeric_array(
             s, what="'single_person' entry", file=path, frame=f, field="RELEASE.single_person",
             fix="give 1-based person indices (numbers) per image").reshape(-1)
-        for r in ids[np.isfinite(ids)].astype(np.int64) - 1:  # MATLAB 1-based rect indices
-            if 0 <= r < bounds[f + 1] - bounds[f]:
-                flags[bounds[f] + r] = True
+        ids = ids[~np.isnan(ids)]  # NaN: no index
+        n = bounds[f + 1] - bounds[f]
+        bad = ~np.isin(ids, np.arange(1, n + 1))
+        if bad.any():
+            raise InputError(f"'single_person' names person {ids[bad][0]:g} but the image has {n} people",
+                             file=path, frame=f, field="RELEASE.single_person",
+                             fix="give 1-based indices into the image's annorect")
+        flags[bounds[f] + ids.astype(np.int64) - 1] = True  # MATLAB 1-based rect indices
     seq.meta.update(img_train=img_train != 0, single_person=flags)
     seq.meta["source"]["format"] = "mpii-release"
     return PoseSet({seq.name: seq}, format="mpii-release", root=str(path))
@@ -436,25 +449,73 @@ def single_person_subset(seq: PoseSequence, train: bool | None = None) -> PoseSe
 
 
 # ------------------------------------------------------------------------------------ writers
-def write_preds(poses: PoseSet, path: str | Path, *, overwrite: bool = False) -> None:
-    """Single-person predictions as ``preds`` (N x 16 x 2, or x 3 when scores exist), .h5 or .mat."""
+PICKS = ("largest", "first")
+
+
+def one_person_per_frame(seq: PoseSequence, pick: str | None = None, file=None) -> PoseSequence:
+    """One person per frame, as single-person arrays hold them: a frame with several people is an error
+    naming those frames unless ``pick`` says whom to keep (``largest``: the person whose joints span
+    the largest box, ties to the first listed; ``first``: the first listed); a frame without people
+    gets a row without joints."""
+    counts = np.diff(seq.frame_bounds())
+    crowded = np.flatnonzero(counts > 1)
+    if len(crowded) and pick is None:
+        shown = ", ".join(str(int(f)) for f in crowded[:10]) + (", ..." if len(crowded) > 10 else "")
+        raise InputError(f"{len(crowded)} of {seq.num_frames} frames hold more than one person (frames {shown}), "
+                         "but MPII single-person arrays hold one person per frame", file=file or seq.source,
+                         frame=int(crowded[0]), fix="choose whom to keep with --pick largest or --pick first "
+                                                    "(or write a multi-person format such as posetrack2018)")
+    if pick is not None and pick not in PICKS:
+        raise InputError(f"unknown --pick {pick!r}", fix=f"use one of: {', '.join(PICKS)}")
+    if pick == "largest" and seq.num_persons:
+        xy = seq.keypoints[..., :2]
+        with np.errstate(invalid="ignore", over="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # people without joints: all-NaN spans
+            span = np.nanmax(xy, axis=1) - np.nanmin(xy, axis=1)
+            area = span[:, 0] * span[:, 1]
+        key = -np.nan_to_num(area, nan=-1.0, posinf=np.finfo(float).max)
+    else:
+        key = np.zeros(seq.num_persons)
+    order = np.lexsort((np.arange(seq.num_persons), key, seq.person_frame))  # per frame: key, then file order
+    has = counts > 0
+    keep = np.zeros(seq.num_persons, bool)
+    keep[order[np.searchsorted(seq.person_frame[order], np.flatnonzero(has))]] = True
+    out = seq.select_persons(keep)
+    if len(crowded):
+        log.info("%s: %d frames hold several people; kept the %s of each", seq.name, len(crowded),
+                 "largest (widest joint box)" if pick == "largest" else "first listed")
+    if not has.all():  # a row without joints keeps the rows aligned with the frames
+        log.info("%s: %d frames without a person are written as rows without joints", seq.name, int((~has).sum()))
+        rows = np.concatenate([out.person_frame, np.flatnonzero(~has)])
+        kp = np.concatenate([out.keypoints, np.full((int((~has).sum()), len(seq.skeleton), 3), np.nan)])
+        idx = np.argsort(rows, kind="stable")
+        out = PoseSequence(name=seq.name, skeleton=seq.skeleton, image_names=list(seq.image_names),
+                           person_frame=rows[idx], keypoints=kp[idx], meta=dict(seq.meta))
+    return out
+
+
+def write_preds(poses: PoseSet, path: str | Path, *, overwrite: bool = False, pick: str | None = None) -> None:
+    """Single-person predictions as ``preds`` (N x 16 x 2, or x 3 when scores exist), .h5 or .mat:
+    one row per frame (see :func:`one_person_per_frame` for frames with several people)."""
     path = Path(path)
+    if path.suffix.lower() not in (".h5", ".hdf5", ".mat"):
+        raise InputError("MPII predictions are written as .h5 or .mat", file=path, fix="give OUT a .h5 or .mat name")
     if len(poses) != 1:
-        raise InputError(f"holds {len(poses)} sequences; MPII prediction files hold one", file=path)
-    seq = next(iter(poses)).to_skeleton(MPII16)
+        names = ", ".join(poses.names()[:5]) + (", ..." if len(poses) > 5 else "")
+        raise InputError(f"the input holds {len(poses)} sequences ({names}); an MPII prediction file holds one",
+                         file=path, fix="convert one sequence file at a time")
+    seq = one_person_per_frame(next(iter(poses)), pick).to_skeleton(MPII16)
     preds = seq.keypoints if not np.isnan(seq.keypoints[..., 2]).all() else seq.keypoints[..., :2]
     with atomic_path(path, overwrite=overwrite) as tmp:
-        if path.suffix.lower() in (".h5", ".hdf5"):
-            import h5py
-
-            with h5py.File(tmp, "w") as h:
-                h["preds"] = preds
-        elif path.suffix.lower() == ".mat":
+        if path.suffix.lower() == ".mat":
             import scipy.io
 
             scipy.io.savemat(str(tmp), {"preds": preds})
         else:
-            raise InputError("MPII predictions are written as .h5 or .mat", file=path)
+            import h5py
+
+            with h5py.File(tmp, "w") as h:
+                h["preds"] = preds
 
 
 def _variable_names(path: Path, suffixes: tuple[str, ...]) -> set[str]:
@@ -482,7 +543,7 @@ def _sniff_annolist(path: Path) -> bool:
 
 register(Format("mpii", "MPII single-person arrays (.h5/.mat): valid.h5 GT, Tompson's gt_valid.mat, 'preds'",
                 read=lambda p, **kw: read_mpii_arrays(p), write=lambda poses, p, **kw: write_preds(poses, p, **kw),
-                sniff=_sniff_arrays, aliases=("mpii-h5", "mpii-mat", "mpii-preds")))
+                sniff=_sniff_arrays, aliases=("mpii-h5", "mpii-mat", "mpii-preds"), write_options=("pick",)))
 register(Format("pose-tensorflow", "pose-tensorflow / DeeperCut / ArtTrack predictions.mat ('joints')",
                 read=lambda p, **kw: read_pose_tensorflow(p), sniff=_sniff_posetf,
                 aliases=("deepercut", "posetf", "predictions.mat")))
