@@ -16,7 +16,12 @@ is_labeled         (F,) bool        the file's own labeled flag (evaluators may 
 person_frame       (P,) int64       frame of each person, non-decreasing
 track_id           (P,) int64       track id, ``NO_TRACK`` when absent
 keypoints          (P, K, 3) f8     x, y, score; x = y = NaN when the joint is absent;
-                                    score NaN when the file gives none
+                                    score NaN when the file gives none (or gives null/NaN,
+                                    see ``score_null``); x = y = +inf: the file gives the joint
+                                    with a non-finite coordinate (present, never within any
+                                    distance; only evaluation reads keep such joints)
+score_null         (P, K) bool      the file gives the joint's score as null or NaN (poseval
+                                    ranks such scores first; a missing score ranks last)
 visibility         (P, K) f8        the file's visibility flag, NaN when not given
 head_box           (P, 4) f8        x1, y1, x2, y2; NaN when absent
 head_size          (P,) f8          head size given directly by the file (MPII ``normalize``);
@@ -54,6 +59,7 @@ class PoseSequence:
     head_size: np.ndarray | None = None
     person_score: np.ndarray | None = None
     has_pose: np.ndarray | None = None
+    score_null: np.ndarray | None = None
     is_labeled: np.ndarray | None = None
     ignore_regions: list[list[np.ndarray]] | None = None
     #: file-level fields prt does not own, plus ``source`` (path, format) and ``conversions``
@@ -85,6 +91,9 @@ class PoseSequence:
         if self.has_pose is None:
             self.has_pose = np.ones(P, dtype=bool)
         self.has_pose = np.asarray(self.has_pose, dtype=bool).reshape(P)
+        if self.score_null is None:
+            self.score_null = np.zeros((P, K), dtype=bool)
+        self.score_null = np.asarray(self.score_null, dtype=bool).reshape(P, K)
         if self.is_labeled is None:
             self.is_labeled = np.ones(F, dtype=bool)
         self.is_labeled = np.asarray(self.is_labeled, dtype=bool).reshape(F)
@@ -139,6 +148,7 @@ class PoseSequence:
         out.head_size = self.head_size[idx]
         out.person_score = self.person_score[idx]
         out.has_pose = self.has_pose[idx]
+        out.score_null = self.score_null[idx]
         out.person_extras = [self.person_extras[i] for i in idx]
         return out
 
@@ -155,6 +165,7 @@ class PoseSequence:
         out.skeleton = skeleton
         out.keypoints = remap_keypoints(self.keypoints, self.skeleton, skeleton)
         out.visibility = remap_keypoints(self.visibility[..., None], self.skeleton, skeleton)[..., 0]
+        out.score_null = remap_keypoints(self.score_null[..., None], self.skeleton, skeleton, fill=False)[..., 0]
         return out
 
     # ------------------------------------------------------------------ validation
@@ -172,7 +183,8 @@ class PoseSequence:
         if self.keypoints.shape != (P, K, 3):
             raise InputError(f"keypoints have shape {self.keypoints.shape}, expected {(P, K, 3)}", file=src)
         xy = self.keypoints[..., :2]
-        bad_xy = np.isinf(xy).any(-1) | (np.isnan(xy[..., 0]) != np.isnan(xy[..., 1]))
+        unmatchable = np.isposinf(xy).all(-1)  # present, never within any distance (evaluation reads)
+        bad_xy = (np.isinf(xy).any(-1) & ~unmatchable) | (np.isnan(xy[..., 0]) != np.isnan(xy[..., 1]))
         if bad_xy.any():
             p, k = (int(v[0]) for v in np.nonzero(bad_xy))
             raise InputError(f"joint {self.skeleton.joints[k]} has a non-finite coordinate {xy[p, k].tolist()}",

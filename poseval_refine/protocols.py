@@ -39,6 +39,15 @@ class PoseTrackProtocol:
     dummy_empty_frames: bool = True
     #: quirk 10: what MOTP's distance sum holds (which motmetrics version poseval ran with)
     motp: str = "poseval-mm1.2+"
+    #: a predicted joint whose score is null/NaN ranks first in AP, where poseval's reversed
+    #: ascending sort puts NaN (False: it ranks last, below every score)
+    nan_scores_first: bool = True
+    #: sequences are concatenated in the order the file system lists the GT folder, as poseval's
+    #: glob; with tied scores this order decides AP ("sorted": by file name, the same on every machine)
+    sequence_order: str = "filesystem"
+    #: AP sorts scores with numpy's default (unstable) sort, reversed, as poseval: ties fall where
+    #: numpy puts them (False: a stable descending sort, ties keep the concatenation order)
+    numpy_tie_order: bool = True
     #: a joint is a hit when its distance is <= threshold head sizes
     threshold: float = 0.5
     #: poseval rejects predicted track ids >= this value
@@ -55,6 +64,9 @@ CORRECTED = PoseTrackProtocol(
     drop_last_labeled_frame=False,
     dummy_empty_frames=False,
     motp="clear",
+    nan_scores_first=False,
+    sequence_order="sorted",
+    numpy_tie_order=False,
 )
 PROTOCOLS = {p.name: p for p in (OFFICIAL, CORRECTED)}
 

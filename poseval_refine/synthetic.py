@@ -117,3 +117,123 @@ def make_benchmark(n_sequences: int = 24, n_frames: int = 40, seed: int = 0,
         for polys in seq.ignore_regions:
             polys[:] = [np.round(p, 2) for p in polys]
     return PoseSet(gts, format="posetrack2017"), PoseSet(preds, format="posetrack2017")
+
+
+def write_odd_benchmark(root, n_sequences: int = 12, n_frames: int = 30, seed: int = 0,
+                        score_decimals: int | None = None, layout: str = "mixed") -> None:
+    """A benchmark of inputs poseval accepts and reads its own way, written to ``root/gt`` and
+    ``root/pred`` (used to check prt against the official poseval; see issue 11).
+
+    On top of :func:`make_benchmark`'s sequences: people naming a joint twice (the far-off copy
+    before or after the real point), points whose id is no joint (15, -1, 3.5, null, "3"), scores
+    that are null, NaN, missing or numeric strings, non-finite coordinates, people with an empty
+    point list, and extra ignore regions over parts of people (so a deleted first point exposes
+    its repeat). ``layout``: "2017", "2018" or "mixed" (every third sequence in 2018 layout, where
+    repeats cannot be written). JSON is written with Python's ``json`` (NaN as ``NaN``).
+    """
+    import json
+    from pathlib import Path
+
+    from .formats.posetrack import FMT17, FMT18, _to_2017, _to_2018
+
+    root = Path(root)
+    gt_set, pred_set = make_benchmark(n_sequences, n_frames, seed=seed, score_decimals=score_decimals)
+    rng = np.random.default_rng(seed + 7919)
+    for d in ("gt", "pred"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    for s, name in enumerate(gt_set.names()):
+        fmt = FMT18 if layout == "2018" or (layout == "mixed" and s % 3 == 2) else FMT17
+        gt, pred = gt_set[name], pred_set[name]
+        if fmt == FMT17:
+            g, p = _to_2017(gt), _to_2017(pred)
+            _odd_2017(g["annolist"], rng, gt=True)
+            _odd_2017(p["annolist"], rng, gt=False)
+            for fr_g in g["annolist"]:
+                if fr_g["annorect"] and rng.random() < 0.15:
+                    fr_g.setdefault("ignore_regions", []).append(_region_over(fr_g["annorect"], rng))
+        else:
+            g, p = _to_2018(gt), _to_2018(pred)
+            _odd_2018(p, rng)
+            for img, fr in zip(g["images"], _to_2017(gt)["annolist"]):
+                if fr["annorect"] and rng.random() < 0.15:
+                    poly = _region_over(fr["annorect"], rng)["point"]
+                    img.setdefault("ignore_regions_x", []).append([q["x"][0] for q in poly])
+                    img.setdefault("ignore_regions_y", []).append([q["y"][0] for q in poly])
+        (root / "gt" / f"{name}.json").write_text(json.dumps(g))
+        (root / "pred" / f"{name}.json").write_text(json.dumps(p))
+
+
+def _region_over(rects: list, rng) -> dict:
+    """A box over part of a random person (a few of its joints end up inside)."""
+    pts = rects[int(rng.integers(len(rects)))]["annopoints"][0]["point"]
+    xy = np.array([[q["x"][0], q["y"][0]] for q in pts if np.isfinite(q["x"][0])] or [[0.0, 0.0]])
+    lo, hi = xy.min(0), xy.max(0)
+    c = lo + rng.uniform(0.2, 0.8, 2) * (hi - lo)
+    w, h = rng.uniform(10, 60, 2)
+    box = [(c[0] - w, c[1] - h), (c[0] + w, c[1] - h), (c[0] + w, c[1] + h), (c[0] - w, c[1] + h)]
+    return {"point": [{"x": [round(float(x), 2)], "y": [round(float(y), 2)]} for x, y in box]}
+
+
+def _odd_2017(frames: list, rng, gt: bool) -> None:
+    odd_ids = ([15], [-1], [3.5], [None], ["3"], None)
+    for fr in frames:
+        for rect in fr["annorect"]:
+            pts = rect["annopoints"][0]["point"]
+            if not gt and rng.random() < 0.01:
+                rect["annopoints"][0]["point"] = []
+                continue
+            out = []
+            for q in pts:
+                q = dict(q)
+                r = rng.random()
+                if not gt:
+                    if r < 0.03:
+                        q["score"] = [None]
+                    elif r < 0.06:
+                        q["score"] = [float("nan")]
+                    elif r < 0.08:
+                        q.pop("score", None)
+                    elif r < 0.10:
+                        q["score"] = [str(q["score"][0])]
+                if rng.random() < (0.005 if gt else 0.01):
+                    q["x"] = [float("nan")]
+                far = dict(q, x=[q["x"][0] + float(rng.uniform(60, 200))], y=[q["y"][0] - float(rng.uniform(60, 200))])
+                r = rng.random()
+                if r < 0.03:
+                    out += [far, q]  # the far copy comes first: poseval reads it
+                elif r < 0.06:
+                    out += [q, far]
+                elif r < 0.07:
+                    near = dict(q, x=[q["x"][0] + 2.0])
+                    out += [near, q]
+                else:
+                    out.append(q)
+                if rng.random() < 0.01:
+                    bad = dict(q, x=[q["x"][0] + 1.0])
+                    bad_id = odd_ids[int(rng.integers(len(odd_ids)))]
+                    if bad_id is None:
+                        bad["id"] = [int(rng.integers(16, 30))]
+                    else:
+                        bad["id"] = bad_id
+                    out.append(bad)
+            rect["annopoints"][0]["point"] = out
+
+
+def _odd_2018(data: dict, rng) -> None:
+    for ann in data["annotations"]:
+        kp = ann["keypoints"]
+        sc = ann.get("scores") or []
+        for j in range(len(kp) // 3):
+            if kp[3 * j: 3 * j + 3] == [0, 0, 0]:
+                continue
+            r = rng.random()
+            if sc and r < 0.03:
+                sc[j] = None
+            elif sc and r < 0.06:
+                sc[j] = float("nan")
+            elif sc and r < 0.08:
+                sc[j] = str(sc[j])
+            if rng.random() < 0.01:
+                kp[3 * j] = float("nan")
+        if rng.random() < 0.03:
+            ann["scores"] = []

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from poseval_refine.cli import main
+from poseval_refine.formats.posetrack import _to_2018, read_sequence
 from poseval_refine.skeletons import POSETRACK18
 
 from .ptbuild import frame, person, write_case
@@ -153,3 +154,107 @@ def test_repeated_gt_track_id_that_motmetrics_crashes_on(tmp_path, capsys):
     gt, pred = write_case(tmp_path, gt, pred)
     err = expect_error(capsys, gt, pred, "seq.json", "track ids unique")
     assert "give every GT person of a frame its own track_id" in err
+
+
+def _edit(folder: Path, fn, name="seq.json"):
+    data = json.loads((folder / name).read_text())
+    fn(data)
+    (folder / name).write_text(json.dumps(data))
+
+
+def expect_clean_error(capsys, gt, pred, *needles):
+    """expect_error, and no Python warning reached stderr either (numpy overflow, shapely, ...)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return expect_error(capsys, gt, pred, *needles)
+
+
+@pytest.mark.parametrize("who", ["gt", "pred"])
+@pytest.mark.parametrize("value", [[1e20], [-1e20], [float("nan")], 1e20])
+def test_track_id_that_cannot_be_stored(tmp_path, capsys, who, value):
+    gt, pred = good_case(tmp_path)
+    _edit(gt if who == "gt" else pred, lambda d: d["annolist"][1]["annorect"][1].__setitem__("track_id", value))
+    err = expect_clean_error(capsys, gt, pred, f"{who}/seq.json", "frame 1", "person 1", "track_id",
+                             "too large", "< 10000")
+    assert "renumber" in err
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_ignore_region_with_fewer_than_three_points(tmp_path, capsys, n):
+    gt, pred = good_case(tmp_path)
+    region = {"point": [{"x": [10 * i], "y": [5 * i]} for i in range(n)]}
+    _edit(gt, lambda d: d["annolist"][2].__setitem__("ignore_regions", [region]))
+    err = expect_clean_error(capsys, gt, pred, "gt/seq.json", "frame 2", "ignore_regions", f"has {n} point",
+                             "at least 3")
+    assert "track" not in err  # the old message ended with a fix about track ids
+
+
+def test_2018_ignore_region_with_two_points(tmp_path, capsys):
+    gt, pred = good_case(tmp_path)
+    for folder in (gt, pred):
+        seq = read_sequence(folder / "seq.json")
+        data = _to_2018(seq)
+        if folder == gt:
+            data["images"][1]["ignore_regions_x"] = [[1, 2]]
+            data["images"][1]["ignore_regions_y"] = [[1, 2]]
+        (folder / "seq.json").write_text(json.dumps(data))
+    expect_clean_error(capsys, gt, pred, "gt/seq.json", "frame 1", "has 2 points", "at least 3")
+
+
+def test_self_intersecting_ignore_region_is_evaluated_without_warning(tmp_path, capsys):
+    gt, pred = good_case(tmp_path)
+    bowtie = {"point": [{"x": [x], "y": [y]} for x, y in [(0, 0), (400, 400), (400, 0), (0, 400)]]}
+    _edit(gt, lambda d: d["annolist"][0].__setitem__("ignore_regions", [bowtie]))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, err = run_cli(capsys, gt, pred)
+    assert code == 0 and "Warning" not in err
+
+
+@pytest.mark.parametrize("field, value, needle", [
+    ("x", ["12.5"], "x is the string '12.5'"),
+    ("y", [None], "y is null"),
+    ("x", [], "x is an empty list"),
+    ("x", [True], "x is true"),
+    ("id", [True], "joint id is true"),
+    ("id", [], "joint id is an empty list"),
+    ("score", ["high"], "score is the string 'high'"),
+    ("score", [[0.5]], "score is a list"),
+])
+def test_point_values_poseval_fails_on(tmp_path, capsys, field, value, needle):
+    gt, pred = good_case(tmp_path)
+    _edit(pred, lambda d: d["annolist"][2]["annorect"][1]["annopoints"][0]["point"][4].__setitem__(field, value))
+    expect_clean_error(capsys, gt, pred, "pred/seq.json", "frame 2", "person 1", "point 4", needle)
+
+
+@pytest.mark.parametrize("field, value, needle", [
+    ("x1", ["12"], "head box x1 is the string '12'"),
+    ("track_id", ["3"], "track id is the string '3'"),
+    ("track_id", [2.5], "track id 2.5 is not an integer"),
+    ("annorect", 5, "'annorect' is 5, not a list"),
+])
+def test_person_values_poseval_fails_on(tmp_path, capsys, field, value, needle):
+    gt, pred = good_case(tmp_path)
+    if field == "annorect":
+        _edit(gt, lambda d: d["annolist"][1].__setitem__("annorect", value))
+        expect_clean_error(capsys, gt, pred, "gt/seq.json", "frame 1", needle)
+        return
+    _edit(gt, lambda d: d["annolist"][1]["annorect"][0].__setitem__(field, value))
+    expect_clean_error(capsys, gt, pred, "gt/seq.json", "frame 1", "person 0", field, needle)
+
+
+def test_2018_values_name_the_annotation(tmp_path, capsys):
+    gt, pred = good_case(tmp_path)
+    for folder in (gt, pred):
+        (folder / "seq.json").write_text(json.dumps(_to_2018(read_sequence(folder / "seq.json"))))
+    _edit(pred, lambda d: d["annotations"][3].__setitem__("scores", [0.5] * 5))
+    expect_clean_error(capsys, gt, pred, "pred/seq.json", "frame 1", "person 1", "annotations[3].scores", "5 values")
+    _edit(pred, lambda d: d["annotations"][3].__setitem__("scores", ["x"] * 17))
+    expect_clean_error(capsys, gt, pred, "annotations[3].scores[0]", "the string 'x'")
+    _edit(pred, lambda d: (d["annotations"][3].__setitem__("scores", [0.5] * 17),
+                           d["annotations"][3].__setitem__("track_id", 1e20)))
+    expect_clean_error(capsys, gt, pred, "annotations[3].track_id", "too large")

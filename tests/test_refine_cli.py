@@ -167,8 +167,13 @@ def test_people_without_joints_or_far_outside_pass_through(tiny, tmp_path):
 
 
 def test_ddp_two_gloo_ranks_end_identical(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a free port: a fixed one collides with any other run on the machine
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(port),
            "-m", "poseval_refine.cli", "train", "--steps", "3", "--width", "8", "--batch-size", "2",
            "--scale", str(SCALE), "--canvas", "0.8", "--device", "cpu", "--checkpoint-every", "0",
            "--out", str(tmp_path / "ddp.ckpt"), "--save-all-ranks"]

@@ -21,7 +21,7 @@ from ..errors import ConfigError, InputError, MismatchError
 from ..formats.posetrack import read_sequence, sequence_files
 from ..metrics.ap import MIN_SCORE, ap_item, resample_ap
 from ..metrics.mota import MotStats, finalize_mot
-from ..metrics.posetrack import GROUP_NAMES, combine, finalize, group_means, sequence_stats
+from ..metrics.posetrack import GROUP_NAMES, RegionError, combine, finalize, group_means, sequence_stats
 from ..poses import NO_TRACK, PoseSequence
 from ..protocols import PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
@@ -31,9 +31,10 @@ log = logging.getLogger("prt")
 
 
 # ----------------------------------------------------------------------------- pairing and checks
-def pair_files(gt: Path, pred: Path) -> list[tuple[Path, Path]]:
-    """GT files and their prediction files (same file name); a missing prediction is an error."""
-    gt_files = sequence_files(gt)
+def pair_files(gt: Path, pred: Path, order: str = "sorted") -> list[tuple[Path, Path]]:
+    """GT files and their prediction files (same file name), in ``order`` (see ``sequence_files``);
+    a missing prediction is an error."""
+    gt_files = sequence_files(gt, order)
     if pred.is_dir():
         pairs = []
         for g in gt_files:
@@ -103,30 +104,59 @@ def _person_in_frame(seq: PoseSequence, p: int) -> int:
 
 
 # ----------------------------------------------------------------------------- one sequence
+def prepare_scores(pred: PoseSequence, protocol: PoseTrackProtocol, min_score: float | None):
+    """Predicted scores as poseval ranks them: a missing score is -9999, a null/NaN score stays NaN
+    (poseval's sort puts it first; the corrected protocol makes it -inf, last); ``min_score`` then
+    drops joints whose score is not above it. Returns (sequence, counts)."""
+    kp = pred.keypoints.copy()
+    present = ~np.isnan(kp[..., 0])
+    missing = present & np.isnan(kp[..., 2]) & ~pred.score_null
+    null = present & pred.score_null
+    kp[..., 2][missing] = MIN_SCORE
+    if not protocol.nan_scores_first:
+        kp[..., 2][null] = -np.inf
+    extra = pred.meta.get("extra_points")
+    if extra is not None:
+        extra = dict(extra, score=extra["score"].copy())
+        extra["score"][np.isnan(extra["score"]) & ~extra["score_null"]] = MIN_SCORE
+        if not protocol.nan_scores_first:
+            extra["score"][extra["score_null"]] = -np.inf
+    dropped = 0
+    if min_score is not None:
+        with np.errstate(invalid="ignore"):
+            drop = present & ~(kp[..., 2] > min_score)
+        dropped = int(drop.sum())
+        kp[drop] = np.nan
+        if extra is not None:  # repeats of a dropped joint go with it
+            gone = ~(extra["score"] > min_score) | drop[extra["person"], np.maximum(extra["joint"], 0)]
+            gone &= extra["joint"] >= 0
+            extra = {k: v[~gone] for k, v in extra.items()}
+    out = pred.with_keypoints(kp)
+    if extra is not None:
+        out.meta = dict(pred.meta, extra_points=extra)
+    counts = dict(joints_without_score=int(missing.sum()), joints_with_null_score=int(null.sum()),
+                  joints_dropped_by_min_score=dropped, predicted_joints=int(present.sum()))
+    return out, counts
+
+
 def evaluate_sequence(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, tracking: bool,
                       min_score: float | None):
     """Read, check and evaluate one sequence pair; returns (SequenceStats, warnings)."""
     gt = read_sequence(gt_file, records=False).to_skeleton(POSETRACK15)
-    pred = read_sequence(pred_file, records=False).to_skeleton(POSETRACK15)
+    pred = read_sequence(pred_file, records=False, regions=False).to_skeleton(POSETRACK15)
     check_frames(gt, pred)
     check_head_boxes(gt)
     if tracking:
         check_tracking_ids(gt, pred, protocol)
-    warnings = []
-    kp = pred.keypoints.copy()
-    present = ~np.isnan(kp[..., 0])
-    no_score = present & np.isnan(kp[..., 2])
-    n_missing = int(no_score.sum())
-    if n_missing:
-        kp[..., 2] = np.where(no_score, MIN_SCORE, kp[..., 2])
-        warnings.append(f"{pred_file}: {n_missing} predicted joints have no score; they get {MIN_SCORE:g} as in "
-                        "poseval, so they rank last in AP")
-    dropped = 0
-    if min_score is not None:
-        drop = present & (kp[..., 2] <= min_score)
-        dropped = int(drop.sum())
-        kp[drop] = np.nan
-    pred = pred.with_keypoints(kp)
+    warnings = [f"{seq.source}: {note}" for seq in (gt, pred) for note in seq.meta.get("notes", ())]
+    pred, counts = prepare_scores(pred, protocol, min_score)
+    if counts["joints_without_score"]:
+        warnings.append(f"{pred_file}: {counts['joints_without_score']} predicted joints have no score; they get "
+                        f"{MIN_SCORE:g} as in poseval, so they rank last in AP")
+    if counts["joints_with_null_score"]:
+        rank = "first in AP, as poseval's sort puts NaN" if protocol.nan_scores_first else "last in AP"
+        warnings.append(f"{pred_file}: {counts['joints_with_null_score']} predicted joints have a null or NaN score; "
+                        f"they rank {rank}")
     if tracking and protocol.drop_last_labeled_frame:
         labeled = int(np.count_nonzero(np.diff(gt.frame_bounds()) > 0))
         if labeled == 1:
@@ -136,11 +166,28 @@ def evaluate_sequence(gt_file: Path, pred_file: Path, protocol: PoseTrackProtoco
                 fix="label at least two frames, evaluate with --task pose, or use --protocol corrected")
     try:
         stats = sequence_stats(gt, pred, protocol, tracking=tracking)
+    except RegionError as e:
+        raise InputError(str(e), file=gt_file, frame=e.frame, field="ignore_regions",
+                         fix="give every ignore region 3 or more distinct corners, or remove it") from None
     except ValueError as e:  # the accumulator refuses what motmetrics would crash on (repeated GT ids)
         raise InputError(str(e), file=gt_file, fix="give every GT person of a frame its own track_id") from None
-    stats.counts.update(joints_without_score=n_missing, joints_dropped_by_min_score=dropped,
-                        predicted_joints=int(present.sum()))
+    stats.counts.update(counts)
     return stats, warnings
+
+
+def log_warnings(warnings: list[str], per_kind: int = 3) -> None:
+    """Log each kind of note for at most ``per_kind`` files, then how many more files have it."""
+    import re
+
+    kinds: dict[str, list[str]] = {}
+    for w in warnings:
+        kind = re.sub(r"\(.*?\)|\d+", "#", w.split(": ", 1)[-1])
+        kinds.setdefault(kind, []).append(w)
+    for same in kinds.values():
+        for w in same[:per_kind]:
+            log.warning(w)
+        if len(same) > per_kind:
+            log.warning("... the same for %d more files", len(same) - per_kind)
 
 
 def _job(args):
@@ -153,12 +200,10 @@ def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: 
     if len(preds) != 1:
         raise ConfigError("PoseTrack evaluation takes exactly one --pred (a folder or a file)")
     proto = posetrack_protocol(protocol, motp)
-    pairs = pair_files(Path(gt), Path(preds[0]))
+    pairs = pair_files(Path(gt), Path(preds[0]), proto.sequence_order)
     jobs = [(g, p, proto, tracking, min_score) for g, p in pairs]
     results = _run(jobs, workers)
-    for _, warns in results:
-        for w in warns:
-            log.warning(w)
+    log_warnings([w for _, warns in results for w in warns])
     total = combine([s for s, _ in results])
     out = finalize(total, proto)
     counts = total.counts
@@ -232,7 +277,7 @@ def headline_pose(result: dict) -> dict[str, float]:
 
 def _resample_ap_groups(result: dict, weights: np.ndarray) -> np.ndarray:
     proto = _protocol_of(result)
-    ap = resample_ap(result["items"], weights, stable=False,
+    ap = resample_ap(result["items"], weights, stable=not proto.numpy_tie_order,
                      no_prediction_ap=0.0 if proto.ap_zero_without_predictions else np.nan)
     return np.array([group_means(row) for row in ap]).reshape(len(weights), len(GROUP_NAMES))
 
@@ -298,11 +343,12 @@ def evaluate_pckh(gt: Path, preds: list[Path], threshold: float = 0.5) -> dict:
     items = []
     for g_file, p_file in pair_files(Path(gt), Path(preds[0])):
         g = read_sequence(g_file, records=False).to_skeleton(POSETRACK15)
-        p = read_sequence(p_file, records=False).to_skeleton(POSETRACK15)
+        p = read_sequence(p_file, records=False, regions=False).to_skeleton(POSETRACK15)
         check_frames(g, p)
         check_head_boxes(g)
         gb, pb = g.frame_bounds(), p.frame_bounds()
-        hs = g.head_sizes()
+        with np.errstate(invalid="ignore", over="ignore"):
+            hs = g.head_sizes()
         for f in range(g.num_frames):
             n = gb[f + 1] - gb[f]
             if n == 0:
@@ -312,7 +358,8 @@ def evaluate_pckh(gt: Path, preds: list[Path], threshold: float = 0.5) -> dict:
                                     fix="give one prediction per GT person, in the GT's order (single-person PCKh)")
             gk = g.keypoints[gb[f]:gb[f + 1], :, :2]
             pk = p.keypoints[pb[f]:pb[f + 1], :, :2]
-            d = np.sqrt(((pk - gk) ** 2).sum(-1)) / hs[gb[f]:gb[f + 1], None]
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # non-finite: never a hit
+                d = np.sqrt(((pk - gk) ** 2).sum(-1)) / hs[gb[f]:gb[f + 1], None]
             ann = ~np.isnan(gk[..., 0])
             # one item per labeled image (the bootstrap's unit): hits and annotated joints per joint
             items.append({"image": f"{g_file.stem}/{f}", "hits": (ann & (np.nan_to_num(d, nan=np.inf) <= threshold))

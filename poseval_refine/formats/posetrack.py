@@ -6,17 +6,35 @@ layout changes only what prt owns: keypoint coordinates and scores, track ids an
 An unchanged number is written back as the very token that was read (``1`` stays ``1``).
 
 Conventions, as poseval reads these files (spec §1.2):
-- 2017: scalars may be wrapped in one-element lists; point ``id`` is the PoseTrack-15 joint id.
-- 2018: a keypoint slot is absent only when x == y == v == 0; ``scores: []`` means no scores;
-  ``bbox_head`` [x, y, w, h] becomes the head box x1 = x, y1 = y, x2 = x + w, y2 = y + h;
-  joint slots are mapped by the names in ``categories[0].keypoints``.
+- 2017: poseval reads ``field[0]`` of every field; prt also accepts a bare value. Point ``id``
+  is the PoseTrack-15 joint id.
+- 2018: a keypoint slot is absent only when x == y == v == 0; ``scores`` that are empty (or
+  missing) mean no scores; ``bbox_head`` [x, y, w, h] becomes the head box x1 = x, y1 = y,
+  x2 = x + w, y2 = y + h; joint slots are mapped by the names in ``categories[0].keypoints``;
+  only the frames of the first video (the folder of the first ``file_name``) are read, and an
+  annotation belongs to every image whose id equals its ``image_id``.
+
+Odd inputs poseval accepts are read its way (issue 11), so numbers stay poseval's:
+- a person naming a joint twice: the first point counts (the others are kept aside in
+  ``meta["extra_points"]``, because a point deleted by an ignore region exposes the next one);
+- a point whose id is not one of 0..14 (out of range, fractional, null, a string) is no joint;
+  it only keeps its person alive when ignore regions delete the other points;
+- a score ``null``/NaN stays NaN (``score_null``; poseval's sort ranks it first), a score
+  given as a numeric string is that number (numpy's conversion), a missing score stays NaN
+  (the evaluator gives it poseval's -9999);
+- a non-finite coordinate (JSON NaN/Infinity) makes a joint that is present but never within
+  any distance (stored as +inf; only evaluation reads, ``records=False``, accept it).
+What poseval crashes on (strings as coordinates, track ids or head boxes, true/false where a
+number belongs, track ids that cannot be stored, polygons of one or two points, ...) is one
+:class:`InputError` naming the file, frame, person and field.
 """
 
 from __future__ import annotations
 
+import glob
 import logging
-import math
-from itertools import chain
+import os
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +51,22 @@ FMT17 = "posetrack2017"
 FMT18 = "posetrack2018"
 _OWNED_RECT = ("x1", "y1", "x2", "y2", "track_id", "annopoints")
 _OWNED_ANN = ("keypoints", "scores", "track_id", "bbox_head", "image_id")
+#: track ids must fit int64 with room to spare (poseval itself requires < 10000)
+_TRACK_LIMIT = 2.0 ** 62
+_NUMBER = {int, float}
+_NUMBERS_FIX = "write coordinates, track ids and head boxes as JSON numbers"
+
+
+class _Sentinel:
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+_MISSING = _Sentinel("missing")
+_EMPTY = _Sentinel("an empty list")
 
 
 def _unwrap(v):
@@ -43,15 +77,171 @@ def _is_wrapped(v) -> bool:
     return type(v) is list
 
 
-def _num(v, *, file, frame, person, field) -> float:
-    """A number from a JSON value; anything else is an InputError naming the place."""
-    v = _unwrap(v)
-    if type(v) is float or type(v) is int:
-        return float(v)
-    if isinstance(v, bool) or v is None or isinstance(v, (str, list, dict)):
-        raise InputError(f"expected a number, got {v!r}", file=file, frame=frame, person=person, field=field,
-                         fix="write coordinates and scores as JSON numbers")
-    return float(v)
+def _first(v):
+    """The value poseval reads from a 2017 field: ``field[0]`` of a list (prt also takes a bare value)."""
+    if type(v) is list:
+        return v[0] if v else _EMPTY
+    return v
+
+
+def _describe(v) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, _Sentinel):
+        return v.text
+    if type(v) is bool:
+        return "true" if v else "false"
+    if type(v) is str:
+        return f"the string {v!r}"
+    if type(v) is list:
+        return "a list"
+    if type(v) is dict:
+        return "a JSON object"
+    return repr(v)
+
+
+def _numbers(values: list) -> np.ndarray | None:
+    """float64 of ``values`` when each is a number or a list starting with one number only
+    (the usual layouts), else None. C-level loops only: this is the fast path of every field."""
+    try:
+        flat = list(chain.from_iterable(values))
+    except TypeError:  # bare scalars (or something odd)
+        flat = None
+    try:
+        if flat is not None and len(flat) == len(values) and set(map(type, flat)) <= _NUMBER:
+            return np.array(flat, dtype=np.float64)
+        if set(map(type, values)) <= _NUMBER:
+            return np.array(values, dtype=np.float64)
+    except OverflowError:  # an integer beyond float64
+        pass
+    return None
+
+
+def _classify(values: list) -> tuple[np.ndarray, dict]:
+    """Slow path: float64 of the numbers poseval reads (``field[0]``), NaN elsewhere, and
+    ``{index: value read}`` for every value that is not a number (true/false included)."""
+    out = np.full(len(values), np.nan)
+    bad = {}
+    for i, v in enumerate(values):
+        v = _first(v)
+        if type(v) is int or type(v) is float:
+            try:
+                out[i] = v
+                continue
+            except OverflowError:
+                pass
+        bad[i] = v
+    return out, bad
+
+
+def _numeric(values: list) -> tuple[np.ndarray, dict]:
+    arr = _numbers(values)
+    return (arr, {}) if arr is not None else _classify(values)
+
+
+def _score_value(v) -> float:
+    """A score as poseval stores it: ``score_array[i] = value`` (numpy converts numeric strings)."""
+    if type(v) is bool or type(v) is list or type(v) is dict or isinstance(v, _Sentinel):
+        raise ValueError
+    cell = np.full(1, np.nan)
+    cell[0] = v  # None -> NaN, '0.5' -> 0.5, 'abc' -> ValueError, as in poseval
+    return float(cell[0])
+
+
+def _scores(raw: list, where, field) -> tuple[np.ndarray, np.ndarray, int]:
+    """Scores of points (or slots): (value, given, number of numeric strings); missing -> NaN, not given."""
+    n = len(raw)
+    n_missing = raw.count(_MISSING)
+    if n_missing == n:
+        return np.full(n, np.nan), np.zeros(n, bool), 0
+    if n_missing == 0:
+        arr = _numbers(raw)
+        if arr is not None:
+            return arr, np.ones(n, bool), 0
+    out = np.full(n, np.nan)
+    given = np.zeros(n, bool)
+    n_str = 0
+    for i, v in enumerate(raw):
+        if v is _MISSING:
+            continue
+        v = _first(v)
+        if v is _EMPTY:
+            continue  # prt reads "score": [] as no score (poseval fails on it)
+        if type(v) is int or type(v) is float:
+            out[i] = v
+        else:
+            try:
+                out[i] = _score_value(v)
+            except (ValueError, TypeError, OverflowError):
+                raise InputError(f"score is {_describe(v)}, not a number", **where(i, field),
+                                 fix="write scores as JSON numbers (null counts as NaN, as in poseval)") from None
+            n_str += type(v) is str
+        given[i] = True
+    return out, given, n_str
+
+
+def _track_ids(raw: list, where) -> np.ndarray:
+    """Track ids; a person without one gets NO_TRACK (``--task tracking`` refuses it later)."""
+    arr, bad = _numeric(raw)
+    present = np.ones(len(raw), bool)
+    for i, v in bad.items():
+        if v is None or v is _EMPTY or v is _MISSING:
+            present[i] = False
+            continue
+        raise InputError(f"track id is {_describe(v)}, not a number", **where(i, "track_id"),
+                         fix="give every person an integer track id (poseval requires 0 <= id < 10000)")
+    vals = arr[present]
+    big = ~(np.abs(vals) < _TRACK_LIMIT)  # NaN and inf too
+    if big.any():
+        i = int(np.flatnonzero(present)[np.flatnonzero(big)[0]])
+        raise InputError(f"track id {arr[i]:g} is too large (poseval requires track ids < 10000)",
+                         **where(i, "track_id"), fix="renumber the tracks of the sequence from 0")
+    frac = vals != np.floor(vals)
+    if frac.any():
+        i = int(np.flatnonzero(present)[np.flatnonzero(frac)[0]])
+        raise InputError(f"track id {arr[i]:g} is not an integer", **where(i, "track_id"),
+                         fix="use integer track ids")
+    track = np.full(len(raw), NO_TRACK, dtype=np.int64)
+    track[present] = vals.astype(np.int64)
+    return track
+
+
+def _lenient(raw: list) -> np.ndarray:
+    """Numbers where given, NaN elsewhere (fields poseval never reads: visibility, person score)."""
+    arr, _ = _numeric(raw)
+    return arr
+
+
+def _polygon(xs: list, ys: list, path, f: int, r: int, field: str) -> np.ndarray:
+    x, bx = _numeric(xs)
+    y, by = _numeric(ys)
+    if bx or by:
+        v = next(iter(bx.values())) if bx else next(iter(by.values()))
+        raise InputError(f"ignore region {r} has a coordinate that is {_describe(v)}, not a number", file=path,
+                         frame=f, field=field, fix="write ignore-region coordinates as JSON numbers")
+    if len(x) in (1, 2):
+        raise InputError(f"ignore region {r} has {len(x)} point{'s' if len(x) > 1 else ''}; a polygon needs at least 3",
+                         file=path, frame=f, field=field,
+                         fix="give every ignore region 3 or more corners, or remove it "
+                             "(poseval fails on it: shapely needs 4 coordinates for a ring)")
+    return np.column_stack([x, y]) if len(x) else np.zeros((0, 2))
+
+
+def _ignore_2017(regions, path, f) -> list[np.ndarray]:
+    if not regions:
+        return []
+    if type(regions) is not list:
+        raise InputError("'ignore_regions' is not a list", file=path, frame=f, field="ignore_regions",
+                         fix="give a list of {'point': [{'x': [..], 'y': [..]}, ...]} polygons")
+    out = []
+    for r, reg in enumerate(regions):
+        pts = reg.get("point") if type(reg) is dict else None
+        if type(pts) is not list or any(type(p) is not dict for p in pts):
+            raise InputError(f"ignore region {r} has no 'point' list of {{'x', 'y'}} objects", file=path, frame=f,
+                             field="ignore_regions", fix="give each region as {'point': [{'x': [..], 'y': [..]}, ...]}")
+        out.append(_polygon([p.get("x", _MISSING) for p in pts], [p.get("y", _MISSING) for p in pts],
+                            path, f, r, "ignore_regions"))
+    return out
 
 
 # ----------------------------------------------------------------------------------- reading
@@ -65,216 +255,260 @@ def _layout(data, path) -> str:
                      file=path, fix="give PoseTrack 2017 {'annolist': [...]} or 2018 COCO-like JSON files")
 
 
-def _read_2017(data: dict, path: Path, name: str, records: bool = True) -> PoseSequence:
+def _not_dict(items: list) -> int | None:
+    """Index of the first item that is not a JSON object, or None."""
+    if set(map(type, items)) <= {dict}:
+        return None
+    return next(i for i, v in enumerate(items) if type(v) is not dict)
+
+
+class _Where:
+    """Error location of person ``p`` (and its point ``k``): file, frame, person within the frame, field."""
+
+    def __init__(self, path, person_frame: np.ndarray, frame_start: np.ndarray, pt_person=None, pt_start=None,
+                 label=None):
+        self.path, self.person_frame, self.frame_start = path, person_frame, frame_start
+        self.pt_person, self.pt_start, self.label = pt_person, pt_start, label
+
+    def person(self, p: int, field: str | None = None) -> dict:
+        f = int(self.person_frame[p])
+        if self.label is not None:  # 2018: name the annotation
+            field = f"{self.label(p)}.{field}" if field else self.label(p)
+        return dict(file=self.path, frame=f, person=p - int(self.frame_start[f]), field=field)
+
+    def point(self, i: int, field: str) -> dict:
+        p = int(self.pt_person[i])
+        return self.person(p, f"point {i - int(self.pt_start[p])}: {field}")
+
+
+def _point_lists(rects: list, where: _Where) -> tuple[list, np.ndarray]:
+    """Each person's point list and whether it has a pose record (poseval ``rectHasPoints``)."""
+    aps = list(map(dict.get, rects, repeat("annopoints")))
+    try:
+        lists = [a[0]["point"] for a in aps]
+        if set(map(type, lists)) <= {list}:
+            return lists, np.ones(len(rects), bool)
+    except (TypeError, KeyError, IndexError):
+        pass
+    lists, has = [], np.zeros(len(rects), bool)
+    for p, a in enumerate(aps):
+        if type(a) is dict:
+            a = [a]  # prt also reads an unwrapped annopoints object
+        if type(a) is list and a and type(a[0]) is dict and "point" in a[0]:
+            has[p] = True
+            pts = a[0]["point"]
+            if pts is None:
+                pts = []
+            elif type(pts) is dict:
+                pts = [pts]
+            elif type(pts) is not list:
+                raise InputError(f"'point' is {_describe(pts)}, not a list", **where.person(p, "annopoints"),
+                                 fix="give annopoints as [{'point': [{'id': [j], 'x': [..], 'y': [..]}, ...]}]")
+            lists.append(pts)
+        else:
+            lists.append([])
+    return lists, has
+
+
+def _head_boxes_2017(rects: list, where: _Where) -> np.ndarray:
+    cols = [list(map(dict.get, rects, repeat(k), repeat(_MISSING))) for k in ("x1", "y1", "x2", "y2")]
+    fast = [_numbers(c) for c in cols]
+    if all(a is not None for a in fast):
+        return np.column_stack(fast) if rects else np.zeros((0, 4))
+    head = np.full((len(rects), 4), np.nan)
+    for c, (key, col) in enumerate(zip(("x1", "y1", "x2", "y2"), cols)):
+        arr, bad = _classify(col)
+        for i, v in bad.items():
+            if v is _MISSING or v is None:
+                continue  # no head box (a GT person needs one; the evaluator says so)
+            raise InputError(f"head box {key} is {_describe(v)}, not a number", **where.person(i, key),
+                             fix=_NUMBERS_FIX)
+        head[:, c] = arr
+    head[np.isnan(head).any(axis=1)] = np.nan
+    return head
+
+
+class _Points:
+    """All points of a file as flat arrays (PoseTrack-15 ids for 2017 files)."""
+
+    def __init__(self, person, joint, x, y, score, given):
+        self.person, self.joint, self.x, self.y, self.score, self.given = person, joint, x, y, score, given
+
+
+def _nonfinite(x: np.ndarray, y: np.ndarray, records: bool, where, notes: list, what: str) -> None:
+    """Non-finite coordinates: kept as present-but-unmatchable (+inf) for evaluation, refused otherwise."""
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    if records:
+        raise InputError(f"a coordinate is {x[i]!r}/{y[i]!r}, not a finite number", **where(i),
+                         fix="write finite coordinates, or leave the joint out (poseval counts a NaN joint as "
+                             "present and never matching; `prt evaluate` does the same)")
+    x[bad] = np.inf
+    y[bad] = np.inf
+    notes.append(f"{int(bad.sum())} {what} have a non-finite coordinate; as in poseval they count as present "
+                 "and never match")
+
+
+def _read_2017(data: dict, path: Path, name: str, records: bool = True, regions: bool = True) -> PoseSequence:
     frames = data["annolist"]
-    if not isinstance(frames, list):
-        raise InputError("'annolist' is not a list", file=path, field="annolist")
+    if type(frames) is not list:
+        raise InputError("'annolist' is not a list", file=path, field="annolist",
+                         fix="give {'annolist': [frame, ...]} with one entry per frame")
     K = len(POSETRACK15)
-    image_names, labeled, ignore = [], [], []
-    person_frame, has_pose, rects_all = [], [], []
-    # values of the whole file go into flat lists, converted by numpy once (fast path);
-    # anything unusual falls back to a slow pass that names the bad value
-    track_vals, track_idx, head_vals, head_idx, score_vals, score_idx = [], [], [], [], [], []
-    pt_person, pt_all, pt_dicts = [], [], []
+    image_names, labeled, ignore, rect_lists = [], [], [], []
+    notes: list[str] = []
     for f, fr in enumerate(frames):
-        if not isinstance(fr, dict):
-            raise InputError("frame is not a JSON object", file=path, frame=f)
-        img = fr.get("image")
-        img = _unwrap(img) if img is not None else None
-        image_names.append(str(_unwrap(img.get("name", ""))) if isinstance(img, dict) else "")
+        if type(fr) is not dict:
+            raise InputError("frame is not a JSON object", file=path, frame=f, fix="give each frame as a JSON object")
+        img = _first(fr.get("image"))
+        img_name = img.get("name") if type(img) is dict else None
+        image_names.append(str(_first(img_name)) if img_name is not None else "")
         lab = fr.get("is_labeled")
-        labeled.append(bool(_unwrap(lab)) if lab is not None and lab != [] else True)
-        ignore.append(_ignore_2017(fr.get("ignore_regions"), path, f))
-        rects = fr.get("annorect") or []
-        if not isinstance(rects, list):
-            raise InputError("'annorect' is not a list", file=path, frame=f, field="annorect")
-        for r, rect in enumerate(rects):
-            if not isinstance(rect, dict):
-                raise InputError("person is not a JSON object", file=path, frame=f, person=r)
-            i = len(rects_all)
-            person_frame.append(f)
-            rects_all.append(rect)
-            tid = rect.get("track_id")
-            if tid is not None and tid != []:
-                track_vals.append(tid)
-                track_idx.append(i)
-            if "x1" in rect and "y1" in rect and "x2" in rect and "y2" in rect:
-                head_vals += (rect["x1"], rect["y1"], rect["x2"], rect["y2"])
-                head_idx.append(i)
-            sc = rect.get("score")
-            if sc is not None and sc != []:
-                score_vals.append(sc)
-                score_idx.append(i)
-            ap = rect.get("annopoints")
-            if isinstance(ap, dict) and "point" in ap:  # an unwrapped annopoints object
-                ap = [ap]
-            ok = isinstance(ap, list) and len(ap) > 0 and isinstance(ap[0], dict) and "point" in ap[0]
-            has_pose.append(ok)
-            if ok:
-                pts = ap[0]["point"] or []
-                if isinstance(pts, dict):
-                    pts = [pts]
-                pt_all += pts
-                pt_person += [i] * len(pts)
-                pt_dicts.append((f, r, pts))
+        labeled.append(bool(_first(lab)) if lab is not None and lab != [] else True)
+        ignore.append(_ignore_2017(fr.get("ignore_regions"), path, f) if regions else [])
+        rects = fr.get("annorect")
+        if rects is None:
+            rects = []
+        elif type(rects) is not list:
+            raise InputError(f"'annorect' is {_describe(rects)}, not a list", file=path, frame=f, field="annorect",
+                             fix="give the people of a frame as a list (empty for none)")
+        rect_lists.append(rects)
+    counts = list(map(len, rect_lists))
+    rects_all = list(chain.from_iterable(rect_lists))
     P = len(rects_all)
-    person_frame = np.array(person_frame, dtype=np.int64)
+    person_frame = np.repeat(np.arange(len(frames), dtype=np.int64), counts)
+    frame_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    where = _Where(path, person_frame, frame_start)
+    bad = _not_dict(rects_all)
+    if bad is not None:
+        raise InputError("person is not a JSON object", **where.person(bad), fix="give each person as a JSON object")
 
-    def place(p):
-        return dict(file=path, frame=int(person_frame[p]), person=p - int(np.searchsorted(person_frame,
-                                                                                           person_frame[p])))
+    track = _track_ids(list(map(dict.get, rects_all, repeat("track_id"))), where.person)
+    head = _head_boxes_2017(rects_all, where)
+    pscore = _lenient(list(map(dict.get, rects_all, repeat("score"))))
+    pt_lists, has_pose = _point_lists(rects_all, where)
 
-    track = np.full(P, NO_TRACK, dtype=np.int64)
-    if track_idx:
-        try:
-            track[track_idx] = _column(track_vals, int)
-        except (TypeError, ValueError):
-            for v, p in zip(track_vals, track_idx):
-                t = _num(v, field="track_id", **place(p))
-                if t != int(t):
-                    raise InputError(f"track id {t} is not an integer", field="track_id",
-                                     fix="use integer track ids", **place(p)) from None
-            raise
-    head = np.full((P, 4), np.nan)
-    if head_idx:
-        try:
-            head[head_idx] = _column(head_vals, float).reshape(-1, 4)
-        except (TypeError, ValueError):
-            for k, v in enumerate(head_vals):
-                _num(v, field=("x1", "y1", "x2", "y2")[k % 4], **place(head_idx[k // 4]))
-            raise
-    pscore = np.full(P, np.nan)
-    if score_idx:
-        try:
-            pscore[score_idx] = _column(score_vals, float)
-        except (TypeError, ValueError):
-            for v, p in zip(score_vals, score_idx):
-                _num(v, field="score", **place(p))
-            raise
-    keypoints = np.full((P, K, 3), np.nan)
-    visibility = np.full((P, K), np.nan)
-    if pt_person:
-        try:
-            ids = _column([p["id"] for p in pt_all], int)
-            xs = _column([p["x"] for p in pt_all], float)
-            ys = _column([p["y"] for p in pt_all], float)
-            ss = _column([p.get("score", _NAN_WRAPPED) for p in pt_all], float)
-            vs = _column([p.get("is_visible", _NAN_WRAPPED) for p in pt_all], float) if records else None
-            if ids.min() < 0 or ids.max() >= K:
-                raise ValueError
-        except (TypeError, ValueError, KeyError, AttributeError):
-            for f, r, pts in pt_dicts:  # slow path: find and name the bad point
-                for p in pts:
-                    _bad_point(p, path, f, r, K, final=False)
-            raise InputError("points cannot be read", file=path) from None
-        pidx = np.asarray(pt_person, dtype=np.intp)
-        keypoints[pidx, ids, 0] = xs
-        keypoints[pidx, ids, 1] = ys
-        keypoints[pidx, ids, 2] = ss
-        if vs is not None:
-            visibility[pidx, ids] = vs
-    _check_coords(keypoints, path, person_frame)
+    n_pts = list(map(len, pt_lists))
+    pts = list(chain.from_iterable(pt_lists))
+    pt_person = np.repeat(np.arange(P, dtype=np.int64), n_pts)
+    where.pt_person, where.pt_start = pt_person, np.concatenate([[0], np.cumsum(n_pts)]).astype(np.int64)
+    bad = _not_dict(pts)
+    if bad is not None:
+        raise InputError("a point is not a JSON object", **where.point(bad, "point"),
+                         fix="give each point as {'id': [j], 'x': [..], 'y': [..], 'score': [..]}")
+    points = _points_2017(pts, pt_person, where, records, notes)
+    keypoints, score_null, extra = _scatter(points, P, K, notes)
+    visibility = None
+    if records:
+        vis = _lenient(list(map(dict.get, pts, repeat("is_visible"))))
+        visibility = np.full((P, K), np.nan)
+        visibility[points.person[extra.first], points.joint[extra.first]] = vis[extra.first]
+    meta = {"source": {"path": str(path), "format": FMT17},
+            "file_fields": {k: v for k, v in data.items() if k != "annolist"}}
+    if extra.points is not None:
+        meta["extra_points"] = extra.points
+    if notes:
+        meta["notes"] = notes
     return PoseSequence(
         name=name, skeleton=POSETRACK15, image_names=image_names,
         person_frame=person_frame, keypoints=keypoints, track_id=track, head_box=head,
-        visibility=visibility, person_score=pscore, has_pose=np.array(has_pose, dtype=bool),
-        is_labeled=np.array(labeled, dtype=bool), ignore_regions=ignore,
-        meta={"source": {"path": str(path), "format": FMT17},
-              "file_fields": {k: v for k, v in data.items() if k != "annolist"}},
+        visibility=visibility, person_score=pscore, has_pose=has_pose, score_null=score_null,
+        is_labeled=np.array(labeled, dtype=bool), ignore_regions=ignore, meta=meta,
         frame_extras=list(frames) if records else None, person_extras=rects_all if records else None,
     )
 
 
-_NAN4 = [math.nan] * 4
-_NAN_WRAPPED = [math.nan]
+def _points_2017(pts: list, pt_person: np.ndarray, where: _Where, records: bool, notes: list) -> _Points:
+    K = len(POSETRACK15)
+    raw_ids = list(map(dict.get, pts, repeat("id"), repeat(_MISSING)))
+    ids, bad_ids = _numeric(raw_ids)
+    ignored_kinds = set()
+    for i, v in bad_ids.items():
+        if v is _MISSING or v is _EMPTY or type(v) in (bool, list, dict):
+            raise InputError(f"joint id is {_describe(v)}, not a number", **where.point(i, "id"),
+                             fix="give every point a PoseTrack-2017 joint id (0 right ankle ... 14 head top)")
+        ignored_kinds.add(_describe(v) if v is None else type(v).__name__)
+    valid = (ids >= 0) & (ids < K) & (ids == np.floor(ids))
+    if not valid.all():
+        n = int((~valid).sum())
+        shown = sorted({repr(float(v)) for v in ids[~valid & ~np.isnan(ids)]})[:5] + sorted(ignored_kinds)
+        notes.append(f"{n} points have ids that are no PoseTrack-2017 joint id 0..14 ({', '.join(shown)}); "
+                     "poseval ignores such points, so does prt")
+    coords = []
+    for key in ("x", "y"):
+        arr, bad = _numeric(list(map(dict.get, pts, repeat(key), repeat(_MISSING))))
+        if bad:
+            i, v = next(iter(bad.items()))
+            hint = " (poseval fails on strings: numpy cannot subtract them)" if type(v) is str else ""
+            raise InputError(f"{key} is {_describe(v)}, not a number{hint}", **where.point(i, key),
+                             fix="write coordinates as JSON numbers")
+        coords.append(arr)
+    x, y = coords
+    _nonfinite(x, y, records, lambda i: where.point(i, "x/y"), notes, "points")
+    score, given, n_str = _scores(list(map(dict.get, pts, repeat("score"), repeat(_MISSING))),
+                                  lambda i, field: where.point(i, field), "score")
+    if n_str:
+        notes.append(f"{n_str} scores are strings; read as numbers, as poseval (numpy) does")
+    joint = np.where(valid, ids, -1).astype(np.int64)
+    return _Points(pt_person, joint, x, y, score, given)
 
 
-def _column(values: list, kind) -> np.ndarray:
-    """One point field of a whole file as a 1-D array; values may be wrapped in 1-element lists."""
-    try:  # the common case: every value wrapped in a one-element list
-        arr = np.fromiter(chain.from_iterable(values), dtype=np.float64)
-        if len(arr) != len(values):
-            raise ValueError("a value is not a single number")
-    except (TypeError, ValueError):  # bare scalars, empty lists, or something that is not a number
-        arr = np.asarray([_scalar(v) for v in values], dtype=np.float64)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError("not one number per point")
-    if kind is int:
-        if not np.all(arr == np.round(arr)):
-            raise ValueError("non-integer id")
-        return arr.astype(np.intp)
-    return arr
+class _Scattered:
+    def __init__(self, first: np.ndarray, points: dict | None):
+        self.first, self.points = first, points
 
 
-def _scalar(v):
-    v = _unwrap(v)
-    if v == [] or v is None:
-        return math.nan
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise TypeError("not a number")
-    return v
-
-
-def _bad_point(pt, path, f, r, K, final=True):
-    if not isinstance(pt, dict):
-        raise InputError("a point is not a JSON object", file=path, frame=f, person=r, field="point")
-    for key in ("id", "x", "y"):
-        if key not in pt:
-            raise InputError(f"a point has no '{key}'", file=path, frame=f, person=r, field=key,
-                             fix="every point needs id, x and y")
-    j = _unwrap(pt["id"])
-    if type(j) is not int or not 0 <= j < K:
-        raise InputError(f"joint id {j!r} is not one of the PoseTrack ids 0..{K - 1}", file=path, frame=f,
-                         person=r, field="id", fix="use PoseTrack-2017 joint ids (0 right ankle ... 14 head top)")
-    for key in ("x", "y", "score"):
-        if key in pt and pt[key] != []:
-            _num(pt[key], file=path, frame=f, person=r, field=f"{key} (joint {j})")
-    if final:
-        raise InputError("a point cannot be read", file=path, frame=f, person=r, field="point")
-
-
-def _check_coords(keypoints: np.ndarray, path, person_frame) -> None:
-    bad = np.isinf(keypoints).any(-1)
-    if bad.any():
-        p, k = (int(v[0]) for v in np.nonzero(bad))
-        raise InputError(f"joint {k} has an infinite value {keypoints[p, k].tolist()}", file=path,
-                         frame=int(person_frame[p]), person=p, fix="write finite numbers")
-
-
-def _ignore_2017(regions, path, f) -> list[np.ndarray]:
-    if not regions:
-        return []
-    out = []
-    for reg in regions:
-        pts = reg.get("point", []) if isinstance(reg, dict) else []
-        try:
-            poly = np.array([[float(_unwrap(p["x"])), float(_unwrap(p["y"]))] for p in pts], dtype=np.float64)
-        except (TypeError, ValueError, KeyError):
-            raise InputError("an ignore region has a point without numeric x and y", file=path, frame=f,
-                             field="ignore_regions") from None
-        out.append(poly.reshape(-1, 2))
-    return out
+def _scatter(pts: _Points, P: int, K: int, notes: list):
+    """Canonical arrays from flat points: the first point of each (person, joint) counts."""
+    keypoints = np.full((P, K, 3), np.nan)
+    score_null = np.zeros((P, K), bool)
+    valid = np.flatnonzero(pts.joint >= 0)
+    key = pts.person[valid] * K + pts.joint[valid]
+    if len(key) and np.bincount(key, minlength=P * K).max() > 1:
+        _, first = np.unique(key, return_index=True)  # first occurrence of every (person, joint)
+        first = valid[np.sort(first)]
+        n_dup = len(valid) - len(first)
+        notes.append(f"{n_dup} points repeat a joint their person already has; as in poseval the first counts")
+    else:
+        first = valid
+    p, j = pts.person[first], pts.joint[first]
+    keypoints[p, j, 0] = pts.x[first]
+    keypoints[p, j, 1] = pts.y[first]
+    keypoints[p, j, 2] = pts.score[first]
+    score_null[p, j] = pts.given[first] & np.isnan(pts.score[first])
+    rest = np.ones(len(pts.joint), bool)
+    rest[first] = False
+    extra = None
+    if rest.any():  # repeated joints and non-joint points: only ignore regions can bring them in
+        r = np.flatnonzero(rest)
+        extra = {"person": pts.person[r], "joint": pts.joint[r], "x": pts.x[r], "y": pts.y[r],
+                 "score": pts.score[r], "score_null": pts.given[r] & np.isnan(pts.score[r])}
+    return keypoints, score_null, _Scattered(first, extra)
 
 
 def _skeleton_2018(data: dict, path: Path) -> tuple[Skeleton, list[str] | None]:
     cats = data.get("categories")
-    if not cats:
+    if not cats or type(cats) is not list:
         return POSETRACK18, None
-    names = cats[0].get("keypoints") if isinstance(cats[0], dict) else None
-    if not names:
+    names = cats[0].get("keypoints") if type(cats[0]) is dict else None
+    if not names or type(names) is not list:
         return POSETRACK18, None
-    if list(names) == list(POSETRACK18.file_names):
-        return POSETRACK18, list(names)
-    if len(names) == 15 and all(ALIASES.get(n, n) in POSETRACK15 for n in names):
-        joints = tuple(ALIASES.get(n, n) for n in names)
-    else:
-        joints = tuple(ALIASES.get(n, n) for n in names)
-        missing = [n for n in POSETRACK15.joints if n not in joints]
-        if missing:
-            log.warning("%s: categories[0].keypoints lacks %s; those joints count as absent "
-                        "(poseval would stop here)", path, ", ".join(missing))
+    if names == list(POSETRACK18.file_names):
+        return POSETRACK18, names
+    if any(type(n) is not str for n in names):
+        raise InputError("categories[0].keypoints holds something that is not a name", file=path,
+                         field="categories[0].keypoints", fix="list the keypoint names as strings")
+    joints = tuple(ALIASES.get(n, n) for n in names)
+    if len(set(joints)) != len(joints):
+        dup = next(n for n in joints if joints.count(n) > 1)
+        raise InputError(f"categories[0].keypoints names {dup!r} twice", file=path, field="categories[0].keypoints",
+                         fix="name every keypoint slot once")
+    missing = [n for n in POSETRACK15.joints if n not in joints]
+    if missing:
+        log.warning("%s: categories[0].keypoints lacks %s; those joints count as absent "
+                    "(poseval would stop here)", path, ", ".join(missing))
     from ..skeletons import _pairs
 
     sk = Skeleton(name=f"posetrack18-custom-{len(names)}", joints=joints, file_names=tuple(names),
@@ -282,133 +516,235 @@ def _skeleton_2018(data: dict, path: Path) -> tuple[Skeleton, list[str] | None]:
     return sk, list(names)
 
 
-def _read_2018(data: dict, path: Path, name: str, records: bool = True) -> PoseSequence:
+def _video_of(file_name) -> str:
+    """poseval's video id of an image: the first '_' token of its folder name."""
+    if type(file_name) is not str:
+        return ""
+    return os.path.basename(os.path.dirname(file_name)).split("_")[0]
+
+
+def _read_2018(data: dict, path: Path, name: str, records: bool = True, regions: bool = True) -> PoseSequence:
     images = data["images"]
     anns = data["annotations"]
-    if not isinstance(images, list) or not isinstance(anns, list):
-        raise InputError("'images' and 'annotations' must be lists", file=path)
+    if type(images) is not list or type(anns) is not list:
+        raise InputError("'images' and 'annotations' must be lists", file=path, fix="give COCO-like lists")
     skeleton, names = _skeleton_2018(data, path)
     K = len(skeleton)
-    frame_of = {}
+    notes: list[str] = []
+    info_of: dict = {}
     for f, img in enumerate(images):
-        if not isinstance(img, dict) or "id" not in img:
-            raise InputError("image entry has no 'id'", file=path, frame=f, field="id")
-        frame_of.setdefault(img["id"], f)
-    per_frame: list[list[int]] = [[] for _ in images]
+        if type(img) is not dict or "id" not in img:
+            raise InputError("image entry has no 'id'", file=path, frame=f, field=f"images[{f}].id",
+                             fix="give every image an id")
+        iid = img["id"]
+        if type(iid) in (list, dict):
+            raise InputError(f"image id is {_describe(iid)}", file=path, frame=f, field=f"images[{f}].id",
+                             fix="use numbers (or strings) as image ids")
+        info_of.setdefault(iid, img)  # poseval takes the first image with an id
+    # poseval keeps the first video only (the folder of the first image's file name)
+    frame_imgs = [info_of[img["id"]] for img in images]
+    if frame_imgs:
+        vids = [_video_of(img.get("file_name")) for img in frame_imgs]
+        keep = [f for f, v in enumerate(vids) if v == vids[0]]
+        if len(keep) < len(images):
+            notes.append(f"{len(images) - len(keep)} images belong to another video than the first image "
+                         f"(folder '{vids[0]}'); poseval reads only the first video, so does prt")
+    else:
+        keep = []
+    kept_ids = [images[f]["id"] for f in keep]
+    groups: dict = {}
     for a, ann in enumerate(anns):
-        if not isinstance(ann, dict):
-            raise InputError("annotation is not a JSON object", file=path, person=a)
-        f = frame_of.get(ann.get("image_id"))
-        if f is None:
-            raise InputError(f"annotation refers to image id {ann.get('image_id')!r}, which is not in 'images'",
-                             file=path, person=a, field="image_id", fix="give every annotation an image_id of 'images'")
-        per_frame[f].append(a)
-    order = [a for lst in per_frame for a in lst]
+        if type(ann) is not dict:
+            raise InputError("annotation is not a JSON object", file=path, field=f"annotations[{a}]",
+                             fix="give each annotation as a JSON object")
+        iid = ann.get("image_id", _MISSING)
+        if type(iid) in (list, dict):
+            raise InputError(f"image_id is {_describe(iid)}", file=path, field=f"annotations[{a}].image_id",
+                             fix="give every annotation the id of its image")
+        groups.setdefault(iid, []).append(a)
+    per_frame = [groups.get(i, []) for i in kept_ids]
+    known = set(kept_ids)
+    stray = sum(len(v) for k, v in groups.items() if k not in known)
+    if stray:
+        notes.append(f"{stray} annotations refer to image ids not in 'images' (or of another video); "
+                     "poseval ignores them, so does prt")
+    order = list(chain.from_iterable(per_frame))
     P = len(order)
-    person_frame = np.array([f for f, lst in enumerate(per_frame) for _ in lst], dtype=np.int64)
-    kp_list, sc_list, track, head, pscore = [], [], [], [], []
-    for i, a in enumerate(order):
-        ann = anns[a]
-        f = int(person_frame[i])
-        kp = ann.get("keypoints")
-        if kp is None:
-            kp = [0] * (3 * K)
-        if not isinstance(kp, list) or len(kp) != 3 * K:
-            raise InputError(f"'keypoints' has {len(kp) if isinstance(kp, list) else 'no'} values, expected {3 * K}",
-                             file=path, frame=f, person=a, field="keypoints",
-                             fix=f"write {K} [x, y, v] triples in the order of categories[0].keypoints")
-        kp_list.append(kp)
-        sc = ann.get("scores")
-        if sc is None or sc == []:
-            sc_list.append(None)
-        elif not isinstance(sc, list) or len(sc) != K:
-            raise InputError(f"'scores' has {len(sc) if isinstance(sc, list) else 'no'} values, expected {K} or []",
-                             file=path, frame=f, person=a, field="scores")
-        else:
-            sc_list.append(sc)
-        tid = ann.get("track_id")
-        if tid is None:
-            track.append(NO_TRACK)
-        else:
-            t = _num(tid, file=path, frame=f, person=a, field="track_id")
-            if t != int(t):
-                raise InputError(f"track id {t} is not an integer", file=path, frame=f, person=a, field="track_id")
-            track.append(int(t))
-        hb = ann.get("bbox_head")
-        if hb is not None and len(hb) == 4:
-            x, y, w, h = (_num(v, file=path, frame=f, person=a, field="bbox_head") for v in hb)
-            head.append([x, y, x + w, y + h])
-        else:
-            head.append([math.nan] * 4)
-        s = ann.get("score")
-        pscore.append(_num(s, file=path, frame=f, person=a, field="score") if s is not None else math.nan)
-    try:
-        raw = np.array(kp_list, dtype=np.float64).reshape(P, K, 3)
-    except (TypeError, ValueError):
-        for i, kp in enumerate(kp_list):
-            for v in kp:
-                _num(v, file=path, frame=int(person_frame[i]), person=order[i], field="keypoints")
-        raise
+    counts = list(map(len, per_frame))
+    person_frame = np.repeat(np.arange(len(keep), dtype=np.int64), counts)
+    frame_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    where = _Where(path, person_frame, frame_start, label=lambda i: f"annotations[{order[i]}]")
+    recs = [anns[a] for a in order]
+
+    raw = _keypoints_2018(recs, K, where)
     absent = (raw[..., 0] == 0) & (raw[..., 1] == 0) & (raw[..., 2] == 0)
     keypoints = np.full((P, K, 3), np.nan)
     keypoints[..., :2] = np.where(absent[..., None], np.nan, raw[..., :2])
-    for i, sc in enumerate(sc_list):
-        if sc is not None:
-            try:
-                keypoints[i, :, 2] = np.array(sc, dtype=np.float64)
-            except (TypeError, ValueError):
-                for v in sc:
-                    _num(v, file=path, frame=int(person_frame[i]), person=order[i], field="scores")
-    keypoints[..., 2] = np.where(absent, np.nan, keypoints[..., 2])
-    _check_coords(keypoints, path, person_frame)
+    pp, pk = np.nonzero(~absent)
+    xs, ys = keypoints[pp, pk, 0], keypoints[pp, pk, 1]
+    _nonfinite(xs, ys, records, lambda i: where.person(int(pp[i]), "keypoints"), notes, "keypoints")
+    keypoints[pp, pk, 0], keypoints[pp, pk, 1] = xs, ys
+
+    evaluated = np.array([j in POSETRACK15 for j in skeleton.joints])
+    sc, given = _read_scores_2018(recs, K, evaluated, where, notes)
+    keypoints[..., 2] = np.where(absent, np.nan, sc)
+    score_null = given & np.isnan(sc) & ~absent
+
+    track = _track_ids([r.get("track_id") for r in recs], where.person)
+    head = np.full((P, 4), np.nan)
+    for i, r in enumerate(recs):
+        hb = r.get("bbox_head")
+        if hb is None or hb == []:
+            continue
+        vals, bad = _classify(hb[:4]) if type(hb) is list and len(hb) >= 4 else (None, {0: hb})
+        if bad:
+            raise InputError(f"bbox_head is {_describe(next(iter(bad.values())))}, expected [x, y, w, h] numbers",
+                             **where.person(i, "bbox_head"), fix=_NUMBERS_FIX)
+        head[i] = (vals[0], vals[1], vals[0] + vals[2], vals[1] + vals[3])
+    pscore = _lenient([r.get("score") for r in recs])
+
     ignore = []
-    for f, img in enumerate(images):
-        xs, ys = img.get("ignore_regions_x") or [], img.get("ignore_regions_y") or []
-        if len(xs) != len(ys):
-            raise InputError("ignore_regions_x and ignore_regions_y differ in length", file=path, frame=f)
-        polys = []
-        for px, py in zip(xs, ys):
-            if len(px) != len(py):
-                raise InputError("an ignore region has different numbers of x and y values", file=path, frame=f,
-                                 field="ignore_regions_x")
-            polys.append(np.column_stack([np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64)])
-                         if len(px) else np.zeros((0, 2)))
-        ignore.append(polys)
-    labeled = [bool(img.get("is_labeled", True)) for img in images]
+    for f in keep:
+        info = frame_imgs[f]
+        if not regions or "ignore_regions_x" not in info or "ignore_regions_y" not in info:
+            ignore.append([])
+            continue
+        ignore.append(_ignore_2018(info["ignore_regions_x"], info["ignore_regions_y"], path, len(ignore), notes))
+    kept_images = [images[f] for f in keep]
+    labeled = [bool(img.get("is_labeled", True)) for img in kept_images]
     meta = {"source": {"path": str(path), "format": FMT18},
             "file_fields": {k: v for k, v in data.items() if k not in ("images", "annotations")}}
     if names is None:
         meta.setdefault("conversions", []).append("no categories[0].keypoints: assumed the PoseTrack-2018 order")
+    if notes:
+        meta["notes"] = notes
     return PoseSequence(
-        name=name, skeleton=skeleton, image_names=[str(img.get("file_name", "")) for img in images],
-        person_frame=person_frame, keypoints=keypoints, track_id=np.array(track, dtype=np.int64),
-        visibility=np.where(absent, np.nan, raw[..., 2]), head_box=np.array(head, dtype=np.float64).reshape(P, 4),
-        person_score=np.array(pscore, dtype=np.float64), has_pose=np.ones(P, bool),
+        name=name, skeleton=skeleton, image_names=[str(frame_imgs[f].get("file_name", "")) for f in keep],
+        person_frame=person_frame, keypoints=keypoints, track_id=track,
+        visibility=np.where(absent, np.nan, raw[..., 2]), head_box=head, score_null=score_null,
+        person_score=pscore, has_pose=np.ones(P, bool),
         is_labeled=np.array(labeled, bool), ignore_regions=ignore, meta=meta,
-        frame_extras=list(images) if records else None, person_extras=[anns[a] for a in order] if records else None,
+        frame_extras=kept_images if records else None, person_extras=recs if records else None,
     )
 
 
-def read_sequence(path: str | Path, name: str | None = None, records: bool = True) -> PoseSequence:
+def _keypoints_2018(recs: list, K: int, where: _Where) -> np.ndarray:
+    """(P, K, 3) raw [x, y, v] triples; a person without 'keypoints' has none (all zero)."""
+    P = len(recs)
+    kps = [r.get("keypoints") for r in recs]
+    try:
+        lens = set(map(len, kps))
+    except TypeError:
+        lens = None
+    if lens is not None and lens <= {3 * K}:
+        flat = list(chain.from_iterable(kps))
+        if set(map(type, flat)) <= _NUMBER:
+            try:
+                return np.array(flat, dtype=np.float64).reshape(P, K, 3)
+            except OverflowError:
+                pass
+    raw = np.zeros((P, K, 3))
+    for i, kp in enumerate(kps):
+        if kp is None:
+            continue
+        if type(kp) is not list or len(kp) != 3 * K:
+            n = len(kp) if type(kp) is list else _describe(kp)
+            raise InputError(f"'keypoints' has {n} values, expected {3 * K}", **where.person(i, "keypoints"),
+                             fix=f"write {K} [x, y, v] triples in the order of categories[0].keypoints")
+        vals, bad = _classify(kp)
+        if bad:
+            k, v = next(iter(bad.items()))
+            raise InputError(f"keypoint value {k} is {_describe(v)}, not a number", **where.person(i, "keypoints"),
+                             fix="write keypoints as JSON numbers")
+        raw[i] = vals.reshape(K, 3)
+    return raw
+
+
+def _read_scores_2018(recs: list, K: int, evaluated: np.ndarray, where: _Where, notes: list):
+    """(P, K) scores and whether given; poseval reads ``scores`` only when it is non-empty (truthy)."""
+    P = len(recs)
+    sc = np.full((P, K), np.nan)
+    given = np.zeros((P, K), bool)
+    raw = [r.get("scores") for r in recs]
+    try:
+        fast = set(map(len, raw)) <= {K}
+    except TypeError:
+        fast = False
+    if fast:
+        arr = _numbers(list(chain.from_iterable(raw)))
+        if arr is not None:
+            return arr.reshape(P, K), np.ones((P, K), bool)
+    n_str = 0
+    for i, s in enumerate(raw):
+        if not s:
+            continue  # missing, null or []: no scores
+        if type(s) is not list or len(s) < K:
+            n = f"{len(s)} values" if type(s) is list else _describe(s)
+            raise InputError(f"'scores' has {n}, expected {K} (or [] for none)", **where.person(i, "scores"),
+                             fix="give one score per keypoint slot, in the order of categories[0].keypoints")
+        vals = [s[k] if evaluated[k] else 0.0 for k in range(K)]  # slots poseval never reads stay unchecked
+        v, g, n = _scores(vals, lambda k, field, i=i: where.person(i, f"{field}[{k}]"), "scores")
+        sc[i], given[i] = v, g
+        n_str += n
+    if n_str:
+        notes.append(f"{n_str} scores are strings; read as numbers, as poseval (numpy) does")
+    return sc, given
+
+
+def _ignore_2018(rx, ry, path, f: int, notes: list) -> list[np.ndarray]:
+    if type(rx) is not list or type(ry) is not list:
+        raise InputError("ignore_regions_x/y are not lists of polygons", file=path, frame=f,
+                         field="ignore_regions_x", fix="give parallel lists of x and y coordinate lists")
+    if len(rx) != len(ry):
+        notes.append(f"frame {f}: ignore_regions_x and ignore_regions_y differ in length; as in poseval the "
+                     "extra polygons are dropped")
+    out = []
+    for r, (px, py) in enumerate(zip(rx, ry)):
+        if type(px) is not list or type(py) is not list:
+            raise InputError(f"ignore region {r} is not a list of coordinates", file=path, frame=f,
+                             field="ignore_regions_x", fix="give parallel lists of x and y coordinate lists")
+        if len(px) != len(py):
+            notes.append(f"frame {f}: ignore region {r} has {len(px)} x and {len(py)} y values; as in poseval the "
+                         "extra ones are dropped")
+        n = min(len(px), len(py))
+        out.append(_polygon(px[:n], py[:n], path, f, r, "ignore_regions_x"))
+    return out
+
+
+def read_sequence(path: str | Path, name: str | None = None, records: bool = True,
+                  regions: bool = True) -> PoseSequence:
     """One PoseTrack JSON file (either layout, detected from its keys).
 
     ``records=False`` keeps only what evaluation needs (no source records for writing back):
-    faster, and the parsed JSON is freed at once."""
+    faster, the parsed JSON is freed at once, and joints with non-finite coordinates are kept
+    the way poseval counts them. ``regions=False`` skips ignore regions (poseval reads them
+    from the GT only)."""
     path = Path(path)
     with no_gc():
         data = load_json(path)
         layout = _layout(data, path)
         name = name or path.stem
         reader = _read_2017 if layout == FMT17 else _read_2018
-        seq = reader(data, path, name, records)
+        seq = reader(data, path, name, records, regions)
         del data  # freed before the collector is back on: it would otherwise walk the whole tree
     return seq.validate()
 
 
-def sequence_files(path: str | Path) -> list[Path]:
+#: the orders in which a folder's sequences can be read (and AP ties broken)
+SEQUENCE_ORDERS = ("filesystem", "sorted")
+
+
+def sequence_files(path: str | Path, order: str = "sorted") -> list[Path]:
+    """The ``*.json`` files of a folder (or the one file given).
+
+    ``order="filesystem"`` is poseval's: ``glob(dir + "/*.json")``, i.e. the order the file
+    system lists the folder in (it decides how AP breaks ties between equal scores, NaN
+    included); ``"sorted"`` is by file name, the same on every machine."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".json" and not p.name.startswith("."))
+        files = [Path(p) for p in glob.glob(os.path.join(glob.escape(str(path)), "*.json"))]
+        if order == "sorted":
+            files.sort(key=lambda p: p.name)
         if not files:
             raise InputError("holds no .json files", file=path,
                              fix="give a folder with one PoseTrack JSON per sequence")
@@ -479,7 +815,9 @@ def _to_2017(seq: PoseSequence) -> dict:
                 ap = raw.get("annopoints")
                 ap0 = ap[0] if isinstance(ap, list) else ap
                 for pt in ap0.get("point") or []:
-                    raw_pts[_unwrap(pt["id"])] = pt
+                    j = _first(pt.get("id")) if type(pt) is dict else None
+                    if type(j) in (int, float) and j == int(j):
+                        raw_pts.setdefault(int(j), pt)  # the first point of a joint is the one read
             pts = []
             kp = seq15.keypoints[p]
             for j in range(K):

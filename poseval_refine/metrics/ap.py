@@ -26,8 +26,9 @@ def normalized_distances(pred_xy: np.ndarray, gt_xy: np.ndarray, head_size: np.n
     ``pred_xy`` is ``(..., Np, K, 2)``, ``gt_xy`` ``(..., Ng, K, 2)``, ``head_size`` ``(..., Ng)``;
     absent joints (NaN) give ``+inf``.
     """
-    diff = pred_xy[..., :, None, :, :] - gt_xy[..., None, :, :, :]
-    d = np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]) / head_size[..., None, :, None]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # inf - inf, x / 0: never a hit
+        diff = pred_xy[..., :, None, :, :] - gt_xy[..., None, :, :, :]
+        d = np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]) / head_size[..., None, :, None]
     return np.where(np.isnan(d), np.inf, d)
 
 

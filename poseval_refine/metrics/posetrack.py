@@ -11,6 +11,7 @@ region are deleted from GT and predictions and people left without points are de
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,23 +53,82 @@ class CleanFrames:
     pred_kp: np.ndarray
 
 
-def _inside_any(polys: list[np.ndarray], xy: np.ndarray) -> np.ndarray:
-    """Points strictly inside any polygon (shapely ``contains``: the boundary is outside)."""
+class RegionError(ValueError):
+    """An ignore region that is no polygon (poseval fails on it); ``frame`` is the file's frame index."""
+
+    def __init__(self, message: str, frame: int):
+        super().__init__(message)
+        self.frame = frame
+
+
+def _polygons(regions: list[np.ndarray], frame: int) -> list:
     import shapely
 
-    x, y = xy[..., 0].ravel(), xy[..., 1].ravel()
-    ok = ~np.isnan(x)
-    out = np.zeros(x.shape, dtype=bool)
-    if ok.any():
-        for poly in polys:
-            out[ok] |= shapely.contains_xy(shapely.Polygon(poly), x[ok], y[ok])
-    return out.reshape(xy.shape[:-1])
+    out = []
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for r, poly in enumerate(regions):
+            try:
+                out.append(shapely.Polygon(poly))
+            except (ValueError, shapely.errors.ShapelyError) as e:
+                raise RegionError(f"ignore region {r} is no polygon ({e})", frame) from None
+    return out
+
+
+def _inside_any(polys: list, xy: np.ndarray, frame: int) -> np.ndarray:
+    """Points strictly inside any polygon, as poseval tests them (shapely ``Polygon.contains(Point)``,
+    not the prepared ``contains_xy``: they differ on self-intersecting polygons). Boundary = outside."""
+    import shapely
+
+    xy = xy.reshape(-1, 2)
+    ok = ~np.isnan(xy[:, 0])
+    out = np.zeros(len(xy), dtype=bool)
+    if ok.any() and polys:
+        pts = shapely.points(xy[ok])
+        hit = np.zeros(len(pts), dtype=bool)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            for r, poly in enumerate(polys):
+                try:
+                    hit |= shapely.contains(poly, pts)
+                except shapely.errors.ShapelyError as e:
+                    raise RegionError(f"ignore region {r} cannot be tested ({e})", frame) from None
+        out[ok] = hit
+    return out
+
+
+def _remove_ignored(kp: np.ndarray, idx: np.ndarray, polys: list, extra: dict | None, frame: int) -> np.ndarray:
+    """Delete the points of people ``idx`` inside the polygons (in place in ``kp``); return who keeps a point.
+
+    As poseval: every point of a person is tested, and the person's joint is then the first of its
+    surviving points with that id, so a repeated joint whose first point was deleted takes the
+    next surviving one; a person survives if any point survives, a point with no joint id included.
+    """
+    if not len(idx):
+        return np.zeros(0, bool)
+    inside = _inside_any(polys, kp[idx, :, :2], frame).reshape(len(idx), -1)
+    sub = kp[idx]
+    sub[inside] = np.nan
+    kp[idx] = sub
+    alive = ~np.isnan(sub[..., 0]).all(axis=1)
+    if extra is not None:
+        e = np.flatnonzero(np.isin(extra["person"], idx))
+        if len(e):
+            xy = np.column_stack([extra["x"][e], extra["y"][e]])
+            keep = e[~_inside_any(polys, xy, frame)]
+            alive |= np.isin(idx, extra["person"][keep])
+            for i in keep:  # file order: the first surviving repeat fills a deleted joint
+                p, j = extra["person"][i], extra["joint"][i]
+                if j >= 0 and np.isnan(kp[p, j, 0]):
+                    kp[p, j] = (extra["x"][i], extra["y"][i], extra["score"][i])
+    return alive
 
 
 def clean_frames(gt: PoseSequence, pred: PoseSequence) -> CleanFrames:
     gb, pb = gt.frame_bounds(), pred.frame_bounds()
     gt_kp = gt.keypoints.copy()
     pred_kp = pred.keypoints.copy()
+    gt_extra, pred_extra = gt.meta.get("extra_points"), pred.meta.get("extra_points")
     gt_frames, pred_frames = [], []
     for f in range(gt.num_frames):
         if gb[f + 1] == gb[f]:
@@ -79,14 +139,9 @@ def clean_frames(gt: PoseSequence, pred: PoseSequence) -> CleanFrames:
         p = p[pred.has_pose[p]]
         regions = gt.ignore_regions[f]
         if regions:
-            for kp, idx in ((gt_kp, g), (pred_kp, p)):
-                if len(idx):
-                    inside = _inside_any(regions, kp[idx, :, :2])
-                    sub = kp[idx]
-                    sub[inside] = np.nan
-                    kp[idx] = sub
-            g = g[~np.isnan(gt_kp[g, :, 0]).all(axis=1)]
-            p = p[~np.isnan(pred_kp[p, :, 0]).all(axis=1)]
+            polys = _polygons(regions, f)
+            p = p[_remove_ignored(pred_kp, p, polys, pred_extra, f)]
+            g = g[_remove_ignored(gt_kp, g, polys, gt_extra, f)]
         gt_frames.append(g)
         pred_frames.append(p)
     return CleanFrames(gt_frames, pred_frames, gt_kp, pred_kp)
@@ -117,7 +172,8 @@ def sequence_stats(gt: PoseSequence, pred: PoseSequence, protocol: PoseTrackProt
     pi, pv = _padded(c.pred)
     g_xy = np.where(gv[..., None, None], c.gt_kp[gi][..., :2], np.nan)  # (F, G, K, 2)
     p_kp = np.where(pv[..., None, None], c.pred_kp[pi], np.nan)  # (F, H, K, 3)
-    hs = np.where(gv, head_size(gt.head_box[gi]), np.nan) if gi.size else np.zeros(gi.shape)
+    with np.errstate(invalid="ignore", over="ignore"):  # a non-finite head box: no hit (NaN) or all hits (inf)
+        hs = np.where(gv, head_size(gt.head_box[gi]), np.nan) if gi.size else np.zeros(gi.shape)
     g_present = ~np.isnan(g_xy[..., 0])
     p_present = ~np.isnan(p_kp[..., 0])
     dist = normalized_distances(p_kp[..., :2], g_xy, hs)  # (F, H, G, K), inf when absent
@@ -180,7 +236,8 @@ GROUP_NAMES = [name for name, _ in POSETRACK_GROUPS] + ["Total"]
 
 def finalize(stats: SequenceStats, protocol: PoseTrackProtocol) -> dict:
     """The result dict, keys named and ordered as poseval's numbers in ``expected_poseval.json``."""
-    res = finalize_ap(stats.ap, no_prediction_ap=0.0 if protocol.ap_zero_without_predictions else np.nan)
+    res = finalize_ap(stats.ap, no_prediction_ap=0.0 if protocol.ap_zero_without_predictions else np.nan,
+                      stable=not protocol.numpy_tie_order)
     out = {
         "ap_joint": res.ap.tolist(),
         "ap_pre": res.precision.tolist(),
