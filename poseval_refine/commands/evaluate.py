@@ -11,7 +11,7 @@ from ..errors import ConfigError
 from ..evaluators import all_tasks, get_task
 from ..io import write_json_atomic
 from ..log import setup_cli_logging
-from .refine import pop_refine_options, refinement_options
+from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
 
 #: evaluate options that tasks may accept, with their "not given" value
 TASK_OPTIONS = {
@@ -70,7 +70,14 @@ TASK_OPTIONS = {
 def command(gt, preds, task, json_path, quiet, method, data_root, refined, results_dir, save, benchmark, base,
             overwrite, **options):
     setup_cli_logging(quiet)
-    refine_opts = pop_refine_options(options)
+    ctx = click.get_current_context()
+    refine_given = [k for k in REFINE_PARAMS if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT]
+    # RefineOptions lives beside the network (torch): built only when refining, so evaluation never loads torch
+    refine_opts = pop_refine_options(options) if refined is not None else [options.pop(k) for k in REFINE_PARAMS]
+    if refine_given and refined is None:
+        names = ", ".join("--" + k.replace("_", "-") for k in refine_given)
+        raise ConfigError(f"{names}: refinement options go with --method and --refined",
+                          fix="or use them with `prt refine`")
     store = {"name": save, "dir": results_dir, "benchmark": benchmark, "base": base, "overwrite": overwrite}
     if method is not None:
         return _evaluate_method(method, task, data_root, refined, store, json_path, options, refine_opts)
@@ -78,8 +85,6 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         raise ConfigError("--benchmark, --base and --overwrite go with --save NAME")
     if refined is not None:
         raise ConfigError("--refined goes with --method", fix="or refine first with `prt refine`, then evaluate")
-    if refine_opts != type(refine_opts)():
-        raise ConfigError("refinement options go with --method and --refined", fix="or use them with `prt refine`")
     if gt is None and not preds:
         from ..sample import sample_paths
 
