@@ -47,7 +47,9 @@ def main(argv=None) -> int:
     """Entry point: user-facing errors become one message on stderr and a non-zero exit."""
     commands.INVOCATION = ["prt", *(sys.argv[1:] if argv is None else argv)]
     try:
-        cli.main(args=argv, prog_name="prt", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="prt", standalone_mode=False)
+        if isinstance(rv, int) and not isinstance(rv, bool):  # click returns an Exit's code here
+            return rv
     except PrtError as e:
         click.echo(f"prt: error: {e.message}", err=True)
         return 2

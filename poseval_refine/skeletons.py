@@ -190,7 +190,8 @@ def remap_keypoints(keypoints: np.ndarray, src: Skeleton, dst: Skeleton, fill: f
 def head_size(head_box: np.ndarray) -> np.ndarray:
     """Head size from ``(..., 4)`` boxes x1, y1, x2, y2: 0.6 x the diagonal (MPII/PoseTrack rule)."""
     head_box = np.asarray(head_box, dtype=np.float64)
-    dx = head_box[..., 2] - head_box[..., 0]
-    dy = head_box[..., 3] - head_box[..., 1]
-    # sqrt of the sum of squares (as numpy.linalg.norm), not hypot: keeps the official kits' last bit
-    return HEAD_SIZE_FACTOR * np.sqrt(dx * dx + dy * dy)
+    with np.errstate(over="ignore", invalid="ignore"):  # an infinite box gives inf/NaN; callers reject it
+        dx = head_box[..., 2] - head_box[..., 0]
+        dy = head_box[..., 3] - head_box[..., 1]
+        # sqrt of the sum of squares (as numpy.linalg.norm), not hypot: keeps the official kits' last bit
+        return HEAD_SIZE_FACTOR * np.sqrt(dx * dx + dy * dy)

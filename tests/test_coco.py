@@ -223,6 +223,7 @@ def test_resample_all_ones_is_cocoeval_and_duplicates_match_pycocotools(tmp_path
     n = len(result["items"])
     assert n == len(gt["images"])
     head = task.headline(result)
+    assert head == {k: 100 * result[k] for k in NAMES}  # the leaderboard shows percent, as COCO papers
     ones = task.resample(result, np.ones((2, n), dtype=int))
     for k in NAMES:
         assert np.all(ones[k] == head[k]), k  # bit for bit
@@ -233,8 +234,8 @@ def test_resample_all_ones_is_cocoeval_and_duplicates_match_pycocotools(tmp_path
         g2, r2 = duplicate(gt, res, w)
         ref = pycocotools_stats(write_json(tmp_path / "g2.json", g2), write_json(tmp_path / "r2.json", r2))
         for k in NAMES:
-            want = math.nan if ref[k] == -1 else ref[k]
-            assert got[k][row] == pytest.approx(want, abs=1e-12, nan_ok=True), (row, k)
+            want = math.nan if ref[k] == -1 else 100 * ref[k]  # the leaderboard's percent
+            assert got[k][row] == pytest.approx(want, abs=1e-10, nan_ok=True), (row, k)
 
 
 def test_resample_all_ones_with_score_ties(tmp_path, capsys):
@@ -246,7 +247,34 @@ def test_resample_all_ones_with_score_ties(tmp_path, capsys):
     result = evaluate_json(capsys, tmp_path, g, r)
     ones = get_task("coco").resample(result, np.ones((1, len(result["items"])), dtype=int))
     for k in NAMES:
-        assert result[k] == ref[k] and ones[k][0] == ref[k], k
+        assert result[k] == ref[k] and ones[k][0] == 100 * ref[k], k
+
+
+def test_save_and_leaderboard(tmp_path, capsys):
+    gt, res = make_benchmark(13, n_images=12)
+    g, r = write_json(tmp_path / "gt.json", gt), write_json(tmp_path / "res.json", res)
+    worse = [dict(d, score=1 - d["score"]) for d in res]  # reversed ranking: lower AP
+    r2 = write_json(tmp_path / "worse.json", worse)
+    store = tmp_path / "store"
+    for name, pred in (("good-net", r), ("reversed-net", r2)):
+        code, _, err = run(capsys, g, pred, "--save", name, "--results", str(store), "--benchmark", "synth-coco")
+        assert code == 0, err
+    # the named COCO val benchmark checks the GT's size
+    code, _, err = run(capsys, g, r, "--save", "x", "--results", str(store), "--benchmark", "coco-val2017")
+    assert code == 2 and "12 items but coco-val2017 has 5000" in err
+    args = ["leaderboard", "--results", str(store), "--task", "coco", "--format", "json", "--resamples", "50"]
+    assert main(args) == 0
+    (board,) = json.loads(capsys.readouterr().out)["boards"]
+    assert (board["benchmark"], board["task"], board["metric"], board["unit"], board["items"]) == (
+        "synth-coco", "coco", "AP", "image", 12)
+    rows = board["rows"]
+    assert [row["method"] for row in rows] == ["good-net", "reversed-net"]  # ranked by AP
+    for row, pred in zip(rows, (r, r2)):
+        ref = pycocotools_stats(g, pred)
+        for k in NAMES:
+            assert row["metrics"][k] == pytest.approx(100 * ref[k], abs=1e-10), (row["method"], k)
+        lo, hi = row["ci95"]
+        assert lo <= row["value"] <= hi and lo < hi
 
 
 def test_resample_undefined_area_is_nan(tmp_path, capsys):
@@ -256,7 +284,7 @@ def test_resample_undefined_area_is_nan(tmp_path, capsys):
     assert math.isnan(task.headline(result)["APm"])
     out = task.resample(result, np.array([[1], [0], [3]]))
     assert math.isnan(out["APm"][0]) and math.isnan(out["AP"][1])  # nothing drawn: undefined
-    assert out["AP"][0] == result["AP"] and out["AP"][2] == pytest.approx(result["AP"], abs=1e-12)
+    assert out["AP"][0] == 100 * result["AP"] and out["AP"][2] == pytest.approx(100 * result["AP"], abs=1e-10)
 
 
 # ----------------------------------------------------------------------------- errors
@@ -323,6 +351,18 @@ def test_other_silent_failures(tmp_path, capsys):
     bad = [dict(d, bbox=[0, 0, 10, 10]) for d in res]
     del bad[5]["bbox"]  # pycocotools: KeyError deep in loadRes
     _expect_error(capsys, tmp_path, gt, bad, "results[5]", "bbox")
+    bad = [dict(d) for d in res]
+    bad[4]["keypoints"] = [math.nan, math.nan] + bad[4]["keypoints"][2:]
+    _expect_error(capsys, tmp_path, gt, bad, "results[4]", "not a finite number")
+    bad = [dict(d) for d in res]
+    del bad[6]["score"]  # pycocotools: KeyError; prt must not rank it by its joints instead
+    _expect_error(capsys, tmp_path, gt, bad, "results[6]", "no 'score'")
+    g2 = json.loads(json.dumps(gt))
+    g2["annotations"][3]["image_id"] = []  # found by fuzzing: unhashable ids crashed the checks
+    _expect_error(capsys, tmp_path, g2, res, "annotations[3]", "image_id []")
+    g2 = json.loads(json.dumps(gt))
+    del g2["annotations"][1]["category_id"]  # pycocotools: KeyError; it must not be skipped as "not a person"
+    _expect_error(capsys, tmp_path, g2, res, "annotations[1]", "no 'category_id'")
     g2 = json.loads(json.dumps(gt))
     del g2["annotations"][2]["num_keypoints"]
     _expect_error(capsys, tmp_path, g2, res, "annotations[2]", "num_keypoints")
@@ -347,6 +387,14 @@ def test_tracking_does_not_import_pycocotools():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_joint_mapping_to_coco_is_by_name():
+    from poseval_refine.skeletons import BODY25, COCO17, MPII16, OPENPOSE18, POSETRACK18, missing_joints
+
+    assert missing_joints(OPENPOSE18, COCO17) == () and missing_joints(BODY25, COCO17) == ()
+    assert missing_joints(POSETRACK18, COCO17) == ("left_eye", "right_eye")
+    assert missing_joints(MPII16, COCO17) == tuple(COCO_NAMES[:5])
+
+
 def test_rec_and_iou_thresholds_are_pycocotools_own():
     from pycocotools.cocoeval import Params
 
@@ -355,3 +403,48 @@ def test_rec_and_iou_thresholds_are_pycocotools_own():
     p = Params(iouType="keypoints")
     assert np.array_equal(p.iouThrs, IOU_THRS) and np.array_equal(p.recThrs, REC_THRS)
     assert p.maxDets == [20] and p.areaRngLbl == ["all", "medium", "large"]
+
+
+# ----------------------------------------------------------------------------- fuzzing (tests/fuzzing.py)
+def _coco_reader():
+    from .fuzzing import Reader
+
+    gt, res = make_benchmark(3, n_images=3, max_people=3, bbox=True)
+    return Reader("coco-eval", {"gt.json": ("json", gt), "res.json": ("json", res[:8])},
+                  ["evaluate", "--gt", "{root}/gt.json", "--pred", "{root}/res.json", "--task", "coco", "--json",
+                   "{out}"])
+
+
+def test_fuzzed_inputs_give_pycocotools_numbers_or_one_clear_error(tmp_path_factory):
+    """Mutated GT or results: prt exits 0 with pycocotools' own numbers on the same raw files (when
+    pycocotools can run them at all), or exits 2 with one ``prt: error:`` line; never a traceback."""
+    import shutil
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from .fuzzing import Draw, describe, run_case
+
+    reader = _coco_reader()
+
+    @settings(max_examples=40, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(st.data())
+    def case(data):
+        root = tmp_path_factory.mktemp("fuzz")
+        try:
+            o = run_case(reader, Draw(data), workdir=root)
+            assert not o.unexpected, describe(o)
+            if o.code == 0:
+                got = json.loads((root / "out").read_text())
+                try:
+                    with np.errstate(all="ignore"):
+                        ref = pycocotools_stats(root / "gt.json", root / "res.json")
+                except Exception:  # noqa: BLE001 - pycocotools crashes on inputs prt reads sensibly
+                    return
+                for k in NAMES:
+                    assert got[k] == pytest.approx(ref[k], abs=1e-12), (k, o.mutations)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+    case()

@@ -13,9 +13,12 @@ import click
 @click.option("--to", "dst", default=None, help="Output format.")
 @click.option("--list", "list_formats", is_flag=True, help="List the formats and exit.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--pick", type=click.Choice(["largest", "first"]), default=None,
+              help="--to mpii: whom to keep in a frame with several people (largest: the person whose joints span "
+                   "the largest box; first: the first listed). Without it such frames are an error.")
 @click.argument("inp", required=False, type=click.Path(exists=True, path_type=Path))
 @click.argument("out", required=False, type=click.Path(path_type=Path))
-def command(src, dst, list_formats, overwrite, inp, out):
+def command(src, dst, list_formats, overwrite, pick, inp, out):
     from ..errors import ConfigError
     from ..formats import all_formats, detect_format, get_format
     from ..log import LOGGER, setup_cli_logging
@@ -33,8 +36,13 @@ def command(src, dst, list_formats, overwrite, inp, out):
         raise ConfigError(f"format {writer.name} can be read but not written")
     if out.resolve() == inp.resolve():
         raise ConfigError("OUT is the input; prt never overwrites what it was given", fix="choose a new OUT")
+    options = {"pick": pick} if pick is not None else {}
+    refused = sorted(set(options) - set(writer.write_options))
+    if refused:
+        raise ConfigError(f"--{refused[0]} does not apply to --to {writer.name}",
+                          fix="--pick chooses one person per frame for --to mpii; leave it out for other formats")
     poses = reader.read(inp)
-    writer.write(poses, out, overwrite=overwrite)
+    writer.write(poses, out, overwrite=overwrite, **options)
     for seq in poses:
         for c in seq.meta.get("conversions", []):
             LOGGER.info("%s: %s", seq.name, c)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -45,4 +44,4 @@ def command(results_dir, data_root, tol, strict, shipped_only):
     n_match = len(checks) - len(drifted) - len(unchecked)
     click.echo(f"\n{n_match} matched, {len(drifted)} drifted, {len(unchecked)} not checked")
     if drifted or (strict and unchecked) or (strict and not checks):
-        sys.exit(1)
+        raise click.exceptions.Exit(1)

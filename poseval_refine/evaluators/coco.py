@@ -54,6 +54,9 @@ def load_gt(path: Path) -> tuple[dict, int]:
                              "{id: 1, name: 'person', keypoints: [17 names]}")
     person = cats[0]
     pid = person.get("id")
+    if not _is_id(pid):
+        raise InputError(f"the person category has id {pid!r}, not an integer", file=path, field="categories.id",
+                         fix=_GT_FIX)
     names = person.get("keypoints")
     if names is not None and (not isinstance(names, list) or len(names) != 17):
         raise InputError(f"the person category names {len(names) if isinstance(names, list) else 'no list of'} "
@@ -63,6 +66,9 @@ def load_gt(path: Path) -> tuple[dict, int]:
     for i, img in enumerate(data["images"]):
         if not isinstance(img, dict) or "id" not in img:
             raise InputError(f"images[{i}] has no 'id'", file=path, field="images", fix=_GT_FIX)
+        if not _is_id(img["id"]):
+            raise InputError(f"images[{i}] has id {img['id']!r}, not an integer (or string)", file=path,
+                             field="images.id", fix=_GT_FIX)
         if img["id"] in image_ids:
             raise InputError(f"image id {img['id']!r} appears twice in 'images' (images[{i}])", file=path,
                              field="images", fix="give every image its own id")
@@ -71,7 +77,11 @@ def load_gt(path: Path) -> tuple[dict, int]:
     for a, ann in enumerate(data["annotations"]):
         if not isinstance(ann, dict):
             raise InputError(f"annotations[{a}] is not a JSON object", file=path, field="annotations")
-        if ann.get("category_id") != pid:
+        for key in ("id", "image_id", "category_id"):  # every annotation, as pycocotools indexes them all
+            if not _is_id(ann.get(key)):
+                what = f"has no '{key}'" if key not in ann else f"has {key} {ann[key]!r}, not an integer"
+                raise InputError(f"annotations[{a}] {what}", file=path, field=key, fix=_GT_FIX)
+        if ann["category_id"] != pid:
             continue
         _check_gt_annotation(ann, a, path, image_ids, seen)
         anns.append(ann)
@@ -95,7 +105,9 @@ def _check_gt_annotation(ann: dict, a: int, path: Path, image_ids: set, seen: se
         bad("repeats an annotation id (pycocotools would keep only one of them)", "id",
             fix="give every annotation its own id")
     seen.add(aid)
-    if ann.get("image_id") not in image_ids:
+    if not _is_id(ann.get("image_id")):
+        bad(f"has image_id {ann.get('image_id')!r}, not an integer (or string) id of 'images'", "image_id")
+    if ann["image_id"] not in image_ids:
         bad(f"refers to image id {ann.get('image_id')!r}, which is not in 'images'", "image_id")
     if "area" not in ann:
         bad("has no 'area', which sets the OKS scale and the area range", "area",
@@ -107,10 +119,10 @@ def _check_gt_annotation(ann: dict, a: int, path: Path, image_ids: set, seen: se
     if ann["iscrowd"] not in (0, 1, True, False):
         bad(f"has 'iscrowd' {ann['iscrowd']!r}, not 0 or 1", "iscrowd")
     bbox = ann.get("bbox")
-    if not (isinstance(bbox, list) and len(bbox) == 4 and all(_is_number(v) for v in bbox)):
+    if not (isinstance(bbox, list) and len(bbox) == 4 and _all_numbers(bbox)):
         bad(f"has 'bbox' {bbox!r}, not [x, y, width, height]", "bbox")
     kp = ann.get("keypoints")
-    if not (isinstance(kp, list) and len(kp) == 51 and all(_is_number(v) for v in kp)):
+    if not (isinstance(kp, list) and len(kp) == 51 and _all_numbers(kp)):
         n = len(kp) if isinstance(kp, list) else "no"
         bad(f"has {n} keypoint values, expected 51 numbers (17 x [x, y, v])", "keypoints")
     if "num_keypoints" not in ann or not _is_int(ann["num_keypoints"]):
@@ -119,6 +131,18 @@ def _check_gt_annotation(ann: dict, a: int, path: Path, image_ids: set, seen: se
 
 def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+_NUMBER_TYPES = {int, float}
+
+
+def _all_numbers(values: list) -> bool:
+    """Every value a JSON number (bool excluded); the set of types is built at C speed."""
+    return set(map(type, values)) <= _NUMBER_TYPES
+
+
+def _is_id(v) -> bool:
+    return isinstance(v, (int, str)) and not isinstance(v, bool)
 
 
 def _is_int(v) -> bool:
@@ -214,9 +238,18 @@ def _check_coco_records(seq, records: list[dict], pid, pred: Path) -> None:
             raise InputError(f"results[{entries[p]}] {what}; the GT's person category is {pid!r} (pycocotools "
                              "would crash or drop it silently)", file=pred, field="category_id",
                              fix=f"give every result category_id {pid!r}")
-        if not math.isfinite(d["score"]):
-            raise InputError(f"results[{entries[p]}] has no finite 'score'", file=pred, field="score",
-                             fix="give every result its instance score (the ranking key)")
+        if not math.isfinite(seq.person_score[p]):  # the file's own score (pycocotools: KeyError or NaN rank)
+            raw = seq.person_extras[p]
+            what = "has no 'score'" if "score" not in raw else f"has score {raw['score']!r}"
+            raise InputError(f"results[{entries[p]}] {what}; it ranks the detections", file=pred, field="score",
+                             fix="give every result its instance score as a finite number")
+    raw = np.array([seq.person_extras[p]["keypoints"] for p in range(len(records))], dtype=np.float64)
+    bad = ~np.isfinite(raw).all(1) if raw.size else np.zeros(0, bool)
+    if bad.any():
+        p = int(np.flatnonzero(bad)[0])
+        raise InputError(f"results[{entries[p]}] has a keypoint value that is not a finite number (pycocotools "
+                         "would give it OKS NaN)", file=pred, field="keypoints",
+                         fix="write absent joints as 0, 0, 0")
 
 
 def _check_bbox_branch(records: list[dict], pred: Path, entries: list[int]) -> None:
@@ -226,7 +259,7 @@ def _check_bbox_branch(records: list[dict], pred: Path, entries: list[int]) -> N
         return
     for p, d in enumerate(records):
         b = d.get("bbox")
-        if not (isinstance(b, list) and len(b) == 4 and all(_is_number(v) for v in b)):
+        if not (isinstance(b, list) and len(b) == 4 and _all_numbers(b)):
             raise InputError(f"results[{entries[p]}] has 'bbox' {b!r}; the first result has a box, so pycocotools "
                              "takes every result's area from its box", file=pred, field="bbox",
                              fix="give every result a [x, y, width, height] bbox, or none of them")
@@ -264,9 +297,10 @@ def read_predictions(pred: Path, pid, index: _ImageIndex) -> tuple[list[dict], s
             recs = [recs[p] for p in np.argsort(entry, kind="stable")]
             _check_bbox_branch(recs, pred, sorted(entry))
         else:
-            if np.isnan(seq.person_score).any() and seq.num_persons:
-                notes.append(f"{seq.name or fmt.name}: people without an instance score are ranked by the mean "
-                             "score of their present joints")
+            if any(np.isnan(seq.person_score[p]) and math.isfinite(d["score"]) for p, d in enumerate(recs)):
+                note = "people without an instance score are ranked by the mean score of their present COCO joints"
+                if note not in notes:
+                    notes.append(note)
             for d in recs:
                 if not math.isfinite(d["score"]):
                     d["score"] = 0.0
@@ -375,15 +409,16 @@ def render_coco(result: dict) -> str:
 
 
 def headline(result: dict) -> dict[str, float]:
-    """The ten numbers; pycocotools' -1 (undefined, e.g. no medium-sized GT) becomes NaN."""
-    return {k: (math.nan if result[k] == -1 else float(result[k])) for k in STAT_NAMES}
+    """The ten numbers of a leaderboard row, in percent as COCO papers report them (AP 50.5 for
+    ``stats`` 0.505); pycocotools' -1 (undefined, e.g. no medium-sized GT person) becomes NaN."""
+    return {k: (math.nan if result[k] == -1 else 100.0 * float(result[k])) for k in STAT_NAMES}
 
 
 def resample(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """The ten numbers with image i drawn ``weights[r, i]`` times (pycocotools' accumulate and
-    summarize over the stored per-image evaluations); NaN where undefined, as in ``headline``."""
+    """``headline`` with image i drawn ``weights[r, i]`` times: pycocotools' accumulate and summarize
+    redone over the stored per-image evaluations (an all-ones row gives ``headline`` bit for bit)."""
     out = resample_stats(result["items"], weights)
-    return {k: np.where(v == -1, np.nan, v) for k, v in out.items()}
+    return {k: np.where(v == -1, np.nan, 100.0 * v) for k, v in out.items()}
 
 
 register_task(Task(

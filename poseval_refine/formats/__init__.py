@@ -25,6 +25,8 @@ class Format:
     #: returns True when the path looks like this format (cheap: reads at most one file)
     sniff: Callable[[Path], bool] | None = None
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    #: keyword options ``write`` takes besides ``overwrite`` (``prt convert`` refuses others)
+    write_options: tuple[str, ...] = ()
 
 
 FORMATS: dict[str, Format] = {}

@@ -16,42 +16,53 @@ from ..io import atomic_path, dumps_json, load_json
 from ..poses import PoseSequence, PoseSet
 from ..skeletons import COCO17
 from . import Format, register
+from ._values import integer, kind_of, numeric_array, optional_number
+
+_FIX = "give COCO keypoint results: [{'image_id': 139, 'category_id': 1, 'keypoints': [x, y, v] * 17, 'score': 0.9}]"
+
+
+def _image_id(v, path: Path, i: int):
+    """An image id as COCO uses them: an integer (``139`` or ``139.0``) or a string."""
+    if isinstance(v, str):
+        return v
+    return integer(v, what="'image_id'", wrapped=False, file=path, person=i, field="image_id",
+                   fix="give each result the integer image_id of its image (or a string id)")
 
 
 def read_coco_results(path: str | Path) -> PoseSet:
     path = Path(path)
     data = load_json(path)
     if not isinstance(data, list):
-        raise InputError("is not a list of COCO results", file=path, fix="give [{image_id, keypoints, score}, ...]")
-    ids = sorted({d.get("image_id") for d in data if isinstance(d, dict)}, key=lambda v: (str(type(v)), v))
-    frame = {v: i for i, v in enumerate(ids)}
-    order = sorted(range(len(data)), key=lambda i: frame[data[i]["image_id"]])
-    kps, scores, frames, extras = [], [], [], []
-    for i in order:
-        d = data[i]
+        raise InputError(f"is {kind_of(data)}, not a list of COCO results", file=path, fix=_FIX)
+    kps, scores, image_ids, extras = [], [], [], []
+    for i, d in enumerate(data):  # "person i" is the i-th result of the file
+        if not isinstance(d, dict):
+            raise InputError(f"result is {kind_of(d)}, expected an object", file=path, person=i, fix=_FIX)
+        if "image_id" not in d:
+            raise InputError("result has no 'image_id'", file=path, person=i, field="image_id", fix=_FIX)
+        image_ids.append(_image_id(d["image_id"], path, i))
         kp = d.get("keypoints")
         if not isinstance(kp, list) or len(kp) != 51:
-            raise InputError(f"'keypoints' has {len(kp) if isinstance(kp, list) else 'no'} values, expected 51",
-                             file=path, person=i, field="keypoints")
-        try:
-            a = np.asarray(kp, dtype=np.float64).reshape(17, 3)
-        except (TypeError, ValueError):
-            raise InputError("keypoints are not numbers", file=path, person=i, field="keypoints") from None
+            got = f"has {len(kp)} values" if isinstance(kp, list) else f"is {kind_of(kp)}"
+            raise InputError(f"'keypoints' {got}, expected 51 (17 x, y, v)", file=path, person=i,
+                             field="keypoints", fix="write the 17 COCO keypoints as one flat list [x1, y1, v1, ...]")
+        a = numeric_array(kp, what="'keypoints'", file=path, person=i, field="keypoints",
+                          fix="write every keypoint value as a number").reshape(17, 3)
         a[(a == 0).all(1)] = np.nan
         kps.append(a)
-        sc = d.get("score", np.nan)
-        if isinstance(sc, bool) or not isinstance(sc, (int, float)):
-            raise InputError(f"'score' is {sc!r}, not a number", file=path, person=i, field="score",
-                             fix="give every result its instance score as a number")
-        scores.append(float(sc))
-        frames.append(frame[d["image_id"]])
+        scores.append(optional_number(d.get("score"), what="'score'", wrapped=False, file=path, person=i, field="score",
+                                      fix="give every result its instance score as a number"))
         extras.append(d)
+    ids = sorted(set(image_ids), key=lambda v: (isinstance(v, str), v))
+    frame = {v: f for f, v in enumerate(ids)}
+    frames = np.array([frame[v] for v in image_ids], dtype=np.int64)
+    order = np.argsort(frames, kind="stable")
     seq = PoseSequence(name=path.stem, skeleton=COCO17, image_names=[str(v) for v in ids],
-                       person_frame=np.array(frames, int), keypoints=np.array(kps).reshape(-1, 17, 3),
-                       person_score=np.array(scores),
+                       person_frame=frames[order], keypoints=np.array(kps).reshape(-1, 17, 3)[order],
+                       person_score=np.array(scores, dtype=np.float64)[order],
                        meta={"source": {"path": str(path), "format": "coco-results"}, "image_ids": ids,
-                             "entry_index": order},
-                       person_extras=extras)
+                             "entry_index": order.tolist()},
+                       person_extras=[extras[i] for i in order])
     return PoseSet({seq.name: seq.validate()}, format="coco-results", root=str(path))
 
 
@@ -74,15 +85,17 @@ def result_records(seq: PoseSequence, image_ids, category_id=1) -> list[dict]:
     other fields (category_id, bbox, ...). ``score`` is :func:`person_scores` (NaN if none)."""
     s = seq.to_skeleton(COCO17)
     same = seq.meta.get("source", {}).get("format") == "coco-results"
-    scores = person_scores(s)
+    scores = person_scores(s).tolist()
+    kp = s.keypoints.copy()
+    kp[np.isnan(kp[..., 0])] = 0.0
+    kps = np.nan_to_num(kp, nan=0.0).reshape(s.num_persons, -1).tolist()
+    frames = s.person_frame.tolist()
     out = []
     for p in range(s.num_persons):
         d = dict(seq.person_extras[p]) if same else {"category_id": category_id}
-        d["image_id"] = image_ids[s.person_frame[p]]
-        kp = s.keypoints[p].copy()
-        kp[np.isnan(kp[:, 0])] = 0.0
-        d["keypoints"] = np.nan_to_num(kp, nan=0.0).ravel().tolist()
-        d["score"] = float(scores[p])
+        d["image_id"] = image_ids[frames[p]]
+        d["keypoints"] = kps[p]
+        d["score"] = scores[p]
         out.append(d)
     return out
 

@@ -19,6 +19,7 @@ from ..io import atomic_dir, dumps_json, load_json
 from ..poses import PoseSequence, PoseSet
 from ..skeletons import BODY25, OPENPOSE18
 from . import Format, register
+from ._values import kind_of, numeric_array
 
 KEYS = ("pose_keypoints_2d", "pose_keypoints", "body_parts")
 _FRAME = re.compile(r"^(?P<video>.*?)_?(?P<frame>\d+)_keypoints$")
@@ -45,23 +46,32 @@ def read_openpose(path: str | Path) -> PoseSet:
         for f_idx, f in enumerate(files):
             data = load_json(f)
             people = data.get("people") if isinstance(data, dict) else None
-            if people is None:
-                raise InputError("has no 'people' list", file=f, fix="give OpenPose --write_json output")
+            if not isinstance(people, list):
+                raise InputError("has no 'people' list" if people is None else f"'people' is {kind_of(people)}, "
+                                 "expected a list", file=f, field="people", fix="give OpenPose --write_json output")
             for p_idx, person in enumerate(people):
+                if not isinstance(person, dict):
+                    raise InputError(f"person is {kind_of(person)}, expected an object", file=f, person=p_idx,
+                                     fix="give OpenPose --write_json output")
                 key = next((k for k in KEYS if k in person), None)
                 if key is None:
                     raise InputError("person has no pose keypoints", file=f, person=p_idx,
                                      field="pose_keypoints_2d", fix="write body keypoints (--write_json)")
-                try:
-                    arr = np.asarray(person[key], dtype=np.float64).reshape(-1, 3)
-                except (TypeError, ValueError):
-                    raise InputError("keypoints are not x, y, c numbers", file=f, person=p_idx, field=key) from None
+                arr = numeric_array(person[key], what=f"'{key}'", file=f, person=p_idx, field=key,
+                                    fix="write the keypoints as a flat list of numbers x1, y1, c1, x2, ...")
+                if arr.size == 0:  # a face- or hand-only detection: no body pose
+                    continue
+                if arr.size % 3:
+                    raise InputError(f"has {arr.size} values, not x, y, c triples", file=f, person=p_idx,
+                                     field=key, fix="write 3 values (x, y, confidence) per keypoint")
+                arr = arr.reshape(-1, 3)
                 sk = {18: OPENPOSE18, 25: BODY25}.get(len(arr))
                 if sk is None:
                     raise InputError(f"has {len(arr)} points; expected 18 (COCO) or 25 (BODY_25)", file=f,
-                                     person=p_idx, field=key)
+                                     person=p_idx, field=key, fix="write BODY_25 or COCO-18 body keypoints")
                 if skeleton is not None and sk is not skeleton:
-                    raise InputError("mixes COCO-18 and BODY_25 people", file=f, person=p_idx)
+                    raise InputError("mixes COCO-18 and BODY_25 people", file=f, person=p_idx, field=key,
+                                     fix="convert every frame of a video with the same OpenPose model")
                 skeleton = sk
                 missing = (arr == 0).all(1)
                 arr[missing] = np.nan

@@ -45,6 +45,7 @@ def image_items(eval_imgs: list, img_ids: list, n_areas: int = 3, n_thrs: int = 
     chars = np.array([ord("0"), ord("1"), ord(".")], dtype=np.uint8)
     items = []
     for i, img in enumerate(img_ids):
+        img = img.item() if isinstance(img, np.generic) else img  # evaluate() turns ids into numpy scalars
         per_area = [eval_imgs[a * n + i] for a in range(n_areas)]
         if per_area[0] is None:
             items.append({"image_id": img, "gt": [0] * n_areas, "scores": [], "match": []})

@@ -75,7 +75,13 @@ def get_flavour(name: str) -> PCKhFlavour:
 def normalized_distances(pred_xy: np.ndarray, gt_xy: np.ndarray, head_size: np.ndarray,
                          float32: bool = False) -> np.ndarray:
     """``(N, 16)`` distances in head sizes: NaN where the GT joint is not annotated (NaN),
-    ``+inf`` where the prediction is missing."""
+    ``+inf`` where the prediction is missing. A distance too large for floats (coordinates near
+    1e308) is ``inf``, a miss, as in MATLAB; numpy's overflow warning is not raised for it."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _normalized_distances(pred_xy, gt_xy, head_size, float32)
+
+
+def _normalized_distances(pred_xy, gt_xy, head_size, float32):
     if float32:
         diff = (pred_xy - gt_xy).astype(np.float32)
         d = (np.sqrt((diff * diff).sum(-1)) / head_size[:, None].astype(np.float32)).astype(np.float64)

@@ -83,12 +83,11 @@ def self_consistency(sr: StoredResult, tol: float) -> list[tuple[str, object, ob
         return out
     head = _json_like(task.headline(result))
     if d.get("headline") is not None:
-        out += [(f"headline.{k}", a, b) for k, a, b in compare(d["headline"], head, tol)]
+        out += [(f"{k} (headline; from the stored numbers)", a, b) for k, a, b in compare(d["headline"], head, tol)]
     if task.resample is not None and result.get("items"):
         n = len(result["items"])
-        again = task.resample(result, np.ones((1, n), dtype=np.int64))
-        out += [(f"numbers: {k} (from the stored per-item statistics: {b})", head.get(k), b)
-                for k, a, b in compare(head, {k: float(v[0]) for k, v in again.items()}, tol)]
+        again = _json_like({k: float(v[0]) for k, v in task.resample(result, np.ones((1, n), dtype=np.int64)).items()})
+        out += [(f"{k} (numbers; from the stored per-item statistics)", a, b) for k, a, b in compare(head, again, tol)]
     return out
 
 

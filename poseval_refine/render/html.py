@@ -1,0 +1,268 @@
+"""One self-contained HTML page of the leaderboard: a board per benchmark and task, sortable columns,
+ranks, intervals as error bars, a per-joint breakdown on click, PCKh curves (inline SVG) on MPII boards
+and provenance on hover. No network access: no external script, font, style or image."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from html import escape
+
+from .. import __version__
+from ..results.board import PAPER, Board, Row
+from .leaderboard import _ci, _delta, _short_source
+
+DAGGER = "\u2020"
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+           "#7f7f7f")
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:24px auto;
+max-width:1500px;padding:0 16px;color:#1d2330;background:#fff}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 2px}
+.scroll{overflow-x:auto}
+.sub,.foot{color:#5a6270;font-size:12.5px;margin:2px 0 8px}
+nav a{margin-right:14px;color:#1f5fbf;text-decoration:none}nav a:hover{text-decoration:underline}
+table.lb{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+table.lb th{position:sticky;top:0;background:#f3f5f9;text-align:right;padding:6px 8px;border-bottom:2px solid #c9d0dc;
+white-space:nowrap;cursor:pointer;user-select:none}
+table.lb th.l,table.lb td.l{text-align:left}
+table.lb th[aria-sort=ascending]::after{content:" \\25B2";font-size:10px}
+table.lb th[aria-sort=descending]::after{content:" \\25BC";font-size:10px}
+table.lb td{padding:5px 8px;border-bottom:1px solid #e6e9ef;text-align:right;white-space:nowrap}
+tr.row{cursor:pointer}tr.row:hover{background:#f6f9ff}tr.row.open{background:#eef4ff}
+tr.quoted td{color:#5a6270}
+td.rank{font-weight:600;color:#1d2330}
+.src{display:inline-block;font-size:11px;padding:1px 6px;border-radius:9px;margin-left:6px;vertical-align:1px}
+.src.quoted{background:#f1f1f1;color:#666}.src.recomputed{background:#e3f1e6;color:#23692f}
+.src.user{background:#e6eefc;color:#1f4fa8}
+td.bar svg{vertical-align:middle}
+tr.detail td{background:#fafbfd;text-align:left;white-space:normal;padding:10px 16px}
+table.joints{border-collapse:collapse;font-size:12.5px}table.joints td{border:none;padding:1px 8px;text-align:left}
+table.joints td.v{text-align:right}
+.prov{font-size:12px;color:#5a6270;margin-top:8px;word-break:break-all}
+figure{margin:14px 0}figcaption{font-size:12.5px;color:#5a6270}
+"""
+
+SCRIPT = """
+(function(){
+function key(td){if(!td)return null;var v=td.getAttribute('data-v');if(v!==null){if(v==='')return null;
+ return parseFloat(v);}var t=td.textContent.trim();return t===''?null:t.toLowerCase();}
+function sortTable(table,th){
+ var ths=Array.prototype.slice.call(th.parentNode.children);var idx=ths.indexOf(th);
+ var cur=th.getAttribute('aria-sort');var first=th.getAttribute('data-first')||'descending';
+ var dir=cur?(cur==='ascending'?'descending':'ascending'):first;
+ ths.forEach(function(h){h.removeAttribute('aria-sort');});th.setAttribute('aria-sort',dir);
+ var body=table.tBodies[0];var pairs=[];
+ Array.prototype.forEach.call(body.querySelectorAll('tr.row'),function(r){pairs.push([r,r.nextElementSibling]);});
+ pairs.sort(function(a,b){var x=key(a[0].children[idx]),y=key(b[0].children[idx]);
+  if(x===null&&y===null)return 0;if(x===null)return 1;if(y===null)return -1;
+  var c=(typeof x==='number'&&typeof y==='number')?x-y:String(x).localeCompare(String(y));
+  return dir==='ascending'?c:-c;});
+ pairs.forEach(function(p){body.appendChild(p[0]);if(p[1])body.appendChild(p[1]);});
+}
+Array.prototype.forEach.call(document.querySelectorAll('table.lb'),function(table){
+ Array.prototype.forEach.call(table.tHead.rows[0].cells,function(th){
+  th.addEventListener('click',function(){sortTable(table,th);});});
+ Array.prototype.forEach.call(table.querySelectorAll('tr.row'),function(tr){
+  tr.addEventListener('click',function(){var d=tr.nextElementSibling;if(d&&d.classList.contains('detail')){
+   d.hidden=!d.hidden;tr.classList.toggle('open',!d.hidden);}});});
+});
+})();
+"""
+
+
+def _num(v) -> str:
+    return "" if v is None or (isinstance(v, float) and not math.isfinite(v)) else repr(float(v))
+
+
+def _fmt(r: Row, v) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    return f"{v:.1f}{DAGGER}" if r.source == "quoted" else f"{v:.2f}"
+
+
+def _provenance_text(r: Row) -> str:
+    p = r.provenance
+    if r.source == "quoted":
+        return f"{p['quoted_from']}\nmethod: {p['citation']}\nvariant: {p['variant']}"
+    lines = [r.note]
+    for k, v in p.get("inputs", {}).items():
+        lines.append(f"{k}: {v['path']} (sha256 {v['sha256']})")
+    if p.get("options"):
+        lines.append("options: " + ", ".join(f"{k}={v}" for k, v in p["options"].items() if v is not None))
+    for k in ("command", "prt_version", "created", "file"):
+        if p.get(k):
+            lines.append(f"{k}: {p[k]}")
+    return "\n".join(lines)
+
+
+def _scale(board: Board) -> tuple[float, float]:
+    vals = []
+    for r in board.rows:
+        vals += [v for v in ([r.value] + (r.ci95 or [])) if v is not None and math.isfinite(v)]
+    if not vals:
+        return 0.0, 1.0
+    lo, hi = min(vals), max(vals)
+    pad = max((hi - lo) * 0.05, 0.5)
+    return lo - pad, hi + pad
+
+
+def _error_bar(r: Row, lo: float, hi: float, width: int = 150, height: int = 14) -> str:
+    if r.value is None or not math.isfinite(r.value):
+        return ""
+
+    def x(v: float) -> float:
+        return 4 + (width - 8) * (v - lo) / (hi - lo)
+
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(r.name)}: {r.value:.2f}">',
+             f'<line x1="4" y1="{height / 2}" x2="{width - 4}" y2="{height / 2}" stroke="#e3e6ec"/>']
+    if r.ci95:
+        a, b = x(r.ci95[0]), x(r.ci95[1])
+        parts.append(f'<line class="ci" x1="{a:.1f}" y1="{height / 2}" x2="{b:.1f}" y2="{height / 2}" '
+                     'stroke="#3b6fd0" stroke-width="2"/>')
+        for e in (a, b):
+            parts.append(f'<line x1="{e:.1f}" y1="3" x2="{e:.1f}" y2="{height - 3}" stroke="#3b6fd0" '
+                         'stroke-width="1.5"/>')
+    fill = "#fff" if r.source == "quoted" else "#1d2330"
+    parts.append(f'<circle cx="{x(r.value):.1f}" cy="{height / 2}" r="3.5" fill="{fill}" stroke="#1d2330"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _joint_detail(r: Row, board: Board) -> str:
+    if not r.joints:
+        why = "the paper publishes no per-joint numbers" if r.source == "quoted" else "no per-joint numbers"
+        body = f"<p>{escape(why)}.</p>"
+    else:
+        cells = []
+        top = max(r.joints.values()) if r.joints else 100.0
+        for name, v in r.joints.items():
+            w = 0 if not math.isfinite(v) else max(0.0, min(1.0, v / max(top, 100.0))) * 120
+            cells.append(f'<tr><td>{escape(name.replace("_", " "))}</td><td class="v">{v:.2f}</td>'
+                         f'<td><svg width="124" height="10"><rect x="0" y="1" width="{w:.1f}" height="8" '
+                         f'fill="#6d93dd"/></svg></td></tr>')
+        body = (f"<strong>{escape(board.metric)} per joint</strong> ({escape(r.name)})"
+                f'<table class="joints">{"".join(cells)}</table>')
+    prov = escape(_provenance_text(r)).replace("\n", "<br>")
+    return body + f'<div class="prov">{prov}</div>'
+
+
+def _board_table(board: Board, bid: str) -> str:
+    lo, hi = _scale(board)
+    has_ci = any(r.ci95 for r in board.rows)
+    has_delta = any(r.delta for r in board.rows)
+    head = ['<th data-first="ascending">#</th>', '<th class="l" data-first="ascending">Method</th>',
+            f"<th>{escape(board.metric)}</th>"]
+    head.append(f'<th class="l">{"95% CI" if has_ci else "value"}</th>')
+    if has_delta:
+        head.append(f"<th>\u0394 {escape(board.metric)}</th>")
+    head += [f"<th>{escape(m)}</th>" for m in board.metrics[1:]]
+    head.append('<th class="l" data-first="ascending">Source</th>')
+    ncol = len(head)
+    rows = []
+    for r in board.rows:
+        tds = [f'<td class="rank" data-v="{r.rank}">{r.rank}</td>',
+               f'<td class="l">{escape(r.name)}<span class="src {r.source}">{r.source}</span></td>',
+               f'<td class="value" data-v="{_num(r.value)}">{_fmt(r, r.value)}</td>',
+               f'<td class="bar l" data-v="{_num(r.ci95[1] - r.ci95[0]) if r.ci95 else ""}">{_error_bar(r, lo, hi)} '
+               f'<span class="ci">{_ci(r.ci95)}</span></td>']
+        if has_delta:
+            dv = r.delta["value"] if r.delta else None
+            tds.append(f'<td data-v="{_num(dv)}">{escape(_delta(r, DAGGER))}</td>')
+        for m in board.metrics[1:]:
+            v = r.metrics.get(m)
+            tds.append(f'<td data-v="{_num(v)}">{_fmt(r, v)}</td>')
+        tds.append(f'<td class="l">{escape(_short_source(r))}</td>')
+        rows.append(f'<tr class="row {r.source}" title="{escape(_provenance_text(r))}">{"".join(tds)}</tr>')
+        rows.append(f'<tr class="detail" hidden><td colspan="{ncol}">{_joint_detail(r, board)}</td></tr>')
+    return (f'<div class="scroll"><table class="lb" id="{bid}-table"><thead><tr>{"".join(head)}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def _curves(board: Board, bid: str) -> str:
+    rows = [r for r in board.rows if r.curve and r.curve.get("thresholds")]
+    if not rows:
+        return ""
+    W, H, L, B, T, R = 780, 340, 48, 36, 12, 330
+    pw, ph = W - L - R, H - T - B
+    xmax = max(max(r.curve["thresholds"]) for r in rows) or 0.5
+
+    def px(x):
+        return L + pw * x / xmax
+
+    def py(y):
+        return T + ph * (1 - y / 100.0)
+
+    out = [f'<svg class="curves" id="{bid}-curves" width="{W}" height="{H}" viewBox="0 0 {W} {H}" role="img" '
+           'aria-label="PCKh curves">', f'<rect x="{L}" y="{T}" width="{pw}" height="{ph}" fill="#fff" '
+           'stroke="#c9d0dc"/>']
+    for k in range(0, 11):
+        y = py(k * 10)
+        out.append(f'<line x1="{L}" y1="{y:.1f}" x2="{L + pw}" y2="{y:.1f}" stroke="#eef0f4"/>'
+                   f'<text x="{L - 6}" y="{y + 4:.1f}" font-size="10" text-anchor="end" fill="#5a6270">{k * 10}'
+                   "</text>")
+    for k in range(0, 6):
+        x = px(xmax * k / 5)
+        out.append(f'<text x="{x:.1f}" y="{T + ph + 14}" font-size="10" text-anchor="middle" fill="#5a6270">'
+                   f"{xmax * k / 5:.2f}</text>")
+    out.append(f'<text x="{L + pw / 2}" y="{H - 4}" font-size="11" text-anchor="middle" fill="#1d2330">'
+               "normalized distance (head sizes)</text>")
+    out.append(f'<text x="12" y="{T + ph / 2}" font-size="11" text-anchor="middle" fill="#1d2330" '
+               f'transform="rotate(-90 12 {T + ph / 2})">PCKh (%)</text>')
+    for i, r in enumerate(rows):
+        c = PALETTE[i % len(PALETTE)]
+        pts = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(r.curve["thresholds"], r.curve["total"])
+                       if y is not None)
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{c}" stroke-width="1.6"><title>{escape(r.name)}'
+                   "</title></polyline>")
+        ly = T + 10 + 16 * i
+        auc = r.metrics.get("AUC")
+        label = f"{r.name} ({r.value:.1f}" + (f", AUC {auc:.1f})" if auc is not None else ")")
+        label = label if len(label) <= 50 else label[:49] + "\u2026"
+        out.append(f'<line x1="{L + pw + 12}" y1="{ly}" x2="{L + pw + 30}" y2="{ly}" stroke="{c}" stroke-width="2"/>'
+                   f'<text x="{L + pw + 34}" y="{ly + 4}" font-size="10.5" fill="#1d2330">{escape(label)}</text>')
+    out.append("</svg>")
+    return (f'<figure>{"".join(out)}<figcaption>PCKh curves (Total over the 14 joints) of the results with '
+            "per-threshold numbers; legend: PCKh@0.5 and AUC.</figcaption></figure>")
+
+
+def _subtitle(b: Board) -> str:
+    parts = [escape(b.title), f"ranked by {escape(b.metric)}"]
+    if b.protocol != "official":
+        parts.append(f"protocol: {escape(b.protocol)}")
+    if any(r.ci95 for r in b.rows):
+        plural = "people" if b.unit == "person" else f"{b.unit}s"
+        n = f"{b.items} {plural}" if b.items else plural
+        parts.append(f"95% CI: percentile bootstrap over {n}, {b.resamples} resamples, seed {b.seed}")
+    return " · ".join(parts)
+
+
+def render_page(boards: list[Board]) -> str:
+    sections, nav = [], []
+    for i, b in enumerate(boards):
+        bid = f"board-{i}-{b.benchmark}-{b.task}".replace(".", "-")
+        nav.append(f'<a href="#{bid}">{escape(b.benchmark)} / {escape(b.task)}</a>')
+        foot = []
+        if any(r.source == "quoted" for r in b.rows):
+            foot.append(f"{DAGGER} quoted from {escape(PAPER)}; no interval (the per-item statistics are not "
+                        "published).")
+        if any(r.delta and r.delta.get("ci95") for r in b.rows):
+            foot.append("\u0394: refined minus its base, paired bootstrap 95% interval and two-sided p-value.")
+        sections.append(
+            f'<section class="board" id="{bid}" data-benchmark="{escape(b.benchmark)}" data-task="{escape(b.task)}">'
+            f"<h2>{escape(b.benchmark)} / {escape(b.task)}</h2><p class=\"sub\">{_subtitle(b)}</p>"
+            f"{_board_table(b, bid)}<p class=\"foot\">{' '.join(foot)}</p>{_curves(b, bid)}</section>")
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+            "script-src 'unsafe-inline'; img-src data:\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>prt leaderboard</title><style>{CSS}</style></head><body>"
+            "<h1>prt leaderboard</h1>"
+            f'<p class="sub">Generated by prt {escape(__version__)} on {when}. Click a column to sort, a row for its '
+            "per-joint numbers; hover a row for its provenance. Sources: <span class=\"src recomputed\">recomputed"
+            "</span> prt ran the method's released predictions, <span class=\"src user\">user</span> saved with "
+            "<code>prt evaluate --save</code>, <span class=\"src quoted\">quoted</span> from the paper.</p>"
+            f"<nav>{''.join(nav)}</nav>{''.join(sections)}<script>{SCRIPT}</script></body></html>\n")

@@ -1,0 +1,125 @@
+"""The leaderboard page in a real headless Chromium (Debian's chromium driven by playwright)."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from poseval_refine.cli import main
+
+CHROMIUM = os.environ.get("PRT_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = []
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing.append("the playwright package (pip install -e '.[test]')")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        missing.append(f"chromium at {CHROMIUM} (apt-get install chromium)")
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install " + " and ".join(missing) + " (.ci/run does)")
+        pytest.skip("needs " + " and ".join(missing))
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page_file(tmp_path_factory, shared_data):
+    from .test_leaderboard import _perturbed
+
+    tmp = tmp_path_factory.mktemp("html")
+    root = shared_data / "mpii_val"
+    store = tmp / "store"
+    for name, src, seed in (("alpha-net", "newell.h5", 1), ("beta-net", "pyranet-prm.h5", 2)):
+        pred = _perturbed(root / src, tmp / f"{name}.h5", seed=seed, sigma=2.0)
+        assert main(["evaluate", "--gt", str(root / "valid.h5"), "--pred", str(pred), "--task", "single",
+                     "--save", name, "--results", str(store)]) == 0
+    out = tmp / "board.html"
+    assert main(["leaderboard", "--format", "html", "--out", str(out), "--results", str(store),
+                 "--resamples", "200"]) == 0
+    return out
+
+
+def _open(browser, path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return page, requests
+
+
+def _column(page, board, header):
+    heads = [h.strip().rstrip("\u25b2\u25bc ").strip() for h in page.locator(f"{board} thead th").all_inner_texts()]
+    i = heads.index(header)
+    return page.locator(f"{board} tbody tr.row").evaluate_all(
+        f"rows => rows.map(r => r.children[{i}].getAttribute('data-v') || r.children[{i}].textContent.trim())")
+
+
+def test_page_renders_boards_with_the_saved_results(browser, page_file):
+    text = page_file.read_text()
+    assert "http://" not in text and "https://" not in text and "<link" not in text and " src=" not in text
+    page, requests = _open(browser, page_file)
+    assert requests == [page_file.as_uri()]  # nothing but the page itself is fetched
+    board = "section[data-benchmark='mpii-val']"
+    body = page.locator(board).inner_text()
+    for name in ("alpha-net", "beta-net", "Stacked Hourglass (8 stacks)", "Pyramid Residual Module"):
+        assert name in body
+    # the saved values as evaluated, with their intervals drawn as error bars
+    rows = page.locator(f"{board} tbody tr.row")
+    assert rows.count() == 8
+    for name in ("alpha-net", "beta-net"):
+        row = page.locator(f"{board} tr.row", has_text=name)
+        value = float(row.locator("td.value").get_attribute("data-v"))
+        assert 80 < value < 92 and f"{value:.2f}" in row.inner_text()
+        assert row.locator("svg line.ci").count() == 1
+        assert "sha256" in row.get_attribute("title") and "prt evaluate" in row.get_attribute("title")
+    assert page.locator(f"{board} svg.curves polyline").count() == 8
+    assert page.locator("section[data-benchmark='mpii-test'] tr.row").count() == 10
+    page.close()
+
+
+def test_sorting_a_column_reorders_the_rows_and_a_click_shows_the_joints(browser, page_file):
+    page, _ = _open(browser, page_file)
+    board = "section[data-benchmark='mpii-val']"
+    ranked = [float(v) for v in _column(page, board, "PCKh@0.5")]
+    assert ranked == sorted(ranked, reverse=True)
+    page.locator(f"{board} thead th", has_text="AUC").click()
+    auc = [float(v) for v in _column(page, board, "AUC")]
+    assert auc == sorted(auc, reverse=True)
+    assert [float(v) for v in _column(page, board, "PCKh@0.5")] != ranked  # the order changed
+    page.locator(f"{board} thead th", has_text="AUC").click()
+    assert [float(v) for v in _column(page, board, "AUC")] == sorted(auc)
+    page.locator(f"{board} thead th", has_text="Method").click()
+    names = _column(page, board, "Method")
+    assert names == sorted(names, key=str.lower)
+    row = page.locator(f"{board} tr.row", has_text="beta-net")
+    detail = row.locator("xpath=following-sibling::tr[1]")
+    assert detail.is_hidden()
+    row.click()
+    assert detail.is_visible() and "right ankle" in detail.inner_text() and "head top" in detail.inner_text()
+    page.close()
+
+
+def test_screenshot_is_not_empty(browser, page_file, tmp_path):
+    from PIL import Image
+
+    page, _ = _open(browser, page_file)
+    png = page.screenshot(full_page=False)
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float64)
+    ink = (img < 200).mean()  # share of dark pixels: text, rules, bars
+    assert img.shape[0] >= 900 and 0.02 < ink < 0.6, ink
+    page.close()
