@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import ConfigError
-from ..evaluators import all_tasks, get_task
+from ..evaluators import all_tasks, get_task, task_for_gt
 from ..io import write_json_atomic
 from ..log import setup_cli_logging
 from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
@@ -30,7 +30,9 @@ TASK_OPTIONS = {
 @click.option("--pred", "preds", multiple=True, type=click.Path(path_type=Path),
               help="Prediction file or folder; repeat to compare several (MPII single).")
 @click.option("--task", type=click.Choice(sorted(all_tasks())), default=None,
-              help="What to evaluate. Default: tracking for PoseTrack data.")
+              help="What to evaluate. Default: from the GT: COCO keypoint annotations -> coco, MPII "
+                   ".h5/.mat arrays -> single, an MPII annolist .mat -> multi, PoseTrack files or folders -> "
+                   "tracking (stderr says which).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the numbers to this JSON file.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Evaluate sequences in parallel (identical results).")
@@ -94,7 +96,9 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         logging.getLogger("prt").info("no --gt/--pred given: evaluating the sample benchmark shipped with prt")
     elif gt is None or not preds:
         raise ConfigError("give both --gt and --pred (or neither, to evaluate the shipped sample)")
-    task = task or "tracking"
+    if task is None:
+        task, what = task_for_gt(Path(gt))
+        logging.getLogger("prt").info("no --task given: the GT %s is %s, so --task %s", Path(gt).name, what, task)
     t = get_task(task)
     kwargs = task_options(t, options)
     if save is not None and len(preds) != 1:
