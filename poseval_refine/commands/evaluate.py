@@ -128,7 +128,7 @@ def task_options(t, options: dict) -> dict:
 
 def _save(name, task, result, inputs, options, source, root, store):
     """Store a result under NAME (see results.store), naming its benchmark from the GT's hash."""
-    from ..results.benchmarks import identify
+    from ..results.benchmarks import BENCHMARKS, close_to, identify
     from ..results.store import check_name, known_benchmarks, load_all, make_result, save_result, sha256, user_dir
 
     check_name(name)
@@ -146,6 +146,10 @@ def _save(name, task, result, inputs, options, source, root, store):
     value = (data["headline"] or {}).get(primary)
     shown = f"{primary} {value:.2f}" if isinstance(value, float) else ""
     logging.getLogger("prt").info("saved %s on %s (%s) %s: %s", name, bench, task, shown, path)
+    if store["benchmark"] is not None and bench not in BENCHMARKS and bench not in known_benchmarks(existing):
+        guess = close_to(bench, [*BENCHMARKS, *known_benchmarks(existing)])
+        logging.getLogger("prt").warning("%s is a new benchmark: a board of its own%s", bench,
+                                         f" (did you mean {guess}?)" if guess else "")
     return path
 
 

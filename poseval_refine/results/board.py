@@ -203,10 +203,13 @@ def build_boards(results: list[StoredResult], *, task: str | None = None, benchm
         for (bench, t), rows in quoted_rows().items():
             groups.setdefault((bench, t, DEFAULT_PROTOCOL), []).extend(rows)
     if benchmark is not None:
-        wanted = benchmarks.canonical(benchmark)
-        if wanted not in {b for b, _, _ in groups}:
-            have = ", ".join(sorted({b for b, _, _ in groups}))
-            raise ConfigError(f"no results on benchmark {benchmark!r}", fix=f"benchmarks with results: {have}")
+        wanted = benchmarks.normalize(benchmark)
+        have = {b for b, _, _ in groups}
+        if wanted not in have:
+            guess = benchmarks.close_to(wanted, have)
+            hint = f"did you mean {guess}? " if guess else ""
+            raise ConfigError(f"no results on benchmark {benchmark!r}",
+                              fix=f"{hint}benchmarks with results: {', '.join(sorted(have))}")
         groups = {k: v for k, v in groups.items() if k[0] == wanted}
     if task is not None:
         groups = {k: v for k, v in groups.items() if k[1] == task}

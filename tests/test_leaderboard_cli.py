@@ -1,0 +1,77 @@
+"""What a user gets wrong with ``prt leaderboard`` and ``--save --benchmark``: an empty selection, typos."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from poseval_refine.cli import main
+from poseval_refine.sample import sample_paths
+
+
+def _run(capsys, *args):
+    capsys.readouterr()
+    code = main([*map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "csv", "markdown", "latex"])
+def test_empty_selection_says_so_on_stderr(tmp_path, capsys, fmt):
+    code, out, err = _run(capsys, "leaderboard", "--task", "coco", "--results", tmp_path / "none", "--format", fmt)
+    assert code == 0
+    assert "no results" in err and "--task coco" in err and "--save" in err, err
+    if fmt == "json":
+        assert json.loads(out) == {"boards": []}  # still data a script can read
+
+
+def test_empty_page_says_so(tmp_path, capsys):
+    page = tmp_path / "board.html"
+    code, out, err = _run(capsys, "leaderboard", "--task", "coco", "--results", tmp_path / "none", "--format", "html",
+                          "--out", page)
+    assert code == 0 and "no results" in err
+    assert "No results" in page.read_text()
+
+
+def test_benchmark_typo_suggests_the_name(tmp_path, capsys):
+    code, out, err = _run(capsys, "leaderboard", "--benchmark", "mpii-vall", "--results", tmp_path / "none")
+    assert code == 2
+    assert "mpii-vall" in err and "did you mean mpii-val" in err, err
+
+
+def test_benchmark_is_case_insensitive_as_when_saving(tmp_path, capsys):
+    code, out, err = _run(capsys, "leaderboard", "--benchmark", "MPII-Val", "--results", tmp_path / "none",
+                          "--resamples", "0")
+    assert code == 0, err
+    assert out.startswith("mpii-val / single")
+
+
+def _two_sequences(tmp_path):
+    """Two of the shipped sample's sequences: GT that is no known benchmark."""
+    gt, pred = sample_paths()
+    for sub, src in (("gt", gt), ("pred", pred)):
+        (tmp_path / sub).mkdir()
+        for f in sorted(src.glob("*.json"))[:2]:
+            shutil.copy(f, tmp_path / sub / f.name)
+    return tmp_path / "gt", tmp_path / "pred"
+
+
+def test_save_on_a_new_benchmark_close_to_a_known_one_says_so(tmp_path, capsys):
+    gt, pred = _two_sequences(tmp_path)
+    store = tmp_path / "store"
+    code, out, err = _run(capsys, "evaluate", "--gt", gt, "--pred", pred, "--task", "pose", "--save", "net",
+                          "--benchmark", "posetrack17-vall", "--results", store)
+    assert code == 0, err
+    assert "new benchmark" in err and "did you mean posetrack17-val" in err, err
+    # a name far from every known benchmark is only announced as new
+    code, out, err = _run(capsys, "evaluate", "--gt", gt, "--pred", pred, "--task", "pose", "--save", "net",
+                          "--benchmark", "lab-split-b", "--results", tmp_path / "store2")
+    assert code == 0, err
+    assert "new benchmark" in err and "did you mean" not in err
+    # saving again on a benchmark the store already has is not news
+    code, out, err = _run(capsys, "evaluate", "--gt", gt, "--pred", pred, "--task", "tracking", "--save", "net",
+                          "--benchmark", "lab-split-b", "--results", tmp_path / "store2")
+    assert code == 0, err
+    assert "new benchmark" not in err
