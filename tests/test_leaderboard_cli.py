@@ -75,3 +75,20 @@ def test_save_on_a_new_benchmark_close_to_a_known_one_says_so(tmp_path, capsys):
                           "--benchmark", "lab-split-b", "--results", tmp_path / "store2")
     assert code == 0, err
     assert "new benchmark" not in err
+
+
+def test_quoted_differences_are_the_quoted_numbers_difference(tmp_path, capsys):
+    """92.1 - 91.9 is written 0.2 (the paper's precision), not 0.19999999999998863, in CSV and JSON."""
+    import csv
+    import io
+
+    code, out, err = _run(capsys, "leaderboard", "--benchmark", "mpii-test", "--format", "csv",
+                          "--results", tmp_path / "none")
+    assert code == 0, err
+    rows = {r["method"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert rows["Adversarial PoseNet + Refinement (T1 only)"]["delta"] == "0.2"
+    code, out, err = _run(capsys, "leaderboard", "--benchmark", "mpii-test", "--format", "json",
+                          "--results", tmp_path / "none")
+    deltas = {r["method"]: r["delta"]["value"] for r in json.loads(out)["boards"][0]["rows"] if r["delta"]}
+    assert deltas["Adversarial PoseNet + Refinement (T1 only)"] == 0.2
+    assert deltas["Iterative Error Feedback + Refinement"] == 4.3

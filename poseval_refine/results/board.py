@@ -188,7 +188,8 @@ def quoted_rows() -> dict[tuple[str, str], list[Row]]:
             b = index.get((k, lab, base_variant(v))) or index.get((k, lab, "base"))
             if b is not None and math.isfinite(r.value) and math.isfinite(b.value):
                 r.base = b.method
-                r.delta = {"base": b.method, "value": r.value - b.value, "ci95": None, "p_value": None,
+                # the paper's numbers have one or two decimals: their difference is written at that precision
+                r.delta = {"base": b.method, "value": round(r.value - b.value, 6), "ci95": None, "p_value": None,
                            "quoted": True}
     return out
 
