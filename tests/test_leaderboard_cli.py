@@ -92,3 +92,29 @@ def test_quoted_differences_are_the_quoted_numbers_difference(tmp_path, capsys):
     deltas = {r["method"]: r["delta"]["value"] for r in json.loads(out)["boards"][0]["rows"] if r["delta"]}
     assert deltas["Adversarial PoseNet + Refinement (T1 only)"] == 0.2
     assert deltas["Iterative Error Feedback + Refinement"] == 4.3
+
+
+def test_verify_without_inputs_claims_only_what_the_items_show(tmp_path, capsys):
+    """Inputs gone: an edited headline number is a drift; an edited per-joint number cannot be seen from the
+    per-item statistics, and verify does not claim that it agrees."""
+    gt, pred = _two_sequences(tmp_path)
+    store = tmp_path / "store"
+    code, out, err = _run(capsys, "evaluate", "--gt", gt, "--pred", pred, "--task", "tracking", "--save", "net",
+                          "--results", store)
+    assert code == 0, err
+    shutil.rmtree(pred)
+    path = next(store.glob("net__*.json"))
+    data = json.loads(path.read_text())
+
+    def verify_edited(edit):
+        d = json.loads(json.dumps(data))
+        edit(d)
+        path.write_text(json.dumps(d))
+        return _run(capsys, "verify", "--results", store)
+
+    code, out, err = verify_edited(lambda d: d["numbers"].__setitem__("mota_total", d["numbers"]["mota_total"] + 0.01))
+    assert code == 1 and "drifted" in out and "net" in out
+    code, out, err = verify_edited(lambda d: d["numbers"]["ap_pre"].__setitem__(0, 0.123))
+    assert code == 0
+    line = " ".join(out.split())
+    assert "not checked" in line and "headline numbers agree" in line and "other numbers need the inputs" in line
