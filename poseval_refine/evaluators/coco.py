@@ -63,6 +63,9 @@ def load_gt(path: Path) -> tuple[dict, int]:
     for i, img in enumerate(data["images"]):
         if not isinstance(img, dict) or "id" not in img:
             raise InputError(f"images[{i}] has no 'id'", file=path, field="images", fix=_GT_FIX)
+        if not (_is_int(img["id"]) or isinstance(img["id"], str)):
+            raise InputError(f"images[{i}] has the id {img['id']!r}, not an integer", file=path, field="images",
+                             fix="give every image an integer id")
         if img["id"] in image_ids:
             raise InputError(f"image id {img['id']!r} appears twice in 'images' (images[{i}])", file=path,
                              field="images", fix="give every image its own id")
@@ -70,7 +73,7 @@ def load_gt(path: Path) -> tuple[dict, int]:
     anns, seen = [], set()
     for a, ann in enumerate(data["annotations"]):
         if not isinstance(ann, dict):
-            raise InputError(f"annotations[{a}] is not a JSON object", file=path, field="annotations")
+            raise InputError(f"annotations[{a}] is not a JSON object", file=path, field="annotations", fix=_GT_FIX)
         if ann.get("category_id") != pid:
             continue
         _check_gt_annotation(ann, a, path, image_ids, seen)
