@@ -423,4 +423,4 @@ def test_coco_gt_image_id_that_is_not_an_id(tmp_path):
     (tmp_path / "gt.json").write_text(json.dumps(gt))
     (tmp_path / "res.json").write_text(json.dumps(res))
     argv = ["evaluate", "--task", "coco", "--gt", tmp_path / "gt.json", "--pred", tmp_path / "res.json"]
-    expect_error(tmp_path, argv, "gt.json", "images[1] has the id {'value': 785}, not an integer")
+    expect_error(tmp_path, argv, "gt.json", "images[1] has id {'value': 785}, not an integer")

@@ -354,6 +354,15 @@ def test_other_silent_failures(tmp_path, capsys):
     bad = [dict(d) for d in res]
     bad[4]["keypoints"] = [math.nan, math.nan] + bad[4]["keypoints"][2:]
     _expect_error(capsys, tmp_path, gt, bad, "results[4]", "not a finite number")
+    bad = [dict(d) for d in res]
+    del bad[6]["score"]  # pycocotools: KeyError; prt must not rank it by its joints instead
+    _expect_error(capsys, tmp_path, gt, bad, "results[6]", "no 'score'")
+    g2 = json.loads(json.dumps(gt))
+    g2["annotations"][3]["image_id"] = []  # found by fuzzing: unhashable ids crashed the checks
+    _expect_error(capsys, tmp_path, g2, res, "annotations[3]", "image_id []")
+    g2 = json.loads(json.dumps(gt))
+    del g2["annotations"][1]["category_id"]  # pycocotools: KeyError; it must not be skipped as "not a person"
+    _expect_error(capsys, tmp_path, g2, res, "annotations[1]", "no 'category_id'")
     g2 = json.loads(json.dumps(gt))
     del g2["annotations"][2]["num_keypoints"]
     _expect_error(capsys, tmp_path, g2, res, "annotations[2]", "num_keypoints")
@@ -394,3 +403,48 @@ def test_rec_and_iou_thresholds_are_pycocotools_own():
     p = Params(iouType="keypoints")
     assert np.array_equal(p.iouThrs, IOU_THRS) and np.array_equal(p.recThrs, REC_THRS)
     assert p.maxDets == [20] and p.areaRngLbl == ["all", "medium", "large"]
+
+
+# ----------------------------------------------------------------------------- fuzzing (tests/fuzzing.py)
+def _coco_reader():
+    from .fuzzing import Reader
+
+    gt, res = make_benchmark(3, n_images=3, max_people=3, bbox=True)
+    return Reader("coco-eval", {"gt.json": ("json", gt), "res.json": ("json", res[:8])},
+                  ["evaluate", "--gt", "{root}/gt.json", "--pred", "{root}/res.json", "--task", "coco", "--json",
+                   "{out}"])
+
+
+def test_fuzzed_inputs_give_pycocotools_numbers_or_one_clear_error(tmp_path_factory):
+    """Mutated GT or results: prt exits 0 with pycocotools' own numbers on the same raw files (when
+    pycocotools can run them at all), or exits 2 with one ``prt: error:`` line; never a traceback."""
+    import shutil
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from .fuzzing import Draw, describe, run_case
+
+    reader = _coco_reader()
+
+    @settings(max_examples=40, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(st.data())
+    def case(data):
+        root = tmp_path_factory.mktemp("fuzz")
+        try:
+            o = run_case(reader, Draw(data), workdir=root)
+            assert not o.unexpected, describe(o)
+            if o.code == 0:
+                got = json.loads((root / "out").read_text())
+                try:
+                    with np.errstate(all="ignore"):
+                        ref = pycocotools_stats(root / "gt.json", root / "res.json")
+                except Exception:  # noqa: BLE001 - pycocotools crashes on inputs prt reads sensibly
+                    return
+                for k in NAMES:
+                    assert got[k] == pytest.approx(ref[k], abs=1e-12), (k, o.mutations)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+    case()

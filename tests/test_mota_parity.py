@@ -53,6 +53,19 @@ def test_random_sequences_match_motmetrics(seed):
         np.testing.assert_allclose(_ours(frames, 3), _oracle(frames, 3), rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_equal_cost_ties_break_as_motmetrics(seed):
+    """Distances from {0.1, 0.2, 0.3}: many equal-cost assignments, so MATCH/SWITCH/TRANSFER counts and the
+    MOTP sums only agree when the solver breaks ties exactly as motmetrics' scipy path does."""
+    rng = np.random.default_rng(100 + seed)
+    K = 3
+    frames = _random_sequence(rng, K, 40)
+    for f in frames:
+        d = f[2]
+        d[~np.isnan(d)] = rng.choice([0.1, 0.2, 0.3], int((~np.isnan(d)).sum()))
+    np.testing.assert_allclose(_ours(frames, K), _oracle(frames, K), rtol=0, atol=1e-12)
+
+
 def test_motmetrics_published_vector():
     """motmetrics tests/test_metrics.py::test_mota_motp, one joint."""
     nan = np.nan

@@ -54,6 +54,9 @@ def load_gt(path: Path) -> tuple[dict, int]:
                              "{id: 1, name: 'person', keypoints: [17 names]}")
     person = cats[0]
     pid = person.get("id")
+    if not _is_id(pid):
+        raise InputError(f"the person category has id {pid!r}, not an integer", file=path, field="categories.id",
+                         fix=_GT_FIX)
     names = person.get("keypoints")
     if names is not None and (not isinstance(names, list) or len(names) != 17):
         raise InputError(f"the person category names {len(names) if isinstance(names, list) else 'no list of'} "
@@ -63,9 +66,9 @@ def load_gt(path: Path) -> tuple[dict, int]:
     for i, img in enumerate(data["images"]):
         if not isinstance(img, dict) or "id" not in img:
             raise InputError(f"images[{i}] has no 'id'", file=path, field="images", fix=_GT_FIX)
-        if not (_is_int(img["id"]) or isinstance(img["id"], str)):
-            raise InputError(f"images[{i}] has the id {img['id']!r}, not an integer", file=path, field="images",
-                             fix="give every image an integer id")
+        if not _is_id(img["id"]):
+            raise InputError(f"images[{i}] has id {img['id']!r}, not an integer (or string)", file=path,
+                             field="images.id", fix=_GT_FIX)
         if img["id"] in image_ids:
             raise InputError(f"image id {img['id']!r} appears twice in 'images' (images[{i}])", file=path,
                              field="images", fix="give every image its own id")
@@ -74,7 +77,11 @@ def load_gt(path: Path) -> tuple[dict, int]:
     for a, ann in enumerate(data["annotations"]):
         if not isinstance(ann, dict):
             raise InputError(f"annotations[{a}] is not a JSON object", file=path, field="annotations", fix=_GT_FIX)
-        if ann.get("category_id") != pid:
+        for key in ("id", "image_id", "category_id"):  # every annotation, as pycocotools indexes them all
+            if not _is_id(ann.get(key)):
+                what = f"has no '{key}'" if key not in ann else f"has {key} {ann[key]!r}, not an integer"
+                raise InputError(f"annotations[{a}] {what}", file=path, field=key, fix=_GT_FIX)
+        if ann["category_id"] != pid:
             continue
         _check_gt_annotation(ann, a, path, image_ids, seen)
         anns.append(ann)
@@ -98,7 +105,9 @@ def _check_gt_annotation(ann: dict, a: int, path: Path, image_ids: set, seen: se
         bad("repeats an annotation id (pycocotools would keep only one of them)", "id",
             fix="give every annotation its own id")
     seen.add(aid)
-    if ann.get("image_id") not in image_ids:
+    if not _is_id(ann.get("image_id")):
+        bad(f"has image_id {ann.get('image_id')!r}, not an integer (or string) id of 'images'", "image_id")
+    if ann["image_id"] not in image_ids:
         bad(f"refers to image id {ann.get('image_id')!r}, which is not in 'images'", "image_id")
     if "area" not in ann:
         bad("has no 'area', which sets the OKS scale and the area range", "area",
@@ -130,6 +139,10 @@ _NUMBER_TYPES = {int, float}
 def _all_numbers(values: list) -> bool:
     """Every value a JSON number (bool excluded); the set of types is built at C speed."""
     return set(map(type, values)) <= _NUMBER_TYPES
+
+
+def _is_id(v) -> bool:
+    return isinstance(v, (int, str)) and not isinstance(v, bool)
 
 
 def _is_int(v) -> bool:
@@ -225,9 +238,11 @@ def _check_coco_records(seq, records: list[dict], pid, pred: Path) -> None:
             raise InputError(f"results[{entries[p]}] {what}; the GT's person category is {pid!r} (pycocotools "
                              "would crash or drop it silently)", file=pred, field="category_id",
                              fix=f"give every result category_id {pid!r}")
-        if not math.isfinite(d["score"]):
-            raise InputError(f"results[{entries[p]}] has no finite 'score'", file=pred, field="score",
-                             fix="give every result its instance score (the ranking key)")
+        if not math.isfinite(seq.person_score[p]):  # the file's own score (pycocotools: KeyError or NaN rank)
+            raw = seq.person_extras[p]
+            what = "has no 'score'" if "score" not in raw else f"has score {raw['score']!r}"
+            raise InputError(f"results[{entries[p]}] {what}; it ranks the detections", file=pred, field="score",
+                             fix="give every result its instance score as a finite number")
     raw = np.array([seq.person_extras[p]["keypoints"] for p in range(len(records))], dtype=np.float64)
     bad = ~np.isfinite(raw).all(1) if raw.size else np.zeros(0, bool)
     if bad.any():

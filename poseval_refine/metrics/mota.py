@@ -9,8 +9,9 @@ accumulator, and one numpy step advances every lane by one frame. Per frame and 
    (finite distance): MATCH, even if another pairing would be cheaper.
 2. **Assign the rest** with a minimum-cost assignment on motmetrics' own cost matrix (the
    objects x hypotheses of that lane with the step-1 rows and columns set to NaN, non-edges
-   replaced by ``lap.add_expensive_edges``' constant, solved by scipy), so even equal-cost ties
-   break as motmetrics with its scipy solver breaks them. When every remaining row and column
+   replaced by ``lap.add_expensive_edges``' constant, solved as scipy solves it, see
+   ``metrics.assignment``), so even equal-cost ties break as motmetrics with its scipy solver
+   breaks them. When every remaining row and column
    has at most one finite entry the answer is those entries and no solver runs. A pair whose
    object was paired with another hypothesis before is a SWITCH (else a MATCH); a SWITCH whose
    hypothesis was never paired before also raises ASCEND; a pair whose hypothesis was last
@@ -40,7 +41,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
+
+from .assignment import solve as linear_sum_assignment
 
 MOTP_MODES = ("poseval-mm1.2+", "poseval-mm1.1", "clear")
 _LANES_PER_BATCH = 2048  # bounds the padded per-frame arrays of accumulate_sequences
