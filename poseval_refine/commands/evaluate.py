@@ -11,7 +11,7 @@ from ..errors import ConfigError
 from ..evaluators import all_tasks, get_task
 from ..io import write_json_atomic
 from ..log import setup_cli_logging
-from .refine import pop_refine_options, refinement_options
+from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
 
 #: evaluate options that tasks may accept, with their "not given" value
 TASK_OPTIONS = {
@@ -70,7 +70,7 @@ TASK_OPTIONS = {
 def command(gt, preds, task, json_path, quiet, method, data_root, refined, results_dir, save, benchmark, base,
             overwrite, **options):
     setup_cli_logging(quiet)
-    refine_opts = pop_refine_options(options)
+    refine_opts = _refine_options(options)
     store = {"name": save, "dir": results_dir, "benchmark": benchmark, "base": base, "overwrite": overwrite}
     if method is not None:
         return _evaluate_method(method, task, data_root, refined, store, json_path, options, refine_opts)
@@ -78,7 +78,7 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         raise ConfigError("--benchmark, --base and --overwrite go with --save NAME")
     if refined is not None:
         raise ConfigError("--refined goes with --method", fix="or refine first with `prt refine`, then evaluate")
-    if refine_opts != type(refine_opts)():
+    if refine_opts is not None:
         raise ConfigError("refinement options go with --method and --refined", fix="or use them with `prt refine`")
     if gt is None and not preds:
         from ..sample import sample_paths
@@ -140,6 +140,14 @@ def _save(name, task, result, inputs, options, source, root, store):
     return path
 
 
+def _refine_options(options: dict):
+    """The RefineOptions asked for (removed from ``options``), or None when every one is at its default:
+    building them imports the refiner, hence torch, which an evaluation must not pay for."""
+    kw = {k: options.pop(k) for k in REFINE_PARAMS}
+    defaults = {p.name: p.default for p in click.get_current_context().command.params if p.name in REFINE_PARAMS}
+    return None if kw == defaults else pop_refine_options(kw)
+
+
 def _evaluate_method(name, task, data_root, refined, store, json_path, options, refine_opts=None):
     import tempfile
 
@@ -158,7 +166,9 @@ def _evaluate_method(name, task, data_root, refined, store, json_path, options, 
                 raise ConfigError(f"the {m.name} entry names no images for --task {task}, which refinement needs",
                                   fix="add 'images' (relative to the data root) to its baselines/ entry")
             from ..formats import detect_format
-            from ..refine.infer import Refiner
+            from ..refine.infer import RefineOptions, Refiner
+
+            refine_opts = refine_opts or RefineOptions()
 
             fmt = detect_format(pred)
             out = Path(tmp) / ("refined" + (pred.suffix if pred.is_file() else ""))
