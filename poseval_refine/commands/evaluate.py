@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import ConfigError
-from ..evaluators import get_task, task_names
+from ..evaluators import get_task, task_for_gt, task_names
 from ..io import write_json_atomic
 from ..log import setup_cli_logging
 from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
@@ -30,7 +30,9 @@ TASK_OPTIONS = {
 @click.option("--pred", "preds", multiple=True, type=click.Path(path_type=Path),
               help="Prediction file or folder; repeat to compare several (MPII single).")
 @click.option("--task", type=click.Choice(task_names()), default=None,
-              help="What to evaluate. Default: tracking for PoseTrack data.")
+              help="What to evaluate. Default: from the GT: COCO keypoint annotations -> coco, MPII "
+                   ".h5/.mat arrays -> single, an MPII annolist .mat -> multi, PoseTrack files or folders -> "
+                   "tracking (stderr says which).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the numbers to this JSON file.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Evaluate sequences in parallel (identical results).")
@@ -94,7 +96,9 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         logging.getLogger("prt").info("no --gt/--pred given: evaluating the sample benchmark shipped with prt")
     elif gt is None or not preds:
         raise ConfigError("give both --gt and --pred (or neither, to evaluate the shipped sample)")
-    task = task or "tracking"
+    if task is None:
+        task, what = task_for_gt(Path(gt))
+        logging.getLogger("prt").info("no --task given: the GT %s is %s, so --task %s", Path(gt).name, what, task)
     t = get_task(task)
     kwargs = task_options(t, options)
     if save is not None and len(preds) != 1:
@@ -124,7 +128,7 @@ def task_options(t, options: dict) -> dict:
 
 def _save(name, task, result, inputs, options, source, root, store):
     """Store a result under NAME (see results.store), naming its benchmark from the GT's hash."""
-    from ..results.benchmarks import identify
+    from ..results.benchmarks import BENCHMARKS, close_to, identify
     from ..results.store import check_name, known_benchmarks, load_all, make_result, save_result, sha256, user_dir
 
     check_name(name)
@@ -142,6 +146,10 @@ def _save(name, task, result, inputs, options, source, root, store):
     value = (data["headline"] or {}).get(primary)
     shown = f"{primary} {value:.2f}" if isinstance(value, float) else ""
     logging.getLogger("prt").info("saved %s on %s (%s) %s: %s", name, bench, task, shown, path)
+    if store["benchmark"] is not None and bench not in BENCHMARKS and bench not in known_benchmarks(existing):
+        guess = close_to(bench, [*BENCHMARKS, *known_benchmarks(existing)])
+        logging.getLogger("prt").warning("%s is a new benchmark: a board of its own%s", bench,
+                                         f" (did you mean {guess}?)" if guess else "")
     return path
 
 

@@ -17,6 +17,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
@@ -84,6 +85,45 @@ def all_tasks() -> dict[str, Task]:
                 importlib.import_module(f"{__name__}.{info.name}")
         _loaded = True
     return TASKS
+
+
+def task_for_gt(gt: Path) -> tuple[str, str]:
+    """The task ``prt evaluate`` runs when ``--task`` is not given, from what the GT is, and what it was
+    taken for: COCO keypoint annotations -> coco, MPII arrays (.h5/.mat) -> single, an MPII annolist
+    .mat -> multi, PoseTrack files or folders -> tracking."""
+    from ..errors import InputError
+    from ..formats import detect_format
+    from ..io import load_json
+
+    gt = Path(gt)
+    if gt.is_dir():
+        return "tracking", "a folder of PoseTrack sequence files"
+    suffix = gt.suffix.lower()
+    if suffix in (".h5", ".hdf5", ".mat"):
+        if detect_format(gt).name == "mpii-annolist":
+            return "multi", "an MPII multi-person annolist"
+        return "single", "MPII single-person arrays"
+    if suffix == ".json":
+        data = load_json(gt)
+        if isinstance(data, dict) and "annolist" in data:
+            return "tracking", "a PoseTrack 2017 annolist file"
+        if isinstance(data, dict) and "images" in data and "annotations" in data:
+            return ("coco", "COCO keypoint annotations") if _is_coco_gt(data) else \
+                ("tracking", "a PoseTrack 2018 file")
+    raise InputError("is not a GT prt can tell the task of (COCO annotations, MPII .h5/.mat, PoseTrack "
+                     "JSON files or folders)", file=gt,
+                     fix=f"give --task (one of: {', '.join(sorted(all_tasks()))})")
+
+
+def _is_coco_gt(data: dict) -> bool:
+    """COCO keypoint annotations, not a PoseTrack 2018 file: no video frames, COCO's joint names."""
+    images = data.get("images")
+    if isinstance(images, list) and any(isinstance(i, dict) and ("frame_id" in i or "vid_id" in i) for i in images):
+        return False
+    cats = data.get("categories")
+    names = next((c.get("keypoints") for c in cats if isinstance(c, dict) and c.get("name") == "person"), None) \
+        if isinstance(cats, list) else None
+    return isinstance(names, list) and "left_eye" in names and "head_bottom" not in names
 
 
 def get_task(name: str) -> Task:
