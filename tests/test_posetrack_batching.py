@@ -97,10 +97,26 @@ def test_evaluate_tracking_imports_nothing_heavy(shared_data):
     code = ("import sys; from poseval_refine.cli import main; "
             f"rc = main(['evaluate', '--gt', {str(root / 'gt')!r}, '--pred', {str(root / 'pred')!r}, "
             "'--task', 'tracking', '-q']); "
-            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules}))); sys.exit(rc)")
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules}))); "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('poseval_refine.')))); sys.exit(rc)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loaded = set(out.stdout.split("\n")[-2].split())
+    loaded = set(out.stdout.split("\n")[-3].split())
+    ours = set(out.stdout.split("\n")[-2].split())
+    assert "poseval_refine.evaluators.posetrack" in ours
+    assert not {m for m in ours if m.startswith(("poseval_refine.refine", "poseval_refine.evaluators.mpii",
+                                                   "poseval_refine.evaluators.coco"))}, ours
     assert {"numpy", "orjson", "shapely", "click"} <= loaded  # what the evaluation needs
     for heavy in ("torch", "matplotlib", "pandas", "scipy", "tqdm", "motmetrics", "h5py", "pycocotools"):
         assert heavy not in loaded, heavy
     assert "concurrent" not in loaded  # the process pool only for --workers > 1
+
+
+def test_task_modules_lists_every_task():
+    """``prt evaluate --task NAME`` imports only TASK_MODULES[NAME]: the table must name every task's module."""
+    from poseval_refine import evaluators
+
+    tasks = evaluators.all_tasks()
+    assert set(tasks) == set(evaluators.TASK_MODULES)
+    for name, task in tasks.items():
+        module = sys.modules[task.run.__module__] if hasattr(task.run, "__module__") else None
+        assert module is not None and module.__name__.endswith("." + evaluators.TASK_MODULES[name]), name

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import ConfigError
-from ..evaluators import all_tasks, get_task, task_for_gt
+from ..evaluators import get_task, task_for_gt, task_names
 from ..io import write_json_atomic
 from ..log import setup_cli_logging
 from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
@@ -29,7 +29,7 @@ TASK_OPTIONS = {
 @click.option("--gt", "gt", type=click.Path(path_type=Path), help="GT file or folder (one file per sequence).")
 @click.option("--pred", "preds", multiple=True, type=click.Path(path_type=Path),
               help="Prediction file or folder; repeat to compare several (MPII single).")
-@click.option("--task", type=click.Choice(sorted(all_tasks())), default=None,
+@click.option("--task", type=click.Choice(task_names()), default=None,
               help="What to evaluate. Default: from the GT: COCO keypoint annotations -> coco, MPII "
                    ".h5/.mat arrays -> single, an MPII annolist -> multi, PoseTrack files or folders -> "
                    "tracking (stderr says which).")
@@ -171,7 +171,9 @@ def _evaluate_method(name, task, data_root, refined, store, json_path, options, 
                 raise ConfigError(f"the {m.name} entry names no images for --task {task}, which refinement needs",
                                   fix="add 'images' (relative to the data root) to its baselines/ entry")
             from ..formats import detect_format
-            from ..refine.infer import Refiner
+            from ..refine.infer import RefineOptions, Refiner
+
+            refine_opts = refine_opts or RefineOptions()
 
             fmt = detect_format(pred)
             out = Path(tmp) / ("refined" + (pred.suffix if pred.is_file() else ""))

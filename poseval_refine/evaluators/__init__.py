@@ -58,6 +58,19 @@ def joint_values(names, values) -> dict[str, float]:
 TASKS: dict[str, Task] = {}
 _loaded = False
 
+#: which module of this package registers each task: ``prt evaluate --task NAME`` imports only that
+#: one (an evaluation should not pay for the others' imports); tests check it lists every task
+TASK_MODULES = {
+    "pose": "posetrack", "tracking": "posetrack", "pckh": "posetrack",
+    "single": "mpii", "multi": "mpii",
+    "coco": "coco",
+}
+
+
+def task_names() -> list[str]:
+    """Names of every task, without importing the evaluators."""
+    return sorted(TASK_MODULES)
+
 
 def register_task(task: Task) -> Task:
     TASKS[task.name] = task
@@ -127,7 +140,9 @@ def _is_coco_gt(data: dict) -> bool:
 
 
 def get_task(name: str) -> Task:
-    tasks = all_tasks()
+    if name not in TASKS and name in TASK_MODULES:
+        importlib.import_module(f"{__name__}.{TASK_MODULES[name]}")
+    tasks = TASKS if name in TASKS else all_tasks()
     if name not in tasks:
         raise ConfigError(f"unknown task {name!r}", fix=f"use --task with one of: {', '.join(sorted(tasks))}")
     return tasks[name]
