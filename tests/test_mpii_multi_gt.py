@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+
 from poseval_refine.cli import main
 
+from .fuzzing import _annolist
 
-def test_annolist_without_people_is_refused(shared_data, capsys):
-    # the Bonn tracking annolist (one entry per sequence, people under 'annopoints' by track) is a .mat
-    # annolist without MPII annorects: read as MPII multi-person GT it holds nobody
-    bonn = shared_data / "bonn_posetrack" / "annolist" / "test" / "annolist.mat"
-    code = main(["evaluate", "--gt", str(bonn), "--pred", str(bonn), "--task", "multi"])
+
+def test_annolist_without_people_is_refused(tmp_path, capsys):
+    pred = _annolist(True)
+    gt = [{"image": e["image"], "annorect": []} for e in pred]  # the images, nobody annotated
+    (tmp_path / "gt.json").write_text(json.dumps({"annolist": gt}))
+    (tmp_path / "pred.json").write_text(json.dumps({"annolist": pred}))
+    code = main(["evaluate", "--gt", str(tmp_path / "gt.json"), "--pred", str(tmp_path / "pred.json"),
+                 "--task", "multi"])
     out, err = capsys.readouterr()
     assert code == 2, out
-    assert "annolist.mat" in err and "no annotated people" in err and "Traceback" not in err
+    assert "gt.json" in err and "no annotated people" in err and "Traceback" not in err
     assert "AP" not in out
