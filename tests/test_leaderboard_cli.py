@@ -118,3 +118,24 @@ def test_verify_without_inputs_claims_only_what_the_items_show(tmp_path, capsys)
     assert code == 0
     line = " ".join(out.split())
     assert "not checked" in line and "headline numbers agree" in line and "other numbers need the inputs" in line
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex", "html"])
+def test_tables_do_not_print_the_local_store_path(tmp_path, capsys, fmt):
+    """A user row's Source cell says 'user' (a LaTeX table pasted into a paper must not carry /home/...;
+    the path is in the row's provenance: JSON, CSV note, the page's hover)."""
+    gt, pred = _two_sequences(tmp_path)
+    store = tmp_path / "my-private-store"
+    code, out, err = _run(capsys, "evaluate", "--gt", gt, "--pred", pred, "--task", "pose", "--save", "net",
+                          "--results", store)
+    assert code == 0, err
+    code, out, err = _run(capsys, "leaderboard", "--task", "pose", "--no-quoted", "--results", store,
+                          "--resamples", "10", "--format", fmt)
+    assert code == 0, err
+    table = out.split("<script>")[0]
+    if fmt == "html":  # the hover text (provenance) may name the store; the cells may not
+        import re
+        table = re.sub(r'title="[^"]*"', "", table)
+        table = re.sub(r'<div class="prov">.*?</div>', "", table, flags=re.S)
+    assert "net" in table
+    assert "my-private-store" not in table, table[:2000]

@@ -51,7 +51,8 @@ def _short_source(r: Row) -> str:
         files = ", ".join(v["path"].rsplit("/", 1)[-1] for k, v in r.provenance["inputs"].items()
                           if k.startswith("pred"))
         return f"recomputed ({files})"
-    return "user (" + ("shipped" if r.provenance.get("store") == "shipped" else r.provenance["file"]) + ")"
+    # the store's path stays in the provenance (JSON, CSV note, the page's hover): a table may go into a paper
+    return "user (shipped)" if r.provenance.get("store") == "shipped" else "user"
 
 
 def display_frame(board: Board, dagger: str = DAGGER) -> pd.DataFrame:
