@@ -139,3 +139,35 @@ def test_tables_do_not_print_the_local_store_path(tmp_path, capsys, fmt):
         table = re.sub(r'<div class="prov">.*?</div>', "", table, flags=re.S)
     assert "net" in table
     assert "my-private-store" not in table, table[:2000]
+
+
+def test_leaderboard_latex_standalone_compiles_without_overfull_tables(tmp_path, capsys):
+    """`prt leaderboard --format latex --standalone > board.tex && pdflatex board.tex`: a document, every
+    board within the page (the MPII board's 14 columns are scaled down to the line width)."""
+    import subprocess
+
+    from .conftest import in_ci
+
+    if shutil.which("pdflatex") is None:
+        reason = "pdflatex not installed (apt-get install texlive-latex-recommended; .ci/run does)"
+        if in_ci():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    code, out, err = _run(capsys, "leaderboard", "--format", "latex", "--standalone", "--results", tmp_path / "none",
+                          "--resamples", "20")
+    assert code == 0, err
+    (tmp_path / "board.tex").write_text(out)
+    proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "board.tex"], cwd=tmp_path,
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    log = (tmp_path / "board.log").read_text(errors="replace")
+    assert "Overfull \\hbox" not in log, [line for line in log.splitlines() if "Overfull" in line]
+    # the fragment (no --standalone) is unchanged: tables to paste into a paper with booktabs
+    code, fragment, err = _run(capsys, "leaderboard", "--format", "latex", "--results", tmp_path / "none",
+                               "--resamples", "20")
+    assert "\\documentclass" not in fragment and "\\begin{tabular}" in fragment
+
+
+def test_standalone_is_for_latex(tmp_path, capsys):
+    code, out, err = _run(capsys, "leaderboard", "--format", "csv", "--standalone", "--results", tmp_path / "none")
+    assert code == 2 and "--standalone" in err and "latex" in err
