@@ -70,7 +70,7 @@ def single(gt, *preds):
 def test_predictions_stored_as_text(tmp_path, gt_h5):
     with h5py.File(tmp_path / "str.h5", "w") as h:
         h["preds"] = "hello"
-    expect_error(tmp_path, single(gt_h5, tmp_path / "str.h5"), "str.h5", "field 'preds'", "the bytes 'hello'",
+    expect_error(tmp_path, single(gt_h5, tmp_path / "str.h5"), "str.h5", "field 'preds'", "the text 'hello'",
                  "not numbers", "N x 16 x 2")
     scipy.io.savemat(tmp_path / "str.mat", {"preds": "hello"})
     expect_error(tmp_path, single(gt_h5, tmp_path / "str.mat"), "str.mat", "the text 'hello'")

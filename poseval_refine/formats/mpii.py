@@ -43,8 +43,8 @@ POSE_TF_TO_MPII = (0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 8, 9)
 
 
 # ------------------------------------------------------------------------------------ low level
-_ARRAYS_FIX = ("save predictions as one numeric N x 16 x 2 array 'preds' (x 3 with scores), "
-               "e.g. h5py: f['preds'] = preds")
+_ARRAYS_FIX = ("save predictions as one numeric N x 16 x 2 array 'preds' (x 3 with scores): "
+               "h5py f['preds'] = preds, scipy.io.savemat(path, {'preds': preds}) or MATLAB save(path, 'preds')")
 
 
 def _load_mat(path: Path) -> dict:
