@@ -278,10 +278,11 @@ def _known_fields(struct, known: tuple[str, ...], what: str, path: Path, f: int,
     names = list(struct) if isinstance(struct, dict) else list(getattr(struct, "_fieldnames", []) or [])
     if names and not any(n in known for n in names):
         shown = ", ".join(repr(str(n)) for n in names[:6]) + (", ..." if len(names) > 6 else "")
+        fix = ("give 'annorect' as a list of people, each with 'annopoints' (and x1, y1, x2, y2 in GT)"
+               if what == "person" else "give an MPII annolist: one entry per image with 'image' and 'annorect' "
+                                        "(its people); a tracking annolist by sequence is not one")
         raise InputError(f"{what} has none of the annolist fields ({', '.join(known)}); it has {shown}",
-                         file=path, frame=f, person=r, field="annorect" if what == "person" else None,
-                         fix="give 'annorect' as a list of people, each with 'annopoints' (and x1, y1, x2, y2 "
-                             "in GT)")
+                         file=path, frame=f, person=r, field="annorect" if what == "person" else None, fix=fix)
 
 
 def _one(v, *, what: str, **where):
