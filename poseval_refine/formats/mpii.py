@@ -502,10 +502,10 @@ def one_person_per_frame(seq: PoseSequence, pick: str | None = None, file=None) 
     keep[order[np.searchsorted(seq.person_frame[order], np.flatnonzero(has))]] = True
     out = seq.select_persons(keep)
     if len(crowded):
-        log.info("%s: %d frames hold several people; kept the %s of each", seq.name, len(crowded),
+        log.info("%s: frames with several people: %d; kept the %s of each", seq.name, len(crowded),
                  "largest (widest joint box)" if pick == "largest" else "first listed")
     if not has.all():  # a row without joints keeps the rows aligned with the frames
-        log.info("%s: %d frames without a person are written as rows without joints", seq.name, int((~has).sum()))
+        log.info("%s: frames without a person: %d, written as rows without joints", seq.name, int((~has).sum()))
         rows = np.concatenate([out.person_frame, np.flatnonzero(~has)])
         kp = np.concatenate([out.keypoints, np.full((int((~has).sum()), len(seq.skeleton), 3), np.nan)])
         idx = np.argsort(rows, kind="stable")
