@@ -31,7 +31,7 @@ TASK_OPTIONS = {
               help="Prediction file or folder; repeat to compare several (MPII single).")
 @click.option("--task", type=click.Choice(task_names()), default=None,
               help="What to evaluate. Default: from the GT: COCO keypoint annotations -> coco, MPII "
-                   ".h5/.mat arrays -> single, an MPII annolist .mat -> multi, PoseTrack files or folders -> "
+                   ".h5/.mat arrays -> single, an MPII annolist -> multi, PoseTrack files or folders -> "
                    "tracking (stderr says which).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the numbers to this JSON file.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
