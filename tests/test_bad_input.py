@@ -70,7 +70,7 @@ def single(gt, *preds):
 def test_predictions_stored_as_text(tmp_path, gt_h5):
     with h5py.File(tmp_path / "str.h5", "w") as h:
         h["preds"] = "hello"
-    expect_error(tmp_path, single(gt_h5, tmp_path / "str.h5"), "str.h5", "field 'preds'", "the bytes 'hello'",
+    expect_error(tmp_path, single(gt_h5, tmp_path / "str.h5"), "str.h5", "field 'preds'", "the text 'hello'",
                  "not numbers", "N x 16 x 2")
     scipy.io.savemat(tmp_path / "str.mat", {"preds": "hello"})
     expect_error(tmp_path, single(gt_h5, tmp_path / "str.mat"), "str.mat", "the text 'hello'")
@@ -368,7 +368,7 @@ def test_convert_with_pick(tmp_path, pick, anchors):
                                 [person(5, 5), person(300, 300), _big(600, 0)]])
     code, _, err, caught = run(["convert", "--to", "mpii", "--pick", pick, src, tmp_path / "out.h5"])
     assert code == 0 and not caught, err
-    assert "2 frames hold several people" in err and "1 frames without a person" in err
+    assert "frames with several people: 2" in err and "frames without a person: 1" in err
     with h5py.File(tmp_path / "out.h5") as h:
         preds = h["preds"][()]
     assert preds.shape == (4, 16, 2)  # one row per frame; no scores given, so no scores column

@@ -32,7 +32,7 @@ def kind_of(v) -> str:
     if isinstance(v, (str, np.str_)):
         return f"the text {_short(v)}"
     if isinstance(v, (bytes, np.bytes_)):
-        return f"the bytes {_short(v)}"
+        return f"the text {_short(v)}"
     if isinstance(v, dict) or type(v).__name__ == "mat_struct":
         return "a struct/object"
     if isinstance(v, (list, tuple)):

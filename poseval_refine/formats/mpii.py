@@ -43,8 +43,8 @@ POSE_TF_TO_MPII = (0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 8, 9)
 
 
 # ------------------------------------------------------------------------------------ low level
-_ARRAYS_FIX = ("save predictions as one numeric N x 16 x 2 array 'preds' (x 3 with scores), "
-               "e.g. h5py: f['preds'] = preds")
+_ARRAYS_FIX = ("save predictions as one numeric N x 16 x 2 array 'preds' (x 3 with scores): "
+               "h5py f['preds'] = preds, scipy.io.savemat(path, {'preds': preds}) or MATLAB save(path, 'preds')")
 
 
 def _load_mat(path: Path) -> dict:
@@ -278,10 +278,11 @@ def _known_fields(struct, known: tuple[str, ...], what: str, path: Path, f: int,
     names = list(struct) if isinstance(struct, dict) else list(getattr(struct, "_fieldnames", []) or [])
     if names and not any(n in known for n in names):
         shown = ", ".join(repr(str(n)) for n in names[:6]) + (", ..." if len(names) > 6 else "")
+        fix = ("give 'annorect' as a list of people, each with 'annopoints' (and x1, y1, x2, y2 in GT)"
+               if what == "person" else "give an MPII annolist: one entry per image with 'image' and 'annorect' "
+                                        "(its people); a tracking annolist by sequence is not one")
         raise InputError(f"{what} has none of the annolist fields ({', '.join(known)}); it has {shown}",
-                         file=path, frame=f, person=r, field="annorect" if what == "person" else None,
-                         fix="give 'annorect' as a list of people, each with 'annopoints' (and x1, y1, x2, y2 "
-                             "in GT)")
+                         file=path, frame=f, person=r, field="annorect" if what == "person" else None, fix=fix)
 
 
 def _one(v, *, what: str, **where):
@@ -501,10 +502,10 @@ def one_person_per_frame(seq: PoseSequence, pick: str | None = None, file=None) 
     keep[order[np.searchsorted(seq.person_frame[order], np.flatnonzero(has))]] = True
     out = seq.select_persons(keep)
     if len(crowded):
-        log.info("%s: %d frames hold several people; kept the %s of each", seq.name, len(crowded),
+        log.info("%s: frames with several people: %d; kept the %s of each", seq.name, len(crowded),
                  "largest (widest joint box)" if pick == "largest" else "first listed")
     if not has.all():  # a row without joints keeps the rows aligned with the frames
-        log.info("%s: %d frames without a person are written as rows without joints", seq.name, int((~has).sum()))
+        log.info("%s: frames without a person: %d, written as rows without joints", seq.name, int((~has).sum()))
         rows = np.concatenate([out.person_frame, np.flatnonzero(~has)])
         kp = np.concatenate([out.keypoints, np.full((int((~has).sum()), len(seq.skeleton), 3), np.nan)])
         idx = np.argsort(rows, kind="stable")
