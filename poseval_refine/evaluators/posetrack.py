@@ -21,7 +21,7 @@ from ..errors import ConfigError, InputError, MismatchError
 from ..formats.posetrack import read_sequence, sequence_files
 from ..metrics.ap import MIN_SCORE, ap_item, resample_ap
 from ..metrics.mota import MotStats, finalize_mot
-from ..metrics.posetrack import GROUP_NAMES, RegionError, combine, finalize, group_means, sequence_stats
+from ..metrics.posetrack import GROUP_NAMES, MOT_BACKENDS, RegionError, combine, finalize, group_means, sequence_stats
 from ..poses import NO_TRACK, PoseSequence
 from ..protocols import PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
@@ -140,7 +140,7 @@ def prepare_scores(pred: PoseSequence, protocol: PoseTrackProtocol, min_score: f
 
 
 def evaluate_sequence(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, tracking: bool,
-                      min_score: float | None):
+                      min_score: float | None, mot_backend: str = "prt"):
     """Read, check and evaluate one sequence pair; returns (SequenceStats, warnings)."""
     gt = read_sequence(gt_file, records=False).to_skeleton(POSETRACK15)
     pred = read_sequence(pred_file, records=False, regions=False).to_skeleton(POSETRACK15)
@@ -165,11 +165,11 @@ def evaluate_sequence(gt_file: Path, pred_file: Path, protocol: PoseTrackProtoco
                 "sequence and fails on such a sequence (IndexError)", file=gt_file,
                 fix="label at least two frames, evaluate with --task pose, or use --protocol corrected")
     try:
-        stats = sequence_stats(gt, pred, protocol, tracking=tracking)
+        stats = sequence_stats(gt, pred, protocol, tracking=tracking, mot_backend=mot_backend)
     except RegionError as e:
         raise InputError(str(e), file=gt_file, frame=e.frame, field="ignore_regions",
                          fix="give every ignore region 3 or more distinct corners, or remove it") from None
-    except ValueError as e:  # the accumulator refuses what motmetrics would crash on (repeated GT ids)
+    except ValueError as e:  # both accumulators refuse what motmetrics crashes on (repeated GT ids)
         raise InputError(str(e), file=gt_file, fix="give every GT person of a frame its own track_id") from None
     stats.counts.update(counts)
     return stats, warnings
@@ -196,12 +196,14 @@ def _job(args):
 
 # ----------------------------------------------------------------------------- the task
 def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: int = 1,
-                       min_score: float | None = None, protocol: str = "official", motp: str | None = None) -> dict:
+                       min_score: float | None = None, protocol: str = "official", motp: str | None = None,
+                       mot_backend: str = "prt") -> dict:
     if len(preds) != 1:
         raise ConfigError("PoseTrack evaluation takes exactly one --pred (a folder or a file)")
     proto = posetrack_protocol(protocol, motp)
+    backend = mot_backend_name(mot_backend) if tracking else None
     pairs = pair_files(Path(gt), Path(preds[0]), proto.sequence_order)
-    jobs = [(g, p, proto, tracking, min_score) for g, p in pairs]
+    jobs = [(g, p, proto, tracking, min_score, mot_backend) for g, p in pairs]
     results = _run(jobs, workers)
     log_warnings([w for _, warns in results for w in warns])
     total = combine([s for s, _ in results])
@@ -212,6 +214,8 @@ def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: 
                  counts.get("joints_dropped_by_min_score", 0), counts.get("predicted_joints", 0))
     out["task"] = "tracking" if tracking else "pose"
     out["protocol"] = proto.as_dict()
+    if backend is not None:
+        out["mot_backend"] = backend
     out["min_score"] = min_score
     out["counts"] = counts
     out["per_sequence"] = [g.stem for g, _ in pairs]
@@ -220,6 +224,22 @@ def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: 
 
 
 _MOT_FIELDS = tuple(f.name for f in dataclasses.fields(MotStats))
+
+
+def mot_backend_name(backend: str) -> str:
+    """Who computes the CLEAR-MOT counts, as the result records it ("prt" or "motmetrics X.Y.Z (scipy solver)")."""
+    if backend not in MOT_BACKENDS:
+        raise ConfigError(f"unknown MOT backend {backend!r}", fix=f"use one of: {', '.join(MOT_BACKENDS)}")
+    if backend == "prt":
+        return backend
+    from ..metrics import mota_motmetrics
+
+    try:
+        version = mota_motmetrics.version()
+    except ImportError as e:
+        raise ConfigError(f"--mot-backend motmetrics needs the motmetrics package ({e})",
+                          fix="pip install 'motmetrics>=1.4', or use the default --mot-backend prt") from None
+    return f"motmetrics {version} (scipy solver)"
 
 
 def _sequence_item(name: str, stats) -> dict:
@@ -327,7 +347,7 @@ register_task(Task(
 register_task(Task(
     name="tracking", description="PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)",
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=True, **kw),
-    render=render_posetrack, options=("workers", "min_score", "protocol", "motp"),
+    render=render_posetrack, options=("workers", "min_score", "protocol", "motp", "mot_backend"),
     primary="MOTA", headline=headline_tracking, unit="sequence", resample=resample_tracking,
     per_joint=lambda r: joint_values(POSETRACK15.joints, r["mota_joint"]),
 ))

@@ -212,6 +212,13 @@ def _solve_hard(lanes, rest, d, o_has, h_has, o_used, h_used):
     return np.concatenate(out_l), np.concatenate(out_g), np.concatenate(out_h)
 
 
+def repeated_id_error(where: str) -> ValueError:
+    """The one input motmetrics crashes on; both accumulator backends refuse it with this error."""
+    return ValueError(f"{where}: object id repeated within the frame is paired with two hypotheses in "
+                      "its first frame; motmetrics crashes on this (KeyError in MOTAccumulator.update). "
+                      "Make the ground-truth track ids unique within each frame.")
+
+
 def _step_sequential(st: _LaneState, out: _Sums, lane: int, obj, hyp, d, where: str) -> None:
     """One frame of one lane, row by row as motmetrics runs it (for frames with repeated ids)."""
     n_o, n_h = len(obj), len(hyp)
@@ -240,10 +247,7 @@ def _step_sequential(st: _LaneState, out: _Sums, lane: int, obj, hyp, d, where: 
             last = st.last_hyp[lane, o]
             if last >= 0 and last != h:
                 if not st.obj_seen[lane, o]:
-                    raise ValueError(
-                        f"{where}: object id repeated within the frame is paired with two hypotheses in "
-                        "its first frame; motmetrics crashes on this (KeyError in MOTAccumulator.update). "
-                        "Make the ground-truth track ids unique within each frame.")
+                    raise repeated_id_error(where)
                 out.c[2, lane] += 1
                 if not st.hyp_paired[lane, h]:
                     out.d[2, lane] += dij  # ASCEND

@@ -158,13 +158,28 @@ def _padded(frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return idx, valid
 
 
+MOT_BACKENDS = ("prt", "motmetrics")
+
+
+def dummy_update(K: int) -> tuple:
+    """poseval's stand-in for a frame without GT or without predictions (quirk 8): for every joint,
+    object 0 and hypothesis 0 that may not be paired (one object, one miss, one false positive).
+    Fed to the accumulator as poseval feeds it, so id 0 counts as seen there, as in motmetrics."""
+    return (np.zeros(1, np.int64), np.zeros(1, np.int64), np.full((K, 1, 1), np.nan), np.ones((K, 1), bool),
+            np.ones((K, 1), bool))
+
+
 def sequence_stats(gt: PoseSequence, pred: PoseSequence, protocol: PoseTrackProtocol,
-                   tracking: bool = True) -> SequenceStats:
+                   tracking: bool = True, mot_backend: str = "prt") -> SequenceStats:
     """Additive AP (and, with ``tracking``, CLEAR-MOT) statistics of one sequence pair.
 
     Both sequences must be in the PoseTrack-15 joint set with the same number of frames, and
-    predicted scores must already be filled (missing ones set to ``MIN_SCORE``).
+    predicted scores must already be filled (missing ones set to ``MIN_SCORE``). ``mot_backend``
+    says who accumulates the CLEAR-MOT counts: prt's vectorized accumulator (``metrics.mota``) or
+    motmetrics itself (``metrics.mota_motmetrics``); both get the same per-frame updates.
     """
+    if mot_backend not in MOT_BACKENDS:
+        raise ValueError(f"unknown MOT backend {mot_backend!r}; use one of {', '.join(MOT_BACKENDS)}")
     K = NUM_JOINTS
     c = clean_frames(gt, pred)
     F = len(c.gt)
@@ -190,7 +205,6 @@ def sequence_stats(gt: PoseSequence, pred: PoseSequence, protocol: PoseTrackProt
         return SequenceStats(ap, None, counts)
 
     # ---- tracking: one CLEAR-MOT accumulator per joint over the labeled frames
-    mot = MotStats.zeros(K)
     frames = range(F - 1) if protocol.drop_last_labeled_frame else range(F)
     updates = []
     dummy = 0
@@ -198,15 +212,20 @@ def sequence_stats(gt: PoseSequence, pred: PoseSequence, protocol: PoseTrackProt
         ng, np_ = int(gv[f].sum()), int(pv[f].sum())
         if protocol.dummy_empty_frames and (ng == 0 or np_ == 0):
             dummy += 1
+            updates.append(dummy_update(K))
             continue
         d = dist[f, :np_, :ng, :]  # (H, G, K)
         d = np.where(d <= protocol.threshold, d, np.nan).transpose(2, 1, 0)  # (K, G, H)
         updates.append((gt.track_id[gi[f, :ng]], pred.track_id[pi[f, :np_]], d,
                         g_present[f, :ng].T, p_present[f, :np_].T))
-    if updates:
-        mot = mot.merge(accumulate_sequence(updates, K))
-    if dummy:
-        mot.add_counts(objects=dummy, misses=dummy, false_positives=dummy)
+    if not updates:
+        mot = MotStats.zeros(K)
+    elif mot_backend == "motmetrics":
+        from .mota_motmetrics import accumulate_sequence as motmetrics_accumulate
+
+        mot = motmetrics_accumulate(updates, K)
+    else:
+        mot = accumulate_sequence(updates, K)
     counts.update(frames_tracking=len(frames), dummy_frames=dummy)
     return SequenceStats(ap, mot, counts)
 
