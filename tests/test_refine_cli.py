@@ -20,6 +20,8 @@ from poseval_refine.refine.synth import SynthConfig
 from poseval_refine.refine.train import TrainConfig, train
 
 SCALE = 0.15
+#: the official code moves every joint; the tiny test model's calibrated rules may keep them all in place
+MOVE_ALL = ["--keep-below", "0", "--min-move", "0"]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("refine")
     assert main(["synth", "--out", str(root / "scenes"), "--n", "4", "--seed", "11", "--predictions", "heavy"]) == 0
     ckpt = root / "tiny.ckpt"
-    train(TrainConfig(out=ckpt, steps=2, width=8, batch_size=2, checkpoint_every=0,
+    train(TrainConfig(out=ckpt, steps=2, width=8, batch_size=2, checkpoint_every=0, calibration_scenes=1,
                       encode=EncodeConfig(scale=SCALE, canvas_factor=0.8), synth=SynthConfig(scale=SCALE)))
     return root, root / "scenes", ckpt
 
@@ -47,26 +49,79 @@ def test_synth_writes_posetrack18_layout(tiny):
     assert ann["keypoints"][9:15] == [0, 0, 0, 0, 0, 0]  # ears are never annotated
 
 
-def test_scores_track_ids_and_other_fields_preserved(tiny, tmp_path):
+def test_scores_track_ids_and_other_fields_preserved(tiny, tmp_path, capsys):
     _, scenes, ckpt = tiny
     out = tmp_path / "refined.json"
-    assert refine(["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", ckpt, "--out", out]) == 0
+    assert refine(["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", ckpt, "--out", out,
+                   *MOVE_ALL]) == 0
+    err = capsys.readouterr().err
+    summary = [line for line in err.splitlines() if "refined" in line and "people" in line]
+    assert len(summary) == 1, err
     a = json.loads((scenes / "predictions.json").read_text())
     b = json.loads(out.read_text())
     assert a["images"] == b["images"] and a["categories"] == b["categories"]
-    moved = 0
+    moved = recovered = 0
+    ears = [3, 4]  # not in PoseTrack-15: never predicted
     for x, y in zip(a["annotations"], b["annotations"], strict=True):
         assert x["scores"] == y["scores"] and x["track_id"] == y["track_id"]
         assert {k: v for k, v in x.items() if k != "keypoints"} == {k: v for k, v in y.items() if k != "keypoints"}
         kx, ky = np.array(x["keypoints"]).reshape(17, 3), np.array(y["keypoints"]).reshape(17, 3)
         absent = (kx == 0).all(1)
-        assert (ky[absent] == 0).all()  # joints the input lacks stay absent
-        assert (kx[~absent, 2] == ky[~absent, 2]).all()
+        assert (ky[ears] == 0).all() and absent[ears].all()
+        # official semantics: every other joint is predicted, missing ones included
+        assert not (ky[[j for j in range(17) if j not in ears]] == 0).all(1).any()
+        recovered += int(absent.sum()) - 2
         moved += int((kx[~absent, :2] != ky[~absent, :2]).any())
-    assert moved > 0
-    # score tokens are byte-identical
+    assert moved > 0 and recovered > 0
+    assert f"{recovered} recovered" in summary[0]
+    # score tokens are byte-identical: a recovered joint gets the input's score for its slot (0 here)
     token = re.compile(r'"scores":\[[^\]]*\]')
     assert token.findall(out.read_text()) == token.findall((scenes / "predictions.json").read_text())
+
+
+def test_recovered_joint_scores_and_input_joints_only(tiny, tmp_path):
+    _, scenes, ckpt = tiny
+    data = json.loads((scenes / "predictions.json").read_text())
+    ann = data["annotations"][0]
+    ann["keypoints"][3 * 7: 3 * 7 + 3] = [0, 0, 0]  # left elbow absent ...
+    ann["scores"][7] = 0.25  # ... but the file lists a score for its slot, as 2018 files may
+    ann["keypoints"][3 * 8: 3 * 8 + 3] = [0, 0, 0]  # right elbow absent, slot score 0
+    ann["scores"][8] = 0
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(data))
+    base = ["--pred", src, "--images", scenes, "--checkpoint", ckpt]
+    outs = {}
+    for name, extra in (("official", []), ("refiner", ["--recovered-score", "refiner"]),
+                        ("only", ["--input-joints-only"])):
+        outs[name] = tmp_path / f"{name}.json"
+        assert refine([*base, "--out", outs[name], *extra]) == 0
+    off = json.loads(outs["official"].read_text())["annotations"][0]
+    assert off["scores"][7] == 0.25 and off["scores"][8] == 0  # the input's slot score, else 0
+    assert off["keypoints"][3 * 7 + 2] == 1 and off["keypoints"][3 * 8 + 2] == 1  # both predicted
+    ref = json.loads(outs["refiner"].read_text())["annotations"][0]
+    assert 0 < ref["scores"][7] < 1 and ref["scores"][7] != 0.25 and 0 < ref["scores"][8] < 1
+    assert ref["keypoints"][3 * 7: 3 * 7 + 2] == off["keypoints"][3 * 7: 3 * 7 + 2]
+    only = json.loads(outs["only"].read_text())["annotations"][0]
+    assert only["keypoints"][3 * 7: 3 * 9] == [0] * 6 and only["scores"] == ann["scores"]
+
+
+def test_prediction_boxes_are_ignored_unless_asked_for(tiny, tmp_path):
+    """A method's output has no GT head boxes; adding them must not change the default result."""
+    _, scenes, ckpt = tiny
+    pred = json.loads((scenes / "predictions.json").read_text())
+    gt = json.loads((scenes / "annotations.json").read_text())
+    assert not any("bbox_head" in a for a in pred["annotations"])  # prt synth writes no GT boxes
+    for a, g in zip(pred["annotations"], gt["annotations"], strict=True):
+        a["bbox_head"] = g["bbox_head"]
+    with_boxes = tmp_path / "boxes.json"
+    with_boxes.write_text(json.dumps(pred))
+    base = ["--images", scenes, "--checkpoint", ckpt, *MOVE_ALL]
+    assert refine(["--pred", scenes / "predictions.json", "--out", tmp_path / "a.json", *base]) == 0
+    assert refine(["--pred", with_boxes, "--out", tmp_path / "b.json", *base]) == 0
+    assert refine(["--pred", with_boxes, "--out", tmp_path / "c.json", *base, "--scale-from", "head-box"]) == 0
+    kp = {n: [a["keypoints"] for a in json.loads((tmp_path / f"{n}.json").read_text())["annotations"]] for n in "abc"}
+    assert kp["a"] == kp["b"]
+    assert kp["a"] != kp["c"]  # the boxes are used only when asked for by name
 
 
 def test_2017_scores_are_byte_identical(tiny, tmp_path):
@@ -80,8 +135,9 @@ def test_2017_scores_are_byte_identical(tiny, tmp_path):
     for fa, fb in zip(src["annolist"], dst["annolist"], strict=True):
         for ra, rb in zip(fa["annorect"], fb["annorect"], strict=True):
             assert ra["track_id"] == rb["track_id"]
-            scores = [[p["score"] for p in r["annopoints"][0]["point"]] for r in (ra, rb)]
-            assert scores[0] == scores[1]
+            a, b = ({p["id"][0]: p["score"] for p in r["annopoints"][0]["point"]} for r in (ra, rb))
+            assert {j: b[j] for j in a} == a  # the very tokens read
+            assert set(b) == set(range(15)) and all(b[j] == [0] for j in set(b) - set(a))  # recovered: 0
 
 
 def _folder(scenes: Path, dst: Path, n: int) -> Path:
@@ -128,42 +184,114 @@ def test_bad_inputs(tiny, tmp_path, capsys):
     # an image that cannot be found
     code = refine(["--pred", pred, "--images", tmp_path, "--checkpoint", ckpt, "--out", tmp_path / "x.json"])
     err = capsys.readouterr().err
-    assert code != 0 and "image not found" in err and "000000.jpg" in err and not (tmp_path / "x.json").exists()
-    # an image that cannot be read
+    assert code == 2 and "image not found" in err and "000000.jpg" in err and not (tmp_path / "x.json").exists()
+    # an image that cannot be read, in the main process and in a DataLoader worker
     broken = tmp_path / "broken"
     shutil.copytree(scenes, broken)
     (broken / "images" / "000001.jpg").write_bytes(b"not a jpeg")
-    code = refine(["--pred", pred, "--images", broken, "--checkpoint", ckpt, "--out", tmp_path / "y.json"])
-    err = capsys.readouterr().err
-    assert code != 0 and "000001.jpg" in err and "Traceback" not in err and not (tmp_path / "y.json").exists()
+    for workers in ("0", "1"):
+        out = tmp_path / f"y{workers}.json"
+        code = refine(["--pred", pred, "--images", broken, "--checkpoint", ckpt, "--out", out, "--workers", workers])
+        err = capsys.readouterr().err
+        lines = [ln for ln in err.splitlines() if ln.startswith("prt: error:")]
+        assert code == 2 and len(lines) == 1 and "000001.jpg" in lines[0] and "cannot be read" in lines[0], err
+        assert "Traceback" not in err and "TypeError" not in err and not out.exists()
     # a checkpoint of another joint set / architecture
     ck = torch.load(ckpt, weights_only=False)
     ck["model_config"]["num_joints"], ck["skeleton"] = 17, "coco17"
     torch.save(ck, tmp_path / "coco.ckpt")
     code = refine(["--pred", pred, "--images", scenes, "--checkpoint", tmp_path / "coco.ckpt", "--out", tmp_path / "z"])
-    assert code != 0 and "coco17" in capsys.readouterr().err
+    assert code == 2 and "coco17" in capsys.readouterr().err
     ck = torch.load(ckpt, weights_only=False)
     ck["model_config"]["arch"] = "resnet50"
     torch.save(ck, tmp_path / "arch.ckpt")
     code = refine(["--pred", pred, "--images", scenes, "--checkpoint", tmp_path / "arch.ckpt", "--out", tmp_path / "w"])
     err = capsys.readouterr().err
-    assert code != 0 and "resnet50" in err and "Traceback" not in err
+    assert code == 2 and "resnet50" in err and "arch.ckpt" in err and "Traceback" not in err
     # the input is never overwritten
     assert refine(["--pred", pred, "--images", scenes, "--checkpoint", ckpt, "--out", pred]) != 0
 
 
-def test_people_without_joints_or_far_outside_pass_through(tiny, tmp_path):
+class _Foreign:  # a pickled object of a class: never executed by prt
+    pass
+
+
+@pytest.mark.parametrize("kind", ["garbage", "empty", "text", "pickle", "tensor", "no-model", "folder", "missing"])
+def test_foreign_checkpoints_give_one_clear_error(tiny, tmp_path, capsys, kind):
+    import pickle
+
+    _, scenes, _ = tiny
+    path = tmp_path / f"{kind}.ckpt"
+    if kind == "garbage":
+        path.write_bytes(bytes(range(256)) * 4)
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "text":
+        path.write_text('{"model": 1}')
+    elif kind == "pickle":
+        path.write_bytes(pickle.dumps({"model": _Foreign(), "model_config": {}}))
+    elif kind == "tensor":
+        torch.save(torch.zeros(3), path)
+    elif kind == "no-model":
+        torch.save({"weights": torch.zeros(3)}, path)
+    elif kind == "folder":
+        path.mkdir()
+    for argv in (["refine", "--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", path, "--out",
+                  tmp_path / "out.json"],
+                 ["train", "--steps", "1", "--resume", "--out", path, "--calibration-scenes", "0"]):
+        if kind == "missing" and argv[0] == "train":
+            continue  # --resume without a checkpoint starts a new run
+        code = main([str(a) for a in argv])
+        err = capsys.readouterr().err
+        lines = [ln for ln in err.splitlines() if ln.startswith("prt: error:")]
+        assert code == 2 and len(lines) == 1 and str(path) in lines[0], err
+        assert "Traceback" not in err and not (tmp_path / "out.json").exists()
+
+
+def test_resume_keeps_the_architecture_and_the_schedule(tiny, tmp_path, capsys):
+    _, _, ckpt = tiny
+    mine = tmp_path / "r.ckpt"
+    shutil.copy(ckpt, mine)
+    code = main(["train", "--steps", "4", "--resume", "--out", str(mine), "--arch", "resnet34"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--arch resnet34 (checkpoint: resnet18)" in err and str(mine) in err
+    assert torch.load(mine, weights_only=True)["step"] == 2  # untouched
+    # with a time budget the schedule continues where the checkpoint left it
+    ck = torch.load(mine, weights_only=True)
+    ck["seconds"] = 1.0
+    torch.save(ck, mine)
+    kw = dict(out=mine, minutes=2.0 / 60, width=8, batch_size=2, checkpoint_every=0, calibration_scenes=0, resume=True,
+              encode=EncodeConfig(scale=SCALE, canvas_factor=0.8), synth=SynthConfig(scale=SCALE))
+    res = train(TrainConfig(**kw))
+    assert 0.49 <= res["start_progress"] < 0.75
+    ck["seconds"] = 5.0  # more than the whole budget: nothing left to train
+    torch.save(ck, mine)
+    res = train(TrainConfig(**kw))
+    assert res["steps"] == 2 and res["start_progress"] == 1.0
+
+
+def test_people_without_joints_pass_through_and_outliers_are_refined(tiny, tmp_path, capsys):
     _, scenes, ckpt = tiny
     data = json.loads((scenes / "predictions.json").read_text())
     data["annotations"][0]["keypoints"] = [0] * 51
     kp = data["annotations"][1]["keypoints"]
-    data["annotations"][1]["keypoints"] = [v + 1e5 if i % 3 < 2 and v != 0 else v for i, v in enumerate(kp)]
+    far = next(j for j in range(5, 17) if kp[3 * j + 2] != 0)
+    kp[3 * far] += 5000.0  # one joint thrown far off: the person must still be refined
     (tmp_path / "odd.json").write_text(json.dumps(data))
     out = tmp_path / "odd_out.json"
-    assert refine(["--pred", tmp_path / "odd.json", "--images", scenes, "--checkpoint", ckpt, "--out", out]) == 0
+    assert refine(["--pred", tmp_path / "odd.json", "--images", scenes, "--checkpoint", ckpt, "--out", out,
+                   *MOVE_ALL]) == 0
+    err = capsys.readouterr().err
+    assert "1 people passed through unchanged (no joints)" in err and "1 far-off joints replaced" in err
     res = json.loads(out.read_text())
     assert res["annotations"][0]["keypoints"] == [0] * 51
     assert len(res["annotations"]) == len(data["annotations"])
+    new = np.array(res["annotations"][1]["keypoints"]).reshape(17, 3)
+    old = np.array(kp).reshape(17, 3)
+    others = [j for j in range(5, 17) if j != far and old[j, 2] != 0]
+    assert (new[others, :2] != old[others, :2]).any()  # refined, not passed through
+    centre = np.median(old[others, :2], axis=0)
+    assert np.hypot(*(new[far, :2] - centre)) < 1000  # the far-off joint was brought back to the person
 
 
 def test_ddp_two_gloo_ranks_end_identical(tmp_path):
@@ -176,6 +304,7 @@ def test_ddp_two_gloo_ranks_end_identical(tmp_path):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(port),
            "-m", "poseval_refine.cli", "train", "--steps", "3", "--width", "8", "--batch-size", "2",
            "--scale", str(SCALE), "--canvas", "0.8", "--device", "cpu", "--checkpoint-every", "0",
+           "--calibration-scenes", "0",
            "--out", str(tmp_path / "ddp.ckpt"), "--save-all-ranks"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -65,7 +65,7 @@ def test_decoding_inverts_encoding_on_exact_heatmaps():
 
 def test_locref_units():
     xy = np.full((15, 2), np.nan)
-    xy[0] = (12.0 + 4, 20.0 + 4)  # 12 px right of and 20 px below... of cell (0, 0)'s centre (4, 4)
+    xy[0] = (12.0 + 3.5, 20.0 + 3.5)  # 12 px right of and 20 px below cell (0, 0)'s centre (3.5, 3.5)
     _, loc, _, _ = targets(xy, 64, radius=30.0)
     np.testing.assert_allclose(loc[0, :, 0, 0], [12 / LOCREF_STDEV, 20 / LOCREF_STDEV], rtol=1e-6)
 
@@ -149,33 +149,135 @@ def test_transforms_can_be_selected():
 
 
 # ------------------------------------------------------------------------------- flips
-def test_flip_averaged_heatmaps_are_equivariant(tmp_path):
-    from poseval_refine.refine.infer import Refiner
-    from poseval_refine.refine.train import TrainConfig, save_checkpoint
-
-    torch.manual_seed(0)
-    model = PoseRefiner(15, "resnet18", width=8).eval()
-    for p in model.parameters():
-        p.data.normal_(0, 0.05)
-
-    cfg = TrainConfig(out=tmp_path / "m.ckpt", encode=EncodeConfig(scale=0.2), synth=SynthConfig())
-    save_checkpoint(cfg.out, model, torch.optim.SGD(model.parameters(), lr=0.1), 0, 0.0, cfg)
-    ref = Refiner(tmp_path / "m.ckpt")
-    x = torch.randn(1, 18, 64, 64)
+def _mirror(x: torch.Tensor) -> torch.Tensor:
     xf = torch.flip(x, dims=[3])
     xf[:, 3:] = xf[:, 3:][:, torch.as_tensor(FLIP)]
+    return xf
+
+
+def test_refiner_predict_is_flip_equivariant():
+    """Through the inference path: a mirrored input (image and joint channels, left/right swapped)
+    gives exactly the mirrored refined pose, on a network whose own output is not symmetric."""
+    from poseval_refine.refine.encode import crop_image, make_crop, network_input, person_scale
+    from poseval_refine.refine.infer import Refiner
+    from poseval_refine.refine.scenes import make_scene
+
+    torch.manual_seed(0)
+    model = PoseRefiner(15, "resnet18", width=8, input_skip=True).eval()
     with torch.no_grad():
-        from torch import sigmoid
+        for prm in model.parameters():
+            prm.add_(torch.randn_like(prm) * 0.05)
+    enc = EncodeConfig(scale=0.2, canvas_factor=0.8)
+    sc = make_scene(3, 0)
+    xs = []
+    for p in range(2):
+        xy = sc.keypoints[p]
+        crop = make_crop(xy, person_scale(xy, enc), enc)
+        xs.append(network_input(crop_image(sc.image, crop), disk_channels(crop.to_canvas(xy), enc.canvas, enc.radius)))
+    x = torch.from_numpy(np.stack(xs))
+    S = enc.canvas
 
-        def avg(inp):
-            h, _ = ref.model(inp)
-            inp_f = torch.flip(inp, dims=[3])
-            inp_f[:, 3:] = inp_f[:, 3:][:, torch.as_tensor(FLIP)]
-            hf, _ = ref.model(inp_f)
-            return (sigmoid(h) + torch.flip(sigmoid(hf), dims=[3])[:, torch.as_tensor(FLIP)]) / 2
+    def mirrored(pred):
+        out = pred[:, FLIP].copy()
+        out[..., 0] = S - 1 - out[..., 0]
+        return out
 
-        a, b = avg(x), avg(xf)
-    torch.testing.assert_close(torch.flip(b, dims=[3])[:, torch.as_tensor(FLIP)], a, atol=1e-6, rtol=1e-5)
+    ref = Refiner(model=model, enc=enc, device="cpu")
+    a, b = ref.predict(x), ref.predict(_mirror(x))
+    assert np.ptp(a[..., :2]) > 10  # a real spread of positions, not one cell
+    np.testing.assert_allclose(mirrored(b), a, atol=1e-3)
+    # the test has teeth: without flip averaging this network is not equivariant
+    ref.flip = False
+    a1, b1 = ref.predict(x), ref.predict(_mirror(x))
+    assert np.abs(mirrored(b1) - a1).max() > 1.0
+
+
+# ------------------------------------------------------------------------------- scale and people
+def test_pose_scale_is_robust_to_a_displaced_joint():
+    from poseval_refine.refine.encode import FALLBACK_HEAD_SIZE, head_size_estimate, pose_head_size
+    from poseval_refine.refine.scenes import make_scene
+    from poseval_refine.skeletons import POSETRACK15, head_size
+
+    neck, top = POSETRACK15.index("neck"), POSETRACK15.index("head_top")
+    ratios, moved, stick_moved = [], [], []
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        sc = make_scene(21, i)
+        for xy, box in zip(sc.keypoints, sc.head_boxes):
+            true = float(head_size(box))
+            est = pose_head_size(xy)
+            ratios.append(est / true)
+            bad = xy.copy()
+            bad[top] += rng.normal(0, 1, 2) / np.sqrt(2) * 4 * true  # the head top displaced by ~4 head sizes
+            moved.append(abs(pose_head_size(bad) / est - 1))
+            stick_moved.append(abs(np.hypot(*(bad[top] - bad[neck])) / np.hypot(*(xy[top] - xy[neck])) - 1))
+    ratios = np.array(ratios)
+    assert 0.9 < np.median(ratios) < 1.1 and np.mean(np.abs(ratios - 1) < 0.3) > 0.85
+    assert np.median(moved) < 0.05 and np.max(moved) < 0.2  # the median over bones shrugs it off ...
+    assert np.median(stick_moved) > 1.0  # ... the official neck-head-top stick does not
+    # head boxes are used only when asked for by name; no joints to measure gives the official mean head
+    xy = make_scene(21, 0).keypoints[0]
+    box = np.array([0.0, 0.0, 30.0, 40.0])
+    assert head_size_estimate(xy, box) == pose_head_size(xy)
+    assert head_size_estimate(xy, box, "head-box") == 0.6 * 50.0
+    one = np.full((15, 2), np.nan)
+    one[3] = (10.0, 10.0)
+    assert head_size_estimate(one) == FALLBACK_HEAD_SIZE
+
+
+def test_synthetic_people_vary_like_real_ones():
+    """Bone lengths in head sizes spread over people (proportions, children, foreshortening)."""
+    from poseval_refine.refine.encode import BONES
+    from poseval_refine.refine.scenes import make_scene
+    from poseval_refine.skeletons import POSETRACK15, head_size
+
+    ratios, heights = [], []
+    ankle, top = POSETRACK15.index("right_ankle"), POSETRACK15.index("head_top")
+    for i in range(40):
+        sc = make_scene(13, i)
+        hs = head_size(sc.head_boxes)
+        for xy, h in zip(sc.keypoints, hs):
+            ratios.append([np.hypot(*(xy[a] - xy[b])) / h for a, b, _ in BONES])
+            heights.append(np.hypot(*(xy[top] - xy[ankle])) / h)
+    ratios = np.array(ratios)
+    limbs = ratios[:, 4:]  # all but the head stick
+    spread = limbs.std(0) / limbs.mean(0)
+    assert (spread > 0.12).all(), spread  # no bone has one length for everybody
+    ref = np.array([r for _, _, r in BONES])
+    assert (np.abs(np.median(ratios, 0) / ref - 1) < 0.15).all()  # typical lengths near real people's
+    heights = np.array(heights)
+    assert heights.min() < 5.5 and heights.max() > 7.5  # children and adults
+
+
+def test_calibration_picks_the_rules_that_protect_good_input():
+    from poseval_refine.refine.calibrate import GRID, MIN_MOVES, choose
+
+    rng = np.random.default_rng(0)
+    n = 200
+    gt = rng.uniform(0, 100, (n, 15, 2))
+    hs = np.full(n, 10.0)
+    seen = np.ones((n, 15), bool)
+    light_in = gt + rng.normal(0, 1, gt.shape) * 0.3  # all hits
+    heavy_in = gt + 20.0  # all misses, 2.8 head sizes off
+    heavy_out = np.concatenate([gt + rng.normal(0, 1, gt.shape) * 0.5, np.full((n, 15, 1), 0.9)], -1)  # fixed
+    jump = rng.random((n, 15)) < 0.3
+
+    def run(light_out):
+        return choose({"heavy": heavy_out, "light": light_out}, {"heavy": seen, "light": seen},
+                      {"heavy": hs, "light": hs}, {"heavy": heavy_in, "light": light_in}, gt, hs)
+
+    # on good input the refiner sometimes jumps 2.8 head sizes away, unsure (0.2): keep-below 0.25 protects it
+    c, r, table = run(np.concatenate([np.where(jump[..., None], gt + 20.0, gt), np.where(jump, 0.2, 0.9)[..., None]],
+                                     -1))
+    assert (c, r) == (0.25, 0.0)
+    assert table["light"][GRID.index(0.25), 0] == 100.0 and table["light"][0, 0] < 75
+    assert table["heavy"][GRID.index(0.25), 0] == 100.0
+    # it jumps 0.6 head sizes, sure of itself: only min-move (>= 0.75) protects, and big fixes still pass
+    c, r, table = run(np.concatenate([np.where(jump[..., None], gt + np.array([6.0, 0.0]), gt),
+                                      np.full((n, 15, 1), 0.9)], -1))
+    assert (c, r) == (0.0, 0.75)
+    assert table["light"][0, MIN_MOVES.index(0.75)] == 100.0 and table["heavy"][0, MIN_MOVES.index(0.75)] == 100.0
+    assert table["light"][0, 0] < 75
 
 
 def test_locref_loss_huber_and_mse_on_positive_cells_only():

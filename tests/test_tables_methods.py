@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -14,6 +13,8 @@ import pytest
 
 from poseval_refine.cli import main
 from poseval_refine.methods import all_methods, get_method
+
+from .conftest import in_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,7 +81,7 @@ def test_mpii_validation_table_recomputed(capsys, tmp_path, monkeypatch):
 def test_latex_compiles_when_tex_is_installed(tmp_path, capsys):
     if shutil.which("pdflatex") is None:
         reason = "pdflatex not installed (apt-get install texlive-latex-recommended; .ci/run does)"
-        if os.environ.get("CI"):
+        if in_ci():
             pytest.fail(reason)
         pytest.skip(reason)
     assert main(["tables", "--format", "latex", "--standalone", "--results", str(tmp_path), "--resamples", "20"]) == 0

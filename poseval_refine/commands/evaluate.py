@@ -11,6 +11,7 @@ from ..errors import ConfigError
 from ..evaluators import all_tasks, get_task
 from ..io import write_json_atomic
 from ..log import setup_cli_logging
+from .refine import pop_refine_options, refinement_options
 
 #: evaluate options that tasks may accept, with their "not given" value
 TASK_OPTIONS = {
@@ -35,7 +36,9 @@ TASK_OPTIONS = {
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Evaluate sequences in parallel (identical results).")
 @click.option("--min-score", type=float, default=None,
-              help="Drop predicted joints with score <= T before evaluation (the paper's tau = 0.7 for tracking).")
+              help="Drop joints whose score IN THE PREDICTION FILE is <= T before evaluation. The paper's tau = 0.7 "
+                   "is applied to the refiner's own confidence during refinement: `prt refine --min-score`, or "
+                   "--refine-min-score with --refined.")
 @click.option("--protocol", type=click.Choice(["official", "corrected"]), default="official", show_default=True,
               help="official reproduces the kit's quirks; corrected fixes them (see README).")
 @click.option("--motp", type=click.Choice(["poseval-mm1.2+", "poseval-mm1.1", "clear"]), default=None,
@@ -53,7 +56,9 @@ TASK_OPTIONS = {
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA",
               help="Folder of the benchmark files for --method (default: $PRT_DATA).")
 @click.option("--refined", type=click.Path(path_type=Path), default=None,
-              help="With --method: refine the predictions with this checkpoint first.")
+              help="With --method: refine the predictions with this checkpoint first (with the refinement "
+                   "options below, as `prt refine`).")
+@refinement_options("--refine-min-score")
 @click.option("--save", "save", default=None, metavar="NAME",
               help="Store the result under method NAME in the results store, for `prt leaderboard`.")
 @click.option("--results", "--results-dir", "results_dir", type=click.Path(path_type=Path), default=None,
@@ -69,13 +74,16 @@ TASK_OPTIONS = {
 def command(gt, preds, task, json_path, quiet, method, data_root, refined, results_dir, save, benchmark, base,
             overwrite, **options):
     setup_cli_logging(quiet)
+    refine_opts = pop_refine_options(options)
     store = {"name": save, "dir": results_dir, "benchmark": benchmark, "base": base, "overwrite": overwrite}
     if method is not None:
-        return _evaluate_method(method, task, data_root, refined, store, json_path, options)
+        return _evaluate_method(method, task, data_root, refined, store, json_path, options, refine_opts)
     if save is None and any(v for k, v in store.items() if k not in ("name", "dir")):
         raise ConfigError("--benchmark, --base and --overwrite go with --save NAME")
     if refined is not None:
         raise ConfigError("--refined goes with --method", fix="or refine first with `prt refine`, then evaluate")
+    if refine_opts != type(refine_opts)():
+        raise ConfigError("refinement options go with --method and --refined", fix="or use them with `prt refine`")
     if gt is None and not preds:
         from ..sample import sample_paths
 
@@ -136,7 +144,7 @@ def _save(name, task, result, inputs, options, source, root, store):
     return path
 
 
-def _evaluate_method(name, task, data_root, refined, store, json_path, options):
+def _evaluate_method(name, task, data_root, refined, store, json_path, options, refine_opts=None):
     import tempfile
 
     from ..methods import resolve
@@ -158,12 +166,16 @@ def _evaluate_method(name, task, data_root, refined, store, json_path, options):
 
             fmt = detect_format(pred)
             out = Path(tmp) / ("refined" + (pred.suffix if pred.is_file() else ""))
-            fmt.write(Refiner(refined).refine_set(fmt.read(pred), Path(data_root) / spec["images"]), out)
+            result = Refiner(refined).refine_set(fmt.read(pred), Path(data_root) / spec["images"], refine_opts)
+            logging.getLogger("prt").info("%s", result.meta["refine_summary"])
+            fmt.write(result, out)
             pred, key = out, f"{m.key}+refined"
         result = t.run(gt, [pred], **kwargs)
         click.echo(t.render(result))
         inputs = {"gt": gt, "pred": pred if refined is None else resolve(name, task, data_root)[2]}
         opts = dict(kwargs, refined=str(refined) if refined else None)
+        if refined is not None:
+            opts["refine_options"] = dict(vars(refine_opts))
         if refined is not None and store["base"] is None:
             store = dict(store, base=m.key)
         _save(store["name"] or key, task, result, inputs, opts, "recomputed", Path(data_root), store)

@@ -17,28 +17,75 @@ def _shard(value: str) -> tuple[int, int]:
         raise click.BadParameter("use i/n, e.g. 0/4") from None
 
 
+def refinement_options(min_score_flag: str = "--min-score"):
+    """The options that say how refined joints are written back; shared by `prt refine` and
+    `prt evaluate --refined` (which names the refiner's tau ``--refine-min-score``, since its own
+    ``--min-score`` filters the file's scores)."""
+
+    def wrap(f):
+        for opt in reversed([
+            click.option(min_score_flag, "refine_min_score", type=float, default=None,
+                         help="Drop joints whose REFINER confidence is <= T (official: 0 for mAP, tau = 0.7 for "
+                              "tracking). Default: keep every joint."),
+            click.option("--recover-missing/--input-joints-only", default=True, show_default=True,
+                         help="Official: predict every joint, also those the input lacks. --input-joints-only "
+                              "(prt's departure) refines only the joints the input has."),
+            click.option("--recovered-score", type=click.Choice(["input", "refiner"]), default="input",
+                         show_default=True,
+                         help="Score of a recovered joint. input (official): the input's score for that slot, "
+                              "else 0; refiner (prt's departure): the refiner's confidence."),
+            click.option("--keep-below", type=click.FloatRange(0, 1), default=None,
+                         help="prt's departure: a joint whose refiner confidence is below C keeps its input "
+                              "position. Default: the value calibrated into the checkpoint on held-out scenes "
+                              "(`prt train` prints it); 0 moves every joint, as the official code."),
+            click.option("--min-move", type=click.FloatRange(0), default=None,
+                         help="prt's departure: a joint the refiner moves by less than R head sizes (estimated "
+                              "from the input pose) keeps its input position. Default: the value calibrated into "
+                              "the checkpoint; 0 moves every joint, as the official code."),
+            click.option("--scale-from", type=click.Choice(["pose", "head-box"]), default="pose", show_default=True,
+                         help="Person scale: pose = from the input pose alone (robust to displaced joints); "
+                              "head-box = from the prediction file's head boxes where present (a method's output "
+                              "normally has none; GT boxes would leak GT)."),
+        ]):
+            f = opt(f)
+        return f
+
+    return wrap
+
+
+REFINE_PARAMS = ("refine_min_score", "recover_missing", "recovered_score", "keep_below", "min_move", "scale_from")
+
+
+def pop_refine_options(kwargs: dict):
+    """The RefineOptions of a command's keyword arguments (removed from them)."""
+    from ..refine.infer import RefineOptions
+
+    kw = {k: kwargs.pop(k) for k in REFINE_PARAMS}
+    return RefineOptions(min_score=kw.pop("refine_min_score"), **kw)
+
+
 @click.command(help="Refine predictions with a trained PoseRefiner. Scores, track ids and every field prt does not "
-                    "own are written back unchanged; the output goes to a new path, atomically.")
+                    "own are written back unchanged; the output goes to a new path, atomically.\n\n"
+                    "Defaults follow the official code: every joint is predicted (recovered joints get the "
+                    "input's score for the slot, else 0), the scale comes from the input pose, no joint is "
+                    "dropped. prt's departures: --input-joints-only, --recovered-score refiner, --keep-below and "
+                    "--min-move (default: the checkpoint's calibrated values), --scale-from head-box. One summary "
+                    "line on stderr says how many people were refined, joints moved or recovered, and people passed "
+                    "through (those without joints).")
 @click.option("--pred", type=click.Path(exists=True, path_type=Path), required=True, help="File or folder.")
 @click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
               help="Folder the image names of the predictions are relative to.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), required=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New file or folder.")
 @click.option("--format", "fmt", default=None, help="Input format (default: detected).")
-@click.option("--min-score", type=float, default=None,
-              help="Drop refined joints whose refiner confidence is <= T (the paper's tau = 0.7 for tracking).")
-@click.option("--recover-missing", is_flag=True,
-              help="Also predict joints the input lacks (their score is then the refiner's confidence).")
-@click.option("--keep-below", type=float, default=None,
-              help="Joints whose refiner confidence is below C keep their input position (default: all move).")
+@refinement_options()
 @click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True)
 @click.option("--workers", type=click.IntRange(0), default=0, show_default=True, help="DataLoader workers.")
 @click.option("--shard", default="0/1", show_default=True, help="Refine only the i-th of n shares of the sequences.")
 @click.option("--no-flip", is_flag=True, help="Skip flip averaging (faster).")
 @click.option("--device", default=None)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists (never the input).")
-def command(pred, images, checkpoint, out, fmt, min_score, recover_missing, keep_below, batch_size, workers, shard,
-            no_flip, device, overwrite):
+def command(pred, images, checkpoint, out, fmt, batch_size, workers, shard, no_flip, device, overwrite, **refine_kw):
     setup_cli_logging()
     from ..errors import ConfigError
     from ..formats import detect_format, get_format
@@ -46,13 +93,12 @@ def command(pred, images, checkpoint, out, fmt, min_score, recover_missing, keep
 
     if out.resolve() == pred.resolve():
         raise ConfigError("--out is the input; prt never overwrites what it was given", fix="choose a new --out")
+    options = pop_refine_options(refine_kw)
     f = get_format(fmt) if fmt else detect_format(pred)
     if f.write is None:
         raise ConfigError(f"format {f.name} can be read but not written", fix="convert it first with prt convert")
     poses = f.read(pred)
     refiner = Refiner(checkpoint, device=device, batch_size=batch_size, workers=workers, flip=not no_flip)
-    result = refiner.refine_set(poses, images, min_score=min_score, recover_missing=recover_missing,
-                                shard=_shard(shard), keep_below=keep_below)
+    result = refiner.refine_set(poses, images, options, shard=_shard(shard))
     f.write(result, out, overwrite=overwrite)
-    LOGGER.info("refined %d sequences (%d people passed through unchanged) -> %s", len(result),
-                result.meta.get("refined_passthrough", 0), out)
+    LOGGER.info("%s -> %s", result.meta["refine_summary"], out)

@@ -10,6 +10,12 @@ from ..log import setup_cli_logging
 
 
 @click.command(help="Train a PoseRefiner with the paper's T1-T4 error synthesis and SGD step schedule.\n\n"
+                    "--profile auto (default) picks the configuration from the device: on a GPU the paper's "
+                    "(ResNet-101, full scale), elsewhere the cpu profile, which learns within minutes on two cores "
+                    "(ResNet-18 of width 32, scale 0.4, 240 px canvas, input skip, 5x learning rate). Options given "
+                    "explicitly override the profile; the chosen configuration is printed and stored in the "
+                    "checkpoint with a keep-below threshold calibrated on held-out synthetic scenes, so `prt "
+                    "refine --checkpoint` needs no tuning flags.\n\n"
                     "Under `torchrun --nproc_per_node N -m poseval_refine.cli train ...` it trains with "
                     "DistributedDataParallel (NCCL on GPUs, gloo on CPUs).")
 @click.option("--dataset", type=click.Choice(["synthetic", "posetrack", "coco", "mpii"]), default="synthetic",
@@ -18,47 +24,73 @@ from ..log import setup_cli_logging
               "JSON; mpii: mpii_human_pose_v1_u12_1.mat")
 @click.option("--images", type=click.Path(exists=True, file_okay=False), help="Folder the image names are relative to.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Checkpoint to write.")
-@click.option("--steps", type=click.IntRange(1), default=None, help="Budget in steps.")
-@click.option("--minutes", type=float, default=None, help="Budget in minutes of wall time.")
-@click.option("--arch", type=click.Choice(["resnet18", "resnet34", "resnet50", "resnet101"]), default="resnet18",
-              show_default=True, help="Backbone (the paper uses resnet101).")
-@click.option("--width", type=click.IntRange(8), default=64, show_default=True, help="Channels of the first stage.")
-@click.option("--input-skip/--no-input-skip", default=False, show_default=True,
-              help="prt's addition: input disks also feed the heatmap logits directly (faster short trainings).")
-@click.option("--scale", type=float, default=1.0, show_default=True,
-              help="Multiplies every pixel constant (person height 340 px, crop margin, disk radius, T1 lengths, "
-                   "75 px neighbourhood).")
-@click.option("--canvas", type=float, default=1.0, show_default=True,
-              help="Side of the input canvas as a fraction of (person height + 2 crop margins).")
-@click.option("--transforms", default="t1,t2,t3,t4", show_default=True, help="Error synthesis to use, e.g. t1.")
-@click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True)
-@click.option("--lr-scale", type=float, default=1.0, show_default=True, help="Multiplies the paper's schedule.")
+@click.option("--steps", type=click.IntRange(1), default=None, help="Budget in steps (total, counting resumed ones).")
+@click.option("--minutes", type=click.FloatRange(0, min_open=True), default=None,
+              help="Budget in minutes of wall time (total, counting resumed ones), calibration included.")
+@click.option("--profile", type=click.Choice(["auto", "cpu", "paper"]), default="auto", show_default=True,
+              help="Configuration preset: auto = paper on CUDA, cpu otherwise.")
+@click.option("--arch", type=click.Choice(["resnet18", "resnet34", "resnet50", "resnet101"]), default=None,
+              help="Backbone (profile: cpu resnet18, paper resnet101).")
+@click.option("--width", type=click.IntRange(8), default=None, help="Channels of the first stage (cpu 32, paper 64).")
+@click.option("--input-skip/--no-input-skip", default=None,
+              help="prt's addition: input disks also feed the heatmap logits directly (cpu on, paper off).")
+@click.option("--scale", type=click.FloatRange(0, min_open=True), default=None,
+              help="Multiplies every pixel constant: person height 340 px, crop margin, disk radius, T1 lengths, "
+                   "75 px neighbourhood (cpu 0.4, paper 1).")
+@click.option("--canvas", type=click.FloatRange(0, min_open=True), default=None,
+              help="Side of the input canvas as a fraction of (person height + 2 crop margins) (cpu 0.7, paper 1).")
+@click.option("--transforms", default=None, help="Error synthesis to use, e.g. t1 (default t1,t2,t3,t4).")
+@click.option("--batch-size", type=click.IntRange(1), default=None, help="Samples per step (8).")
+@click.option("--lr-scale", type=click.FloatRange(0, min_open=True), default=None,
+              help="Multiplies the paper's schedule (cpu 5, paper 1).")
 @click.option("--workers", type=click.IntRange(0), default=0, show_default=True, help="Processes drawing samples.")
 @click.option("--checkpoint-every", type=click.IntRange(0), default=200, show_default=True)
-@click.option("--resume", is_flag=True, help="Continue from --out.")
+@click.option("--calibration-scenes", type=click.IntRange(0), default=30, show_default=True,
+              help="Held-out synthetic scenes for calibrating the keep-below threshold after training (0: none).")
+@click.option("--resume", is_flag=True, help="Continue from --out: its weights, optimizer, learning-rate schedule "
+              "position and configuration.")
 @click.option("--pretrained", type=click.Path(exists=True), help="Local torchvision ResNet state dict.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default=None, help="cuda, mps or cpu (default: the first available).")
 @click.option("--locref-loss", type=click.Choice(["huber", "mse"]), default="huber", show_default=True,
               help="Offset regression loss (pose-tensorflow's default is Huber; the paper says MSE).")
 @click.option("--save-all-ranks", is_flag=True, hidden=True)
-def command(dataset, annotations, images, out, steps, minutes, arch, width, input_skip, scale, canvas, transforms,
-            batch_size, lr_scale, workers, checkpoint_every, resume, pretrained, seed, device, locref_loss,
-            save_all_ranks):
+def command(dataset, annotations, images, out, steps, minutes, profile, arch, width, input_skip, scale, canvas,
+            transforms, batch_size, lr_scale, workers, checkpoint_every, calibration_scenes, resume, pretrained, seed,
+            device, locref_loss, save_all_ranks):
     setup_cli_logging()
-    from ..errors import ConfigError
-    from ..refine.encode import EncodeConfig
-    from ..refine.synth import SynthConfig
-    from ..refine.train import TrainConfig, train
+    from ..log import LOGGER
+    from ..refine.train import TrainConfig, choose_profile, pick_device, train
 
-    try:
-        synth = SynthConfig.only(transforms, scale=scale)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
-    res = train(TrainConfig(out=out, dataset=dataset, annotations=annotations, images=images, arch=arch, width=width,
-                            input_skip=input_skip,
-                            steps=steps, minutes=minutes, batch_size=batch_size, lr_scale=lr_scale, seed=seed,
-                            workers=workers, checkpoint_every=checkpoint_every, resume=resume, pretrained=pretrained,
-                            device=device, encode=EncodeConfig(scale=scale, canvas_factor=canvas), synth=synth,
-                            save_all_ranks=save_all_ranks, locref_loss=locref_loss))
-    click.echo(f"trained {res['steps']} steps in {res['seconds']:.0f} s; checkpoint {res['checkpoint']}")
+    given = {"arch": arch, "width": width, "input_skip": input_skip, "scale": scale, "canvas": canvas,
+             "batch_size": batch_size, "lr_scale": lr_scale}
+    if resume and out.exists():
+        from ..refine.checkpoint import read_checkpoint
+
+        ck = read_checkpoint(out)
+        stored = dict(ck.get("train") or {})
+        stored.update({"arch": ck["model_config"]["arch"], "width": ck["model_config"]["width"],
+                       "input_skip": ck["model_config"].get("input_skip", False), "scale": ck["encode"]["scale"],
+                       "canvas": ck["encode"]["canvas_factor"]})
+        profile = stored.get("profile", "cpu") if profile == "auto" else profile
+        base = {k: stored[k] for k in given if k in stored}
+        if transforms is None:
+            syn = ck.get("synth") or {}
+            transforms = ",".join(t for t in ("t1", "t2", "t3", "t4") if syn.get(t, True))
+        given = {k: (v if v is not None else base.get(k)) for k, v in given.items()}
+    else:
+        profile = choose_profile(profile, pick_device(device))
+    cfg = TrainConfig.from_profile(profile, out, transforms or "t1,t2,t3,t4", **given, dataset=dataset,
+                                   annotations=annotations, images=images, steps=steps, minutes=minutes, seed=seed,
+                                   workers=workers, checkpoint_every=checkpoint_every, resume=resume,
+                                   pretrained=pretrained, device=device, save_all_ranks=save_all_ranks,
+                                   locref_loss=locref_loss, calibration_scenes=calibration_scenes)
+    if cfg.steps is None and cfg.minutes is None:
+        from ..errors import ConfigError
+
+        raise ConfigError("give a budget: --steps N or --minutes M")
+    LOGGER.info("training %s", cfg.describe())
+    res = train(cfg)
+    cal = res.get("calibration")
+    extra = f"; keep-below {cal['keep_below']:g} calibrated on {cal['people']} held-out people" if cal else ""
+    click.echo(f"trained {res['steps']} steps in {res['train_seconds']:.0f} s{extra}; checkpoint {res['checkpoint']}")

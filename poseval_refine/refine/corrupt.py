@@ -1,4 +1,6 @@
-"""Corrupted copies of GT poses, standing in for a method's output in the demo and the tests."""
+"""Corrupted copies of GT poses, standing in for a method's output in the demo and the tests.
+
+Like a method's output they carry keypoints, scores and track ids, and no head boxes (those are GT)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,9 @@ import numpy as np
 from ..poses import PoseSequence
 from ..skeletons import POSETRACK15, joint_mapping
 
+#: fields of the GT records a method's output does not copy: head boxes (2018 and 2017 layouts) and the
+#: GT's score list (the corrupted scores are written afresh; absent slots get 0)
+GT_ONLY_FIELDS = ("bbox_head", "x1", "y1", "x2", "y2", "scores")
 LEVELS = {
     # jitter (head sizes), P(large displacement), its size (head sizes), P(swap per pair), P(drop)
     "heavy": (0.12, 0.15, (0.7, 2.0), 0.15, 0.1),
@@ -38,4 +43,7 @@ def corrupt_sequence(gt: PoseSequence, level: str, seed: int) -> PoseSequence:
     okp = out.keypoints
     okp[:, m >= 0] = kp[:, m[m >= 0]]
     out.keypoints = okp
+    out.head_box = np.full_like(gt.head_box, np.nan)
+    out.head_size = np.full_like(gt.head_size, np.nan)
+    out.person_extras = [{k: v for k, v in rec.items() if k not in GT_ONLY_FIELDS} for rec in gt.person_extras]
     return out

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..skeletons import COCO17, MPII16, POSETRACK15, remap_keypoints
-from .encode import EncodeConfig, crop_image, disk_channels, make_crop, network_input, person_scale, targets
+from .encode import EncodeConfig, crop_image, disk_channels, in_canvas, make_crop, network_input, person_scale, targets
 from .synth import FLIP, SynthConfig, synthesize
 
 #: ``prt train --dataset synthetic`` draws scenes from this seed on, never from small user seeds
@@ -47,13 +47,19 @@ def load_image(path: str | Path) -> np.ndarray:
 
 def make_sample(image: np.ndarray, people: np.ndarray, head_boxes: np.ndarray, p: int, rng: np.random.Generator,
                 enc: EncodeConfig, syn: SynthConfig, augment: bool = True) -> dict[str, np.ndarray]:
-    """Network input and targets for person ``p`` of an image (all arrays float32)."""
+    """Network input and targets for person ``p`` of an image (all arrays float32).
+
+    The errors are synthesized at the person's true scale (the paper's pixel constants apply to the
+    normalised person), but the canvas is then placed and scaled from the corrupted input pose
+    alone, exactly as ``prt refine`` does with a method's output: the network learns with the
+    scale and centring errors it will meet."""
     gt = people[p]
-    s = person_scale(gt, head_boxes[p], enc)
-    if augment:
-        s *= rng.uniform(0.7, 1.3)
+    s_true = person_scale(gt, enc, head_boxes[p], scale_from="head-box")
     others = np.delete(people, p, axis=0)
-    inp = synthesize(gt * s, others * s, rng, syn) / s
+    inp = synthesize(gt * s_true, others * s_true, rng, syn) / s_true
+    s = person_scale(inp, enc)
+    if augment:
+        s *= rng.uniform(0.9, 1.1)
     crop = make_crop(inp, s, enc)
     canvas = crop_image(image, crop)
     inp_c, gt_c = crop.to_canvas(inp), crop.to_canvas(gt)
@@ -62,8 +68,7 @@ def make_sample(image: np.ndarray, people: np.ndarray, head_boxes: np.ndarray, p
         inp_c, gt_c = inp_c[FLIP], gt_c[FLIP]
         inp_c[:, 0] = enc.canvas - 1 - inp_c[:, 0]
         gt_c[:, 0] = enc.canvas - 1 - gt_c[:, 0]
-    outside = ~((gt_c >= 0) & (gt_c < enc.canvas)).all(1)
-    gt_c[outside] = np.nan
+    gt_c[~in_canvas(gt_c, enc.canvas)] = np.nan
     x = network_input(np.ascontiguousarray(canvas), disk_channels(inp_c, enc.canvas, enc.radius))
     heat, loc, weight, present = targets(gt_c, enc.canvas, enc.target_radius)
     return {"input": x, "heat": heat, "loc": loc, "weight": weight, "present": present.astype(np.float32)}

@@ -1,17 +1,22 @@
 """Batched refinement of any pose set: rewrites joint positions only.
 
-Each joint keeps its input score and each person its track id; every field prt does not own is
-written back as read (the writers keep the source records). Joints the input lacks stay absent
-unless ``recover_missing`` (then their score is the refiner's confidence, since the input has
-none). ``min_score`` drops refined joints whose refiner confidence is <= T (the paper's tau =
-0.7 for tracking). People without joints, or whose pose does not fit the canvas, pass through
-unchanged with a warning; nobody is dropped.
+Official semantics by default (human-pose-refiner): every joint is predicted, including joints the
+input lacks; a joint the input had keeps its score, a recovered joint gets the input's score for
+that slot (0 when the file has none); ``min_score`` drops joints whose refiner confidence is <= T
+(the paper's tau = 0.7 for tracking). Track ids and every field prt does not own are written back
+as read. prt's departures are named options (:class:`RefineOptions`): ``recover_missing=False``,
+``recovered_score="refiner"``, ``keep_below`` and ``min_move`` (by default the values calibrated
+into the checkpoint) and ``scale_from="head-box"``.
+
+The person's scale and canvas come from its input pose alone. A person whose joints lie partly
+off the canvas is still refined: those joints are not shown to the network, and their refined
+positions replace the input's. Only people without any joint pass through unchanged.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,94 +26,178 @@ from ..errors import ConfigError, InputError
 from ..poses import PoseSequence, PoseSet
 from ..skeletons import POSETRACK15, joint_mapping
 from .data import load_image
-from .encode import EncodeConfig, crop_image, disk_channels, make_crop, network_input, person_scale
+from .encode import (
+    SCALE_SOURCES,
+    EncodeConfig,
+    crop_image,
+    decode,
+    disk_channels,
+    in_canvas,
+    make_crop,
+    network_input,
+    person_scale,
+)
 from .model import PoseRefiner
 from .synth import FLIP
 
 log = logging.getLogger("prt")
+RECOVERED_SCORES = ("input", "refiner")
 
 
 def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> tuple[PoseRefiner, EncodeConfig, dict]:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError("checkpoint not found", file=path, fix="train one with `prt train ... --out CKPT`")
+    from .checkpoint import build_model, read_checkpoint
+
+    ck = read_checkpoint(path, device)
     try:
-        ck = torch.load(path, map_location=device, weights_only=False)
-    except Exception as e:
-        raise ConfigError(f"is not a prt checkpoint ({type(e).__name__})", file=path) from None
-    if not isinstance(ck, dict) or "model" not in ck or "model_config" not in ck:
-        raise ConfigError("is not a prt refiner checkpoint (no model / model_config)", file=path,
-                          fix="give a checkpoint written by `prt train`")
-    if ck.get("skeleton") != "posetrack15" or ck["model_config"].get("num_joints") != len(POSETRACK15):
-        raise ConfigError(f"was trained for the joint set {ck.get('skeleton')!r} "
-                          f"({ck['model_config'].get('num_joints')} joints); this refiner works in posetrack15",
-                          file=path, fix="use a checkpoint trained by this version of prt")
-    cfg = ck["model_config"]
-    model = PoseRefiner(cfg["num_joints"], cfg["arch"], cfg["width"], cfg.get("input_skip", False))
-    try:
-        model.load_state_dict(ck["model"])
-    except RuntimeError as e:
-        raise ConfigError(f"weights do not fit a {cfg['arch']} refiner ({str(e).splitlines()[0]})", file=path) from None
-    return model.to(device).eval(), EncodeConfig(**ck["encode"]), ck
+        enc = EncodeConfig(**ck["encode"])
+    except TypeError:
+        raise ConfigError("has an unusable input configuration ('encode')", file=path,
+                          fix="give a checkpoint written by `prt train` of this prt version") from None
+    return build_model(ck, path).to(device).eval(), enc, ck
+
+
+@dataclass
+class RefineOptions:
+    """How refined joints are written back; the defaults are the official code's semantics."""
+
+    min_score: float | None = None
+    recover_missing: bool = True
+    recovered_score: str = "input"
+    #: a joint whose refiner confidence is below this keeps its input position; None: the checkpoint's
+    #: calibrated value
+    keep_below: float | None = None
+    #: a joint the refiner moves by less than this many head sizes keeps its input position; None: the
+    #: checkpoint's calibrated value
+    min_move: float | None = None
+    scale_from: str = "pose"
+
+    def __post_init__(self):
+        if self.recovered_score not in RECOVERED_SCORES:
+            raise ConfigError(f"unknown recovered-score {self.recovered_score!r}", fix="use input or refiner")
+        if self.scale_from not in SCALE_SOURCES:
+            raise ConfigError(f"unknown scale source {self.scale_from!r}", fix="use pose or head-box")
+
+
+@dataclass
+class RefineStats:
+    """What a run did, for the one summary line on stderr."""
+
+    refined: int = 0
+    no_joints: int = 0
+    moved: int = 0
+    recovered: int = 0
+    dropped: int = 0
+    kept: int = 0
+    off_canvas: int = 0
+    no_head_box: int = 0
+    sequences: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def line(self, keep_below: float | None, min_move: float | None, min_score: float | None) -> str:
+        parts = [f"refined {self.refined} people in {self.sequences} sequences: {self.moved} joints moved"]
+        parts.append(f"{self.recovered} recovered")
+        if keep_below or min_move:
+            rule = " or ".join(([f"confidence < {keep_below:g}"] if keep_below else [])
+                               + ([f"moved < {min_move:g} head sizes"] if min_move else []))
+            parts.append(f"{self.kept} kept in place ({rule})")
+        if min_score is not None:
+            parts.append(f"{self.dropped} dropped (confidence <= {min_score:g})")
+        parts.append(f"{self.off_canvas} far-off joints replaced")
+        text = ", ".join(parts)
+        text += f"; {self.no_joints} people passed through unchanged (no joints)"
+        if self.no_head_box:
+            text += f"; {self.no_head_box} without a head box were scaled from their pose"
+        return text
 
 
 @dataclass
 class PersonJob:
     seq: str
     person: int
-    image: str
+    image: str | np.ndarray  # a path, or the pixels themselves
     xy: np.ndarray  # (15, 2) PoseTrack-15 input, image coordinates
-    head_box: np.ndarray
+    head_box: np.ndarray | None = None
 
 
 class _Inputs(torch.utils.data.Dataset):
-    def __init__(self, jobs: list[PersonJob], enc: EncodeConfig):
-        self.jobs, self.enc = jobs, enc
+    """Network inputs per job. Errors travel back as data: a DataLoader worker cannot re-raise prt's
+    errors itself."""
+
+    def __init__(self, jobs: list[PersonJob], enc: EncodeConfig, scale_from: str):
+        self.jobs, self.enc, self.scale_from = jobs, enc, scale_from
         self._cache: tuple[str, np.ndarray] | None = None
 
     def __len__(self):
         return len(self.jobs)
 
-    def __getitem__(self, i):
-        job = self.jobs[i]
+    def image(self, job: PersonJob) -> np.ndarray:
+        if isinstance(job.image, np.ndarray):
+            return job.image
         if self._cache is None or self._cache[0] != job.image:
             self._cache = (job.image, load_image(job.image))
-        s = person_scale(job.xy, job.head_box, self.enc)
+        return self._cache[1]
+
+    def __getitem__(self, i):
+        job = self.jobs[i]
+        try:
+            image = self.image(job)
+        except InputError as e:
+            return {"error": (e.problem, e.file, e.fix)}
+        s = person_scale(job.xy, self.enc, job.head_box, self.scale_from)
         crop = make_crop(job.xy, s, self.enc)
-        x = network_input(crop_image(self._cache[1], crop), disk_channels(crop.to_canvas(job.xy), self.enc.canvas,
-                                                                            self.enc.radius))
-        return torch.from_numpy(x), torch.tensor([*crop.origin, crop.scale], dtype=torch.float64), i
+        xc = crop.to_canvas(job.xy)
+        x = network_input(crop_image(image, crop), disk_channels(xc, self.enc.canvas, self.enc.radius))
+        return {"input": torch.from_numpy(x), "crop": torch.tensor([*crop.origin, crop.scale], dtype=torch.float64),
+                "seen": torch.from_numpy(in_canvas(xc, self.enc.canvas)), "index": i}
+
+
+def _collate(items: list[dict]) -> dict:
+    errors = [it["error"] for it in items if "error" in it]
+    if errors:
+        return {"error": errors[0]}
+    return {"input": torch.stack([it["input"] for it in items]), "crop": torch.stack([it["crop"] for it in items]),
+            "seen": torch.stack([it["seen"] for it in items]), "index": torch.tensor([it["index"] for it in items])}
 
 
 class Refiner:
-    def __init__(self, checkpoint: str | Path, device: str | None = None, batch_size: int = 16, workers: int = 0,
-                 flip: bool = True):
+    def __init__(self, checkpoint: str | Path | None = None, device: str | None = None, batch_size: int = 16,
+                 workers: int = 0, flip: bool = True, *, model: PoseRefiner | None = None,
+                 enc: EncodeConfig | None = None):
         from .train import pick_device
 
         self.device = pick_device(device)
-        self.model, self.enc, self.meta = load_checkpoint(checkpoint, self.device)
+        if model is not None:
+            self.model, self.enc, self.meta = model.to(self.device).eval(), enc, {}
+        else:
+            self.model, self.enc, self.meta = load_checkpoint(checkpoint, self.device)
         self.batch_size, self.workers, self.flip = batch_size, workers, flip
+
+    @property
+    def calibrated_keep_below(self) -> float | None:
+        return (self.meta.get("refine") or {}).get("keep_below")
+
+    @property
+    def calibrated_min_move(self) -> float | None:
+        return (self.meta.get("refine") or {}).get("min_move")
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> np.ndarray:
-        """(B, 15, 3) canvas x, y, confidence; with flip averaging of the heatmaps."""
-        from .encode import decode
-
+        """(B, 15, 3) canvas x, y, confidence. With flip averaging (as the official code) of the
+        heatmaps, and (prt's addition) of the offsets, so a mirrored input gives exactly the mirrored
+        output."""
         x = x.to(self.device)
         heat, loc = self.model(x)
         prob = torch.sigmoid(heat)
         if self.flip:
+            perm = torch.as_tensor(FLIP, device=x.device)
             xf = torch.flip(x, dims=[3])
-            xf[:, 3:] = xf[:, 3:][:, torch.as_tensor(FLIP)]
-            hf, _ = self.model(xf)
-            prob = (prob + torch.flip(torch.sigmoid(hf), dims=[3])[:, torch.as_tensor(FLIP)]) / 2
+            xf[:, 3:] = xf[:, 3:][:, perm]
+            hf, lf = self.model(xf)
+            prob = (prob + torch.flip(torch.sigmoid(hf), dims=[3])[:, perm]) / 2
+            lf = torch.flip(lf, dims=[4])[:, perm]
+            lf[:, :, 0] = -lf[:, :, 0]
+            loc = (loc + lf) / 2
         return decode(prob.cpu().numpy(), loc.cpu().numpy())
-
-    def fits(self, job: PersonJob) -> bool:
-        s = person_scale(job.xy, job.head_box, self.enc)
-        crop = make_crop(job.xy, s, self.enc)
-        c = crop.to_canvas(job.xy[np.isfinite(job.xy).all(1)])
-        return bool(((c >= 0) & (c < self.enc.canvas)).all())
 
     def batches(self, jobs: list[PersonJob]) -> list[list[int]]:
         """Batches that never span two sequences and are padded (by repeating their last person) to the
@@ -124,58 +213,68 @@ class Refiner:
             start = end
         return out
 
-    def run(self, jobs: list[PersonJob]) -> np.ndarray:
-        """(N, 15, 3) image x, y and refiner confidence for each job."""
+    def run(self, jobs: list[PersonJob], scale_from: str = "pose") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(N, 15, 3) image x, y and refiner confidence for each job, (N, 15) whether each input joint
+        lay on the network's canvas, and (N,) the head size (px) the person was normalised with."""
         out = np.zeros((len(jobs), 15, 3))
+        seen = np.zeros((len(jobs), 15), bool)
+        head = np.zeros(len(jobs))
         if not jobs:
-            return out
-        loader = torch.utils.data.DataLoader(_Inputs(jobs, self.enc), batch_sampler=self.batches(jobs),
-                                             num_workers=self.workers)
+            return out, seen, head
+        loader = torch.utils.data.DataLoader(_Inputs(jobs, self.enc, scale_from), batch_sampler=self.batches(jobs),
+                                             num_workers=self.workers, collate_fn=_collate)
         from tqdm import tqdm
 
-        for x, crop, idx in tqdm(loader, desc="refine", unit="batch", disable=None, leave=False):
-            pred = self.predict(x)
+        for batch in tqdm(loader, desc="refine", unit="batch", disable=None, leave=False):
+            if "error" in batch:
+                problem, file, fix = batch["error"]
+                raise InputError(problem, file=file, fix=fix)
+            pred = self.predict(batch["input"])
+            crop, idx = batch["crop"], batch["index"].numpy()
             origin, scale = crop[:, :2].numpy(), crop[:, 2].numpy()
-            out[idx.numpy(), :, :2] = pred[..., :2] / scale[:, None, None] + origin[:, None, :]
-            out[idx.numpy(), :, 2] = pred[..., 2]
-        return out
+            out[idx, :, :2] = pred[..., :2] / scale[:, None, None] + origin[:, None, :]
+            out[idx, :, 2] = pred[..., 2]
+            seen[idx] = batch["seen"].numpy()
+            head[idx] = self.enc.person_height / (8.0 * scale)
+        return out, seen, head
 
     # ----------------------------------------------------------------------------- pose sets
-    def refine_set(self, poses: PoseSet, images: str | Path, *, min_score: float | None = None,
-                   recover_missing: bool = False, shard: tuple[int, int] = (0, 1),
-                   keep_below: float | None = None) -> PoseSet:
+    def refine_set(self, poses: PoseSet, images: str | Path, options: RefineOptions | None = None, *,
+                   shard: tuple[int, int] = (0, 1)) -> PoseSet:
+        opts = options or RefineOptions()
+        keep_below = opts.keep_below if opts.keep_below is not None else self.calibrated_keep_below
+        min_move = opts.min_move if opts.min_move is not None else self.calibrated_min_move
         names = shard_names(poses.names(), *shard)
-        jobs, passthrough = [], 0
-        views = {n: poses[n].to_skeleton(POSETRACK15) for n in names}
+        stats = RefineStats(sequences=len(names))
+        jobs = []
         for n in names:
-            s15 = views[n]
+            s15 = poses[n].to_skeleton(POSETRACK15)
             present = np.isfinite(s15.keypoints[..., :2]).all(-1)
             for p in range(s15.num_persons):
                 if not present[p].any():
+                    stats.no_joints += 1
                     continue
+                box = s15.head_box[p] if opts.scale_from == "head-box" else None
+                if box is not None and not np.isfinite(box).all():
+                    stats.no_head_box += 1
                 img = str(Path(images) / s15.image_names[s15.person_frame[p]])
-                job = PersonJob(n, p, img, s15.keypoints[p, :, :2], s15.head_box[p])
-                if not self.fits(job):
-                    passthrough += 1
-                    log.warning("%s, frame %d, person %d: the pose does not fit the refiner's canvas; kept unchanged",
-                                poses[n].source, int(s15.person_frame[p]), p)
-                    continue
-                jobs.append(job)
+                jobs.append(PersonJob(n, p, img, s15.keypoints[p, :, :2], box))
         for img in sorted({j.image for j in jobs}):
             if not Path(img).is_file():
                 raise InputError("image not found", file=img, fix="give --images, the folder the image names are "
                                  "relative to")
-        refined = self.run(jobs)
+        refined, seen, head = self.run(jobs, opts.scale_from)
+        stats.refined = len(jobs)
         out = {}
         by_seq: dict[str, list[int]] = {}
         for i, j in enumerate(jobs):
             by_seq.setdefault(j.seq, []).append(i)
         for n in names:
-            seq = poses[n]
             ids = by_seq.get(n, [])
-            out[n] = apply_refined(seq, [jobs[i].person for i in ids], refined[ids], min_score, recover_missing,
-                                   keep_below)
-        meta = dict(poses.meta, refined_passthrough=passthrough)
+            out[n] = apply_refined(poses[n], [jobs[i].person for i in ids], refined[ids], seen[ids], head[ids], opts,
+                                   keep_below, min_move, stats)
+        meta = dict(poses.meta, refined_passthrough=stats.no_joints,
+                    refine_summary=stats.line(keep_below, min_move, opts.min_score))
         return PoseSet(out, format=poses.format, root=poses.root, meta=meta)
 
 
@@ -186,26 +285,68 @@ def shard_names(names: list[str], index: int, count: int) -> list[str]:
     return [n for k, n in enumerate(sorted(names)) if k % count == index]
 
 
-def apply_refined(seq: PoseSequence, persons: list[int], refined: np.ndarray, min_score: float | None,
-                  recover_missing: bool, keep_below: float | None = None) -> PoseSequence:
-    """The sequence with refined positions; scores and everything else as in the input.
+def _absent_slot_score(seq: PoseSequence, p: int, slot: int) -> float:
+    """The input's score for a slot whose joint is absent: a PoseTrack-2018 file lists one score per
+    slot (the official refiner copies it); every other layout has none, so 0."""
+    raw = seq.person_extras[p].get("scores") if isinstance(seq.person_extras[p], dict) else None
+    if isinstance(raw, list) and len(raw) == len(seq.skeleton):
+        v = raw[slot]
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v):
+            return float(v)
+    return 0.0
 
-    ``keep_below``: a joint whose refiner confidence is below it keeps its input position."""
+
+def keeps_input(inp: np.ndarray, refined: np.ndarray, seen: np.ndarray, head: np.ndarray,
+                keep_below: float | None, min_move: float | None) -> np.ndarray:
+    """(N, 15) bool: input joints that keep their position: on the canvas, and the refiner is unsure
+    (confidence < keep_below) or moves them by less than min_move head sizes."""
+    had = np.isfinite(inp).all(-1) & seen
+    keep = np.zeros(had.shape, bool)
+    if keep_below:
+        keep |= refined[..., 2] < keep_below
+    if min_move:
+        with np.errstate(invalid="ignore"):
+            keep |= np.hypot(*(refined[..., :2] - inp).transpose(2, 0, 1)) < min_move * head[:, None]
+    return keep & had
+
+
+def apply_refined(seq: PoseSequence, persons: list[int], refined: np.ndarray, seen: np.ndarray | None,
+                  head: np.ndarray | None, options: RefineOptions, keep_below: float | None = None,
+                  min_move: float | None = None, stats: RefineStats | None = None) -> PoseSequence:
+    """The sequence with refined positions; scores and everything else as in the input."""
+    stats = stats if stats is not None else RefineStats()
     kp = seq.keypoints.copy()
     m = joint_mapping(POSETRACK15, seq.skeleton)  # for each slot of the file's skeleton, its PT-15 joint
     slots = np.flatnonzero(m >= 0)
-    for row, p in zip(refined, persons):
+    n = len(persons)
+    seen = np.ones((n, 15), bool) if seen is None else seen
+    head = np.ones(n) if head is None else head
+    inp15 = np.full((n, 15, 2), np.nan)
+    for k, p in enumerate(persons):
+        inp15[k, m[slots]] = kp[p, slots, :2]
+    keep = keeps_input(inp15, refined, seen, head, keep_below, min_move)
+    for k, (row, p) in enumerate(zip(refined, persons)):
         for slot in slots:
             j = m[slot]
             had = np.isfinite(kp[p, slot, :2]).all()
-            if not had and not recover_missing:
+            if not had and not options.recover_missing:
                 continue
-            if min_score is not None and row[j, 2] <= min_score:
+            if options.min_score is not None and row[j, 2] <= options.min_score:
+                if had:
+                    stats.dropped += 1
                 kp[p, slot] = np.nan
                 continue
-            if had and keep_below is not None and row[j, 2] < keep_below:
-                continue
-            kp[p, slot, :2] = row[j, :2]
             if not had:
-                kp[p, slot, 2] = row[j, 2]
+                kp[p, slot, :2] = row[j, :2]
+                kp[p, slot, 2] = row[j, 2] if options.recovered_score == "refiner" else _absent_slot_score(seq, p, slot)
+                stats.recovered += 1
+                continue
+            if not seen[k, j]:
+                stats.off_canvas += 1
+            elif keep[k, j]:
+                stats.kept += 1
+                continue
+            if (kp[p, slot, :2] != row[j, :2]).any():
+                stats.moved += 1
+            kp[p, slot, :2] = row[j, :2]
     return seq.with_keypoints(kp)

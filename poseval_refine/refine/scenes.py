@@ -1,7 +1,9 @@
 """Synthetic scenes for tests, the demo and users without data (``prt synth``).
 
 Several articulated people per image, drawn as limbs of varied width and colour on a textured
-background, with occluders, some people close enough to each other for T3 errors. Joints have
+background, with occluders, some people close enough to each other for T3 errors. Bodies vary as
+real ones do: limb proportions +-15 %, children (a shorter body under the same head) and limbs
+foreshortened by turning out of the image plane. Joints have
 no markers of their own and a person's left and right limbs look alike, so, as on real images,
 only structure tells which joint is which. Deterministic: scene ``i`` of seed ``s`` is always
 the same image.
@@ -31,30 +33,53 @@ class Scene:
     head_boxes: np.ndarray  # (P, 4) x1, y1, x2, y2
 
 
-def _person(rng: np.random.Generator, centre: np.ndarray, height: float) -> np.ndarray:
-    """A random articulated pose (15 x 2), pelvis at ``centre``."""
+#: an adult's segment lengths in head sizes before foreshortening; drawn people vary each by +-15 %,
+#: children have a body 0.62-0.8 times as long for the same head, and limbs turned out of the image
+#: plane look shorter, so the 2D medians come out near those of real people (encode.BONES)
+ADULT = {"head": 1.333, "shoulder": 1.08, "upper_arm": 1.42, "forearm": 1.15, "torso": 2.8, "hip": 0.57,
+         "thigh": 2.07, "shin": 2.02}
+CHILD_PROB = 0.2
+
+
+def _unit(angle: float) -> np.ndarray:
+    return np.array([np.cos(angle), np.sin(angle)])
+
+
+def _foreshortened(rng: np.random.Generator) -> float:
+    """How long a segment looks: 1 in the image plane, cos(tilt) when turned out of it."""
+    return float(np.cos(rng.uniform(0, 1.25))) if rng.random() < 0.5 else float(np.cos(rng.uniform(0, 0.35)))
+
+
+def _person(rng: np.random.Generator, centre: np.ndarray, head: float) -> tuple[np.ndarray, bool]:
+    """A random articulated pose (15 x 2) with pelvis at ``centre`` and head size ``head`` px; whether
+    it is a child."""
+    child = rng.random() < CHILD_PROB
+    body = rng.uniform(0.62, 0.8) if child else 1.0
+    L = {k: v * head * (1.0 if k == "head" else body * rng.uniform(0.85, 1.15)) for k, v in ADULT.items()}
     xy = np.zeros((15, 2))
     up = -np.pi / 2 + rng.normal(0, 0.15)  # torso direction (image y points down)
-    direction = np.array([np.cos(up), np.sin(up)])
+    direction = _unit(up)
+    yaw = rng.uniform(-1.3, 1.3)  # body turned away from the camera: shoulders and hips look narrower
+    width = abs(np.cos(yaw))
     side = np.array([-direction[1], direction[0]]) * (1 if rng.random() < 0.5 else -1)  # facing
-    neck = centre + direction * 0.30 * height
+    neck = centre + direction * L["torso"] * np.cos(rng.uniform(0, 0.5))
     xy[J["neck"]] = neck
     head_dir = up + rng.normal(0, 0.2)
-    xy[J["head_top"]] = neck + np.array([np.cos(head_dir), np.sin(head_dir)]) * 0.13 * height
-    xy[J["nose"]] = neck + np.array([np.cos(head_dir), np.sin(head_dir)]) * 0.07 * height + side * 0.015 * height
+    xy[J["head_top"]] = neck + _unit(head_dir) * L["head"] * rng.uniform(0.95, 1.05)
+    xy[J["nose"]] = neck + _unit(head_dir) * 0.55 * L["head"] + side * 0.12 * head * np.sin(yaw)
     for s, sign in (("right", 1), ("left", -1)):
-        sh = neck + side * sign * 0.11 * height + direction * -0.02 * height
-        hip = centre + side * sign * 0.07 * height
+        sh = neck + side * sign * L["shoulder"] * width - direction * 0.15 * head
+        hip = centre + side * sign * L["hip"] * width
         xy[J[f"{s}_shoulder"]], xy[J[f"{s}_hip"]] = sh, hip
         a = up + np.pi + sign * rng.uniform(0.15, 1.7) * (1 if rng.random() < 0.85 else -0.3)
-        elbow = sh + np.array([np.cos(a), np.sin(a)]) * 0.17 * height
+        elbow = sh + _unit(a) * L["upper_arm"] * _foreshortened(rng)
         a2 = a + rng.uniform(-1.8, 1.8)
-        xy[J[f"{s}_elbow"]], xy[J[f"{s}_wrist"]] = elbow, elbow + np.array([np.cos(a2), np.sin(a2)]) * 0.15 * height
+        xy[J[f"{s}_elbow"]], xy[J[f"{s}_wrist"]] = elbow, elbow + _unit(a2) * L["forearm"] * _foreshortened(rng)
         t = up + np.pi + sign * rng.uniform(-0.15, 0.5)
-        knee = hip + np.array([np.cos(t), np.sin(t)]) * 0.245 * height
+        knee = hip + _unit(t) * L["thigh"] * _foreshortened(rng)
         t2 = t + rng.uniform(-0.9, 0.1) * sign
-        xy[J[f"{s}_knee"]], xy[J[f"{s}_ankle"]] = knee, knee + np.array([np.cos(t2), np.sin(t2)]) * 0.245 * height
-    return xy
+        xy[J[f"{s}_knee"]], xy[J[f"{s}_ankle"]] = knee, knee + _unit(t2) * L["shin"] * _foreshortened(rng)
+    return xy, child
 
 
 def _background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
@@ -62,11 +87,12 @@ def _background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     from PIL import Image
 
     base = np.asarray(Image.fromarray(low.astype(np.uint8)).resize((w, h), Image.Resampling.BICUBIC), np.float32)
-    yy, xx = np.mgrid[0:h, 0:w]
-    f = rng.uniform(0.02, 0.15, 2)
-    stripes = 25 * np.sin(xx * f[0] + yy * f[1] + rng.uniform(0, 6))[..., None]
-    noise = rng.normal(0, 12, (h, w, 1))
-    return np.clip(base + stripes + noise, 0, 255).astype(np.uint8)
+    f = rng.uniform(0.02, 0.15, 2).astype(np.float32)
+    phase = np.float32(rng.uniform(0, 6))
+    stripes = 25 * np.sin(np.arange(h, dtype=np.float32)[:, None] * f[1] + np.arange(w, dtype=np.float32) * f[0]
+                          + phase)
+    noise = rng.standard_normal((h, w), dtype=np.float32) * 12
+    return np.clip(base + (stripes + noise)[..., None], 0, 255).astype(np.uint8)
 
 
 def make_scene(seed: int, index: int, size: tuple[int, int] = IMAGE_SIZE) -> Scene:
@@ -80,14 +106,14 @@ def make_scene(seed: int, index: int, size: tuple[int, int] = IMAGE_SIZE) -> Sce
     poses, boxes = [], []
     x = rng.uniform(0.15, 0.3) * w
     for _ in range(n):
-        height = rng.uniform(0.45, 0.75) * h
+        head = rng.uniform(0.45, 0.75) * h / 8.0  # an adult is about 8 head sizes tall
         centre = np.array([x, rng.uniform(0.5, 0.62) * h])
         x += rng.uniform(0.12, 0.3) * w  # neighbours overlap now and then
-        xy = _person(rng, centre, height)
+        xy, _ = _person(rng, centre, head)
         colour = tuple(int(c) for c in rng.integers(0, 256, 3))  # limbs: left and right alike
         torso_colour = tuple(int((c + rng.integers(80, 176)) % 256) for c in colour)  # clothing differs from limbs
         skin = tuple(int(c) for c in rng.integers(60, 256, 3))
-        width = int(max(3, rng.uniform(0.035, 0.07) * height))
+        width = int(max(3, rng.uniform(0.3, 0.55) * head))
         torso = [xy[J["right_shoulder"]], xy[J["left_shoulder"]], xy[J["left_hip"]], xy[J["right_hip"]]]
         draw.polygon([tuple(p) for p in torso], fill=torso_colour)
         for a, b in LIMBS:
@@ -96,9 +122,9 @@ def make_scene(seed: int, index: int, size: tuple[int, int] = IMAGE_SIZE) -> Sce
                   "right_knee", "left_knee"):
             r = width / 2
             draw.ellipse([xy[J[j], 0] - r, xy[J[j], 1] - r, xy[J[j], 0] + r, xy[J[j], 1] + r], fill=colour)
-        head_len = np.hypot(*(xy[J["head_top"]] - xy[J["neck"]]))
+        # head: an ellipse from the neck to the head top whose box has a diagonal of head / 0.6
         hc = (xy[J["head_top"]] + xy[J["neck"]]) / 2
-        hr = head_len * 0.55
+        hr = head / (0.6 * 2.0 * np.sqrt(1.0 + 0.8**2))
         draw.ellipse([hc[0] - hr * 0.8, hc[1] - hr, hc[0] + hr * 0.8, hc[1] + hr], fill=skin)
         boxes.append([hc[0] - hr * 0.8, hc[1] - hr, hc[0] + hr * 0.8, hc[1] + hr])
         poses.append(xy)

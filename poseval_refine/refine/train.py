@@ -26,6 +26,8 @@ log = logging.getLogger("prt")
 #: boundaries of pose-tensorflow's 10k / 430k / 730k / 1030k iterations scaled to the run length
 SCHEDULE = ((0.0, 0.005), (10 / 1030, 0.02), (430 / 1030, 0.002), (730 / 1030, 0.001))
 LOCREF_WEIGHT = 0.05
+#: Adam's learning rate is the schedule's times this (its peak 0.02 becomes 1e-3)
+ADAM_FACTOR = 0.05
 #: locref regression losses: pose-tensorflow's default is Huber (k = 1); the paper says MSE
 LOCREF_LOSSES = {
     "huber": lambda pred, target: F.smooth_l1_loss(pred, target, reduction="none"),
@@ -43,7 +45,10 @@ def learning_rate(progress: float, base_scale: float = 1.0) -> float:
 
 def pick_device(name: str | None = None) -> torch.device:
     if name:
-        return torch.device(name)
+        try:
+            return torch.device(name)
+        except RuntimeError:
+            raise ConfigError(f"unknown device {name!r}", fix="use cpu, cuda, cuda:N or mps") from None
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -51,29 +56,81 @@ def pick_device(name: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+#: training profiles: ``cpu`` learns within minutes on two CPU cores (prt's configuration: small
+#: network, 0.4 of the paper's pixel scale, a tighter canvas, a 5x learning rate and the input skip);
+#: ``paper`` is the paper's network and geometry, for GPUs. ``auto`` takes ``paper`` on CUDA and
+#: ``cpu`` everywhere else.
+PROFILES = {
+    "cpu": {"arch": "resnet18", "width": 32, "scale": 0.4, "canvas": 0.7, "input_skip": True, "lr_scale": 5.0,
+            "batch_size": 8},
+    "paper": {"arch": "resnet101", "width": 64, "scale": 1.0, "canvas": 1.0, "input_skip": False, "lr_scale": 1.0,
+              "batch_size": 8},
+}
+#: settings that shape the network or its input: a resumed run must keep them
+STRUCTURE = ("arch", "width", "input_skip", "scale", "canvas")
+
+
+def choose_profile(name: str, device: torch.device) -> str:
+    if name == "auto":
+        return "paper" if device.type == "cuda" else "cpu"
+    if name not in PROFILES:
+        raise ConfigError(f"unknown profile {name!r}", fix="use auto, cpu or paper")
+    return name
+
+
 @dataclass
 class TrainConfig:
+    """One training run. The defaults are the ``cpu`` profile; :meth:`from_profile` builds others."""
+
     out: Path
     dataset: str = "synthetic"
     annotations: str | None = None
     images: str | None = None
+    profile: str = "cpu"
     arch: str = "resnet18"
-    width: int = 64
-    input_skip: bool = False
+    width: int = 32
+    input_skip: bool = True
     steps: int | None = None
     minutes: float | None = None
     batch_size: int = 8
-    lr_scale: float = 1.0
+    lr_scale: float = 5.0
     seed: int = 0
     workers: int = 0
     checkpoint_every: int = 200
     resume: bool = False
     pretrained: str | None = None
     device: str | None = None
-    encode: EncodeConfig = field(default_factory=EncodeConfig)
-    synth: SynthConfig = field(default_factory=SynthConfig)
+    encode: EncodeConfig = field(default_factory=lambda: EncodeConfig(scale=0.4, canvas_factor=0.7))
+    synth: SynthConfig = field(default_factory=lambda: SynthConfig(scale=0.4))
     save_all_ranks: bool = False  # tests: every rank writes its final weights
     locref_loss: str = "huber"
+    #: sgd (the paper's: momentum 0.9) or adam (the learning rates of the schedule times ADAM_FACTOR)
+    optimizer: str = "sgd"
+    #: held-out synthetic scenes on which the keep-below threshold is calibrated after training (0: none)
+    calibration_scenes: int = 30
+
+    @classmethod
+    def from_profile(cls, profile: str, out: Path, transforms: str = "t1,t2,t3,t4", **overrides) -> TrainConfig:
+        """A configuration from a profile (``cpu``/``paper``); ``overrides`` that are not None win."""
+        chosen = dict(PROFILES[profile], **{k: v for k, v in overrides.items() if v is not None})
+        scale, canvas = chosen.pop("scale"), chosen.pop("canvas")
+        try:
+            synth = SynthConfig.only(transforms, scale=scale)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        return cls(out=Path(out), profile=profile, encode=EncodeConfig(scale=scale, canvas_factor=canvas), synth=synth,
+                   **chosen)
+
+    def structure(self) -> dict:
+        return {"arch": self.arch, "width": self.width, "input_skip": self.input_skip, "scale": self.encode.scale,
+                "canvas": self.encode.canvas_factor}
+
+    def describe(self) -> str:
+        budget = f"{self.steps} steps" if self.steps is not None else f"{self.minutes:g} minutes"
+        return (f"profile {self.profile}: {self.arch}, width {self.width}, scale {self.encode.scale:g} "
+                f"({self.encode.canvas} px canvas), input skip {'on' if self.input_skip else 'off'}, batch "
+                f"{self.batch_size}, lr x{self.lr_scale:g}, transforms "
+                f"{','.join(t for t in ('t1', 't2', 't3', 't4') if getattr(self.synth, t))}, {budget}")
 
 
 def loss_fn(heat, loc, batch, locref_loss: str = "huber"):
@@ -100,16 +157,50 @@ def _collate(samples):
     return {k: torch.from_numpy(np.stack([s[k] for s in samples])) for k in samples[0]}
 
 
-def save_checkpoint(path: Path, model, optimizer, step: int, progress: float, cfg: TrainConfig) -> None:
+def train_record(cfg: TrainConfig) -> dict:
+    return {"profile": cfg.profile, **cfg.structure(), "batch_size": cfg.batch_size, "lr_scale": cfg.lr_scale,
+            "seed": cfg.seed, "dataset": cfg.dataset, "locref_loss": cfg.locref_loss, "steps": cfg.steps,
+            "minutes": cfg.minutes}
+
+
+def save_checkpoint(path: Path, model, optimizer, step: int, progress: float, cfg: TrainConfig, seconds: float = 0.0,
+                    refine: dict | None = None) -> None:
     from ..io import atomic_path
 
     raw = model.module if hasattr(model, "module") else model
     state = {"model": raw.state_dict(), "model_config": raw.config(), "skeleton": "posetrack15",
              "encode": cfg.encode.as_dict(), "synth": cfg.synth.as_dict(), "step": step, "progress": progress,
-             "optimizer": optimizer.state_dict(), "prt_version": __version__, "dataset": cfg.dataset,
-             "locref_loss": cfg.locref_loss}
+             "seconds": float(seconds), "optimizer": optimizer.state_dict(), "prt_version": __version__,
+             "dataset": cfg.dataset, "locref_loss": cfg.locref_loss, "train": train_record(cfg),
+             "refine": refine if refine is not None else {"keep_below": None, "min_move": None, "scale_from": "pose"}}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
+
+
+def check_resume(ck: dict, cfg: TrainConfig, path: Path) -> None:
+    """A resumed run must build the same network on the same input geometry."""
+    stored = dict(ck.get("train") or {})
+    stored.setdefault("arch", ck["model_config"].get("arch"))
+    stored.setdefault("width", ck["model_config"].get("width"))
+    stored.setdefault("input_skip", ck["model_config"].get("input_skip", False))
+    stored.setdefault("scale", ck["encode"].get("scale"))
+    stored.setdefault("canvas", ck["encode"].get("canvas_factor"))
+    mine = cfg.structure()
+    diff = [k for k in STRUCTURE if stored.get(k) != mine[k]]
+    if diff:
+        said = ", ".join(f"--{k.replace('_', '-')} {_show(mine[k])} (checkpoint: {_show(stored.get(k))})" for k in diff)
+        raise ConfigError(f"cannot resume with {said}", file=path,
+                          fix="leave these options out to continue with the checkpoint's settings, or train a new "
+                              "model into another --out")
+
+
+def _show(v) -> str:
+    return ("on" if v else "off") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+
+
+#: share of a ``--minutes`` budget kept for the calibration after training (at most CALIBRATION_MAX_S)
+CALIBRATION_SHARE = 0.08
+CALIBRATION_MAX_S = 45.0
 
 
 def train(cfg: TrainConfig) -> dict:
@@ -129,21 +220,40 @@ def train(cfg: TrainConfig) -> dict:
     if cfg.pretrained:
         missing = load_pretrained(model, cfg.pretrained)
         log.info("loaded %s; %d tensors start fresh (heads, extra inputs)", cfg.pretrained, len(missing))
-    opt = torch.optim.SGD(model.parameters(), lr=learning_rate(0, cfg.lr_scale), momentum=0.9, weight_decay=1e-4)
-    step, progress = 0, 0.0
+    lr_factor = ADAM_FACTOR if cfg.optimizer == "adam" else 1.0
+    if cfg.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=learning_rate(0, cfg.lr_scale) * lr_factor)
+    elif cfg.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=learning_rate(0, cfg.lr_scale), momentum=0.9, weight_decay=1e-4)
+    else:
+        raise ConfigError(f"unknown optimizer {cfg.optimizer!r}", fix="use sgd or adam")
+    step, progress, prior_s = 0, 0.0, 0.0
     if cfg.resume and Path(cfg.out).exists():
-        ck = torch.load(cfg.out, map_location=device, weights_only=False)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        step, progress = int(ck["step"]), float(ck.get("progress", 0.0))
-        log.info("resumed from %s at step %d", cfg.out, step)
+        from .checkpoint import build_model, read_checkpoint
+
+        ck = read_checkpoint(cfg.out, device)
+        check_resume(ck, cfg, Path(cfg.out))
+        model.load_state_dict(build_model(ck, cfg.out).state_dict())
+        if "optimizer" in ck:
+            try:
+                opt.load_state_dict(ck["optimizer"])
+            except (ValueError, KeyError, TypeError) as e:
+                raise ConfigError(f"optimizer state does not fit the model ({e})", file=cfg.out) from None
+        step, progress, prior_s = int(ck.get("step", 0)), float(ck.get("progress", 0.0)), float(ck.get("seconds", 0.0))
+        log.info("resumed from %s at step %d (%.0f %% of the learning-rate schedule)", cfg.out, step, 100 * progress)
+    elif cfg.resume:
+        log.info("no checkpoint at %s yet: starting a new run", cfg.out)
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
         model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     dataset = build_dataset(cfg)
     start = time.monotonic()
-    budget_s = cfg.minutes * 60 if cfg.minutes is not None else None
+    calibrate_now = cfg.calibration_scenes > 0 and rank == 0
+    reserve = 0.0
+    if cfg.minutes is not None:
+        reserve = min(CALIBRATION_SHARE * cfg.minutes * 60, CALIBRATION_MAX_S) if cfg.calibration_scenes > 0 else 0.0
+        train_s = max(cfg.minutes * 60 - reserve, 1e-9)
     from tqdm import tqdm
 
     bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step", disable=None if rank == 0 else True,
@@ -155,12 +265,15 @@ def train(cfg: TrainConfig) -> dict:
         pool = ProcessPoolExecutor(cfg.workers)
     model.train()
     history = []
+    start_progress = None
     while True:
+        # the schedule position continues across --resume: steps count from the checkpoint's step, time
+        # from the seconds the checkpoint had already trained
         if cfg.steps is not None:
             progress = step / cfg.steps
             done = step >= cfg.steps
         else:
-            progress = min(1.0, (time.monotonic() - start) / budget_s)
+            progress = min(1.0, (prior_s + time.monotonic() - start) / train_s)
             done = progress >= 1.0
         if world > 1:  # rank 0 decides when a time budget is over
             import torch.distributed as dist
@@ -168,13 +281,15 @@ def train(cfg: TrainConfig) -> dict:
             flag = torch.tensor([float(done)], device=device)
             dist.broadcast(flag, 0)
             done = bool(flag.item())
+        if start_progress is None:
+            start_progress = progress
         if done:
             break
         idx = [(step * world + rank) * cfg.batch_size + i for i in range(cfg.batch_size)]
         samples = list(pool.map(dataset.__getitem__, idx)) if pool else [dataset[i] for i in idx]
         batch = {k: v.to(device) for k, v in _collate(samples).items()}
         for g in opt.param_groups:
-            g["lr"] = learning_rate(progress, cfg.lr_scale)
+            g["lr"] = learning_rate(progress, cfg.lr_scale) * lr_factor
         heat, loc = model(batch["input"])
         loss, part, locl = loss_fn(heat, loc, batch, cfg.locref_loss)
         opt.zero_grad(set_to_none=True)
@@ -189,12 +304,23 @@ def train(cfg: TrainConfig) -> dict:
             log.info("step %d  loss %.4f  lr %g  %.0f s", step, np.mean(history[-100:]),
                      learning_rate(progress, cfg.lr_scale), time.monotonic() - start)
         if rank == 0 and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
-            save_checkpoint(Path(cfg.out), model, opt, step, progress, cfg)
+            save_checkpoint(Path(cfg.out), model, opt, step, progress, cfg, prior_s + time.monotonic() - start)
     bar.close()
     if pool:
         pool.shutdown()
+    trained_s = time.monotonic() - start
+    calibration = None
     if rank == 0:
-        save_checkpoint(Path(cfg.out), model, opt, step, progress, cfg)
+        save_checkpoint(Path(cfg.out), model, opt, step, progress, cfg, prior_s + trained_s)
+        if calibrate_now:
+            from .calibrate import calibrate
+
+            raw = model.module if hasattr(model, "module") else model
+            calibration = calibrate(raw, cfg.encode, device, scenes=cfg.calibration_scenes,
+                                    seconds=reserve if cfg.minutes is not None else None)
+            save_checkpoint(Path(cfg.out), model, opt, step, progress, cfg, prior_s + trained_s,
+                            refine={"keep_below": calibration["keep_below"], "min_move": calibration["min_move"],
+                                    "scale_from": "pose", "calibration": calibration})
     if cfg.save_all_ranks:
         raw = model.module if hasattr(model, "module") else model
         torch.save(raw.state_dict(), f"{cfg.out}.rank{rank}")
@@ -203,5 +329,7 @@ def train(cfg: TrainConfig) -> dict:
 
         dist.barrier()
         dist.destroy_process_group()
-    return {"steps": step, "seconds": time.monotonic() - start, "final_loss": float(np.mean(history[-20:]))
-            if history else None, "checkpoint": str(cfg.out)}
+    return {"steps": step, "seconds": time.monotonic() - start, "train_seconds": trained_s,
+            "start_progress": start_progress,
+            "final_loss": float(np.mean(history[-20:])) if history else None, "checkpoint": str(cfg.out),
+            "calibration": calibration}
