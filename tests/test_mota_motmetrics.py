@@ -191,3 +191,14 @@ def test_save_and_verify_with_the_motmetrics_backend(shared_data, tmp_path, caps
     assert main(["verify", "--results", str(store)]) == 0  # evaluated again, with motmetrics again
     out = capsys.readouterr().out
     assert "ref-net" in out and "1 matched, 0 drifted" in out  # (the shipped results lack --data-root here)
+
+
+def test_missing_motmetrics_is_one_clear_error(shared_data, capsys, monkeypatch):
+    def absent():
+        raise ModuleNotFoundError("No module named 'motmetrics'")
+
+    monkeypatch.setattr(mota_motmetrics, "version", absent)
+    root = shared_data / "posetrack_cases" / "case2"
+    code = main(["evaluate", "--gt", str(root / "gt"), "--pred", str(root / "pred"), "--mot-backend", "motmetrics"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and "needs the motmetrics package" in err and "pip install" in err
