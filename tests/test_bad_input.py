@@ -196,6 +196,19 @@ def test_annolist_annorect_not_a_list_of_people(tmp_path, bad):
     expect_error(tmp_path, multi(tmp_path, _annolist(False), pred), "pred.json", "frame 0", "annorect")
 
 
+def test_annorect_keyed_by_index_is_not_silently_empty(tmp_path):
+    """{"0": person, "1": person} used to be read as one person without joints: AP 0, exit 0."""
+    pred = _annolist(True)
+    for entry in pred:
+        entry["annorect"] = {str(i): r for i, r in enumerate(entry["annorect"])}
+    expect_error(tmp_path, multi(tmp_path, _annolist(False), pred), "pred.json", "frame 0, person 0",
+                 "field 'annorect'", "person has none of the annolist fields", "it has '0', '1'")
+    pred = _annolist(True)
+    pred[1] = {"people": pred[1]["annorect"]}
+    expect_error(tmp_path, multi(tmp_path, _annolist(False), pred), "pred.json", "frame 1",
+                 "entry has none of the annolist fields (image, annorect); it has 'people'")
+
+
 def test_annorect_as_one_object_is_one_person(tmp_path):
     """MATLAB's jsonencode writes a 1 x 1 struct array as an object: it is the same person."""
     gt, pred = _annolist(False, frames=1), _annolist(True, frames=1)
@@ -386,3 +399,28 @@ def test_convert_several_sequences_to_one_mpii_file(tmp_path):
                  "holds 2 sequences (a, b)", "one sequence file at a time", out=tmp_path / "out.mat")
     expect_error(tmp_path, ["convert", "--to", "mpii", tmp_path / "pt" / "a.json", tmp_path / "out.txt"],
                  "written as .h5 or .mat", out=tmp_path / "out.txt")
+
+
+def test_detect_and_track_huge_coordinates_synthesize_no_warning(tmp_path):
+    """2 * nose - neck overflows: the head top is not synthesized (and numpy says nothing)."""
+    def edit(d):
+        d["all_keyps"][1][0][0][0, 0] = 1e308  # the nose's x
+    src = _dt(tmp_path, edit)
+    code, _, err, caught = run(convert(src, "detect-and-track", tmp_path / "out", to="posetrack2017"))
+    assert code == 0 and not caught, (err, caught)
+    head_top = json.loads((tmp_path / "out" / "d.json").read_text())["annolist"][0]["annorect"][0]
+    ids = [p["id"][0] for p in head_top["annopoints"][0]["point"]]
+    assert 14 not in ids and 12 in ids and 13 in ids  # no head top; neck = shoulder midpoint; the nose as given
+
+
+def test_coco_gt_image_id_that_is_not_an_id(tmp_path):
+    from .fuzzing import coco_keypoints
+
+    files = coco_keypoints().files
+    gt, res = files["gt.json"][1], files["res.json"][1]
+    gt = json.loads(json.dumps(gt))
+    gt["images"][1]["id"] = {"value": 785}
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    argv = ["evaluate", "--task", "coco", "--gt", tmp_path / "gt.json", "--pred", tmp_path / "res.json"]
+    expect_error(tmp_path, argv, "gt.json", "images[1] has id {'value': 785}, not an integer")

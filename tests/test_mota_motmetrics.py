@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from poseval_refine.cli import main
+from poseval_refine.errors import InputError
 from poseval_refine.evaluators.posetrack import evaluate_posetrack
 from poseval_refine.formats.posetrack import write_posetrack
 from poseval_refine.metrics import mota, mota_motmetrics
@@ -135,7 +136,13 @@ def test_repeated_gt_id_crash_is_the_same_clear_error(tmp_path, capsys):
     assert errs[0] == errs[1]
 
 
-@pytest.mark.parametrize("backend", ["prt", "motmetrics"])
+KNOWN_DIFFERENCE = pytest.mark.xfail(
+    strict=True, raises=InputError,
+    reason="prt's accumulator adds poseval's dummy frames as counts (MotStats.add_counts) instead of feeding them, so "
+           "GT id 0 is not 'seen' there and the repeated id is refused; motmetrics, as poseval, counts it")
+
+
+@pytest.mark.parametrize("backend", [pytest.param("prt", marks=KNOWN_DIFFERENCE), "motmetrics"])
 def test_repeated_gt_id_after_a_dummy_frame_is_counted_as_poseval_does(tmp_path, backend):
     """poseval feeds its dummy (object 0) to the accumulator, so GT id 0 repeated in a later frame does not
     crash motmetrics: per joint, frame 0 is the dummy (1 object, 1 miss, 1 FP), frame 1 pairs both people

@@ -27,16 +27,24 @@ def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted):
     from ..evaluators import get_task
     from ..io import write_bytes_atomic
     from ..results.board import build_boards
-    from ..results.store import load_all
+    from ..results.store import load_all, user_dir
 
     if task is not None:
         get_task(task)
-    boards = build_boards(load_all(results_dir), task=task, benchmark=benchmark, resamples=resamples, seed=seed,
+    results = load_all(results_dir)
+    boards = build_boards(results, task=task, benchmark=benchmark, resamples=resamples, seed=seed,
                           quoted=not no_quoted)
+    empty = None
+    if not boards:
+        selection = " ".join(f"--{k} {v}" for k, v in (("task", task), ("benchmark", benchmark)) if v)
+        empty = (f"no results for {selection or 'this selection'}{' without the quoted numbers' if no_quoted else ''}"
+                 f" (results store: {user_dir(results_dir)})")
+        click.echo(f"prt: {empty}; add one with `prt evaluate --gt GT --pred PRED"
+                   f"{' --task ' + task if task else ''} --save NAME`", err=True)
     if fmt == "html":
         from ..render.html import render_page
 
-        text = render_page(boards)
+        text = render_page(boards, empty=empty)
     else:
         from ..render.leaderboard import RENDERERS
 

@@ -267,6 +267,23 @@ _STRUCT_FIX = ("follow the MPII annolist layout: annolist(i).annorect(j).annopoi
                "(and score for predictions)")
 
 
+#: fields an annolist entry / person has (MPII RELEASE, the kit's predictions, PoseTrack 2017)
+ENTRY_FIELDS = ("image", "annorect")
+PERSON_FIELDS = ("annopoints", "x1", "y1", "x2", "y2", "score", "scale", "objpos", "track_id")
+
+
+def _known_fields(struct, known: tuple[str, ...], what: str, path: Path, f: int, r: int | None = None) -> None:
+    """A struct with fields but none of the annolist ones is another layout (e.g. people keyed by
+    index, ``{"0": {...}, "1": {...}}``): an error, not a person without joints."""
+    names = list(struct) if isinstance(struct, dict) else list(getattr(struct, "_fieldnames", []) or [])
+    if names and not any(n in known for n in names):
+        shown = ", ".join(repr(str(n)) for n in names[:6]) + (", ..." if len(names) > 6 else "")
+        raise InputError(f"{what} has none of the annolist fields ({', '.join(known)}); it has {shown}",
+                         file=path, frame=f, person=r, field="annorect" if what == "person" else None,
+                         fix="give 'annorect' as a list of people, each with 'annopoints' (and x1, y1, x2, y2 "
+                             "in GT)")
+
+
 def _one(v, *, what: str, **where):
     """A struct that MATLAB may store as a 1 x 1 struct array / JSON as a one-element list; None if empty."""
     lst = items(v, what=what, **where)
@@ -321,6 +338,7 @@ def annolist_to_sequence(annolist: list, path: Path, name: str, require_scores: 
         if not is_struct(entry):
             raise InputError(f"entry is {kind_of(entry)}, expected a struct/object with 'annorect'", file=path,
                              frame=f, fix=_STRUCT_FIX)
+        _known_fields(entry, ENTRY_FIELDS, "entry", path, f)
         img = _one(field(entry, "image"), what="'image'", file=path, frame=f, field="image")
         names.append(text(field(img, "name"), what="the image name", file=path, frame=f, field="image.name")
                      if img is not None else "")
@@ -331,6 +349,7 @@ def annolist_to_sequence(annolist: list, path: Path, name: str, require_scores: 
             if not is_struct(rect):
                 raise InputError(f"person is {kind_of(rect)}, expected a struct/object", file=path, frame=f,
                                  person=r, field="annorect", fix=_STRUCT_FIX)
+            _known_fields(rect, PERSON_FIELDS, "person", path, f, r)
             where = dict(file=path, frame=f, person=r)
             ap = _one(field(rect, "annopoints"), what="'annopoints'", field="annopoints", **where)
             points = items(field(ap, "point"), what="'annopoints.point'", field="annopoints.point", **where) \

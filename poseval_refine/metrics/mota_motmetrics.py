@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .mota import MotStats, _check_frame, repeated_id_error
+from .mota import MotStats, RepeatedIdError, _check_frame, repeated_id_message
 
 #: what ``mh.compute`` reports (poseval asks for num_detections = num_matches + num_switches instead of matches)
 COUNT_METRICS = ("num_objects", "num_matches", "num_switches", "num_misses", "num_false_positives")
@@ -35,18 +35,23 @@ def version() -> str:
     return motmetrics.__version__
 
 
-def accumulate_sequence(frames: Sequence, num_joints: int) -> MotStats:
+def accumulate_sequence(frames: Sequence, num_joints: int, labels: Sequence[str] | None = None) -> MotStats:
     """CLEAR-MOT counts of one sequence from motmetrics, one ``MOTAccumulator`` per joint.
 
     ``frames`` are what ``metrics.mota.accumulate_sequence`` takes, (gt_ids, hyp_ids, dist (K, G, H),
-    gt_has (K, G), hyp_has (K, H)) per frame in order; errors name the frame as it does.
+    gt_has (K, G), hyp_has (K, H)) per frame in order; ``labels[t]`` names frame t in errors
+    (default ``sequence 0, frame t``, as ``metrics.mota`` names it).
     """
     import motmetrics as mm
 
     K = num_joints
     updates = []  # per frame and joint: (object ids, hypothesis ids, distances), as poseval passes them
-    for t, f in enumerate(frames):
-        gt, hyp, dist, gt_has, hyp_has = _check_frame(f, K, f"sequence 0, frame {t}")
+    frames = list(frames)
+    labels = [f"sequence 0, frame {t}" for t in range(len(frames))] if labels is None else list(labels)
+    if len(labels) != len(frames):
+        raise ValueError(f"{len(labels)} labels for {len(frames)} frames")
+    for f, where in zip(frames, labels):
+        gt, hyp, dist, gt_has, hyp_has = _check_frame(f, K, where)
         updates.append([(gt[gt_has[k]], hyp[hyp_has[k]], dist[k][np.ix_(gt_has[k], hyp_has[k])]) for k in range(K)])
 
     host = mm.metrics.create()
@@ -54,11 +59,11 @@ def accumulate_sequence(frames: Sequence, num_joints: int) -> MotStats:
     with mm.lap.set_default_solver("scipy"):
         for k in range(K):
             acc = mm.MOTAccumulator(auto_id=True)
-            for t, per_joint in enumerate(updates):
+            for where, per_joint in zip(labels, updates):
                 try:
                     acc.update(*per_joint[k])
                 except KeyError:  # a repeated object id paired twice in its first frame
-                    raise repeated_id_error(f"sequence 0, frame {t}, joint {k}") from None
+                    raise RepeatedIdError(None, repeated_id_message(f"{where}, joint {k}")) from None
             counts = host.compute(acc, metrics=list(COUNT_METRICS), return_dataframe=False, name="acc")
             for name in COUNT_METRICS:
                 getattr(out, name)[k] = counts[name]

@@ -239,8 +239,12 @@ def _subtitle(b: Board) -> str:
     return " · ".join(parts)
 
 
-def render_page(boards: list[Board]) -> str:
+def render_page(boards: list[Board], empty: str | None = None) -> str:
+    """The page; ``empty`` says why there is no board (shown instead of the boards)."""
     sections, nav = [], []
+    if not boards:
+        sections.append(f'<p class="empty">No results: {escape(empty or "nothing to rank")}. Add one with '
+                        "<code>prt evaluate --gt GT --pred PRED --save NAME</code>.</p>")
     for i, b in enumerate(boards):
         bid = f"board-{i}-{b.benchmark}-{b.task}".replace(".", "-")
         nav.append(f'<a href="#{bid}">{escape(b.benchmark)} / {escape(b.task)}</a>')
