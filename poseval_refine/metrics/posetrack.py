@@ -208,15 +208,23 @@ def _local_ids(track: np.ndarray) -> np.ndarray:
 BATCH_CELLS = 3_000_000
 
 
+MOT_BACKENDS = ("prt", "motmetrics")
+
+
 def sequences_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol,
-                    tracking: bool = True) -> list[SequenceStats]:
+                    tracking: bool = True, mot_backend: str = "prt") -> list[SequenceStats]:
     """Additive AP (and, with ``tracking``, CLEAR-MOT) statistics of every cleaned sequence pair.
+
+    ``mot_backend`` says who accumulates the CLEAR-MOT counts: prt's vectorized accumulator
+    (``metrics.mota``) or motmetrics itself (``metrics.mota_motmetrics``), fed the same frames.
 
     Sequences are evaluated in batches on padded per-frame arrays (frames x people x joints), as
     many per batch as ``BATCH_CELLS`` allows; every number of a sequence is the same, bit for bit,
     whichever sequences it is batched with. Sequences must be in the PoseTrack-15 joint set, with
     predicted scores filled (missing ones set to ``MIN_SCORE``).
     """
+    if mot_backend not in MOT_BACKENDS:
+        raise ValueError(f"unknown MOT backend {mot_backend!r}; use one of {', '.join(MOT_BACKENDS)}")
     out: list[SequenceStats] = []
     start = 0
     while start < len(cleaned):
@@ -229,13 +237,13 @@ def sequences_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol,
             if end > start and cells > BATCH_CELLS:
                 break
             end, frames, g_max, p_max = end + 1, frames + c.num_frames, max(g_max, g), max(p_max, p)
-        out += _batch_stats(cleaned[start:end], protocol, tracking, first=start)
+        out += _batch_stats(cleaned[start:end], protocol, tracking, first=start, mot_backend=mot_backend)
         start = end
     return out
 
 
 def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, tracking: bool,
-                 first: int = 0) -> list[SequenceStats]:
+                 first: int = 0, mot_backend: str = "prt") -> list[SequenceStats]:
     K = NUM_JOINTS
     S = len(cleaned)
     n_frames = np.array([c.num_frames for c in cleaned], np.int64)
@@ -292,14 +300,41 @@ def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, trac
         empty = (ng[rows] == 0) | (npr[rows] == 0) if protocol.dummy_empty_frames else np.zeros(len(rows), bool)
         dummies.append(int(empty.sum()))
         frames.append(rows[~empty])
-    try:
-        mots = accumulate_frames(frames, dist, g_ids, gv, g_present, p_ids, pv, p_present, protocol.threshold)
-    except RepeatedIdError as e:  # name the sequence within all of them
-        raise RepeatedIdError(None if e.item is None else first + e.item, str(e)) from None
+    if mot_backend == "motmetrics":  # poseval's updates: the real track ids, its dummy for the empty frames
+        from .mota_motmetrics import accumulate_sequence as motmetrics_accumulate
+
+        g_tid, p_tid = np.zeros((F, G), np.int64), np.zeros((F, H), np.int64)
+        g_tid[g_frame, g_slot] = _cat([c.gt.track_id[c.gt_person] for c in cleaned], (0,))
+        p_tid[p_frame, p_slot] = _cat([c.pred.track_id[c.pred_person] for c in cleaned], (0,))
+        mots = []
+        for s in range(S):
+            real = set(frames[s].tolist())
+            updates, labels, t = [], [], 0  # t: the frame index accumulate_frames names in its errors
+            for f in range(start[s], start[s] + used[s]):
+                if f not in real:
+                    updates.append(dummy_update(K))
+                    labels.append("dummy frame")  # never in an error: motmetrics cannot fail on it
+                    continue
+                d = np.where(dist[f] <= protocol.threshold, dist[f], np.nan)[:npr[f], :ng[f]].transpose(2, 1, 0)
+                updates.append((g_tid[f, :ng[f]], p_tid[f, :npr[f]], d, g_present[f, :ng[f]].T,
+                                p_present[f, :npr[f]].T))
+                labels.append(f"sequence {s}, frame {t}")
+                t += 1
+            try:
+                mots.append(motmetrics_accumulate(updates, K, labels))
+            except RepeatedIdError as e:
+                raise RepeatedIdError(first + s, str(e)) from None
+        dummies_done = True
+    else:
+        try:
+            mots = accumulate_frames(frames, dist, g_ids, gv, g_present, p_ids, pv, p_present, protocol.threshold)
+        except RepeatedIdError as e:  # name the sequence within all of them
+            raise RepeatedIdError(None if e.item is None else first + e.item, str(e)) from None
+        dummies_done = False
     out = []
     for s in range(S):
         mot = MotStats.zeros(K).merge(mots[s])
-        if dummies[s]:
+        if dummies[s] and not dummies_done:
             mot.add_counts(objects=dummies[s], misses=dummies[s], false_positives=dummies[s])
         counts[s].update(frames_tracking=used[s], dummy_frames=dummies[s])
         out.append(SequenceStats(aps[s], mot, counts[s]))
@@ -322,14 +357,21 @@ def _frame_distances(p_kp: np.ndarray, g_xy: np.ndarray, hs: np.ndarray, n_pred:
     return dist
 
 
+def dummy_update(K: int) -> tuple:
+    """poseval's stand-in for a frame without GT or without predictions (quirk 8): for every joint,
+    object 0 and hypothesis 0 that may not be paired (one object, one miss, one false positive)."""
+    return (np.zeros(1, np.int64), np.zeros(1, np.int64), np.full((K, 1, 1), np.nan), np.ones((K, 1), bool),
+            np.ones((K, 1), bool))
+
+
 def _cat(arrays: list[np.ndarray], empty_shape: tuple) -> np.ndarray:
     return np.concatenate(arrays) if arrays else np.zeros(empty_shape)
 
 
 def sequence_stats(gt: PoseSequence, pred: PoseSequence, protocol: PoseTrackProtocol,
-                   tracking: bool = True) -> SequenceStats:
+                   tracking: bool = True, mot_backend: str = "prt") -> SequenceStats:
     """Additive AP (and, with ``tracking``, CLEAR-MOT) statistics of one sequence pair."""
-    return sequences_stats([clean_sequence(gt, pred)], protocol, tracking)[0]
+    return sequences_stats([clean_sequence(gt, pred)], protocol, tracking, mot_backend)[0]
 
 
 def combine(stats: list[SequenceStats]) -> SequenceStats:
