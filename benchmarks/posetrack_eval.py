@@ -1,7 +1,7 @@
 """Whole-process time of a PoseTrack evaluation (mAP + tracking), prt against the official poseval.
 
     python benchmarks/posetrack_eval.py --sizes 60,170 --poseval DIR [--frames 40] [--repeat 5]
-                                        [--poseval-repeat 2] [--cpu 0] [--keep DIR]
+                                        [--poseval-repeat 2] [--cpu 0] [--keep DIR] [--motmetrics-repeat N]
 
 For every size N, generates an N-sequence x 40-frame benchmark (PoseTrack-2017 GT and
 predictions, ``poseval_refine.synthetic.make_benchmark``, seed 0; 60 sequences are 12 MB of
@@ -10,7 +10,9 @@ and started from scratch (interpreter start-up, imports and reading included):
 
 - ``prt evaluate --task tracking`` (run as ``python -m poseval_refine.cli``), and
 - with ``--poseval DIR`` (a checkout of leonid-pishchulin/poseval), ``python -m poseval.evaluate
-  --groundTruth gt/ --predictions pred/ --evalPoseTracking --evalPoseEstimation`` run from DIR.
+  --groundTruth gt/ --predictions pred/ --evalPoseTracking --evalPoseEstimation`` run from DIR;
+- with ``--motmetrics-repeat N``, ``prt evaluate --task tracking --mot-backend motmetrics`` (the
+  CLEAR-MOT counts from motmetrics itself), N times; its numbers are compared with the default's.
 
 Both packages are byte-compiled first (``compileall``), as an installed package is. Runs are
 interleaved (prt, poseval, prt, ...) so both see the same machine load; the minimum wall time of
@@ -95,6 +97,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="prt runs per size (the fastest is reported)")
     ap.add_argument("--poseval-repeat", type=int, default=2, help="poseval runs per size (the fastest is reported)")
     ap.add_argument("--poseval", type=Path, help="checkout of the official poseval to time as well")
+    ap.add_argument("--motmetrics-repeat", type=int, default=0,
+                    help="also time prt --mot-backend motmetrics this many times per size")
     ap.add_argument("--cpu", default="0", help="core to pin every run to (taskset -c); '' for no pinning")
     ap.add_argument("--workers", type=int, default=1, help="prt --workers (1: the one-core comparison)")
     ap.add_argument("--keep", type=Path, help="keep (and reuse) the benchmarks here")
@@ -119,18 +123,22 @@ def main() -> None:
         size_mb = sum(p.stat().st_size for p in root.rglob("*.json")) / 1e6
         out_json = root / "prt_result.json"
         prt_cmd = pin + [sys.executable, "-m", "poseval_refine.cli", "evaluate", "--gt", str(root / "gt"),
-                         "--pred", str(root / "pred"), "--task", "tracking", "--workers", str(args.workers),
-                         "--json", str(out_json), "-q"]
+                         "--pred", str(root / "pred"), "--task", "tracking", "--workers", str(args.workers), "-q"]
         pv_out = root / "poseval_out"
         pv_cmd = pin + [sys.executable, "-m", "poseval.evaluate", "--groundTruth", f"{root / 'gt'}/",
                         "--predictions", f"{root / 'pred'}/", "--evalPoseTracking", "--evalPoseEstimation",
                         "--outputDir", str(pv_out)]
-        prt_runs, pv_runs = [], []
-        for r in range(max(args.repeat, args.poseval_repeat if args.poseval else 0)):
+        mm_json = root / "prt_motmetrics_result.json"
+        mm_cmd = prt_cmd + ["--json", str(mm_json), "--mot-backend", "motmetrics"]
+        prt_cmd = prt_cmd + ["--json", str(out_json)]
+        prt_runs, pv_runs, mm_runs = [], [], []
+        for r in range(max(args.repeat, args.poseval_repeat if args.poseval else 0, args.motmetrics_repeat)):
             if r < args.repeat:
                 prt_runs.append(timed(prt_cmd)[:2])
             if args.poseval and r < args.poseval_repeat:
                 pv_runs.append(timed(pv_cmd, cwd=args.poseval)[:2])
+            if r < args.motmetrics_repeat:
+                mm_runs.append(timed(mm_cmd)[:2])
         prt_wall, prt_cpu = min(prt_runs)
         row = {"sequences": n, "frames": args.frames, "json_mb": round(size_mb, 1), "prt_s": prt_wall,
                "prt_cpu_s": prt_cpu, "prt_runs": [round(w, 3) for w, _ in prt_runs]}
@@ -139,11 +147,22 @@ def main() -> None:
             diff = max_difference(json.loads(out_json.read_text()), poseval_numbers(pv_out))
             row.update(poseval_s=pv_wall, poseval_cpu_s=pv_cpu, ratio=pv_wall / prt_wall, max_abs_diff=diff,
                        poseval_runs=[round(w, 2) for w, _ in pv_runs])
+        if mm_runs:
+            mm_wall, mm_cpu = min(mm_runs)
+            mm_res = json.loads(mm_json.read_text())
+            mot = {k: v for k, v in mm_res.items() if k.startswith(("mota_", "motp_", "pre_", "rec_"))}
+            row.update(motmetrics_s=mm_wall, motmetrics_cpu_s=mm_cpu, motmetrics_cpu_ratio=mm_cpu / prt_cpu,
+                       motmetrics_max_abs_diff=max_difference(json.loads(out_json.read_text()), mot),
+                       motmetrics_backend=mm_res["mot_backend"], motmetrics_runs=[round(w, 2) for w, _ in mm_runs])
         rows.append(row)
         line = f"{n:4d} sequences x {args.frames} frames ({size_mb:.0f} MB): prt {prt_wall:.3f} s (cpu {prt_cpu:.3f} s)"
         if pv_runs:
             line += (f", poseval {row['poseval_s']:.2f} s (cpu {row['poseval_cpu_s']:.2f} s) -> "
                      f"{row['ratio']:.1f}x faster; max |prt - poseval| = {row['max_abs_diff']:.1e}")
+        if mm_runs:
+            line += (f"; --mot-backend motmetrics {mm_wall:.2f} s (cpu {mm_cpu:.2f} s, "
+                     f"{row['motmetrics_cpu_ratio']:.1f}x prt's), max |difference| of the MOT numbers = "
+                     f"{row['motmetrics_max_abs_diff']:.1e}")
         print(line, flush=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(json.dumps(rows))

@@ -70,3 +70,14 @@ def test_unknown_gt_kind_asks_for_task(tmp_path, capsys):
     code, out, err = _evaluate(capsys, "--gt", gt, "--pred", gt)
     assert code == 2
     assert "gt.txt" in err and "--task" in err and "Traceback" not in err
+
+
+def test_mpii_multi_person_annolist_json_means_task_multi(tmp_path, capsys):
+    from .fuzzing import _annolist
+
+    gt, pred = tmp_path / "groups_gt.json", tmp_path / "groups_pred.json"
+    gt.write_text(json.dumps({"annolist": _annolist(False)}))
+    pred.write_text(json.dumps({"annolist": _annolist(True)}))
+    code, out, err = _evaluate(capsys, "--gt", gt, "--pred", pred)
+    assert code == 0, err
+    assert "--task multi" in err and "MPII multi-person AP" in out

@@ -19,6 +19,7 @@ TASK_OPTIONS = {
     "min_score": None,
     "protocol": "official",
     "motp": None,
+    "mot_backend": "prt",
     "flavour": "matlab",
     "plot": None,
 }
@@ -31,7 +32,7 @@ TASK_OPTIONS = {
               help="Prediction file or folder; repeat to compare several (MPII single).")
 @click.option("--task", type=click.Choice(task_names()), default=None,
               help="What to evaluate. Default: from the GT: COCO keypoint annotations -> coco, MPII "
-                   ".h5/.mat arrays -> single, an MPII annolist .mat -> multi, PoseTrack files or folders -> "
+                   ".h5/.mat arrays -> single, an MPII annolist -> multi, PoseTrack files or folders -> "
                    "tracking (stderr says which).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the numbers to this JSON file.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
@@ -45,6 +46,9 @@ TASK_OPTIONS = {
 @click.option("--motp", type=click.Choice(["poseval-mm1.2+", "poseval-mm1.1", "clear"]), default=None,
               help="MOTP definition (which motmetrics version poseval ran with). "
                    "Default: poseval-mm1.2+ (official protocol), clear (corrected protocol).")
+@click.option("--mot-backend", type=click.Choice(["prt", "motmetrics"]), default="prt", show_default=True,
+              help="Tracking: who accumulates the CLEAR-MOT counts: prt's vectorized accumulator or motmetrics' "
+                   "MOTAccumulator, as poseval (same numbers, several times slower; see README).")
 @click.option("--flavour", type=click.Choice(["matlab", "hrnet", "mmpose", "bearpaw"]), default="matlab",
               show_default=True, help="MPII single: reproduce a Python port's PCKh conventions.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None,

@@ -23,7 +23,10 @@ FORMATS = ("text", "markdown", "latex", "csv", "json", "html")
               help="Bootstrap resamples per board (0: no intervals).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap draws.")
 @click.option("--no-quoted", is_flag=True, help="Leave out the numbers quoted from the paper.")
-def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted):
+@click.option("--standalone", is_flag=True, help="LaTeX: a complete document (landscape, booktabs; a table wider "
+              "than the page is scaled to it) instead of tables to paste into a paper.")
+def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted, standalone):
+    from ..errors import ConfigError
     from ..evaluators import get_task
     from ..io import write_bytes_atomic
     from ..results.board import build_boards
@@ -31,6 +34,8 @@ def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted):
 
     if task is not None:
         get_task(task)
+    if standalone and fmt != "latex":
+        raise ConfigError("--standalone goes with --format latex")
     results = load_all(results_dir)
     boards = build_boards(results, task=task, benchmark=benchmark, resamples=resamples, seed=seed,
                           quoted=not no_quoted)
@@ -46,9 +51,9 @@ def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted):
 
         text = render_page(boards, empty=empty)
     else:
-        from ..render.leaderboard import RENDERERS
+        from ..render.leaderboard import RENDERERS, latex_document
 
-        text = RENDERERS[fmt](boards)
+        text = latex_document(boards) if standalone else RENDERERS[fmt](boards)
     if out is not None:
         write_bytes_atomic(out, text.encode() if text.endswith("\n") else (text + "\n").encode())
     else:

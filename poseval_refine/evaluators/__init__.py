@@ -90,7 +90,7 @@ def all_tasks() -> dict[str, Task]:
 def task_for_gt(gt: Path) -> tuple[str, str]:
     """The task ``prt evaluate`` runs when ``--task`` is not given, from what the GT is, and what it was
     taken for: COCO keypoint annotations -> coco, MPII arrays (.h5/.mat) -> single, an MPII annolist
-    .mat -> multi, PoseTrack files or folders -> tracking."""
+    .mat or JSON -> multi, PoseTrack files or folders -> tracking."""
     from ..errors import InputError
     from ..formats import detect_format
     from ..io import load_json
@@ -105,14 +105,27 @@ def task_for_gt(gt: Path) -> tuple[str, str]:
         return "single", "MPII single-person arrays"
     if suffix == ".json":
         data = load_json(gt)
-        if isinstance(data, dict) and "annolist" in data:
-            return "tracking", "a PoseTrack 2017 annolist file"
+        annolist = data.get("annolist") if isinstance(data, dict) else data
+        if isinstance(annolist, list) and all(isinstance(e, dict) for e in annolist) and \
+                (isinstance(data, dict) or any("annorect" in e for e in annolist)):
+            if _is_posetrack17(annolist):
+                return "tracking", "a PoseTrack 2017 annolist file"
+            return "multi", "an MPII multi-person annolist (no frame numbers, labeled flags or track ids)"
         if isinstance(data, dict) and "images" in data and "annotations" in data:
             return ("coco", "COCO keypoint annotations") if _is_coco_gt(data) else \
                 ("tracking", "a PoseTrack 2018 file")
     raise InputError("is not a GT prt can tell the task of (COCO annotations, MPII .h5/.mat, PoseTrack "
                      "JSON files or folders)", file=gt,
                      fix=f"give --task (one of: {', '.join(sorted(all_tasks()))})")
+
+
+def _is_posetrack17(annolist: list) -> bool:
+    """A PoseTrack 2017 sequence, not an MPII multi-person annolist: frames numbered or flagged as labeled,
+    or people with track ids."""
+    if any("imgnum" in e or "is_labeled" in e for e in annolist):
+        return True
+    rects = (r for e in annolist for r in (e.get("annorect") if isinstance(e.get("annorect"), list) else []))
+    return any(isinstance(r, dict) and "track_id" in r for r in rects)
 
 
 def _is_coco_gt(data: dict) -> bool:

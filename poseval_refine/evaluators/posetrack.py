@@ -23,6 +23,7 @@ from ..metrics.ap import MIN_SCORE, ap_item, resample_ap
 from ..metrics.mota import MotStats, RepeatedIdError, finalize_mot
 from ..metrics.posetrack import (
     GROUP_NAMES,
+    MOT_BACKENDS,
     CleanSequence,
     RegionError,
     SequenceStats,
@@ -182,10 +183,10 @@ def read_pair(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, track
     return clean, counts, warnings
 
 
-def evaluate_pairs(jobs: list[tuple], progress=None) -> list[tuple[SequenceStats, list[str]]]:
+def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt") -> list[tuple[SequenceStats, list[str]]]:
     """Read the sequence pairs of ``jobs`` (arguments of :func:`read_pair`) and evaluate them in
     batches; per sequence (SequenceStats, warnings). The numbers of a sequence do not depend on the
-    batch. ``progress(n)`` is told of every pair read."""
+    batch. ``progress(n)`` is told of every pair read; ``mot_backend``: see ``sequences_stats``."""
     read = []
     for job in jobs:
         read.append(read_pair(*job))
@@ -195,8 +196,8 @@ def evaluate_pairs(jobs: list[tuple], progress=None) -> list[tuple[SequenceStats
         return []
     protocol, tracking = jobs[0][2], jobs[0][3]
     try:
-        stats = sequences_stats([r[0] for r in read], protocol, tracking=tracking)
-    except RepeatedIdError as e:  # motmetrics would crash on it (repeated GT ids)
+        stats = sequences_stats([r[0] for r in read], protocol, tracking=tracking, mot_backend=mot_backend)
+    except RepeatedIdError as e:  # motmetrics crashes on it (repeated GT ids): both backends refuse it
         gt_file = jobs[e.item][0] if e.item is not None else jobs[0][0]
         raise InputError(str(e), file=gt_file, fix="give every GT person of a frame its own track_id") from None
     for st, (_, counts, _) in zip(stats, read):
@@ -205,9 +206,9 @@ def evaluate_pairs(jobs: list[tuple], progress=None) -> list[tuple[SequenceStats
 
 
 def evaluate_sequence(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, tracking: bool,
-                      min_score: float | None):
+                      min_score: float | None, mot_backend: str = "prt"):
     """Read, check and evaluate one sequence pair; returns (SequenceStats, warnings)."""
-    return evaluate_pairs([(gt_file, pred_file, protocol, tracking, min_score)])[0]
+    return evaluate_pairs([(gt_file, pred_file, protocol, tracking, min_score)], mot_backend=mot_backend)[0]
 
 
 def log_warnings(warnings: list[str], per_kind: int = 3) -> None:
@@ -227,13 +228,15 @@ def log_warnings(warnings: list[str], per_kind: int = 3) -> None:
 
 # ----------------------------------------------------------------------------- the task
 def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: int = 1,
-                       min_score: float | None = None, protocol: str = "official", motp: str | None = None) -> dict:
+                       min_score: float | None = None, protocol: str = "official", motp: str | None = None,
+                       mot_backend: str = "prt") -> dict:
     if len(preds) != 1:
         raise ConfigError("PoseTrack evaluation takes exactly one --pred (a folder or a file)")
     proto = posetrack_protocol(protocol, motp)
+    backend = mot_backend_name(mot_backend) if tracking else None
     pairs = pair_files(Path(gt), Path(preds[0]), proto.sequence_order)
     jobs = [(g, p, proto, tracking, min_score) for g, p in pairs]
-    results = _run(jobs, workers)
+    results = _run(jobs, workers, mot_backend)
     log_warnings([w for _, warns in results for w in warns])
     total = combine([s for s, _ in results])
     out = finalize(total, proto)
@@ -243,6 +246,8 @@ def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: 
                  counts.get("joints_dropped_by_min_score", 0), counts.get("predicted_joints", 0))
     out["task"] = "tracking" if tracking else "pose"
     out["protocol"] = proto.as_dict()
+    if backend is not None:
+        out["mot_backend"] = backend
     out["min_score"] = min_score
     out["counts"] = counts
     out["per_sequence"] = [g.stem for g, _ in pairs]
@@ -253,6 +258,22 @@ def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: 
 _MOT_FIELDS = tuple(f.name for f in dataclasses.fields(MotStats))
 
 
+def mot_backend_name(backend: str) -> str:
+    """Who computes the CLEAR-MOT counts, as the result records it ("prt" or "motmetrics X.Y.Z (scipy solver)")."""
+    if backend not in MOT_BACKENDS:
+        raise ConfigError(f"unknown MOT backend {backend!r}", fix=f"use one of: {', '.join(MOT_BACKENDS)}")
+    if backend == "prt":
+        return backend
+    from ..metrics import mota_motmetrics
+
+    try:
+        version = mota_motmetrics.version()
+    except ImportError as e:
+        raise ConfigError(f"--mot-backend motmetrics needs the motmetrics package ({e})",
+                          fix="pip install 'motmetrics>=1.4', or use the default --mot-backend prt") from None
+    return f"motmetrics {version} (scipy solver)"
+
+
 def _sequence_item(name: str, stats) -> dict:
     """A sequence's additive statistics as JSON data: the bootstrap's item (see metrics.ap.ap_item)."""
     item = {"sequence": name, **ap_item(stats.ap)}
@@ -261,21 +282,22 @@ def _sequence_item(name: str, stats) -> dict:
     return item
 
 
-def _run(jobs: list, workers: int) -> list:
+def _run(jobs: list, workers: int, mot_backend: str = "prt") -> list:
     """Evaluate the jobs, in worker processes when asked (chunks of sequences); results in the jobs' order."""
     n = len(jobs)
     workers = max(1, min(workers, n, os.cpu_count() or 1))
     bar = _progress(n)
     if workers == 1:
-        out = evaluate_pairs(jobs, bar)
+        out = evaluate_pairs(jobs, bar, mot_backend=mot_backend)
     else:
         from concurrent.futures import ProcessPoolExecutor
+        from functools import partial
 
         size = -(-n // (4 * workers))
         chunks = [jobs[i:i + size] for i in range(0, n, size)]
         out = []
         with ProcessPoolExecutor(max_workers=workers) as ex:
-            for chunk, res in zip(chunks, ex.map(evaluate_pairs, chunks)):
+            for chunk, res in zip(chunks, ex.map(partial(evaluate_pairs, mot_backend=mot_backend), chunks)):
                 out += res
                 bar(len(chunk))
     bar(None)
@@ -379,7 +401,7 @@ register_task(Task(
 register_task(Task(
     name="tracking", description="PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)",
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=True, **kw),
-    render=render_posetrack, options=("workers", "min_score", "protocol", "motp"),
+    render=render_posetrack, options=("workers", "min_score", "protocol", "motp", "mot_backend"),
     primary="MOTA", headline=headline_tracking, unit="sequence", resample=resample_tracking,
     per_joint=lambda r: joint_values(POSETRACK15.joints, r["mota_joint"]),
 ))

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..io import atomic_dir, atomic_path, dumps_json, load_json, no_gc
+from ..io import atomic_dir, atomic_path, dumps_json, load_json, load_json_bytes, no_gc
 from ..poses import NO_TRACK, PoseSequence, PoseSet
 from ..skeletons import ALIASES, POSETRACK15, POSETRACK18, Skeleton
 from . import Format, register
@@ -365,7 +365,7 @@ def _nonfinite(x: np.ndarray, y: np.ndarray, records: bool, where, notes: list, 
 
 
 def _read_2017(data: dict, path: Path, name: str, records: bool = True, regions: bool = True,
-               scores: bool = True) -> PoseSequence:
+               scores: bool = True, may_bool: bool = True) -> PoseSequence:
     frames = data["annolist"]
     if type(frames) is not list:
         raise InputError("'annolist' is not a list", file=path, field="annolist",
@@ -415,14 +415,14 @@ def _read_2017(data: dict, path: Path, name: str, records: bool = True, regions:
     pt_lists, has_pose = _point_lists(rects_all, where)
 
     n_pts = list(map(len, pt_lists))
-    pts = list(chain.from_iterable(pt_lists))
     pt_person = np.repeat(np.arange(P, dtype=np.int64), n_pts)
     where.pt_person, where.pt_start = pt_person, np.concatenate([[0], np.cumsum(n_pts)]).astype(np.int64)
-    points = _points_2017(pts, pt_person, where, records, notes, scores)
+    fast = None if may_bool else _fast_points(pt_lists, len(pt_person), scores)
+    points = _points_2017(pt_lists, pt_person, where, records, notes, scores, fast)
     keypoints, score_null, extra = _scatter(points, P, K, notes)
     visibility = None
     if records:
-        vis = _lenient(list(map(dict.get, pts, repeat("is_visible"))))
+        vis = _lenient(list(map(dict.get, chain.from_iterable(pt_lists), repeat("is_visible"))))
         visibility = np.full((P, K), np.nan)
         visibility[points.person[extra.first], points.joint[extra.first]] = vis[extra.first]
     meta = {"source": {"path": str(path), "format": FMT17},
@@ -444,25 +444,28 @@ _ID_X_Y_SCORE = itemgetter("id", "x", "y", "score")
 _ID_X_Y = itemgetter("id", "x", "y")
 
 
-def _fast_points(pts: list, scores: bool = True) -> tuple[np.ndarray, bool] | None:
-    """(N, 4) id, x, y, score and whether the points have scores, when every point holds numbers in
-    one-element lists and either all or none have a score (the usual layouts), in one pass over the
-    points; None sends the caller to the careful path. ``scores=False`` does not read scores."""
-    n = len(pts)
+def _fast_points(pt_lists: list, n: int, scores: bool = True) -> tuple[np.ndarray, bool] | None:
+    """(N, 4) id, x, y, score of the ``n`` points of all people, and whether they have scores, when
+    every point holds numbers in one-element lists and either all or none have a score (the usual
+    layouts), in one pass over the points; None sends the caller to the careful path.
+    ``scores=False`` does not read scores. The file must hold no true/false (numpy would read 1/0)."""
     for getter, width in ((_ID_X_Y_SCORE, 4), (_ID_X_Y, 3)) if scores else ((_ID_X_Y, 3),):
         try:
-            flat = list(chain.from_iterable(chain.from_iterable(map(getter, pts))))
+            flat = list(chain.from_iterable(chain.from_iterable(map(getter, chain.from_iterable(pt_lists)))))
         except (KeyError, TypeError):
             continue
-        if len(flat) != width * n or not set(map(type, flat)) <= _NUMBER:
+        if len(flat) != width * n:
             return None
         try:
-            arr = np.fromiter(flat, dtype=np.float64, count=len(flat)).reshape(n, width)
-        except OverflowError:
+            arr = np.array(flat)  # numbers only: any string or null makes another dtype than int/float
+        except (OverflowError, ValueError):
             return None
+        if arr.dtype.kind not in "fi":
+            return None
+        arr = arr.astype(np.float64, copy=False).reshape(n, width)
         if width == 4:
             return arr, True
-        if scores and list(map(dict.get, pts, repeat("score"), repeat(_MISSING))).count(_MISSING) != n:
+        if scores and any("score" in p for p in chain.from_iterable(pt_lists)):
             return None  # some points have scores, others not: the careful path
         out = np.empty((n, 4))
         out[:, :3] = arr
@@ -471,16 +474,18 @@ def _fast_points(pts: list, scores: bool = True) -> tuple[np.ndarray, bool] | No
     return None
 
 
-def _points_2017(pts: list, pt_person: np.ndarray, where: _Where, records: bool, notes: list,
-                 scores: bool = True) -> _Points:
+def _points_2017(pt_lists: list, pt_person: np.ndarray, where: _Where, records: bool, notes: list,
+                 scores: bool = True, fast: tuple | None = None) -> _Points:
+    """Every point of a file: the fast path's arrays (``fast``, from :func:`_fast_points`) when they
+    hold only valid joints and finite coordinates, else a careful reading naming what is wrong."""
     K = len(POSETRACK15)
-    fast = _fast_points(pts, scores)  # needs every point to be a dict: the careful path checks
     if fast is not None:
         arr, has_scores = fast
         ids = arr[:, 0]
         if ((ids >= 0) & (ids < K) & (ids == np.floor(ids))).all() and np.isfinite(arr[:, 1:3]).all():
-            given = np.full(len(pts), has_scores)
+            given = np.full(len(ids), has_scores)
             return _Points(pt_person, ids.astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], given)
+    pts = list(chain.from_iterable(pt_lists))
     bad = _not_dict(pts)
     if bad is not None:
         raise InputError("a point is not a JSON object", **where.point(bad, "point"),
@@ -785,12 +790,16 @@ def read_sequence(path: str | Path, name: str | None = None, records: bool = Tru
     (evaluation does not use GT scores)."""
     path = Path(path)
     with no_gc():
-        data = load_json(path)
+        data, raw = load_json_bytes(path)
         layout = _layout(data, path)
         name = name or path.stem
         if layout == FMT17:
-            seq = _read_2017(data, path, name, records, regions, scores)
+            # true/false anywhere: the careful path reads the points (numpy would take a bool for 1)
+            may_bool = b"true" in raw or b"false" in raw
+            del raw
+            seq = _read_2017(data, path, name, records, regions, scores, may_bool)
         else:
+            del raw
             seq = _read_2018(data, path, name, records, regions)
         del data  # freed before the collector is back on: it would otherwise walk the whole tree
     # the contract is checked for what is written back; an evaluation read builds it by construction

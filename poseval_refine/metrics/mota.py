@@ -244,10 +244,7 @@ def _step_sequential(st: _LaneState, out: _Sums, lane: int, obj, hyp, d, where: 
             last = st.last_hyp[lane, o]
             if last >= 0 and last != h:
                 if not st.obj_seen[lane, o]:
-                    raise RepeatedIdError(item,
-                        f"{where}: object id repeated within the frame is paired with two hypotheses in "
-                        "its first frame; motmetrics crashes on this (KeyError in MOTAccumulator.update). "
-                        "Make the ground-truth track ids unique within each frame.")
+                    raise RepeatedIdError(item, repeated_id_message(where))
                 out.c[2, lane] += 1
                 if not st.hyp_paired[lane, h]:
                     out.d[2, lane] += dij  # ASCEND
@@ -265,6 +262,13 @@ def _step_sequential(st: _LaneState, out: _Sums, lane: int, obj, hyp, d, where: 
     out.c[3, lane] += (~o_done).sum()
     out.c[4, lane] += (~h_done).sum()
     st.obj_seen[lane, obj] = True
+
+
+def repeated_id_message(where: str) -> str:
+    """What both accumulator backends (prt's, motmetrics') say about the input motmetrics crashes on."""
+    return (f"{where}: object id repeated within the frame is paired with two hypotheses in its first frame; "
+            "motmetrics crashes on this (KeyError in MOTAccumulator.update). "
+            "Make the ground-truth track ids unique within each frame.")
 
 
 class RepeatedIdError(ValueError):

@@ -18,7 +18,7 @@ import numpy as np
 from ..poses import PoseSequence
 from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol
 from ..skeletons import head_size
-from .ap import MIN_SCORE, APStats, assign_poses, finalize_ap, normalized_distances
+from .ap import MIN_SCORE, APStats, assign_poses, finalize_ap, pair_distances
 from .mota import MotStats, RepeatedIdError, accumulate_frames, finalize_mot
 
 NUM_JOINTS = 15
@@ -80,35 +80,35 @@ def _polygons(regions: list[np.ndarray], frame: int) -> list:
     return out
 
 
-def _inside_any(polys: list, xy: np.ndarray, frame: int) -> np.ndarray:
-    """Points strictly inside any polygon, as poseval tests them (shapely ``Polygon.contains(Point)``,
-    not the prepared ``contains_xy``: they differ on self-intersecting polygons). Boundary = outside."""
+def _contains(polys: list, poly_frame: np.ndarray, xy: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """Points strictly inside any polygon of their own frame, as poseval tests them (shapely
+    ``Polygon.contains(Point)``, not the prepared ``contains_xy``: they differ on self-intersecting
+    polygons; the boundary is outside). One shapely call for every (point, polygon) pair."""
     import shapely
 
-    xy = xy.reshape(-1, 2)
-    ok = ~np.isnan(xy[:, 0])
-    out = np.zeros(len(xy), dtype=bool)
-    if ok.any() and polys:
-        pts = shapely.points(xy[ok])
-        hit = np.zeros(len(pts), dtype=bool)
-        for r, poly in enumerate(polys):
+    inside = np.zeros(len(xy), bool)
+    ok = np.flatnonzero(~np.isnan(xy[:, 0]))
+    if not len(ok) or not polys:
+        return inside
+    lo = np.searchsorted(poly_frame, frame[ok], side="left")
+    n = np.searchsorted(poly_frame, frame[ok], side="right") - lo
+    pair_point = np.repeat(ok, n)
+    pair_poly = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n) + np.arange(int(n.sum()))
+    try:
+        hit = shapely.contains(np.asarray(polys, dtype=object)[pair_poly], shapely.points(xy[pair_point]))
+    except shapely.errors.ShapelyError as e:
+        for poly, f in zip(polys, poly_frame):  # name the frame of the region GEOS cannot test
             try:
-                hit |= shapely.contains(poly, pts)
-            except shapely.errors.ShapelyError as e:
-                raise RegionError(f"ignore region {r} cannot be tested ({e})", frame) from None
-        out[ok] = hit
-    return out
+                shapely.contains(poly, shapely.points(xy[ok][:1]))
+            except shapely.errors.ShapelyError:
+                raise RegionError(f"an ignore region cannot be tested ({e})", int(f)) from None
+        raise
+    inside[pair_point[hit]] = True
+    return inside
 
 
-def _extra_of(extra: dict | None, idx: np.ndarray) -> np.ndarray:
-    """Indices of the extra points (repeats, points without joint id) of the people ``idx``."""
-    if extra is None or not len(idx):
-        return np.zeros(0, np.intp)
-    return np.flatnonzero(np.isin(extra["person"], idx))
-
-
-def _remove_ignored(kp: np.ndarray, idx: np.ndarray, inside: np.ndarray, extra: dict | None, e: np.ndarray,
-                    e_inside: np.ndarray) -> np.ndarray:
+def _apply_regions(kp: np.ndarray, idx: np.ndarray, inside: np.ndarray, extra: dict | None,
+                   e: np.ndarray, e_inside: np.ndarray) -> np.ndarray:
     """Delete the points of people ``idx`` found inside (in place in ``kp``); return who keeps a point.
 
     As poseval: every point of a person is tested, and the person's joint is then the first of its
@@ -131,19 +131,41 @@ def _remove_ignored(kp: np.ndarray, idx: np.ndarray, inside: np.ndarray, extra: 
     return alive
 
 
-def _apply_regions(gt_kp, g, pred_kp, p, gt_extra, pred_extra, regions, frame) -> tuple[np.ndarray, np.ndarray]:
-    """One frame's ignore regions on its GT people ``g`` and predicted people ``p``: who keeps a point.
-    All the frame's points are tested in one batch."""
-    polys = _polygons(regions, frame)
-    ge, pe = _extra_of(gt_extra, g), _extra_of(pred_extra, p)
-    parts = [gt_kp[g, :, :2].reshape(-1, 2), pred_kp[p, :, :2].reshape(-1, 2)]
-    parts += [np.column_stack([x["x"][e], x["y"][e]]) for x, e in ((gt_extra, ge), (pred_extra, pe)) if len(e)]
-    inside = _inside_any(polys, np.concatenate(parts), frame)
-    n_g, n_p = gt_kp[g].size // 3, pred_kp[p].size // 3
-    ig, ip, rest = inside[:n_g], inside[n_g:n_g + n_p], inside[n_g + n_p:]
-    ige, ipe = rest[:len(ge)], rest[len(ge):]
-    return (_remove_ignored(gt_kp, g, ig, gt_extra, ge, ige),
-            _remove_ignored(pred_kp, p, ip, pred_extra, pe, ipe))
+def _ignore_regions(gt: PoseSequence, pred: PoseSequence, g: np.ndarray, p: np.ndarray, gt_kp: np.ndarray,
+                    pred_kp: np.ndarray, frames: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """poseval's ``removeIgnoredPoints`` over the GT's region frames, all at once: deletes the points
+    inside (in place in the keypoint copies) and says which kept people (``g``, ``p``) keep a point."""
+    polys, poly_frame = [], []
+    with np.errstate(all="ignore"):  # shapely reports NaN corners as floating-point warnings
+        for f in frames:
+            for poly in _polygons(gt.ignore_regions[f], f):
+                polys.append(poly)
+                poly_frame.append(f)
+        poly_frame = np.asarray(poly_frame, np.int64)
+        g_in = np.flatnonzero(np.isin(gt.person_frame[g], frames))
+        p_in = np.flatnonzero(np.isin(pred.person_frame[p], frames))
+        gi, pi = g[g_in], p[p_in]
+        K = gt_kp.shape[1]
+        parts = [(gt_kp[gi, :, :2].reshape(-1, 2), np.repeat(gt.person_frame[gi], K)),
+                 (pred_kp[pi, :, :2].reshape(-1, 2), np.repeat(pred.person_frame[pi], K))]
+        extras = []
+        for seq, idx in ((gt, gi), (pred, pi)):
+            extra = seq.meta.get("extra_points")
+            e = np.flatnonzero(np.isin(extra["person"], idx)) if extra is not None and len(idx) else np.zeros(0, int)
+            extras.append((extra, e))
+            if len(e):
+                parts.append((np.column_stack([extra["x"][e], extra["y"][e]]), seq.person_frame[extra["person"][e]]))
+        inside = _contains(polys, poly_frame, np.concatenate([x for x, _ in parts]),
+                           np.concatenate([f for _, f in parts]))
+    bounds = np.cumsum([0] + [len(x) for x, _ in parts])
+    (g_extra, ge), (p_extra, pe) = extras
+    ige = inside[bounds[2]:bounds[2] + len(ge)]
+    ipe = inside[bounds[2] + len(ge):bounds[2] + len(ge) + len(pe)]
+    g_keep = np.ones(len(g), bool)
+    p_keep = np.ones(len(p), bool)
+    g_keep[g_in] = _apply_regions(gt_kp, gi, inside[bounds[0]:bounds[1]], g_extra, ge, ige)
+    p_keep[p_in] = _apply_regions(pred_kp, pi, inside[bounds[1]:bounds[2]], p_extra, pe, ipe)
+    return g_keep, p_keep
 
 
 def clean_sequence(gt: PoseSequence, pred: PoseSequence) -> CleanSequence:
@@ -161,18 +183,7 @@ def clean_sequence(gt: PoseSequence, pred: PoseSequence) -> CleanSequence:
     region_frames = [f for f in labeled.tolist() if gt.ignore_regions[f]]
     if region_frames:
         gt_kp, pred_kp = gt_kp.copy(), pred_kp.copy()
-        g_keep = np.ones(len(g), bool)
-        p_keep = np.ones(len(p), bool)
-        g_at = np.searchsorted(gt.person_frame[g], region_frames, side="left")
-        g_to = np.searchsorted(gt.person_frame[g], region_frames, side="right")
-        p_at = np.searchsorted(pred.person_frame[p], region_frames, side="left")
-        p_to = np.searchsorted(pred.person_frame[p], region_frames, side="right")
-        gt_extra, pred_extra = gt.meta.get("extra_points"), pred.meta.get("extra_points")
-        with np.errstate(all="ignore"):  # shapely reports NaN corners as floating-point warnings
-            for i, f in enumerate(region_frames):
-                g_keep[g_at[i]:g_to[i]], p_keep[p_at[i]:p_to[i]] = _apply_regions(
-                    gt_kp, g[g_at[i]:g_to[i]], pred_kp, p[p_at[i]:p_to[i]], gt_extra, pred_extra,
-                    gt.ignore_regions[f], f)
+        g_keep, p_keep = _ignore_regions(gt, pred, g, p, gt_kp, pred_kp, region_frames)
         g, p = g[g_keep], p[p_keep]
     return CleanSequence(gt, pred, len(labeled), g, new_index[gt.person_frame[g]], p,
                          new_index[pred.person_frame[p]], gt_kp, pred_kp)
@@ -197,15 +208,23 @@ def _local_ids(track: np.ndarray) -> np.ndarray:
 BATCH_CELLS = 3_000_000
 
 
+MOT_BACKENDS = ("prt", "motmetrics")
+
+
 def sequences_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol,
-                    tracking: bool = True) -> list[SequenceStats]:
+                    tracking: bool = True, mot_backend: str = "prt") -> list[SequenceStats]:
     """Additive AP (and, with ``tracking``, CLEAR-MOT) statistics of every cleaned sequence pair.
+
+    ``mot_backend`` says who accumulates the CLEAR-MOT counts: prt's vectorized accumulator
+    (``metrics.mota``) or motmetrics itself (``metrics.mota_motmetrics``), fed the same frames.
 
     Sequences are evaluated in batches on padded per-frame arrays (frames x people x joints), as
     many per batch as ``BATCH_CELLS`` allows; every number of a sequence is the same, bit for bit,
     whichever sequences it is batched with. Sequences must be in the PoseTrack-15 joint set, with
     predicted scores filled (missing ones set to ``MIN_SCORE``).
     """
+    if mot_backend not in MOT_BACKENDS:
+        raise ValueError(f"unknown MOT backend {mot_backend!r}; use one of {', '.join(MOT_BACKENDS)}")
     out: list[SequenceStats] = []
     start = 0
     while start < len(cleaned):
@@ -218,13 +237,13 @@ def sequences_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol,
             if end > start and cells > BATCH_CELLS:
                 break
             end, frames, g_max, p_max = end + 1, frames + c.num_frames, max(g_max, g), max(p_max, p)
-        out += _batch_stats(cleaned[start:end], protocol, tracking, first=start)
+        out += _batch_stats(cleaned[start:end], protocol, tracking, first=start, mot_backend=mot_backend)
         start = end
     return out
 
 
 def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, tracking: bool,
-                 first: int = 0) -> list[SequenceStats]:
+                 first: int = 0, mot_backend: str = "prt") -> list[SequenceStats]:
     K = NUM_JOINTS
     S = len(cleaned)
     n_frames = np.array([c.num_frames for c in cleaned], np.int64)
@@ -249,19 +268,18 @@ def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, trac
     pv[p_frame, p_slot] = True
     g_present = ~np.isnan(g_xy[..., 0])
     p_present = ~np.isnan(p_kp[..., 0])
-    dist = normalized_distances(p_kp[..., :2], g_xy, hs)  # (F, H, G, K), inf when absent
+    dist = _frame_distances(p_kp, g_xy, hs, pv.sum(1), gv.sum(1))  # (F, H, G, K), inf when absent
 
     # ---- AP: pose assignment per frame, labels per predicted joint, pooled per sequence
     _, hit = assign_poses(dist, g_present, pv, protocol.threshold)
     aps = [APStats(K) for _ in range(S)]
     for k in range(K):
         m = p_present[..., k]
-        per_seq = np.concatenate([[0], np.cumsum(m.sum(1))])[start]
-        scores = np.split(p_kp[..., k, 2][m], per_seq[1:-1])
-        labels = np.split(hit[..., k][m], per_seq[1:-1])
+        per_seq = np.concatenate([[0], np.cumsum(m.sum(1))])[start].tolist()
+        scores, labels = p_kp[..., k, 2][m], hit[..., k][m]
         for s in range(S):
-            aps[s].scores[k].append(scores[s])
-            aps[s].labels[k].append(labels[s])
+            aps[s].scores[k].append(scores[per_seq[s]:per_seq[s + 1]])
+            aps[s].labels[k].append(labels[per_seq[s]:per_seq[s + 1]])
     n_gt = np.concatenate([np.zeros((1, K), np.int64), np.cumsum(g_present.sum(1), axis=0)])[start]
     for s in range(S):
         aps[s].add_gt(n_gt[s + 1] - n_gt[s])
@@ -282,18 +300,68 @@ def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, trac
         empty = (ng[rows] == 0) | (npr[rows] == 0) if protocol.dummy_empty_frames else np.zeros(len(rows), bool)
         dummies.append(int(empty.sum()))
         frames.append(rows[~empty])
-    try:
-        mots = accumulate_frames(frames, dist, g_ids, gv, g_present, p_ids, pv, p_present, protocol.threshold)
-    except RepeatedIdError as e:  # name the sequence within all of them
-        raise RepeatedIdError(None if e.item is None else first + e.item, str(e)) from None
+    if mot_backend == "motmetrics":  # poseval's updates: the real track ids, its dummy for the empty frames
+        from .mota_motmetrics import accumulate_sequence as motmetrics_accumulate
+
+        g_tid, p_tid = np.zeros((F, G), np.int64), np.zeros((F, H), np.int64)
+        g_tid[g_frame, g_slot] = _cat([c.gt.track_id[c.gt_person] for c in cleaned], (0,))
+        p_tid[p_frame, p_slot] = _cat([c.pred.track_id[c.pred_person] for c in cleaned], (0,))
+        mots = []
+        for s in range(S):
+            real = set(frames[s].tolist())
+            updates, labels, t = [], [], 0  # t: the frame index accumulate_frames names in its errors
+            for f in range(start[s], start[s] + used[s]):
+                if f not in real:
+                    updates.append(dummy_update(K))
+                    labels.append("dummy frame")  # never in an error: motmetrics cannot fail on it
+                    continue
+                d = np.where(dist[f] <= protocol.threshold, dist[f], np.nan)[:npr[f], :ng[f]].transpose(2, 1, 0)
+                updates.append((g_tid[f, :ng[f]], p_tid[f, :npr[f]], d, g_present[f, :ng[f]].T,
+                                p_present[f, :npr[f]].T))
+                labels.append(f"sequence {s}, frame {t}")
+                t += 1
+            try:
+                mots.append(motmetrics_accumulate(updates, K, labels))
+            except RepeatedIdError as e:
+                raise RepeatedIdError(first + s, str(e)) from None
+        dummies_done = True
+    else:
+        try:
+            mots = accumulate_frames(frames, dist, g_ids, gv, g_present, p_ids, pv, p_present, protocol.threshold)
+        except RepeatedIdError as e:  # name the sequence within all of them
+            raise RepeatedIdError(None if e.item is None else first + e.item, str(e)) from None
+        dummies_done = False
     out = []
     for s in range(S):
         mot = MotStats.zeros(K).merge(mots[s])
-        if dummies[s]:
+        if dummies[s] and not dummies_done:
             mot.add_counts(objects=dummies[s], misses=dummies[s], false_positives=dummies[s])
         counts[s].update(frames_tracking=used[s], dummy_frames=dummies[s])
         out.append(SequenceStats(aps[s], mot, counts[s]))
     return out
+
+
+def _frame_distances(p_kp: np.ndarray, g_xy: np.ndarray, hs: np.ndarray, n_pred: np.ndarray,
+                     n_gt: np.ndarray) -> np.ndarray:
+    """(F, H, G, K) normalized distances, computed for the real (prediction, GT) pairs of every
+    frame only (the padding is most of the array), inf elsewhere."""
+    F, H, G, K = p_kp.shape[0], p_kp.shape[1], g_xy.shape[1], g_xy.shape[2]
+    dist = np.full((F, H, G, K), np.inf)
+    count = n_pred * n_gt
+    total = int(count.sum())
+    if total:
+        fr = np.repeat(np.arange(F), count)
+        k = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+        ps, gs = k // n_gt[fr], k % n_gt[fr]
+        dist[fr, ps, gs] = pair_distances(p_kp[fr, ps, :, :2], g_xy[fr, gs], hs[fr, gs])
+    return dist
+
+
+def dummy_update(K: int) -> tuple:
+    """poseval's stand-in for a frame without GT or without predictions (quirk 8): for every joint,
+    object 0 and hypothesis 0 that may not be paired (one object, one miss, one false positive)."""
+    return (np.zeros(1, np.int64), np.zeros(1, np.int64), np.full((K, 1, 1), np.nan), np.ones((K, 1), bool),
+            np.ones((K, 1), bool))
 
 
 def _cat(arrays: list[np.ndarray], empty_shape: tuple) -> np.ndarray:
@@ -301,9 +369,9 @@ def _cat(arrays: list[np.ndarray], empty_shape: tuple) -> np.ndarray:
 
 
 def sequence_stats(gt: PoseSequence, pred: PoseSequence, protocol: PoseTrackProtocol,
-                   tracking: bool = True) -> SequenceStats:
+                   tracking: bool = True, mot_backend: str = "prt") -> SequenceStats:
     """Additive AP (and, with ``tracking``, CLEAR-MOT) statistics of one sequence pair."""
-    return sequences_stats([clean_sequence(gt, pred)], protocol, tracking)[0]
+    return sequences_stats([clean_sequence(gt, pred)], protocol, tracking, mot_backend)[0]
 
 
 def combine(stats: list[SequenceStats]) -> SequenceStats:
