@@ -130,7 +130,8 @@ def _layout(lists: bytes, n_lists: int) -> tuple[np.ndarray, list[str], int, boo
     whether the lists hold no blanks) when all lists (joined by '|') are
     ``[{"key": [number], ...}, ...]`` with one key layout: the text without numbers and blanks
     must be that layout repeated."""
-    compact = lists.translate(None, _WHITESPACE)
+    blanks = b" " in lists or b"\n" in lists or b"\t" in lists or b"\r" in lists
+    compact = lists.translate(None, _WHITESPACE) if blanks else lists
     shape = compact.translate(None, _NUMBER_CHARS)
     i = shape.find(b"{")
     if i < 0:
@@ -153,7 +154,7 @@ def _layout(lists: bytes, n_lists: int) -> tuple[np.ndarray, list[str], int, boo
     if shape != b"|".join([made[n] for n in counts]):
         return None
     # every number character left out must belong to a number: _numbers checks that
-    return np.array(counts, np.int64), keys, len(compact) - len(shape), len(compact) == len(lists)
+    return np.array(counts, np.int64), keys, len(compact) - len(shape), not blanks
 
 
 def _words(buf: bytes) -> tuple[np.ndarray, np.ndarray]:

@@ -579,6 +579,15 @@ class _Scattered:
 
 def _scatter(pts: _Points, P: int, K: int, notes: list):
     """Canonical arrays from flat points: the first point of each (person, joint) counts."""
+    n = len(pts.joint)
+    if (n == P * K and n and (pts.joint.reshape(P, K) == np.arange(K)).all()
+            and (pts.person.reshape(P, K) == np.arange(P)[:, None]).all()):  # every joint once, in order
+        keypoints = np.empty((P, K, 3))
+        keypoints[..., 0] = pts.x.reshape(P, K)
+        keypoints[..., 1] = pts.y.reshape(P, K)
+        keypoints[..., 2] = pts.score.reshape(P, K)
+        score_null = (pts.given & np.isnan(pts.score)).reshape(P, K)
+        return keypoints, score_null, _Scattered(np.arange(n), None)
     keypoints = np.full((P, K, 3), np.nan)
     score_null = np.zeros((P, K), bool)
     valid = np.flatnonzero(pts.joint >= 0)
