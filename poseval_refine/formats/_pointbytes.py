@@ -103,8 +103,9 @@ def _parse(cuts: list[_Cut]) -> list[np.ndarray] | None:
     with_numbers = [c for c in cuts if c.expected]
     if not with_numbers:
         return [np.zeros(0) for _ in cuts]
-    values = _numbers(b"|".join([c.lists for c in with_numbers]), sum(c.expected for c in with_numbers),
-                      sum(c.removed for c in with_numbers), all(c.compact for c in with_numbers))
+    lists = b"|".join([_PAD] + [c.lists for c in with_numbers])  # the padding _words needs, without a copy
+    values = _numbers(lists, sum(c.expected for c in with_numbers), sum(c.removed for c in with_numbers),
+                      all(c.compact for c in with_numbers))
     if values is None:
         return None
     bounds = np.cumsum([0] + [c.expected for c in cuts]).tolist()
@@ -157,12 +158,14 @@ def _layout(lists: bytes, n_lists: int) -> tuple[np.ndarray, list[str], int, boo
     return np.array(counts, np.int64), keys, len(compact) - len(shape), not blanks
 
 
-def _words(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """The bytes as uint8, and every 8-byte little-endian word ending at position i (``words[i]`` =
-    bytes ``i-8 .. i-1``; the first 8 padded)."""
-    pad = b"00000000" + buf
-    words = np.ndarray(shape=(len(buf) + 1,), dtype="<u8", buffer=pad, strides=(1,))
-    return np.frombuffer(buf, np.uint8), words
+_PAD = b"0" * 7  # joined with '|': 8 bytes before the first list
+
+
+def _words(padded: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes after the 8 bytes of padding as uint8, and every 8-byte little-endian word ending
+    at position i of them (``words[i]`` = bytes ``i-8 .. i-1``)."""
+    words = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    return np.frombuffer(padded, np.uint8, offset=8), words
 
 
 def _digits(words: np.ndarray, end: np.ndarray, length: np.ndarray) -> np.ndarray:
@@ -193,13 +196,15 @@ def _run_values(words: np.ndarray, end: np.ndarray, length: np.ndarray) -> np.nd
 
 
 def _numbers(lists: bytes, expected: int, removed: int, compact: bool) -> np.ndarray | None:
-    """The ``expected`` numbers of the lists, one per key slot in order, or None unless every
+    """The ``expected`` numbers of the lists (after 8 bytes of padding), one per key slot in order, or None unless every
     slot holds exactly one plain JSON number (-?int(.digits)?, at most 19 significant digits).
     ``removed``: how many digits, '.' and '-' the layout check left out (all must be the numbers');
     ``compact``: the lists hold no blanks."""
     b, words = _words(lists)
     is_digit = (b - np.uint8(48)) < 10
-    edges = np.flatnonzero(is_digit[1:] != is_digit[:-1]) + 1  # the lists start and end with brackets
+    edges = np.flatnonzero(is_digit[1:] != is_digit[:-1])  # the lists start and end with brackets
+    edges += 1
+    del is_digit
     start, end = edges[0::2], edges[1::2]
     length = end - start
     frac = b[start - 1] == 46  # a run right after '.': the fraction of the run before it

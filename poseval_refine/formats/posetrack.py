@@ -580,31 +580,31 @@ class _Scattered:
 def _scatter(pts: _Points, P: int, K: int, notes: list):
     """Canonical arrays from flat points: the first point of each (person, joint) counts."""
     n = len(pts.joint)
-    if (n == P * K and n and (pts.joint.reshape(P, K) == np.arange(K)).all()
-            and (pts.person.reshape(P, K) == np.arange(P)[:, None]).all()):  # every joint once, in order
-        keypoints = np.empty((P, K, 3))
-        keypoints[..., 0] = pts.x.reshape(P, K)
-        keypoints[..., 1] = pts.y.reshape(P, K)
-        keypoints[..., 2] = pts.score.reshape(P, K)
-        score_null = (pts.given & np.isnan(pts.score)).reshape(P, K)
-        return keypoints, score_null, _Scattered(np.arange(n), None)
     keypoints = np.full((P, K, 3), np.nan)
     score_null = np.zeros((P, K), bool)
-    valid = np.flatnonzero(pts.joint >= 0)
-    key = pts.person[valid] * K + pts.joint[valid]
-    if len(key) and np.bincount(key, minlength=P * K).max() > 1:
-        _, first = np.unique(key, return_index=True)  # first occurrence of every (person, joint)
-        first = valid[np.sort(first)]
-        n_dup = len(valid) - len(first)
-        notes.append(f"{n_dup} points repeat a joint their person already has; as in poseval the first counts")
+    key = pts.person * K + pts.joint
+    if n and (pts.joint >= 0).all() and (n == 1 or (key[1:] > key[:-1]).all()):
+        first = None  # every point a joint of its own (the usual files: joints in increasing order)
     else:
-        first = valid
-    p, j = pts.person[first], pts.joint[first]
-    keypoints[p, j, 0] = pts.x[first]
-    keypoints[p, j, 1] = pts.y[first]
-    keypoints[p, j, 2] = pts.score[first]
-    score_null[p, j] = pts.given[first] & np.isnan(pts.score[first])
-    rest = np.ones(len(pts.joint), bool)
+        valid = np.flatnonzero(pts.joint >= 0)
+        key = key[valid]
+        if len(key) and np.bincount(key, minlength=P * K).max() > 1:
+            _, first = np.unique(key, return_index=True)  # first occurrence of every (person, joint)
+            first = valid[np.sort(first)]
+            key = key[np.searchsorted(valid, first)]
+            n_dup = len(valid) - len(first)
+            notes.append(f"{n_dup} points repeat a joint their person already has; as in poseval the first counts")
+        else:
+            first = valid
+    sel = slice(None) if first is None else first
+    flat = keypoints.reshape(P * K, 3)
+    flat[key, 0] = pts.x[sel]
+    flat[key, 1] = pts.y[sel]
+    flat[key, 2] = pts.score[sel]
+    score_null.reshape(P * K)[key] = pts.given[sel] & np.isnan(pts.score[sel])
+    if first is None:
+        return keypoints, score_null, _Scattered(np.arange(n), None)
+    rest = np.ones(n, bool)
     rest[first] = False
     extra = None
     if rest.any():  # repeated joints and non-joint points: only ignore regions can bring them in
