@@ -18,10 +18,10 @@ import pytest
 from poseval_refine.cli import main
 from poseval_refine.errors import InputError
 from poseval_refine.evaluators.posetrack import evaluate_posetrack
-from poseval_refine.formats.posetrack import write_posetrack
+from poseval_refine.formats.posetrack import read_sequence, sequence_files, write_posetrack
 from poseval_refine.metrics import mota, mota_motmetrics
 from poseval_refine.metrics.posetrack import dummy_update
-from poseval_refine.synthetic import make_benchmark
+from poseval_refine.synthetic import make_benchmark, write_odd_benchmark
 
 from . import dummy_cases
 from .ptbuild import frame, person, write_case
@@ -255,6 +255,25 @@ def test_backends_agree_on_random_dummy_and_repeated_id_cases(tmp_path):
         switches += sum(sum(it["mot"]["num_switches"]) for it in runs["prt"]["items"])
     assert outcome["counted"] >= 6 and outcome["refused"] >= 3, outcome
     assert switches > 0
+
+
+def test_backends_agree_on_the_parity_benchmark_with_repeated_gt_ids(tmp_path):
+    """``benchmarks/poseval_parity.py --repeated-gt-ids`` writes this (there compared with poseval itself)."""
+    write_odd_benchmark(tmp_path, 4, 12, seed=3, repeated_gt_ids=True)
+    gts = sequence_files(tmp_path / "gt", "filesystem")
+    repeats = 0
+    for i, f in enumerate(gts):
+        g = read_sequence(f, records=False)
+        order = np.lexsort((g.track_id, g.person_frame))
+        same = (np.diff(g.person_frame[order]) == 0) & (np.diff(g.track_id[order]) == 0)
+        assert set(g.track_id[order][1:][same].tolist()) <= {-10000 * i}, f  # only the id the dummy stands for
+        repeats += int(same.sum())
+    assert repeats >= 4
+    runs = {b: evaluate_posetrack(tmp_path / "gt", [tmp_path / "pred"], tracking=True, mot_backend=b)
+            for b in ("prt", "motmetrics")}
+    assert_close(runs["motmetrics"], runs["prt"], AP_KEYS + MOT_KEYS, tol=1e-9)
+    _assert_same_items(runs["motmetrics"]["items"], runs["prt"]["items"])
+    assert runs["prt"]["counts"]["dummy_frames"] >= 4
 
 
 # ----------------------------------------------------------------------------- CLI, imports, store
