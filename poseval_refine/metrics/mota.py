@@ -396,8 +396,9 @@ def accumulate_frames(frames: Sequence[np.ndarray], dist: np.ndarray, gt_ids: np
 
     ``seen_from (S, 2)``, rows ``(t, o)``: object ``o`` of sequence ``s`` counts as seen before its
     t-th frame (-1: never). poseval's dummy frames (object 0, never paired; their counts are added
-    by the caller) change one thing in motmetrics' state, ``last_occurrence`` of object 0, and that
-    turns a GT id 0 repeated within a later frame from a crash into a SWITCH (``_step_sequential``).
+    by the caller) change one thing in motmetrics' state, ``last_occurrence`` of their object, and
+    that turns the same GT id repeated within a later frame from a crash into a SWITCH
+    (``_step_sequential``); which track the dummy's object is: ``metrics.posetrack.sequences_stats``.
     """
     S = len(frames)
     F, H, G, K = dist.shape
