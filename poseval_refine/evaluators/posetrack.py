@@ -34,7 +34,7 @@ from ..metrics.posetrack import (
     sequences_stats,
 )
 from ..poses import NO_TRACK, PoseSequence
-from ..protocols import PoseTrackProtocol, posetrack_protocol
+from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
 from . import Task, joint_values, register_task
 
@@ -349,11 +349,27 @@ def headline_pose(result: dict) -> dict[str, float]:
     return {"mAP": g[-1], **dict(zip(GROUP_NAMES[:-1], g[:-1]))}
 
 
+def _group_rows(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """:func:`group_means` of every row of ``values`` (R x K) at once: (R, 8). Rows that weigh every item
+    once go through ``group_means`` itself, so they give the evaluated numbers bit for bit."""
+    v = np.asarray(values, dtype=np.float64)
+    out = np.empty((len(v), len(POSETRACK_GROUPS) + 1))
+    for i, (_, ids) in enumerate(POSETRACK_GROUPS):
+        out[:, i] = v[:, list(ids)].mean(axis=1)
+    present = ~np.isnan(v)
+    count = present.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[:, -1] = np.where(count > 0, np.where(present, v, 0.0).sum(axis=1) / count, np.nan)
+    for r in np.flatnonzero((np.asarray(weights) == 1).all(axis=1)):
+        out[r] = group_means(v[r])
+    return out
+
+
 def _resample_ap_groups(result: dict, weights: np.ndarray) -> np.ndarray:
     proto = _protocol_of(result)
     ap = resample_ap(result["items"], weights, stable=not proto.numpy_tie_order,
                      no_prediction_ap=0.0 if proto.ap_zero_without_predictions else np.nan)
-    return np.array([group_means(row) for row in ap]).reshape(len(weights), len(GROUP_NAMES))
+    return _group_rows(ap.reshape(len(weights), -1), weights)
 
 
 def resample_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
@@ -386,7 +402,7 @@ def resample_mot(items: list[dict], weights: np.ndarray) -> MotStats:
 
 def resample_tracking(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     m = finalize_mot(resample_mot(result["items"], weights), _protocol_of(result).motp)
-    totals = {name: np.array([group_means(row)[-1] for row in m[key]])
+    totals = {name: _group_rows(m[key], weights)[:, -1]
               for name, key in (("MOTA", "mota"), ("MOTP", "motp"), ("Prec", "precision"), ("Rec", "recall"))}
     return {**totals, "mAP": _resample_ap_groups(result, weights)[:, -1]}
 
