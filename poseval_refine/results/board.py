@@ -256,8 +256,11 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
         else:
             r.delta = {"base": b.method, "value": r.value - b.value, "ci95": None, "p_value": None, "quoted": False}
     rows.sort(key=lambda r: (0, -r.value, r.name) if math.isfinite(r.value) else (1, 0.0, r.name))
-    for i, r in enumerate(rows):
-        r.rank = i + 1
+    for i, r in enumerate(rows):  # standard competition ranking: equal values share a rank (1, 2, 2, 4)
+        prev = rows[i - 1] if i else None
+        tied = prev is not None and (prev.value == r.value or not (math.isfinite(prev.value) or
+                                                                   math.isfinite(r.value)))
+        r.rank = prev.rank if tied else i + 1
     metrics: list[str] = [task.primary] if task.primary else []
     for r in rows:
         metrics += [k for k in r.metrics if k not in metrics]
@@ -284,10 +287,10 @@ def _resample_checked(task, r: Row, weights: np.ndarray) -> dict[str, np.ndarray
 def _disambiguate(rows: list[Row]) -> None:
     """Two results of the same name (a user store beside the shipped one) stay apart on the board."""
     seen: dict[str, int] = {}
+    for r in rows:  # names that differ only in case are the same name to a reader
+        seen[r.method.lower()] = seen.get(r.method.lower(), 0) + 1
     for r in rows:
-        seen[r.method] = seen.get(r.method, 0) + 1
-    for r in rows:
-        if seen[r.method] > 1 and r.provenance.get("store") == "user":
+        if seen[r.method.lower()] > 1 and r.provenance.get("store") == "user":
             r.name += " (user store)"
 
 
