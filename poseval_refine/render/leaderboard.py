@@ -11,6 +11,8 @@ import pandas as pd
 from ..results.board import PAPER, Board, Row
 
 DAGGER = "\u2020"
+#: marks an interval whose resamples are not one lump around the value; the board's footnote says why
+NOTE_MARK = "\u2021"
 
 
 def _f(v, digits: int = 2, sign: bool = False) -> str:
@@ -63,7 +65,7 @@ def display_frame(board: Board, dagger: str = DAGGER) -> pd.DataFrame:
     for r in board.rows:
         rec = {"#": r.rank, "Method": r.name, board.metric: _value(r, r.value, dagger)}
         if has_ci:
-            rec["95% CI"] = _ci(r.ci95)
+            rec["95% CI"] = _ci(r.ci95) + (NOTE_MARK if r.ci95 and r.ci95_note else "")
         if has_delta:
             rec["\u0394 " + board.metric] = _delta(r, dagger)
         for m in board.metrics[1:]:
@@ -81,6 +83,7 @@ def frame(boards: list[Board]) -> pd.DataFrame:
             rec = {"benchmark": b.benchmark, "task": b.task, "protocol": b.protocol, "rank": r.rank,
                    "method": r.method, "name": r.name, "source": r.source, "metric": b.metric, "value": r.value,
                    "ci95_lo": r.ci95[0] if r.ci95 else None, "ci95_hi": r.ci95[1] if r.ci95 else None,
+                   "ci95_note": r.ci95_note if r.ci95 else None,
                    "delta": r.delta["value"] if r.delta else None,
                    "delta_ci95_lo": r.delta["ci95"][0] if r.delta and r.delta.get("ci95") else None,
                    "delta_ci95_hi": r.delta["ci95"][1] if r.delta and r.delta.get("ci95") else None,
@@ -107,7 +110,16 @@ def _footnote(b: Board, dagger: str = DAGGER) -> str:
         notes.append(f"95% CI: percentile bootstrap over {unit} ({b.resamples} resamples, seed {b.seed})")
     if any(r.delta and not r.delta.get("quoted") and r.delta.get("ci95") for r in b.rows):
         notes.append("\u0394: refined minus its base, paired bootstrap interval and two-sided p-value")
-    return "; ".join(notes)
+    return "; ".join(notes) + "".join(f"\n{NOTE_MARK} {names}: {note}." for note, names in _interval_notes(b))
+
+
+def _interval_notes(b: Board) -> list[tuple[str, str]]:
+    """(note, the names of the rows it is about) for the board's rows whose interval has a shape note."""
+    by_note: dict[str, list[str]] = {}
+    for r in b.rows:
+        if r.ci95 and r.ci95_note:
+            by_note.setdefault(r.ci95_note, []).append(r.name)
+    return [(note, ", ".join(names)) for note, names in by_note.items()]
 
 
 def render_text(boards: list[Board]) -> str:
@@ -120,7 +132,8 @@ def render_text(boards: list[Board]) -> str:
 def render_markdown(boards: list[Board]) -> str:
     out = []
     for b in boards:
-        out.append(f"**{_caption(b)}**\n\n" + display_frame(b).to_markdown(index=False) + "\n\n" + _footnote(b))
+        out.append(f"**{_caption(b)}**\n\n" + display_frame(b).to_markdown(index=False) + "\n\n"
+                   + _footnote(b).replace("\n", "\n\n"))
     return "\n\n".join(out)
 
 
@@ -130,7 +143,7 @@ def _latex_escape(s: str) -> str:
                  ("$", "\\$"), ("{", "\\{"), ("}", "\\}")):
         s = s.replace(a, b)
     return s.replace("\\textbackslash\\{\\}", "\\textbackslash{}").replace("\u0394", "$\\Delta$").replace(
-        DAGGER, "$^\\dagger$")
+        DAGGER, "$^\\dagger$").replace(NOTE_MARK, "$^\\ddagger$")
 
 
 def render_latex(boards: list[Board], fit: bool = False) -> str:
@@ -146,7 +159,8 @@ def render_latex(boards: list[Board], fit: bool = False) -> str:
             body = ("\\sbox\\prtbox{" + body.rstrip("\n") + "}\n\\ifdim\\wd\\prtbox>\\linewidth"
                     "\\resizebox{\\linewidth}{!}{\\usebox\\prtbox}\\else\\usebox\\prtbox\\fi\n")
         out.append("\\begin{table}[t]\n\\centering\n\\caption{" + _latex_escape(_caption(b)) + "}\n" + body
-                   + "\\par\\smallskip{\\footnotesize " + _latex_escape(_footnote(b)) + "}\n\\end{table}")
+                   + "\\par\\smallskip{\\footnotesize " + _latex_escape(_footnote(b)).replace("\n", "\\par ")
+                   + "}\n\\end{table}")
     return "\n\n".join(out)
 
 

@@ -19,7 +19,7 @@ from ..evaluators import get_task
 from ..methods import VARIANT_LABELS, all_methods, base_variant
 from . import benchmarks
 from .store import StoredResult, damaged
-from .uncertainty import RESAMPLES, SEED, draw_weights, interval, paired_difference, resample_result
+from .uncertainty import RESAMPLES, SEED, draw_weights, interval, paired_difference, resample_result, shape_note
 
 PAPER = "Fieraru et al., Learning to Refine Human Pose Estimation, CVPRW 2018"
 #: metric keys of the paper's numbers (baselines/) -> headline metric names
@@ -44,6 +44,8 @@ class Row:
     provenance: dict
     note: str
     ci95: list[float] | None = None
+    #: why ci95 is wide or asymmetric, when its resamples are not one lump around the value (shape_note)
+    ci95_note: str | None = None
     metrics_ci95: dict[str, list[float] | None] = field(default_factory=dict)
     base: str | None = None
     delta: dict | None = None
@@ -57,7 +59,7 @@ class Row:
 
     def as_dict(self) -> dict:
         return {"rank": self.rank, "method": self.method, "name": self.name, "source": self.source,
-                "value": _json_float(self.value), "ci95": self.ci95,
+                "value": _json_float(self.value), "ci95": self.ci95, "ci95_note": self.ci95_note,
                 "metrics": {k: _json_float(v) for k, v in self.metrics.items()},
                 "metrics_ci95": self.metrics_ci95, "delta": self.delta, "base": self.base,
                 "note": self.note, "provenance": self.provenance, "joints": self.joints, "curve": self.curve}
@@ -240,6 +242,7 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
                         r._resampled = {k: v[1:] for k, v in resampled.items()}
                         r.metrics_ci95 = {k: interval(v) for k, v in r._resampled.items()}
                         r.ci95 = r.metrics_ci95.get(task.primary)
+                        r.ci95_note = _shape_note(task, r, weights[1:])
         n_items = sizes[0] if len(sizes) == 1 else None
     by_method = {r.method: r for r in rows if r.source != "quoted"}
     for r in rows:
@@ -267,6 +270,21 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
     return Board(benchmark=bench, task=task_name, protocol=proto, metric=task.primary or "", unit=task.unit,
                  title=f"{benchmarks.title(bench)} - {task.description}", items=n_items, metrics=metrics,
                  rows=rows, resamples=resamples, seed=seed)
+
+
+def _shape_note(task, r: Row, weights: np.ndarray) -> str | None:
+    """Why the row's interval is wide or lopsided, when its resamples are not one lump around its value."""
+    values = r._resampled.get(task.primary)
+    if values is None:
+        return None
+    try:
+        missing = task.missing_joints(r._result, weights) if task.missing_joints else None
+    except _DAMAGE as e:
+        raise damaged(r._path, f"its per-item statistics cannot be read ({type(e).__name__}: {e})",
+                      "items") from None
+    return shape_note(task.primary, r.value, values, task.unit or "item",
+                      {j.replace("_", " "): m for j, m in (missing or {}).items()},
+                      {j.replace("_", " "): v for j, v in (r.joints or {}).items()})
 
 
 def _resample_checked(task, r: Row, weights: np.ndarray) -> dict[str, np.ndarray]:
