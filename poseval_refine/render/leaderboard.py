@@ -1,14 +1,17 @@
 """Leaderboards as text, markdown, LaTeX (booktabs), CSV and JSON, from the boards of
-:mod:`poseval_refine.results.board`. pandas holds the frame; CSV and LaTeX are its writers."""
+:mod:`poseval_refine.results.board`. pandas holds the frame; CSV and LaTeX are its writers (imported only by
+the formats that use it: the HTML page and JSON do without)."""
 
 from __future__ import annotations
 
 import json
 import math
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..results.board import PAPER, Board, Row
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DAGGER = "\u2020"
 #: marks an interval whose resamples are not one lump around the value; the board's footnote says why
@@ -72,6 +75,8 @@ def display_frame(board: Board, dagger: str = DAGGER) -> pd.DataFrame:
             rec[m] = _value(r, r.metrics.get(m), dagger)
         rec["Source"] = _short_source(r)
         records.append(rec)
+    import pandas as pd
+
     return pd.DataFrame.from_records(records)
 
 
@@ -92,6 +97,8 @@ def frame(boards: list[Board]) -> pd.DataFrame:
                 if m != b.metric:
                     rec[m] = v
             records.append(rec)
+    import pandas as pd
+
     return pd.DataFrame.from_records(records)
 
 
