@@ -426,3 +426,16 @@ def test_coco_gt_image_id_that_is_not_an_id(tmp_path):
     (tmp_path / "res.json").write_text(json.dumps(res))
     argv = ["evaluate", "--task", "coco", "--gt", tmp_path / "gt.json", "--pred", tmp_path / "res.json"]
     expect_error(tmp_path, argv, "gt.json", "images[1] has id {'value': 785}, not an integer")
+
+
+def test_cell_array_mixing_numbers_and_arrays(tmp_path):
+    """Found by fuzzing (a RELEASE single_person entry {[], 2}): an error, not numpy's ValueError."""
+    from poseval_refine.errors import InputError
+    from poseval_refine.formats._values import numeric_array
+
+    cells = np.empty(2, dtype=object)
+    cells[0], cells[1] = np.array([]), 2.0
+    with pytest.raises(InputError, match=r"ragged cell array: cell 1 has shape \(\), cell 0 has \(0,\)"):
+        numeric_array(cells, what="'single_person' entry", fix="give numbers", file=tmp_path / "r.mat")
+    cells[0] = 1.0
+    np.testing.assert_array_equal(numeric_array(cells, what="x", fix="y"), [1.0, 2.0])
