@@ -175,6 +175,8 @@ def test_the_note_in_every_format(bonn_store, capsys):
     assert "\n\u2021 net: nose has no MOTA in" in track and track.rstrip().endswith("unaffected.")
     md = _board(capsys, bonn_store, "markdown")
     assert "]\u2021 |" in md and "\n\n\u2021 net: nose has no MOTA" in md
+    mota = json.loads(next(bonn_store.glob("net__*__tracking.json")).read_text())["headline"]["MOTA"]
+    assert f" {mota:.2f} |" in md  # as written in the other formats (44.30, not tabulate's 44.3)
     tex = _board(capsys, bonn_store, "latex")
     assert "]$^\\ddagger$" in tex and "\\par $^\\ddagger$ net: nose has no MOTA" in tex and "\u2021" not in tex
     rows = {r["task"]: r for r in csv.DictReader(io.StringIO(_board(capsys, bonn_store, "csv")))}

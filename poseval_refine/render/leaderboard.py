@@ -139,7 +139,11 @@ def render_text(boards: list[Board]) -> str:
 def render_markdown(boards: list[Board]) -> str:
     out = []
     for b in boards:
-        out.append(f"**{_caption(b)}**\n\n" + display_frame(b).to_markdown(index=False) + "\n\n"
+        df = display_frame(b)
+        # the cells are already written (44.30 stays 44.30, not tabulate's 44.3); text columns left, numbers right
+        align = ["left" if c in ("Method", "Source") else "right" for c in df.columns]
+        out.append(f"**{_caption(b)}**\n\n" + df.to_markdown(index=False, disable_numparse=True, colalign=align)
+                   + "\n\n"
                    + _footnote(b).replace("\n", "\n\n"))
     return "\n\n".join(out)
 
