@@ -229,3 +229,25 @@ def test_verify_reads_the_group_names_of_older_files(bonn_store, capsys, tmp_pat
     (store / src.name).write_text(json.dumps(d))
     assert main(["verify", "--results", str(store)]) == 1
     assert "Elbow" in capsys.readouterr().out
+
+
+def test_a_one_sequence_benchmark_has_no_interval(tmp_path, capsys):
+    """Resampling one sequence draws it every time: the interval would be the value itself, a certainty the
+    data does not give. No interval, and the footnote says why."""
+    src = _sequences(tmp_path)
+    one = tmp_path / "one"
+    for part in ("gt", "pred"):
+        (one / part).mkdir(parents=True)
+        shutil.copy(src / part / "a.json", one / part / "a.json")
+    store = tmp_path / "store"
+    assert main(["evaluate", "--gt", str(one / "gt"), "--pred", str(one / "pred"), "--task", "pose", "--save", "net",
+                 "--benchmark", "one-seq", "--results", str(store)]) == 0
+    outs = {}
+    for fmt in ("json", "text", "html"):
+        capsys.readouterr()
+        assert main(["leaderboard", "--results", str(store), "--benchmark", "one-seq", "--format", fmt]) == 0
+        outs[fmt] = capsys.readouterr().out
+    row, = json.loads(outs["json"])["boards"][0]["rows"]
+    assert row["value"] > 0 and row["ci95"] is None and row["metrics_ci95"] == {}
+    assert "no interval: the benchmark has one sequence" in outs["text"] and "1 sequences" not in outs["text"]
+    assert "No interval: the benchmark has one sequence" in outs["html"]

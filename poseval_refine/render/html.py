@@ -10,7 +10,7 @@ from html import escape
 
 from .. import __version__
 from ..results.board import PAPER, Board, Row
-from .leaderboard import NOTE_MARK, _ci, _delta, _interval_notes, _short_source
+from .leaderboard import NOTE_MARK, _ci, _delta, _interval_notes, _short_source, _single_item
 
 DAGGER = "\u2020"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
@@ -262,6 +262,9 @@ def render_page(boards: list[Board], empty: str | None = None) -> str:
         if any(r.source == "quoted" for r in b.rows):
             foot.append(f"{DAGGER} quoted from {escape(PAPER)}; no interval (the per-item statistics are not "
                         "published).")
+        if _single_item(b):
+            foot.append(f"No interval: the benchmark has one {escape(b.unit or 'item')}, and resampling it gives it "
+                        "back.")
         if any(r.delta and r.delta.get("ci95") for r in b.rows):
             foot.append("\u0394: refined minus its base, paired bootstrap 95% interval and two-sided p-value.")
         notes = "".join(f'<p class="foot"><span class="ci-note">{NOTE_MARK}</span> {escape(names)}: {escape(note)}.</p>'

@@ -115,9 +115,16 @@ def _footnote(b: Board, dagger: str = DAGGER) -> str:
         plural = "people" if b.unit == "person" else f"{b.unit}s"
         unit = f"{b.items} {plural}" if b.items else f"the {plural}"
         notes.append(f"95% CI: percentile bootstrap over {unit} ({b.resamples} resamples, seed {b.seed})")
+    if _single_item(b):
+        notes.append(f"no interval: the benchmark has one {b.unit or 'item'}, and resampling it gives it back")
     if any(r.delta and not r.delta.get("quoted") and r.delta.get("ci95") for r in b.rows):
         notes.append("\u0394: refined minus its base, paired bootstrap interval and two-sided p-value")
     return "; ".join(notes) + "".join(f"\n{NOTE_MARK} {names}: {note}." for note, names in _interval_notes(b))
+
+
+def _single_item(b: Board) -> bool:
+    """A board of recomputed results on a one-item benchmark (no interval can be drawn)."""
+    return b.items == 1 and b.resamples > 0 and any(r.source != "quoted" for r in b.rows)
 
 
 def _interval_notes(b: Board) -> list[tuple[str, str]]:

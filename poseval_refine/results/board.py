@@ -238,7 +238,7 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
             for r in rows:
                 if r.source != "quoted" and len(r._result["items"]) == n:
                     resampled = _resample_checked(task, r, weights)
-                    if resamples > 0:
+                    if resamples > 0 and n > 1:  # one item drawn again and again has no spread: no interval
                         r._resampled = {k: v[1:] for k, v in resampled.items()}
                         r.metrics_ci95 = {k: interval(v) for k, v in r._resampled.items()}
                         r.ci95 = r.metrics_ci95.get(task.primary)
