@@ -183,10 +183,12 @@ def read_pair(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, track
     return clean, counts, warnings
 
 
-def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt") -> list[tuple[SequenceStats, list[str]]]:
+def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt",
+                   position: int = 0) -> list[tuple[SequenceStats, list[str]]]:
     """Read the sequence pairs of ``jobs`` (arguments of :func:`read_pair`) and evaluate them in
     batches; per sequence (SequenceStats, warnings). The numbers of a sequence do not depend on the
-    batch. ``progress(n)`` is told of every pair read; ``mot_backend``: see ``sequences_stats``."""
+    batch. ``progress(n)`` is told of every pair read; ``mot_backend``, ``position`` (index of
+    ``jobs[0]`` among all sequences): see ``sequences_stats``."""
     read = []
     for job in jobs:
         read.append(read_pair(*job))
@@ -196,7 +198,8 @@ def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt") -
         return []
     protocol, tracking = jobs[0][2], jobs[0][3]
     try:
-        stats = sequences_stats([r[0] for r in read], protocol, tracking=tracking, mot_backend=mot_backend)
+        stats = sequences_stats([r[0] for r in read], protocol, tracking=tracking, mot_backend=mot_backend,
+                                position=position)
     except RepeatedIdError as e:  # motmetrics crashes on it (repeated GT ids): both backends refuse it
         gt_file = jobs[e.item][0] if e.item is not None else jobs[0][0]
         raise InputError(str(e), file=gt_file, fix="give every GT person of a frame its own track_id") from None
@@ -297,11 +300,16 @@ def _run(jobs: list, workers: int, mot_backend: str = "prt") -> list:
         chunks = [jobs[i:i + size] for i in range(0, n, size)]
         out = []
         with ProcessPoolExecutor(max_workers=workers) as ex:
-            for chunk, res in zip(chunks, ex.map(partial(evaluate_pairs, mot_backend=mot_backend), chunks)):
+            starts = range(0, n, size)
+            for chunk, res in zip(chunks, ex.map(partial(_evaluate_chunk, mot_backend), chunks, starts)):
                 out += res
                 bar(len(chunk))
     bar(None)
     return out
+
+
+def _evaluate_chunk(mot_backend: str, jobs: list, position: int) -> list:
+    return evaluate_pairs(jobs, mot_backend=mot_backend, position=position)
 
 
 def _progress(total: int):
