@@ -185,8 +185,9 @@ def read_pair(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, track
     return clean, counts, warnings
 
 
-#: sequence pairs whose files are read together (their point lists parsed in one go)
-READ_WINDOW = 16
+#: sequence pairs whose files are read together (their point lists parsed in batches of
+#: ``formats._pointbytes.BATCH_BYTES``)
+READ_WINDOW = 32
 
 
 def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt",
