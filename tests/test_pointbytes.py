@@ -139,11 +139,17 @@ def test_people_without_pose_and_odd_annopoints(tmp_path, monkeypatch):
                                                     {"id": [0], "x": [5], "y": [6], "score": [0.5]}]}]},
     ]}, {"annorect": []}]}
     f = tmp_path / "s.json"
-    f.write_bytes(orjson.dumps(doc))
-    fast = posetrack.read_sequence(f, records=False)
+    raw = orjson.dumps(doc)
+    spaced = raw.replace(b'"annopoints":[{"point":', b'"annopoints": [ {"point" :', 1)  # one list left in place
+    f2 = tmp_path / "spaced.json"
+    f2.write_bytes(spaced)
+    f.write_bytes(raw)
+    fast = [posetrack.read_sequence(x, records=False) for x in (f, f2)]
     _ordinary(monkeypatch)
-    _same_sequence(fast, posetrack.read_sequence(f, records=False))
-    assert fast.has_pose.tolist() == [True, False, False, True]
+    for a, x in zip(fast, (f, f2)):
+        _same_sequence(a, posetrack.read_sequence(x, records=False))
+    assert fast[0].has_pose.tolist() == [True, False, False, True]
+    assert fast[1].keypoints[0, 1, :2].tolist() == [1.5, 2.5]
 
 
 def test_errors_are_the_ordinary_readings(tmp_path):

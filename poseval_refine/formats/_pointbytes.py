@@ -52,19 +52,17 @@ class Points:
 
 
 class _Cut:
-    """One file's point lists, cut out and joined by '|', with their checked layout."""
+    """One file's point lists, cut out and joined by '|', with their checked layout; the rest of the
+    file is ``rest`` joined by ``sep`` (which ends with the placeholder)."""
 
-    def __init__(self, raw, starts, ends, lists, layout):
-        self.raw, self.starts, self.ends, self.lists = raw, starts, ends, lists
+    def __init__(self, rest, sep, lists, layout):
+        self.rest, self.sep, self.lists = rest, sep, lists
         self.counts, self.keys, self.removed, self.compact = layout
         self.expected = int(self.counts.sum()) * len(self.keys)
 
     def result(self, values: np.ndarray) -> tuple[bytes, Points]:
-        raw = self.raw
         values = values.reshape(-1, max(len(self.keys), 1))
-        rest = _PLACEHOLDER_JSON.join([raw[a:b] for a, b in zip([0] + [e + 1 for e in self.ends],
-                                                                 self.starts + [len(raw)])])
-        return rest, Points(self.counts, {k: values[:, c] for c, k in enumerate(self.keys)})
+        return self.sep.join(self.rest), Points(self.counts, {k: values[:, c] for c, k in enumerate(self.keys)})
 
 
 def split_points(raw: bytes) -> tuple[bytes, Points] | None:
@@ -113,18 +111,47 @@ def _parse(cuts: list[_Cut]) -> list[np.ndarray] | None:
     return [values[bounds[i]:bounds[i + 1]] for i in range(len(cuts))]
 
 
+#: how the usual writers (orjson, json.dumps) lay out a person's point list: split at these
+_POINT_KEYS = (b'"annopoints":[{"point":', b'"annopoints": [{"point": ')
+
+
 def _cut(raw: bytes) -> _Cut | None:
     if b"\\" in raw:
         return None
+    for key in _POINT_KEYS:
+        pieces = raw.split(key)
+        if len(pieces) > 1:
+            break
+    else:
+        return _cut_spaced(raw)
+    # every piece after the first starts with its list, which ends at the first '}]' (an empty or
+    # unusual list fails the layout check: the ordinary parser)
+    tail = pieces[1:]
+    ends = [p.find(b"}]") + 2 for p in tail]
+    if min(ends) < 2 or not all(p[:1] == b"[" for p in tail):
+        return None
+    lists = b"|".join([p[:e] for p, e in zip(tail, ends)])
+    layout = _layout(lists, len(tail))
+    if layout is None:
+        return None
+    rest = [pieces[0]] + [p[e:] for p, e in zip(tail, ends)]
+    return _Cut(rest, key + _PLACEHOLDER_JSON, lists, layout)
+
+
+def _cut_spaced(raw: bytes) -> _Cut | None:
+    """:func:`_cut` for any other spacing around the keys."""
     starts = [m.end() - 1 for m in _POINT_LIST.finditer(raw)]  # the '[' of each list
     if not starts:
         return None
-    ends = [raw.find(b"}]", s) + 1 for s in starts]  # the lists' ']' (an empty list: the ordinary parser)
+    ends = [raw.find(b"}]", s) + 1 for s in starts]  # the lists' ']'
     if ends[-1] <= 0 or any(e >= s for e, s in zip(ends, starts[1:])):
-        return None  # another spacing (or something else): the ordinary parser
+        return None
     lists = b"|".join([raw[s:e + 1] for s, e in zip(starts, ends)])
     layout = _layout(lists, len(starts))
-    return None if layout is None else _Cut(raw, starts, ends, lists, layout)
+    if layout is None:
+        return None
+    rest = [raw[a:b] for a, b in zip([0] + [e + 1 for e in ends], starts + [len(raw)])]
+    return _Cut(rest, _PLACEHOLDER_JSON, lists, layout)
 
 
 def _layout(lists: bytes, n_lists: int) -> tuple[np.ndarray, list[str], int, bool] | None:
@@ -153,7 +180,7 @@ def _layout(lists: bytes, n_lists: int) -> tuple[np.ndarray, list[str], int, boo
         return None
     counts = [(len(p) - 1) // step for p in parts]
     made = {n: b"[" + b",".join([point] * n) + b"]" for n in set(counts)}
-    if shape != b"|".join([made[n] for n in counts]):
+    if parts != [made[n] for n in counts]:
         return None
     # every number character left out must belong to a number: _numbers checks that
     return np.array(counts, np.int64), keys, len(compact) - len(shape), not blanks
