@@ -426,10 +426,10 @@ def _read_2017(data: dict, path: Path, name: str, records: bool = True, regions:
     pt_person = np.repeat(np.arange(P, dtype=np.int64), n_pts)
     where.pt_person, where.pt_start = pt_person, np.concatenate([[0], np.cumsum(n_pts)]).astype(np.int64)
     if packed is not None:
-        fast = _packed_points(packed, scores)
+        points = _packed_points(packed, pt_person, scores)
     else:
         fast = None if may_bool else _fast_points(pt_lists, len(pt_person), scores)
-    points = _points_2017(pt_lists, pt_person, where, records, notes, scores, fast)
+        points = _points_2017(pt_lists, pt_person, where, records, notes, scores, fast)
     if points is None:
         return None
     keypoints, score_null, extra = _scatter(points, P, K, notes)
@@ -476,15 +476,19 @@ def _packed_counts(rects: list, counts: np.ndarray) -> tuple[np.ndarray | None, 
     return (n, has) if k == len(counts) else (None, None)
 
 
-def _packed_points(packed: Points, scores: bool) -> tuple[np.ndarray, bool]:
-    """:func:`_fast_points`' (N, 4) id, x, y, score array from cut-out points."""
+def _packed_points(packed: Points, pt_person: np.ndarray, scores: bool) -> _Points | None:
+    """The cut-out points when every id is a PoseTrack-15 joint (their coordinates are finite by
+    construction), else None: the careful reading names what is odd."""
     cols = packed.columns
-    n = int(packed.counts.sum())
-    out = np.empty((n, 4))
-    out[:, 0], out[:, 1], out[:, 2] = cols.get("id", ()), cols.get("x", ()), cols.get("y", ())
-    has_scores = scores and "score" in cols
-    out[:, 3] = cols["score"] if has_scores else np.nan
-    return out, has_scores
+    ids = cols["id"]
+    joint = ids.astype(np.int64)
+    if not ((joint == ids).all() and (joint >= 0).all() and (joint < len(POSETRACK15)).all()):
+        return None
+    if scores and "score" in cols:
+        score, given = cols["score"], np.ones(len(ids), bool)
+    else:
+        score, given = np.full(len(ids), np.nan), np.zeros(len(ids), bool)
+    return _Points(pt_person, joint, cols["x"], cols["y"], score, given)
 
 
 _ID_X_Y_SCORE = itemgetter("id", "x", "y", "score")
