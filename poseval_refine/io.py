@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import os
 import shutil
 import tempfile
@@ -60,6 +59,8 @@ def parse_json(data: bytes, path: str | Path):
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         pass
+    import json  # only for files orjson refuses
+
     try:  # the standard parser accepts NaN/Infinity and gives a precise position
         return json.loads(data)
     except UnicodeDecodeError:
