@@ -162,3 +162,43 @@ def test_errors_are_the_ordinary_readings(tmp_path):
     f.write_bytes(orjson.dumps(_doc([[{"id": [0], "x": [1.5], "y": [2.5]}]]))[:-3])
     with pytest.raises(InputError, match="not valid JSON|ends early"):
         posetrack.read_sequence(f, records=False)
+
+
+def _outcome(path):
+    try:
+        return posetrack.read_sequence(path, records=False)
+    except InputError as e:
+        return str(e)
+
+
+def test_mutated_files_read_the_same_both_ways(shared_data, tmp_path, monkeypatch):
+    """Differential fuzzing: tree mutations (fuzzing.mutate_tree) and byte damage of real-layout files,
+    written compactly (orjson) and with json.dumps' blanks; the fast path must give what the ordinary
+    reading gives: the same arrays or the same error."""
+    from .fuzzing import Draw, damage_bytes, mutate_tree
+
+    rng = np.random.default_rng(12)
+    draw = Draw(rng=rng)
+    folder = shared_data / "posetrack_cases" / "synth24"
+    seeds = [orjson.loads(f.read_bytes()) for f in sorted((folder / "gt").glob("*.json"))[:2]]
+    seeds += [orjson.loads(f.read_bytes()) for f in sorted((folder / "pred").glob("*.json"))[:2]]
+    for i in range(160):
+        tree = seeds[i % len(seeds)]
+        for _ in range(1 + i % 3):
+            tree = mutate_tree(tree, draw, "json")
+        try:
+            raw = orjson.dumps(tree) if i % 2 else json.dumps(tree).encode()
+        except (TypeError, orjson.JSONEncodeError):
+            continue
+        if i % 7 == 0:
+            raw = damage_bytes(raw, draw)
+        f = tmp_path / f"m{i}.json"
+        f.write_bytes(raw)
+        fast = _outcome(f)
+        with monkeypatch.context() as m:
+            _ordinary(m)
+            slow = _outcome(f)
+        if isinstance(fast, str) or isinstance(slow, str):
+            assert fast == slow, i
+        else:
+            _same_sequence(fast, slow)
