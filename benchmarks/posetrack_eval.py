@@ -4,8 +4,8 @@
                                         [--poseval-repeat 2] [--cpu 0] [--keep DIR] [--motmetrics-repeat N]
 
 For every size N, generates an N-sequence x 40-frame benchmark (PoseTrack-2017 GT and
-predictions, ``poseval_refine.synthetic.make_benchmark``, seed 0; 60 sequences are 15 MB of
-JSON, 170 are 49 MB), then times, as separate processes pinned to one core (``taskset -c CPU``)
+predictions, ``poseval_refine.synthetic.make_benchmark``, seed 0; 60 sequences are 12 MB of
+JSON, 170 are 33 MB), then times, as separate processes pinned to one core (``taskset -c CPU``)
 and started from scratch (interpreter start-up, imports and reading included):
 
 - ``prt evaluate --task tracking`` (run as ``python -m poseval_refine.cli``), and
@@ -121,7 +121,7 @@ def main() -> None:
     for n in [int(x) for x in args.sizes.split(",")]:
         root = base / f"posetrack_{n}x{args.frames}_seed{args.seed}"
         generate(root, n, args.frames, args.seed)
-        size_mb = sum(p.stat().st_size for p in root.rglob("*.json")) / 1e6
+        size_mb = sum(p.stat().st_size for d in ("gt", "pred") for p in (root / d).glob("*.json")) / 1e6
         out_json = root / "prt_result.json"
         prt_cmd = pin + [sys.executable, "-m", "poseval_refine.cli", "evaluate", "--gt", str(root / "gt"),
                          "--pred", str(root / "pred"), "--task", "tracking", "--workers", str(args.workers), "-q"]
