@@ -10,9 +10,10 @@ document (small: frames, boxes, track ids, ignore regions) with a placeholder st
 list was, for the ordinary JSON parser.
 
 It is a fast path only: it answers None for anything it does not fully check -- escapes, another
-key, a value that is no plain JSON number, ``true``/``null``, an exponent, layouts that differ
-between points -- and the reader then parses the file the ordinary way, which gives the same
-numbers and names whatever is wrong. Numbers are exactly the parser's (correctly rounded).
+key, a value that is no plain JSON number (``true``/``null``, an exponent, more than 19 significant
+digits), layouts that differ between points -- and the reader then parses the file the ordinary
+way, which gives the same numbers and names whatever is wrong. Numbers are exactly the parser's
+(correctly rounded).
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ _POINT_KEYS = (b'"annopoints":[{"point":', b'"annopoints": [{"point": ')
 
 
 def _cut(raw: bytes) -> _Cut | None:
+    """A file's point lists with their layout checked, or None (the ordinary parser reads it)."""
     if b"\\" in raw:
         return None
     for key in _POINT_KEYS:
