@@ -158,8 +158,10 @@ def _ignore_regions(gt: PoseSequence, pred: PoseSequence, g: np.ndarray, p: np.n
     inside (in place in the keypoint copies) and says which kept people (``g``, ``p``) keep a point."""
     with np.errstate(all="ignore"):  # shapely reports NaN corners as floating-point warnings
         polys, poly_frame = _all_polygons(gt.ignore_regions, frames)
-        g_in = np.flatnonzero(np.isin(gt.person_frame[g], frames))
-        p_in = np.flatnonzero(np.isin(pred.person_frame[p], frames))
+        in_region = np.zeros(max(gt.num_frames, pred.num_frames), bool)
+        in_region[frames] = True
+        g_in = np.flatnonzero(in_region[gt.person_frame[g]])
+        p_in = np.flatnonzero(in_region[pred.person_frame[p]])
         gi, pi = g[g_in], p[p_in]
         K = gt_kp.shape[1]
         parts = [(gt_kp[gi, :, :2].reshape(-1, 2), np.repeat(gt.person_frame[gi], K)),
