@@ -217,6 +217,12 @@ def _slots(frame: np.ndarray) -> np.ndarray:
     return np.arange(len(frame)) - np.searchsorted(frame, frame, side="left")
 
 
+def _sorted_ids(track: np.ndarray) -> np.ndarray:
+    """``np.unique(track)`` (which imports numpy.ma, 20 ms, to check for a masked array)."""
+    ids = np.sort(track)
+    return ids[np.concatenate([[True], ids[1:] != ids[:-1]])] if len(ids) else ids
+
+
 def _local_ids(track: np.ndarray) -> np.ndarray:
     """Track ids as 0..n-1 (ids are only compared for equality)."""
     return np.unique(track, return_inverse=True)[1].reshape(-1) if len(track) else np.zeros(0, np.int64)
@@ -327,7 +333,7 @@ def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, trac
         empty = (ng[rows] == 0) | (npr[rows] == 0) if protocol.dummy_empty_frames else np.zeros(len(rows), bool)
         dummies.append(int(empty.sum()))
         frames.append(rows[~empty])
-        ids = np.unique(cleaned[s].gt.track_id[cleaned[s].gt_person]) if empty.any() else ()
+        ids = _sorted_ids(cleaned[s].gt.track_id[cleaned[s].gt_person]) if empty.any() else ()
         if dummy_id[s] in ids:
             seen_from[s] = int(np.argmax(empty)), int(np.searchsorted(ids, dummy_id[s]))
     if mot_backend == "motmetrics":  # poseval's updates: the real track ids, its dummy for the empty frames
