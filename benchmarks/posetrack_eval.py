@@ -16,7 +16,8 @@ and started from scratch (interpreter start-up, imports and reading included):
 
 Both packages are byte-compiled first (``compileall``), as an installed package is. Runs are
 interleaved (prt, poseval, prt, ...) so both see the same machine load; the minimum wall time of
-each is reported, with the CPU time (user + sys) of that run and the load average.
+each is reported, with the CPU time (user + sys) of that run, the ratio of the minimum CPU times
+(steadier than wall time on a loaded machine) and the load average.
 Every number poseval writes is compared with prt's JSON (largest |difference| printed).
 ``--keep DIR`` keeps (and reuses) the generated benchmarks.
 """
@@ -120,7 +121,7 @@ def main() -> None:
     for n in [int(x) for x in args.sizes.split(",")]:
         root = base / f"posetrack_{n}x{args.frames}_seed{args.seed}"
         generate(root, n, args.frames, args.seed)
-        size_mb = sum(p.stat().st_size for p in root.rglob("*.json")) / 1e6
+        size_mb = sum(p.stat().st_size for d in ("gt", "pred") for p in (root / d).glob("*.json")) / 1e6
         out_json = root / "prt_result.json"
         prt_cmd = pin + [sys.executable, "-m", "poseval_refine.cli", "evaluate", "--gt", str(root / "gt"),
                          "--pred", str(root / "pred"), "--task", "tracking", "--workers", str(args.workers), "-q"]
@@ -145,8 +146,9 @@ def main() -> None:
         if pv_runs:
             pv_wall, pv_cpu = min(pv_runs)
             diff = max_difference(json.loads(out_json.read_text()), poseval_numbers(pv_out))
-            row.update(poseval_s=pv_wall, poseval_cpu_s=pv_cpu, ratio=pv_wall / prt_wall, max_abs_diff=diff,
-                       poseval_runs=[round(w, 2) for w, _ in pv_runs])
+            cpu_ratio = min(c for _, c in pv_runs) / min(c for _, c in prt_runs)
+            row.update(poseval_s=pv_wall, poseval_cpu_s=pv_cpu, ratio=pv_wall / prt_wall, cpu_ratio=cpu_ratio,
+                       max_abs_diff=diff, poseval_runs=[round(w, 2) for w, _ in pv_runs])
         if mm_runs:
             mm_wall, mm_cpu = min(mm_runs)
             mm_res = json.loads(mm_json.read_text())
@@ -158,7 +160,8 @@ def main() -> None:
         line = f"{n:4d} sequences x {args.frames} frames ({size_mb:.0f} MB): prt {prt_wall:.3f} s (cpu {prt_cpu:.3f} s)"
         if pv_runs:
             line += (f", poseval {row['poseval_s']:.2f} s (cpu {row['poseval_cpu_s']:.2f} s) -> "
-                     f"{row['ratio']:.1f}x faster; max |prt - poseval| = {row['max_abs_diff']:.1e}")
+                     f"{row['ratio']:.1f}x faster (cpu: {row['cpu_ratio']:.1f}x); "
+                     f"max |prt - poseval| = {row['max_abs_diff']:.1e}")
         if mm_runs:
             line += (f"; --mot-backend motmetrics {mm_wall:.2f} s (cpu {mm_cpu:.2f} s, "
                      f"{row['motmetrics_cpu_ratio']:.1f}x prt's), max |difference| of the MOT numbers = "

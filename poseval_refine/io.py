@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import os
 import shutil
 import tempfile
@@ -41,28 +40,41 @@ def load_json_bytes(path: str | Path) -> tuple[object, bytes]:
         return _load_json(path, with_bytes=True)
 
 
-def _load_json(path: str | Path, with_bytes: bool = False):
+def read_bytes(path: str | Path) -> bytes:
+    """A file's bytes; a missing or unreadable file raises :class:`InputError`."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError("file not found", file=path, fix="check the path") from None
     except IsADirectoryError:
         raise InputError("is a folder, expected a JSON file", file=path) from None
     except OSError as e:
         raise InputError(f"cannot be read ({e.strerror})", file=path) from None
+
+
+def parse_json(data: bytes, path: str | Path):
+    """Parse a file's bytes; a broken file raises :class:`InputError` with line and column."""
     try:
-        return (orjson.loads(data), data) if with_bytes else orjson.loads(data)
+        return orjson.loads(data)
     except orjson.JSONDecodeError:
         pass
+    import json  # only for files orjson refuses
+
     try:  # the standard parser accepts NaN/Infinity and gives a precise position
-        return (json.loads(data), data) if with_bytes else json.loads(data)
+        return json.loads(data)
     except UnicodeDecodeError:
         raise InputError("is not UTF-8 text", file=path, fix="give a JSON file") from None
     except json.JSONDecodeError as e:
         what = "ends early (truncated?)" if e.pos >= len(data.rstrip()) else "is not valid JSON"
         raise InputError(f"{what}: {e.msg} at line {e.lineno}, column {e.colno}", file=path,
                          fix="repair or re-export the file") from None
+
+
+def _load_json(path: str | Path, with_bytes: bool = False):
+    data = read_bytes(path)
+    obj = parse_json(data, path)
+    return (obj, data) if with_bytes else obj
 
 
 def _default(obj):

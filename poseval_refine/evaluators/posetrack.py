@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
-from ..formats.posetrack import read_sequence, sequence_files
+from ..formats.posetrack import prepare_reads, read_sequence, sequence_files
 from ..metrics.ap import MIN_SCORE, ap_item, resample_ap
 from ..metrics.mota import MotStats, RepeatedIdError, finalize_mot
 from ..metrics.posetrack import (
@@ -151,10 +151,12 @@ def prepare_scores(pred: PoseSequence, protocol: PoseTrackProtocol, min_score: f
 
 
 def read_pair(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, tracking: bool,
-              min_score: float | None) -> tuple[CleanSequence, dict, list[str]]:
-    """Read and check one sequence pair and clean it as poseval does: (cleaned pair, counts, warnings)."""
-    gt = read_sequence(gt_file, records=False, scores=False).to_skeleton(POSETRACK15)
-    pred = read_sequence(pred_file, records=False, regions=False).to_skeleton(POSETRACK15)
+              min_score: float | None, prepared: tuple | None = None) -> tuple[CleanSequence, dict, list[str]]:
+    """Read and check one sequence pair and clean it as poseval does: (cleaned pair, counts, warnings).
+    ``prepared``: the two files' entries of ``prepare_reads``."""
+    gt_pre, pred_pre = prepared or (None, None)
+    gt = read_sequence(gt_file, records=False, scores=False, prepared=gt_pre).to_skeleton(POSETRACK15)
+    pred = read_sequence(pred_file, records=False, regions=False, prepared=pred_pre).to_skeleton(POSETRACK15)
     check_frames(gt, pred)
     check_head_boxes(gt)
     if tracking:
@@ -183,6 +185,11 @@ def read_pair(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, track
     return clean, counts, warnings
 
 
+#: sequence pairs whose files are read together (their point lists parsed in batches of
+#: ``formats._pointbytes.BATCH_BYTES``)
+READ_WINDOW = 32
+
+
 def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt",
                    position: int = 0) -> list[tuple[SequenceStats, list[str]]]:
     """Read the sequence pairs of ``jobs`` (arguments of :func:`read_pair`) and evaluate them in
@@ -190,10 +197,14 @@ def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt",
     batch. ``progress(n)`` is told of every pair read; ``mot_backend``, ``position`` (index of
     ``jobs[0]`` among all sequences): see ``sequences_stats``."""
     read = []
-    for job in jobs:
-        read.append(read_pair(*job))
-        if progress is not None:
-            progress(1)
+    for w in range(0, len(jobs), READ_WINDOW):
+        window = jobs[w:w + READ_WINDOW]
+        pre = prepare_reads([f for job in window for f in job[:2]])
+        for i, job in enumerate(window):
+            read.append(read_pair(*job, prepared=(pre[2 * i], pre[2 * i + 1])))
+            pre[2 * i] = pre[2 * i + 1] = None  # the bytes are not needed any more
+            if progress is not None:
+                progress(1)
     if not read:
         return []
     protocol, tracking = jobs[0][2], jobs[0][3]

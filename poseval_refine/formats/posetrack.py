@@ -39,12 +39,14 @@ from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from ..errors import InputError
-from ..io import atomic_dir, atomic_path, dumps_json, load_json, load_json_bytes, no_gc
+from ..io import atomic_dir, atomic_path, dumps_json, load_json, no_gc, parse_json, read_bytes
 from ..poses import NO_TRACK, PoseSequence, PoseSet
 from ..skeletons import ALIASES, POSETRACK15, POSETRACK18, Skeleton
 from . import Format, register
+from ._pointbytes import PLACEHOLDER, Points, split_many
 
 log = logging.getLogger("prt")
 
@@ -365,7 +367,9 @@ def _nonfinite(x: np.ndarray, y: np.ndarray, records: bool, where, notes: list, 
 
 
 def _read_2017(data: dict, path: Path, name: str, records: bool = True, regions: bool = True,
-               scores: bool = True, may_bool: bool = True) -> PoseSequence:
+               scores: bool = True, may_bool: bool = True, packed: Points | None = None) -> PoseSequence | None:
+    """``packed``: the point lists cut out of the file (``_pointbytes``); None is returned when the
+    document does not fit them, and the caller reads the whole file the ordinary way."""
     frames = data["annolist"]
     if type(frames) is not list:
         raise InputError("'annolist' is not a list", file=path, field="annolist",
@@ -412,13 +416,22 @@ def _read_2017(data: dict, path: Path, name: str, records: bool = True, regions:
     track = _track_ids(list(map(dict.get, rects_all, repeat("track_id"))), where.person)
     head = _head_boxes_2017(rects_all, where)
     pscore = _lenient(list(map(dict.get, rects_all, repeat("score")))) if records else None  # unused by evaluation
-    pt_lists, has_pose = _point_lists(rects_all, where)
-
-    n_pts = list(map(len, pt_lists))
+    if packed is None:
+        pt_lists, has_pose = _point_lists(rects_all, where)
+        n_pts = list(map(len, pt_lists))
+    else:
+        pt_lists, (n_pts, has_pose) = None, _packed_counts(rects_all, packed.counts)
+        if n_pts is None:
+            return None
     pt_person = np.repeat(np.arange(P, dtype=np.int64), n_pts)
     where.pt_person, where.pt_start = pt_person, np.concatenate([[0], np.cumsum(n_pts)]).astype(np.int64)
-    fast = None if may_bool else _fast_points(pt_lists, len(pt_person), scores)
-    points = _points_2017(pt_lists, pt_person, where, records, notes, scores, fast)
+    if packed is not None:
+        points = _packed_points(packed, pt_person, scores)
+    else:
+        fast = None if may_bool else _fast_points(pt_lists, len(pt_person), scores)
+        points = _points_2017(pt_lists, pt_person, where, records, notes, scores, fast)
+    if points is None:
+        return None
     keypoints, score_null, extra = _scatter(points, P, K, notes)
     visibility = None
     if records:
@@ -438,6 +451,44 @@ def _read_2017(data: dict, path: Path, name: str, records: bool = True, regions:
         is_labeled=np.array(labeled, dtype=bool), ignore_regions=ignore, meta=meta,
         frame_extras=list(frames) if records else None, person_extras=rects_all if records else None,
     )
+
+
+def _packed_counts(rects: list, counts: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """Points of each person and whether it has a pose record, when the people with a pose record
+    are exactly those whose point list was cut out (in file order), else (None, None)."""
+    P = len(rects)
+    aps = list(map(dict.get, rects, repeat("annopoints")))
+    try:
+        lists = [a[0]["point"] for a in aps]
+    except (TypeError, KeyError, IndexError):
+        lists = None
+    if lists is not None and len(lists) == len(counts) and lists.count(PLACEHOLDER) == P:
+        return counts, np.ones(P, bool)
+    n, has, k = np.zeros(P, np.int64), np.zeros(P, bool), 0
+    for p, a in enumerate(aps):
+        if type(a) is dict:
+            a = [a]
+        if type(a) is list and a and type(a[0]) is dict and "point" in a[0]:
+            if a[0]["point"] != PLACEHOLDER or k == len(counts):
+                return None, None
+            has[p], n[p] = True, counts[k]
+            k += 1
+    return (n, has) if k == len(counts) else (None, None)
+
+
+def _packed_points(packed: Points, pt_person: np.ndarray, scores: bool) -> _Points | None:
+    """The cut-out points when every id is a PoseTrack-15 joint (their coordinates are finite by
+    construction), else None: the careful reading names what is odd."""
+    cols = packed.columns
+    ids = cols["id"]
+    joint = ids.astype(np.int64)
+    if not ((joint == ids).all() and (joint >= 0).all() and (joint < len(POSETRACK15)).all()):
+        return None
+    if scores and "score" in cols:
+        score, given = cols["score"], np.ones(len(ids), bool)
+    else:
+        score, given = np.full(len(ids), np.nan), np.zeros(len(ids), bool)
+    return _Points(pt_person, joint, cols["x"], cols["y"], score, given)
 
 
 _ID_X_Y_SCORE = itemgetter("id", "x", "y", "score")
@@ -485,6 +536,8 @@ def _points_2017(pt_lists: list, pt_person: np.ndarray, where: _Where, records: 
         if ((ids >= 0) & (ids < K) & (ids == np.floor(ids))).all() and np.isfinite(arr[:, 1:3]).all():
             given = np.full(len(ids), has_scores)
             return _Points(pt_person, ids.astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], given)
+    if pt_lists is None:
+        return None  # cut-out points that need the careful reading: the caller reads the file again
     pts = list(chain.from_iterable(pt_lists))
     bad = _not_dict(pts)
     if bad is not None:
@@ -530,23 +583,32 @@ class _Scattered:
 
 def _scatter(pts: _Points, P: int, K: int, notes: list):
     """Canonical arrays from flat points: the first point of each (person, joint) counts."""
+    n = len(pts.joint)
     keypoints = np.full((P, K, 3), np.nan)
     score_null = np.zeros((P, K), bool)
-    valid = np.flatnonzero(pts.joint >= 0)
-    key = pts.person[valid] * K + pts.joint[valid]
-    if len(key) and np.bincount(key, minlength=P * K).max() > 1:
-        _, first = np.unique(key, return_index=True)  # first occurrence of every (person, joint)
-        first = valid[np.sort(first)]
-        n_dup = len(valid) - len(first)
-        notes.append(f"{n_dup} points repeat a joint their person already has; as in poseval the first counts")
+    key = pts.person * K + pts.joint
+    if n and (pts.joint >= 0).all() and (n == 1 or (key[1:] > key[:-1]).all()):
+        first = None  # every point a joint of its own (the usual files: joints in increasing order)
     else:
-        first = valid
-    p, j = pts.person[first], pts.joint[first]
-    keypoints[p, j, 0] = pts.x[first]
-    keypoints[p, j, 1] = pts.y[first]
-    keypoints[p, j, 2] = pts.score[first]
-    score_null[p, j] = pts.given[first] & np.isnan(pts.score[first])
-    rest = np.ones(len(pts.joint), bool)
+        valid = np.flatnonzero(pts.joint >= 0)
+        key = key[valid]
+        if len(key) and np.bincount(key, minlength=P * K).max() > 1:
+            _, first = np.unique(key, return_index=True)  # first occurrence of every (person, joint)
+            first = valid[np.sort(first)]
+            key = key[np.searchsorted(valid, first)]
+            n_dup = len(valid) - len(first)
+            notes.append(f"{n_dup} points repeat a joint their person already has; as in poseval the first counts")
+        else:
+            first = valid
+    sel = slice(None) if first is None else first
+    flat = keypoints.reshape(P * K, 3)
+    flat[key, 0] = pts.x[sel]
+    flat[key, 1] = pts.y[sel]
+    flat[key, 2] = pts.score[sel]
+    score_null.reshape(P * K)[key] = pts.given[sel] & np.isnan(pts.score[sel])
+    if first is None:
+        return keypoints, score_null, _Scattered(np.arange(n), None)
+    rest = np.ones(n, bool)
     rest[first] = False
     extra = None
     if rest.any():  # repeated joints and non-joint points: only ignore regions can bring them in
@@ -779,20 +841,56 @@ def _ignore_2018(rx, ry, path, f: int, notes: list) -> list[np.ndarray]:
     return out
 
 
+def prepare_reads(paths: list[Path]) -> list[tuple]:
+    """The bytes of files that :func:`read_sequence` will read for evaluation (``prepared=``), with
+    their point lists parsed together (``_pointbytes.split_many``); a file that cannot be read
+    holds its error, raised when it is read."""
+    raws: list = []
+    for p in paths:
+        try:
+            raws.append(read_bytes(p))
+        except InputError as e:
+            raws.append(e)
+    ok = [i for i, r in enumerate(raws) if type(r) is bytes]
+    splits: list = [None] * len(raws)
+    for i, sp in zip(ok, split_many([raws[i] for i in ok])):
+        splits[i] = sp
+    return list(zip(raws, splits))
+
+
 def read_sequence(path: str | Path, name: str | None = None, records: bool = True,
-                  regions: bool = True, scores: bool = True) -> PoseSequence:
+                  regions: bool = True, scores: bool = True, prepared: tuple | None = None) -> PoseSequence:
     """One PoseTrack JSON file (either layout, detected from its keys).
 
     ``records=False`` keeps only what evaluation needs (no source records for writing back, no
     image names): faster, the parsed JSON is freed at once, and joints with non-finite
     coordinates are kept the way poseval counts them. ``regions=False`` skips ignore regions
     (poseval reads them from the GT only); ``scores=False`` skips the scores of a 2017 file
-    (evaluation does not use GT scores)."""
+    (evaluation does not use GT scores); ``prepared``: this file's entry of :func:`prepare_reads`."""
     path = Path(path)
+    name = name or path.stem
     with no_gc():
-        data, raw = load_json_bytes(path)
+        if prepared is not None:
+            raw, split = prepared
+            if type(raw) is not bytes:
+                raise raw
+        else:
+            raw = read_bytes(path)
+            split = split_many([raw])[0] if not records else None
+        if not records:  # the point lists straight from the bytes, the rest parsed as usual
+            if split is not None:
+                try:
+                    data = orjson.loads(split[0])
+                except orjson.JSONDecodeError:
+                    data = None
+                seq = None
+                if type(data) is dict and "annolist" in data:
+                    seq = _read_2017(data, path, name, False, regions, scores, packed=split[1])
+                del data, split
+                if seq is not None:
+                    return seq
+        data = parse_json(raw, path)
         layout = _layout(data, path)
-        name = name or path.stem
         if layout == FMT17:
             # true/false anywhere: the careful path reads the points (numpy would take a bool for 1)
             may_bool = b"true" in raw or b"false" in raw

@@ -125,6 +125,18 @@ class _Sums:
         return MotStats(*(self.c[i, lo:hi].copy() for i in range(5)), *(self.d[i, lo:hi].copy() for i in range(3)))
 
 
+def _nonzero(a: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``np.nonzero`` of a C-contiguous array (the same indices, in the same order, much faster for
+    the small trailing axes here)."""
+    idx = np.flatnonzero(a)
+    out = []
+    for n in a.shape[:0:-1]:
+        idx, rem = np.divmod(idx, n)
+        out.append(rem)
+    out.append(idx)
+    return tuple(out[::-1])
+
+
 def _step(st: _LaneState, out: _Sums, obj, hyp, d, o_has, h_has, raw: bool = True) -> None:
     """Advance every lane by one frame (ids unique within each lane's frame).
 
@@ -136,7 +148,7 @@ def _step(st: _LaneState, out: _Sums, obj, hyp, d, o_has, h_has, raw: bool = Tru
     n_obj = o_has.sum(1)
     n_hyp = h_has.sum(1)
     out.c[0] += n_obj
-    ol, og = np.nonzero(o_has)
+    ol, og = _nonzero(o_has)
     st.obj_seen[ol, obj[ol, og]] = True  # motmetrics' last_occurrence, read only on the sequential path
     if G == 0 or H == 0:
         out.c[3] += n_obj
@@ -151,8 +163,8 @@ def _step(st: _LaneState, out: _Sums, obj, hyp, d, o_has, h_has, raw: bool = Tru
     # 1. prefer history: the first object (in order) wanting a hypothesis gets it
     prev = st.last_hyp[lane, obj]  # (L, G); -1 = never paired, never equal to a local id
     want = (prev[:, :, None] == hyp[:, None, :]) & fin
-    hist = want & (np.cumsum(want, axis=1) == 1)
-    hl, hg, hh = np.nonzero(hist)
+    hist = want & (np.arange(G)[None, :, None] == want.argmax(1)[:, None, :])  # the first True of each column
+    hl, hg, hh = _nonzero(hist)
     n_hist = np.bincount(hl, minlength=L)
     out.c[1] += n_hist
     out.d[0] += np.bincount(hl, df[hl, hg, hh], minlength=L)
@@ -160,19 +172,22 @@ def _step(st: _LaneState, out: _Sums, obj, hyp, d, o_has, h_has, raw: bool = Tru
     st.hyp_paired[hl, hyp[hl, hh]] = True
 
     # 2. minimum-cost assignment of what is left
-    o_used = hist.any(2)
-    h_used = hist.any(1)
+    o_used = np.zeros((L, G), bool)
+    o_used[hl, hg] = True
+    h_used = np.zeros((L, H), bool)
+    h_used[hl, hh] = True
     rest = fin & ~o_used[:, :, None] & ~h_used[:, None, :]
     n_assigned = np.zeros(L, np.int64)
-    if rest.any():
-        hard = (rest.sum(2) > 1).any(1) | (rest.sum(1) > 1).any(1)
+    pl, pg, ph = _nonzero(rest)
+    if len(pl):
+        # lanes where an object or a hypothesis has two candidates: the solver's
+        hard = np.zeros(L, bool)
+        hard[pl[np.bincount(pl * G + pg, minlength=L * G)[pl * G + pg] > 1]] = True
+        hard[pl[np.bincount(pl * H + ph, minlength=L * H)[pl * H + ph] > 1]] = True
         if hard.any():
-            pl, pg, ph = _solve_hard(np.flatnonzero(hard), rest, d, o_has, h_has, o_used, h_used)
-            rest[hard] = False
-            el, eg, eh = np.nonzero(rest)
-            pl, pg, ph = np.concatenate([el, pl]), np.concatenate([eg, pg]), np.concatenate([eh, ph])
-        else:
-            pl, pg, ph = np.nonzero(rest)
+            easy = ~hard[pl]
+            sl, sg, sh = _solve_hard(np.flatnonzero(hard), rest, d, o_has, h_has, o_used, h_used)
+            pl, pg, ph = np.concatenate([pl[easy], sl]), np.concatenate([pg[easy], sg]), np.concatenate([ph[easy], sh])
         o, h = obj[pl, pg], hyp[pl, ph]
         dd = df[pl, pg, ph]
         last = st.last_hyp[pl, o]
@@ -416,6 +431,11 @@ def accumulate_frames(frames: Sequence[np.ndarray], dist: np.ndarray, gt_ids: np
     st = _LaneState(L, n_obj, n_hyp)
     raw = _raw_sums(rows, dist, gt_valid, gt_has, hyp_valid, hyp_has, repeated, threshold)
     lanes_of = np.arange(L).reshape(S, K)
+    # every frame's matrices in the steps' layout (frame, joint, GT, prediction), once
+    g_has = np.ascontiguousarray(gt_has.transpose(0, 2, 1))
+    h_has = np.ascontiguousarray(hyp_has.transpose(0, 2, 1))
+    matchable = np.where(dist <= threshold, dist, np.nan).transpose(0, 3, 2, 1)
+    matchable = np.where(g_has[..., :, None] & h_has[..., None, :], matchable, np.nan)
     for t in range(T):
         if seen_from is not None:
             mark = np.flatnonzero(seen_from[:, 0] == t)
@@ -424,12 +444,16 @@ def accumulate_frames(frames: Sequence[np.ndarray], dist: np.ndarray, gt_ids: np
         act = r >= 0
         rr = np.where(act, r, 0)
         batch = act & ~repeated[rr]
-        d = np.where(dist[rr] <= threshold, dist[rr], np.nan).transpose(0, 3, 2, 1).reshape(L, G, H)
-        oh = (gt_has[rr].transpose(0, 2, 1) & batch[:, None, None]).reshape(L, G)
-        hh = (hyp_has[rr].transpose(0, 2, 1) & batch[:, None, None]).reshape(L, H)
+        d = matchable[rr].reshape(L, G, H)
+        oh = g_has[rr].reshape(L, G)
+        hh = h_has[rr].reshape(L, H)
+        if not batch.all():  # sequences without this frame, or stepped one by one: nothing to pair
+            off = np.repeat(~batch, K)
+            d[off] = np.nan
+            oh[off] = False
+            hh[off] = False
         obj = np.broadcast_to(gt_ids[rr][:, None, :], (S, K, G)).reshape(L, G)
         hyp = np.broadcast_to(hyp_ids[rr][:, None, :], (S, K, H)).reshape(L, H)
-        d[~(oh[:, :, None] & hh[:, None, :])] = np.nan
         _step(st, out, obj, hyp, d, oh, hh, raw=False)
         for s in np.flatnonzero(act & repeated[rr]):
             f = rr[s]

@@ -80,7 +80,28 @@ def _polygons(regions: list[np.ndarray], frame: int) -> list:
     return out
 
 
-def _contains(polys: list, poly_frame: np.ndarray, xy: np.ndarray, frame: np.ndarray) -> np.ndarray:
+def _all_polygons(regions: list, frames: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The polygons of the ignore regions of ``frames`` (object array) and their frames, built in one
+    shapely call (the same geometries as one ``Polygon`` each; any odd region: one by one, to name it)."""
+    import shapely
+
+    rings = [r for f in frames for r in regions[f]]
+    poly_frame = np.repeat(np.asarray(frames, np.int64), [len(regions[f]) for f in frames])
+    sizes = np.array([len(r) for r in rings], np.int64)
+    if len(rings) and (sizes >= 3).all():
+        try:
+            coords = np.concatenate(rings)
+            out = shapely.polygons(shapely.linearrings(coords, indices=np.repeat(np.arange(len(rings)), sizes)))
+            return np.asarray(out, dtype=object), poly_frame
+        except (ValueError, shapely.errors.ShapelyError):
+            pass
+    polys = [p for f in frames for p in _polygons(regions[f], f)]
+    out = np.empty(len(polys), dtype=object)
+    out[:] = polys
+    return out, poly_frame
+
+
+def _contains(polys: np.ndarray, poly_frame: np.ndarray, xy: np.ndarray, frame: np.ndarray) -> np.ndarray:
     """Points strictly inside any polygon of their own frame, as poseval tests them (shapely
     ``Polygon.contains(Point)``, not the prepared ``contains_xy``: they differ on self-intersecting
     polygons; the boundary is outside). One shapely call for every (point, polygon) pair."""
@@ -88,14 +109,14 @@ def _contains(polys: list, poly_frame: np.ndarray, xy: np.ndarray, frame: np.nda
 
     inside = np.zeros(len(xy), bool)
     ok = np.flatnonzero(~np.isnan(xy[:, 0]))
-    if not len(ok) or not polys:
+    if not len(ok) or not len(polys):
         return inside
     lo = np.searchsorted(poly_frame, frame[ok], side="left")
     n = np.searchsorted(poly_frame, frame[ok], side="right") - lo
     pair_point = np.repeat(ok, n)
     pair_poly = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n) + np.arange(int(n.sum()))
     try:
-        hit = shapely.contains(np.asarray(polys, dtype=object)[pair_poly], shapely.points(xy[pair_point]))
+        hit = shapely.contains(polys[pair_poly], shapely.points(xy[pair_point]))
     except shapely.errors.ShapelyError as e:
         for poly, f in zip(polys, poly_frame):  # name the frame of the region GEOS cannot test
             try:
@@ -135,15 +156,12 @@ def _ignore_regions(gt: PoseSequence, pred: PoseSequence, g: np.ndarray, p: np.n
                     pred_kp: np.ndarray, frames: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """poseval's ``removeIgnoredPoints`` over the GT's region frames, all at once: deletes the points
     inside (in place in the keypoint copies) and says which kept people (``g``, ``p``) keep a point."""
-    polys, poly_frame = [], []
     with np.errstate(all="ignore"):  # shapely reports NaN corners as floating-point warnings
-        for f in frames:
-            for poly in _polygons(gt.ignore_regions[f], f):
-                polys.append(poly)
-                poly_frame.append(f)
-        poly_frame = np.asarray(poly_frame, np.int64)
-        g_in = np.flatnonzero(np.isin(gt.person_frame[g], frames))
-        p_in = np.flatnonzero(np.isin(pred.person_frame[p], frames))
+        polys, poly_frame = _all_polygons(gt.ignore_regions, frames)
+        in_region = np.zeros(max(gt.num_frames, pred.num_frames), bool)
+        in_region[frames] = True
+        g_in = np.flatnonzero(in_region[gt.person_frame[g]])
+        p_in = np.flatnonzero(in_region[pred.person_frame[p]])
         gi, pi = g[g_in], p[p_in]
         K = gt_kp.shape[1]
         parts = [(gt_kp[gi, :, :2].reshape(-1, 2), np.repeat(gt.person_frame[gi], K)),
@@ -197,6 +215,12 @@ def clean_frames(gt: PoseSequence, pred: PoseSequence) -> CleanSequence:
 def _slots(frame: np.ndarray) -> np.ndarray:
     """Position of every person within its frame (``frame`` sorted)."""
     return np.arange(len(frame)) - np.searchsorted(frame, frame, side="left")
+
+
+def _sorted_ids(track: np.ndarray) -> np.ndarray:
+    """``np.unique(track)`` (which imports numpy.ma, 20 ms, to check for a masked array)."""
+    ids = np.sort(track)
+    return ids[np.concatenate([[True], ids[1:] != ids[:-1]])] if len(ids) else ids
 
 
 def _local_ids(track: np.ndarray) -> np.ndarray:
@@ -309,7 +333,7 @@ def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, trac
         empty = (ng[rows] == 0) | (npr[rows] == 0) if protocol.dummy_empty_frames else np.zeros(len(rows), bool)
         dummies.append(int(empty.sum()))
         frames.append(rows[~empty])
-        ids = np.unique(cleaned[s].gt.track_id[cleaned[s].gt_person]) if empty.any() else ()
+        ids = _sorted_ids(cleaned[s].gt.track_id[cleaned[s].gt_person]) if empty.any() else ()
         if dummy_id[s] in ids:
             seen_from[s] = int(np.argmax(empty)), int(np.searchsorted(ids, dummy_id[s]))
     if mot_backend == "motmetrics":  # poseval's updates: the real track ids, its dummy for the empty frames
