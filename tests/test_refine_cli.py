@@ -359,3 +359,29 @@ def test_training_readers_on_tiny_fixtures(tiny, tmp_path):
     for records in (recs, c, m):
         sample = RecordDataset(records, enc, syn)[0]
         assert sample["input"].shape == (18, enc.canvas, enc.canvas) and sample["heat"].shape[0] == 15
+
+
+def test_calibrated_rules_from_the_checkpoint_apply_by_default(tiny, tmp_path, capsys):
+    _, scenes, ckpt = tiny
+    ck = torch.load(ckpt, weights_only=True)
+    assert set(ck["refine"]) >= {"keep_below", "min_move", "calibration"}  # written by prt train
+    ck["refine"]["keep_below"], ck["refine"]["min_move"] = 0.0, 1000.0  # every refined move is "too small"
+    torch.save(ck, tmp_path / "still.ckpt")
+    base = ["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", tmp_path / "still.ckpt"]
+    assert refine([*base, "--out", tmp_path / "a.json"]) == 0
+    err = capsys.readouterr().err
+    assert "0 joints moved" in err and "moved < 1000 head sizes" in err
+    src = json.loads((scenes / "predictions.json").read_text())["annotations"]
+    out = json.loads((tmp_path / "a.json").read_text())["annotations"]
+    for x, y in zip(src, out, strict=True):
+        present = [i for i in range(17) if x["keypoints"][3 * i + 2] != 0]
+        assert all(x["keypoints"][3 * i: 3 * i + 2] == y["keypoints"][3 * i: 3 * i + 2] for i in present)
+    assert refine([*base, "--out", tmp_path / "b.json", "--min-move", "0"]) == 0  # an explicit option wins
+    assert "0 joints moved" not in capsys.readouterr().err
+
+
+def test_evaluate_refinement_options_need_refined(tiny, capsys):
+    _, scenes, _ = tiny
+    code = main(["evaluate", "--gt", str(scenes / "annotations.json"), "--pred", str(scenes / "predictions.json"),
+                 "--task", "pckh", "--keep-below", "0.5"])
+    assert code == 2 and "refinement options go with --method and --refined" in capsys.readouterr().err
