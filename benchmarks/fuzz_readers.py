@@ -7,7 +7,8 @@ duplicate, truncate, wrap/unwrap, NaN/inf/huge values, reshaped or retyped array
 and runs the ``prt`` command that reads it. A case is *unexpected* when it raises anything but
 prt's own error, prints a Python warning, exits with another code than 0 or 2, prints other than
 one ``prt: error:`` message, changes an input or leaves output behind after an error.
-Cases are drawn by hypothesis from ``--seed`` (reproducible); ``--cases`` is per reader.
+Cases are drawn by hypothesis (or, with ``--engine random``, numpy's generator) from ``--seed``
+(reproducible); ``--cases`` is per reader.
 Prints one row per reader (cases, results, clear errors and how many of them lack a ``fix:`` line,
 unexpected) and the first ``--show`` unexpected cases of each kind. Exit status 1 if any case was unexpected.
 """
@@ -30,6 +31,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--readers", default="", help="comma-separated reader names (default: all)")
     ap.add_argument("--show", type=int, default=3, help="unexpected cases shown per kind")
+    ap.add_argument("--engine", choices=["hypothesis", "random"], default="hypothesis",
+                    help="who draws the mutations: hypothesis (as the test suite) or numpy's uniform generator")
     args = ap.parse_args()
 
     from tests.fuzzing import READERS
@@ -42,7 +45,7 @@ def main() -> int:
     t0 = time.perf_counter()
     for name in names:
         t = time.perf_counter()
-        counts, report = campaign(READERS[name], args.cases, args.seed, args.show)
+        counts, report = campaign(READERS[name], args.cases, args.seed, args.show, args.engine)
         reports.append(report)
         rows.append((name, counts["cases"], counts["result"], counts["error"], counts["nofix"], counts["unexpected"]))
         print(f"{name:20s} {counts['cases']:7d} cases  {counts['result']:6d} results  {counts['error']:6d} clear errors"
@@ -50,15 +53,15 @@ def main() -> int:
               f"({time.perf_counter() - t:.0f} s)", flush=True)
     total = [sum(r[i] for r in rows) for i in range(1, 6)]
     print(f"{'total':20s} {total[0]:7d} cases  {total[1]:6d} results  {total[2]:6d} clear errors ({total[3]} without "
-          f"fix)  {total[4]:5d} unexpected  ({time.perf_counter() - t0:.0f} s, seed {args.seed})")
+          f"fix)  {total[4]:5d} unexpected  ({time.perf_counter() - t0:.0f} s, {args.engine}, seed {args.seed})")
     for report in reports:
         if report:
             print("\n" + report)
     return 1 if total[4] else 0
 
 
-def campaign(reader, cases: int, seed_value: int, show: int) -> tuple[collections.Counter, str]:
-    """Run ``cases`` hypothesis-drawn cases of one reader; count the outcomes and describe a few."""
+def campaign(reader, cases: int, seed_value: int, show: int, engine: str) -> tuple[collections.Counter, str]:
+    """Run ``cases`` drawn cases of one reader; count the outcomes and describe a few."""
     from hypothesis import HealthCheck, given, seed, settings
     from hypothesis import strategies as st
 
@@ -68,11 +71,8 @@ def campaign(reader, cases: int, seed_value: int, show: int) -> tuple[collection
     kinds: dict[str, list[str]] = collections.defaultdict(list)
     nofix: list[str] = []
 
-    @seed(seed_value)
-    @settings(max_examples=cases, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(st.data())
-    def case(data):
-        o = run_case(reader, Draw(data=data))
+    def one(draw):
+        o = run_case(reader, draw)
         counts["cases"] += 1
         if o.unexpected:
             counts["unexpected"] += 1
@@ -85,7 +85,20 @@ def campaign(reader, cases: int, seed_value: int, show: int) -> tuple[collection
                 counts["nofix"] += 1
                 nofix.append(o.stderr.strip())
 
-    case()
+    if engine == "random":
+        import numpy as np
+
+        rng = np.random.default_rng([seed_value, sum(map(ord, reader.name))])
+        for _ in range(cases):
+            one(Draw(rng=rng))
+    else:
+        @seed(seed_value)
+        @settings(max_examples=cases, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @given(st.data())
+        def drawn(data):
+            one(Draw(data=data))
+
+        drawn()
     lines = []
     for kind, texts in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
         lines.append(f"{len(texts)} x {reader.name}: {kind}")

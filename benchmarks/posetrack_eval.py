@@ -1,70 +1,172 @@
-"""Wall time of a full PoseTrack evaluation (AP + tracking) on a generated benchmark.
+"""Whole-process time of a PoseTrack evaluation (mAP + tracking), prt against the official poseval.
 
-    python benchmarks/posetrack_eval.py [--sequences 170] [--frames 40] [--workers 1] [--keep DIR]
+    python benchmarks/posetrack_eval.py --sizes 60,170 --poseval DIR [--frames 40] [--repeat 5]
+                                        [--poseval-repeat 2] [--cpu 0] [--keep DIR] [--motmetrics-repeat N]
 
-Generates PoseTrack-2017 GT and prediction folders (about 15k GT poses at the default size),
-then times ``prt``'s evaluation end to end (reading the JSON files included) on one core.
-With ``--poseval DIR`` (a checkout of the official leonid-pishchulin/poseval) it also times the
-official code on the same files, run as its README says, and prints both totals.
+For every size N, generates an N-sequence x 40-frame benchmark (PoseTrack-2017 GT and
+predictions, ``poseval_refine.synthetic.make_benchmark``, seed 0; 60 sequences are 12 MB of
+JSON, 170 are 33 MB), then times, as separate processes pinned to one core (``taskset -c CPU``)
+and started from scratch (interpreter start-up, imports and reading included):
+
+- ``prt evaluate --task tracking`` (run as ``python -m poseval_refine.cli``), and
+- with ``--poseval DIR`` (a checkout of leonid-pishchulin/poseval), ``python -m poseval.evaluate
+  --groundTruth gt/ --predictions pred/ --evalPoseTracking --evalPoseEstimation`` run from DIR;
+- with ``--motmetrics-repeat N``, ``prt evaluate --task tracking --mot-backend motmetrics`` (the
+  CLEAR-MOT counts from motmetrics itself), N times; its numbers are compared with the default's.
+
+Both packages are byte-compiled first (``compileall``), as an installed package is. Runs are
+interleaved (prt, poseval, prt, ...) so both see the same machine load; the minimum wall time of
+each is reported, with the CPU time (user + sys) of that run and the load average.
+Every number poseval writes is compared with prt's JSON (largest |difference| printed).
+``--keep DIR`` keeps (and reuses) the generated benchmarks.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+GROUPS = [(14, 12, 13), (8, 9), (7, 10), (6, 11), (2, 3), (1, 4), (0, 5)]
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sequences", type=int, default=170)
-    ap.add_argument("--frames", type=int, default=40)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs; the best is reported")
-    ap.add_argument("--keep", type=Path, help="write the benchmark here and keep it")
-    ap.add_argument("--poseval", type=Path, help="checkout of the official poseval to time as well")
-    args = ap.parse_args()
 
-    from poseval_refine.evaluators.posetrack import evaluate_posetrack, render_posetrack
+def generate(root: Path, sequences: int, frames: int, seed: int) -> None:
+    if (root / "gt").is_dir() and (root / "pred").is_dir() and len(list((root / "gt").glob("*.json"))) == sequences:
+        return
     from poseval_refine.formats.posetrack import write_posetrack
     from poseval_refine.synthetic import make_benchmark
 
-    tmp = None
-    root = args.keep
-    if root is None:
-        tmp = tempfile.TemporaryDirectory()
-        root = Path(tmp.name)
-    t0 = time.perf_counter()
-    gt, pred = make_benchmark(args.sequences, args.frames, seed=args.seed)
+    gt, pred = make_benchmark(sequences, frames, seed=seed)
     write_posetrack(gt, root / "gt", "posetrack2017", overwrite=True)
     write_posetrack(pred, root / "pred", "posetrack2017", overwrite=True)
-    print(f"benchmark: {len(gt)} sequences x {args.frames} frames, {gt.num_persons} GT poses, "
-          f"{pred.num_persons} predicted poses (generated in {time.perf_counter() - t0:.1f} s)")
 
-    best = float("inf")
-    for _ in range(args.repeat):
-        t = time.perf_counter()
-        res = evaluate_posetrack(root / "gt", [root / "pred"], tracking=True, workers=args.workers)
-        best = min(best, time.perf_counter() - t)
-    print(render_posetrack(res))
-    print(f"prt evaluate --task tracking (AP + MOTA), workers={args.workers}: {best:.2f} s (best of {args.repeat})")
 
-    if args.poseval:
-        cmd = [sys.executable, "-m", "poseval.evaluate", "--groundTruth", f"{root / 'gt'}/",
-               "--predictions", f"{root / 'pred'}/", "--evalPoseTracking", "--evalPoseEstimation"]
-        t = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=args.poseval, capture_output=True, text=True)
-        official = time.perf_counter() - t
-        print(proc.stdout[-1500:])
-        if proc.returncode:
-            print(proc.stderr[-3000:], file=sys.stderr)
-        print(f"official poseval: {official:.1f} s  ->  prt is {official / best:.0f}x faster")
-    if tmp is not None:
-        tmp.cleanup()
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
+    """(wall seconds, CPU seconds of the child, result) of one process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+    return wall, cpu, proc
+
+
+def poseval_numbers(out: Path) -> dict:
+    ap = json.loads((out / "total_AP_metrics.json").read_text())
+    mot = json.loads((out / "total_MOT_metrics.json").read_text())
+    res = {"ap_joint": ap["ap"][:15], "ap_pre": ap["pre"][:15], "ap_rec": ap["rec"][:15]}
+    for k in ("mota", "motp", "pre", "rec"):
+        res[f"{k}_joint"] = mot[k][:15]
+        res[f"{k}_total"] = mot[k][15]
+    res["ap_total"] = ap["ap"][15]
+    return res
+
+
+def max_difference(prt: dict, official: dict) -> float:
+    import math
+
+    prt = dict(prt, ap_total=prt["ap_groups"][-1])
+    worst = 0.0
+    for k, v in official.items():
+        a, b = (v if isinstance(v, list) else [v]), (prt[k] if isinstance(prt[k], list) else [prt[k]])
+        for x, y in zip(a, b):
+            x = math.nan if x is None else x
+            y = math.nan if y is None else y
+            if math.isnan(x) != math.isnan(y):
+                return math.inf
+            if not math.isnan(x):
+                worst = max(worst, abs(x - y))
+    return worst
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="60,170", help="numbers of sequences, comma-separated")
+    ap.add_argument("--frames", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=5, help="prt runs per size (the fastest is reported)")
+    ap.add_argument("--poseval-repeat", type=int, default=2, help="poseval runs per size (the fastest is reported)")
+    ap.add_argument("--poseval", type=Path, help="checkout of the official poseval to time as well")
+    ap.add_argument("--motmetrics-repeat", type=int, default=0,
+                    help="also time prt --mot-backend motmetrics this many times per size")
+    ap.add_argument("--cpu", default="0", help="core to pin every run to (taskset -c); '' for no pinning")
+    ap.add_argument("--workers", type=int, default=1, help="prt --workers (1: the one-core comparison)")
+    ap.add_argument("--keep", type=Path, help="keep (and reuse) the benchmarks here")
+    args = ap.parse_args()
+
+    pin = ["taskset", "-c", args.cpu] if args.cpu and shutil.which("taskset") else []
+    # both tools start from compiled bytecode, as an installed package does (PYTHONDONTWRITEBYTECODE
+    # would otherwise make every run recompile whatever has no up-to-date .pyc)
+    import poseval_refine
+
+    compile_dirs = [Path(poseval_refine.__file__).parent] + ([args.poseval / "poseval"] if args.poseval else [])
+    for d in compile_dirs:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(d)], check=True)
+    tmp = tempfile.TemporaryDirectory()
+    base = args.keep or Path(tmp.name)
+    rows = []
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, pinned to: {args.cpu or 'none'}; "
+          f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    for n in [int(x) for x in args.sizes.split(",")]:
+        root = base / f"posetrack_{n}x{args.frames}_seed{args.seed}"
+        generate(root, n, args.frames, args.seed)
+        size_mb = sum(p.stat().st_size for p in root.rglob("*.json")) / 1e6
+        out_json = root / "prt_result.json"
+        prt_cmd = pin + [sys.executable, "-m", "poseval_refine.cli", "evaluate", "--gt", str(root / "gt"),
+                         "--pred", str(root / "pred"), "--task", "tracking", "--workers", str(args.workers), "-q"]
+        pv_out = root / "poseval_out"
+        pv_cmd = pin + [sys.executable, "-m", "poseval.evaluate", "--groundTruth", f"{root / 'gt'}/",
+                        "--predictions", f"{root / 'pred'}/", "--evalPoseTracking", "--evalPoseEstimation",
+                        "--outputDir", str(pv_out)]
+        mm_json = root / "prt_motmetrics_result.json"
+        mm_cmd = prt_cmd + ["--json", str(mm_json), "--mot-backend", "motmetrics"]
+        prt_cmd = prt_cmd + ["--json", str(out_json)]
+        prt_runs, pv_runs, mm_runs = [], [], []
+        for r in range(max(args.repeat, args.poseval_repeat if args.poseval else 0, args.motmetrics_repeat)):
+            if r < args.repeat:
+                prt_runs.append(timed(prt_cmd)[:2])
+            if args.poseval and r < args.poseval_repeat:
+                pv_runs.append(timed(pv_cmd, cwd=args.poseval)[:2])
+            if r < args.motmetrics_repeat:
+                mm_runs.append(timed(mm_cmd)[:2])
+        prt_wall, prt_cpu = min(prt_runs)
+        row = {"sequences": n, "frames": args.frames, "json_mb": round(size_mb, 1), "prt_s": prt_wall,
+               "prt_cpu_s": prt_cpu, "prt_runs": [round(w, 3) for w, _ in prt_runs]}
+        if pv_runs:
+            pv_wall, pv_cpu = min(pv_runs)
+            diff = max_difference(json.loads(out_json.read_text()), poseval_numbers(pv_out))
+            row.update(poseval_s=pv_wall, poseval_cpu_s=pv_cpu, ratio=pv_wall / prt_wall, max_abs_diff=diff,
+                       poseval_runs=[round(w, 2) for w, _ in pv_runs])
+        if mm_runs:
+            mm_wall, mm_cpu = min(mm_runs)
+            mm_res = json.loads(mm_json.read_text())
+            mot = {k: v for k, v in mm_res.items() if k.startswith(("mota_", "motp_", "pre_", "rec_"))}
+            row.update(motmetrics_s=mm_wall, motmetrics_cpu_s=mm_cpu, motmetrics_cpu_ratio=mm_cpu / prt_cpu,
+                       motmetrics_max_abs_diff=max_difference(json.loads(out_json.read_text()), mot),
+                       motmetrics_backend=mm_res["mot_backend"], motmetrics_runs=[round(w, 2) for w, _ in mm_runs])
+        rows.append(row)
+        line = f"{n:4d} sequences x {args.frames} frames ({size_mb:.0f} MB): prt {prt_wall:.3f} s (cpu {prt_cpu:.3f} s)"
+        if pv_runs:
+            line += (f", poseval {row['poseval_s']:.2f} s (cpu {row['poseval_cpu_s']:.2f} s) -> "
+                     f"{row['ratio']:.1f}x faster; max |prt - poseval| = {row['max_abs_diff']:.1e}")
+        if mm_runs:
+            line += (f"; --mot-backend motmetrics {mm_wall:.2f} s (cpu {mm_cpu:.2f} s, "
+                     f"{row['motmetrics_cpu_ratio']:.1f}x prt's), max |difference| of the MOT numbers = "
+                     f"{row['motmetrics_max_abs_diff']:.1e}")
+        print(line, flush=True)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(json.dumps(rows))
+    tmp.cleanup()
 
 
 if __name__ == "__main__":

@@ -35,7 +35,13 @@ def load_json(path: str | Path):
         return _load_json(path)
 
 
-def _load_json(path: str | Path):
+def load_json_bytes(path: str | Path) -> tuple[object, bytes]:
+    """:func:`load_json`, also giving the file's bytes (readers that check the text cheaply)."""
+    with no_gc():
+        return _load_json(path, with_bytes=True)
+
+
+def _load_json(path: str | Path, with_bytes: bool = False):
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -46,11 +52,11 @@ def _load_json(path: str | Path):
     except OSError as e:
         raise InputError(f"cannot be read ({e.strerror})", file=path) from None
     try:
-        return orjson.loads(data)
+        return (orjson.loads(data), data) if with_bytes else orjson.loads(data)
     except orjson.JSONDecodeError:
         pass
     try:  # the standard parser accepts NaN/Infinity and gives a precise position
-        return json.loads(data)
+        return (json.loads(data), data) if with_bytes else json.loads(data)
     except UnicodeDecodeError:
         raise InputError("is not UTF-8 text", file=path, fix="give a JSON file") from None
     except json.JSONDecodeError as e:

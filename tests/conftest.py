@@ -35,13 +35,14 @@ def in_ci(env: dict | None = None) -> bool:
     return env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-def missing_data(what: str, env: dict | None = None, here: Path = _HERE):
-    """Skip (a local run) or fail (CI) a test whose data ``what`` is not there, saying where it should be."""
+def missing_data(what: str, env: dict | None = None, here: Path = _HERE, rel: str = "data"):
+    """Skip (a local run) or fail (CI) a test whose data ``what`` is not there, saying where it should be
+    (``rel``: its place inside the shared folder)."""
     env = os.environ if env is None else env
     if env.get("PRT_SHARED"):
-        where = f"PRT_SHARED={env['PRT_SHARED']} (expected {Path(env['PRT_SHARED']) / 'data'})"
+        where = f"PRT_SHARED={env['PRT_SHARED']} (expected {Path(env['PRT_SHARED']) / rel})"
     else:
-        where = f"{here.parent.parent / 'shared' / 'data'} (a 'shared' folder beside the checkout), or set PRT_SHARED"
+        where = f"{here.parent.parent / 'shared' / rel} (a 'shared' folder beside the checkout), or set PRT_SHARED"
     message = f"{what} not found; it should be at {where}"
     if in_ci(env):
         pytest.fail(f"CI is set, so missing test data is an error: {message}", pytrace=False)

@@ -477,6 +477,25 @@ def coco_results() -> Reader:
                   ["convert", "--from", "coco-results", "--to", "posetrack2018", "{root}/res.json", "{out}"])
 
 
+def coco_keypoints() -> Reader:
+    """``--task coco``: a COCO keypoint GT file and results (pycocotools runs behind prt's checks)."""
+    res = coco_results().files["res.json"][1]
+    images, anns = [], []
+    for img in (139, 785):
+        images.append({"id": img, "file_name": f"{img:012d}.jpg", "width": 640, "height": 480})
+        for i, (ax, ay) in enumerate(ANCHORS):
+            kp = []
+            for k in range(17):
+                kp += [0, 0, 0] if k == 3 else [ax + 4 * k + 1, ay + 9 * k, 2]
+            anns.append({"id": len(anns) + 1, "image_id": img, "category_id": 1, "keypoints": kp,
+                         "num_keypoints": 16, "area": 9000.0 + 100 * i, "bbox": [ax, ay, 70.0, 150.0],
+                         "iscrowd": 0})
+    gt = {"images": images, "annotations": anns,
+          "categories": [{"id": 1, "name": "person", "keypoints": [f"k{k}" for k in range(17)], "skeleton": []}]}
+    return Reader("coco-keypoints", {"gt.json": ("json", gt), "res.json": ("json", res)},
+                  ["evaluate", "--task", "coco", "--gt", "{root}/gt.json", "--pred", "{root}/res.json", "-q"])
+
+
 def detect_and_track(frames: int = 3) -> Reader:
     keyps, tracks, boxes = [[], []], [[], []], [[], []]
     for f in range(frames):
@@ -509,7 +528,7 @@ def posetrack_to_mpii() -> Reader:
 
 READERS = {r.name: r for r in (posetrack2017(), posetrack2018(), mpii_arrays(), pose_tensorflow(),
                                mpii_annolist_json(), mpii_annolist_mat(), mpii_release(), openpose(),
-                               coco_results(), detect_and_track(), posetrack_to_mpii())}
+                               coco_results(), coco_keypoints(), detect_and_track(), posetrack_to_mpii())}
 
 
 # ------------------------------------------------------------------------------------------ runs

@@ -70,7 +70,7 @@ def single(gt, *preds):
 def test_predictions_stored_as_text(tmp_path, gt_h5):
     with h5py.File(tmp_path / "str.h5", "w") as h:
         h["preds"] = "hello"
-    expect_error(tmp_path, single(gt_h5, tmp_path / "str.h5"), "str.h5", "field 'preds'", "the bytes 'hello'",
+    expect_error(tmp_path, single(gt_h5, tmp_path / "str.h5"), "str.h5", "field 'preds'", "the text 'hello'",
                  "not numbers", "N x 16 x 2")
     scipy.io.savemat(tmp_path / "str.mat", {"preds": "hello"})
     expect_error(tmp_path, single(gt_h5, tmp_path / "str.mat"), "str.mat", "the text 'hello'")
@@ -194,6 +194,19 @@ def test_annolist_annorect_not_a_list_of_people(tmp_path, bad):
     pred = _annolist(True)
     pred[0]["annorect"] = bad
     expect_error(tmp_path, multi(tmp_path, _annolist(False), pred), "pred.json", "frame 0", "annorect")
+
+
+def test_annorect_keyed_by_index_is_not_silently_empty(tmp_path):
+    """{"0": person, "1": person} used to be read as one person without joints: AP 0, exit 0."""
+    pred = _annolist(True)
+    for entry in pred:
+        entry["annorect"] = {str(i): r for i, r in enumerate(entry["annorect"])}
+    expect_error(tmp_path, multi(tmp_path, _annolist(False), pred), "pred.json", "frame 0, person 0",
+                 "field 'annorect'", "person has none of the annolist fields", "it has '0', '1'")
+    pred = _annolist(True)
+    pred[1] = {"people": pred[1]["annorect"]}
+    expect_error(tmp_path, multi(tmp_path, _annolist(False), pred), "pred.json", "frame 1",
+                 "entry has none of the annolist fields (image, annorect); it has 'people'")
 
 
 def test_annorect_as_one_object_is_one_person(tmp_path):
@@ -355,7 +368,7 @@ def test_convert_with_pick(tmp_path, pick, anchors):
                                 [person(5, 5), person(300, 300), _big(600, 0)]])
     code, _, err, caught = run(["convert", "--to", "mpii", "--pick", pick, src, tmp_path / "out.h5"])
     assert code == 0 and not caught, err
-    assert "2 frames hold several people" in err and "1 frames without a person" in err
+    assert "frames with several people: 2" in err and "frames without a person: 1" in err
     with h5py.File(tmp_path / "out.h5") as h:
         preds = h["preds"][()]
     assert preds.shape == (4, 16, 2)  # one row per frame; no scores given, so no scores column
@@ -386,3 +399,41 @@ def test_convert_several_sequences_to_one_mpii_file(tmp_path):
                  "holds 2 sequences (a, b)", "one sequence file at a time", out=tmp_path / "out.mat")
     expect_error(tmp_path, ["convert", "--to", "mpii", tmp_path / "pt" / "a.json", tmp_path / "out.txt"],
                  "written as .h5 or .mat", out=tmp_path / "out.txt")
+
+
+def test_detect_and_track_huge_coordinates_synthesize_no_warning(tmp_path):
+    """2 * nose - neck overflows: the head top is not synthesized (and numpy says nothing)."""
+    def edit(d):
+        d["all_keyps"][1][0][0][0, 0] = 1e308  # the nose's x
+    src = _dt(tmp_path, edit)
+    code, _, err, caught = run(convert(src, "detect-and-track", tmp_path / "out", to="posetrack2017"))
+    assert code == 0 and not caught, (err, caught)
+    head_top = json.loads((tmp_path / "out" / "d.json").read_text())["annolist"][0]["annorect"][0]
+    ids = [p["id"][0] for p in head_top["annopoints"][0]["point"]]
+    assert 14 not in ids and 12 in ids and 13 in ids  # no head top; neck = shoulder midpoint; the nose as given
+
+
+def test_coco_gt_image_id_that_is_not_an_id(tmp_path):
+    from .fuzzing import coco_keypoints
+
+    files = coco_keypoints().files
+    gt, res = files["gt.json"][1], files["res.json"][1]
+    gt = json.loads(json.dumps(gt))
+    gt["images"][1]["id"] = {"value": 785}
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    argv = ["evaluate", "--task", "coco", "--gt", tmp_path / "gt.json", "--pred", tmp_path / "res.json"]
+    expect_error(tmp_path, argv, "gt.json", "images[1] has id {'value': 785}, not an integer")
+
+
+def test_cell_array_mixing_numbers_and_arrays(tmp_path):
+    """Found by fuzzing (a RELEASE single_person entry {[], 2}): an error, not numpy's ValueError."""
+    from poseval_refine.errors import InputError
+    from poseval_refine.formats._values import numeric_array
+
+    cells = np.empty(2, dtype=object)
+    cells[0], cells[1] = np.array([]), 2.0
+    with pytest.raises(InputError, match=r"ragged cell array: cell 1 has shape \(\), cell 0 has \(0,\)"):
+        numeric_array(cells, what="'single_person' entry", fix="give numbers", file=tmp_path / "r.mat")
+    cells[0] = 1.0
+    np.testing.assert_array_equal(numeric_array(cells, what="x", fix="y"), [1.0, 2.0])

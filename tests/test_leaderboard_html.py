@@ -123,3 +123,13 @@ def test_screenshot_is_not_empty(browser, page_file, tmp_path):
     ink = (img < 200).mean()  # share of dark pixels: text, rules, bars
     assert img.shape[0] >= 900 and 0.02 < ink < 0.6, ink
     page.close()
+
+
+def test_every_column_is_in_view_on_a_laptop_screen(browser, page_file):
+    """At 1400 px the MPII board (14 columns, user rows from a store in a temporary folder) needs no
+    horizontal scrolling: the Source column is not cut off (as it was in the README's screenshot)."""
+    page, _ = _open(browser, page_file)
+    table = page.locator("section[data-benchmark='mpii-val'] table.lb")
+    widths = table.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    page.close()

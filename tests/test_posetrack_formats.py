@@ -29,7 +29,7 @@ def _json(path):
 def test_write_back_is_identical(shared_data, tmp_path, rel):
     src = shared_data / rel
     if not src.exists():
-        missing_data(f"{rel} (in the shared data)")
+        missing_data(rel, rel=f"data/{rel}")
     seq = read_sequence(src)
     out = tmp_path / src.name
     write_sequence(seq, out)

@@ -262,3 +262,16 @@ def test_recorded_official_run(tmp_path, layout):
         b = np.array(got[k] if isinstance(got[k], list) else [got[k]], float)
         np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=k)
         np.testing.assert_allclose(b[~np.isnan(b)], a[~np.isnan(a)], rtol=0, atol=1e-9, err_msg=k)
+
+
+def test_ignore_region_frame_without_predictions(tmp_path):
+    """A frame with an ignore region and no prediction (nothing to delete on that side): poseval's dummy
+    frame for tracking, the GT joints outside the region still count. Frames 0-1 are tracked: frame 0 has
+    the dummy (1 object, 1 miss, 1 false positive), frame 1 a match -> MOTA = 1 - 2/2 = 0; AP: 2 of 3 GT
+    joints found, every prediction right -> AP 66.67 (recall 2/3 at precision 1)."""
+    gt = [frame([person(*A, track=0)], ignore=[REGION])] + [frame([person(*A, track=0)]) for _ in range(2)]
+    pred = [frame([])] + [frame([person(*A, track=5, score=0.9)]) for _ in range(2)]
+    write(tmp_path, gt, pred)
+    r = evaluate(tmp_path)
+    assert r["mota_joint"] == pytest.approx([0.0] * 15)
+    assert r["ap_joint"] == pytest.approx([200 / 3] * 15)

@@ -24,7 +24,7 @@ def _paper_rows():
 
     spec = (SHARED / "spec" / "paper_tables.csv") if SHARED else None
     if spec is None or not spec.is_file():
-        missing_data("shared/spec/paper_tables.csv")
+        missing_data("shared/spec/paper_tables.csv", rel="spec/paper_tables.csv")
     return list(csv.DictReader(open(spec)))
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from ..errors import ConfigError
-from ..evaluators import all_tasks, get_task
+from ..evaluators import get_task, task_for_gt, task_names
 from ..io import write_json_atomic
 from ..log import setup_cli_logging
-from .refine import pop_refine_options, refinement_options
+from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
 
 #: evaluate options that tasks may accept, with their "not given" value
 TASK_OPTIONS = {
@@ -19,6 +19,7 @@ TASK_OPTIONS = {
     "min_score": None,
     "protocol": "official",
     "motp": None,
+    "mot_backend": "prt",
     "flavour": "matlab",
     "plot": None,
 }
@@ -29,8 +30,10 @@ TASK_OPTIONS = {
 @click.option("--gt", "gt", type=click.Path(path_type=Path), help="GT file or folder (one file per sequence).")
 @click.option("--pred", "preds", multiple=True, type=click.Path(path_type=Path),
               help="Prediction file or folder; repeat to compare several (MPII single).")
-@click.option("--task", type=click.Choice(sorted(all_tasks())), default=None,
-              help="What to evaluate. Default: tracking for PoseTrack data.")
+@click.option("--task", type=click.Choice(task_names()), default=None,
+              help="What to evaluate. Default: from the GT: COCO keypoint annotations -> coco, MPII "
+                   ".h5/.mat arrays -> single, an MPII annolist -> multi, PoseTrack files or folders -> "
+                   "tracking (stderr says which).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the numbers to this JSON file.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Evaluate sequences in parallel (identical results).")
@@ -43,6 +46,9 @@ TASK_OPTIONS = {
 @click.option("--motp", type=click.Choice(["poseval-mm1.2+", "poseval-mm1.1", "clear"]), default=None,
               help="MOTP definition (which motmetrics version poseval ran with). "
                    "Default: poseval-mm1.2+ (official protocol), clear (corrected protocol).")
+@click.option("--mot-backend", type=click.Choice(["prt", "motmetrics"]), default="prt", show_default=True,
+              help="Tracking: who accumulates the CLEAR-MOT counts: prt's vectorized accumulator or motmetrics' "
+                   "MOTAccumulator, as poseval (same numbers, several times slower; see README).")
 @click.option("--flavour", type=click.Choice(["matlab", "hrnet", "mmpose", "bearpaw"]), default="matlab",
               show_default=True, help="MPII single: reproduce a Python port's PCKh conventions.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None,
@@ -70,7 +76,14 @@ TASK_OPTIONS = {
 def command(gt, preds, task, json_path, quiet, method, data_root, refined, results_dir, save, benchmark, base,
             overwrite, **options):
     setup_cli_logging(quiet)
-    refine_opts = pop_refine_options(options)
+    ctx = click.get_current_context()
+    refine_given = [k for k in REFINE_PARAMS if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT]
+    # RefineOptions lives beside the network (torch): built only when refining, so evaluation never loads torch
+    refine_opts = pop_refine_options(options) if refined is not None else [options.pop(k) for k in REFINE_PARAMS]
+    if refine_given and refined is None:
+        names = ", ".join("--" + k.replace("_", "-") for k in refine_given)
+        raise ConfigError(f"{names}: refinement options go with --method and --refined",
+                          fix="or use them with `prt refine`")
     store = {"name": save, "dir": results_dir, "benchmark": benchmark, "base": base, "overwrite": overwrite}
     if method is not None:
         return _evaluate_method(method, task, data_root, refined, store, json_path, options, refine_opts)
@@ -78,8 +91,6 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         raise ConfigError("--benchmark, --base and --overwrite go with --save NAME")
     if refined is not None:
         raise ConfigError("--refined goes with --method", fix="or refine first with `prt refine`, then evaluate")
-    if refine_opts != type(refine_opts)():
-        raise ConfigError("refinement options go with --method and --refined", fix="or use them with `prt refine`")
     if gt is None and not preds:
         from ..sample import sample_paths
 
@@ -89,7 +100,9 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         logging.getLogger("prt").info("no --gt/--pred given: evaluating the sample benchmark shipped with prt")
     elif gt is None or not preds:
         raise ConfigError("give both --gt and --pred (or neither, to evaluate the shipped sample)")
-    task = task or "tracking"
+    if task is None:
+        task, what = task_for_gt(Path(gt))
+        logging.getLogger("prt").info("no --task given: the GT %s is %s, so --task %s", Path(gt).name, what, task)
     t = get_task(task)
     kwargs = task_options(t, options)
     if save is not None and len(preds) != 1:
@@ -119,7 +132,7 @@ def task_options(t, options: dict) -> dict:
 
 def _save(name, task, result, inputs, options, source, root, store):
     """Store a result under NAME (see results.store), naming its benchmark from the GT's hash."""
-    from ..results.benchmarks import identify
+    from ..results.benchmarks import BENCHMARKS, close_to, identify
     from ..results.store import check_name, known_benchmarks, load_all, make_result, save_result, sha256, user_dir
 
     check_name(name)
@@ -137,6 +150,10 @@ def _save(name, task, result, inputs, options, source, root, store):
     value = (data["headline"] or {}).get(primary)
     shown = f"{primary} {value:.2f}" if isinstance(value, float) else ""
     logging.getLogger("prt").info("saved %s on %s (%s) %s: %s", name, bench, task, shown, path)
+    if store["benchmark"] is not None and bench not in BENCHMARKS and bench not in known_benchmarks(existing):
+        guess = close_to(bench, [*BENCHMARKS, *known_benchmarks(existing)])
+        logging.getLogger("prt").warning("%s is a new benchmark: a board of its own%s", bench,
+                                         f" (did you mean {guess}?)" if guess else "")
     return path
 
 
@@ -158,7 +175,9 @@ def _evaluate_method(name, task, data_root, refined, store, json_path, options, 
                 raise ConfigError(f"the {m.name} entry names no images for --task {task}, which refinement needs",
                                   fix="add 'images' (relative to the data root) to its baselines/ entry")
             from ..formats import detect_format
-            from ..refine.infer import Refiner
+            from ..refine.infer import RefineOptions, Refiner
+
+            refine_opts = refine_opts or RefineOptions()
 
             fmt = detect_format(pred)
             out = Path(tmp) / ("refined" + (pred.suffix if pred.is_file() else ""))

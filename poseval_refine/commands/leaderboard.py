@@ -23,24 +23,37 @@ FORMATS = ("text", "markdown", "latex", "csv", "json", "html")
               help="Bootstrap resamples per board (0: no intervals).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap draws.")
 @click.option("--no-quoted", is_flag=True, help="Leave out the numbers quoted from the paper.")
-def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted):
+@click.option("--standalone", is_flag=True, help="LaTeX: a complete document (landscape, booktabs; a table wider "
+              "than the page is scaled to it) instead of tables to paste into a paper.")
+def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted, standalone):
+    from ..errors import ConfigError
     from ..evaluators import get_task
     from ..io import write_bytes_atomic
     from ..results.board import build_boards
-    from ..results.store import load_all
+    from ..results.store import load_all, user_dir
 
     if task is not None:
         get_task(task)
-    boards = build_boards(load_all(results_dir), task=task, benchmark=benchmark, resamples=resamples, seed=seed,
+    if standalone and fmt != "latex":
+        raise ConfigError("--standalone goes with --format latex")
+    results = load_all(results_dir)
+    boards = build_boards(results, task=task, benchmark=benchmark, resamples=resamples, seed=seed,
                           quoted=not no_quoted)
+    empty = None
+    if not boards:
+        selection = " ".join(f"--{k} {v}" for k, v in (("task", task), ("benchmark", benchmark)) if v)
+        empty = (f"no results for {selection or 'this selection'}{' without the quoted numbers' if no_quoted else ''}"
+                 f" (results store: {user_dir(results_dir)})")
+        click.echo(f"prt: {empty}; add one with `prt evaluate --gt GT --pred PRED"
+                   f"{' --task ' + task if task else ''} --save NAME`", err=True)
     if fmt == "html":
         from ..render.html import render_page
 
-        text = render_page(boards)
+        text = render_page(boards, empty=empty)
     else:
-        from ..render.leaderboard import RENDERERS
+        from ..render.leaderboard import RENDERERS, latex_document
 
-        text = RENDERERS[fmt](boards)
+        text = latex_document(boards) if standalone else RENDERERS[fmt](boards)
     if out is not None:
         write_bytes_atomic(out, text.encode() if text.endswith("\n") else (text + "\n").encode())
     else:

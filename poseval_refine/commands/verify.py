@@ -10,8 +10,9 @@ import click
 @click.command(help="Recompute every shipped and stored result whose inputs are present and compare every number "
                     "with the stored one. Prints what matched, what drifted (method, benchmark, metric, stored and "
                     "new value) and what could not be checked; exits 1 on any drift (with --strict also when a "
-                    "result could not be checked). A number edited in a result file is caught even without the "
-                    "inputs, from the result's own per-item statistics.")
+                    "result could not be checked). A headline number (a board's columns) edited in a result file is "
+                    "caught even without the inputs, from the result's own per-item statistics; the other numbers "
+                    "(per-joint values, curves) are checked when the inputs are present.")
 @click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None, envvar="PRT_RESULTS",
               help="The results store (default: $PRT_RESULTS, else ./prt-results).")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA",

@@ -17,6 +17,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
@@ -57,6 +58,19 @@ def joint_values(names, values) -> dict[str, float]:
 TASKS: dict[str, Task] = {}
 _loaded = False
 
+#: which module of this package registers each task: ``prt evaluate --task NAME`` imports only that
+#: one (an evaluation should not pay for the others' imports); tests check it lists every task
+TASK_MODULES = {
+    "pose": "posetrack", "tracking": "posetrack", "pckh": "posetrack",
+    "single": "mpii", "multi": "mpii",
+    "coco": "coco",
+}
+
+
+def task_names() -> list[str]:
+    """Names of every task, without importing the evaluators."""
+    return sorted(TASK_MODULES)
+
 
 def register_task(task: Task) -> Task:
     TASKS[task.name] = task
@@ -73,8 +87,62 @@ def all_tasks() -> dict[str, Task]:
     return TASKS
 
 
+def task_for_gt(gt: Path) -> tuple[str, str]:
+    """The task ``prt evaluate`` runs when ``--task`` is not given, from what the GT is, and what it was
+    taken for: COCO keypoint annotations -> coco, MPII arrays (.h5/.mat) -> single, an MPII annolist
+    .mat or JSON -> multi, PoseTrack files or folders -> tracking."""
+    from ..errors import InputError
+    from ..formats import detect_format
+    from ..io import load_json
+
+    gt = Path(gt)
+    if gt.is_dir():
+        return "tracking", "a folder of PoseTrack sequence files"
+    suffix = gt.suffix.lower()
+    if suffix in (".h5", ".hdf5", ".mat"):
+        if detect_format(gt).name == "mpii-annolist":
+            return "multi", "an MPII multi-person annolist"
+        return "single", "MPII single-person arrays"
+    if suffix == ".json":
+        data = load_json(gt)
+        annolist = data.get("annolist") if isinstance(data, dict) else data
+        if isinstance(annolist, list) and all(isinstance(e, dict) for e in annolist) and \
+                (isinstance(data, dict) or any("annorect" in e for e in annolist)):
+            if _is_posetrack17(annolist):
+                return "tracking", "a PoseTrack 2017 annolist file"
+            return "multi", "an MPII multi-person annolist (no frame numbers, labeled flags or track ids)"
+        if isinstance(data, dict) and "images" in data and "annotations" in data:
+            return ("coco", "COCO keypoint annotations") if _is_coco_gt(data) else \
+                ("tracking", "a PoseTrack 2018 file")
+    raise InputError("is not a GT prt can tell the task of (COCO annotations, MPII .h5/.mat, PoseTrack "
+                     "JSON files or folders)", file=gt,
+                     fix=f"give --task (one of: {', '.join(sorted(all_tasks()))})")
+
+
+def _is_posetrack17(annolist: list) -> bool:
+    """A PoseTrack 2017 sequence, not an MPII multi-person annolist: frames numbered or flagged as labeled,
+    or people with track ids."""
+    if any("imgnum" in e or "is_labeled" in e for e in annolist):
+        return True
+    rects = (r for e in annolist for r in (e.get("annorect") if isinstance(e.get("annorect"), list) else []))
+    return any(isinstance(r, dict) and "track_id" in r for r in rects)
+
+
+def _is_coco_gt(data: dict) -> bool:
+    """COCO keypoint annotations, not a PoseTrack 2018 file: no video frames, COCO's joint names."""
+    images = data.get("images")
+    if isinstance(images, list) and any(isinstance(i, dict) and ("frame_id" in i or "vid_id" in i) for i in images):
+        return False
+    cats = data.get("categories")
+    names = next((c.get("keypoints") for c in cats if isinstance(c, dict) and c.get("name") == "person"), None) \
+        if isinstance(cats, list) else None
+    return isinstance(names, list) and "left_eye" in names and "head_bottom" not in names
+
+
 def get_task(name: str) -> Task:
-    tasks = all_tasks()
+    if name not in TASKS and name in TASK_MODULES:
+        importlib.import_module(f"{__name__}.{TASK_MODULES[name]}")
+    tasks = TASKS if name in TASKS else all_tasks()
     if name not in tasks:
         raise ConfigError(f"unknown task {name!r}", fix=f"use --task with one of: {', '.join(sorted(tasks))}")
     return tasks[name]

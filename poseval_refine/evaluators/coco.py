@@ -76,7 +76,7 @@ def load_gt(path: Path) -> tuple[dict, int]:
     anns, seen = [], set()
     for a, ann in enumerate(data["annotations"]):
         if not isinstance(ann, dict):
-            raise InputError(f"annotations[{a}] is not a JSON object", file=path, field="annotations")
+            raise InputError(f"annotations[{a}] is not a JSON object", file=path, field="annotations", fix=_GT_FIX)
         for key in ("id", "image_id", "category_id"):  # every annotation, as pycocotools indexes them all
             if not _is_id(ann.get(key)):
                 what = f"has no '{key}'" if key not in ann else f"has {key} {ann[key]!r}, not an integer"

@@ -85,6 +85,10 @@ def evaluate_multi(gt: Path, preds: list[Path]) -> dict:
     if len(preds) != 1:
         raise ConfigError("--task multi takes exactly one --pred annolist")
     g = next(iter(read_annolist(gt)))
+    if g.num_persons == 0:
+        raise InputError(f"has no annotated people in its {g.num_frames} entries, so there is nothing to evaluate",
+                         file=gt, fix="give the MPII multi-person GT annolist (annolist(i).annorect(j) with "
+                                      "annopoints and head boxes); PoseTrack-style sequence files go to --task pose")
     p = next(iter(read_annolist(preds[0], require_scores=True)))
     if g.num_frames != p.num_frames:
         raise MismatchError(f"has {p.num_frames} entries but the GT {gt.name} has {g.num_frames}", file=preds[0],

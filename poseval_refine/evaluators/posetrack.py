@@ -2,8 +2,9 @@
 
 Reads a GT folder and a prediction folder (one PoseTrack JSON per sequence, 2017 or 2018
 layout, detected per file), checks that they fit together the way poseval requires, and
-evaluates sequence by sequence, optionally in worker processes. Sequences are combined in
-sorted file-name order, so ``--workers N`` gives bit-identical numbers.
+evaluates the sequences in batches (optionally in worker processes). Every sequence's
+statistics are the same whatever batch it is in, and sequences are combined in the protocol's
+order, so ``--workers N`` gives bit-identical numbers.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import dataclasses
 import logging
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +20,19 @@ import numpy as np
 from ..errors import ConfigError, InputError, MismatchError
 from ..formats.posetrack import read_sequence, sequence_files
 from ..metrics.ap import MIN_SCORE, ap_item, resample_ap
-from ..metrics.mota import MotStats, finalize_mot
-from ..metrics.posetrack import GROUP_NAMES, RegionError, combine, finalize, group_means, sequence_stats
+from ..metrics.mota import MotStats, RepeatedIdError, finalize_mot
+from ..metrics.posetrack import (
+    GROUP_NAMES,
+    MOT_BACKENDS,
+    CleanSequence,
+    RegionError,
+    SequenceStats,
+    clean_sequence,
+    combine,
+    finalize,
+    group_means,
+    sequences_stats,
+)
 from ..poses import NO_TRACK, PoseSequence
 from ..protocols import PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
@@ -139,10 +150,10 @@ def prepare_scores(pred: PoseSequence, protocol: PoseTrackProtocol, min_score: f
     return out, counts
 
 
-def evaluate_sequence(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, tracking: bool,
-                      min_score: float | None):
-    """Read, check and evaluate one sequence pair; returns (SequenceStats, warnings)."""
-    gt = read_sequence(gt_file, records=False).to_skeleton(POSETRACK15)
+def read_pair(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, tracking: bool,
+              min_score: float | None) -> tuple[CleanSequence, dict, list[str]]:
+    """Read and check one sequence pair and clean it as poseval does: (cleaned pair, counts, warnings)."""
+    gt = read_sequence(gt_file, records=False, scores=False).to_skeleton(POSETRACK15)
     pred = read_sequence(pred_file, records=False, regions=False).to_skeleton(POSETRACK15)
     check_frames(gt, pred)
     check_head_boxes(gt)
@@ -165,14 +176,39 @@ def evaluate_sequence(gt_file: Path, pred_file: Path, protocol: PoseTrackProtoco
                 "sequence and fails on such a sequence (IndexError)", file=gt_file,
                 fix="label at least two frames, evaluate with --task pose, or use --protocol corrected")
     try:
-        stats = sequence_stats(gt, pred, protocol, tracking=tracking)
+        clean = clean_sequence(gt, pred)
     except RegionError as e:
         raise InputError(str(e), file=gt_file, frame=e.frame, field="ignore_regions",
                          fix="give every ignore region 3 or more distinct corners, or remove it") from None
-    except ValueError as e:  # the accumulator refuses what motmetrics would crash on (repeated GT ids)
+    return clean, counts, warnings
+
+
+def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt") -> list[tuple[SequenceStats, list[str]]]:
+    """Read the sequence pairs of ``jobs`` (arguments of :func:`read_pair`) and evaluate them in
+    batches; per sequence (SequenceStats, warnings). The numbers of a sequence do not depend on the
+    batch. ``progress(n)`` is told of every pair read; ``mot_backend``: see ``sequences_stats``."""
+    read = []
+    for job in jobs:
+        read.append(read_pair(*job))
+        if progress is not None:
+            progress(1)
+    if not read:
+        return []
+    protocol, tracking = jobs[0][2], jobs[0][3]
+    try:
+        stats = sequences_stats([r[0] for r in read], protocol, tracking=tracking, mot_backend=mot_backend)
+    except RepeatedIdError as e:  # motmetrics crashes on it (repeated GT ids): both backends refuse it
+        gt_file = jobs[e.item][0] if e.item is not None else jobs[0][0]
         raise InputError(str(e), file=gt_file, fix="give every GT person of a frame its own track_id") from None
-    stats.counts.update(counts)
-    return stats, warnings
+    for st, (_, counts, _) in zip(stats, read):
+        st.counts.update(counts)
+    return [(st, warnings) for st, (_, _, warnings) in zip(stats, read)]
+
+
+def evaluate_sequence(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, tracking: bool,
+                      min_score: float | None, mot_backend: str = "prt"):
+    """Read, check and evaluate one sequence pair; returns (SequenceStats, warnings)."""
+    return evaluate_pairs([(gt_file, pred_file, protocol, tracking, min_score)], mot_backend=mot_backend)[0]
 
 
 def log_warnings(warnings: list[str], per_kind: int = 3) -> None:
@@ -190,19 +226,17 @@ def log_warnings(warnings: list[str], per_kind: int = 3) -> None:
             log.warning("... the same for %d more files", len(same) - per_kind)
 
 
-def _job(args):
-    return evaluate_sequence(*args)
-
-
 # ----------------------------------------------------------------------------- the task
 def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: int = 1,
-                       min_score: float | None = None, protocol: str = "official", motp: str | None = None) -> dict:
+                       min_score: float | None = None, protocol: str = "official", motp: str | None = None,
+                       mot_backend: str = "prt") -> dict:
     if len(preds) != 1:
         raise ConfigError("PoseTrack evaluation takes exactly one --pred (a folder or a file)")
     proto = posetrack_protocol(protocol, motp)
+    backend = mot_backend_name(mot_backend) if tracking else None
     pairs = pair_files(Path(gt), Path(preds[0]), proto.sequence_order)
     jobs = [(g, p, proto, tracking, min_score) for g, p in pairs]
-    results = _run(jobs, workers)
+    results = _run(jobs, workers, mot_backend)
     log_warnings([w for _, warns in results for w in warns])
     total = combine([s for s, _ in results])
     out = finalize(total, proto)
@@ -212,6 +246,8 @@ def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: 
                  counts.get("joints_dropped_by_min_score", 0), counts.get("predicted_joints", 0))
     out["task"] = "tracking" if tracking else "pose"
     out["protocol"] = proto.as_dict()
+    if backend is not None:
+        out["mot_backend"] = backend
     out["min_score"] = min_score
     out["counts"] = counts
     out["per_sequence"] = [g.stem for g, _ in pairs]
@@ -222,6 +258,22 @@ def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: 
 _MOT_FIELDS = tuple(f.name for f in dataclasses.fields(MotStats))
 
 
+def mot_backend_name(backend: str) -> str:
+    """Who computes the CLEAR-MOT counts, as the result records it ("prt" or "motmetrics X.Y.Z (scipy solver)")."""
+    if backend not in MOT_BACKENDS:
+        raise ConfigError(f"unknown MOT backend {backend!r}", fix=f"use one of: {', '.join(MOT_BACKENDS)}")
+    if backend == "prt":
+        return backend
+    from ..metrics import mota_motmetrics
+
+    try:
+        version = mota_motmetrics.version()
+    except ImportError as e:
+        raise ConfigError(f"--mot-backend motmetrics needs the motmetrics package ({e})",
+                          fix="pip install 'motmetrics>=1.4', or use the default --mot-backend prt") from None
+    return f"motmetrics {version} (scipy solver)"
+
+
 def _sequence_item(name: str, stats) -> dict:
     """A sequence's additive statistics as JSON data: the bootstrap's item (see metrics.ap.ap_item)."""
     item = {"sequence": name, **ap_item(stats.ap)}
@@ -230,16 +282,38 @@ def _sequence_item(name: str, stats) -> dict:
     return item
 
 
-def _run(jobs: list, workers: int) -> list:
+def _run(jobs: list, workers: int, mot_backend: str = "prt") -> list:
+    """Evaluate the jobs, in worker processes when asked (chunks of sequences); results in the jobs' order."""
+    n = len(jobs)
+    workers = max(1, min(workers, n, os.cpu_count() or 1))
+    bar = _progress(n)
+    if workers == 1:
+        out = evaluate_pairs(jobs, bar, mot_backend=mot_backend)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+        from functools import partial
+
+        size = -(-n // (4 * workers))
+        chunks = [jobs[i:i + size] for i in range(0, n, size)]
+        out = []
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            for chunk, res in zip(chunks, ex.map(partial(evaluate_pairs, mot_backend=mot_backend), chunks)):
+                out += res
+                bar(len(chunk))
+    bar(None)
+    return out
+
+
+def _progress(total: int):
+    """A progress bar on stderr when it is a terminal (tqdm is imported only then)."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return lambda n: None
     from tqdm import tqdm
 
-    n = len(jobs)
-    bar = dict(total=n, desc="sequences", unit="seq", file=None, disable=None, leave=False)
-    if workers <= 1 or n <= 1:
-        return [_job(j) for j in tqdm(jobs, **bar)]
-    workers = min(workers, n, os.cpu_count() or 1) or 1
-    with ProcessPoolExecutor(max_workers=workers) as ex:
-        return list(tqdm(ex.map(_job, jobs, chunksize=max(1, n // (4 * workers))), **bar))
+    bar = tqdm(total=total, desc="sequences", unit="seq", leave=False)
+    return lambda n: bar.close() if n is None else bar.update(n)
 
 
 def _fmt(v: float) -> str:
@@ -327,7 +401,7 @@ register_task(Task(
 register_task(Task(
     name="tracking", description="PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)",
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=True, **kw),
-    render=render_posetrack, options=("workers", "min_score", "protocol", "motp"),
+    render=render_posetrack, options=("workers", "min_score", "protocol", "motp", "mot_backend"),
     primary="MOTA", headline=headline_tracking, unit="sequence", resample=resample_tracking,
     per_joint=lambda r: joint_values(POSETRACK15.joints, r["mota_joint"]),
 ))

@@ -16,17 +16,23 @@ def synthesize_neck_head_top(seq15: PoseSequence, neck: bool = True, head_top: b
     rs, ls = POSETRACK15.index("right_shoulder"), POSETRACK15.index("left_shoulder")
     nk, ns, ht = POSETRACK15.index("neck"), POSETRACK15.index("nose"), POSETRACK15.index("head_top")
     conv = []
+    with np.errstate(over="ignore", invalid="ignore"):  # huge or infinite inputs: the result is not finite
+        _fill(kp, neck, head_top, rs, ls, nk, ns, ht, conv)
+    out = seq15.with_keypoints(kp)
+    out.meta = dict(seq15.meta, conversions=list(seq15.meta.get("conversions", [])) + conv)
+    return out
+
+
+def _fill(kp, neck, head_top, rs, ls, nk, ns, ht, conv) -> None:
+    """Synthesize in place where the joint is missing and the synthesized point is finite."""
     if neck:
         mid = (kp[:, rs] + kp[:, ls]) / 2
-        fill = np.isnan(kp[:, nk, 0]) & ~np.isnan(mid[:, 0])
+        fill = np.isnan(kp[:, nk, 0]) & np.isfinite(mid[:, :2]).all(1)
         kp[fill, nk] = mid[fill]
         conv.append("neck synthesized as the shoulder midpoint")
     if head_top:
         top = 2 * kp[:, ns, :2] - kp[:, nk, :2]
-        fill = np.isnan(kp[:, ht, 0]) & ~np.isnan(top[:, 0])
+        fill = np.isnan(kp[:, ht, 0]) & np.isfinite(top).all(1)
         kp[fill, ht, :2] = top[fill]
         kp[fill, ht, 2] = (kp[fill, ns, 2] + kp[fill, nk, 2]) / 2
         conv.append("head_top synthesized as the neck reflected about the nose")
-    out = seq15.with_keypoints(kp)
-    out.meta = dict(seq15.meta, conversions=list(seq15.meta.get("conversions", [])) + conv)
-    return out

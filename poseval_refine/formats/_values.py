@@ -32,7 +32,7 @@ def kind_of(v) -> str:
     if isinstance(v, (str, np.str_)):
         return f"the text {_short(v)}"
     if isinstance(v, (bytes, np.bytes_)):
-        return f"the bytes {_short(v)}"
+        return f"the text {_short(v)}"
     if isinstance(v, dict) or type(v).__name__ == "mat_struct":
         return "a struct/object"
     if isinstance(v, (list, tuple)):
@@ -140,13 +140,13 @@ def _cells(a: np.ndarray, *, what: str, fix: str, **where) -> np.ndarray:
     cells = []
     for i, c in enumerate(a.reshape(-1)):
         if is_number(c):
-            cells.append(np.float64(c))
-            continue
-        if isinstance(c, np.ndarray) and c.dtype.kind == "O":
+            arr = np.float64(c)
+        elif isinstance(c, np.ndarray) and c.dtype.kind == "O":
             raise InputError(f"{what} is a cell array with a nested cell array in cell {i}", fix=fix, **where)
-        if not isinstance(c, (np.ndarray, list)):
+        elif not isinstance(c, (np.ndarray, list)):
             raise InputError(f"{what} is a cell array whose cell {i} is {kind_of(c)}", fix=fix, **where)
-        arr = numeric_array(c, what=f"{what} cell {i}", fix=fix, **where)
+        else:
+            arr = numeric_array(c, what=f"{what} cell {i}", fix=fix, **where)
         if cells and np.shape(arr) != np.shape(cells[0]):
             raise InputError(f"{what} is a ragged cell array: cell {i} has shape {np.shape(arr)}, cell 0 has "
                              f"{np.shape(cells[0])}", fix=fix, **where)

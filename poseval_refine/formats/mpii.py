@@ -43,8 +43,8 @@ POSE_TF_TO_MPII = (0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 8, 9)
 
 
 # ------------------------------------------------------------------------------------ low level
-_ARRAYS_FIX = ("save predictions as one numeric N x 16 x 2 array 'preds' (x 3 with scores), "
-               "e.g. h5py: f['preds'] = preds")
+_ARRAYS_FIX = ("save predictions as one numeric N x 16 x 2 array 'preds' (x 3 with scores): "
+               "h5py f['preds'] = preds, scipy.io.savemat(path, {'preds': preds}) or MATLAB save(path, 'preds')")
 
 
 def _load_mat(path: Path) -> dict:
@@ -267,6 +267,24 @@ _STRUCT_FIX = ("follow the MPII annolist layout: annolist(i).annorect(j).annopoi
                "(and score for predictions)")
 
 
+#: fields an annolist entry / person has (MPII RELEASE, the kit's predictions, PoseTrack 2017)
+ENTRY_FIELDS = ("image", "annorect")
+PERSON_FIELDS = ("annopoints", "x1", "y1", "x2", "y2", "score", "scale", "objpos", "track_id")
+
+
+def _known_fields(struct, known: tuple[str, ...], what: str, path: Path, f: int, r: int | None = None) -> None:
+    """A struct with fields but none of the annolist ones is another layout (e.g. people keyed by
+    index, ``{"0": {...}, "1": {...}}``): an error, not a person without joints."""
+    names = list(struct) if isinstance(struct, dict) else list(getattr(struct, "_fieldnames", []) or [])
+    if names and not any(n in known for n in names):
+        shown = ", ".join(repr(str(n)) for n in names[:6]) + (", ..." if len(names) > 6 else "")
+        fix = ("give 'annorect' as a list of people, each with 'annopoints' (and x1, y1, x2, y2 in GT)"
+               if what == "person" else "give an MPII annolist: one entry per image with 'image' and 'annorect' "
+                                        "(its people); a tracking annolist by sequence is not one")
+        raise InputError(f"{what} has none of the annolist fields ({', '.join(known)}); it has {shown}",
+                         file=path, frame=f, person=r, field="annorect" if what == "person" else None, fix=fix)
+
+
 def _one(v, *, what: str, **where):
     """A struct that MATLAB may store as a 1 x 1 struct array / JSON as a one-element list; None if empty."""
     lst = items(v, what=what, **where)
@@ -321,6 +339,7 @@ def annolist_to_sequence(annolist: list, path: Path, name: str, require_scores: 
         if not is_struct(entry):
             raise InputError(f"entry is {kind_of(entry)}, expected a struct/object with 'annorect'", file=path,
                              frame=f, fix=_STRUCT_FIX)
+        _known_fields(entry, ENTRY_FIELDS, "entry", path, f)
         img = _one(field(entry, "image"), what="'image'", file=path, frame=f, field="image")
         names.append(text(field(img, "name"), what="the image name", file=path, frame=f, field="image.name")
                      if img is not None else "")
@@ -331,6 +350,7 @@ def annolist_to_sequence(annolist: list, path: Path, name: str, require_scores: 
             if not is_struct(rect):
                 raise InputError(f"person is {kind_of(rect)}, expected a struct/object", file=path, frame=f,
                                  person=r, field="annorect", fix=_STRUCT_FIX)
+            _known_fields(rect, PERSON_FIELDS, "person", path, f, r)
             where = dict(file=path, frame=f, person=r)
             ap = _one(field(rect, "annopoints"), what="'annopoints'", field="annopoints", **where)
             points = items(field(ap, "point"), what="'annopoints.point'", field="annopoints.point", **where) \
@@ -482,10 +502,10 @@ def one_person_per_frame(seq: PoseSequence, pick: str | None = None, file=None) 
     keep[order[np.searchsorted(seq.person_frame[order], np.flatnonzero(has))]] = True
     out = seq.select_persons(keep)
     if len(crowded):
-        log.info("%s: %d frames hold several people; kept the %s of each", seq.name, len(crowded),
+        log.info("%s: frames with several people: %d; kept the %s of each", seq.name, len(crowded),
                  "largest (widest joint box)" if pick == "largest" else "first listed")
     if not has.all():  # a row without joints keeps the rows aligned with the frames
-        log.info("%s: %d frames without a person are written as rows without joints", seq.name, int((~has).sum()))
+        log.info("%s: frames without a person: %d, written as rows without joints", seq.name, int((~has).sum()))
         rows = np.concatenate([out.person_frame, np.flatnonzero(~has)])
         kp = np.concatenate([out.keypoints, np.full((int((~has).sum()), len(seq.skeleton), 3), np.nan)])
         idx = np.argsort(rows, kind="stable")

@@ -35,12 +35,13 @@ import glob
 import logging
 import os
 from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
-from ..io import atomic_dir, atomic_path, dumps_json, load_json, no_gc
+from ..io import atomic_dir, atomic_path, dumps_json, load_json, load_json_bytes, no_gc
 from ..poses import NO_TRACK, PoseSequence, PoseSet
 from ..skeletons import ALIASES, POSETRACK15, POSETRACK18, Skeleton
 from . import Format, register
@@ -310,8 +311,20 @@ def _point_lists(rects: list, where: _Where) -> tuple[list, np.ndarray]:
     return lists, has
 
 
+_HEAD_BOX = itemgetter("x1", "y1", "x2", "y2")
+
+
 def _head_boxes_2017(rects: list, where: _Where) -> np.ndarray:
+    n = len(rects)
+    try:  # every person has a head box of wrapped numbers (GT files)
+        flat = list(chain.from_iterable(chain.from_iterable(map(_HEAD_BOX, rects))))
+        if len(flat) == 4 * n and set(map(type, flat)) <= _NUMBER:
+            return np.array(flat, dtype=np.float64).reshape(n, 4)
+    except (KeyError, TypeError, OverflowError):
+        pass
     cols = [list(map(dict.get, rects, repeat(k), repeat(_MISSING))) for k in ("x1", "y1", "x2", "y2")]
+    if all(c.count(_MISSING) == n for c in cols):  # no head boxes at all (predictions)
+        return np.full((n, 4), np.nan)
     fast = [_numbers(c) for c in cols]
     if all(a is not None for a in fast):
         return np.column_stack(fast) if rects else np.zeros((0, 4))
@@ -351,30 +364,41 @@ def _nonfinite(x: np.ndarray, y: np.ndarray, records: bool, where, notes: list, 
                  "and never match")
 
 
-def _read_2017(data: dict, path: Path, name: str, records: bool = True, regions: bool = True) -> PoseSequence:
+def _read_2017(data: dict, path: Path, name: str, records: bool = True, regions: bool = True,
+               scores: bool = True, may_bool: bool = True) -> PoseSequence:
     frames = data["annolist"]
     if type(frames) is not list:
         raise InputError("'annolist' is not a list", file=path, field="annolist",
                          fix="give {'annolist': [frame, ...]} with one entry per frame")
     K = len(POSETRACK15)
-    image_names, labeled, ignore, rect_lists = [], [], [], []
     notes: list[str] = []
-    for f, fr in enumerate(frames):
-        if type(fr) is not dict:
-            raise InputError("frame is not a JSON object", file=path, frame=f, fix="give each frame as a JSON object")
-        img = _first(fr.get("image"))
-        img_name = img.get("name") if type(img) is dict else None
-        image_names.append(str(_first(img_name)) if img_name is not None else "")
-        lab = fr.get("is_labeled")
-        labeled.append(bool(_first(lab)) if lab is not None and lab != [] else True)
-        ignore.append(_ignore_2017(fr.get("ignore_regions"), path, f) if regions else [])
-        rects = fr.get("annorect")
-        if rects is None:
-            rects = []
-        elif type(rects) is not list:
-            raise InputError(f"'annorect' is {_describe(rects)}, not a list", file=path, frame=f, field="annorect",
-                             fix="give the people of a frame as a list (empty for none)")
-        rect_lists.append(rects)
+    bad = _not_dict(frames)
+    if bad is not None:
+        raise InputError("frame is not a JSON object", file=path, frame=bad, fix="give each frame as a JSON object")
+    F = len(frames)
+    rect_lists = list(map(dict.get, frames, repeat("annorect")))
+    if not set(map(type, rect_lists)) <= {list}:
+        for f, rects in enumerate(rect_lists):
+            if rects is None:
+                rect_lists[f] = []
+            elif type(rects) is not list:
+                raise InputError(f"'annorect' is {_describe(rects)}, not a list", file=path, frame=f,
+                                 field="annorect", fix="give the people of a frame as a list (empty for none)")
+    ignore = [[] for _ in range(F)]
+    if regions:
+        for f, reg in enumerate(map(dict.get, frames, repeat("ignore_regions"))):
+            if reg:
+                ignore[f] = _ignore_2017(reg, path, f)
+    if records:
+        image_names, labeled = [], []
+        for fr in frames:
+            img = _first(fr.get("image"))
+            img_name = img.get("name") if type(img) is dict else None
+            image_names.append(str(_first(img_name)) if img_name is not None else "")
+            lab = fr.get("is_labeled")
+            labeled.append(bool(_first(lab)) if lab is not None and lab != [] else True)
+    else:  # evaluation reads neither (poseval ignores is_labeled)
+        image_names, labeled = [""] * F, [True] * F
     counts = list(map(len, rect_lists))
     rects_all = list(chain.from_iterable(rect_lists))
     P = len(rects_all)
@@ -387,22 +411,18 @@ def _read_2017(data: dict, path: Path, name: str, records: bool = True, regions:
 
     track = _track_ids(list(map(dict.get, rects_all, repeat("track_id"))), where.person)
     head = _head_boxes_2017(rects_all, where)
-    pscore = _lenient(list(map(dict.get, rects_all, repeat("score"))))
+    pscore = _lenient(list(map(dict.get, rects_all, repeat("score")))) if records else None  # unused by evaluation
     pt_lists, has_pose = _point_lists(rects_all, where)
 
     n_pts = list(map(len, pt_lists))
-    pts = list(chain.from_iterable(pt_lists))
     pt_person = np.repeat(np.arange(P, dtype=np.int64), n_pts)
     where.pt_person, where.pt_start = pt_person, np.concatenate([[0], np.cumsum(n_pts)]).astype(np.int64)
-    bad = _not_dict(pts)
-    if bad is not None:
-        raise InputError("a point is not a JSON object", **where.point(bad, "point"),
-                         fix="give each point as {'id': [j], 'x': [..], 'y': [..], 'score': [..]}")
-    points = _points_2017(pts, pt_person, where, records, notes)
+    fast = None if may_bool else _fast_points(pt_lists, len(pt_person), scores)
+    points = _points_2017(pt_lists, pt_person, where, records, notes, scores, fast)
     keypoints, score_null, extra = _scatter(points, P, K, notes)
     visibility = None
     if records:
-        vis = _lenient(list(map(dict.get, pts, repeat("is_visible"))))
+        vis = _lenient(list(map(dict.get, chain.from_iterable(pt_lists), repeat("is_visible"))))
         visibility = np.full((P, K), np.nan)
         visibility[points.person[extra.first], points.joint[extra.first]] = vis[extra.first]
     meta = {"source": {"path": str(path), "format": FMT17},
@@ -420,8 +440,56 @@ def _read_2017(data: dict, path: Path, name: str, records: bool = True, regions:
     )
 
 
-def _points_2017(pts: list, pt_person: np.ndarray, where: _Where, records: bool, notes: list) -> _Points:
+_ID_X_Y_SCORE = itemgetter("id", "x", "y", "score")
+_ID_X_Y = itemgetter("id", "x", "y")
+
+
+def _fast_points(pt_lists: list, n: int, scores: bool = True) -> tuple[np.ndarray, bool] | None:
+    """(N, 4) id, x, y, score of the ``n`` points of all people, and whether they have scores, when
+    every point holds numbers in one-element lists and either all or none have a score (the usual
+    layouts), in one pass over the points; None sends the caller to the careful path.
+    ``scores=False`` does not read scores. The file must hold no true/false (numpy would read 1/0)."""
+    for getter, width in ((_ID_X_Y_SCORE, 4), (_ID_X_Y, 3)) if scores else ((_ID_X_Y, 3),):
+        try:
+            flat = list(chain.from_iterable(chain.from_iterable(map(getter, chain.from_iterable(pt_lists)))))
+        except (KeyError, TypeError):
+            continue
+        if len(flat) != width * n:
+            return None
+        try:
+            arr = np.array(flat)  # numbers only: any string or null makes another dtype than int/float
+        except (OverflowError, ValueError):
+            return None
+        if arr.dtype.kind not in "fi":
+            return None
+        arr = arr.astype(np.float64, copy=False).reshape(n, width)
+        if width == 4:
+            return arr, True
+        if scores and any("score" in p for p in chain.from_iterable(pt_lists)):
+            return None  # some points have scores, others not: the careful path
+        out = np.empty((n, 4))
+        out[:, :3] = arr
+        out[:, 3] = np.nan
+        return out, False
+    return None
+
+
+def _points_2017(pt_lists: list, pt_person: np.ndarray, where: _Where, records: bool, notes: list,
+                 scores: bool = True, fast: tuple | None = None) -> _Points:
+    """Every point of a file: the fast path's arrays (``fast``, from :func:`_fast_points`) when they
+    hold only valid joints and finite coordinates, else a careful reading naming what is wrong."""
     K = len(POSETRACK15)
+    if fast is not None:
+        arr, has_scores = fast
+        ids = arr[:, 0]
+        if ((ids >= 0) & (ids < K) & (ids == np.floor(ids))).all() and np.isfinite(arr[:, 1:3]).all():
+            given = np.full(len(ids), has_scores)
+            return _Points(pt_person, ids.astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], given)
+    pts = list(chain.from_iterable(pt_lists))
+    bad = _not_dict(pts)
+    if bad is not None:
+        raise InputError("a point is not a JSON object", **where.point(bad, "point"),
+                         fix="give each point as {'id': [j], 'x': [..], 'y': [..], 'score': [..]}")
     raw_ids = list(map(dict.get, pts, repeat("id"), repeat(_MISSING)))
     ids, bad_ids = _numeric(raw_ids)
     ignored_kinds = set()
@@ -447,8 +515,8 @@ def _points_2017(pts: list, pt_person: np.ndarray, where: _Where, records: bool,
         coords.append(arr)
     x, y = coords
     _nonfinite(x, y, records, lambda i: where.point(i, "x/y"), notes, "points")
-    score, given, n_str = _scores(list(map(dict.get, pts, repeat("score"), repeat(_MISSING))),
-                                  lambda i, field: where.point(i, field), "score")
+    raw_scores = list(map(dict.get, pts, repeat("score"), repeat(_MISSING))) if scores else [_MISSING] * len(pts)
+    score, given, n_str = _scores(raw_scores, lambda i, field: where.point(i, field), "score")
     if n_str:
         notes.append(f"{n_str} scores are strings; read as numbers, as poseval (numpy) does")
     joint = np.where(valid, ids, -1).astype(np.int64)
@@ -712,22 +780,30 @@ def _ignore_2018(rx, ry, path, f: int, notes: list) -> list[np.ndarray]:
 
 
 def read_sequence(path: str | Path, name: str | None = None, records: bool = True,
-                  regions: bool = True) -> PoseSequence:
+                  regions: bool = True, scores: bool = True) -> PoseSequence:
     """One PoseTrack JSON file (either layout, detected from its keys).
 
-    ``records=False`` keeps only what evaluation needs (no source records for writing back):
-    faster, the parsed JSON is freed at once, and joints with non-finite coordinates are kept
-    the way poseval counts them. ``regions=False`` skips ignore regions (poseval reads them
-    from the GT only)."""
+    ``records=False`` keeps only what evaluation needs (no source records for writing back, no
+    image names): faster, the parsed JSON is freed at once, and joints with non-finite
+    coordinates are kept the way poseval counts them. ``regions=False`` skips ignore regions
+    (poseval reads them from the GT only); ``scores=False`` skips the scores of a 2017 file
+    (evaluation does not use GT scores)."""
     path = Path(path)
     with no_gc():
-        data = load_json(path)
+        data, raw = load_json_bytes(path)
         layout = _layout(data, path)
         name = name or path.stem
-        reader = _read_2017 if layout == FMT17 else _read_2018
-        seq = reader(data, path, name, records, regions)
+        if layout == FMT17:
+            # true/false anywhere: the careful path reads the points (numpy would take a bool for 1)
+            may_bool = b"true" in raw or b"false" in raw
+            del raw
+            seq = _read_2017(data, path, name, records, regions, scores, may_bool)
+        else:
+            del raw
+            seq = _read_2018(data, path, name, records, regions)
         del data  # freed before the collector is back on: it would otherwise walk the whole tree
-    return seq.validate()
+    # the contract is checked for what is written back; an evaluation read builds it by construction
+    return seq.validate() if records else seq
 
 
 #: the orders in which a folder's sequences can be read (and AP ties broken)

@@ -125,11 +125,12 @@ class _Sums:
         return MotStats(*(self.c[i, lo:hi].copy() for i in range(5)), *(self.d[i, lo:hi].copy() for i in range(3)))
 
 
-def _step(st: _LaneState, out: _Sums, obj, hyp, d, o_has, h_has) -> None:
+def _step(st: _LaneState, out: _Sums, obj, hyp, d, o_has, h_has, raw: bool = True) -> None:
     """Advance every lane by one frame (ids unique within each lane's frame).
 
     obj (L, G) and hyp (L, H) are local ids (anything where the has-mask is False), d (L, G, H)
     holds NaN wherever a pair may not be matched, including rows/columns that are not present.
+    ``raw=False``: the caller adds the RAW distance sums itself (see ``accumulate_frames``).
     """
     L, G, H = d.shape
     n_obj = o_has.sum(1)
@@ -144,7 +145,8 @@ def _step(st: _LaneState, out: _Sums, obj, hyp, d, o_has, h_has) -> None:
     lane = np.arange(L)[:, None]
     fin = np.isfinite(d)
     df = np.where(fin, d, 0.0)
-    out.d[1] += df.sum(axis=(1, 2))
+    if raw:
+        out.d[1] += df.sum(axis=(1, 2))
 
     # 1. prefer history: the first object (in order) wanting a hypothesis gets it
     prev = st.last_hyp[lane, obj]  # (L, G); -1 = never paired, never equal to a local id
@@ -212,12 +214,14 @@ def _solve_hard(lanes, rest, d, o_has, h_has, o_used, h_used):
     return np.concatenate(out_l), np.concatenate(out_g), np.concatenate(out_h)
 
 
-def _step_sequential(st: _LaneState, out: _Sums, lane: int, obj, hyp, d, where: str) -> None:
+def _step_sequential(st: _LaneState, out: _Sums, lane: int, obj, hyp, d, where: str, raw: bool = True,
+                     item: int | None = None) -> None:
     """One frame of one lane, row by row as motmetrics runs it (for frames with repeated ids)."""
     n_o, n_h = len(obj), len(hyp)
     out.c[0, lane] += n_o
     fin = np.isfinite(d)
-    out.d[1, lane] += d[fin].sum()
+    if raw:
+        out.d[1, lane] += d[fin].sum()
     o_done = np.zeros(n_o, bool)
     h_done = np.zeros(n_h, bool)
     if n_o and n_h:
@@ -240,10 +244,7 @@ def _step_sequential(st: _LaneState, out: _Sums, lane: int, obj, hyp, d, where: 
             last = st.last_hyp[lane, o]
             if last >= 0 and last != h:
                 if not st.obj_seen[lane, o]:
-                    raise ValueError(
-                        f"{where}: object id repeated within the frame is paired with two hypotheses in "
-                        "its first frame; motmetrics crashes on this (KeyError in MOTAccumulator.update). "
-                        "Make the ground-truth track ids unique within each frame.")
+                    raise RepeatedIdError(item, repeated_id_message(where))
                 out.c[2, lane] += 1
                 if not st.hyp_paired[lane, h]:
                     out.d[2, lane] += dij  # ASCEND
@@ -261,6 +262,22 @@ def _step_sequential(st: _LaneState, out: _Sums, lane: int, obj, hyp, d, where: 
     out.c[3, lane] += (~o_done).sum()
     out.c[4, lane] += (~h_done).sum()
     st.obj_seen[lane, obj] = True
+
+
+def repeated_id_message(where: str) -> str:
+    """What both accumulator backends (prt's, motmetrics') say about the input motmetrics crashes on."""
+    return (f"{where}: object id repeated within the frame is paired with two hypotheses in its first frame; "
+            "motmetrics crashes on this (KeyError in MOTAccumulator.update). "
+            "Make the ground-truth track ids unique within each frame.")
+
+
+class RepeatedIdError(ValueError):
+    """An object id repeated within a frame in a way motmetrics crashes on; ``item`` says which
+    sequence of a batch (None when unknown)."""
+
+    def __init__(self, item: int | None, message: str):
+        super().__init__(message)
+        self.item = item
 
 
 def _check_frame(frame, K: int, where: str):
@@ -361,6 +378,103 @@ def _accumulate_batch(seqs: list[list[tuple]], K: int, first: int) -> list[MotSt
                 _step_sequential(st, out, s * K + k, go[gh[k]], ho[hh[k]], dist[k][np.ix_(gh[k], hh[k])],
                                  f"sequence {first + s}, frame {t}, joint {k}")
     return [out.stats(s * K, (s + 1) * K) for s in range(S)]
+
+
+def accumulate_frames(frames: Sequence[np.ndarray], dist: np.ndarray, gt_ids: np.ndarray, gt_valid: np.ndarray,
+                      gt_has: np.ndarray, hyp_ids: np.ndarray, hyp_valid: np.ndarray, hyp_has: np.ndarray,
+                      threshold: float) -> list[MotStats]:
+    """CLEAR-MOT counts of many sequences held in padded per-frame arrays, one accumulator per
+    (sequence, joint): the evaluator's fast path, same numbers as ``accumulate_sequence`` per sequence.
+
+    ``dist`` is ``(F, H, G, K)`` (predictions x GT, as the pose assignment uses it; non-finite =
+    absent); ``gt_ids (F, G)`` / ``hyp_ids (F, H)`` are ids local to each sequence (0..n-1),
+    ``*_valid`` mark the people of each frame (packed first), ``*_has (F, ., K)`` the joints they
+    have. ``frames[s]`` lists, in order, the rows of ``dist`` that sequence ``s`` accumulates; a
+    pair is matchable when its distance is <= ``threshold``. Every step advances one frame of every
+    sequence at once. RAW distance sums are added per frame exactly as the per-sequence path adds
+    them (numpy sums over each frame's own GT x prediction matrix), so results are bit-identical.
+    """
+    S = len(frames)
+    F, H, G, K = dist.shape
+    L = S * K
+    out = _Sums(L)
+    T = max((len(fr) for fr in frames), default=0)
+    if S == 0 or T == 0:
+        return [out.stats(s * K, (s + 1) * K) for s in range(S)]
+    rows = np.full((S, T), -1, np.intp)
+    for s, fr in enumerate(frames):
+        rows[s, : len(fr)] = fr
+    repeated = _rows_with_repeats(gt_ids, gt_valid) | _rows_with_repeats(hyp_ids, hyp_valid)
+    n_obj = int(gt_ids[gt_valid].max()) + 1 if gt_valid.any() else 0
+    n_hyp = int(hyp_ids[hyp_valid].max()) + 1 if hyp_valid.any() else 0
+    st = _LaneState(L, n_obj, n_hyp)
+    raw = _raw_sums(rows, dist, gt_valid, gt_has, hyp_valid, hyp_has, repeated, threshold)
+    lanes_of = np.arange(L).reshape(S, K)
+    for t in range(T):
+        r = rows[:, t]
+        act = r >= 0
+        rr = np.where(act, r, 0)
+        batch = act & ~repeated[rr]
+        d = np.where(dist[rr] <= threshold, dist[rr], np.nan).transpose(0, 3, 2, 1).reshape(L, G, H)
+        oh = (gt_has[rr].transpose(0, 2, 1) & batch[:, None, None]).reshape(L, G)
+        hh = (hyp_has[rr].transpose(0, 2, 1) & batch[:, None, None]).reshape(L, H)
+        obj = np.broadcast_to(gt_ids[rr][:, None, :], (S, K, G)).reshape(L, G)
+        hyp = np.broadcast_to(hyp_ids[rr][:, None, :], (S, K, H)).reshape(L, H)
+        d[~(oh[:, :, None] & hh[:, None, :])] = np.nan
+        _step(st, out, obj, hyp, d, oh, hh, raw=False)
+        for s in np.flatnonzero(act & repeated[rr]):
+            f = rr[s]
+            dk = np.where(dist[f] <= threshold, dist[f], np.nan).transpose(2, 1, 0)  # (K, G, H)
+            for k in range(K):
+                go, ho = gt_has[f, :, k], hyp_has[f, :, k]
+                _step_sequential(st, out, int(lanes_of[s, k]), gt_ids[f][go], hyp_ids[f][ho], dk[k][np.ix_(go, ho)],
+                                 f"sequence {s}, frame {t}, joint {k}", raw=False, item=int(s))
+    for t in range(T):  # frame by frame, as the per-sequence path adds them
+        out.d[1] += raw[t]
+    return [out.stats(s * K, (s + 1) * K) for s in range(S)]
+
+
+def _rows_with_repeats(ids: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Which rows of ``ids (F, N)`` list an id more than once among their valid entries."""
+    if ids.shape[1] < 2:
+        return np.zeros(len(ids), bool)
+    big = np.iinfo(np.int64).max
+    srt = np.sort(np.where(valid, ids, big), axis=1)
+    return ((srt[:, 1:] == srt[:, :-1]) & (srt[:, 1:] != big)).any(axis=1)
+
+
+def _raw_sums(rows, dist, gt_valid, gt_has, hyp_valid, hyp_has, repeated, threshold) -> np.ndarray:
+    """(T, S*K) sum of the matchable distances of every accumulated frame: motmetrics' RAW rows.
+
+    Summed the way ``_step`` sums one frame of one sequence (numpy over the frame's own
+    GT x prediction matrix, unmatchable entries 0), so the floating-point result is the same."""
+    S, T = rows.shape
+    F, H, G, K = dist.shape
+    out = np.zeros((T, S, K))
+    ss, tt = np.nonzero(rows >= 0)
+    f = rows[ss, tt]
+    ng = gt_valid[f].sum(1)
+    nh = hyp_valid[f].sum(1)
+    normal = ~repeated[f] & (ng > 0) & (nh > 0)
+    shapes = sorted(set(zip(ng[normal].tolist(), nh[normal].tolist())))  # (np.unique(axis=0) imports numpy.ma)
+    for a, b in shapes:
+        sel = np.flatnonzero(normal & (ng == a) & (nh == b))
+        fs = f[sel]
+        d = dist[fs][:, :b, :a, :]
+        d = np.where(d <= threshold, d, np.nan).transpose(0, 3, 2, 1)  # (n, K, a, b)
+        g_has = gt_has[fs][:, :a, :].transpose(0, 2, 1)  # (n, K, a)
+        h_has = hyp_has[fs][:, :b, :].transpose(0, 2, 1)  # (n, K, b)
+        both = g_has[..., :, None] & h_has[..., None, :]
+        # C order, as ``_step`` sums a contiguous (lanes, a, b) array: numpy's pairwise sum over each lane's
+        # a*b values (a strided layout would be summed in another order, with other rounding)
+        d = np.ascontiguousarray(np.where(both & np.isfinite(d), d, 0.0)).reshape(len(fs) * K, a, b)
+        out[tt[sel], ss[sel]] = d.sum(axis=(1, 2)).reshape(len(fs), K)
+    for i in np.flatnonzero(repeated[f]):  # the sequential path sums the finite entries of each joint's matrix
+        d = np.where(dist[f[i]] <= threshold, dist[f[i]], np.nan).transpose(2, 1, 0)
+        for k in range(K):
+            sub = d[k][np.ix_(gt_has[f[i], :, k], hyp_has[f[i], :, k])]
+            out[tt[i], ss[i], k] = sub[np.isfinite(sub)].sum()
+    return out.reshape(T, S * K)
 
 
 def accumulate_sequence(frames: Iterable, num_joints: int) -> MotStats:

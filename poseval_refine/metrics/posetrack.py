@@ -11,7 +11,6 @@ region are deleted from GT and predictions and people left without points are de
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,8 +18,8 @@ import numpy as np
 from ..poses import PoseSequence
 from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol
 from ..skeletons import head_size
-from .ap import MIN_SCORE, APStats, assign_poses, finalize_ap, normalized_distances
-from .mota import MotStats, accumulate_sequence, finalize_mot
+from .ap import MIN_SCORE, APStats, assign_poses, finalize_ap, pair_distances
+from .mota import MotStats, RepeatedIdError, accumulate_frames, finalize_mot
 
 NUM_JOINTS = 15
 
@@ -44,11 +43,17 @@ class SequenceStats:
 
 
 @dataclass
-class CleanFrames:
-    """Frames kept for evaluation, with the indices of the GT and predicted people kept in each."""
+class CleanSequence:
+    """One sequence pair after poseval's cleaning: the labeled frames, and the GT and predicted
+    people kept in each (indices into the sequences' arrays, ordered by frame, then as in the file)."""
 
-    gt: list[np.ndarray]
-    pred: list[np.ndarray]
+    gt: PoseSequence
+    pred: PoseSequence
+    num_frames: int
+    gt_person: np.ndarray
+    gt_frame: np.ndarray  # labeled-frame index (0..num_frames-1) of each kept GT person
+    pred_person: np.ndarray
+    pred_frame: np.ndarray
     gt_kp: np.ndarray  # keypoints after ignore-region removal
     pred_kp: np.ndarray
 
@@ -62,43 +67,49 @@ class RegionError(ValueError):
 
 
 def _polygons(regions: list[np.ndarray], frame: int) -> list:
+    """shapely polygons of a frame's ignore regions (call under ``np.errstate(all="ignore")``: shapely
+    reports NaN corners as numpy floating-point warnings)."""
     import shapely
 
     out = []
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        for r, poly in enumerate(regions):
-            try:
-                out.append(shapely.Polygon(poly))
-            except (ValueError, shapely.errors.ShapelyError) as e:
-                raise RegionError(f"ignore region {r} is no polygon ({e})", frame) from None
+    for r, poly in enumerate(regions):
+        try:
+            out.append(shapely.Polygon(poly))
+        except (ValueError, shapely.errors.ShapelyError) as e:
+            raise RegionError(f"ignore region {r} is no polygon ({e})", frame) from None
     return out
 
 
-def _inside_any(polys: list, xy: np.ndarray, frame: int) -> np.ndarray:
-    """Points strictly inside any polygon, as poseval tests them (shapely ``Polygon.contains(Point)``,
-    not the prepared ``contains_xy``: they differ on self-intersecting polygons). Boundary = outside."""
+def _contains(polys: list, poly_frame: np.ndarray, xy: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """Points strictly inside any polygon of their own frame, as poseval tests them (shapely
+    ``Polygon.contains(Point)``, not the prepared ``contains_xy``: they differ on self-intersecting
+    polygons; the boundary is outside). One shapely call for every (point, polygon) pair."""
     import shapely
 
-    xy = xy.reshape(-1, 2)
-    ok = ~np.isnan(xy[:, 0])
-    out = np.zeros(len(xy), dtype=bool)
-    if ok.any() and polys:
-        pts = shapely.points(xy[ok])
-        hit = np.zeros(len(pts), dtype=bool)
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            for r, poly in enumerate(polys):
-                try:
-                    hit |= shapely.contains(poly, pts)
-                except shapely.errors.ShapelyError as e:
-                    raise RegionError(f"ignore region {r} cannot be tested ({e})", frame) from None
-        out[ok] = hit
-    return out
+    inside = np.zeros(len(xy), bool)
+    ok = np.flatnonzero(~np.isnan(xy[:, 0]))
+    if not len(ok) or not polys:
+        return inside
+    lo = np.searchsorted(poly_frame, frame[ok], side="left")
+    n = np.searchsorted(poly_frame, frame[ok], side="right") - lo
+    pair_point = np.repeat(ok, n)
+    pair_poly = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n) + np.arange(int(n.sum()))
+    try:
+        hit = shapely.contains(np.asarray(polys, dtype=object)[pair_poly], shapely.points(xy[pair_point]))
+    except shapely.errors.ShapelyError as e:
+        for poly, f in zip(polys, poly_frame):  # name the frame of the region GEOS cannot test
+            try:
+                shapely.contains(poly, shapely.points(xy[ok][:1]))
+            except shapely.errors.ShapelyError:
+                raise RegionError(f"an ignore region cannot be tested ({e})", int(f)) from None
+        raise
+    inside[pair_point[hit]] = True
+    return inside
 
 
-def _remove_ignored(kp: np.ndarray, idx: np.ndarray, polys: list, extra: dict | None, frame: int) -> np.ndarray:
-    """Delete the points of people ``idx`` inside the polygons (in place in ``kp``); return who keeps a point.
+def _apply_regions(kp: np.ndarray, idx: np.ndarray, inside: np.ndarray, extra: dict | None,
+                   e: np.ndarray, e_inside: np.ndarray) -> np.ndarray:
+    """Delete the points of people ``idx`` found inside (in place in ``kp``); return who keeps a point.
 
     As poseval: every point of a person is tested, and the person's joint is then the first of its
     surviving points with that id, so a repeated joint whose first point was deleted takes the
@@ -106,109 +117,261 @@ def _remove_ignored(kp: np.ndarray, idx: np.ndarray, polys: list, extra: dict | 
     """
     if not len(idx):
         return np.zeros(0, bool)
-    inside = _inside_any(polys, kp[idx, :, :2], frame).reshape(len(idx), -1)
     sub = kp[idx]
-    sub[inside] = np.nan
+    sub[inside.reshape(len(idx), -1)] = np.nan
     kp[idx] = sub
     alive = ~np.isnan(sub[..., 0]).all(axis=1)
-    if extra is not None:
-        e = np.flatnonzero(np.isin(extra["person"], idx))
-        if len(e):
-            xy = np.column_stack([extra["x"][e], extra["y"][e]])
-            keep = e[~_inside_any(polys, xy, frame)]
-            alive |= np.isin(idx, extra["person"][keep])
-            for i in keep:  # file order: the first surviving repeat fills a deleted joint
-                p, j = extra["person"][i], extra["joint"][i]
-                if j >= 0 and np.isnan(kp[p, j, 0]):
-                    kp[p, j] = (extra["x"][i], extra["y"][i], extra["score"][i])
+    if len(e):
+        keep = e[~e_inside]
+        alive |= np.isin(idx, extra["person"][keep])
+        for i in keep:  # file order: the first surviving repeat fills a deleted joint
+            p, j = extra["person"][i], extra["joint"][i]
+            if j >= 0 and np.isnan(kp[p, j, 0]):
+                kp[p, j] = (extra["x"][i], extra["y"][i], extra["score"][i])
     return alive
 
 
-def clean_frames(gt: PoseSequence, pred: PoseSequence) -> CleanFrames:
-    gb, pb = gt.frame_bounds(), pred.frame_bounds()
-    gt_kp = gt.keypoints.copy()
-    pred_kp = pred.keypoints.copy()
-    gt_extra, pred_extra = gt.meta.get("extra_points"), pred.meta.get("extra_points")
-    gt_frames, pred_frames = [], []
-    for f in range(gt.num_frames):
-        if gb[f + 1] == gb[f]:
-            continue  # unlabeled frame: no GT person (poseval ignores is_labeled)
-        g = np.arange(gb[f], gb[f + 1])
-        p = np.arange(pb[f], pb[f + 1])
-        g = g[gt.has_pose[g]]
-        p = p[pred.has_pose[p]]
-        regions = gt.ignore_regions[f]
-        if regions:
-            polys = _polygons(regions, f)
-            p = p[_remove_ignored(pred_kp, p, polys, pred_extra, f)]
-            g = g[_remove_ignored(gt_kp, g, polys, gt_extra, f)]
-        gt_frames.append(g)
-        pred_frames.append(p)
-    return CleanFrames(gt_frames, pred_frames, gt_kp, pred_kp)
+def _ignore_regions(gt: PoseSequence, pred: PoseSequence, g: np.ndarray, p: np.ndarray, gt_kp: np.ndarray,
+                    pred_kp: np.ndarray, frames: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """poseval's ``removeIgnoredPoints`` over the GT's region frames, all at once: deletes the points
+    inside (in place in the keypoint copies) and says which kept people (``g``, ``p``) keep a point."""
+    polys, poly_frame = [], []
+    with np.errstate(all="ignore"):  # shapely reports NaN corners as floating-point warnings
+        for f in frames:
+            for poly in _polygons(gt.ignore_regions[f], f):
+                polys.append(poly)
+                poly_frame.append(f)
+        poly_frame = np.asarray(poly_frame, np.int64)
+        g_in = np.flatnonzero(np.isin(gt.person_frame[g], frames))
+        p_in = np.flatnonzero(np.isin(pred.person_frame[p], frames))
+        gi, pi = g[g_in], p[p_in]
+        K = gt_kp.shape[1]
+        parts = [(gt_kp[gi, :, :2].reshape(-1, 2), np.repeat(gt.person_frame[gi], K)),
+                 (pred_kp[pi, :, :2].reshape(-1, 2), np.repeat(pred.person_frame[pi], K))]
+        extras = []
+        for seq, idx in ((gt, gi), (pred, pi)):
+            extra = seq.meta.get("extra_points")
+            e = np.flatnonzero(np.isin(extra["person"], idx)) if extra is not None and len(idx) else np.zeros(0, int)
+            extras.append((extra, e))
+            if len(e):
+                parts.append((np.column_stack([extra["x"][e], extra["y"][e]]), seq.person_frame[extra["person"][e]]))
+        inside = _contains(polys, poly_frame, np.concatenate([x for x, _ in parts]),
+                           np.concatenate([f for _, f in parts]))
+    bounds = np.cumsum([0] + [len(x) for x, _ in parts])
+    (g_extra, ge), (p_extra, pe) = extras
+    ige = inside[bounds[2]:bounds[2] + len(ge)]
+    ipe = inside[bounds[2] + len(ge):bounds[2] + len(ge) + len(pe)]
+    g_keep = np.ones(len(g), bool)
+    p_keep = np.ones(len(p), bool)
+    g_keep[g_in] = _apply_regions(gt_kp, gi, inside[bounds[0]:bounds[1]], g_extra, ge, ige)
+    p_keep[p_in] = _apply_regions(pred_kp, pi, inside[bounds[1]:bounds[2]], p_extra, pe, ipe)
+    return g_keep, p_keep
 
 
-def _padded(frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(F, N) person indices padded with 0, and the (F, N) validity mask."""
-    n = max((len(x) for x in frames), default=0)
-    idx = np.zeros((len(frames), n), dtype=np.intp)
-    valid = np.zeros((len(frames), n), dtype=bool)
-    for f, x in enumerate(frames):
-        idx[f, : len(x)] = x
-        valid[f, : len(x)] = True
-    return idx, valid
+def clean_sequence(gt: PoseSequence, pred: PoseSequence) -> CleanSequence:
+    """poseval's cleaning (spec §1.3): keep the frames whose GT has a person, the people with a pose
+    record, and apply the GT's ignore regions to both. Raises :class:`RegionError` for a region
+    that is no polygon."""
+    F = gt.num_frames
+    g_count = np.bincount(gt.person_frame, minlength=F)[:F] if gt.num_persons else np.zeros(F, np.int64)
+    labeled = np.flatnonzero(g_count > 0)  # unlabeled frame: no GT person (poseval ignores is_labeled)
+    new_index = np.full(F, -1, np.int64)
+    new_index[labeled] = np.arange(len(labeled))
+    g = np.flatnonzero(gt.has_pose & (new_index[gt.person_frame] >= 0))
+    p = np.flatnonzero(pred.has_pose & (new_index[pred.person_frame] >= 0))
+    gt_kp, pred_kp = gt.keypoints, pred.keypoints
+    region_frames = [f for f in labeled.tolist() if gt.ignore_regions[f]]
+    if region_frames:
+        gt_kp, pred_kp = gt_kp.copy(), pred_kp.copy()
+        g_keep, p_keep = _ignore_regions(gt, pred, g, p, gt_kp, pred_kp, region_frames)
+        g, p = g[g_keep], p[p_keep]
+    return CleanSequence(gt, pred, len(labeled), g, new_index[gt.person_frame[g]], p,
+                         new_index[pred.person_frame[p]], gt_kp, pred_kp)
+
+
+def clean_frames(gt: PoseSequence, pred: PoseSequence) -> CleanSequence:
+    """Alias of :func:`clean_sequence` (the name of earlier versions)."""
+    return clean_sequence(gt, pred)
+
+
+def _slots(frame: np.ndarray) -> np.ndarray:
+    """Position of every person within its frame (``frame`` sorted)."""
+    return np.arange(len(frame)) - np.searchsorted(frame, frame, side="left")
+
+
+def _local_ids(track: np.ndarray) -> np.ndarray:
+    """Track ids as 0..n-1 (ids are only compared for equality)."""
+    return np.unique(track, return_inverse=True)[1].reshape(-1) if len(track) else np.zeros(0, np.int64)
+
+
+#: largest padded (frames x predictions x GT x joints) array of one batch (a few of them live at once)
+BATCH_CELLS = 3_000_000
+
+
+MOT_BACKENDS = ("prt", "motmetrics")
+
+
+def sequences_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol,
+                    tracking: bool = True, mot_backend: str = "prt") -> list[SequenceStats]:
+    """Additive AP (and, with ``tracking``, CLEAR-MOT) statistics of every cleaned sequence pair.
+
+    ``mot_backend`` says who accumulates the CLEAR-MOT counts: prt's vectorized accumulator
+    (``metrics.mota``) or motmetrics itself (``metrics.mota_motmetrics``), fed the same frames.
+
+    Sequences are evaluated in batches on padded per-frame arrays (frames x people x joints), as
+    many per batch as ``BATCH_CELLS`` allows; every number of a sequence is the same, bit for bit,
+    whichever sequences it is batched with. Sequences must be in the PoseTrack-15 joint set, with
+    predicted scores filled (missing ones set to ``MIN_SCORE``).
+    """
+    if mot_backend not in MOT_BACKENDS:
+        raise ValueError(f"unknown MOT backend {mot_backend!r}; use one of {', '.join(MOT_BACKENDS)}")
+    out: list[SequenceStats] = []
+    start = 0
+    while start < len(cleaned):
+        end, frames, g_max, p_max = start, 0, 0, 0
+        while end < len(cleaned):
+            c = cleaned[end]
+            g = int(np.bincount(c.gt_frame).max()) if len(c.gt_frame) else 0
+            p = int(np.bincount(c.pred_frame).max()) if len(c.pred_frame) else 0
+            cells = (frames + c.num_frames) * max(g_max, g, 1) * max(p_max, p, 1) * NUM_JOINTS
+            if end > start and cells > BATCH_CELLS:
+                break
+            end, frames, g_max, p_max = end + 1, frames + c.num_frames, max(g_max, g), max(p_max, p)
+        out += _batch_stats(cleaned[start:end], protocol, tracking, first=start, mot_backend=mot_backend)
+        start = end
+    return out
+
+
+def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, tracking: bool,
+                 first: int = 0, mot_backend: str = "prt") -> list[SequenceStats]:
+    K = NUM_JOINTS
+    S = len(cleaned)
+    n_frames = np.array([c.num_frames for c in cleaned], np.int64)
+    start = np.concatenate([[0], np.cumsum(n_frames)]).astype(np.int64)
+    F = int(start[-1])
+    g_frame = np.concatenate([c.gt_frame + start[s] for s, c in enumerate(cleaned)]) if S else np.zeros(0, np.int64)
+    p_frame = np.concatenate([c.pred_frame + start[s] for s, c in enumerate(cleaned)]) if S else np.zeros(0, np.int64)
+    g_slot, p_slot = _slots(g_frame), _slots(p_frame)
+    G = int(g_slot.max()) + 1 if len(g_slot) else 0
+    H = int(p_slot.max()) + 1 if len(p_slot) else 0
+
+    g_xy = np.full((F, G, K, 2), np.nan)
+    g_xy[g_frame, g_slot] = _cat([c.gt_kp[c.gt_person, :, :2] for c in cleaned], (0, K, 2))
+    p_kp = np.full((F, H, K, 3), np.nan)
+    p_kp[p_frame, p_slot] = _cat([c.pred_kp[c.pred_person] for c in cleaned], (0, K, 3))
+    hs = np.full((F, G), np.nan)
+    with np.errstate(invalid="ignore", over="ignore"):  # a non-finite head box: no hit (NaN) or all hits (inf)
+        hs[g_frame, g_slot] = head_size(_cat([c.gt.head_box[c.gt_person] for c in cleaned], (0, 4)))
+    gv = np.zeros((F, G), bool)
+    gv[g_frame, g_slot] = True
+    pv = np.zeros((F, H), bool)
+    pv[p_frame, p_slot] = True
+    g_present = ~np.isnan(g_xy[..., 0])
+    p_present = ~np.isnan(p_kp[..., 0])
+    dist = _frame_distances(p_kp, g_xy, hs, pv.sum(1), gv.sum(1))  # (F, H, G, K), inf when absent
+
+    # ---- AP: pose assignment per frame, labels per predicted joint, pooled per sequence
+    _, hit = assign_poses(dist, g_present, pv, protocol.threshold)
+    aps = [APStats(K) for _ in range(S)]
+    for k in range(K):
+        m = p_present[..., k]
+        per_seq = np.concatenate([[0], np.cumsum(m.sum(1))])[start].tolist()
+        scores, labels = p_kp[..., k, 2][m], hit[..., k][m]
+        for s in range(S):
+            aps[s].scores[k].append(scores[per_seq[s]:per_seq[s + 1]])
+            aps[s].labels[k].append(labels[per_seq[s]:per_seq[s + 1]])
+    n_gt = np.concatenate([np.zeros((1, K), np.int64), np.cumsum(g_present.sum(1), axis=0)])[start]
+    for s in range(S):
+        aps[s].add_gt(n_gt[s + 1] - n_gt[s])
+    counts = [{"frames_pose": int(n_frames[s]), "sequences": 1} for s in range(S)]
+    if not tracking:
+        return [SequenceStats(aps[s], None, counts[s]) for s in range(S)]
+
+    # ---- tracking: one CLEAR-MOT accumulator per (sequence, joint) over the labeled frames
+    g_ids = np.zeros((F, G), np.int64)
+    g_ids[g_frame, g_slot] = _cat([_local_ids(c.gt.track_id[c.gt_person]) for c in cleaned], (0,))
+    p_ids = np.zeros((F, H), np.int64)
+    p_ids[p_frame, p_slot] = _cat([_local_ids(c.pred.track_id[c.pred_person]) for c in cleaned], (0,))
+    ng, npr = gv.sum(1), pv.sum(1)
+    frames, dummies, used = [], [], []
+    for s in range(S):
+        rows = np.arange(start[s], start[s + 1] - (1 if protocol.drop_last_labeled_frame else 0))
+        used.append(len(rows))
+        empty = (ng[rows] == 0) | (npr[rows] == 0) if protocol.dummy_empty_frames else np.zeros(len(rows), bool)
+        dummies.append(int(empty.sum()))
+        frames.append(rows[~empty])
+    if mot_backend == "motmetrics":  # poseval's updates: the real track ids, its dummy for the empty frames
+        from .mota_motmetrics import accumulate_sequence as motmetrics_accumulate
+
+        g_tid, p_tid = np.zeros((F, G), np.int64), np.zeros((F, H), np.int64)
+        g_tid[g_frame, g_slot] = _cat([c.gt.track_id[c.gt_person] for c in cleaned], (0,))
+        p_tid[p_frame, p_slot] = _cat([c.pred.track_id[c.pred_person] for c in cleaned], (0,))
+        mots = []
+        for s in range(S):
+            real = set(frames[s].tolist())
+            updates, labels, t = [], [], 0  # t: the frame index accumulate_frames names in its errors
+            for f in range(start[s], start[s] + used[s]):
+                if f not in real:
+                    updates.append(dummy_update(K))
+                    labels.append("dummy frame")  # never in an error: motmetrics cannot fail on it
+                    continue
+                d = np.where(dist[f] <= protocol.threshold, dist[f], np.nan)[:npr[f], :ng[f]].transpose(2, 1, 0)
+                updates.append((g_tid[f, :ng[f]], p_tid[f, :npr[f]], d, g_present[f, :ng[f]].T,
+                                p_present[f, :npr[f]].T))
+                labels.append(f"sequence {s}, frame {t}")
+                t += 1
+            try:
+                mots.append(motmetrics_accumulate(updates, K, labels))
+            except RepeatedIdError as e:
+                raise RepeatedIdError(first + s, str(e)) from None
+        dummies_done = True
+    else:
+        try:
+            mots = accumulate_frames(frames, dist, g_ids, gv, g_present, p_ids, pv, p_present, protocol.threshold)
+        except RepeatedIdError as e:  # name the sequence within all of them
+            raise RepeatedIdError(None if e.item is None else first + e.item, str(e)) from None
+        dummies_done = False
+    out = []
+    for s in range(S):
+        mot = MotStats.zeros(K).merge(mots[s])
+        if dummies[s] and not dummies_done:
+            mot.add_counts(objects=dummies[s], misses=dummies[s], false_positives=dummies[s])
+        counts[s].update(frames_tracking=used[s], dummy_frames=dummies[s])
+        out.append(SequenceStats(aps[s], mot, counts[s]))
+    return out
+
+
+def _frame_distances(p_kp: np.ndarray, g_xy: np.ndarray, hs: np.ndarray, n_pred: np.ndarray,
+                     n_gt: np.ndarray) -> np.ndarray:
+    """(F, H, G, K) normalized distances, computed for the real (prediction, GT) pairs of every
+    frame only (the padding is most of the array), inf elsewhere."""
+    F, H, G, K = p_kp.shape[0], p_kp.shape[1], g_xy.shape[1], g_xy.shape[2]
+    dist = np.full((F, H, G, K), np.inf)
+    count = n_pred * n_gt
+    total = int(count.sum())
+    if total:
+        fr = np.repeat(np.arange(F), count)
+        k = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+        ps, gs = k // n_gt[fr], k % n_gt[fr]
+        dist[fr, ps, gs] = pair_distances(p_kp[fr, ps, :, :2], g_xy[fr, gs], hs[fr, gs])
+    return dist
+
+
+def dummy_update(K: int) -> tuple:
+    """poseval's stand-in for a frame without GT or without predictions (quirk 8): for every joint,
+    object 0 and hypothesis 0 that may not be paired (one object, one miss, one false positive)."""
+    return (np.zeros(1, np.int64), np.zeros(1, np.int64), np.full((K, 1, 1), np.nan), np.ones((K, 1), bool),
+            np.ones((K, 1), bool))
+
+
+def _cat(arrays: list[np.ndarray], empty_shape: tuple) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(empty_shape)
 
 
 def sequence_stats(gt: PoseSequence, pred: PoseSequence, protocol: PoseTrackProtocol,
-                   tracking: bool = True) -> SequenceStats:
-    """Additive AP (and, with ``tracking``, CLEAR-MOT) statistics of one sequence pair.
-
-    Both sequences must be in the PoseTrack-15 joint set with the same number of frames, and
-    predicted scores must already be filled (missing ones set to ``MIN_SCORE``).
-    """
-    K = NUM_JOINTS
-    c = clean_frames(gt, pred)
-    F = len(c.gt)
-    gi, gv = _padded(c.gt)
-    pi, pv = _padded(c.pred)
-    g_xy = np.where(gv[..., None, None], c.gt_kp[gi][..., :2], np.nan)  # (F, G, K, 2)
-    p_kp = np.where(pv[..., None, None], c.pred_kp[pi], np.nan)  # (F, H, K, 3)
-    with np.errstate(invalid="ignore", over="ignore"):  # a non-finite head box: no hit (NaN) or all hits (inf)
-        hs = np.where(gv, head_size(gt.head_box[gi]), np.nan) if gi.size else np.zeros(gi.shape)
-    g_present = ~np.isnan(g_xy[..., 0])
-    p_present = ~np.isnan(p_kp[..., 0])
-    dist = normalized_distances(p_kp[..., :2], g_xy, hs)  # (F, H, G, K), inf when absent
-
-    # ---- AP: pose assignment per frame, labels per predicted joint
-    ap = APStats(K)
-    if F:
-        _, hit = assign_poses(dist, g_present, pv, protocol.threshold)
-        ap.add(p_kp[..., 2].reshape(-1, K), hit.reshape(-1, K), p_present.reshape(-1, K))
-        ap.add_gt(g_present.sum(axis=(0, 1)))
-    counts = {"frames_pose": F, "sequences": 1}
-
-    if not tracking:
-        return SequenceStats(ap, None, counts)
-
-    # ---- tracking: one CLEAR-MOT accumulator per joint over the labeled frames
-    mot = MotStats.zeros(K)
-    frames = range(F - 1) if protocol.drop_last_labeled_frame else range(F)
-    updates = []
-    dummy = 0
-    for f in frames:
-        ng, np_ = int(gv[f].sum()), int(pv[f].sum())
-        if protocol.dummy_empty_frames and (ng == 0 or np_ == 0):
-            dummy += 1
-            continue
-        d = dist[f, :np_, :ng, :]  # (H, G, K)
-        d = np.where(d <= protocol.threshold, d, np.nan).transpose(2, 1, 0)  # (K, G, H)
-        updates.append((gt.track_id[gi[f, :ng]], pred.track_id[pi[f, :np_]], d,
-                        g_present[f, :ng].T, p_present[f, :np_].T))
-    if updates:
-        mot = mot.merge(accumulate_sequence(updates, K))
-    if dummy:
-        mot.add_counts(objects=dummy, misses=dummy, false_positives=dummy)
-    counts.update(frames_tracking=len(frames), dummy_frames=dummy)
-    return SequenceStats(ap, mot, counts)
+                   tracking: bool = True, mot_backend: str = "prt") -> SequenceStats:
+    """Additive AP (and, with ``tracking``, CLEAR-MOT) statistics of one sequence pair."""
+    return sequences_stats([clean_sequence(gt, pred)], protocol, tracking, mot_backend)[0]
 
 
 def combine(stats: list[SequenceStats]) -> SequenceStats:
@@ -261,4 +424,5 @@ def finalize(stats: SequenceStats, protocol: PoseTrackProtocol) -> dict:
     return out
 
 
-__all__ = ["MIN_SCORE", "SequenceStats", "sequence_stats", "combine", "finalize", "clean_frames"]
+__all__ = ["MIN_SCORE", "SequenceStats", "sequence_stats", "sequences_stats", "clean_sequence", "combine",
+           "finalize"]

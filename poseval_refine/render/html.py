@@ -24,14 +24,15 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 2px}
 .sub,.foot{color:#5a6270;font-size:12.5px;margin:2px 0 8px}
 nav a{margin-right:14px;color:#1f5fbf;text-decoration:none}nav a:hover{text-decoration:underline}
 table.lb{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-table.lb th{position:sticky;top:0;background:#f3f5f9;text-align:right;padding:6px 8px;border-bottom:2px solid #c9d0dc;
+table.lb th{position:sticky;top:0;background:#f3f5f9;text-align:right;padding:6px 5px;border-bottom:2px solid #c9d0dc;
 white-space:nowrap;cursor:pointer;user-select:none}
 table.lb th.l,table.lb td.l{text-align:left}
 table.lb th[aria-sort=ascending]::after{content:" \\25B2";font-size:10px}
 table.lb th[aria-sort=descending]::after{content:" \\25BC";font-size:10px}
-table.lb td{padding:5px 8px;border-bottom:1px solid #e6e9ef;text-align:right;white-space:nowrap}
+table.lb td{padding:5px 5px;border-bottom:1px solid #e6e9ef;text-align:right;white-space:nowrap}
 tr.row{cursor:pointer}tr.row:hover{background:#f6f9ff}tr.row.open{background:#eef4ff}
 tr.quoted td{color:#5a6270}
+table.lb td.source{font-size:12.5px;color:#5a6270;line-height:1.25}
 td.rank{font-weight:600;color:#1d2330}
 .src{display:inline-block;font-size:11px;padding:1px 6px;border-radius:9px;margin-left:6px;vertical-align:1px}
 .src.quoted{background:#f1f1f1;color:#666}.src.recomputed{background:#e3f1e6;color:#23692f}
@@ -108,7 +109,7 @@ def _scale(board: Board) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def _error_bar(r: Row, lo: float, hi: float, width: int = 150, height: int = 14) -> str:
+def _error_bar(r: Row, lo: float, hi: float, width: int = 90, height: int = 14) -> str:
     if r.value is None or not math.isfinite(r.value):
         return ""
 
@@ -174,7 +175,8 @@ def _board_table(board: Board, bid: str) -> str:
         for m in board.metrics[1:]:
             v = r.metrics.get(m)
             tds.append(f'<td data-v="{_num(v)}">{_fmt(r, v)}</td>')
-        tds.append(f'<td class="l">{escape(_short_source(r))}</td>')
+        # "recomputed (file)" on two lines: the widest column of a board otherwise
+        tds.append(f'<td class="l source">{escape(_short_source(r)).replace(" (", "<br>(", 1)}</td>')
         rows.append(f'<tr class="row {r.source}" title="{escape(_provenance_text(r))}">{"".join(tds)}</tr>')
         rows.append(f'<tr class="detail" hidden><td colspan="{ncol}">{_joint_detail(r, board)}</td></tr>')
     return (f'<div class="scroll"><table class="lb" id="{bid}-table"><thead><tr>{"".join(head)}</tr></thead>'
@@ -239,8 +241,12 @@ def _subtitle(b: Board) -> str:
     return " · ".join(parts)
 
 
-def render_page(boards: list[Board]) -> str:
+def render_page(boards: list[Board], empty: str | None = None) -> str:
+    """The page; ``empty`` says why there is no board (shown instead of the boards)."""
     sections, nav = [], []
+    if not boards:
+        sections.append(f'<p class="empty">No results: {escape(empty or "nothing to rank")}. Add one with '
+                        "<code>prt evaluate --gt GT --pred PRED --save NAME</code>.</p>")
     for i, b in enumerate(boards):
         bid = f"board-{i}-{b.benchmark}-{b.task}".replace(".", "-")
         nav.append(f'<a href="#{bid}">{escape(b.benchmark)} / {escape(b.task)}</a>')

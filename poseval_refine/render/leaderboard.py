@@ -51,7 +51,8 @@ def _short_source(r: Row) -> str:
         files = ", ".join(v["path"].rsplit("/", 1)[-1] for k, v in r.provenance["inputs"].items()
                           if k.startswith("pred"))
         return f"recomputed ({files})"
-    return "user (" + ("shipped" if r.provenance.get("store") == "shipped" else r.provenance["file"]) + ")"
+    # the store's path stays in the provenance (JSON, CSV note, the page's hover): a table may go into a paper
+    return "user (shipped)" if r.provenance.get("store") == "shipped" else "user"
 
 
 def display_frame(board: Board, dagger: str = DAGGER) -> pd.DataFrame:
@@ -132,16 +133,28 @@ def _latex_escape(s: str) -> str:
         DAGGER, "$^\\dagger$")
 
 
-def render_latex(boards: list[Board]) -> str:
+def render_latex(boards: list[Board], fit: bool = False) -> str:
+    """booktabs tables; ``fit`` scales a table wider than the line down to the line width (needs graphicx
+    and the ``\\prtbox`` save box that :func:`latex_document` declares)."""
     out = []
     for b in boards:
         df = display_frame(b)
         df = df.map(_latex_escape)
         df.columns = [_latex_escape(c) for c in df.columns]
         body = df.to_latex(index=False, escape=False, column_format="r" + "l" + "r" * (len(df.columns) - 3) + "l")
+        if fit:
+            body = ("\\sbox\\prtbox{" + body.rstrip("\n") + "}\n\\ifdim\\wd\\prtbox>\\linewidth"
+                    "\\resizebox{\\linewidth}{!}{\\usebox\\prtbox}\\else\\usebox\\prtbox\\fi\n")
         out.append("\\begin{table}[t]\n\\centering\n\\caption{" + _latex_escape(_caption(b)) + "}\n" + body
                    + "\\par\\smallskip{\\footnotesize " + _latex_escape(_footnote(b)) + "}\n\\end{table}")
     return "\n\n".join(out)
+
+
+def latex_document(boards: list[Board]) -> str:
+    """A complete document of the boards (landscape pages; a table wider than the line is scaled to it)."""
+    return ("\\documentclass{article}\n\\usepackage[landscape,margin=2cm]{geometry}\n\\usepackage{booktabs}\n"
+            "\\usepackage{graphicx}\n\\usepackage[T1]{fontenc}\n\\newsavebox{\\prtbox}\n\\begin{document}\n"
+            + render_latex(boards, fit=True) + "\n\\end{document}\n")
 
 
 def render_csv(boards: list[Board]) -> str:

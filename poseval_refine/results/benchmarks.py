@@ -56,6 +56,19 @@ def canonical(benchmark_id: str) -> str:
     return _ALIASES.get(benchmark_id, benchmark_id)
 
 
+def normalize(name: str) -> str:
+    """A benchmark name as the user typed it, as stored (ids are lower case; aliases resolved)."""
+    return canonical(name.strip().lower())
+
+
+def close_to(name: str, candidates) -> str | None:
+    """The known benchmark a name is probably a typo of, if any."""
+    import difflib
+
+    match = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.8)
+    return match[0] if match and match[0] != name else None
+
+
 def title(benchmark_id: str) -> str:
     b = BENCHMARKS.get(benchmark_id)
     return b.title if b else f"user benchmark {benchmark_id}"
@@ -83,7 +96,7 @@ def identify(gt_sha256: str, task: str, n_items: int | None, declared: str | Non
             if gt_sha256 in hashes:
                 return bid
         return f"gt-{gt_sha256[:12]}"
-    bid = canonical(declared.strip().lower())
+    bid = normalize(declared)
     if not _NAME.match(bid):
         raise ConfigError(f"benchmark name {declared!r} is not usable",
                           fix="use lower-case letters, digits, '.', '_' and '-', e.g. --benchmark my-split-v1")

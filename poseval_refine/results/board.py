@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -17,13 +18,16 @@ from ..errors import ConfigError
 from ..evaluators import get_task
 from ..methods import VARIANT_LABELS, all_methods, base_variant
 from . import benchmarks
-from .store import StoredResult
+from .store import StoredResult, damaged
 from .uncertainty import RESAMPLES, SEED, draw_weights, interval, paired_difference, resample_result
 
 PAPER = "Fieraru et al., Learning to Refine Human Pose Estimation, CVPRW 2018"
 #: metric keys of the paper's numbers (baselines/) -> headline metric names
 PAPER_METRICS = {"pckh": "PCKh@0.5", "auc": "AUC", "map": "mAP", "mota": "MOTA"}
 DEFAULT_PROTOCOL = "official"
+#: largest difference between a stored number and its per-item statistics' all-ones resample (bit for bit
+#: when the file is as prt wrote it; prt verify's default tolerance)
+CONSISTENCY_TOL = 1e-9
 
 
 def _nan(v) -> float:
@@ -49,6 +53,7 @@ class Row:
     # internal: the per-item statistics and the resampled headline metrics
     _result: dict | None = None
     _resampled: dict | None = None
+    _path: Path | None = None  # the result file of a stored row
 
     def as_dict(self) -> dict:
         return {"rank": self.rank, "method": self.method, "name": self.name, "source": self.source,
@@ -118,7 +123,18 @@ def _display_name(method: str, source: str) -> str:
     return (m.name if m else key) + (" + Refinement" if refined else "")
 
 
+#: what a task's hooks raise on numbers or per-item statistics that are not what the evaluator wrote
+_DAMAGE = (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError)
+
+
 def _stored_row(sr: StoredResult) -> Row:
+    try:
+        return _read_row(sr)
+    except _DAMAGE as e:
+        raise damaged(sr.path, f"its numbers cannot be read ({type(e).__name__}: {e})") from None
+
+
+def _read_row(sr: StoredResult) -> Row:
     d = sr.data
     task = get_task(d["task"])
     result = sr.task_result()
@@ -135,7 +151,7 @@ def _stored_row(sr: StoredResult) -> Row:
     return Row(method=d["method"], name=_display_name(d["method"], d["source"]), source=d["source"],
                value=metrics.get(task.primary, float("nan")), metrics=metrics, provenance=prov, note=note,
                base=base, joints=task.per_joint(result) if task.per_joint else None,
-               curve=d["numbers"].get("curve") if d["task"] == "single" else None, _result=result)
+               curve=d["numbers"].get("curve") if d["task"] == "single" else None, _result=result, _path=sr.path)
 
 
 def Path_name(p: str) -> str:
@@ -172,7 +188,8 @@ def quoted_rows() -> dict[tuple[str, str], list[Row]]:
             b = index.get((k, lab, base_variant(v))) or index.get((k, lab, "base"))
             if b is not None and math.isfinite(r.value) and math.isfinite(b.value):
                 r.base = b.method
-                r.delta = {"base": b.method, "value": r.value - b.value, "ci95": None, "p_value": None,
+                # the paper's numbers have one or two decimals: their difference is written at that precision
+                r.delta = {"base": b.method, "value": round(r.value - b.value, 6), "ci95": None, "p_value": None,
                            "quoted": True}
     return out
 
@@ -187,10 +204,13 @@ def build_boards(results: list[StoredResult], *, task: str | None = None, benchm
         for (bench, t), rows in quoted_rows().items():
             groups.setdefault((bench, t, DEFAULT_PROTOCOL), []).extend(rows)
     if benchmark is not None:
-        wanted = benchmarks.canonical(benchmark)
-        if wanted not in {b for b, _, _ in groups}:
-            have = ", ".join(sorted({b for b, _, _ in groups}))
-            raise ConfigError(f"no results on benchmark {benchmark!r}", fix=f"benchmarks with results: {have}")
+        wanted = benchmarks.normalize(benchmark)
+        have = {b for b, _, _ in groups}
+        if wanted not in have:
+            guess = benchmarks.close_to(wanted, have)
+            hint = f"did you mean {guess}? " if guess else ""
+            raise ConfigError(f"no results on benchmark {benchmark!r}",
+                              fix=f"{hint}benchmarks with results: {', '.join(sorted(have))}")
         groups = {k: v for k, v in groups.items() if k[0] == wanted}
     if task is not None:
         groups = {k: v for k, v in groups.items() if k[1] == task}
@@ -204,15 +224,22 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
     task = get_task(task_name)
     _disambiguate(rows)
     n_items = None
-    if task.resample is not None and resamples > 0:
-        sizes = sorted({len(r._result["items"]) for r in rows if r.source != "quoted" and r._result.get("items")})
+    if task.resample is not None:
+        for r in rows:
+            if r.source != "quoted" and not r._result.get("items"):
+                raise damaged(r._path, "it has no per-item statistics ('items'), which its task stores", "items")
+        sizes = sorted({len(r._result["items"]) for r in rows if r.source != "quoted"})
         for n in sizes:
-            weights = draw_weights(n, resamples, seed, salt=f"{bench}/{task_name}/{proto}")
+            # row 0 weighs every item once: it must give the stored numbers (a consistency check of the file)
+            weights = np.vstack([np.ones((1, n), dtype=np.int64),
+                                 draw_weights(n, resamples, seed, salt=f"{bench}/{task_name}/{proto}")])
             for r in rows:
-                if r.source != "quoted" and r._result.get("items") and len(r._result["items"]) == n:
-                    r._resampled = resample_result(task, r._result, weights)
-                    r.metrics_ci95 = {k: interval(v) for k, v in r._resampled.items()}
-                    r.ci95 = r.metrics_ci95.get(task.primary)
+                if r.source != "quoted" and len(r._result["items"]) == n:
+                    resampled = _resample_checked(task, r, weights)
+                    if resamples > 0:
+                        r._resampled = {k: v[1:] for k, v in resampled.items()}
+                        r.metrics_ci95 = {k: interval(v) for k, v in r._resampled.items()}
+                        r.ci95 = r.metrics_ci95.get(task.primary)
         n_items = sizes[0] if len(sizes) == 1 else None
     by_method = {r.method: r for r in rows if r.source != "quoted"}
     for r in rows:
@@ -237,6 +264,21 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
     return Board(benchmark=bench, task=task_name, protocol=proto, metric=task.primary or "", unit=task.unit,
                  title=f"{benchmarks.title(bench)} - {task.description}", items=n_items, metrics=metrics,
                  rows=rows, resamples=resamples, seed=seed)
+
+
+def _resample_checked(task, r: Row, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """The row's resampled headline metrics; weights[0] (all ones) must give its stored numbers."""
+    try:
+        resampled = resample_result(task, r._result, weights)
+    except _DAMAGE as e:
+        raise damaged(r._path, f"its per-item statistics cannot be read ({type(e).__name__}: {e})",
+                      "items") from None
+    for k, v in resampled.items():
+        stored, again = r.metrics.get(k, float("nan")), float(v[0])
+        same = (math.isnan(stored) and math.isnan(again)) or abs(stored - again) <= CONSISTENCY_TOL
+        if not same:
+            raise damaged(r._path, f"its {k} {stored!r} is not what its per-item statistics give ({again!r})")
+    return resampled
 
 
 def _disambiguate(rows: list[Row]) -> None:

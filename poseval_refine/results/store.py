@@ -183,7 +183,44 @@ def _load(path: Path) -> dict:
         raise InputError("is not a prt result file (schema 2: method, benchmark, task, numbers, inputs, items)",
                          file=path, fix="remove it from the results folder, or save it again with "
                                         "`prt evaluate ... --save NAME`")
+    _check_fields(d, path)
     return d
+
+
+DAMAGED_FIX = ("save the result again (`prt evaluate ... --save NAME --overwrite`) or remove the file; "
+               "`prt verify` shows what differs")
+
+
+def damaged(path: Path, problem: str, field: str | None = None) -> InputError:
+    """The error for a result file whose content cannot be what prt wrote."""
+    return InputError(f"is a damaged prt result file: {problem}", file=path, field=field, fix=DAMAGED_FIX)
+
+
+def _check_fields(d: dict, path: Path) -> None:
+    """The shape of a result file, so that a damaged one is one error naming it, never a traceback later."""
+    from ..evaluators import all_tasks
+
+    for key in ("method", "benchmark", "task"):
+        if not isinstance(d[key], str) or not d[key]:
+            raise damaged(path, f"{key!r} is {d[key]!r}, not a name", key)
+    if d["task"] not in all_tasks():
+        raise damaged(path, f"it names task {d['task']!r}, which prt does not know "
+                            f"(tasks: {', '.join(sorted(all_tasks()))})", "task")
+    for key in ("numbers", "inputs"):
+        if not isinstance(d[key], dict):
+            raise damaged(path, f"{key!r} is not a JSON object", key)
+    for key, v in d["inputs"].items():
+        if not (isinstance(v, dict) and isinstance(v.get("path"), str) and isinstance(v.get("sha256"), str)):
+            raise damaged(path, f"input {key!r} has no 'path' and 'sha256'", f"inputs.{key}")
+    for key in ("options", "provenance", "headline"):
+        if d.get(key) is not None and not isinstance(d[key], dict):
+            raise damaged(path, f"{key!r} is not a JSON object", key)
+    if d.get("items") is not None and not isinstance(d["items"], list):
+        raise damaged(path, "'items' is not a list", "items")
+    if d.get("source") not in SOURCES:
+        raise damaged(path, f"'source' is {d.get('source')!r}, not one of {', '.join(SOURCES)}", "source")
+    if d.get("base") is not None and not isinstance(d["base"], str):
+        raise damaged(path, f"'base' is {d['base']!r}, not a method name", "base")
 
 
 def load_dir(directory: Path, store: str = "user") -> list[StoredResult]:

@@ -1,9 +1,10 @@
 """``prt verify``: do the stored numbers still come out of their inputs?
 
-For every shipped and stored result: (1) its numbers must agree with its own per-item statistics (an
-unweighted resample) and its headline with its numbers — this needs no input file and catches a number
-edited by hand; (2) when its inputs are present with the stored SHA-256, it is evaluated again and every
-number compared with the stored one within ``tol``.
+For every shipped and stored result: (1) its headline numbers must agree with its own per-item statistics
+(an unweighted resample) and with its numbers. This needs no input file and catches a headline number
+edited by hand (per-joint values and curves are not derived from the items here). (2) When its inputs are
+present with the stored SHA-256, it is evaluated again and every number compared with the stored one
+within ``tol``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from ..io import dumps_json
 from .store import StoredResult, input_paths, recompute, sha256
 
 MATCHED, DRIFTED, UNCHECKED = "matched", "drifted", "not checked"
+#: what the per-item statistics alone can vouch for: the headline numbers (a board's columns), not the
+#: per-joint values or curves, which only evaluating the inputs again checks
+HEADLINE_AGREE = "its headline numbers agree with its per-item statistics; the other numbers need the inputs"
 
 
 @dataclass
@@ -102,13 +106,12 @@ def verify_one(sr: StoredResult, root: Path | None, tol: float) -> Check:
         return Check(sr, DRIFTED, "stored numbers disagree with the stored per-item statistics", own)
     if d.get("options", {}).get("refined"):
         return Check(sr, UNCHECKED, "made by refining the predictions with a checkpoint; prt verify does not re-run "
-                                    "the refiner (stored numbers agree with their per-item statistics)")
+                                    "the refiner (" + HEADLINE_AGREE + ")")
     paths = input_paths(d, root)
     missing = [f"{k}: {d['inputs'][k]['path']}" for k, p in paths.items() if p is None or not p.exists()]
     if missing:
         hint = "" if root is not None else " (relative paths need --data-root or $PRT_DATA)"
-        return Check(sr, UNCHECKED, f"inputs absent{hint}: {'; '.join(missing)} (stored numbers agree with their "
-                                    "per-item statistics)")
+        return Check(sr, UNCHECKED, f"inputs absent{hint}: {'; '.join(missing)} ({HEADLINE_AGREE})")
     for k, p in paths.items():
         now = sha256(p)
         if now != d["inputs"][k]["sha256"]:
