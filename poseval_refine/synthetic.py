@@ -120,7 +120,8 @@ def make_benchmark(n_sequences: int = 24, n_frames: int = 40, seed: int = 0,
 
 
 def write_odd_benchmark(root, n_sequences: int = 12, n_frames: int = 30, seed: int = 0,
-                        score_decimals: int | None = None, layout: str = "mixed") -> None:
+                        score_decimals: int | None = None, layout: str = "mixed",
+                        repeated_gt_ids: bool = False) -> None:
     """A benchmark of inputs poseval accepts and reads its own way, written to ``root/gt`` and
     ``root/pred`` (used to check prt against the official poseval; see issue 11).
 
@@ -130,6 +131,10 @@ def write_odd_benchmark(root, n_sequences: int = 12, n_frames: int = 30, seed: i
     point list, and extra ignore regions over parts of people (so a deleted first point exposes
     its repeat). ``layout``: "2017", "2018" or "mixed" (every third sequence in 2018 layout, where
     repeats cannot be written). JSON is written with Python's ``json`` (NaN as ``NaN``).
+
+    ``repeated_gt_ids`` adds poseval's dummy frames and the GT ids they make acceptable (see
+    :func:`_dummies_and_repeated_ids`); ``root/gt`` must then hold no other files, since which id
+    that is depends on where the file system lists each sequence.
     """
     import json
     from pathlib import Path
@@ -141,9 +146,18 @@ def write_odd_benchmark(root, n_sequences: int = 12, n_frames: int = 30, seed: i
     rng = np.random.default_rng(seed + 7919)
     for d in ("gt", "pred"):
         (root / d).mkdir(parents=True, exist_ok=True)
+    if repeated_gt_ids:
+        from .formats.posetrack import sequence_files
+
+        for name in gt_set.names():  # placeholders: where does the file system list each sequence?
+            (root / "gt" / f"{name}.json").write_text("{}")
+        listed = [f.stem for f in sequence_files(root / "gt", "filesystem")]
+        rng_ids = np.random.default_rng(seed + 104729)
     for s, name in enumerate(gt_set.names()):
         fmt = FMT18 if layout == "2018" or (layout == "mixed" and s % 3 == 2) else FMT17
         gt, pred = gt_set[name], pred_set[name]
+        if repeated_gt_ids:
+            gt, pred = _dummies_and_repeated_ids(gt, pred, -10000 * listed.index(name), rng_ids)
         if fmt == FMT17:
             g, p = _to_2017(gt), _to_2017(pred)
             _odd_2017(g["annolist"], rng, gt=True)
@@ -161,6 +175,27 @@ def write_odd_benchmark(root, n_sequences: int = 12, n_frames: int = 30, seed: i
                     img.setdefault("ignore_regions_y", []).append([q["y"][0] for q in poly])
         (root / "gt" / f"{name}.json").write_text(json.dumps(g))
         (root / "pred" / f"{name}.json").write_text(json.dumps(p))
+
+
+def _dummies_and_repeated_ids(gt: PoseSequence, pred: PoseSequence, dummy_id: int, rng) -> tuple:
+    """Drop the predictions of a labeled frame in the first half (and maybe of one more), so poseval
+    replaces them by its dummy (object 0, for every joint); in later frames, at times, give two GT
+    people the id that dummy stands for (poseval adds i * 10000 to the ids of its i-th sequence,
+    not to the dummy: 0 in the first sequence, -10000 in the second, ...). motmetrics has then seen
+    the id and counts the repeat instead of crashing. Predicted ids are moved to start at 0."""
+    labeled = np.unique(gt.person_frame)
+    if len(labeled) < 4:
+        return gt, pred
+    first = int(labeled[int(rng.integers(0, len(labeled) // 2))])
+    empty = [first] + ([int(rng.choice(labeled))] if rng.random() < 0.5 else [])
+    pred = pred.select_persons(~np.isin(pred.person_frame, empty))
+    pred.track_id = pred.track_id - 100  # make_benchmark's ids start at 100
+    gt = gt.select_persons(np.ones(gt.num_persons, bool))
+    for f in labeled[labeled > first]:
+        people = np.flatnonzero(gt.person_frame == f)
+        if len(people) >= 2 and rng.random() < 0.3:
+            gt.track_id[rng.choice(people, 2, replace=False)] = dummy_id
+    return gt, pred
 
 
 def _region_over(rects: list, rng) -> dict:

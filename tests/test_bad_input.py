@@ -272,16 +272,18 @@ def test_openpose_bad_files(tmp_path, doc, needle):
 @pytest.mark.parametrize("result, needle", [
     ({"image_id": [1], "keypoints": [1.0] * 51, "score": 0.5}, "'image_id' is a list of 1"),
     ({"image_id": 1.5, "keypoints": [1.0] * 51, "score": 0.5}, "'image_id' is 1.5, not an integer"),
-    ({"keypoints": [1.0] * 51, "score": 0.5}, "result has no 'image_id'"),
+    ({"keypoints": [1.0] * 51, "score": 0.5}, "results[1] has no 'image_id'"),
     ({"image_id": 1, "keypoints": [1.0] * 50 + ["a"], "score": 0.5}, "'keypoints' holds text"),
     ({"image_id": 1, "keypoints": [1.0] * 51, "score": "0.5"}, "'score' is the text '0.5', not a number"),
-    ("x", "result is the text 'x'"),
+    ("x", "results[1] is the text 'x'"),
 ])
 def test_coco_results_bad_entries(tmp_path, result, needle):
     good = {"image_id": 7, "category_id": 1, "keypoints": [5.0] * 51, "score": 0.9}
     (tmp_path / "res.json").write_text(json.dumps([good, result]))
-    expect_error(tmp_path, convert(tmp_path / "res.json", "coco-results", tmp_path / "out"), "res.json",
-                 "person 1", needle, out=tmp_path / "out")
+    # named as the evaluator names a result (results[i]), not "person i"
+    err = expect_error(tmp_path, convert(tmp_path / "res.json", "coco-results", tmp_path / "out"), "res.json",
+                       "results[1]", needle, out=tmp_path / "out")
+    assert "person" not in err
 
 
 def _dt(tmp_path, edit) -> Path:

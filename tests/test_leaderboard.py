@@ -201,6 +201,39 @@ def test_save_refuses_to_replace_other_predictions(two_users, capsys):
     assert "mpii-val" in capsys.readouterr().err
 
 
+def test_equal_values_share_a_rank(two_users, capsys):
+    store, root, a, b = two_users
+    args = ["evaluate", "--gt", str(root / "valid.h5"), "--task", "single", "--results", str(store)]
+    assert main(args + ["--pred", str(a), "--save", "alpha-copy"]) == 0
+    capsys.readouterr()
+    assert main(["leaderboard", "--results", str(store), "--benchmark", "mpii-val", "--format", "json",
+                 "--resamples", "0"]) == 0
+    rows = json.loads(capsys.readouterr().out)["boards"][0]["rows"]
+    values = [r["value"] for r in rows]
+    # standard competition ranking, computed independently: 1 + how many rows are strictly better
+    assert [r["rank"] for r in rows] == [1 + sum(v > x for v in values) for x in values]
+    ranks = {r["method"]: r["rank"] for r in rows}
+    assert ranks["alpha-copy"] == ranks["alpha-net"]
+    assert sorted(ranks.values()) != list(range(1, len(rows) + 1))  # a tie, so a rank is skipped
+
+
+def test_names_that_differ_only_in_case_collide(two_users, capsys, shared_data):
+    store, root, a, b = two_users
+    capsys.readouterr()
+    args = ["evaluate", "--gt", str(root / "valid.h5"), "--task", "single", "--results", str(store)]
+    # the shipped newell, even with its own predictions: one method to a reader
+    assert main(args + ["--pred", str(root / "newell.h5"), "--save", "Newell"]) == 2
+    err = capsys.readouterr().err
+    assert "'Newell' differs only in case from the shipped result 'newell'" in err, err
+    # a user result: refused even with --overwrite (two files on a case-sensitive disk, one elsewhere)
+    for extra in ([], ["--overwrite"]):
+        assert main(args + ["--pred", str(a), "--save", "Alpha-Net", *extra]) == 2
+        err = capsys.readouterr().err
+        assert "alpha-net" in err and "only in case" in err and "alpha-net__mpii-val__single.json" in err, err
+    assert sorted(p.name for p in store.glob("*.json")) == ["alpha-net__mpii-val__single.json",
+                                                           "beta-net__mpii-val__single.json"]
+
+
 def test_user_benchmark_is_pinned_to_its_gt(shared_data, tmp_path, capsys):
     cases = shared_data / "posetrack_cases"
     store = str(tmp_path / "s")

@@ -171,3 +171,16 @@ def test_leaderboard_latex_standalone_compiles_without_overfull_tables(tmp_path,
 def test_standalone_is_for_latex(tmp_path, capsys):
     code, out, err = _run(capsys, "leaderboard", "--format", "csv", "--standalone", "--results", tmp_path / "none")
     assert code == 2 and "--standalone" in err and "latex" in err
+
+
+def test_the_page_and_json_do_without_pandas(tmp_path):
+    """pandas (half a second to import) is for the formats it writes: the page and JSON do not load it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from poseval_refine.cli import main; "
+            f"main(['leaderboard', '--results', {str(tmp_path)!r}, '--resamples', '5', '--format', sys.argv[1], "
+            f"'--out', {str(tmp_path / 'out')!r}]); print('pandas' in sys.modules)")
+    for fmt, loads in (("html", "False"), ("json", "False"), ("csv", "True")):
+        proc = subprocess.run([sys.executable, "-c", code, fmt], capture_output=True, text=True, timeout=120)
+        assert proc.stdout.strip().splitlines()[-1] == loads, (fmt, proc.stdout, proc.stderr[-2000:])

@@ -47,6 +47,10 @@ def page_file(tmp_path_factory, shared_data):
         pred = _perturbed(root / src, tmp / f"{name}.h5", seed=seed, sigma=2.0)
         assert main(["evaluate", "--gt", str(root / "valid.h5"), "--pred", str(pred), "--task", "single",
                      "--save", name, "--results", str(store)]) == 0
+    # a result whose interval carries a note (its MOTA's resamples split: see test_interval_notes)
+    bonn = shared_data / "posetrack_cases" / "bonn_test"
+    assert main(["evaluate", "--gt", str(bonn / "gt"), "--pred", str(bonn / "pred"), "--task", "tracking",
+                 "--save", "track-net", "--results", str(store)]) == 0
     out = tmp / "board.html"
     assert main(["leaderboard", "--format", "html", "--out", str(out), "--results", str(store),
                  "--resamples", "200"]) == 0
@@ -132,4 +136,19 @@ def test_every_column_is_in_view_on_a_laptop_screen(browser, page_file):
     table = page.locator("section[data-benchmark='mpii-val'] table.lb")
     widths = table.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
     assert widths[0] <= widths[1], widths
+    page.close()
+
+
+def test_an_interval_note_shows_on_hover_and_below_its_board(browser, page_file):
+    page, _ = _open(browser, page_file)
+    board = "section[data-benchmark='bonn-multiperson-test'][data-task='tracking']"
+    row = page.locator(f"{board} tr.row", has_text="track-net")
+    mark = row.locator(".ci-note")
+    assert mark.count() == 1 and mark.is_visible() and mark.inner_text() == "\u2021"
+    title = mark.get_attribute("title")
+    assert "nose has no MOTA in" in title and "of 200 resamples" in title
+    foot = page.locator(f"{board} p.foot", has_text="track-net:")
+    assert foot.count() == 1 and title in foot.inner_text()
+    # the MPII rows' intervals are one lump around their values: no mark, no note
+    assert page.locator("section[data-benchmark='mpii-val'] .ci-note").count() == 0
     page.close()

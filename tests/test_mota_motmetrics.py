@@ -18,11 +18,12 @@ import pytest
 from poseval_refine.cli import main
 from poseval_refine.errors import InputError
 from poseval_refine.evaluators.posetrack import evaluate_posetrack
-from poseval_refine.formats.posetrack import write_posetrack
+from poseval_refine.formats.posetrack import read_sequence, sequence_files, write_posetrack
 from poseval_refine.metrics import mota, mota_motmetrics
 from poseval_refine.metrics.posetrack import dummy_update
-from poseval_refine.synthetic import make_benchmark
+from poseval_refine.synthetic import make_benchmark, write_odd_benchmark
 
+from . import dummy_cases
 from .ptbuild import frame, person, write_case
 from .test_mota import random_sequence
 from .test_posetrack_golden import AP_KEYS, MOT_KEYS, assert_close
@@ -136,13 +137,7 @@ def test_repeated_gt_id_crash_is_the_same_clear_error(tmp_path, capsys):
     assert errs[0] == errs[1]
 
 
-KNOWN_DIFFERENCE = pytest.mark.xfail(
-    strict=True, raises=InputError,
-    reason="prt's accumulator adds poseval's dummy frames as counts (MotStats.add_counts) instead of feeding them, so "
-           "GT id 0 is not 'seen' there and the repeated id is refused; motmetrics, as poseval, counts it")
-
-
-@pytest.mark.parametrize("backend", [pytest.param("prt", marks=KNOWN_DIFFERENCE), "motmetrics"])
+@pytest.mark.parametrize("backend", ["prt", "motmetrics"])
 def test_repeated_gt_id_after_a_dummy_frame_is_counted_as_poseval_does(tmp_path, backend):
     """poseval feeds its dummy (object 0) to the accumulator, so GT id 0 repeated in a later frame does not
     crash motmetrics: per joint, frame 0 is the dummy (1 object, 1 miss, 1 FP), frame 1 pairs both people
@@ -158,6 +153,127 @@ def test_repeated_gt_id_after_a_dummy_frame_is_counted_as_poseval_does(tmp_path,
         assert item["mot"][f] == [v] * 15, f
     assert r["mota_total"] == 0.0
     np.testing.assert_allclose([r["pre_total"], r["rec_total"]], [200 / 3, 200 / 3], rtol=0, atol=1e-12)
+
+
+DUMMY_CASES = json.loads((Path(__file__).parent / "data" / "poseval_dummy_cases.json").read_text())
+
+
+def test_dummy_cases_recorded_as_listed():
+    assert sorted(DUMMY_CASES["accepted"]) == sorted(dummy_cases.ACCEPTED)
+    assert sorted(DUMMY_CASES["crashed"]) == sorted(dummy_cases.CRASHING)
+    assert all(v.startswith("KeyError") for v in DUMMY_CASES["crashed"].values())  # motmetrics' crash
+
+
+@pytest.mark.parametrize("backend", ["prt", "motmetrics"])
+@pytest.mark.parametrize("case", dummy_cases.ACCEPTED)
+def test_dummy_frames_and_repeated_gt_ids_give_the_official_numbers(tmp_path, case, backend):
+    """Numbers the official poseval printed (tests/dummy_cases.py; index 15 is its Total)."""
+    dummy_cases.write_case(tmp_path, case)
+    r = evaluate_posetrack(tmp_path / "gt", [tmp_path / "pred"], tracking=True, mot_backend=backend)
+    official = DUMMY_CASES["accepted"][case]
+    expected = {}
+    for ours, theirs in (("mota", "mota"), ("motp", "motp"), ("pre", "pre"), ("rec", "rec")):
+        expected[f"{ours}_joint"], expected[f"{ours}_total"] = official[theirs][:15], official[theirs][15]
+    assert_close(r, expected, ["mota_joint", "motp_joint", "pre_joint", "rec_joint", "mota_total", "motp_total",
+                               "pre_total", "rec_total"], tol=1e-9)
+    assert r["counts"]["dummy_frames"] > 0 or case == "upper_joints_seen"
+
+
+@pytest.mark.parametrize("backend", ["prt", "motmetrics"])
+@pytest.mark.parametrize("case", dummy_cases.CRASHING)
+def test_repeated_gt_ids_poseval_crashes_on_are_one_clear_error(tmp_path, capsys, case, backend):
+    files = dummy_cases.write_case(tmp_path, case)
+    code = main(["evaluate", "--gt", str(tmp_path / "gt"), "--pred", str(tmp_path / "pred"), "--task", "tracking",
+                 "--mot-backend", backend])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"prt: error: {files['bad']}: ") and "track ids unique" in err
+
+
+@pytest.mark.parametrize("backend", ["prt", "motmetrics"])
+def test_poseval_position_of_the_sequence_reaches_the_worker_processes(tmp_path, capsys, backend):
+    """With --workers each process gets a chunk of sequences; the dummy of the second one is still -10000."""
+    dummy_cases.write_case(tmp_path / "ok", "two_sequences")
+    r = evaluate_posetrack(tmp_path / "ok" / "gt", [tmp_path / "ok" / "pred"], tracking=True, mot_backend=backend,
+                           workers=2)
+    assert r["mota_total"] == pytest.approx(DUMMY_CASES["accepted"]["two_sequences"]["mota"][15], abs=1e-9)
+    files = dummy_cases.write_case(tmp_path / "bad", "id_0_in_second_sequence")
+    code = main(["evaluate", "--gt", str(tmp_path / "bad" / "gt"), "--pred", str(tmp_path / "bad" / "pred"),
+                 "--task", "tracking", "--mot-backend", backend, "--workers", "2"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"prt: error: {files['bad']}: ")
+
+
+def _random_dummy_case(rng, root: Path, n_seq: int = 2) -> None:
+    """Sequences with few GT ids (repeated within frames), frames without predictions, joints left out."""
+    anchors = [(100, 100), (300, 100), (500, 100), (100, 400)]
+    files = {}
+    for s in range(n_seq):
+        ids = [0, 1, -10000 * s] if s else [0, 1]
+        gt_frames, pred_frames = [], []
+        for _ in range(int(rng.integers(3, 8))):
+            n = int(rng.integers(1, 4))
+            where = rng.permutation(len(anchors))[:n]
+            gt_frames.append(frame([person(*anchors[a], track=int(rng.choice(ids)),
+                                           joints=range(15) if rng.random() < 0.6 else range(8)) for a in where]))
+            if rng.random() < 0.3:
+                pred_frames.append(frame([]))
+                continue
+            m = int(rng.integers(1, 4))
+            where = rng.permutation(len(anchors))[:m]
+            tracks = rng.permutation(5)[:m]
+            pred_frames.append(frame([person(*anchors[a], track=int(t), score=0.5,
+                                             shift=tuple(rng.integers(-6, 7, 2).tolist()),
+                                             joints=range(15) if rng.random() < 0.7 else range(4, 15))
+                                      for a, t in zip(where, tracks)]))
+        files["-" if s == 0 else f"s{s}"] = (gt_frames, pred_frames)
+    dummy_cases.write(root, files)
+
+
+def test_backends_agree_on_random_dummy_and_repeated_id_cases(tmp_path):
+    """motmetrics is fed poseval's dummies as updates, prt marks the dummy's track as seen: same numbers,
+    or the same refusal, on random cases (each backend checked against poseval on the recorded ones)."""
+    rng = np.random.default_rng(1111)
+    outcome = {"counted": 0, "refused": 0}
+    switches = 0
+    for i in range(16):
+        root = tmp_path / str(i)
+        _random_dummy_case(rng, root)
+        runs = {}
+        for b in ("prt", "motmetrics"):
+            try:
+                runs[b] = evaluate_posetrack(root / "gt", [root / "pred"], tracking=True, mot_backend=b)
+            except InputError as e:
+                runs[b] = str(e)
+        if isinstance(runs["prt"], str) or isinstance(runs["motmetrics"], str):
+            assert runs["prt"] == runs["motmetrics"], i
+            outcome["refused"] += 1
+            continue
+        assert_close(runs["motmetrics"], runs["prt"], AP_KEYS + MOT_KEYS, tol=1e-9)
+        _assert_same_items(runs["motmetrics"]["items"], runs["prt"]["items"])
+        outcome["counted"] += 1
+        switches += sum(sum(it["mot"]["num_switches"]) for it in runs["prt"]["items"])
+    assert outcome["counted"] >= 6 and outcome["refused"] >= 3, outcome
+    assert switches > 0
+
+
+def test_backends_agree_on_the_parity_benchmark_with_repeated_gt_ids(tmp_path):
+    """``benchmarks/poseval_parity.py --repeated-gt-ids`` writes this (there compared with poseval itself)."""
+    write_odd_benchmark(tmp_path, 4, 12, seed=3, repeated_gt_ids=True)
+    gts = sequence_files(tmp_path / "gt", "filesystem")
+    repeats = 0
+    for i, f in enumerate(gts):
+        g = read_sequence(f, records=False)
+        order = np.lexsort((g.track_id, g.person_frame))
+        same = (np.diff(g.person_frame[order]) == 0) & (np.diff(g.track_id[order]) == 0)
+        assert set(g.track_id[order][1:][same].tolist()) <= {-10000 * i}, f  # only the id the dummy stands for
+        repeats += int(same.sum())
+    assert repeats >= 4
+    runs = {b: evaluate_posetrack(tmp_path / "gt", [tmp_path / "pred"], tracking=True, mot_backend=b)
+            for b in ("prt", "motmetrics")}
+    assert_close(runs["motmetrics"], runs["prt"], AP_KEYS + MOT_KEYS, tol=1e-9)
+    _assert_same_items(runs["motmetrics"]["items"], runs["prt"]["items"])
+    assert runs["prt"]["counts"]["dummy_frames"] >= 4
 
 
 # ----------------------------------------------------------------------------- CLI, imports, store

@@ -13,6 +13,7 @@ the headline numbers for many weightings at once, without reading any file again
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -48,6 +49,15 @@ class Task:
     resample: Callable[[dict, np.ndarray], dict[str, np.ndarray]] | None = None
     #: per_joint(result) -> {joint name: value}: the per-joint breakdown of the primary metric (optional)
     per_joint: Callable[[dict], dict[str, float]] | None = None
+    #: missing_joints(result, weights) -> {joint name: (R,) bool}: the resamples in which a joint has no value
+    #: of the primary metric and so is left out of its Total (PoseTrack's Total averages the joints that have
+    #: one); tells the leaderboard why a resampled distribution splits (results.uncertainty.shape_note)
+    missing_joints: Callable[[dict, np.ndarray], dict[str, np.ndarray]] | None = None
+
+
+#: the joint-group columns of every leaderboard board, whatever names the task's own table uses (poseval
+#: prints Shou/Elb/Wri/Ankl): one name per concept across boards and in the CSV
+GROUP_COLUMNS = ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle")
 
 
 def joint_values(names, values) -> dict[str, float]:
@@ -73,6 +83,10 @@ def task_names() -> list[str]:
 
 
 def register_task(task: Task) -> Task:
+    if task.resample is not None:  # see poseval_refine.blas
+        from ..blas import one_blas_thread
+
+        task = dataclasses.replace(task, resample=one_blas_thread(task.resample))
     TASKS[task.name] = task
     return task
 

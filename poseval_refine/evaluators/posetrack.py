@@ -34,9 +34,9 @@ from ..metrics.posetrack import (
     sequences_stats,
 )
 from ..poses import NO_TRACK, PoseSequence
-from ..protocols import PoseTrackProtocol, posetrack_protocol
+from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
-from . import Task, joint_values, register_task
+from . import GROUP_COLUMNS, Task, joint_values, register_task
 
 log = logging.getLogger("prt")
 
@@ -183,10 +183,12 @@ def read_pair(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, track
     return clean, counts, warnings
 
 
-def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt") -> list[tuple[SequenceStats, list[str]]]:
+def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt",
+                   position: int = 0) -> list[tuple[SequenceStats, list[str]]]:
     """Read the sequence pairs of ``jobs`` (arguments of :func:`read_pair`) and evaluate them in
     batches; per sequence (SequenceStats, warnings). The numbers of a sequence do not depend on the
-    batch. ``progress(n)`` is told of every pair read; ``mot_backend``: see ``sequences_stats``."""
+    batch. ``progress(n)`` is told of every pair read; ``mot_backend``, ``position`` (index of
+    ``jobs[0]`` among all sequences): see ``sequences_stats``."""
     read = []
     for job in jobs:
         read.append(read_pair(*job))
@@ -196,7 +198,8 @@ def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt") -
         return []
     protocol, tracking = jobs[0][2], jobs[0][3]
     try:
-        stats = sequences_stats([r[0] for r in read], protocol, tracking=tracking, mot_backend=mot_backend)
+        stats = sequences_stats([r[0] for r in read], protocol, tracking=tracking, mot_backend=mot_backend,
+                                position=position)
     except RepeatedIdError as e:  # motmetrics crashes on it (repeated GT ids): both backends refuse it
         gt_file = jobs[e.item][0] if e.item is not None else jobs[0][0]
         raise InputError(str(e), file=gt_file, fix="give every GT person of a frame its own track_id") from None
@@ -297,11 +300,16 @@ def _run(jobs: list, workers: int, mot_backend: str = "prt") -> list:
         chunks = [jobs[i:i + size] for i in range(0, n, size)]
         out = []
         with ProcessPoolExecutor(max_workers=workers) as ex:
-            for chunk, res in zip(chunks, ex.map(partial(evaluate_pairs, mot_backend=mot_backend), chunks)):
+            starts = range(0, n, size)
+            for chunk, res in zip(chunks, ex.map(partial(_evaluate_chunk, mot_backend), chunks, starts)):
                 out += res
                 bar(len(chunk))
     bar(None)
     return out
+
+
+def _evaluate_chunk(mot_backend: str, jobs: list, position: int) -> list:
+    return evaluate_pairs(jobs, mot_backend=mot_backend, position=position)
 
 
 def _progress(total: int):
@@ -346,19 +354,35 @@ def _protocol_of(result: dict) -> PoseTrackProtocol:
 
 def headline_pose(result: dict) -> dict[str, float]:
     g = [_nan(v) for v in result["ap_groups"]]
-    return {"mAP": g[-1], **dict(zip(GROUP_NAMES[:-1], g[:-1]))}
+    return {"mAP": g[-1], **dict(zip(GROUP_COLUMNS, g[:-1]))}
+
+
+def _group_rows(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """:func:`group_means` of every row of ``values`` (R x K) at once: (R, 8). Rows that weigh every item
+    once go through ``group_means`` itself, so they give the evaluated numbers bit for bit."""
+    v = np.asarray(values, dtype=np.float64)
+    out = np.empty((len(v), len(POSETRACK_GROUPS) + 1))
+    for i, (_, ids) in enumerate(POSETRACK_GROUPS):
+        out[:, i] = v[:, list(ids)].mean(axis=1)
+    present = ~np.isnan(v)
+    count = present.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[:, -1] = np.where(count > 0, np.where(present, v, 0.0).sum(axis=1) / count, np.nan)
+    for r in np.flatnonzero((np.asarray(weights) == 1).all(axis=1)):
+        out[r] = group_means(v[r])
+    return out
 
 
 def _resample_ap_groups(result: dict, weights: np.ndarray) -> np.ndarray:
     proto = _protocol_of(result)
     ap = resample_ap(result["items"], weights, stable=not proto.numpy_tie_order,
                      no_prediction_ap=0.0 if proto.ap_zero_without_predictions else np.nan)
-    return np.array([group_means(row) for row in ap]).reshape(len(weights), len(GROUP_NAMES))
+    return _group_rows(ap.reshape(len(weights), -1), weights)
 
 
 def resample_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     g = _resample_ap_groups(result, weights)
-    return {"mAP": g[:, -1], **{name: g[:, i] for i, name in enumerate(GROUP_NAMES[:-1])}}
+    return {"mAP": g[:, -1], **{name: g[:, i] for i, name in enumerate(GROUP_COLUMNS)}}
 
 
 def headline_tracking(result: dict) -> dict[str, float]:
@@ -386,9 +410,32 @@ def resample_mot(items: list[dict], weights: np.ndarray) -> MotStats:
 
 def resample_tracking(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     m = finalize_mot(resample_mot(result["items"], weights), _protocol_of(result).motp)
-    totals = {name: np.array([group_means(row)[-1] for row in m[key]])
+    totals = {name: _group_rows(m[key], weights)[:, -1]
               for name, key in (("MOTA", "mota"), ("MOTP", "motp"), ("Prec", "precision"), ("Rec", "recall"))}
     return {**totals, "mAP": _resample_ap_groups(result, weights)[:, -1]}
+
+
+def _counts(items: list[dict], weights: np.ndarray, get) -> np.ndarray:
+    """(R, K) weighted sums of a per-item count vector (integers: exact in float64)."""
+    return np.asarray(weights, dtype=np.float64) @ np.array([get(it) for it in items], dtype=np.float64)
+
+
+def missing_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Resamples where a joint's AP is NaN (left out of the Total): no GT joint drawn, yet predictions drawn
+    (recall 0/0), or neither under a protocol that gives such a joint NaN rather than 0."""
+    items = result["items"]
+    gt = _counts(items, weights, lambda it: it["gt"])
+    preds = _counts(items, weights, lambda it: [len(s) for s in it["scores"]])
+    empty_is_nan = not _protocol_of(result).ap_zero_without_predictions
+    nan = (gt == 0) & ((preds > 0) | empty_is_nan)
+    return {name: nan[:, j] for j, name in enumerate(POSETRACK15.joints)}
+
+
+def missing_tracking(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Resamples where a joint's MOTA is NaN (left out of the Total): no GT object of it drawn (poseval's
+    dummy objects of empty frames included)."""
+    objects = _counts(result["items"], weights, lambda it: it["mot"]["num_objects"])
+    return {name: objects[:, j] == 0 for j, name in enumerate(POSETRACK15.joints)}
 
 
 register_task(Task(
@@ -396,14 +443,14 @@ register_task(Task(
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=False, **kw),
     render=render_posetrack, options=("workers", "min_score", "protocol"),
     primary="mAP", headline=headline_pose, unit="sequence", resample=resample_pose,
-    per_joint=lambda r: joint_values(POSETRACK15.joints, r["ap_joint"]),
+    per_joint=lambda r: joint_values(POSETRACK15.joints, r["ap_joint"]), missing_joints=missing_pose,
 ))
 register_task(Task(
     name="tracking", description="PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)",
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=True, **kw),
     render=render_posetrack, options=("workers", "min_score", "protocol", "motp", "mot_backend"),
     primary="MOTA", headline=headline_tracking, unit="sequence", resample=resample_tracking,
-    per_joint=lambda r: joint_values(POSETRACK15.joints, r["mota_joint"]),
+    per_joint=lambda r: joint_values(POSETRACK15.joints, r["mota_joint"]), missing_joints=missing_tracking,
 ))
 
 
@@ -452,7 +499,7 @@ def _pckh_numbers(hits: np.ndarray, total: np.ndarray) -> dict:
 
 
 def headline_pckh(result: dict) -> dict[str, float]:
-    return {"PCKh@0.5": result["pckh_total"], **dict(zip(GROUP_NAMES[:-1], [_nan(v) for v in result["pckh_groups"]]))}
+    return {"PCKh@0.5": result["pckh_total"], **dict(zip(GROUP_COLUMNS, [_nan(v) for v in result["pckh_groups"]]))}
 
 
 def resample_pckh_task(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
@@ -461,7 +508,7 @@ def resample_pckh_task(result: dict, weights: np.ndarray) -> dict[str, np.ndarra
     total = w @ np.array([it["total"] for it in result["items"]], dtype=np.float64).reshape(-1, 15)
     rows = [_pckh_numbers(h, t) for h, t in zip(hits, total)]
     return {"PCKh@0.5": np.array([r["pckh_total"] for r in rows]),
-            **{name: np.array([r["pckh_groups"][i] for r in rows]) for i, name in enumerate(GROUP_NAMES[:-1])}}
+            **{name: np.array([r["pckh_groups"][i] for r in rows]) for i, name in enumerate(GROUP_COLUMNS)}}
 
 
 def render_pckh(result: dict) -> str:

@@ -21,11 +21,11 @@ from ._values import integer, kind_of, numeric_array, optional_number
 _FIX = "give COCO keypoint results: [{'image_id': 139, 'category_id': 1, 'keypoints': [x, y, v] * 17, 'score': 0.9}]"
 
 
-def _image_id(v, path: Path, i: int):
+def _image_id(v, path: Path, at: str):
     """An image id as COCO uses them: an integer (``139`` or ``139.0``) or a string."""
     if isinstance(v, str):
         return v
-    return integer(v, what="'image_id'", wrapped=False, file=path, person=i, field="image_id",
+    return integer(v, what=f"{at} 'image_id'", wrapped=False, file=path, field="image_id",
                    fix="give each result the integer image_id of its image (or a string id)")
 
 
@@ -35,22 +35,23 @@ def read_coco_results(path: str | Path) -> PoseSet:
     if not isinstance(data, list):
         raise InputError(f"is {kind_of(data)}, not a list of COCO results", file=path, fix=_FIX)
     kps, scores, image_ids, extras = [], [], [], []
-    for i, d in enumerate(data):  # "person i" is the i-th result of the file
+    for i, d in enumerate(data):
+        at = f"results[{i}]"  # the i-th result of the file, as the evaluator's messages name it
         if not isinstance(d, dict):
-            raise InputError(f"result is {kind_of(d)}, expected an object", file=path, person=i, fix=_FIX)
+            raise InputError(f"{at} is {kind_of(d)}, expected an object", file=path, fix=_FIX)
         if "image_id" not in d:
-            raise InputError("result has no 'image_id'", file=path, person=i, field="image_id", fix=_FIX)
-        image_ids.append(_image_id(d["image_id"], path, i))
+            raise InputError(f"{at} has no 'image_id'", file=path, field="image_id", fix=_FIX)
+        image_ids.append(_image_id(d["image_id"], path, at))
         kp = d.get("keypoints")
         if not isinstance(kp, list) or len(kp) != 51:
             got = f"has {len(kp)} values" if isinstance(kp, list) else f"is {kind_of(kp)}"
-            raise InputError(f"'keypoints' {got}, expected 51 (17 x, y, v)", file=path, person=i,
+            raise InputError(f"{at} 'keypoints' {got}, expected 51 (17 x, y, v)", file=path,
                              field="keypoints", fix="write the 17 COCO keypoints as one flat list [x1, y1, v1, ...]")
-        a = numeric_array(kp, what="'keypoints'", file=path, person=i, field="keypoints",
+        a = numeric_array(kp, what=f"{at} 'keypoints'", file=path, field="keypoints",
                           fix="write every keypoint value as a number").reshape(17, 3)
         a[(a == 0).all(1)] = np.nan
         kps.append(a)
-        scores.append(optional_number(d.get("score"), what="'score'", wrapped=False, file=path, person=i, field="score",
+        scores.append(optional_number(d.get("score"), what=f"{at} 'score'", wrapped=False, file=path, field="score",
                                       fix="give every result its instance score as a number"))
         extras.append(d)
     ids = sorted(set(image_ids), key=lambda v: (isinstance(v, str), v))

@@ -382,7 +382,7 @@ def _accumulate_batch(seqs: list[list[tuple]], K: int, first: int) -> list[MotSt
 
 def accumulate_frames(frames: Sequence[np.ndarray], dist: np.ndarray, gt_ids: np.ndarray, gt_valid: np.ndarray,
                       gt_has: np.ndarray, hyp_ids: np.ndarray, hyp_valid: np.ndarray, hyp_has: np.ndarray,
-                      threshold: float) -> list[MotStats]:
+                      threshold: float, seen_from: np.ndarray | None = None) -> list[MotStats]:
     """CLEAR-MOT counts of many sequences held in padded per-frame arrays, one accumulator per
     (sequence, joint): the evaluator's fast path, same numbers as ``accumulate_sequence`` per sequence.
 
@@ -393,6 +393,12 @@ def accumulate_frames(frames: Sequence[np.ndarray], dist: np.ndarray, gt_ids: np
     pair is matchable when its distance is <= ``threshold``. Every step advances one frame of every
     sequence at once. RAW distance sums are added per frame exactly as the per-sequence path adds
     them (numpy sums over each frame's own GT x prediction matrix), so results are bit-identical.
+
+    ``seen_from (S, 2)``, rows ``(t, o)``: object ``o`` of sequence ``s`` counts as seen before its
+    t-th frame (-1: never). poseval's dummy frames (object 0, never paired; their counts are added
+    by the caller) change one thing in motmetrics' state, ``last_occurrence`` of their object, and
+    that turns the same GT id repeated within a later frame from a crash into a SWITCH
+    (``_step_sequential``); which track the dummy's object is: ``metrics.posetrack.sequences_stats``.
     """
     S = len(frames)
     F, H, G, K = dist.shape
@@ -411,6 +417,9 @@ def accumulate_frames(frames: Sequence[np.ndarray], dist: np.ndarray, gt_ids: np
     raw = _raw_sums(rows, dist, gt_valid, gt_has, hyp_valid, hyp_has, repeated, threshold)
     lanes_of = np.arange(L).reshape(S, K)
     for t in range(T):
+        if seen_from is not None:
+            mark = np.flatnonzero(seen_from[:, 0] == t)
+            st.obj_seen[lanes_of[mark].ravel(), np.repeat(seen_from[mark, 1], K)] = True
         r = rows[:, t]
         act = r >= 0
         rr = np.where(act, r, 0)

@@ -212,7 +212,7 @@ MOT_BACKENDS = ("prt", "motmetrics")
 
 
 def sequences_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol,
-                    tracking: bool = True, mot_backend: str = "prt") -> list[SequenceStats]:
+                    tracking: bool = True, mot_backend: str = "prt", position: int = 0) -> list[SequenceStats]:
     """Additive AP (and, with ``tracking``, CLEAR-MOT) statistics of every cleaned sequence pair.
 
     ``mot_backend`` says who accumulates the CLEAR-MOT counts: prt's vectorized accumulator
@@ -222,6 +222,12 @@ def sequences_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol,
     many per batch as ``BATCH_CELLS`` allows; every number of a sequence is the same, bit for bit,
     whichever sequences it is batched with. Sequences must be in the PoseTrack-15 joint set, with
     predicted scores filled (missing ones set to ``MIN_SCORE``).
+
+    ``position`` is poseval's index of ``cleaned[0]`` in its listing of the GT folder (the others
+    follow in order). poseval adds ``i * max_track_id`` to the track ids of its i-th sequence but
+    not to its dummy's object 0 (quirk 8), so that dummy is GT track ``-i * max_track_id`` there:
+    track 0 of the first sequence only. It matters for a GT id repeated within a frame (see
+    ``metrics.mota.accumulate_frames``).
     """
     if mot_backend not in MOT_BACKENDS:
         raise ValueError(f"unknown MOT backend {mot_backend!r}; use one of {', '.join(MOT_BACKENDS)}")
@@ -237,13 +243,14 @@ def sequences_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol,
             if end > start and cells > BATCH_CELLS:
                 break
             end, frames, g_max, p_max = end + 1, frames + c.num_frames, max(g_max, g), max(p_max, p)
-        out += _batch_stats(cleaned[start:end], protocol, tracking, first=start, mot_backend=mot_backend)
+        out += _batch_stats(cleaned[start:end], protocol, tracking, first=start, mot_backend=mot_backend,
+                            position=position + start)
         start = end
     return out
 
 
 def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, tracking: bool,
-                 first: int = 0, mot_backend: str = "prt") -> list[SequenceStats]:
+                 first: int = 0, mot_backend: str = "prt", position: int = 0) -> list[SequenceStats]:
     K = NUM_JOINTS
     S = len(cleaned)
     n_frames = np.array([c.num_frames for c in cleaned], np.int64)
@@ -294,12 +301,17 @@ def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, trac
     p_ids[p_frame, p_slot] = _cat([_local_ids(c.pred.track_id[c.pred_person]) for c in cleaned], (0,))
     ng, npr = gv.sum(1), pv.sum(1)
     frames, dummies, used = [], [], []
+    dummy_id = -(position + np.arange(S)) * protocol.max_track_id  # the GT track poseval's dummy object is
+    seen_from = np.full((S, 2), -1, np.int64)  # (frame of the first dummy, local id of that track)
     for s in range(S):
         rows = np.arange(start[s], start[s + 1] - (1 if protocol.drop_last_labeled_frame else 0))
         used.append(len(rows))
         empty = (ng[rows] == 0) | (npr[rows] == 0) if protocol.dummy_empty_frames else np.zeros(len(rows), bool)
         dummies.append(int(empty.sum()))
         frames.append(rows[~empty])
+        ids = np.unique(cleaned[s].gt.track_id[cleaned[s].gt_person]) if empty.any() else ()
+        if dummy_id[s] in ids:
+            seen_from[s] = int(np.argmax(empty)), int(np.searchsorted(ids, dummy_id[s]))
     if mot_backend == "motmetrics":  # poseval's updates: the real track ids, its dummy for the empty frames
         from .mota_motmetrics import accumulate_sequence as motmetrics_accumulate
 
@@ -312,7 +324,7 @@ def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, trac
             updates, labels, t = [], [], 0  # t: the frame index accumulate_frames names in its errors
             for f in range(start[s], start[s] + used[s]):
                 if f not in real:
-                    updates.append(dummy_update(K))
+                    updates.append(dummy_update(K, int(dummy_id[s])))
                     labels.append("dummy frame")  # never in an error: motmetrics cannot fail on it
                     continue
                 d = np.where(dist[f] <= protocol.threshold, dist[f], np.nan)[:npr[f], :ng[f]].transpose(2, 1, 0)
@@ -327,7 +339,8 @@ def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, trac
         dummies_done = True
     else:
         try:
-            mots = accumulate_frames(frames, dist, g_ids, gv, g_present, p_ids, pv, p_present, protocol.threshold)
+            mots = accumulate_frames(frames, dist, g_ids, gv, g_present, p_ids, pv, p_present, protocol.threshold,
+                                     seen_from)
         except RepeatedIdError as e:  # name the sequence within all of them
             raise RepeatedIdError(None if e.item is None else first + e.item, str(e)) from None
         dummies_done = False
@@ -357,11 +370,12 @@ def _frame_distances(p_kp: np.ndarray, g_xy: np.ndarray, hs: np.ndarray, n_pred:
     return dist
 
 
-def dummy_update(K: int) -> tuple:
+def dummy_update(K: int, track: int = 0) -> tuple:
     """poseval's stand-in for a frame without GT or without predictions (quirk 8): for every joint,
-    object 0 and hypothesis 0 that may not be paired (one object, one miss, one false positive)."""
-    return (np.zeros(1, np.int64), np.zeros(1, np.int64), np.full((K, 1, 1), np.nan), np.ones((K, 1), bool),
-            np.ones((K, 1), bool))
+    object 0 and hypothesis 0 that may not be paired (one object, one miss, one false positive).
+    ``track``: the id they are in the sequence's own ids (see ``sequences_stats``' position)."""
+    ids = np.full(1, track, np.int64)
+    return ids, ids.copy(), np.full((K, 1, 1), np.nan), np.ones((K, 1), bool), np.ones((K, 1), bool)
 
 
 def _cat(arrays: list[np.ndarray], empty_shape: tuple) -> np.ndarray:

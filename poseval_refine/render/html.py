@@ -10,7 +10,7 @@ from html import escape
 
 from .. import __version__
 from ..results.board import PAPER, Board, Row
-from .leaderboard import _ci, _delta, _short_source
+from .leaderboard import NOTE_MARK, _ci, _delta, _interval_notes, _short_source, _single_item
 
 DAGGER = "\u2020"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
@@ -22,6 +22,7 @@ max-width:1500px;padding:0 16px;color:#1d2330;background:#fff}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 2px}
 .scroll{overflow-x:auto}
 .sub,.foot{color:#5a6270;font-size:12.5px;margin:2px 0 8px}
+.ci-note{color:#b5530b;font-weight:600;cursor:help}
 nav a{margin-right:14px;color:#1f5fbf;text-decoration:none}nav a:hover{text-decoration:underline}
 table.lb{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 table.lb th{position:sticky;top:0;background:#f3f5f9;text-align:right;padding:6px 5px;border-bottom:2px solid #c9d0dc;
@@ -150,6 +151,13 @@ def _joint_detail(r: Row, board: Board) -> str:
     return body + f'<div class="prov">{prov}</div>'
 
 
+def _note_mark(r: Row) -> str:
+    """The interval's shape note: a mark whose hover (and the board's footnote) says why it is wide."""
+    if not (r.ci95 and r.ci95_note):
+        return ""
+    return f' <span class="ci-note" title="{escape(r.ci95_note)}">{NOTE_MARK}</span>'
+
+
 def _board_table(board: Board, bid: str) -> str:
     lo, hi = _scale(board)
     has_ci = any(r.ci95 for r in board.rows)
@@ -168,7 +176,7 @@ def _board_table(board: Board, bid: str) -> str:
                f'<td class="l">{escape(r.name)}<span class="src {r.source}">{r.source}</span></td>',
                f'<td class="value" data-v="{_num(r.value)}">{_fmt(r, r.value)}</td>',
                f'<td class="bar l" data-v="{_num(r.ci95[1] - r.ci95[0]) if r.ci95 else ""}">{_error_bar(r, lo, hi)} '
-               f'<span class="ci">{_ci(r.ci95)}</span></td>']
+               f'<span class="ci">{_ci(r.ci95)}</span>{_note_mark(r)}</td>']
         if has_delta:
             dv = r.delta["value"] if r.delta else None
             tds.append(f'<td data-v="{_num(dv)}">{escape(_delta(r, DAGGER))}</td>')
@@ -254,12 +262,17 @@ def render_page(boards: list[Board], empty: str | None = None) -> str:
         if any(r.source == "quoted" for r in b.rows):
             foot.append(f"{DAGGER} quoted from {escape(PAPER)}; no interval (the per-item statistics are not "
                         "published).")
+        if _single_item(b):
+            foot.append(f"No interval: the benchmark has one {escape(b.unit or 'item')}, and resampling it gives it "
+                        "back.")
         if any(r.delta and r.delta.get("ci95") for r in b.rows):
             foot.append("\u0394: refined minus its base, paired bootstrap 95% interval and two-sided p-value.")
+        notes = "".join(f'<p class="foot"><span class="ci-note">{NOTE_MARK}</span> {escape(names)}: {escape(note)}.</p>'
+                        for note, names in _interval_notes(b))
         sections.append(
             f'<section class="board" id="{bid}" data-benchmark="{escape(b.benchmark)}" data-task="{escape(b.task)}">'
             f"<h2>{escape(b.benchmark)} / {escape(b.task)}</h2><p class=\"sub\">{_subtitle(b)}</p>"
-            f"{_board_table(b, bid)}<p class=\"foot\">{' '.join(foot)}</p>{_curves(b, bid)}</section>")
+            f"{_board_table(b, bid)}<p class=\"foot\">{' '.join(foot)}</p>{notes}{_curves(b, bid)}</section>")
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "

@@ -1,16 +1,21 @@
 """Leaderboards as text, markdown, LaTeX (booktabs), CSV and JSON, from the boards of
-:mod:`poseval_refine.results.board`. pandas holds the frame; CSV and LaTeX are its writers."""
+:mod:`poseval_refine.results.board`. pandas holds the frame; CSV and LaTeX are its writers (imported only by
+the formats that use it: the HTML page and JSON do without)."""
 
 from __future__ import annotations
 
 import json
 import math
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..results.board import PAPER, Board, Row
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 DAGGER = "\u2020"
+#: marks an interval whose resamples are not one lump around the value; the board's footnote says why
+NOTE_MARK = "\u2021"
 
 
 def _f(v, digits: int = 2, sign: bool = False) -> str:
@@ -63,13 +68,15 @@ def display_frame(board: Board, dagger: str = DAGGER) -> pd.DataFrame:
     for r in board.rows:
         rec = {"#": r.rank, "Method": r.name, board.metric: _value(r, r.value, dagger)}
         if has_ci:
-            rec["95% CI"] = _ci(r.ci95)
+            rec["95% CI"] = _ci(r.ci95) + (NOTE_MARK if r.ci95 and r.ci95_note else "")
         if has_delta:
             rec["\u0394 " + board.metric] = _delta(r, dagger)
         for m in board.metrics[1:]:
             rec[m] = _value(r, r.metrics.get(m), dagger)
         rec["Source"] = _short_source(r)
         records.append(rec)
+    import pandas as pd
+
     return pd.DataFrame.from_records(records)
 
 
@@ -81,6 +88,7 @@ def frame(boards: list[Board]) -> pd.DataFrame:
             rec = {"benchmark": b.benchmark, "task": b.task, "protocol": b.protocol, "rank": r.rank,
                    "method": r.method, "name": r.name, "source": r.source, "metric": b.metric, "value": r.value,
                    "ci95_lo": r.ci95[0] if r.ci95 else None, "ci95_hi": r.ci95[1] if r.ci95 else None,
+                   "ci95_note": r.ci95_note if r.ci95 else None,
                    "delta": r.delta["value"] if r.delta else None,
                    "delta_ci95_lo": r.delta["ci95"][0] if r.delta and r.delta.get("ci95") else None,
                    "delta_ci95_hi": r.delta["ci95"][1] if r.delta and r.delta.get("ci95") else None,
@@ -89,6 +97,8 @@ def frame(boards: list[Board]) -> pd.DataFrame:
                 if m != b.metric:
                     rec[m] = v
             records.append(rec)
+    import pandas as pd
+
     return pd.DataFrame.from_records(records)
 
 
@@ -105,9 +115,25 @@ def _footnote(b: Board, dagger: str = DAGGER) -> str:
         plural = "people" if b.unit == "person" else f"{b.unit}s"
         unit = f"{b.items} {plural}" if b.items else f"the {plural}"
         notes.append(f"95% CI: percentile bootstrap over {unit} ({b.resamples} resamples, seed {b.seed})")
+    if _single_item(b):
+        notes.append(f"no interval: the benchmark has one {b.unit or 'item'}, and resampling it gives it back")
     if any(r.delta and not r.delta.get("quoted") and r.delta.get("ci95") for r in b.rows):
         notes.append("\u0394: refined minus its base, paired bootstrap interval and two-sided p-value")
-    return "; ".join(notes)
+    return "; ".join(notes) + "".join(f"\n{NOTE_MARK} {names}: {note}." for note, names in _interval_notes(b))
+
+
+def _single_item(b: Board) -> bool:
+    """A board of recomputed results on a one-item benchmark (no interval can be drawn)."""
+    return b.items == 1 and b.resamples > 0 and any(r.source != "quoted" for r in b.rows)
+
+
+def _interval_notes(b: Board) -> list[tuple[str, str]]:
+    """(note, the names of the rows it is about) for the board's rows whose interval has a shape note."""
+    by_note: dict[str, list[str]] = {}
+    for r in b.rows:
+        if r.ci95 and r.ci95_note:
+            by_note.setdefault(r.ci95_note, []).append(r.name)
+    return [(note, ", ".join(names)) for note, names in by_note.items()]
 
 
 def render_text(boards: list[Board]) -> str:
@@ -120,7 +146,12 @@ def render_text(boards: list[Board]) -> str:
 def render_markdown(boards: list[Board]) -> str:
     out = []
     for b in boards:
-        out.append(f"**{_caption(b)}**\n\n" + display_frame(b).to_markdown(index=False) + "\n\n" + _footnote(b))
+        df = display_frame(b)
+        # the cells are already written (44.30 stays 44.30, not tabulate's 44.3); text columns left, numbers right
+        align = ["left" if c in ("Method", "Source") else "right" for c in df.columns]
+        out.append(f"**{_caption(b)}**\n\n" + df.to_markdown(index=False, disable_numparse=True, colalign=align)
+                   + "\n\n"
+                   + _footnote(b).replace("\n", "\n\n"))
     return "\n\n".join(out)
 
 
@@ -130,7 +161,7 @@ def _latex_escape(s: str) -> str:
                  ("$", "\\$"), ("{", "\\{"), ("}", "\\}")):
         s = s.replace(a, b)
     return s.replace("\\textbackslash\\{\\}", "\\textbackslash{}").replace("\u0394", "$\\Delta$").replace(
-        DAGGER, "$^\\dagger$")
+        DAGGER, "$^\\dagger$").replace(NOTE_MARK, "$^\\ddagger$")
 
 
 def render_latex(boards: list[Board], fit: bool = False) -> str:
@@ -146,7 +177,8 @@ def render_latex(boards: list[Board], fit: bool = False) -> str:
             body = ("\\sbox\\prtbox{" + body.rstrip("\n") + "}\n\\ifdim\\wd\\prtbox>\\linewidth"
                     "\\resizebox{\\linewidth}{!}{\\usebox\\prtbox}\\else\\usebox\\prtbox\\fi\n")
         out.append("\\begin{table}[t]\n\\centering\n\\caption{" + _latex_escape(_caption(b)) + "}\n" + body
-                   + "\\par\\smallskip{\\footnotesize " + _latex_escape(_footnote(b)) + "}\n\\end{table}")
+                   + "\\par\\smallskip{\\footnotesize " + _latex_escape(_footnote(b)).replace("\n", "\\par ")
+                   + "}\n\\end{table}")
     return "\n\n".join(out)
 
 

@@ -19,7 +19,7 @@ from ..evaluators import get_task
 from ..methods import VARIANT_LABELS, all_methods, base_variant
 from . import benchmarks
 from .store import StoredResult, damaged
-from .uncertainty import RESAMPLES, SEED, draw_weights, interval, paired_difference, resample_result
+from .uncertainty import RESAMPLES, SEED, draw_weights, interval, paired_difference, resample_result, shape_note
 
 PAPER = "Fieraru et al., Learning to Refine Human Pose Estimation, CVPRW 2018"
 #: metric keys of the paper's numbers (baselines/) -> headline metric names
@@ -44,6 +44,8 @@ class Row:
     provenance: dict
     note: str
     ci95: list[float] | None = None
+    #: why ci95 is wide or asymmetric, when its resamples are not one lump around the value (shape_note)
+    ci95_note: str | None = None
     metrics_ci95: dict[str, list[float] | None] = field(default_factory=dict)
     base: str | None = None
     delta: dict | None = None
@@ -57,7 +59,7 @@ class Row:
 
     def as_dict(self) -> dict:
         return {"rank": self.rank, "method": self.method, "name": self.name, "source": self.source,
-                "value": _json_float(self.value), "ci95": self.ci95,
+                "value": _json_float(self.value), "ci95": self.ci95, "ci95_note": self.ci95_note,
                 "metrics": {k: _json_float(v) for k, v in self.metrics.items()},
                 "metrics_ci95": self.metrics_ci95, "delta": self.delta, "base": self.base,
                 "note": self.note, "provenance": self.provenance, "joints": self.joints, "curve": self.curve}
@@ -236,10 +238,11 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
             for r in rows:
                 if r.source != "quoted" and len(r._result["items"]) == n:
                     resampled = _resample_checked(task, r, weights)
-                    if resamples > 0:
+                    if resamples > 0 and n > 1:  # one item drawn again and again has no spread: no interval
                         r._resampled = {k: v[1:] for k, v in resampled.items()}
                         r.metrics_ci95 = {k: interval(v) for k, v in r._resampled.items()}
                         r.ci95 = r.metrics_ci95.get(task.primary)
+                        r.ci95_note = _shape_note(task, r, weights[1:])
         n_items = sizes[0] if len(sizes) == 1 else None
     by_method = {r.method: r for r in rows if r.source != "quoted"}
     for r in rows:
@@ -256,14 +259,32 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
         else:
             r.delta = {"base": b.method, "value": r.value - b.value, "ci95": None, "p_value": None, "quoted": False}
     rows.sort(key=lambda r: (0, -r.value, r.name) if math.isfinite(r.value) else (1, 0.0, r.name))
-    for i, r in enumerate(rows):
-        r.rank = i + 1
+    for i, r in enumerate(rows):  # standard competition ranking: equal values share a rank (1, 2, 2, 4)
+        prev = rows[i - 1] if i else None
+        tied = prev is not None and (prev.value == r.value or not (math.isfinite(prev.value) or
+                                                                   math.isfinite(r.value)))
+        r.rank = prev.rank if tied else i + 1
     metrics: list[str] = [task.primary] if task.primary else []
     for r in rows:
         metrics += [k for k in r.metrics if k not in metrics]
     return Board(benchmark=bench, task=task_name, protocol=proto, metric=task.primary or "", unit=task.unit,
                  title=f"{benchmarks.title(bench)} - {task.description}", items=n_items, metrics=metrics,
                  rows=rows, resamples=resamples, seed=seed)
+
+
+def _shape_note(task, r: Row, weights: np.ndarray) -> str | None:
+    """Why the row's interval is wide or lopsided, when its resamples are not one lump around its value."""
+    values = r._resampled.get(task.primary)
+    if values is None:
+        return None
+    try:
+        missing = task.missing_joints(r._result, weights) if task.missing_joints else None
+    except _DAMAGE as e:
+        raise damaged(r._path, f"its per-item statistics cannot be read ({type(e).__name__}: {e})",
+                      "items") from None
+    return shape_note(task.primary, r.value, values, task.unit or "item",
+                      {j.replace("_", " "): m for j, m in (missing or {}).items()},
+                      {j.replace("_", " "): v for j, v in (r.joints or {}).items()})
 
 
 def _resample_checked(task, r: Row, weights: np.ndarray) -> dict[str, np.ndarray]:
@@ -284,10 +305,10 @@ def _resample_checked(task, r: Row, weights: np.ndarray) -> dict[str, np.ndarray
 def _disambiguate(rows: list[Row]) -> None:
     """Two results of the same name (a user store beside the shipped one) stay apart on the board."""
     seen: dict[str, int] = {}
+    for r in rows:  # names that differ only in case are the same name to a reader
+        seen[r.method.lower()] = seen.get(r.method.lower(), 0) + 1
     for r in rows:
-        seen[r.method] = seen.get(r.method, 0) + 1
-    for r in rows:
-        if seen[r.method] > 1 and r.provenance.get("store") == "user":
+        if seen[r.method.lower()] > 1 and r.provenance.get("store") == "user":
             r.name += " (user store)"
 
 

@@ -155,19 +155,34 @@ def dumps_result(result: dict) -> bytes:
 def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipped: list[StoredResult] | None = None
                 ) -> Path:
     """Write a result into a store; refuses to replace a result of the same name made from other predictions
-    (unless ``overwrite``) and to shadow a shipped result with other predictions."""
+    (unless ``overwrite``), to shadow a shipped result with other predictions, and a name that differs from a
+    stored or shipped one only in case (``Newell`` beside ``newell``: one method to a reader, and one file on
+    a case-insensitive file system)."""
     key = (result["method"], result["benchmark"], result["task"])
     new_sha = _pred_sha(result)
+    where = f"on {key[1]} ({key[2]})"
     for s in shipped if shipped is not None else load_dir(shipped_dir(), "shipped"):
-        if s.key == key and s.pred_sha256 != new_sha and Path(directory).resolve() != s.path.parent.resolve():
-            raise ConfigError(f"{result['method']!r} is a shipped result on {key[1]} ({key[2]}) made from other "
-                              "predictions", fix="save yours under another name, e.g. --save "
-                              f"{result['method']}-mine")
+        if s.key[0].lower() != key[0].lower() or s.key[1:] != key[1:] or \
+                Path(directory).resolve() == s.path.parent.resolve():
+            continue
+        if s.key[0] != key[0]:
+            raise ConfigError(f"{key[0]!r} differs only in case from the shipped result {s.key[0]!r} {where}",
+                              fix=f"save under another name, e.g. --save {key[0]}-mine")
+        if s.pred_sha256 != new_sha:
+            raise ConfigError(f"{key[0]!r} is a shipped result {where} made from other predictions",
+                              fix=f"save yours under another name, e.g. --save {key[0]}-mine")
     path = result_path(directory, *key)
+    if Path(directory).is_dir():
+        for other in Path(directory).glob("*.json"):
+            if other.name.lower() == path.name.lower() and other.name != path.name:
+                name = other.name.split("__", 1)[0]
+                raise ConfigError(f"the store already holds {name!r} {where}; {key[0]!r} differs from it only in "
+                                  "case", file=other, fix=f"save under that very name (--save {name}, with "
+                                  "--overwrite to replace it), or under another name")
     if path.exists() and not overwrite:
         old = _load(path)
         if _pred_sha(old) != new_sha:
-            raise ConfigError(f"the store already holds {result['method']!r} on {key[1]} ({key[2]}), made from "
+            raise ConfigError(f"the store already holds {result['method']!r} {where}, made from "
                               "other predictions", file=path,
                               fix="save under another name, or pass --overwrite to replace it")
     write_bytes_atomic(path, dumps_result(result))

@@ -1,0 +1,105 @@
+"""Time `prt leaderboard` as a user runs it, and the per-result bootstrap behind its intervals.
+
+    PRT_DATA=../shared/data python benchmarks/leaderboard.py [--repeat 5] [--resamples 1000]
+
+1. Wall time of whole `prt leaderboard` processes (import, reading the results, 1000 resamples of every
+   recomputed row, the shape notes, rendering), text and `--format html`, minimum over ``--repeat``
+   interleaved runs: on the shipped results alone (an empty store), then with a store holding the Bonn
+   test set's pose and tracking results (saved first with `prt evaluate --save`; needs PRT_DATA).
+2. In one process, per result: the bootstrap (draws + the task's resample hook, ``--resamples``) and the
+   shape note's missing-joint masks, minimum over ``--repeat``.
+
+The machine's load average is printed: figures taken while other work runs are upper bounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _prt(*args: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from poseval_refine.cli import main; sys.exit(main())", *args]
+
+
+def wall(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def whole_process(stores: dict[str, Path], repeat: int, resamples: int) -> None:
+    runs = {(label, fmt): [] for label in stores for fmt in ("text", "html")}
+    for _ in range(repeat):  # interleaved, so a burst of load hits every configuration alike
+        for (label, fmt), times in runs.items():
+            times.append(wall(_prt("leaderboard", "--results", str(stores[label]), "--format", fmt,
+                                   "--resamples", str(resamples))))
+    for (label, fmt), times in runs.items():
+        print(f"prt leaderboard --format {fmt:4s} {label:38s} min {min(times):5.2f} s  "
+              f"median {np.median(times):5.2f} s  ({repeat} runs)")
+
+
+def per_result(stores: dict[str, Path], repeat: int, resamples: int) -> None:
+    from poseval_refine.evaluators import get_task
+    from poseval_refine.results.store import load_all
+    from poseval_refine.results.uncertainty import draw_weights
+
+    seen = set()
+    for store in stores.values():
+        for sr in load_all(store):
+            d = sr.data
+            key = (d["method"], d["benchmark"], d["task"])
+            if key in seen:
+                continue
+            seen.add(key)
+            task = get_task(d["task"])
+            result = sr.task_result()
+            n = len(result["items"])
+            boot, masks = float("inf"), float("inf")
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                w = draw_weights(n, resamples, 0, "/".join(key[1:]))
+                task.resample(result, w)
+                t1 = time.perf_counter()
+                if task.missing_joints:
+                    task.missing_joints(result, w)
+                t2 = time.perf_counter()
+                boot, masks = min(boot, t1 - t0), min(masks, t2 - t1)
+            unit = "people" if task.unit == "person" else f"{task.unit}s"
+            note = f"  + missing joints {masks:.3f} s" if task.missing_joints else ""
+            print(f"bootstrap {' / '.join(key):45s} {n:5d} {unit:9s} {resamples} resamples: {boot:.3f} s{note}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--resamples", type=int, default=1000)
+    args = ap.parse_args()
+    data = Path(os.environ.get("PRT_DATA", "../shared/data"))
+    bonn = data / "posetrack_cases" / "bonn_test"
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as tmp:
+        empty, store = Path(tmp) / "empty", Path(tmp) / "bonn"
+        stores = {"shipped results": empty}
+        if bonn.is_dir():
+            for task in ("pose", "tracking"):
+                subprocess.run(_prt("evaluate", "--gt", str(bonn / "gt"), "--pred", str(bonn / "pred"), "--task",
+                                    task, "--save", "net", "--results", str(store)),
+                               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stores["shipped + Bonn pose and tracking"] = store
+        else:
+            print(f"{bonn} not found: the Bonn figures are left out (set PRT_DATA)")
+        whole_process(stores, args.repeat, args.resamples)
+        per_result(stores, args.repeat, args.resamples)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
