@@ -2,9 +2,10 @@
 
     python benchmarks/refine_throughput.py [--archs resnet18,resnet50,resnet101] [--seconds 5]
 
-For each backbone, at the demo scale (0.4, canvas 0.7, width 32) and at the paper's scale (1.0,
-840 px canvas, width 64), times the network forward pass with flip averaging (what `prt refine`
-runs per person) on the CPU, and on CUDA when present. Figures are poses per second.
+For each backbone, at the geometry of `prt train`'s cpu profile and at the paper's (1.0, 840 px
+canvas, width 64), times the network forward pass with flip averaging (what `prt refine` runs per
+person) on the CPU, and on CUDA when present. Figures are poses per second of the network alone;
+`benchmarks/refiner_heldout.py` times `prt refine` end to end.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ import torch
 
 from poseval_refine.refine.encode import EncodeConfig
 from poseval_refine.refine.model import PoseRefiner
+from poseval_refine.refine.train import PROFILES
 
-CONFIGS = {
-    "demo": (EncodeConfig(scale=0.4, canvas_factor=0.7), 32),
-    "paper": (EncodeConfig(scale=1.0), 64),
-}
+CONFIGS = {name: (EncodeConfig(scale=p["scale"], canvas_factor=p["canvas"]), p["width"])
+           for name, p in PROFILES.items()}
 
 
 def rate(model, size: int, batch: int, device, seconds: float) -> float:
@@ -42,7 +42,7 @@ def rate(model, size: int, batch: int, device, seconds: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--archs", default="resnet18,resnet50,resnet101")
-    ap.add_argument("--configs", default="demo,paper")
+    ap.add_argument("--configs", default="cpu,paper")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=5.0)
     args = ap.parse_args()

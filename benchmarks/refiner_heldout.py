@@ -13,7 +13,9 @@
 4. It checks that every score and track id is kept, and that adding the GT head boxes to the
    prediction file does not change the output (the refiner must not use them by default).
 
-Prints one line per input kind: PCKh@0.5 before and after, poses, seconds and poses/s.
+Prints one line per input kind: PCKh@0.5 before and after, poses, seconds and poses/s; then, per
+error kind, the share of joints it hit and how many of them input and refined output place within
+half a head size.
 """
 
 from __future__ import annotations
@@ -34,7 +36,12 @@ LEVELS = {  # jitter sd (head sizes), P(displaced), displacement range (head siz
 }
 
 
-def corrupt(gt: dict, level: str, seed: int) -> dict:
+KINDS = ("jitter only", "displaced", "swapped", "dropped")
+
+
+def corrupt(gt: dict, level: str, seed: int, kinds: list | None = None) -> dict:
+    """The predictions; ``kinds`` (if given) receives per person which error each joint got (an index
+    into KINDS; a later error wins: dropped over swapped over displaced)."""
     jitter, p_far, far, p_swap, p_drop = LEVELS[level]
     rng = np.random.default_rng([seed, 4242, len(level)])
     names = gt["categories"][0]["keypoints"]
@@ -51,11 +58,17 @@ def corrupt(gt: dict, level: str, seed: int) -> dict:
         ang = rng.uniform(0, 2 * np.pi, len(kp))
         dist = rng.uniform(*far, len(kp)) * hs
         xy[moved] += np.column_stack([np.cos(ang), np.sin(ang)])[moved] * dist[moved, None]
+        kind = np.where(moved, 1, 0)
         for i, j in pairs:
             if rng.random() < p_swap:
                 xy[[i, j]] = xy[[j, i]]
                 present[[i, j]] = present[[j, i]]
-        present &= rng.random(len(kp)) >= p_drop
+                kind[[i, j]] = 2
+        dropped = rng.random(len(kp)) < p_drop
+        kind[dropped & present] = 3
+        present &= ~dropped
+        if kinds is not None:
+            kinds.append(kind)
         scores = np.where(present, np.round(rng.uniform(0.2, 1.0, len(kp)), 4), 0.0)
         out_kp = np.zeros_like(kp)
         out_kp[present, :2] = xy[present]
@@ -80,6 +93,34 @@ def pckh(gt: Path, pred: Path) -> float:
     return json.loads(out.read_text())["pckh_total"]
 
 
+def hits(gt: dict, pred: dict) -> np.ndarray:
+    """(people, joints) bool: the predicted joint lies within half a head size (0.6 x the head box's
+    diagonal, as PCKh) of an annotated GT joint; people paired by order."""
+    out = []
+    for g, p in zip(gt["annotations"], pred["annotations"], strict=True):
+        a, b = (np.array(x["keypoints"], float).reshape(-1, 3) for x in (g, p))
+        ann = ~((a[:, 0] == 0) & (a[:, 1] == 0) & (a[:, 2] == 0))
+        has = ~((b[:, 0] == 0) & (b[:, 1] == 0) & (b[:, 2] == 0))
+        hs = 0.6 * np.hypot(*g["bbox_head"][2:])
+        out.append(ann & has & (np.hypot(*(a[:, :2] - b[:, :2]).T) <= 0.5 * hs))
+    return np.array(out)
+
+
+def by_kind(gt: dict, pred: dict, refined: dict, kinds: list) -> str:
+    """Per error kind: its share of the annotated joints, and how many of them input and output hit."""
+    ann = np.array([[not (k[0] == k[1] == k[2] == 0) for k in np.reshape(a["keypoints"], (-1, 3))]
+                    for a in gt["annotations"]])
+    kind, hin, hout = np.array(kinds), hits(gt, pred), hits(gt, refined)
+    parts = []
+    for k, name in enumerate(KINDS):
+        sel = ann & (kind == k)
+        if sel.any():
+            parts.append(f"{name} {100 * sel.sum() / ann.sum():.1f} % of joints, hit {100 * hin[sel].mean():.0f} % "
+                         f"-> {100 * hout[sel].mean():.0f} %")
+
+    return "; ".join(parts)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True)
@@ -99,7 +140,8 @@ def main() -> None:
           f"checkpoint {args.checkpoint}")
     print(f"{'input':13s} {'PCKh in':>8s} {'refined':>8s} {'gain':>6s} {'poses':>6s} {'seconds':>8s} {'poses/s':>8s}")
     for level in LEVELS:
-        pred = corrupt(gt, level, args.seed)
+        kinds: list = []
+        pred = corrupt(gt, level, args.seed, kinds)
         pred_path = out / f"pred_{level}.json"
         pred_path.write_text(json.dumps(pred))
         ref_path = out / f"refined_{level}.json"
@@ -111,6 +153,7 @@ def main() -> None:
         before, after = pckh(gt_path, pred_path), pckh(gt_path, ref_path)
         n = len(pred["annotations"])
         print(f"{level:13s} {before:8.1f} {after:8.1f} {after - before:+6.1f} {n:6d} {seconds:8.1f} {n / seconds:8.1f}")
+        print("    by error kind (joints within half a head size):", by_kind(gt, pred, refined, kinds))
         summary = [line for line in err.splitlines() if "refined" in line]
         if summary:
             print("   ", summary[-1].removeprefix("prt: "))

@@ -153,7 +153,7 @@ def _folder(scenes: Path, dst: Path, n: int) -> Path:
 
 def test_folder_equals_files_one_by_one_and_shards_merge(tiny, tmp_path):
     _, scenes, ckpt = tiny
-    folder = _folder(scenes, tmp_path / "preds", 4)
+    folder = _folder(scenes, tmp_path / "preds", 3)
     base = ["--images", scenes, "--checkpoint", ckpt]
     assert refine(["--pred", folder, "--out", tmp_path / "all", *base, "--batch-size", "3"]) == 0
     for f in sorted(folder.iterdir()):
@@ -161,8 +161,8 @@ def test_folder_equals_files_one_by_one_and_shards_merge(tiny, tmp_path):
         assert refine(["--pred", f, "--out", one, *base, "--batch-size", "3"]) == 0
         assert one.read_bytes() == (tmp_path / "all" / f.name).read_bytes()
     merged = {}
-    for i in range(3):
-        assert refine(["--pred", folder, "--out", tmp_path / f"shard{i}", *base, "--shard", f"{i}/3"]) == 0
+    for i in range(2):  # shard 0 takes two of the three files, shard 1 one
+        assert refine(["--pred", folder, "--out", tmp_path / f"shard{i}", *base, "--shard", f"{i}/2"]) == 0
         for f in (tmp_path / f"shard{i}").iterdir():
             assert f.name not in merged
             merged[f.name] = f.read_bytes()
@@ -359,3 +359,40 @@ def test_training_readers_on_tiny_fixtures(tiny, tmp_path):
     for records in (recs, c, m):
         sample = RecordDataset(records, enc, syn)[0]
         assert sample["input"].shape == (18, enc.canvas, enc.canvas) and sample["heat"].shape[0] == 15
+
+
+def test_calibrated_rules_from_the_checkpoint_apply_by_default(tiny, tmp_path, capsys):
+    _, scenes, ckpt = tiny
+    ck = torch.load(ckpt, weights_only=True)
+    assert set(ck["refine"]) >= {"keep_below", "min_move", "calibration"}  # written by prt train
+    ck["refine"]["keep_below"], ck["refine"]["min_move"] = 0.0, 1000.0  # every refined move is "too small"
+    torch.save(ck, tmp_path / "still.ckpt")
+    base = ["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", tmp_path / "still.ckpt"]
+    assert refine([*base, "--out", tmp_path / "a.json"]) == 0
+    err = capsys.readouterr().err
+    assert ": 0 joints moved" in err and "moved < 1000 head sizes" in err
+    src = json.loads((scenes / "predictions.json").read_text())["annotations"]
+    out = json.loads((tmp_path / "a.json").read_text())["annotations"]
+    for x, y in zip(src, out, strict=True):
+        present = [i for i in range(17) if x["keypoints"][3 * i + 2] != 0]
+        assert all(x["keypoints"][3 * i: 3 * i + 2] == y["keypoints"][3 * i: 3 * i + 2] for i in present)
+    assert refine([*base, "--out", tmp_path / "b.json", "--min-move", "0"]) == 0  # an explicit option wins
+    assert ": 0 joints moved" not in capsys.readouterr().err
+
+
+def test_evaluate_refinement_options_need_refined(tiny, capsys):
+    _, scenes, _ = tiny
+    code = main(["evaluate", "--gt", str(scenes / "annotations.json"), "--pred", str(scenes / "predictions.json"),
+                 "--task", "pckh", "--keep-below", "0.5"])
+    assert code == 2 and "refinement options go with --method and --refined" in capsys.readouterr().err
+
+
+def test_existing_out_is_refused_before_any_work(tiny, tmp_path, capsys):
+    _, scenes, _ = tiny
+    out = tmp_path / "taken.json"
+    out.write_text("mine")
+    # the checkpoint does not exist: the output path is checked first, before minutes of refinement
+    code = refine(["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", tmp_path / "none.ckpt",
+                   "--out", out])
+    err = capsys.readouterr().err
+    assert code == 2 and "exists already" in err and "taken.json" in err and out.read_text() == "mine"

@@ -93,6 +93,10 @@ def command(pred, images, checkpoint, out, fmt, batch_size, workers, shard, no_f
 
     if out.resolve() == pred.resolve():
         raise ConfigError("--out is the input; prt never overwrites what it was given", fix="choose a new --out")
+    if out.exists() and not overwrite:  # before minutes of refinement, not after them
+        from ..errors import InputError
+
+        raise InputError("exists already", file=out, fix="choose a new output path or pass --overwrite")
     options = pop_refine_options(refine_kw)
     f = get_format(fmt) if fmt else detect_format(pred)
     if f.write is None:

@@ -9,13 +9,13 @@ import click
 from ..log import setup_cli_logging
 
 
-@click.command(help="Train a PoseRefiner with the paper's T1-T4 error synthesis and SGD step schedule.\n\n"
+@click.command(help="Train a PoseRefiner with the paper's T1-T4 error synthesis and step schedule.\n\n"
                     "--profile auto (default) picks the configuration from the device: on a GPU the paper's "
-                    "(ResNet-101, full scale), elsewhere the cpu profile, which learns within minutes on two cores "
-                    "(ResNet-18 of width 32, scale 0.4, 240 px canvas, input skip, 5x learning rate). Options given "
-                    "explicitly override the profile; the chosen configuration is printed and stored in the "
-                    "checkpoint with a keep-below threshold calibrated on held-out synthetic scenes, so `prt "
-                    "refine --checkpoint` needs no tuning flags.\n\n"
+                    "(ResNet-101, full scale, SGD), elsewhere the cpu profile, which learns within minutes on two "
+                    "cores (ResNet-18 of width 24, scale 0.3, 176 px canvas, input skip, Gaussian targets, Adam). "
+                    "Options given explicitly override the profile; the chosen configuration is printed and stored "
+                    "in the checkpoint, with the keep rules (keep-below, min-move) calibrated on held-out synthetic "
+                    "scenes, so `prt refine --checkpoint` needs no tuning flags.\n\n"
                     "Under `torchrun --nproc_per_node N -m poseval_refine.cli train ...` it trains with "
                     "DistributedDataParallel (NCCL on GPUs, gloo on CPUs).")
 @click.option("--dataset", type=click.Choice(["synthetic", "posetrack", "coco", "mpii"]), default="synthetic",
@@ -30,19 +30,21 @@ from ..log import setup_cli_logging
 @click.option("--profile", type=click.Choice(["auto", "cpu", "paper"]), default="auto", show_default=True,
               help="Configuration preset: auto = paper on CUDA, cpu otherwise.")
 @click.option("--arch", type=click.Choice(["resnet18", "resnet34", "resnet50", "resnet101"]), default=None,
-              help="Backbone (profile: cpu resnet18, paper resnet101).")
-@click.option("--width", type=click.IntRange(8), default=None, help="Channels of the first stage (cpu 32, paper 64).")
+              help="Backbone (cpu resnet18, paper resnet101).")
+@click.option("--width", type=click.IntRange(8), default=None, help="Channels of the first stage (cpu 24, paper 64).")
 @click.option("--input-skip/--no-input-skip", default=None,
               help="prt's addition: input disks also feed the heatmap logits directly (cpu on, paper off).")
 @click.option("--scale", type=click.FloatRange(0, min_open=True), default=None,
               help="Multiplies every pixel constant: person height 340 px, crop margin, disk radius, T1 lengths, "
-                   "75 px neighbourhood (cpu 0.4, paper 1).")
+                   "75 px neighbourhood (cpu 0.3, paper 1).")
 @click.option("--canvas", type=click.FloatRange(0, min_open=True), default=None,
-              help="Side of the input canvas as a fraction of (person height + 2 crop margins) (cpu 0.7, paper 1).")
+              help="Side of the input canvas as a fraction of (person height + 2 crop margins) (cpu 0.66, paper 1).")
 @click.option("--transforms", default=None, help="Error synthesis to use, e.g. t1 (default t1,t2,t3,t4).")
-@click.option("--batch-size", type=click.IntRange(1), default=None, help="Samples per step (8).")
+@click.option("--batch-size", type=click.IntRange(1), default=None, help="Samples per step (cpu 4, paper 8).")
 @click.option("--lr-scale", type=click.FloatRange(0, min_open=True), default=None,
-              help="Multiplies the paper's schedule (cpu 5, paper 1).")
+              help="Multiplies the paper's learning-rate schedule (both profiles 1).")
+@click.option("--optimizer", type=click.Choice(["sgd", "adam"]), default=None,
+              help="sgd: momentum 0.9, the paper's (paper profile); adam: the schedule x 0.05 (cpu profile).")
 @click.option("--workers", type=click.IntRange(0), default=0, show_default=True, help="Processes drawing samples.")
 @click.option("--checkpoint-every", type=click.IntRange(0), default=200, show_default=True)
 @click.option("--calibration-scenes", type=click.IntRange(0), default=30, show_default=True,
@@ -56,14 +58,14 @@ from ..log import setup_cli_logging
               help="Offset regression loss (pose-tensorflow's default is Huber; the paper says MSE).")
 @click.option("--save-all-ranks", is_flag=True, hidden=True)
 def command(dataset, annotations, images, out, steps, minutes, profile, arch, width, input_skip, scale, canvas,
-            transforms, batch_size, lr_scale, workers, checkpoint_every, calibration_scenes, resume, pretrained, seed,
-            device, locref_loss, save_all_ranks):
+            transforms, batch_size, lr_scale, optimizer, workers, checkpoint_every, calibration_scenes, resume,
+            pretrained, seed, device, locref_loss, save_all_ranks):
     setup_cli_logging()
     from ..log import LOGGER
     from ..refine.train import TrainConfig, choose_profile, pick_device, train
 
     given = {"arch": arch, "width": width, "input_skip": input_skip, "scale": scale, "canvas": canvas,
-             "batch_size": batch_size, "lr_scale": lr_scale}
+             "batch_size": batch_size, "lr_scale": lr_scale, "optimizer": optimizer}
     if resume and out.exists():
         from ..refine.checkpoint import read_checkpoint
 
@@ -92,5 +94,6 @@ def command(dataset, annotations, images, out, steps, minutes, profile, arch, wi
     LOGGER.info("training %s", cfg.describe())
     res = train(cfg)
     cal = res.get("calibration")
-    extra = f"; keep-below {cal['keep_below']:g} calibrated on {cal['people']} held-out people" if cal else ""
+    extra = (f"; keep-below {cal['keep_below']:g}, min-move {cal['min_move']:g} calibrated on {cal['people']} "
+             "held-out people") if cal else ""
     click.echo(f"trained {res['steps']} steps in {res['train_seconds']:.0f} s{extra}; checkpoint {res['checkpoint']}")

@@ -70,7 +70,7 @@ def make_sample(image: np.ndarray, people: np.ndarray, head_boxes: np.ndarray, p
         gt_c[:, 0] = enc.canvas - 1 - gt_c[:, 0]
     gt_c[~in_canvas(gt_c, enc.canvas)] = np.nan
     x = network_input(np.ascontiguousarray(canvas), disk_channels(inp_c, enc.canvas, enc.radius))
-    heat, loc, weight, present = targets(gt_c, enc.canvas, enc.target_radius)
+    heat, loc, weight, present = targets(gt_c, enc.canvas, enc.target_radius, enc.target_sigma)
     return {"input": x, "heat": heat, "loc": loc, "weight": weight, "present": present.astype(np.float32)}
 
 

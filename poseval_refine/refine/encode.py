@@ -63,6 +63,9 @@ class EncodeConfig:
     scale: float = 1.0
     #: canvas in units of PERSON_HEIGHT + 2 margins; 1.0 gives 840 x 840 px at scale 1
     canvas_factor: float = 1.0
+    #: 0: the official binary disk targets; > 0: Gaussian targets of this sigma (canvas px), which peak
+    #: at the joint, so the argmax cell is the nearest one even before the offsets are learnt
+    target_sigma: float = 0.0
 
     @property
     def person_height(self) -> float:
@@ -197,12 +200,13 @@ def network_input(canvas_rgb: np.ndarray, disks: np.ndarray) -> np.ndarray:
     return out
 
 
-def targets(xy: np.ndarray, size: int, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def targets(xy: np.ndarray, size: int, radius: float, sigma: float = 0.0
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Heatmap targets (J, S/8, S/8), locref targets (J, 2, S/8, S/8), their masks, per joint.
 
     A cell is positive when its centre (cell * 8 + 3.5) lies within ``radius`` of the joint; its
-    locref target is the offset to the joint in units of LOCREF_STDEV. Absent joints (NaN) get
-    weight 0 everywhere."""
+    locref target is the offset to the joint in units of LOCREF_STDEV. With ``sigma`` > 0 a positive
+    cell's target is exp(-d^2 / 2 sigma^2) instead of 1. Absent joints (NaN) get weight 0 everywhere."""
     J = len(xy)
     n = size // STRIDE
     centres = np.arange(n, dtype=np.float32) * STRIDE + CELL_CENTRE
@@ -212,8 +216,9 @@ def targets(xy: np.ndarray, size: int, radius: float) -> tuple[np.ndarray, np.nd
     for j in np.flatnonzero(present):
         dx = xy[j, 0] - centres[None, :]
         dy = xy[j, 1] - centres[:, None]
-        pos = dx * dx + dy * dy <= radius * radius
-        heat[j] = pos
+        d2 = dx * dx + dy * dy
+        pos = d2 <= radius * radius
+        heat[j] = np.where(pos, np.exp(-d2 / (2 * sigma * sigma)), 0) if sigma > 0 else pos
         loc[j, 0] = np.where(pos, dx / LOCREF_STDEV, 0)
         loc[j, 1] = np.where(pos, dy / LOCREF_STDEV, 0)
     weight = np.broadcast_to(present[:, None, None], heat.shape).astype(np.float32)

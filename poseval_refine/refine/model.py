@@ -68,14 +68,15 @@ class Bottleneck(nn.Module):
 class PoseRefiner(nn.Module):
     """Outputs ``heatmap`` logits (B, J, H/8, W/8) and ``locref`` (B, J, 2, H/8, W/8) in stdev units."""
 
-    def __init__(self, num_joints: int = 15, arch: str = "resnet18", width: int = 64, input_skip: bool = False):
+    def __init__(self, num_joints: int = 15, arch: str = "resnet18", width: int = 64, input_skip: bool = False,
+                 skip_init: float = 8.0):
         super().__init__()
         #: prt's addition (not in the paper): the input disks, pooled to stride 8, add to the heatmap
         #: logits with a learned per-joint weight, so a short training run starts from "the joint is
         #: where the input says" and learns the corrections from the image
         self.input_skip = input_skip
         if input_skip:
-            self.skip_weight = nn.Parameter(torch.full((num_joints,), 8.0))
+            self.skip_weight = nn.Parameter(torch.full((num_joints,), float(skip_init)))
         if arch not in ARCHS:
             raise ValueError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHS)}")
         self.arch, self.num_joints = arch, num_joints

@@ -56,16 +56,17 @@ def pick_device(name: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
-#: training profiles: ``cpu`` learns within minutes on two CPU cores (prt's configuration: small
-#: network, 0.4 of the paper's pixel scale, a tighter canvas, a 5x learning rate and the input skip);
-#: ``paper`` is the paper's network and geometry, for GPUs. ``auto`` takes ``paper`` on CUDA and
+#: training profiles: ``paper`` is the paper's network, geometry and optimiser, for GPUs; ``cpu`` learns
+#: within minutes on two CPU cores (prt's configuration: a small network on 0.3 of the paper's pixel
+#: scale, the input skip, Gaussian heatmap targets and Adam). ``auto`` takes ``paper`` on CUDA and
 #: ``cpu`` everywhere else.
 PROFILES = {
-    "cpu": {"arch": "resnet18", "width": 32, "scale": 0.4, "canvas": 0.7, "input_skip": True, "lr_scale": 5.0,
-            "batch_size": 8},
+    "cpu": {"arch": "resnet18", "width": 24, "scale": 0.3, "canvas": 0.66, "input_skip": True, "lr_scale": 1.0,
+            "batch_size": 4, "optimizer": "adam", "target_sigma": 6.0},
     "paper": {"arch": "resnet101", "width": 64, "scale": 1.0, "canvas": 1.0, "input_skip": False, "lr_scale": 1.0,
-              "batch_size": 8},
+              "batch_size": 8, "optimizer": "sgd", "target_sigma": 0.0},
 }
+_CPU = PROFILES["cpu"]
 #: settings that shape the network or its input: a resumed run must keep them
 STRUCTURE = ("arch", "width", "input_skip", "scale", "canvas")
 
@@ -87,25 +88,28 @@ class TrainConfig:
     annotations: str | None = None
     images: str | None = None
     profile: str = "cpu"
-    arch: str = "resnet18"
-    width: int = 32
-    input_skip: bool = True
+    arch: str = _CPU["arch"]
+    width: int = _CPU["width"]
+    input_skip: bool = _CPU["input_skip"]
     steps: int | None = None
     minutes: float | None = None
-    batch_size: int = 8
-    lr_scale: float = 5.0
+    batch_size: int = _CPU["batch_size"]
+    lr_scale: float = _CPU["lr_scale"]
     seed: int = 0
     workers: int = 0
     checkpoint_every: int = 200
     resume: bool = False
     pretrained: str | None = None
     device: str | None = None
-    encode: EncodeConfig = field(default_factory=lambda: EncodeConfig(scale=0.4, canvas_factor=0.7))
-    synth: SynthConfig = field(default_factory=lambda: SynthConfig(scale=0.4))
+    encode: EncodeConfig = field(default_factory=lambda: EncodeConfig(scale=_CPU["scale"], canvas_factor=_CPU["canvas"],
+                                                                      target_sigma=_CPU["target_sigma"]))
+    synth: SynthConfig = field(default_factory=lambda: SynthConfig(scale=_CPU["scale"]))
     save_all_ranks: bool = False  # tests: every rank writes its final weights
     locref_loss: str = "huber"
+    #: initial weight of the input skip (its logit boost where the input disk covers a cell)
+    skip_init: float = 8.0
     #: sgd (the paper's: momentum 0.9) or adam (the learning rates of the schedule times ADAM_FACTOR)
-    optimizer: str = "sgd"
+    optimizer: str = _CPU["optimizer"]
     #: held-out synthetic scenes on which the keep-below threshold is calibrated after training (0: none)
     calibration_scenes: int = 30
 
@@ -113,13 +117,13 @@ class TrainConfig:
     def from_profile(cls, profile: str, out: Path, transforms: str = "t1,t2,t3,t4", **overrides) -> TrainConfig:
         """A configuration from a profile (``cpu``/``paper``); ``overrides`` that are not None win."""
         chosen = dict(PROFILES[profile], **{k: v for k, v in overrides.items() if v is not None})
-        scale, canvas = chosen.pop("scale"), chosen.pop("canvas")
+        scale, canvas, sigma = chosen.pop("scale"), chosen.pop("canvas"), chosen.pop("target_sigma")
         try:
             synth = SynthConfig.only(transforms, scale=scale)
         except ValueError as e:
             raise ConfigError(str(e)) from None
-        return cls(out=Path(out), profile=profile, encode=EncodeConfig(scale=scale, canvas_factor=canvas), synth=synth,
-                   **chosen)
+        return cls(out=Path(out), profile=profile, synth=synth,
+                   encode=EncodeConfig(scale=scale, canvas_factor=canvas, target_sigma=sigma), **chosen)
 
     def structure(self) -> dict:
         return {"arch": self.arch, "width": self.width, "input_skip": self.input_skip, "scale": self.encode.scale,
@@ -128,8 +132,10 @@ class TrainConfig:
     def describe(self) -> str:
         budget = f"{self.steps} steps" if self.steps is not None else f"{self.minutes:g} minutes"
         return (f"profile {self.profile}: {self.arch}, width {self.width}, scale {self.encode.scale:g} "
-                f"({self.encode.canvas} px canvas), input skip {'on' if self.input_skip else 'off'}, batch "
-                f"{self.batch_size}, lr x{self.lr_scale:g}, transforms "
+                f"({self.encode.canvas} px canvas), input skip {'on' if self.input_skip else 'off'}, "
+                f"{'Gaussian' if self.encode.target_sigma else 'disk'} targets, {self.optimizer} "
+                f"lr x{self.lr_scale:g}, "
+                f"batch {self.batch_size}, transforms "
                 f"{','.join(t for t in ('t1', 't2', 't3', 't4') if getattr(self.synth, t))}, {budget}")
 
 
@@ -159,6 +165,7 @@ def _collate(samples):
 
 def train_record(cfg: TrainConfig) -> dict:
     return {"profile": cfg.profile, **cfg.structure(), "batch_size": cfg.batch_size, "lr_scale": cfg.lr_scale,
+            "optimizer": cfg.optimizer, "target_sigma": cfg.encode.target_sigma,
             "seed": cfg.seed, "dataset": cfg.dataset, "locref_loss": cfg.locref_loss, "steps": cfg.steps,
             "minutes": cfg.minutes}
 
@@ -216,7 +223,7 @@ def train(cfg: TrainConfig) -> dict:
         if device.type == "cuda":
             device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     torch.manual_seed(cfg.seed)
-    model = PoseRefiner(15, cfg.arch, cfg.width, cfg.input_skip).to(device)
+    model = PoseRefiner(15, cfg.arch, cfg.width, cfg.input_skip, cfg.skip_init).to(device)
     if cfg.pretrained:
         missing = load_pretrained(model, cfg.pretrained)
         log.info("loaded %s; %d tensors start fresh (heads, extra inputs)", cfg.pretrained, len(missing))
