@@ -201,7 +201,10 @@ def test_poseval_position_of_the_sequence_reaches_the_worker_processes(tmp_path,
     code = main(["evaluate", "--gt", str(tmp_path / "bad" / "gt"), "--pred", str(tmp_path / "bad" / "pred"),
                  "--task", "tracking", "--mot-backend", backend, "--workers", "2"])
     err = capsys.readouterr().err
-    assert code == 2 and err.startswith(f"prt: error: {files['bad']}: ")
+    assert code == 2 and err.startswith(f"prt: error: {files['bad']}: labeled frame 0 (counted from 0), joint 0: ")
+    code = main(["evaluate", "--gt", str(tmp_path / "bad" / "gt"), "--pred", str(tmp_path / "bad" / "pred"),
+                 "--task", "tracking", "--mot-backend", backend])
+    assert code == 2 and capsys.readouterr().err == err  # the same words with one process or two
 
 
 def _random_dummy_case(rng, root: Path, n_seq: int = 2) -> None:
