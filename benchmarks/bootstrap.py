@@ -34,15 +34,19 @@ def main():
         task = get_task(task_name)
         result = load_json_roundtrip(task.run(gt, [pred]))
         n = len(result["items"])
-        best = float("inf")
+        best, masks = float("inf"), float("inf")
         for _ in range(args.repeat):
             t0 = time.perf_counter()
             w = draw_weights(n, args.resamples, 0, label)
             res = task.resample(result, w)
-            best = min(best, time.perf_counter() - t0)
+            t1 = time.perf_counter()
+            if task.missing_joints:  # what the leaderboard's interval note adds
+                task.missing_joints(result, w)
+            best, masks = min(best, t1 - t0), min(masks, time.perf_counter() - t1)
         lo, hi = interval(res[task.primary])
         units = "people" if task.unit == "person" else task.unit + "s"
-        print(f"{label:28s} {n:5d} {units:9s} {args.resamples} resamples: {best:6.3f} s  "
+        note = f"  + missing joints {masks:.3f} s" if task.missing_joints else ""
+        print(f"{label:28s} {n:5d} {units:9s} {args.resamples} resamples: {best:6.3f} s{note}  "
               f"{task.primary} {task.headline(result)[task.primary]:.2f} [{lo:.2f}, {hi:.2f}]")
 
 

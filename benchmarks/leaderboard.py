@@ -1,13 +1,12 @@
-"""Time `prt leaderboard` as a user runs it, and the per-result bootstrap behind its intervals.
+"""Time `prt leaderboard` as a user runs it: whole processes, intervals computed afresh each time.
 
     PRT_DATA=../shared/data python benchmarks/leaderboard.py [--repeat 5] [--resamples 1000]
 
-1. Wall time of whole `prt leaderboard` processes (import, reading the results, 1000 resamples of every
-   recomputed row, the shape notes, rendering), text and `--format html`, minimum over ``--repeat``
-   interleaved runs: on the shipped results alone (an empty store), then with a store holding the Bonn
-   test set's pose and tracking results (saved first with `prt evaluate --save`; needs PRT_DATA).
-2. In one process, per result: the bootstrap (draws + the task's resample hook, ``--resamples``) and the
-   shape note's missing-joint masks, minimum over ``--repeat``.
+Wall time of whole `prt leaderboard` processes (import, reading the results, 1000 resamples of every
+recomputed row, the shape notes, rendering), text and `--format html`, minimum over ``--repeat``
+interleaved runs: on the shipped results alone (an empty store), then with a store holding the Bonn
+test set's pose and tracking results (saved first with `prt evaluate --save`; needs PRT_DATA).
+The bootstrap of one result alone: ``benchmarks/bootstrap.py``.
 
 The machine's load average is printed: figures taken while other work runs are upper bounds.
 """
@@ -46,37 +45,6 @@ def whole_process(stores: dict[str, Path], repeat: int, resamples: int) -> None:
               f"median {np.median(times):5.2f} s  ({repeat} runs)")
 
 
-def per_result(stores: dict[str, Path], repeat: int, resamples: int) -> None:
-    from poseval_refine.evaluators import get_task
-    from poseval_refine.results.store import load_all
-    from poseval_refine.results.uncertainty import draw_weights
-
-    seen = set()
-    for store in stores.values():
-        for sr in load_all(store):
-            d = sr.data
-            key = (d["method"], d["benchmark"], d["task"])
-            if key in seen:
-                continue
-            seen.add(key)
-            task = get_task(d["task"])
-            result = sr.task_result()
-            n = len(result["items"])
-            boot, masks = float("inf"), float("inf")
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                w = draw_weights(n, resamples, 0, "/".join(key[1:]))
-                task.resample(result, w)
-                t1 = time.perf_counter()
-                if task.missing_joints:
-                    task.missing_joints(result, w)
-                t2 = time.perf_counter()
-                boot, masks = min(boot, t1 - t0), min(masks, t2 - t1)
-            unit = "people" if task.unit == "person" else f"{task.unit}s"
-            note = f"  + missing joints {masks:.3f} s" if task.missing_joints else ""
-            print(f"bootstrap {' / '.join(key):45s} {n:5d} {unit:9s} {resamples} resamples: {boot:.3f} s{note}")
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
@@ -97,7 +65,6 @@ def main():
         else:
             print(f"{bonn} not found: the Bonn figures are left out (set PRT_DATA)")
         whole_process(stores, args.repeat, args.resamples)
-        per_result(stores, args.repeat, args.resamples)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -213,9 +213,7 @@ def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt",
                                 position=position)
     except RepeatedIdError as e:  # motmetrics crashes on it (repeated GT ids): both backends refuse it
         gt_file = jobs[e.item][0] if e.item is not None else jobs[0][0]
-        import re  # the accumulator numbers sequences within its batch and frames among the evaluated ones
-        where = re.sub(r"^sequence \d+, frame (\d+)", r"labeled frame \1 (counted from 0)", str(e))
-        raise InputError(where, file=gt_file, fix="give every GT person of a frame its own track_id") from None
+        raise InputError(str(e), file=gt_file, fix="give every GT person of a frame its own track_id") from None
     for st, (_, counts, _) in zip(stats, read):
         st.counts.update(counts)
     return [(st, warnings) for st, (_, _, warnings) in zip(stats, read)]

@@ -461,7 +461,7 @@ def accumulate_frames(frames: Sequence[np.ndarray], dist: np.ndarray, gt_ids: np
             for k in range(K):
                 go, ho = gt_has[f, :, k], hyp_has[f, :, k]
                 _step_sequential(st, out, int(lanes_of[s, k]), gt_ids[f][go], hyp_ids[f][ho], dk[k][np.ix_(go, ho)],
-                                 f"sequence {s}, frame {t}, joint {k}", raw=False, item=int(s))
+                                 f"labeled frame {t} (counted from 0), joint {k}", raw=False, item=int(s))
     for t in range(T):  # frame by frame, as the per-sequence path adds them
         out.d[1] += raw[t]
     return [out.stats(s * K, (s + 1) * K) for s in range(S)]

@@ -354,7 +354,7 @@ def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, trac
                 d = np.where(dist[f] <= protocol.threshold, dist[f], np.nan)[:npr[f], :ng[f]].transpose(2, 1, 0)
                 updates.append((g_tid[f, :ng[f]], p_tid[f, :npr[f]], d, g_present[f, :ng[f]].T,
                                 p_present[f, :npr[f]].T))
-                labels.append(f"sequence {s}, frame {t}")
+                labels.append(f"labeled frame {t} (counted from 0)")  # the sequence: the error's item
                 t += 1
             try:
                 mots.append(motmetrics_accumulate(updates, K, labels))
