@@ -207,11 +207,6 @@ def clean_sequence(gt: PoseSequence, pred: PoseSequence) -> CleanSequence:
                          new_index[pred.person_frame[p]], gt_kp, pred_kp)
 
 
-def clean_frames(gt: PoseSequence, pred: PoseSequence) -> CleanSequence:
-    """Alias of :func:`clean_sequence` (the name of earlier versions)."""
-    return clean_sequence(gt, pred)
-
-
 def _slots(frame: np.ndarray) -> np.ndarray:
     """Position of every person within its frame (``frame`` sorted)."""
     return np.arange(len(frame)) - np.searchsorted(frame, frame, side="left")
