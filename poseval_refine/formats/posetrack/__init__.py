@@ -5,7 +5,8 @@ One JSON file per sequence; a folder holds a benchmark. Reading keeps every reco
 layout changes only what prt owns (:mod:`.writers`).
 
 Conventions, as poseval reads these files (docs/protocol.md §1.2), are in :mod:`.reader_2017` and
-:mod:`.reader_2018`. Odd inputs poseval accepts are read its way (docs/protocol.md §1.10), so numbers stay poseval's:
+:mod:`.reader_2018`. Odd inputs poseval accepts are read its way (docs/protocol.md §1.10), so numbers
+stay poseval's:
 - a score ``null``/NaN stays NaN (``score_null``; poseval's sort ranks it first), a score
   given as a numeric string is that number (numpy's conversion), a missing score stays NaN
   (the evaluator gives it poseval's -9999);
