@@ -51,9 +51,9 @@ def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted, 
 
         text = render_page(boards, empty=empty)
     else:
-        from ..render.leaderboard import RENDERERS, latex_document
+        from ..render.leaderboard import RENDERERS, render_latex_document
 
-        text = latex_document(boards) if standalone else RENDERERS[fmt](boards)
+        text = render_latex_document(boards) if standalone else RENDERERS[fmt](boards)
     if out is not None:
         write_bytes_atomic(out, text.encode() if text.endswith("\n") else (text + "\n").encode())
     else:

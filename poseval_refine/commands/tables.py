@@ -23,7 +23,8 @@ TABLE_METRICS = {"PCKh@0.5": "pckh", "AUC": "auc", "mAP": "map", "MOTA": "mota"}
 @click.option("--standalone", is_flag=True, help="LaTeX: a complete document (\\documentclass ... booktabs).")
 def command(fmt, which, results_dir, resamples, standalone):
     from ..methods import all_methods
-    from ..render.tables import RENDERERS, latex_document, mpii_validation_table, paper_table
+    from ..render.latex import latex_document
+    from ..render.tables import RENDERERS, mpii_validation_table, paper_table
     from ..results.board import build_boards
     from ..results.store import load_all
 

@@ -9,6 +9,7 @@ import math
 from typing import TYPE_CHECKING
 
 from ..results.board import PAPER, Board, Row
+from . import latex
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -155,38 +156,26 @@ def render_markdown(boards: list[Board]) -> str:
     return "\n\n".join(out)
 
 
-def _latex_escape(s: str) -> str:
-    s = str(s)
-    for a, b in (("\\", "\\textbackslash{}"), ("&", "\\&"), ("%", "\\%"), ("_", "\\_"), ("#", "\\#"),
-                 ("$", "\\$"), ("{", "\\{"), ("}", "\\}")):
-        s = s.replace(a, b)
-    return s.replace("\\textbackslash\\{\\}", "\\textbackslash{}").replace("\u0394", "$\\Delta$").replace(
-        DAGGER, "$^\\dagger$").replace(NOTE_MARK, "$^\\ddagger$")
-
-
 def render_latex(boards: list[Board], fit: bool = False) -> str:
     """booktabs tables; ``fit`` scales a table wider than the line down to the line width (needs graphicx
-    and the ``\\prtbox`` save box that :func:`latex_document` declares)."""
+    and the ``\\prtbox`` save box that ``latex_document(..., fit=True)`` declares)."""
     out = []
     for b in boards:
         df = display_frame(b)
-        df = df.map(_latex_escape)
-        df.columns = [_latex_escape(c) for c in df.columns]
+        df = df.map(latex.escape)
+        df.columns = [latex.escape(c) for c in df.columns]
         body = df.to_latex(index=False, escape=False, column_format="r" + "l" + "r" * (len(df.columns) - 3) + "l")
         if fit:
-            body = ("\\sbox\\prtbox{" + body.rstrip("\n") + "}\n\\ifdim\\wd\\prtbox>\\linewidth"
-                    "\\resizebox{\\linewidth}{!}{\\usebox\\prtbox}\\else\\usebox\\prtbox\\fi\n")
-        out.append("\\begin{table}[t]\n\\centering\n\\caption{" + _latex_escape(_caption(b)) + "}\n" + body
-                   + "\\par\\smallskip{\\footnotesize " + _latex_escape(_footnote(b)).replace("\n", "\\par ")
+            body = latex.fit_to_line(body)
+        out.append("\\begin{table}[t]\n\\centering\n\\caption{" + latex.escape(_caption(b)) + "}\n" + body
+                   + "\\par\\smallskip{\\footnotesize " + latex.escape(_footnote(b)).replace("\n", "\\par ")
                    + "}\n\\end{table}")
     return "\n\n".join(out)
 
 
-def latex_document(boards: list[Board]) -> str:
+def render_latex_document(boards: list[Board]) -> str:
     """A complete document of the boards (landscape pages; a table wider than the line is scaled to it)."""
-    return ("\\documentclass{article}\n\\usepackage[landscape,margin=2cm]{geometry}\n\\usepackage{booktabs}\n"
-            "\\usepackage{graphicx}\n\\usepackage[T1]{fontenc}\n\\newsavebox{\\prtbox}\n\\begin{document}\n"
-            + render_latex(boards, fit=True) + "\n\\end{document}\n")
+    return latex.latex_document(render_latex(boards, fit=True), landscape=True, fit=True)
 
 
 def render_csv(boards: list[Board]) -> str:

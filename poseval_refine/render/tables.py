@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..methods import VARIANT_LABELS, Method
 from ..methods import base_variant as _base_of
+from .latex import escape
 
 DAGGER = "\u2020"
 
@@ -159,35 +160,25 @@ def render_markdown(t: Table) -> str:
     return "\n".join(lines)
 
 
-def _latex_escape(s: str) -> str:
-    return (s.replace("\\", "\\textbackslash{}").replace("&", "\\&").replace("%", "\\%").replace("_", "\\_")
-            .replace("#", "\\#").replace("\u0394", "$\\Delta$").replace(DAGGER, "$^\\dagger$"))
-
-
 def render_latex(t: Table) -> str:
     n = len(t.columns)
     half = n // 2 if t.deltas else n
-    caption = _latex_escape(re.sub(r"^Table \d+: ", "", t.title))  # LaTeX numbers the table itself
+    caption = escape(re.sub(r"^Table \d+: ", "", t.title))  # LaTeX numbers the table itself
     lines = ["\\begin{table}[t]", "\\centering", f"\\caption{{{caption}}}",
              f"\\label{{tab:{t.key}}}", "\\begin{tabular}{l" + "r" * n + "}", "\\toprule",
-             "Method & " + " & ".join(_latex_escape(c) for c in t.columns) + " \\\\", "\\midrule"]
+             "Method & " + " & ".join(escape(c) for c in t.columns) + " \\\\", "\\midrule"]
     for i, (name, cells) in enumerate(t.rows):
         texts = [c.text("latex", delta=(t.deltas and k >= half) or t.columns[k].startswith("\u0394"))
                  for k, c in enumerate(cells)]
-        lines.append(_latex_escape(name) + " & " + " & ".join(texts) + " \\\\")
+        lines.append(escape(name) + " & " + " & ".join(texts) + " \\\\")
         if i + 1 in t.groups and i + 1 < len(t.rows):
             lines.append("\\midrule")
     lines.append("\\bottomrule")
     lines.append("\\end{tabular}")
     if any(c.quoted and c.value is not None for _, cells in t.rows for c in cells):
-        lines.append("\\par\\smallskip{\\footnotesize " + _latex_escape(FOOTNOTE) + "}")
+        lines.append("\\par\\smallskip{\\footnotesize " + escape(FOOTNOTE) + "}")
     lines.append("\\end{table}")
     return "\n".join(lines)
-
-
-def latex_document(body: str) -> str:
-    return ("\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage[T1]{fontenc}\n"
-            "\\begin{document}\n" + body + "\n\\end{document}\n")
 
 
 RENDERERS = {"markdown": render_markdown, "latex": render_latex}
