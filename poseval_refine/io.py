@@ -31,13 +31,7 @@ def no_gc():
 def load_json(path: str | Path):
     """Parse a JSON file; a broken file raises :class:`InputError` with line and column."""
     with no_gc():
-        return _load_json(path)
-
-
-def load_json_bytes(path: str | Path) -> tuple[object, bytes]:
-    """:func:`load_json`, also giving the file's bytes (readers that check the text cheaply)."""
-    with no_gc():
-        return _load_json(path, with_bytes=True)
+        return parse_json(read_bytes(path), path)
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -69,12 +63,6 @@ def parse_json(data: bytes, path: str | Path):
         what = "ends early (truncated?)" if e.pos >= len(data.rstrip()) else "is not valid JSON"
         raise InputError(f"{what}: {e.msg} at line {e.lineno}, column {e.colno}", file=path,
                          fix="repair or re-export the file") from None
-
-
-def _load_json(path: str | Path, with_bytes: bool = False):
-    data = read_bytes(path)
-    obj = parse_json(data, path)
-    return (obj, data) if with_bytes else obj
 
 
 def _default(obj):

@@ -43,7 +43,6 @@ from .skeletons import Skeleton, remap_keypoints
 
 NO_TRACK = np.iinfo(np.int64).min
 _EMPTY: dict = {}  # shared placeholder for "no source record" (never mutated)
-FORMAT_VERSION = 1
 
 
 @dataclass
@@ -120,10 +119,6 @@ class PoseSequence:
     def frame_bounds(self) -> np.ndarray:
         """``(F + 1,)`` offsets: people of frame f are ``bounds[f]:bounds[f + 1]``."""
         return np.searchsorted(self.person_frame, np.arange(self.num_frames + 1), side="left")
-
-    def joint_present(self) -> np.ndarray:
-        """``(P, K)`` bool: the joint has coordinates."""
-        return ~np.isnan(self.keypoints[..., 0])
 
     def head_sizes(self) -> np.ndarray:
         """Per-person head size: the file's own value, else 0.6 x the head-box diagonal (NaN if neither)."""

@@ -153,21 +153,6 @@ _BODY25 = (
 BODY25 = Skeleton(name="openpose-body25", joints=_BODY25, symmetric_pairs=_pairs(_BODY25),
                   description="OpenPose BODY_25")
 
-SKELETONS: dict[str, Skeleton] = {s.name: s for s in (POSETRACK15, POSETRACK18, MPII16, COCO17, OPENPOSE18, BODY25)}
-
-
-def get_skeleton(name: str) -> Skeleton:
-    try:
-        return SKELETONS[name]
-    except KeyError:
-        raise KeyError(f"unknown skeleton {name!r}; known: {', '.join(SKELETONS)}") from None
-
-
-def register_skeleton(skeleton: Skeleton) -> Skeleton:
-    SKELETONS[skeleton.name] = skeleton
-    return skeleton
-
-
 def joint_mapping(src: Skeleton, dst: Skeleton) -> np.ndarray:
     """For every joint of ``dst``, its index in ``src`` or -1 when ``src`` lacks it."""
     return np.array([src._index.get(n, -1) for n in dst.joints], dtype=np.intp)

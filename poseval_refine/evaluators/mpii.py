@@ -111,9 +111,6 @@ def render_multi(result: dict) -> str:
 
 
 # ----------------------------------------------------------------------------- leaderboard hooks
-SINGLE_METRICS = ("PCKh@0.5", "AUC", "Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "UBody")
-
-
 def headline_single(result: dict) -> dict[str, float]:
     return {"PCKh@0.5": result["pckh"]["Total"], "AUC": result["auc"],
             **{c: result["pckh"][c] for c in COLUMNS if c != "Total"}}

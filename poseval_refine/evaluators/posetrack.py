@@ -220,12 +220,6 @@ def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt",
     return [(st, warnings) for st, (_, _, warnings) in zip(stats, read)]
 
 
-def evaluate_sequence(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, tracking: bool,
-                      min_score: float | None, mot_backend: str = "prt"):
-    """Read, check and evaluate one sequence pair; returns (SequenceStats, warnings)."""
-    return evaluate_pairs([(gt_file, pred_file, protocol, tracking, min_score)], mot_backend=mot_backend)[0]
-
-
 def log_warnings(warnings: list[str], per_kind: int = 3) -> None:
     """Log each kind of note for at most ``per_kind`` files, then how many more files have it."""
     import re
