@@ -8,21 +8,30 @@ from pathlib import Path
 import click
 
 from ..errors import ConfigError
-from ..evaluators import get_task, task_for_gt, task_names
+from ..evaluators import OPTIONS, get_task, task_for_gt, task_names
 from ..io import write_json_atomic
 from ..log import setup_cli_logging
+from . import invocation
 from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
 
-#: evaluate options that tasks may accept, with their "not given" value
-TASK_OPTIONS = {
-    "workers": 1,
-    "min_score": None,
-    "protocol": "official",
-    "motp": None,
-    "mot_backend": "prt",
-    "flavour": "matlab",
-    "plot": None,
-}
+
+def task_option_flags(f):
+    """One click option per registered task option (``evaluators.OPTIONS``): the flags of every task; the
+    chosen task refuses those it does not take (``Task.take_options``)."""
+    for o in reversed(OPTIONS.values()):
+        if o.choices is not None:
+            kind = click.Choice(list(o.choices))
+        elif o.type is int and o.minimum is not None:
+            kind = click.IntRange(int(o.minimum))
+        elif o.type is float and o.minimum is not None:
+            kind = click.FloatRange(o.minimum)
+        elif o.type is Path:
+            kind = click.Path(path_type=Path)
+        else:
+            kind = o.type
+        f = click.option(o.flag, o.name, type=kind, default=o.default, show_default=o.default is not None,
+                         help=o.help)(f)
+    return f
 
 
 @click.command(help="Evaluate predictions against ground truth and print the official table.\n\n"
@@ -35,24 +44,7 @@ TASK_OPTIONS = {
                    ".h5/.mat arrays -> single, an MPII annolist -> multi, PoseTrack files or folders -> "
                    "tracking (stderr says which).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the numbers to this JSON file.")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
-              help="Evaluate sequences in parallel (identical results).")
-@click.option("--min-score", type=float, default=None,
-              help="Drop joints whose score IN THE PREDICTION FILE is <= T before evaluation. The paper's tau = 0.7 "
-                   "is applied to the refiner's own confidence during refinement: `prt refine --min-score`, or "
-                   "--refine-min-score with --refined.")
-@click.option("--protocol", type=click.Choice(["official", "corrected"]), default="official", show_default=True,
-              help="official reproduces the kit's quirks; corrected fixes them (see README).")
-@click.option("--motp", type=click.Choice(["poseval-mm1.2+", "poseval-mm1.1", "clear"]), default=None,
-              help="MOTP definition (which motmetrics version poseval ran with). "
-                   "Default: poseval-mm1.2+ (official protocol), clear (corrected protocol).")
-@click.option("--mot-backend", type=click.Choice(["prt", "motmetrics"]), default="prt", show_default=True,
-              help="Tracking: who accumulates the CLEAR-MOT counts: prt's vectorized accumulator or motmetrics' "
-                   "MOTAccumulator, as poseval (same numbers, several times slower; see README).")
-@click.option("--flavour", type=click.Choice(["matlab", "hrnet", "mmpose", "bearpaw"]), default="matlab",
-              show_default=True, help="MPII single: reproduce a Python port's PCKh conventions.")
-@click.option("--plot", type=click.Path(path_type=Path), default=None,
-              help="MPII single: write PCKh curves (.png/.pdf).")
+@task_option_flags
 @click.option("--method", default=None, help="A registered method (see `prt methods`): GT and predictions come from "
               "its baselines/ entry under the data root, and the result is saved in the results store.")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA",
@@ -104,7 +96,7 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         task, what = task_for_gt(Path(gt))
         logging.getLogger("prt").info("no --task given: the GT %s is %s, so --task %s", Path(gt).name, what, task)
     t = get_task(task)
-    kwargs = task_options(t, options)
+    kwargs = t.take_options(options)
     if save is not None and len(preds) != 1:
         raise ConfigError("--save stores one result: give exactly one --pred")
     if save is not None and t.headline is None:
@@ -118,43 +110,13 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         _save(save, task, result, {"gt": Path(gt), "pred": Path(preds[0])}, kwargs, "user", None, store)
 
 
-def task_options(t, options: dict) -> dict:
-    """The options the task takes; one it does not take but was given is an error, never dropped."""
-    given = {k: v for k, v in options.items() if v != TASK_OPTIONS[k]}
-    unsupported = sorted(set(given) - set(t.options))
-    if unsupported:
-        names = ", ".join("--" + u.replace("_", "-") for u in unsupported)
-        accepted = ", ".join("--" + o.replace("_", "-") for o in t.options) or "no options"
-        raise ConfigError(f"option {names} does not apply to --task {t.name}",
-                          fix=f"--task {t.name} accepts: {accepted}")
-    return {k: options[k] for k in t.options if k in options}
-
-
 def _save(name, task, result, inputs, options, source, root, store):
-    """Store a result under NAME (see results.store), naming its benchmark from the GT's hash."""
-    from ..results.benchmarks import BENCHMARKS, close_to, identify
-    from ..results.store import check_name, known_benchmarks, load_all, make_result, save_result, sha256, user_dir
+    """Store a result under NAME (see results.store.store_evaluation)."""
+    from ..results.store import store_evaluation
 
-    check_name(name)
-    directory = user_dir(store["dir"])
-    existing = load_all(directory)
-    bench = identify(sha256(inputs["gt"]), task, len(result.get("items") or []) or None, store["benchmark"],
-                     known_benchmarks(existing))
-    opts = {k: v for k, v in options.items() if k != "plot"}
-    base = store["base"]
-    data = make_result(name, task, result, benchmark=bench, inputs=inputs, options=opts, source=source, root=root,
-                       base=base)
-    path = save_result(data, directory, overwrite=store["overwrite"],
-                       shipped=[r for r in existing if r.store == "shipped"])
-    primary = get_task(task).primary
-    value = (data["headline"] or {}).get(primary)
-    shown = f"{primary} {value:.2f}" if isinstance(value, float) else ""
-    logging.getLogger("prt").info("saved %s on %s (%s) %s: %s", name, bench, task, shown, path)
-    if store["benchmark"] is not None and bench not in BENCHMARKS and bench not in known_benchmarks(existing):
-        guess = close_to(bench, [*BENCHMARKS, *known_benchmarks(existing)])
-        logging.getLogger("prt").warning("%s is a new benchmark: a board of its own%s", bench,
-                                         f" (did you mean {guess}?)" if guess else "")
-    return path
+    return store_evaluation(name, task, result, inputs, options, results=store["dir"], benchmark=store["benchmark"],
+                            base=store["base"], overwrite=store["overwrite"], source=source, root=root,
+                            command=invocation())
 
 
 def _evaluate_method(name, task, data_root, refined, store, json_path, options, refine_opts=None):
@@ -165,7 +127,7 @@ def _evaluate_method(name, task, data_root, refined, store, json_path, options, 
     if task is None:
         raise ConfigError("--method needs --task", fix="e.g. prt evaluate --method newell --task single")
     t = get_task(task)
-    kwargs = task_options(t, options)
+    kwargs = t.take_options(options)
     m, gt, pred = resolve(name, task, data_root)
     with tempfile.TemporaryDirectory() as tmp:
         key = m.key

@@ -36,7 +36,7 @@ from ..metrics.posetrack import (
 from ..poses import NO_TRACK, PoseSequence
 from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
-from . import GROUP_COLUMNS, Task, joint_values, register_task
+from . import DEFAULT_PROTOCOL, GROUP_COLUMNS, Task, joint_values, register_task
 
 log = logging.getLogger("prt")
 
@@ -401,6 +401,17 @@ def headline_tracking(result: dict) -> dict[str, float]:
             "Prec": _nan(result["pre_total"]), "Rec": _nan(result["rec_total"]), "mAP": _nan(result["ap_groups"][-1])}
 
 
+def board_protocol(result: dict) -> str:
+    """The board of a pose/tracking result: its protocol, and the MOTP definition when not the protocol's."""
+    p = result.get("protocol") or {}
+    name = p.get("name", "official")
+    label = DEFAULT_PROTOCOL if name == "official" else f"protocol {name}"
+    default_motp = posetrack_protocol(name).motp  # --task pose takes no --motp: always its protocol's
+    if p.get("motp", default_motp) != default_motp:
+        label += f", MOTP {p['motp']}"
+    return label
+
+
 def resample_mot(items: list[dict], weights: np.ndarray) -> MotStats:
     """The pooled CLEAR-MOT counts of every resample (arrays R x K). Counts are sums of integers (exact in
     float64 whatever the order); distance sums are added item by item in order, as the evaluation combines
@@ -455,6 +466,7 @@ register_task(Task(
     render=render_posetrack, options=("workers", "min_score", "protocol"),
     primary="mAP", headline=headline_pose, unit="sequence", resample=resample_pose,
     per_joint=lambda r: joint_values(POSETRACK15.joints, r["ap_joint"]), missing_joints=missing_pose,
+    protocol=board_protocol,
 ))
 register_task(Task(
     name="tracking", description="PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)",
@@ -462,6 +474,7 @@ register_task(Task(
     render=render_posetrack, options=("workers", "min_score", "protocol", "motp", "mot_backend"),
     primary="MOTA", headline=headline_tracking, unit="sequence", resample=resample_tracking,
     per_joint=lambda r: joint_values(POSETRACK15.joints, r["mota_joint"]), missing_joints=missing_tracking,
+    protocol=board_protocol,
 ))
 
 
