@@ -76,6 +76,11 @@ class Result:
         self._options = dict(options or {})
 
     @property
+    def options(self) -> dict[str, Any]:
+        """The options the task ran with (every option it takes, defaults included)."""
+        return dict(self._options)
+
+    @property
     def _task(self) -> Task:
         return get_task(self.task)
 

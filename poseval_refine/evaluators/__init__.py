@@ -141,6 +141,9 @@ class Task:
     #: union of the parts), predictions() (the union, for provenance) and reset(): the GT read and checked
     #: once, predictions given in parts, paths or in memory (``poseval_refine.Evaluator``). None: files only
     session: Callable[..., Any] | None = None
+    #: the formats whose files ``run`` reads itself (None: every format prt reads); predictions in another
+    #: format reach the task as the poses its reader makes (``prt evaluate --method`` with a native format)
+    reads: tuple[str, ...] | None = None
     #: breakdown(result) -> [{"name": ..., "kind": "joint"|"group"|"total", metric: value, ...}]: the per-joint
     #: table of ``Result.to_frame`` (default: ``per_joint`` and ``headline``)
     breakdown: Callable[[dict], list[dict]] | None = None
@@ -178,6 +181,20 @@ GROUP_COLUMNS = ("Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle")
 def joint_values(names, values) -> dict[str, float]:
     """{joint: value} from a per-joint list, leaving out joints without a value (None/NaN: not evaluated)."""
     return {n: float(v) for n, v in zip(names, values) if v is not None and v == v}
+
+
+def breakdown_rows(joints, per_joint: dict[str, list], groups, per_group: dict[str, list],
+                   total: str = "Total") -> list[dict]:
+    """Rows of ``Result.to_frame``: one per joint (``per_joint``: metric -> per-joint values) and one per
+    group (``per_group``: metric -> per-group values; the group named ``total`` is the total); a row without
+    any value (a joint the benchmark does not evaluate) is left out."""
+    def num(v):
+        return float("nan") if v is None else float(v)
+
+    rows = [{"name": j, "kind": "joint", **{m: num(v[i]) for m, v in per_joint.items()}} for i, j in enumerate(joints)]
+    rows += [{"name": g, "kind": "total" if g == total else "group", **{m: num(v[i]) for m, v in per_group.items()}}
+             for i, g in enumerate(groups)]
+    return [r for r in rows if any(v == v for k, v in r.items() if k not in ("name", "kind"))]
 
 
 TASKS: dict[str, Task] = {}

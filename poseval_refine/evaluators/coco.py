@@ -477,4 +477,6 @@ register_task(Task(
     name="coco", description="COCO keypoint AP/AR (pycocotools COCOeval, OKS) for any readable prediction format",
     run=evaluate_coco, render=render_coco, options=(),
     primary="AP", headline=headline, unit="image", resample=resample, session=CocoSession,
+    breakdown=lambda r: [{"name": k, "kind": "total" if k == "AP" else "group", "value": v}
+                         for k, v in headline(r).items()],
 ))

@@ -21,15 +21,17 @@ from ..metrics.pckh import (
     resample_pckh,
     stats_from_levels,
 )
-from ..poses import PoseSequence
+from ..poses import PoseSequence, PoseSet
 from ..skeletons import MPII16
-from . import DEFAULT_PROTOCOL, Task, joint_values, register_task
+from . import DEFAULT_PROTOCOL, Task, breakdown_rows, joint_values, register_task
 
 
 def _single(src, what: str) -> PoseSequence:
     """The people of an MPII single-person GT or prediction: a file, or (the Python API) an N x 16 x 2|3
     array of predictions or a mapping of arrays as a .h5 file holds them (named ``what`` in messages)."""
-    if isinstance(src, (np.ndarray, list, tuple)):
+    if isinstance(src, PoseSet):  # the canonical form (a format's reader made it)
+        ps = src
+    elif isinstance(src, (np.ndarray, list, tuple)):
         ps = mpii_arrays({"preds": src}, Path(what))
     elif isinstance(src, dict):
         ps = mpii_arrays(src, Path(what))
@@ -232,7 +234,13 @@ register_task(Task("single", "MPII single-person PCKh@0.5 and AUC (the MATLAB ki
                    render=render_single, options=("flavour", "plot"), primary="PCKh@0.5",
                    headline=headline_single, unit="person", resample=resample_single,
                    per_joint=lambda r: joint_values(MPII16.joints, r["pckh_joint"]),
-                   protocol=board_protocol_single, curve=lambda r: r.get("curve"), session=SingleSession))
+                   protocol=board_protocol_single, curve=lambda r: r.get("curve"), session=SingleSession,
+                   reads=("mpii", "pose-tensorflow"),
+                   breakdown=lambda r: breakdown_rows(MPII16.joints, {"PCKh@0.5": r["pckh_joint"]}, COLUMNS,
+                                                      {"PCKh@0.5": [r["pckh"][c] for c in COLUMNS]})))
 register_task(Task("multi", "MPII multi-person mAP (the MATLAB kit's evaluateAP)", run=evaluate_multi,
                    render=render_multi, options=(), primary="mAP", headline=headline_multi, unit="image",
-                   resample=resample_multi, per_joint=lambda r: joint_values(MPII16.joints, r["ap_joint"])))
+                   resample=resample_multi, per_joint=lambda r: joint_values(MPII16.joints, r["ap_joint"]),
+                   reads=("mpii-annolist",),
+                   breakdown=lambda r: breakdown_rows(MPII16.joints, {"AP": r["ap_joint"]}, list(r["ap"]),
+                                                      {"AP": list(r["ap"].values())})))
