@@ -16,11 +16,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, InputError, MismatchError, PrtError
+from .version import __version__
 
 if TYPE_CHECKING:
     from .api import Evaluator, Result, evaluate, leaderboard, load, refine, train
-
-__version__ = "0.1.0"
 
 __all__ = ["evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard",
            "PrtError", "InputError", "MismatchError", "ConfigError", "__version__"]

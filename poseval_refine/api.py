@@ -127,7 +127,7 @@ class Result:
         body = [[r["name"], *(_cell(r.get(m)) for m in metrics)] for r in rows]
         if fmt == "markdown":
             return tabulate(body, headers=["", *metrics], tablefmt="pipe", disable_numparse=True)
-        from .render.leaderboard import _latex_escape as latex_escape
+        from .render.latex import escape as latex_escape
 
         head = " & ".join(["", *(latex_escape(m) for m in metrics)]) + r" \\"
         lines = [r"\begin{tabular}{l" + "r" * len(metrics) + "}", r"\toprule", head, r"\midrule"]

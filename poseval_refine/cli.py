@@ -14,9 +14,10 @@ import sys
 
 import click
 
-from . import __version__, commands
+from . import commands
 from .errors import PrtError
 from .optional import missing_from
+from .version import __version__
 
 
 def _command_modules() -> dict[str, str]:

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import __version__
 from ..errors import ConfigError
+from ..version import __version__
 from .encode import EncodeConfig
 from .model import PoseRefiner, load_pretrained
 from .synth import SynthConfig

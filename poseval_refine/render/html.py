@@ -8,8 +8,8 @@ import math
 from datetime import datetime, timezone
 from html import escape
 
-from .. import __version__
 from ..results.board import PAPER, Board, Row
+from ..version import __version__
 from .leaderboard import NOTE_MARK, _ci, _delta, _interval_notes, _short_source, _single_item
 
 DAGGER = "\u2020"

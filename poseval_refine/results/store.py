@@ -20,9 +20,9 @@ from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
 
-from .. import __version__
 from ..errors import ConfigError, InputError
 from ..io import dumps_json, load_json, write_bytes_atomic
+from ..version import __version__
 
 SCHEMA = 2
 SOURCES = ("quoted", "recomputed", "user")
