@@ -204,7 +204,7 @@ _loaded = False
 #: imports only that one (an evaluation should not pay for the others' imports); tests check it lists
 #: every task
 TASK_MODULES = {
-    "pose": "posetrack", "tracking": "posetrack", "pckh": "posetrack",
+    "pose": "posetrack", "tracking": "posetrack", "pckh": "pckh",
     "single": "mpii", "multi": "mpii",
     "coco": "coco",
 }
