@@ -1,12 +1,21 @@
-"""Benchmark protocols: which joints count, which official quirks apply, which groups a table shows.
+"""Benchmark protocols: the conventions a task evaluates under, each official quirk a named field.
 
-The official kits have quirks (docs/protocol.md §1.9). prt reproduces them by default and names each one,
-so an "official" and a "corrected" run differ by configuration, not by scattered code paths.
+The official kits have quirks (docs/protocol.md §1.9, §2.2). prt reproduces them by default and names
+each one, so an "official" and a "corrected" run (or the MATLAB kit and a Python port) differ by
+configuration, not by scattered code paths. A protocol is a frozen dataclass whose fields are the
+quirks; every protocol of every task is in :data:`PROTOCOLS`, by the family of tasks that reads it:
+
+- ``posetrack`` (tasks ``pose`` and ``tracking``, ``--protocol``): ``official`` is poseval,
+  ``corrected`` fixes its quirks;
+- ``mpii-single`` (task ``single``, ``--flavour``): ``matlab`` is the MPII MATLAB kit, ``hrnet``,
+  ``mmpose`` and ``bearpaw`` the conventions of the Python ports papers report numbers from.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
 
 from .errors import ConfigError
 
@@ -35,8 +44,7 @@ class PoseTrackProtocol:
     #: quirk 7: the tracking evaluation ignores the last labeled frame of every sequence
     drop_last_labeled_frame: bool = True
     #: quirk 8: a frame with no GT or no predictions counts, for every joint, one dummy object,
-    #: one miss and one false positive (False: the real people count, as poseval's issue #5 proposed;
-    #: docs/protocol.md §1.7, §5)
+    #: one miss and one false positive (False: the real people count, issue #5's proposal)
     dummy_empty_frames: bool = True
     #: quirk 10: what MOTP's distance sum holds (which motmetrics version poseval ran with)
     motp: str = "poseval-mm1.2+"
@@ -58,6 +66,25 @@ class PoseTrackProtocol:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class PCKhProtocol:
+    """MPII single-person PCKh conventions: the MATLAB kit's, or a Python port's (docs/protocol.md §2.2)."""
+
+    name: str
+    description: str
+    #: hit test d < t instead of d <= t
+    strict: bool = False
+    #: MPII ids whose mean is the Head column
+    head_joints: tuple[int, ...] = (8, 9)
+    #: "pooled": Total = hits / annotated over the 14 joints; "mean": unweighted mean of the 14 values
+    total: str = "pooled"
+    thresholds: np.ndarray = field(default_factory=lambda: np.linspace(0.0, 0.5, 51))
+    #: index into ``thresholds`` that the protocol reports as "@0.1"
+    at_01_index: int = 10
+    #: compute distances in float32 (mmpose)
+    float32: bool = False
+
+
 OFFICIAL = PoseTrackProtocol()
 CORRECTED = PoseTrackProtocol(
     name="corrected",
@@ -69,15 +96,44 @@ CORRECTED = PoseTrackProtocol(
     sequence_order="sorted",
     numpy_tie_order=False,
 )
-PROTOCOLS = {p.name: p for p in (OFFICIAL, CORRECTED)}
+
+#: every protocol, by the family of tasks that reads it, then by name; the official one first
+PROTOCOLS: dict[str, dict[str, PoseTrackProtocol | PCKhProtocol]] = {
+    "posetrack": {p.name: p for p in (OFFICIAL, CORRECTED)},
+    "mpii-single": {p.name: p for p in (
+        PCKhProtocol("matlab", "the official MPII MATLAB kit (default)"),
+        PCKhProtocol("hrnet", "HRNet / Simple Baselines MPIIDataset.evaluate: Head = head top; 'Mean@0.1' reads "
+                     "t = 0.11", head_joints=(9,), thresholds=np.arange(0, 0.51, 0.01), at_01_index=11),
+        PCKhProtocol("mmpose", "mmpose MpiiPCKAccuracy: strict '<', Head = head top, float32 distances",
+                     strict=True, head_joints=(9,), thresholds=np.arange(0, 0.51, 0.01), float32=True),
+        PCKhProtocol("bearpaw", "bearpaw/pytorch-pose eval_PCKh.py: strict '<', Head = head top, unweighted mean, "
+                     "50 thresholds", strict=True, head_joints=(9,), total="mean",
+                     thresholds=np.arange(0, 0.5, 0.01)),
+    )},
+}
+
+
+def protocol_names(family: str) -> tuple[str, ...]:
+    """The names of a family's protocols, the official one first (the choices of its option)."""
+    return tuple(PROTOCOLS[family])
+
+
+def get_protocol(family: str, name: str):
+    """A protocol by name, or a ConfigError listing the family's protocols."""
+    known = PROTOCOLS[family]
+    if name not in known:
+        raise ConfigError(f"unknown protocol {name!r}", fix=f"use one of: {', '.join(known)}")
+    return known[name]
 
 
 def posetrack_protocol(name: str = "official", motp: str | None = None) -> PoseTrackProtocol:
-    if name not in PROTOCOLS:
-        raise ConfigError(f"unknown protocol {name!r}", fix=f"use one of: {', '.join(PROTOCOLS)}")
-    proto = PROTOCOLS[name]
+    proto = get_protocol("posetrack", name)
     if motp is not None:
         if motp not in MOTP_MODES:
             raise ConfigError(f"unknown MOTP mode {motp!r}", fix=f"use one of: {', '.join(MOTP_MODES)}")
         proto = replace(proto, motp=motp)
     return proto
+
+
+def pckh_protocol(name: str = "matlab") -> PCKhProtocol:
+    return get_protocol("mpii-single", name)

@@ -10,7 +10,8 @@ import pytest
 
 from poseval_refine.cli import main
 from poseval_refine.evaluators.mpii import evaluate_multi, evaluate_single
-from poseval_refine.metrics.pckh import EVAL_JOINTS, FLAVOURS, finalize_pckh, pckh_stats
+from poseval_refine.metrics.pckh import EVAL_JOINTS, finalize_pckh, pckh_stats
+from poseval_refine.protocols import PROTOCOLS
 
 COLS = {"head": "Head", "sho": "Shoulder", "elb": "Elbow", "wri": "Wrist", "hip": "Hip", "knee": "Knee",
         "ank": "Ankle", "ubody": "UBody", "total": "Total"}
@@ -50,7 +51,7 @@ PROTOCOL_VECTOR = [
 def _vector_result(flavour):
     d = np.full((2, 16), np.nan)
     d[:, list(EVAL_JOINTS)] = PROTOCOL_VECTOR
-    fl = FLAVOURS[flavour]
+    fl = PROTOCOLS["mpii-single"][flavour]
     return finalize_pckh(pckh_stats(d, fl), fl)
 
 
@@ -85,7 +86,7 @@ def test_strict_flavours_differ_at_exact_threshold():
 
 
 def _run(d, flavour):
-    fl = FLAVOURS[flavour]
+    fl = PROTOCOLS["mpii-single"][flavour]
     return finalize_pckh(pckh_stats(d, fl), fl)["pckh"]["Total"]
 
 

@@ -72,10 +72,10 @@ class Option:
 _TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", Path: "a path"}
 
 
-def _protocol_names() -> tuple[str, ...]:
-    from ..protocols import PROTOCOLS
+def _protocol_names(family: str) -> tuple[str, ...]:
+    from ..protocols import protocol_names
 
-    return tuple(PROTOCOLS)
+    return protocol_names(family)
 
 
 def _motp_modes() -> tuple[str, ...]:
@@ -92,14 +92,14 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
            "tau = 0.7 is applied to the refiner's own confidence during refinement: `prt refine --min-score`, or "
            "--refine-min-score with --refined.", float),
     Option("protocol", "official reproduces the kit's quirks; corrected fixes them (docs/protocol.md).", str,
-           "official", choices=_protocol_names()),
+           "official", choices=_protocol_names("posetrack")),
     Option("motp", "MOTP definition (which motmetrics version poseval ran with). Default: poseval-mm1.2+ "
            "(official protocol), clear (corrected protocol).", str, None, choices=_motp_modes()),
     Option("mot_backend", "Tracking: who accumulates the CLEAR-MOT counts: prt's vectorized accumulator or "
            "motmetrics' MOTAccumulator, as poseval (same numbers, several times slower).", str, "prt",
            choices=("prt", "motmetrics")),
-    Option("flavour", "MPII single: reproduce a Python port's PCKh conventions.", str, "matlab",
-           choices=("matlab", "hrnet", "mmpose", "bearpaw")),
+    Option("flavour", "MPII single: its protocol, the MATLAB kit's (matlab) or a Python port's PCKh conventions "
+           "(docs/protocol.md §2.2).", str, "matlab", choices=_protocol_names("mpii-single")),
     Option("plot", "MPII single: write PCKh curves (.png/.pdf).", Path),
 )}
 

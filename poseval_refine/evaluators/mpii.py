@@ -15,13 +15,13 @@ from ..metrics.pckh import (
     COLUMNS,
     EVAL_JOINTS,
     finalize_pckh,
-    get_flavour,
     hit_levels,
     normalized_distances,
     resample_pckh,
     stats_from_levels,
 )
 from ..poses import PoseSequence, PoseSet
+from ..protocols import pckh_protocol
 from ..skeletons import MPII16
 from . import DEFAULT_PROTOCOL, Task, breakdown_rows, joint_values, register_task
 
@@ -95,7 +95,7 @@ def single_result(gt_where: str, g: PoseSequence, entries: list[dict], fl, plot)
 
 
 def evaluate_single(gt: Path, preds: list[Path], flavour: str = "matlab", plot: Path | None = None) -> dict:
-    fl = get_flavour(flavour)
+    fl = pckh_protocol(flavour)
     g = single_gt(gt)
     gt_name = Path(gt).name
     entries = [single_entry(g, gt_name, _single(p, "prediction"), str(p), Path(p).name, fl) for p in preds]
@@ -107,7 +107,7 @@ class SingleSession:
     ``update((indices, array))``, ``update(array)`` (people 0..n-1) or ``update(path)`` (every person)."""
 
     def __init__(self, gt, flavour: str = "matlab", plot: Path | None = None):
-        self.fl, self.plot = get_flavour(flavour), plot
+        self.fl, self.plot = pckh_protocol(flavour), plot
         self.g = single_gt(gt)
         self.gt_where = _label(gt, "gt")
         self.reset()
@@ -205,7 +205,7 @@ def headline_single(result: dict) -> dict[str, float]:
 
 def resample_single(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     levels = np.asarray(result["items"], dtype=np.int64).reshape(-1, 16)
-    a = resample_pckh(levels, weights, get_flavour(result["flavour"]))
+    a = resample_pckh(levels, weights, pckh_protocol(result["flavour"]))
     return {"PCKh@0.5": a["Total"], "AUC": a["AUC"], **{c: a[c] for c in COLUMNS if c != "Total"}}
 
 
@@ -222,7 +222,7 @@ def resample_multi(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def board_protocol_single(result: dict) -> str:
-    """Results of a Python port's PCKh conventions rank on a board of their own."""
+    """Results under a Python port's PCKh protocol rank on a board of their own."""
     flavour = result.get("flavour", "matlab")
     return DEFAULT_PROTOCOL if flavour == "matlab" else f"flavour {flavour}"
 
