@@ -9,7 +9,6 @@ order, so ``--workers N`` gives bit-identical numbers.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import os
@@ -20,7 +19,7 @@ import numpy as np
 from ..errors import ConfigError, InputError, MismatchError
 from ..formats.posetrack import prepare_reads, read_sequence, sequence_files
 from ..metrics.ap import MIN_SCORE, ap_item, resample_ap
-from ..metrics.mota import MotStats, RepeatedIdError, finalize_mot
+from ..metrics.mota import MOT_FIELDS, RepeatedIdError, finalize_mot, resample_mot
 from ..metrics.posetrack import (
     GROUP_NAMES,
     MOT_BACKENDS,
@@ -30,12 +29,12 @@ from ..metrics.posetrack import (
     clean_sequence,
     combine,
     finalize,
-    group_means,
+    group_means_rows,
     sequences_stats,
 )
 from ..optional import missing_from
 from ..poses import NO_TRACK, PoseSequence, PoseSet
-from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol, posetrack_protocol
+from ..protocols import PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
 from . import DEFAULT_PROTOCOL, GROUP_COLUMNS, Task, breakdown_rows, joint_values, register_task
 
@@ -302,9 +301,6 @@ def posetrack_result(names: list[str], stats: list[SequenceStats], proto: PoseTr
     return out
 
 
-_MOT_FIELDS = tuple(f.name for f in dataclasses.fields(MotStats))
-
-
 def mot_backend_name(backend: str) -> str:
     """Who computes the CLEAR-MOT counts, as the result records it ("prt" or "motmetrics X.Y.Z (scipy solver)")."""
     if backend not in MOT_BACKENDS:
@@ -327,7 +323,7 @@ def _sequence_item(name: str, stats) -> dict:
     """A sequence's additive statistics as JSON data: the bootstrap's item (see metrics.ap.ap_item)."""
     item = {"sequence": name, **ap_item(stats.ap)}
     if stats.mot is not None:
-        item["mot"] = {f: getattr(stats.mot, f).tolist() for f in _MOT_FIELDS}
+        item["mot"] = {f: getattr(stats.mot, f).tolist() for f in MOT_FIELDS}
     return item
 
 
@@ -403,27 +399,11 @@ def headline_pose(result: dict) -> dict[str, float]:
     return {"mAP": g[-1], **dict(zip(GROUP_COLUMNS, g[:-1]))}
 
 
-def _group_rows(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """:func:`group_means` of every row of ``values`` (R x K) at once: (R, 8). Rows that weigh every item
-    once go through ``group_means`` itself, so they give the evaluated numbers bit for bit."""
-    v = np.asarray(values, dtype=np.float64)
-    out = np.empty((len(v), len(POSETRACK_GROUPS) + 1))
-    for i, (_, ids) in enumerate(POSETRACK_GROUPS):
-        out[:, i] = v[:, list(ids)].mean(axis=1)
-    present = ~np.isnan(v)
-    count = present.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out[:, -1] = np.where(count > 0, np.where(present, v, 0.0).sum(axis=1) / count, np.nan)
-    for r in np.flatnonzero((np.asarray(weights) == 1).all(axis=1)):
-        out[r] = group_means(v[r])
-    return out
-
-
 def _resample_ap_groups(result: dict, weights: np.ndarray) -> np.ndarray:
     proto = _protocol_of(result)
     ap = resample_ap(result["items"], weights, stable=not proto.numpy_tie_order,
                      no_prediction_ap=0.0 if proto.ap_zero_without_predictions else np.nan)
-    return _group_rows(ap.reshape(len(weights), -1), weights)
+    return group_means_rows(ap.reshape(len(weights), -1), weights)
 
 
 def resample_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
@@ -464,27 +444,9 @@ def board_protocol(result: dict) -> str:
     return label
 
 
-def resample_mot(items: list[dict], weights: np.ndarray) -> MotStats:
-    """The pooled CLEAR-MOT counts of every resample (arrays R x K). Counts are sums of integers (exact in
-    float64 whatever the order); distance sums are added item by item in order, as the evaluation combines
-    sequences, so an all-ones row gives the evaluated sums bit for bit."""
-    w = np.asarray(weights)
-    out = {}
-    for f in _MOT_FIELDS:
-        x = np.array([it["mot"][f] for it in items])
-        if x.dtype.kind in "iu":
-            out[f] = (w.astype(np.float64) @ x.astype(np.float64)).astype(np.int64)
-        else:
-            acc = np.zeros((len(w), x.shape[1]))
-            for n in range(len(items)):
-                acc = acc + w[:, n, None] * x[n]
-            out[f] = acc
-    return MotStats(**out)
-
-
 def resample_tracking(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
-    m = finalize_mot(resample_mot(result["items"], weights), _protocol_of(result).motp)
-    totals = {name: _group_rows(m[key], weights)[:, -1]
+    m = finalize_mot(resample_mot([it["mot"] for it in result["items"]], weights), _protocol_of(result).motp)
+    totals = {name: group_means_rows(m[key], weights)[:, -1]
               for name, key in (("MOTA", "mota"), ("MOTP", "motp"), ("Prec", "precision"), ("Rec", "recall"))}
     return {**totals, "mAP": _resample_ap_groups(result, weights)[:, -1]}
 

@@ -81,6 +81,29 @@ class MotStats:
         return self.num_matches + self.num_switches
 
 
+#: the counts of :class:`MotStats`, in order (an item's stored statistics)
+MOT_FIELDS = tuple(f.name for f in fields(MotStats))
+
+
+def resample_mot(items: list[dict], weights: np.ndarray) -> MotStats:
+    """The pooled CLEAR-MOT counts of every resample (arrays R x K) from each item's counts (a dict of
+    :data:`MOT_FIELDS`, ``weights[r, i]`` how often item i is drawn). Counts are sums of integers (exact in
+    float64 whatever the order); distance sums are added item by item in order, as the evaluation combines
+    sequences, so an all-ones row gives the evaluated sums bit for bit."""
+    w = np.asarray(weights)
+    out = {}
+    for f in MOT_FIELDS:
+        x = np.array([it[f] for it in items])
+        if x.dtype.kind in "iu":
+            out[f] = (w.astype(np.float64) @ x.astype(np.float64)).astype(np.int64)
+        else:
+            acc = np.zeros((len(w), x.shape[1]))
+            for n in range(len(items)):
+                acc = acc + w[:, n, None] * x[n]
+            out[f] = acc
+    return MotStats(**out)
+
+
 def expensive_edges(costs: np.ndarray) -> np.ndarray:
     """The finite matrix motmetrics' scipy path solves: non-edges cost more than any full set of edges.
 
