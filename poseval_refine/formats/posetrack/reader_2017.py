@@ -35,7 +35,9 @@ from .fields import (
 
 def read_2017(data: dict, path: Path, name: str, records: bool = True, regions: bool = True,
                scores: bool = True, may_bool: bool = True, packed: Points | None = None) -> PoseSequence | None:
-    """``packed``: the point lists cut out of the file (``_pointbytes``); None is returned when the
+    """One parsed 2017 document as a sequence (the options are :func:`~.reader.read_sequence`'s).
+
+    ``packed``: the point lists cut out of the file (``_pointbytes``); None is returned when the
     document does not fit them, and the caller reads the whole file the ordinary way."""
     frames = data["annolist"]
     if type(frames) is not list:

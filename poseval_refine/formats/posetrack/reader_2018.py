@@ -26,6 +26,7 @@ log = logging.getLogger("prt")
 
 
 def read_2018(data: dict, path: Path, name: str, records: bool = True, regions: bool = True) -> PoseSequence:
+    """One parsed 2018 document as a sequence (the options are :func:`~.reader.read_sequence`'s)."""
     images = data["images"]
     anns = data["annotations"]
     if type(images) is not list or type(anns) is not list:

@@ -38,6 +38,7 @@ def _same_format(seq: PoseSequence, fmt: str) -> bool:
 
 
 def to_2017(seq: PoseSequence) -> dict:
+    """The 2017 document of a sequence (PoseTrack-15 joints), its source records kept when read from 2017."""
     seq15 = seq.to_skeleton(POSETRACK15)
     same = _same_format(seq, FMT17)
     K = len(POSETRACK15)
@@ -104,6 +105,7 @@ def to_2017(seq: PoseSequence) -> dict:
 
 
 def to_2018(seq: PoseSequence) -> dict:
+    """The 2018 document of a sequence, its source records and joint slots kept when read from 2018."""
     same = _same_format(seq, FMT18)
     sk = seq.skeleton if same else POSETRACK18
     seqk = seq.to_skeleton(sk)
