@@ -30,3 +30,11 @@ def test_an_unknown_name_is_one_error_listing_the_choices(lookup, known):
     with pytest.raises(ConfigError, match="unknown protocol") as e:
         lookup()
     assert known in str(e.value)
+
+
+def test_a_result_ranks_on_the_board_of_its_protocol():
+    from poseval_refine.results.board import protocol_of
+
+    assert protocol_of("single", {"flavour": "matlab"}) == protocol_of("tracking", {}) == "official"
+    assert protocol_of("single", {"flavour": "hrnet"}) == "protocol hrnet"
+    assert protocol_of("pose", {"protocol": {"name": "corrected", "motp": "clear"}}) == "protocol corrected"

@@ -132,7 +132,7 @@ class Task:
     #: one); tells the leaderboard why a resampled distribution splits (results.uncertainty.shape_note)
     missing_joints: Callable[[dict, np.ndarray], dict[str, np.ndarray]] | None = None
     #: protocol(result) -> the conventions the result was computed under, as a board names them ("official",
-    #: "protocol corrected", "flavour hrnet"): results under other conventions are ranked on a board of their
+    #: "protocol corrected", "protocol hrnet"): results under other conventions are ranked on a board of their
     #: own. None: every result of the task is "official"
     protocol: Callable[[dict], str] | None = None
     #: curve(result) -> {"thresholds": [...], "total": [...]} or None: a curve the leaderboard page draws

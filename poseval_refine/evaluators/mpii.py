@@ -224,7 +224,7 @@ def resample_multi(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
 def board_protocol_single(result: dict) -> str:
     """Results under a Python port's PCKh protocol rank on a board of their own."""
     flavour = result.get("flavour", "matlab")
-    return DEFAULT_PROTOCOL if flavour == "matlab" else f"flavour {flavour}"
+    return DEFAULT_PROTOCOL if flavour == "matlab" else f"protocol {flavour}"
 
 
 register_task(Task("single", "MPII single-person PCKh@0.5 and AUC (the MATLAB kit)", run=evaluate_single,
