@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from poseval_refine.cli import main
+from poseval_refine.refine.calibrate import calibrate_checkpoint
 from poseval_refine.refine.encode import EncodeConfig
 from poseval_refine.refine.synth import SynthConfig
 from poseval_refine.refine.train import TrainConfig, train
@@ -31,6 +32,7 @@ def tiny(tmp_path_factory):
     ckpt = root / "tiny.ckpt"
     train(TrainConfig(out=ckpt, steps=2, width=8, batch_size=2, checkpoint_every=0, calibration_scenes=1,
                       encode=EncodeConfig(scale=SCALE, canvas_factor=0.8), synth=SynthConfig(scale=SCALE)))
+    calibrate_checkpoint(ckpt, scenes=1)  # the step `prt train` runs after training
     return root, root / "scenes", ckpt
 
 

@@ -62,7 +62,8 @@ def command(dataset, annotations, images, out, steps, minutes, profile, arch, wi
             pretrained, seed, device, locref_loss, save_all_ranks):
     setup_cli_logging()
     from ..log import LOGGER
-    from ..refine.train import TrainConfig, choose_profile, pick_device, train
+    from ..refine.device import pick_device
+    from ..refine.train import TrainConfig, choose_profile, train
 
     given = {"arch": arch, "width": width, "input_skip": input_skip, "scale": scale, "canvas": canvas,
              "batch_size": batch_size, "lr_scale": lr_scale, "optimizer": optimizer}
@@ -93,7 +94,12 @@ def command(dataset, annotations, images, out, steps, minutes, profile, arch, wi
         raise ConfigError("give a budget: --steps N or --minutes M")
     LOGGER.info("training %s", cfg.describe())
     res = train(cfg)
-    cal = res.get("calibration")
+    cal = None
+    if res["rank"] == 0 and cfg.calibration_scenes > 0:  # the calibration step: keep rules into the checkpoint
+        from ..refine.calibrate import calibrate_checkpoint
+
+        cal = calibrate_checkpoint(out, scenes=cfg.calibration_scenes, seconds=res["calibration_seconds"],
+                                   device=device)
     extra = (f"; keep-below {cal['keep_below']:g}, min-move {cal['min_move']:g} calibrated on {cal['people']} "
              "held-out people") if cal else ""
     click.echo(f"trained {res['steps']} steps in {res['train_seconds']:.0f} s{extra}; checkpoint {res['checkpoint']}")

@@ -123,3 +123,18 @@ def calibrate(model, enc: EncodeConfig, device, scenes: int = 30, seed: int = VA
              result["seconds"], keep_below, min_move, result["input_pckh"]["heavy"], table["heavy"][a, b],
              result["input_pckh"]["light"], table["light"][a, b], table["heavy"][0, 0], table["light"][0, 0])
     return result
+
+
+def calibrate_checkpoint(path, scenes: int = 30, seconds: float | None = None, device: str | None = None) -> dict:
+    """The calibration step ``prt train`` runs after training: choose the keep rules for the checkpoint
+    at ``path`` and store them in it (``refine``), where ``prt refine`` finds them."""
+    from .checkpoint import update_checkpoint
+    from .device import pick_device
+    from .infer import load_checkpoint
+
+    dev = pick_device(device)
+    model, enc, _ = load_checkpoint(path, dev)
+    result = calibrate(model, enc, dev, scenes=scenes, seconds=seconds)
+    update_checkpoint(path, refine={"keep_below": result["keep_below"], "min_move": result["min_move"],
+                                    "scale_from": "pose", "calibration": result})
+    return result

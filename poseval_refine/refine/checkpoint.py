@@ -78,3 +78,15 @@ def build_model(ck: dict, path: str | Path):
         raise ConfigError(f"weights do not fit a {cfg['arch']} refiner of width {cfg['width']} ({first[:160]})",
                           file=path, fix=_HOW) from None
     return model
+
+
+def update_checkpoint(path: str | Path, **fields) -> None:
+    """Set top-level fields of a checkpoint (e.g. the calibrated ``refine`` rules), atomically."""
+    import torch
+
+    from ..io import atomic_path
+
+    ck = read_checkpoint(path)
+    ck.update(fields)
+    with atomic_path(path) as tmp:
+        torch.save(ck, tmp)

@@ -26,6 +26,7 @@ from ..errors import ConfigError, InputError
 from ..poses import PoseSequence, PoseSet
 from ..skeletons import POSETRACK15, joint_mapping
 from .data import load_image
+from .device import pick_device
 from .encode import (
     SCALE_SOURCES,
     EncodeConfig,
@@ -163,8 +164,6 @@ class Refiner:
     def __init__(self, checkpoint: str | Path | None = None, device: str | None = None, batch_size: int = 16,
                  workers: int = 0, flip: bool = True, *, model: PoseRefiner | None = None,
                  enc: EncodeConfig | None = None):
-        from .train import pick_device
-
         self.device = pick_device(device)
         if model is not None:
             self.model, self.enc, self.meta = model.to(self.device).eval(), enc, {}

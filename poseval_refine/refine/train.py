@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from .. import __version__
 from ..errors import ConfigError
+from .device import pick_device
 from .encode import EncodeConfig
 from .model import PoseRefiner, load_pretrained
 from .synth import SynthConfig
@@ -41,19 +42,6 @@ def learning_rate(progress: float, base_scale: float = 1.0) -> float:
         if progress >= start:
             lr = value
     return lr * base_scale
-
-
-def pick_device(name: str | None = None) -> torch.device:
-    if name:
-        try:
-            return torch.device(name)
-        except RuntimeError:
-            raise ConfigError(f"unknown device {name!r}", fix="use cpu, cuda, cuda:N or mps") from None
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 #: training profiles: ``paper`` is the paper's network, geometry and optimiser, for GPUs; ``cpu`` learns
@@ -210,9 +198,34 @@ CALIBRATION_SHARE = 0.08
 CALIBRATION_MAX_S = 45.0
 
 
-def train(cfg: TrainConfig) -> dict:
-    if cfg.steps is None and cfg.minutes is None:
-        raise ConfigError("give a budget: --steps N or --minutes M")
+def calibration_reserve(cfg: TrainConfig) -> float | None:
+    """Seconds of a ``--minutes`` budget left for the calibration step after training (None: a step
+    budget, calibration takes what it needs; 0: no calibration)."""
+    if cfg.minutes is None:
+        return None
+    return min(CALIBRATION_SHARE * cfg.minutes * 60, CALIBRATION_MAX_S) if cfg.calibration_scenes > 0 else 0.0
+
+
+@dataclass
+class Run:
+    """The state of a training run between its phases."""
+
+    model: torch.nn.Module
+    opt: torch.optim.Optimizer
+    device: torch.device
+    world: int = 1
+    rank: int = 0
+    lr_factor: float = 1.0
+    step: int = 0
+    progress: float = 0.0
+    prior_s: float = 0.0  # seconds trained before this process (``--resume``)
+    history: list = field(default_factory=list)
+    start_progress: float | None = None
+    seconds: float = 0.0  # seconds trained by this process
+
+
+def setup(cfg: TrainConfig) -> Run:
+    """Device (and the process group under torchrun), network and optimizer."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     device = pick_device(cfg.device)
@@ -234,109 +247,124 @@ def train(cfg: TrainConfig) -> dict:
         opt = torch.optim.SGD(model.parameters(), lr=learning_rate(0, cfg.lr_scale), momentum=0.9, weight_decay=1e-4)
     else:
         raise ConfigError(f"unknown optimizer {cfg.optimizer!r}", fix="use sgd or adam")
-    step, progress, prior_s = 0, 0.0, 0.0
-    if cfg.resume and Path(cfg.out).exists():
-        from .checkpoint import build_model, read_checkpoint
+    return Run(model=model, opt=opt, device=device, world=world, rank=rank, lr_factor=lr_factor)
 
-        ck = read_checkpoint(cfg.out, device)
-        check_resume(ck, cfg, Path(cfg.out))
-        model.load_state_dict(build_model(ck, cfg.out).state_dict())
-        if "optimizer" in ck:
-            try:
-                opt.load_state_dict(ck["optimizer"])
-            except (ValueError, KeyError, TypeError) as e:
-                raise ConfigError(f"optimizer state does not fit the model ({e})", file=cfg.out) from None
-        step, progress, prior_s = int(ck.get("step", 0)), float(ck.get("progress", 0.0)), float(ck.get("seconds", 0.0))
-        log.info("resumed from %s at step %d (%.0f %% of the learning-rate schedule)", cfg.out, step, 100 * progress)
-    elif cfg.resume:
+
+def resume(run: Run, cfg: TrainConfig) -> None:
+    """With ``--resume``, continue from ``--out``: weights, optimizer, step and schedule position."""
+    if not cfg.resume:
+        return
+    if not Path(cfg.out).exists():
         log.info("no checkpoint at %s yet: starting a new run", cfg.out)
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
+        return
+    from .checkpoint import build_model, read_checkpoint
 
-        model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    dataset = build_dataset(cfg)
-    start = time.monotonic()
-    calibrate_now = cfg.calibration_scenes > 0 and rank == 0
-    reserve = 0.0
-    if cfg.minutes is not None:
-        reserve = min(CALIBRATION_SHARE * cfg.minutes * 60, CALIBRATION_MAX_S) if cfg.calibration_scenes > 0 else 0.0
-        train_s = max(cfg.minutes * 60 - reserve, 1e-9)
+    ck = read_checkpoint(cfg.out, run.device)
+    check_resume(ck, cfg, Path(cfg.out))
+    run.model.load_state_dict(build_model(ck, cfg.out).state_dict())
+    if "optimizer" in ck:
+        try:
+            run.opt.load_state_dict(ck["optimizer"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise ConfigError(f"optimizer state does not fit the model ({e})", file=cfg.out) from None
+    run.step, run.progress = int(ck.get("step", 0)), float(ck.get("progress", 0.0))
+    run.prior_s = float(ck.get("seconds", 0.0))
+    log.info("resumed from %s at step %d (%.0f %% of the learning-rate schedule)", cfg.out, run.step,
+             100 * run.progress)
+
+
+def loop(run: Run, cfg: TrainConfig, dataset, train_s: float | None) -> None:
+    """Steps until the budget is spent: ``cfg.steps`` in all, or ``train_s`` seconds in all (both
+    counting what a resumed checkpoint had done), with periodic checkpoints."""
     from tqdm import tqdm
 
-    bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step", disable=None if rank == 0 else True,
-               file=sys.stderr)
+    model = run.model
+    if run.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        model = DistributedDataParallel(model, device_ids=[run.device.index] if run.device.type == "cuda" else None)
+    bar = tqdm(total=cfg.steps, initial=run.step, desc="train", unit="step",
+               disable=None if run.rank == 0 else True, file=sys.stderr)
     pool = None
     if cfg.workers > 0:
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(cfg.workers)
     model.train()
-    history = []
-    start_progress = None
+    start = time.monotonic()
     while True:
         # the schedule position continues across --resume: steps count from the checkpoint's step, time
         # from the seconds the checkpoint had already trained
         if cfg.steps is not None:
-            progress = step / cfg.steps
-            done = step >= cfg.steps
+            run.progress = run.step / cfg.steps
+            done = run.step >= cfg.steps
         else:
-            progress = min(1.0, (prior_s + time.monotonic() - start) / train_s)
-            done = progress >= 1.0
-        if world > 1:  # rank 0 decides when a time budget is over
+            run.progress = min(1.0, (run.prior_s + time.monotonic() - start) / train_s)
+            done = run.progress >= 1.0
+        if run.world > 1:  # rank 0 decides when a time budget is over
             import torch.distributed as dist
 
-            flag = torch.tensor([float(done)], device=device)
+            flag = torch.tensor([float(done)], device=run.device)
             dist.broadcast(flag, 0)
             done = bool(flag.item())
-        if start_progress is None:
-            start_progress = progress
+        if run.start_progress is None:
+            run.start_progress = run.progress
         if done:
             break
-        idx = [(step * world + rank) * cfg.batch_size + i for i in range(cfg.batch_size)]
+        idx = [(run.step * run.world + run.rank) * cfg.batch_size + i for i in range(cfg.batch_size)]
         samples = list(pool.map(dataset.__getitem__, idx)) if pool else [dataset[i] for i in idx]
-        batch = {k: v.to(device) for k, v in _collate(samples).items()}
-        for g in opt.param_groups:
-            g["lr"] = learning_rate(progress, cfg.lr_scale) * lr_factor
+        batch = {k: v.to(run.device) for k, v in _collate(samples).items()}
+        lr = learning_rate(run.progress, cfg.lr_scale)
+        for g in run.opt.param_groups:
+            g["lr"] = lr * run.lr_factor
         heat, loc = model(batch["input"])
-        loss, part, locl = loss_fn(heat, loc, batch, cfg.locref_loss)
-        opt.zero_grad(set_to_none=True)
+        loss, _, _ = loss_fn(heat, loc, batch, cfg.locref_loss)
+        run.opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
-        step += 1
-        history.append(float(loss.item()))
+        run.opt.step()
+        run.step += 1
+        run.history.append(float(loss.item()))
         bar.update(1)
-        if step % 20 == 0:
-            bar.set_postfix(loss=f"{np.mean(history[-20:]):.3f}", lr=f"{learning_rate(progress, cfg.lr_scale):g}")
-        if rank == 0 and step % 100 == 0 and bar.disable:
-            log.info("step %d  loss %.4f  lr %g  %.0f s", step, np.mean(history[-100:]),
-                     learning_rate(progress, cfg.lr_scale), time.monotonic() - start)
-        if rank == 0 and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
-            save_checkpoint(Path(cfg.out), model, opt, step, progress, cfg, prior_s + time.monotonic() - start)
+        if run.step % 20 == 0:
+            bar.set_postfix(loss=f"{np.mean(run.history[-20:]):.3f}", lr=f"{lr:g}")
+        if run.rank == 0 and run.step % 100 == 0 and bar.disable:
+            log.info("step %d  loss %.4f  lr %g  %.0f s", run.step, np.mean(run.history[-100:]), lr,
+                     time.monotonic() - start)
+        if run.rank == 0 and cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0:
+            save_checkpoint(Path(cfg.out), run.model, run.opt, run.step, run.progress, cfg,
+                            run.prior_s + time.monotonic() - start)
     bar.close()
     if pool:
         pool.shutdown()
-    trained_s = time.monotonic() - start
-    calibration = None
-    if rank == 0:
-        save_checkpoint(Path(cfg.out), model, opt, step, progress, cfg, prior_s + trained_s)
-        if calibrate_now:
-            from .calibrate import calibrate
+    run.seconds = time.monotonic() - start
 
-            raw = model.module if hasattr(model, "module") else model
-            calibration = calibrate(raw, cfg.encode, device, scenes=cfg.calibration_scenes,
-                                    seconds=reserve if cfg.minutes is not None else None)
-            save_checkpoint(Path(cfg.out), model, opt, step, progress, cfg, prior_s + trained_s,
-                            refine={"keep_below": calibration["keep_below"], "min_move": calibration["min_move"],
-                                    "scale_from": "pose", "calibration": calibration})
+
+def finish(run: Run, cfg: TrainConfig) -> None:
+    """The final checkpoint (rank 0), every rank's weights when asked (tests), and the process group's end."""
+    if run.rank == 0:
+        save_checkpoint(Path(cfg.out), run.model, run.opt, run.step, run.progress, cfg, run.prior_s + run.seconds)
     if cfg.save_all_ranks:
-        raw = model.module if hasattr(model, "module") else model
-        torch.save(raw.state_dict(), f"{cfg.out}.rank{rank}")
-    if world > 1:
+        torch.save(run.model.state_dict(), f"{cfg.out}.rank{run.rank}")
+    if run.world > 1:
         import torch.distributed as dist
 
         dist.barrier()
         dist.destroy_process_group()
-    return {"steps": step, "seconds": time.monotonic() - start, "train_seconds": trained_s,
-            "start_progress": start_progress,
-            "final_loss": float(np.mean(history[-20:])) if history else None, "checkpoint": str(cfg.out),
-            "calibration": calibration}
+
+
+def train(cfg: TrainConfig) -> dict:
+    """Train and write the checkpoint ``cfg.out``. The keep rules are chosen afterwards, by the
+    calibration step (:func:`poseval_refine.refine.calibrate.calibrate_checkpoint`), which ``prt train``
+    runs on rank 0 with the time :func:`calibration_reserve` leaves it."""
+    if cfg.steps is None and cfg.minutes is None:
+        raise ConfigError("give a budget: --steps N or --minutes M")
+    run = setup(cfg)
+    resume(run, cfg)
+    dataset = build_dataset(cfg)
+    reserve = calibration_reserve(cfg)
+    train_s = None if cfg.minutes is None else max(cfg.minutes * 60 - reserve, 1e-9)
+    loop(run, cfg, dataset, train_s)
+    finish(run, cfg)
+    return {"steps": run.step, "train_seconds": run.seconds, "start_progress": run.start_progress,
+            "final_loss": float(np.mean(run.history[-20:])) if run.history else None, "checkpoint": str(cfg.out),
+            "rank": run.rank, "calibration_seconds": reserve}
