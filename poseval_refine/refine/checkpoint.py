@@ -90,3 +90,31 @@ def update_checkpoint(path: str | Path, **fields) -> None:
     ck.update(fields)
     with atomic_path(path) as tmp:
         torch.save(ck, tmp)
+
+
+def training_stages(ck: dict) -> list[dict]:
+    """What a checkpoint was trained on, oldest stage first: each ``{"dataset", "steps", "profile"}``
+    plus, for real data, the annotation and image paths it read. A fine-tuned checkpoint lists the
+    stages of the checkpoint it started from before its own."""
+    train = ck.get("train") or {}
+    stages = train.get("stages")
+    if isinstance(stages, list) and stages:
+        return stages
+    return [{"dataset": train.get("dataset", ck.get("dataset", "synthetic")), "steps": ck.get("step"),
+             "profile": train.get("profile")}]
+
+
+def synthetic_only(ck: dict) -> bool:
+    return all(s.get("dataset") == "synthetic" for s in training_stages(ck))
+
+
+def describe_training(ck: dict) -> str:
+    """e.g. 'synthetic scenes (3316 steps, cpu profile), then posetrack frames of a.json (400 steps, ...)'."""
+    parts = []
+    for s in training_stages(ck):
+        what = "synthetic scenes" if s.get("dataset") == "synthetic" else f"{s.get('dataset')} data"
+        if s.get("annotations"):
+            what += f" ({Path(str(s['annotations'])).name}"
+            what += f", {s['images_used']} images)" if s.get("images_used") is not None else ")"
+        parts.append(f"{what}, {s.get('steps')} steps, {s.get('profile')} profile")
+    return "; then ".join(parts)

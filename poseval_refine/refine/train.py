@@ -98,8 +98,14 @@ class TrainConfig:
     skip_init: float = 8.0
     #: sgd (the paper's: momentum 0.9) or adam (the learning rates of the schedule times ADAM_FACTOR)
     optimizer: str = _CPU["optimizer"]
-    #: held-out synthetic scenes on which the keep-below threshold is calibrated after training (0: none)
+    #: held-out scenes (synthetic data) or images (real data) on which the keep rules are calibrated after
+    #: training (0: none)
     calibration_scenes: int = 30
+    #: real data: the share of its images (the last ones, in the reader's order) held out of training for the
+    #: calibration step
+    holdout: float = 0.1
+    #: a refiner checkpoint whose weights training starts from (fine-tuning; a new schedule)
+    init_from: str | None = None
 
     @classmethod
     def from_profile(cls, profile: str, out: Path, transforms: str = "t1,t2,t3,t4", **overrides) -> TrainConfig:
@@ -136,15 +142,22 @@ def loss_fn(heat, loc, batch, locref_loss: str = "huber"):
 
 
 def build_dataset(cfg: TrainConfig):
-    from .data import DATASETS, RecordDataset, SyntheticDataset
+    """The training samples, and what the checkpoint records about the data (its training stage)."""
+    from .data import DATASETS, RecordDataset, SyntheticDataset, read_split
 
     if cfg.dataset == "synthetic":
-        return SyntheticDataset(cfg.encode, cfg.synth, seed=cfg.seed)
+        return SyntheticDataset(cfg.encode, cfg.synth, seed=cfg.seed), {"dataset": "synthetic"}
     if cfg.dataset not in DATASETS:
         raise ConfigError(f"unknown dataset {cfg.dataset!r}", fix=f"use synthetic or one of {', '.join(DATASETS)}")
     if not cfg.annotations or not cfg.images:
         raise ConfigError(f"--dataset {cfg.dataset} needs --annotations FILE and --images DIR")
-    return RecordDataset(DATASETS[cfg.dataset](cfg.annotations, cfg.images), cfg.encode, cfg.synth, seed=cfg.seed)
+    used, held = read_split(cfg.dataset, cfg.annotations, cfg.images, cfg.holdout)
+    info = {"dataset": cfg.dataset, "annotations": str(Path(cfg.annotations).resolve()),
+            "images": str(Path(cfg.images).resolve()), "holdout": cfg.holdout, "images_used": len(used),
+            "images_held_out": len(held)}
+    log.info("training on %d %s images; %d held out for calibration (the last %g of them)", len(used), cfg.dataset,
+             len(held), cfg.holdout)
+    return RecordDataset(used, cfg.encode, cfg.synth, seed=cfg.seed), info
 
 
 def _collate(samples):
@@ -159,21 +172,24 @@ def train_record(cfg: TrainConfig) -> dict:
 
 
 def save_checkpoint(path: Path, model, optimizer, step: int, progress: float, cfg: TrainConfig, seconds: float = 0.0,
-                    refine: dict | None = None) -> None:
+                    refine: dict | None = None, stages: list | None = None) -> None:
+    """``stages``: what the weights were trained on, oldest first (see checkpoint.training_stages)."""
     from ..io import atomic_path
 
     raw = model.module if hasattr(model, "module") else model
+    record = dict(train_record(cfg), stages=stages if stages is not None else [{"dataset": cfg.dataset, "steps": step,
+                                                                              "profile": cfg.profile}])
     state = {"model": raw.state_dict(), "model_config": raw.config(), "skeleton": "posetrack15",
              "encode": cfg.encode.as_dict(), "synth": cfg.synth.as_dict(), "step": step, "progress": progress,
              "seconds": float(seconds), "optimizer": optimizer.state_dict(), "prt_version": __version__,
-             "dataset": cfg.dataset, "locref_loss": cfg.locref_loss, "train": train_record(cfg),
+             "dataset": cfg.dataset, "locref_loss": cfg.locref_loss, "train": record,
              "refine": refine if refine is not None else {"keep_below": None, "min_move": None, "scale_from": "pose"}}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
 
-def check_resume(ck: dict, cfg: TrainConfig, path: Path) -> None:
-    """A resumed run must build the same network on the same input geometry."""
+def check_resume(ck: dict, cfg: TrainConfig, path: Path, verb: str = "resume") -> None:
+    """A resumed (or fine-tuning) run must build the same network on the same input geometry."""
     stored = dict(ck.get("train") or {})
     stored.setdefault("arch", ck["model_config"].get("arch"))
     stored.setdefault("width", ck["model_config"].get("width"))
@@ -184,7 +200,7 @@ def check_resume(ck: dict, cfg: TrainConfig, path: Path) -> None:
     diff = [k for k in STRUCTURE if stored.get(k) != mine[k]]
     if diff:
         said = ", ".join(f"--{k.replace('_', '-')} {_show(mine[k])} (checkpoint: {_show(stored.get(k))})" for k in diff)
-        raise ConfigError(f"cannot resume with {said}", file=path,
+        raise ConfigError(f"cannot {verb} with {said}", file=path,
                           fix="leave these options out to continue with the checkpoint's settings, or train a new "
                               "model into another --out")
 
@@ -222,6 +238,11 @@ class Run:
     history: list = field(default_factory=list)
     start_progress: float | None = None
     seconds: float = 0.0  # seconds trained by this process
+    prior_stages: list = field(default_factory=list)  # what the starting weights were trained on
+    data: dict = field(default_factory=dict)  # this run's training stage, as build_dataset describes it
+
+    def stages(self, cfg: TrainConfig) -> list:
+        return [*self.prior_stages, dict(self.data, steps=self.step, profile=cfg.profile)]
 
 
 def setup(cfg: TrainConfig) -> Run:
@@ -247,7 +268,17 @@ def setup(cfg: TrainConfig) -> Run:
         opt = torch.optim.SGD(model.parameters(), lr=learning_rate(0, cfg.lr_scale), momentum=0.9, weight_decay=1e-4)
     else:
         raise ConfigError(f"unknown optimizer {cfg.optimizer!r}", fix="use sgd or adam")
-    return Run(model=model, opt=opt, device=device, world=world, rank=rank, lr_factor=lr_factor)
+    run = Run(model=model, opt=opt, device=device, world=world, rank=rank, lr_factor=lr_factor)
+    if cfg.init_from:
+        from .checkpoint import build_model, read_checkpoint, training_stages
+
+        ck = read_checkpoint(cfg.init_from, device)
+        check_resume(ck, cfg, Path(cfg.init_from), verb="start from")
+        model.load_state_dict(build_model(ck, cfg.init_from).state_dict())
+        run.prior_stages = [dict(s, checkpoint=str(cfg.init_from)) if i == len(training_stages(ck)) - 1 else s
+                            for i, s in enumerate(training_stages(ck))]
+        log.info("starting from the weights of %s", cfg.init_from)
+    return run
 
 
 def resume(run: Run, cfg: TrainConfig) -> None:
@@ -268,6 +299,9 @@ def resume(run: Run, cfg: TrainConfig) -> None:
         except (ValueError, KeyError, TypeError) as e:
             raise ConfigError(f"optimizer state does not fit the model ({e})", file=cfg.out) from None
     run.step, run.progress = int(ck.get("step", 0)), float(ck.get("progress", 0.0))
+    from .checkpoint import training_stages
+
+    run.prior_stages = training_stages(ck)[:-1]  # the last stage is the one this run continues
     run.prior_s = float(ck.get("seconds", 0.0))
     log.info("resumed from %s at step %d (%.0f %% of the learning-rate schedule)", cfg.out, run.step,
              100 * run.progress)
@@ -332,7 +366,7 @@ def loop(run: Run, cfg: TrainConfig, dataset, train_s: float | None) -> None:
                      time.monotonic() - start)
         if run.rank == 0 and cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0:
             save_checkpoint(Path(cfg.out), run.model, run.opt, run.step, run.progress, cfg,
-                            run.prior_s + time.monotonic() - start)
+                            run.prior_s + time.monotonic() - start, stages=run.stages(cfg))
     bar.close()
     if pool:
         pool.shutdown()
@@ -342,7 +376,8 @@ def loop(run: Run, cfg: TrainConfig, dataset, train_s: float | None) -> None:
 def finish(run: Run, cfg: TrainConfig) -> None:
     """The final checkpoint (rank 0), every rank's weights when asked (tests), and the process group's end."""
     if run.rank == 0:
-        save_checkpoint(Path(cfg.out), run.model, run.opt, run.step, run.progress, cfg, run.prior_s + run.seconds)
+        save_checkpoint(Path(cfg.out), run.model, run.opt, run.step, run.progress, cfg, run.prior_s + run.seconds,
+                        stages=run.stages(cfg))
     if cfg.save_all_ranks:
         torch.save(run.model.state_dict(), f"{cfg.out}.rank{run.rank}")
     if run.world > 1:
@@ -360,7 +395,7 @@ def train(cfg: TrainConfig) -> dict:
         raise ConfigError("give a budget: --steps N or --minutes M")
     run = setup(cfg)
     resume(run, cfg)
-    dataset = build_dataset(cfg)
+    dataset, run.data = build_dataset(cfg)
     reserve = calibration_reserve(cfg)
     train_s = None if cfg.minutes is None else max(cfg.minutes * 60 - reserve, 1e-9)
     loop(run, cfg, dataset, train_s)
