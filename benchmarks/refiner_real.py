@@ -143,14 +143,14 @@ def table(gt_path: Path, runs: dict[str, Path]) -> None:
     gt = json.loads(gt_path.read_text())
     before = None
     cols = list(GROUPS) + ["Total"]
-    print(f"  {'':34s} " + " ".join(f"{c:>8s}" for c in cols) + f" {'hit->miss':>9s} {'miss->hit':>9s}")
+    print(f"  {'':38s} " + " ".join(f"{c:>8s}" for c in cols) + f" {'hit->miss':>9s} {'miss->hit':>9s}")
     for label, path in runs.items():
         h, a = hits(gt, json.loads(path.read_text()))
         vals = [100 * h[:, s].sum() / max(a[:, s].sum(), 1) for s in GROUPS.values()] + [100 * h.sum() / a.sum()]
         total = pckh(gt_path, path)
         assert abs(total - vals[-1]) < 1e-9, (total, vals[-1])  # this script's hit test is prt's
         change = ["", ""] if before is None else [str(int((before & ~h).sum())), str(int((~before & h).sum()))]
-        print(f"  {label:34s} " + " ".join(f"{v:8.1f}" for v in vals) + f" {change[0]:>9s} {change[1]:>9s}")
+        print(f"  {label:38s} " + " ".join(f"{v:8.1f}" for v in vals) + f" {change[0]:>9s} {change[1]:>9s}")
         before = h if before is None else before
 
 

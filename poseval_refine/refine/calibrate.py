@@ -1,13 +1,17 @@
 """Calibration after training, so that the refiner cannot make good input much worse.
 
-The trained network refines held-out synthetic people twice: once from inputs with the paper's
-T1-T4 errors and once from near-perfect inputs (small T1 shifts only). Two rules decide which input
-joints keep their position: keep-below C (the refiner's confidence is below C) and min-move R (the
-refiner moves the joint by less than R head sizes, head size estimated from the input pose: a short
-training run's small moves are mostly noise, its large ones corrections). (C, R) is chosen on a grid
-to give the best PCKh@0.5 on inputs with errors among the pairs that cost near-perfect inputs at
-most TOLERANCE points. ``prt refine`` applies both by default. The scenes come from a seed range
-that neither training nor ``prt synth`` uses.
+The trained network refines held-out people twice: once from inputs with the paper's T1-T4 errors
+and once from near-perfect inputs (small T1 shifts only). The people are synthetic scenes from a
+seed range that neither training nor ``prt synth`` uses, or, for a checkpoint trained on real data,
+the people of the images its training held out (``prt train --holdout``). Two rules decide which
+input joints keep their position: keep-below C (the refiner's confidence is below C) and min-move R
+(the refiner moves the joint by less than R head sizes, head size estimated from the input pose: a
+short training run's small moves are mostly noise, its large ones corrections). (C, R) is chosen on
+a grid to give the best PCKh@0.5 on inputs with errors among the pairs that cost near-perfect inputs
+at most TOLERANCE points. ``prt train`` runs :func:`calibrate_checkpoint` after training and
+``prt refine`` applies the rules by default. Both kinds of input are synthesized: on a real
+estimator's output the rules can still harm (docs/refiner.md), which ``prt refine --calibrate-on``
+(refine/labeled.py) addresses with the user's own labeled frames.
 """
 
 from __future__ import annotations
