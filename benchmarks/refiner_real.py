@@ -118,9 +118,10 @@ def pckh(gt: Path, pred: Path) -> float:
     return json.loads(out.read_text())["pckh_total"]
 
 
-def hits(gt: dict, pred: dict) -> tuple[np.ndarray, np.ndarray]:
+def hits(gt: dict, pred: dict, errors: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(people, 17) hit and annotated masks of the GT's people, paired with the predictions by order
-    within each image (as `prt evaluate --task pckh`)."""
+    within each image (as `prt evaluate --task pckh`); ``errors`` receives each person's (17,)
+    distances in head sizes (NaN where not annotated or not predicted)."""
     by_image: dict[int, list] = {}
     for p in pred["annotations"]:
         by_image.setdefault(p["image_id"], []).append(p)
@@ -134,9 +135,28 @@ def hits(gt: dict, pred: dict) -> tuple[np.ndarray, np.ndarray]:
         annotated = ~((a[:, 0] == 0) & (a[:, 1] == 0) & (a[:, 2] == 0))
         has = ~((b[:, 0] == 0) & (b[:, 1] == 0) & (b[:, 2] == 0))
         hs = 0.6 * np.hypot(*g["bbox_head"][2:])
-        hit.append(annotated & has & (np.hypot(*(a[:, :2] - b[:, :2]).T) <= 0.5 * hs))
+        d = np.hypot(*(a[:, :2] - b[:, :2]).T) / hs
+        hit.append(annotated & has & (d <= 0.5))
         ann.append(annotated)
+        if errors is not None:
+            errors.append(np.where(annotated & has, d, np.nan))
     return np.array(hit), np.array(ann)
+
+
+def found_people(gt_path: Path, runs: dict[str, Path]) -> None:
+    """The people the estimator found (at least one joint within half a head size; the others are
+    another person or nothing): PCKh@0.5 and the median joint error before and after refinement."""
+    gt = json.loads(gt_path.read_text())
+    first = None
+    for label, path in runs.items():
+        err: list = []
+        h, a = hits(gt, json.loads(path.read_text()), err)
+        if first is None:
+            first = h.any(1)
+            print(f"  on the {int(first.sum())} of {len(h)} people the estimator found:")
+        e = np.array(err)[first]
+        print(f"    {label:36s} PCKh@0.5 {100 * h[first].sum() / a[first].sum():5.1f}, median joint error "
+              f"{np.nanmedian(e):.2f} head sizes")
 
 
 def table(gt_path: Path, runs: dict[str, Path]) -> None:
@@ -217,8 +237,10 @@ def main() -> None:
                 print("   ", line.removeprefix("prt: "))
     n = len(gt["annotations"])
     print(f"\nAll 41 frames ({n} people; 12 joints, head joints not scored), PCKh@0.5:")
-    table(scored["all"], {"BlazePose": pred, "refined, defaults": refined["defaults"],
-                          "refined, official (move every joint)": refined["official"]})
+    runs = {"BlazePose": pred, "refined, defaults": refined["defaults"],
+            "refined, official (move every joint)": refined["official"]}
+    table(scored["all"], runs)
+    found_people(scored["all"], runs)
     print(f"\nFrames {FIRST_HALF + 1}-41, not seen by --calibrate-on (which saw the GT of frames 1-{FIRST_HALF}):")
     table(scored["second"], {"BlazePose": pred, "refined, defaults": refined["defaults"],
                              "refined, official (move every joint)": refined["official"],

@@ -95,11 +95,8 @@ def command(pred, images, checkpoint, out, fmt, batch_size, workers, shard, no_f
     setup_cli_logging()
     from ..errors import ConfigError
     from ..formats import detect_format, get_format
-    from ..refine.infer import Refiner
+    from ..refine.run import refine_poses
 
-    if calibrate_on is not None and (refine_kw["keep_below"] is not None or refine_kw["min_move"] is not None):
-        raise ConfigError("--calibrate-on chooses the keep rules itself; it does not go with --keep-below or "
-                          "--min-move", fix="drop --keep-below/--min-move, or --calibrate-on")
     if out.resolve() == pred.resolve():
         raise ConfigError("--out is the input; prt never overwrites what it was given", fix="choose a new --out")
     if out.exists() and not overwrite:  # before minutes of refinement, not after them
@@ -111,55 +108,9 @@ def command(pred, images, checkpoint, out, fmt, batch_size, workers, shard, no_f
     if f.write is None:
         raise ConfigError(f"format {f.name} can be read but not written", fix="convert it first with prt convert")
     poses = f.read(pred)
-    gt = None
-    if calibrate_on is not None:
-        gt = (detect_format(calibrate_on)).read(calibrate_on)
-    refiner = Refiner(checkpoint, device=device, batch_size=batch_size, workers=workers, flip=not no_flip)
-    warning = provenance_warning(refiner.meta, images)
-    if warning:
-        LOGGER.warning("%s", warning)
-    people = refiner.refine_people(poses, images, options, shard=_shard(shard))
-    rules, report = refiner.rules(options), None
-    if gt is not None:
-        from ..refine.labeled import choose_on_labeled, pair_labeled, report_line
-
-        rules, report = choose_on_labeled(people, pair_labeled(poses, people, gt), options, rules)
-        report = dict(report, gt=str(calibrate_on), chosen=rules.describe())
-        LOGGER.info("%s", report_line(report, calibrate_on.name))
-    result = refiner.write_back(poses, people, rules, options)
-    record_provenance(result, checkpoint, refiner.meta, rules, options, report)
+    gt = detect_format(calibrate_on).read(calibrate_on) if calibrate_on is not None else None
+    result = refine_poses(poses, images, checkpoint, options, calibrate_on=gt, calibrate_name=str(calibrate_on),
+                          shard=_shard(shard), device=device, batch_size=batch_size, workers=workers,
+                          flip=not no_flip)
     f.write(result, out, overwrite=overwrite)
     LOGGER.info("%s -> %s", result.meta["refine_summary"], out)
-
-
-#: the measured figure a synthetic-only checkpoint's warning points to
-REAL_IMAGE_FIGURE = ("on a real estimator's output (BlazePose, docs/refiner.md \"A real estimator\") the checkpoint's "
-                     "rules lowered PCKh@0.5 from 60.6 to 59.9")
-
-
-def provenance_warning(meta: dict, images) -> str | None:
-    """One line when a checkpoint trained on synthetic scenes only refines images prt synth did not draw."""
-    from ..refine.checkpoint import describe_training, synthetic_only
-    from ..refine.scenes import synthetic_images
-
-    if not meta or not synthetic_only(meta) or synthetic_images(images):
-        return None
-    return (f"this checkpoint was trained on synthetic scenes only ({describe_training(meta)}) and these are real "
-            f"images: {REAL_IMAGE_FIGURE}; give --calibrate-on GT (labels of some of these frames) to choose "
-            "the rules on your data")
-
-
-def record_provenance(result, checkpoint, meta: dict, rules, options, report: dict | None) -> None:
-    """The refined files name the checkpoint, what it was trained on and the rules applied
-    (a top-level ``prt_refine`` field of each written PoseTrack file)."""
-    from ..refine.checkpoint import training_stages
-
-    record = {"checkpoint": str(checkpoint), "trained_on": training_stages(meta) if meta else None,
-              "rules": rules.as_dict(), "options": {k: v for k, v in vars(options).items()
-                                                    if k not in ("keep_below", "min_move")},
-              "calibrated_on": report}
-    result.meta["prt_refine"] = record
-    for seq in result:
-        fields = dict(seq.meta.get("file_fields", {}))
-        fields["prt_refine"] = record
-        seq.meta = dict(seq.meta, file_fields=fields)
