@@ -513,3 +513,43 @@ def test_fine_tuning_on_real_data_records_both_stages_and_calibrates_on_held_out
     last = gt["images"][-1]["id"]
     assert cal["people"] == sum(1 for a in gt["annotations"] if a["image_id"] == last)
     assert ck["model_config"] == torch.load(ckpt, weights_only=True)["model_config"]  # the network it started from
+
+
+def test_calibrate_on_half_the_real_frames_protects_the_other_half(tiny, tmp_path, shared_data, capsys):
+    """Iqbal et al.'s real frames with near-perfect predictions: the tiny model spoils them when it moves
+    every joint; calibrated on the GT of frames 1-10, refinement leaves frames 21-30 as good as they were
+    (predictions for those 20 frames only, to keep the test short)."""
+    from poseval_refine.formats.posetrack import read_sequence, write_sequence
+    from poseval_refine.refine.corrupt import corrupt_sequence
+
+    _, _, ckpt = tiny
+    images = shared_data / "bonn_posetrack" / "videos"
+    gt_path = tmp_path / "gt.json"
+    assert main(["convert", "--to", "posetrack2018", str(shared_data / "posetrack_cases" / "bonn_test" / "gt" /
+                                                           "060470979.json"), str(gt_path)]) == 0
+    seq = read_sequence(gt_path)
+    seq = seq.select_persons((seq.person_frame < 10) | ((seq.person_frame >= 20) & (seq.person_frame < 30)))
+    write_sequence(corrupt_sequence(seq, "light", 3), tmp_path / "pred.json", "posetrack2018")
+    gt = json.loads(gt_path.read_text())
+    halves = {}
+    for name, keep in (("first", lambda i: i < 10), ("second", lambda i: 20 <= i < 30)):
+        halves[name] = tmp_path / f"gt_{name}.json"
+        halves[name].write_text(json.dumps(dict(
+            gt, images=[dict(im, is_labeled=keep(im["frame_id"])) for im in gt["images"]],
+            annotations=[a for a in gt["annotations"] if keep(a["image_id"])])))
+
+    def second_half(pred: Path) -> float:
+        out = pred.with_suffix(".pckh.json")
+        assert main(["evaluate", "--gt", str(halves["second"]), "--pred", str(pred), "--task", "pckh", "--json",
+                     str(out), "-q"]) == 0
+        return json.loads(out.read_text())["pckh_total"]
+
+    before = second_half(tmp_path / "pred.json")
+    base = ["--pred", tmp_path / "pred.json", "--images", images, "--checkpoint", ckpt]
+    assert refine([*base, "--out", tmp_path / "all.json", *MOVE_ALL]) == 0
+    assert second_half(tmp_path / "all.json") < before - 5  # the tiny model does harm when it moves joints
+    assert refine([*base, "--out", tmp_path / "cal.json", "--calibrate-on", halves["first"]]) == 0
+    assert second_half(tmp_path / "cal.json") >= before - 0.2
+    meta = json.loads((tmp_path / "cal.json").read_text())["prt_refine"]
+    assert len(meta["calibrated_on"]["gt_frames"]) == 10 and meta["calibrated_on"]["people"] == 40
+    assert "synthetic scenes only" in capsys.readouterr().err  # real images, synthetic-only checkpoint
