@@ -423,7 +423,7 @@ def test_synthetic_only_checkpoint_on_real_images_says_so_once(tiny, tmp_path, c
                    tmp_path / "a.json"]) == 0
     lines = [ln for ln in capsys.readouterr().err.splitlines() if "synthetic scenes only" in ln]
     assert len(lines) == 1 and "docs/refiner.md" in lines[0] and "--calibrate-on" in lines[0], lines
-    assert "60.6 to 59.9" in lines[0] and "2 steps" in lines[0]
+    assert "60.6 to 46.6" in lines[0] and "2 steps" in lines[0]
     # prt synth's own scenes are what the checkpoint was trained on: no warning
     assert refine(["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", ckpt, "--out",
                    tmp_path / "b.json"]) == 0
@@ -513,6 +513,19 @@ def test_fine_tuning_on_real_data_records_both_stages_and_calibrates_on_held_out
     last = gt["images"][-1]["id"]
     assert cal["people"] == sum(1 for a in gt["annotations"] if a["image_id"] == last)
     assert ck["model_config"] == torch.load(ckpt, weights_only=True)["model_config"]  # the network it started from
+    names = [im["file_name"] for im in gt["images"]]
+    assert second["trained_images"] == sorted("/".join(Path(n).parts[-2:]) for n in names[:3])
+    # --calibrate-on leaves out the labeled frames the checkpoint was trained on
+    args = ["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", out]
+    assert refine([*args, "--out", tmp_path / "a.json", "--calibrate-on", scenes / "annotations.json"]) == 0
+    cal = json.loads((tmp_path / "a.json").read_text())["prt_refine"]["calibrated_on"]
+    assert cal["gt_frames"] == names[3:] and cal["left_out_trained_frames"] == sorted(names[:3])
+    assert "3 labeled frames the checkpoint was trained on left out" in capsys.readouterr().err
+    trained_only = dict(gt, annotations=[a for a in gt["annotations"] if a["image_id"] != last])
+    (tmp_path / "trained.json").write_text(json.dumps(trained_only))
+    assert refine([*args, "--out", tmp_path / "b.json", "--calibrate-on", tmp_path / "trained.json"]) == 2
+    err = capsys.readouterr().err
+    assert "labels only frames the checkpoint was trained on (3)" in err and "trained.json" in err
 
 
 def test_calibrate_on_half_the_real_frames_protects_the_other_half(tiny, tmp_path, shared_data, capsys):

@@ -118,3 +118,15 @@ def describe_training(ck: dict) -> str:
             what += f", {s['images_used']} images)" if s.get("images_used") is not None else ")"
         parts.append(f"{what}, {s.get('steps')} steps, {s.get('profile')} profile")
     return "; then ".join(parts)
+
+
+def image_key(name: str | Path) -> str:
+    """How a training image and a labeled frame are recognised as the same image: the last two parts of
+    its path (a PoseTrack sequence folder and frame; the file name alone for flat datasets), wherever
+    the image folder was."""
+    return "/".join(Path(str(name)).parts[-2:])
+
+
+def trained_images(ck: dict) -> set[str]:
+    """The :func:`image_key` of every real image the checkpoint was trained on (any stage)."""
+    return {k for s in training_stages(ck) for k in s.get("trained_images") or ()}

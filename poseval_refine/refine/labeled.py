@@ -46,6 +46,7 @@ class LabeledPeople:
     head_size: np.ndarray  # (N,) GT head size (px)
     frames: list[str] = field(default_factory=list)  # image names of the labeled frames used
     gt_people: int = 0  # labeled GT people in those frames (paired or not)
+    trained_frames: list[str] = field(default_factory=list)  # labeled frames left out: the checkpoint trained on them
 
 
 def _gt_frames(gt: PoseSet) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -71,9 +72,20 @@ def _gt_frames(gt: PoseSet) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def pair_labeled(poses: PoseSet, people: RefinedPeople, gt: PoseSet) -> LabeledPeople:
-    """Pair the refined people with the GT people of the same image by their input poses."""
+def pair_labeled(poses: PoseSet, people: RefinedPeople, gt: PoseSet, trained: set[str] = frozenset()
+                 ) -> LabeledPeople:
+    """Pair the refined people with the GT people of the same image by their input poses. Labeled frames
+    the checkpoint was trained on (``trained``, keys of checkpoint.image_key)
+    are left out: on them the refiner looks better than on frames it has not seen."""
+    from .checkpoint import image_key
+
     frames = _gt_frames(gt)
+    seen_in_training = sorted(name for name in frames if image_key(name) in trained)
+    frames = {name: v for name, v in frames.items() if image_key(name) not in trained}
+    if seen_in_training and not frames:
+        raise InputError(f"labels only frames the checkpoint was trained on ({len(seen_in_training)}), where "
+                         "the refiner looks better than it is", file=_source(gt),
+                         fix="give GT of frames the checkpoint did not train on")
     by_image: dict[str, list[int]] = {}
     for i, job in enumerate(people.jobs):
         seq = poses[job.seq]
@@ -100,7 +112,7 @@ def pair_labeled(poses: PoseSet, people: RefinedPeople, gt: PoseSet) -> LabeledP
         raise InputError(f"labels {len(used)} of the predicted images, but no GT person there has a predicted "
                          f"person within {PAIR_DISTANCE:g} head sizes", file=_source(gt),
                          fix="check that the GT and the predictions describe the same images")
-    return LabeledPeople(np.array(jobs), np.array(gts), np.array(hss), sorted(used), total)
+    return LabeledPeople(np.array(jobs), np.array(gts), np.array(hss), sorted(used), total, seen_in_training)
 
 
 def centre_distances(gt: np.ndarray, pred: np.ndarray) -> np.ndarray:
@@ -180,6 +192,7 @@ def choose_on_labeled(people: RefinedPeople, labeled: LabeledPeople, options: Re
     official = hits(KeepRules(keep_below=0.0, min_move=0.0))
     report = {
         "gt_frames": labeled.frames, "people": int(len(idx)), "gt_people": labeled.gt_people,
+        "left_out_trained_frames": labeled.trained_frames,
         "joints": int(annotated.sum()), "held_out": False,
         "pckh_input": float(100 * given.sum() / total), "pckh_chosen": float(100 * chosen_hits.sum() / total),
         "interval_vs_input": list(paired_interval(chosen_hits, given, annotated)),
@@ -195,7 +208,9 @@ def choose_on_labeled(people: RefinedPeople, labeled: LabeledPeople, options: Re
 def report_line(report: dict, gt_name: str) -> str:
     lo, hi = report["interval_vs_input"]
     chosen = report["chosen"]
-    line = (f"calibrated on {report['people']} people of {len(report['gt_frames'])} frames labeled by {gt_name}: "
+    skipped = report.get("left_out_trained_frames") or []
+    left = f" ({len(skipped)} labeled frames the checkpoint was trained on left out)" if skipped else ""
+    line = (f"calibrated on {report['people']} people of {len(report['gt_frames'])} frames labeled by {gt_name}{left}: "
             f"PCKh@0.5 {report['pckh_input']:.1f} as given -> {report['pckh_chosen']:.1f} with the rules chosen "
             f"({chosen}), {report['pckh_chosen'] - report['pckh_input']:+.1f} [{100 * LEVEL:.0f} % paired bootstrap "
             f"over people {lo:+.1f}, {hi:+.1f}]; the checkpoint's rules {report['pckh_checkpoint_rules']:.1f}, "

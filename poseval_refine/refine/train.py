@@ -143,6 +143,7 @@ def loss_fn(heat, loc, batch, locref_loss: str = "huber"):
 
 def build_dataset(cfg: TrainConfig):
     """The training samples, and what the checkpoint records about the data (its training stage)."""
+    from .checkpoint import image_key
     from .data import DATASETS, RecordDataset, SyntheticDataset, read_split
 
     if cfg.dataset == "synthetic":
@@ -154,7 +155,7 @@ def build_dataset(cfg: TrainConfig):
     used, held = read_split(cfg.dataset, cfg.annotations, cfg.images, cfg.holdout)
     info = {"dataset": cfg.dataset, "annotations": str(Path(cfg.annotations).resolve()),
             "images": str(Path(cfg.images).resolve()), "holdout": cfg.holdout, "images_used": len(used),
-            "images_held_out": len(held)}
+            "images_held_out": len(held), "trained_images": sorted({image_key(r.image) for r in used})}
     log.info("training on %d %s images; %d held out for calibration (the last %g of them)", len(used), cfg.dataset,
              len(held), cfg.holdout)
     return RecordDataset(used, cfg.encode, cfg.synth, seed=cfg.seed), info
