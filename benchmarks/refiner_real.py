@@ -22,7 +22,8 @@ Steps:
    or neck: they are left out of the score); `prt refine` with no flags (the checkpoint's rules) and in
    the official mode (``--keep-below 0 --min-move 0``: every joint moves); then `prt refine
    --calibrate-on` the GT of the first 20 frames, scored on the other 21 (the frames calibration did
-   not see), beside the input and the checkpoint's rules on the same 21 frames.
+   not see), beside the input and the checkpoint's rules on the same 21 frames. It also writes
+   ``OUT/train_frames_1_20.json`` (frames 1-20 with every joint) for fine-tuning on real frames.
 
 Prints PCKh@0.5 per joint group before and after, and how many joints went from hit to miss and from
 miss to hit.
@@ -218,6 +219,10 @@ def main() -> None:
     scored["all"].write_text(json.dumps(without(gt, HEAD_SLOTS)))
     scored["first"].write_text(json.dumps(without(gt, HEAD_SLOTS, first)))
     scored["second"].write_text(json.dumps(without(gt, HEAD_SLOTS, second)))
+    # frames 1-20 with every joint, for fine-tuning with `prt train --dataset posetrack` (docs/refiner.md)
+    (out / "train_frames_1_20.json").write_text(json.dumps(dict(
+        gt, images=[im for im in gt["images"] if im["id"] in first],
+        annotations=[a for a in gt["annotations"] if a["image_id"] in first])))
     pred = out / "blazepose.json"
     if not pred.exists():
         print(run([args.mp_python, Path(__file__).resolve(), "estimate", "--gt", gt_path, "--images", images,
@@ -242,9 +247,11 @@ def main() -> None:
     table(scored["all"], runs)
     found_people(scored["all"], runs)
     print(f"\nFrames {FIRST_HALF + 1}-41, not seen by --calibrate-on (which saw the GT of frames 1-{FIRST_HALF}):")
-    table(scored["second"], {"BlazePose": pred, "refined, defaults": refined["defaults"],
-                             "refined, official (move every joint)": refined["official"],
-                             "refined, --calibrate-on frames 1-20": refined["calibrated"]})
+    runs = {"BlazePose": pred, "refined, defaults": refined["defaults"],
+            "refined, official (move every joint)": refined["official"],
+            "refined, --calibrate-on frames 1-20": refined["calibrated"]}
+    table(scored["second"], runs)
+    found_people(scored["second"], runs)
 
 
 if __name__ == "__main__":
