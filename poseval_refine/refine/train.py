@@ -401,6 +401,7 @@ def train(cfg: TrainConfig) -> dict:
     train_s = None if cfg.minutes is None else max(cfg.minutes * 60 - reserve, 1e-9)
     loop(run, cfg, dataset, train_s)
     finish(run, cfg)
-    return {"steps": run.step, "train_seconds": run.seconds, "start_progress": run.start_progress,
+    return {"steps": run.step, "seconds": run.seconds, "train_seconds": run.seconds,
+            "start_progress": run.start_progress,
             "final_loss": float(np.mean(run.history[-20:])) if run.history else None, "checkpoint": str(cfg.out),
             "rank": run.rank, "calibration_seconds": reserve}
