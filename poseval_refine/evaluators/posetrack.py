@@ -525,12 +525,9 @@ POSETRACK_FORMATS = ("posetrack2017", "posetrack2018")
 
 def _read_memory(data, where: Path, gt: bool) -> PoseSequence:
     """A sequence held in memory as its parsed JSON, read as a file's content would be."""
-    from ..formats.posetrack import FMT17, _layout, _read_2017, _read_2018
+    from ..formats import read_sequence_data
 
-    name = _stem(where.name)
-    if _layout(data, where) == FMT17:
-        return _read_2017(data, where, name, False, gt, not gt, True)
-    return _read_2018(data, where, name, False, gt)
+    return read_sequence_data(data, where, records=False, regions=gt, scores=not gt)
 
 
 def _stem(name: str) -> str:

@@ -79,6 +79,51 @@ def read_poses(path: str | Path, fmt: str | None = None, **kw) -> PoseSet:
     return f.read(Path(path), **kw)
 
 
+def read_data(obj, fmt: str | None = None) -> PoseSet:
+    """The canonical form of content held in memory (the Python API's ``load``): a PoseTrack sequence's parsed
+    JSON or ``{sequence file name: parsed JSON}``, a list of COCO result dicts, an MPII N x 16 x 2|3 array or
+    ``{variable name: array}``. ``fmt`` names the format when the content's shape does not say it."""
+    import numpy as np
+
+    from .coco import coco_results
+    from .mpii import mpii_arrays
+
+    name = get_format(fmt).name if fmt else None
+    if name in ("posetrack2017", "posetrack2018") or (name is None and isinstance(obj, dict) and (
+            "annolist" in obj or ("images" in obj and "annotations" in obj))):
+        if isinstance(obj, dict) and ("annolist" in obj or "images" in obj):
+            seq = read_sequence_data(obj, Path("sequence.json"))
+            return PoseSet({seq.name: seq}, format=seq.meta["source"]["format"])
+    if name in ("posetrack2017", "posetrack2018", None) and isinstance(obj, dict) and obj and \
+            all(isinstance(k, str) and isinstance(v, dict) and ("annolist" in v or "images" in v)
+                for k, v in obj.items()):
+        seqs = {}
+        for k, v in sorted(obj.items()):  # in file-name order, as a folder is read
+            seq = read_sequence_data(v, Path(k))
+            seqs[seq.name] = seq
+        fmts = {s.meta["source"]["format"] for s in seqs.values()}
+        return PoseSet(seqs, format=fmts.pop() if len(fmts) == 1 else "posetrack-mixed")
+    if name == "coco-results" or (name is None and isinstance(obj, list) and obj and isinstance(obj[0], dict)):
+        return coco_results(obj, Path("pred"))
+    if name == "mpii" or (name is None and isinstance(obj, (np.ndarray, dict))):
+        return mpii_arrays(obj if isinstance(obj, dict) else {"preds": obj}, Path("pred"))
+    raise InputError(f"is {type(obj).__name__}, which prt cannot read as {name or 'any format'} in memory",
+                     file="input", fix="give parsed PoseTrack JSON (a sequence or {file name: sequence}), a list "
+                                       "of COCO result dicts, or an MPII N x 16 x 2|3 array")
+
+
+def read_sequence_data(data, path: Path, records: bool = True, regions: bool = True, scores: bool = True):
+    """One PoseTrack sequence from its parsed JSON (either layout), as ``read_sequence`` reads a file's."""
+    from .posetrack import FMT17, _layout, _read_2017, _read_2018
+
+    name = path.name[:-5] if path.name.lower().endswith(".json") else path.name
+    if _layout(data, path) == FMT17:
+        seq = _read_2017(data, path, name, records, regions, scores, True)
+    else:
+        seq = _read_2018(data, path, name, records, regions)
+    return seq.validate() if records else seq
+
+
 def write_poses(poses: PoseSet, path: str | Path, fmt: str, **kw) -> None:
     f = get_format(fmt)
     if f.write is None:
