@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
-from ..formats.posetrack import prepare_reads, read_sequence, sequence_files
+from ..formats.posetrack import prepare_reads, read_sequence, read_sequence_data, sequence_files
 from ..metrics.ap import MIN_SCORE, ap_item, resample_ap
 from ..metrics.mota import MotStats, RepeatedIdError, finalize_mot
 from ..metrics.posetrack import (
@@ -525,8 +525,6 @@ POSETRACK_FORMATS = ("posetrack2017", "posetrack2018")
 
 def _read_memory(data, where: Path, gt: bool) -> PoseSequence:
     """A sequence held in memory as its parsed JSON, read as a file's content would be."""
-    from ..formats import read_sequence_data
-
     return read_sequence_data(data, where, records=False, regions=gt, scores=not gt)
 
 

@@ -87,6 +87,7 @@ def read_data(obj, fmt: str | None = None) -> PoseSet:
 
     from .coco import coco_results
     from .mpii import mpii_arrays
+    from .posetrack import read_sequence_data
 
     name = get_format(fmt).name if fmt else None
     if name in ("posetrack2017", "posetrack2018") or (name is None and isinstance(obj, dict) and (
@@ -110,18 +111,6 @@ def read_data(obj, fmt: str | None = None) -> PoseSet:
     raise InputError(f"is {type(obj).__name__}, which prt cannot read as {name or 'any format'} in memory",
                      file="input", fix="give parsed PoseTrack JSON (a sequence or {file name: sequence}), a list "
                                        "of COCO result dicts, or an MPII N x 16 x 2|3 array")
-
-
-def read_sequence_data(data, path: Path, records: bool = True, regions: bool = True, scores: bool = True):
-    """One PoseTrack sequence from its parsed JSON (either layout), as ``read_sequence`` reads a file's."""
-    from .posetrack import FMT17, _layout, _read_2017, _read_2018
-
-    name = path.name[:-5] if path.name.lower().endswith(".json") else path.name
-    if _layout(data, path) == FMT17:
-        seq = _read_2017(data, path, name, records, regions, scores, True)
-    else:
-        seq = _read_2018(data, path, name, records, regions)
-    return seq.validate() if records else seq
 
 
 def write_poses(poses: PoseSet, path: str | Path, fmt: str, **kw) -> None:

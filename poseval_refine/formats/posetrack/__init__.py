@@ -26,10 +26,11 @@ from ...io import load_json
 from .. import Format, register
 from .fields import FMT17, FMT18, layout_of
 from .listing import sequence_files
-from .reader import prepare_reads, read_posetrack, read_sequence
+from .reader import prepare_reads, read_posetrack, read_sequence, read_sequence_data
 from .writers import to_2017, to_2018, write_posetrack, write_sequence
 
-__all__ = ["FMT17", "FMT18", "prepare_reads", "read_posetrack", "read_sequence", "sequence_files", "to_2017",
+__all__ = ["FMT17", "FMT18", "prepare_reads", "read_posetrack", "read_sequence", "read_sequence_data",
+           "sequence_files", "to_2017",
            "to_2018", "write_posetrack", "write_sequence"]
 
 

@@ -79,6 +79,20 @@ def read_sequence(path: str | Path, name: str | None = None, records: bool = Tru
     return seq.validate() if records else seq
 
 
+def read_sequence_data(data, path: Path, records: bool = True, regions: bool = True,
+                       scores: bool = True) -> PoseSequence:
+    """One sequence from its parsed JSON (the Python API's in-memory input), as :func:`read_sequence` reads
+    a file's content; ``path`` (its file name) names it in messages and gives its name."""
+    path = Path(path)
+    name = path.name[:-5] if path.name.lower().endswith(".json") else path.name
+    with no_gc():
+        if layout_of(data, path) == FMT17:  # parsed objects: true/false may be anywhere (the careful path)
+            seq = read_2017(data, path, name, records, regions, scores, True)
+        else:
+            seq = read_2018(data, path, name, records, regions)
+    return seq.validate() if records else seq
+
+
 def read_posetrack(path: str | Path) -> PoseSet:
     """A file or a folder of per-sequence files, in sorted file-name order."""
     files = sequence_files(path)
