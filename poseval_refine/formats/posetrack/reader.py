@@ -86,8 +86,8 @@ def read_sequence_data(data, path: Path, records: bool = True, regions: bool = T
     path = Path(path)
     name = path.name[:-5] if path.name.lower().endswith(".json") else path.name
     with no_gc():
-        if layout_of(data, path) == FMT17:  # parsed objects: true/false may be anywhere (the careful path)
-            seq = read_2017(data, path, name, records, regions, scores, True)
+        if layout_of(data, path) == FMT17:  # may_bool None: parsed objects, the points are checked for true/false
+            seq = read_2017(data, path, name, records, regions, scores, None)
         else:
             seq = read_2018(data, path, name, records, regions)
     return seq.validate() if records else seq
