@@ -57,8 +57,11 @@ def process(args: list[str]) -> float:
 
 def load_folder(folder: Path) -> dict:
     """{file name: parsed JSON}, in the order the file system lists the folder (poseval's)."""
-    return {os.path.basename(f): orjson.loads(Path(f).read_bytes())
-            for f in glob.glob(os.path.join(glob.escape(str(folder)), "*.json"))}
+    from poseval_refine.io import no_gc
+
+    with no_gc():
+        return {os.path.basename(f): orjson.loads(Path(f).read_bytes())
+                for f in glob.glob(os.path.join(glob.escape(str(folder)), "*.json"))}
 
 
 def posetrack(root: Path, sequences: int, frames: int, repeat: int) -> None:
