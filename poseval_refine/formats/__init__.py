@@ -27,6 +27,9 @@ class Format:
     aliases: tuple[str, ...] = field(default_factory=tuple)
     #: keyword options ``write`` takes besides ``overwrite`` (``prt convert`` refuses others)
     write_options: tuple[str, ...] = ()
+    #: gt_task(path) -> (task, what the file is) or None: the task ``prt evaluate`` runs on a ground truth in
+    #: this format when none is named (``evaluators.task_for_gt``); None: the format holds no ground truth
+    gt_task: Callable[[Path], tuple[str, str] | None] | None = None
 
 
 FORMATS: dict[str, Format] = {}

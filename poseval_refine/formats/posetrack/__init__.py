@@ -49,11 +49,40 @@ def _sniff(layout: str):
     return sniff
 
 
+def _gt_task(path: Path) -> tuple[str, str] | None:
+    """A PoseTrack folder or file is a tracking benchmark; an annolist without frame numbers, labeled flags or
+    track ids is MPII's multi-person GT, and COCO keypoint annotations share the 2018 layout's keys."""
+    if path.is_dir():
+        return "tracking", "a folder of PoseTrack sequence files"
+    data = load_json(path)
+    if layout_of(data, path) == FMT17:
+        if is_posetrack17(data["annolist"]):
+            return "tracking", "a PoseTrack 2017 annolist file"
+        return "multi", "an MPII multi-person annolist (no frame numbers, labeled flags or track ids)"
+    from ..coco import is_coco_keypoints_gt
+
+    if is_coco_keypoints_gt(data):
+        return "coco", "COCO keypoint annotations"
+    return "tracking", "a PoseTrack 2018 file"
+
+
+def is_posetrack17(annolist) -> bool:
+    """A PoseTrack 2017 sequence, not an MPII multi-person annolist: frames numbered or flagged as labeled,
+    or people with track ids."""
+    if not isinstance(annolist, list):
+        return False
+    frames = [e for e in annolist if isinstance(e, dict)]
+    if any("imgnum" in e or "is_labeled" in e for e in frames):
+        return True
+    rects = (r for e in frames for r in (e.get("annorect") if isinstance(e.get("annorect"), list) else []))
+    return any(isinstance(r, dict) and "track_id" in r for r in rects)
+
+
 register(Format(FMT17, "PoseTrack 2017 annolist JSON, one file per sequence (GT or predictions)",
                 read=lambda p, **kw: read_posetrack(p),
                 write=lambda poses, p, **kw: write_posetrack(poses, p, FMT17, **kw),
-                sniff=_sniff(FMT17), aliases=("posetrack17", "pt17", "annolist")))
+                sniff=_sniff(FMT17), aliases=("posetrack17", "pt17", "annolist"), gt_task=_gt_task))
 register(Format(FMT18, "PoseTrack 2018 COCO-like JSON, one file per sequence (GT or predictions)",
                 read=lambda p, **kw: read_posetrack(p),
                 write=lambda poses, p, **kw: write_posetrack(poses, p, FMT18, **kw),
-                sniff=_sniff(FMT18), aliases=("posetrack18", "pt18")))
+                sniff=_sniff(FMT18), aliases=("posetrack18", "pt18"), gt_task=_gt_task))
