@@ -365,10 +365,11 @@ def _evaluate_chunk(mot_backend: str, jobs: list, position: int) -> list:
 
 
 def _progress(total: int):
-    """A progress bar on stderr when it is a terminal (tqdm is imported only then)."""
+    """A progress bar on stderr when it is a terminal and the ``prt`` logger shows notes (the command line,
+    not -q; a library call prints nothing); tqdm is imported only then."""
     import sys
 
-    if not sys.stderr.isatty():
+    if not sys.stderr.isatty() or not log.isEnabledFor(logging.INFO):
         return lambda n: None
     from tqdm import tqdm
 
