@@ -630,25 +630,18 @@ class PoseTrackSession:
             pred_where = Path(src) if isinstance(src, (str, os.PathLike)) else Path(name)
             read.append(clean_pair(self.gt[i], pred, gt_where, pred_where, self.proto, self.tracking,
                                    self.min_score, gt_checked=True))
-        order = sorted(range(len(index)), key=lambda k: index[k])
+        order = sorted(range(len(index)), key=lambda k: index[k])  # the GT's order: batches as in a file run
+        try:
+            got = sequences_stats([read[k][0] for k in order], self.proto, tracking=self.tracking,
+                                  mot_backend=self.mot_backend, position=[index[k] for k in order])
+        except RepeatedIdError as e:
+            k = order[e.item] if e.item is not None else order[0]
+            raise InputError(str(e), file=self.where[self.names[index[k]]],
+                             fix="give every GT person of a frame its own track_id") from None
         stats: dict[int, SequenceStats] = {}
-        start = 0
-        while start < len(order):  # runs of consecutive GT positions: poseval's position matters (sequences_stats)
-            end = start + 1
-            while end < len(order) and index[order[end]] == index[order[end - 1]] + 1:
-                end += 1
-            run = order[start:end]
-            try:
-                got = sequences_stats([read[k][0] for k in run], self.proto, tracking=self.tracking,
-                                      mot_backend=self.mot_backend, position=index[run[0]])
-            except RepeatedIdError as e:
-                k = run[e.item] if e.item is not None else run[0]
-                raise InputError(str(e), file=self.where[self.names[index[k]]],
-                                 fix="give every GT person of a frame its own track_id") from None
-            for k, st in zip(run, got):
-                st.counts.update(read[k][1])
-                stats[index[k]] = st
-            start = end
+        for k, st in zip(order, got):
+            st.counts.update(read[k][1])
+            stats[index[k]] = st
         log_warnings([w for r in read for w in r[2]])
         self.stats.update(stats)
         for (_, src), i in zip(sources, index):
