@@ -27,6 +27,10 @@ class Format:
     aliases: tuple[str, ...] = field(default_factory=tuple)
     #: keyword options ``write`` takes besides ``overwrite`` (``prt convert`` refuses others)
     write_options: tuple[str, ...] = ()
+    #: read_data(content) -> PoseSet: the same content held in memory (parsed JSON, arrays), as ``read``
+    #: reads it from a file (the Python API); sniff_data(content) -> bool says whether it is this format's
+    read_data: Callable[[object], PoseSet] | None = None
+    sniff_data: Callable[[object], bool] | None = None
     #: gt_task(path) -> (task, what the file is) or None: the task ``prt evaluate`` runs on a ground truth in
     #: this format when none is named (``evaluators.task_for_gt``); None: the format holds no ground truth
     gt_task: Callable[[Path], tuple[str, str] | None] | None = None
@@ -83,37 +87,27 @@ def read_poses(path: str | Path, fmt: str | None = None, **kw) -> PoseSet:
 
 
 def read_data(obj, fmt: str | None = None) -> PoseSet:
-    """The canonical form of content held in memory (the Python API's ``load``): a PoseTrack sequence's parsed
-    JSON or ``{sequence file name: parsed JSON}``, a list of COCO result dicts, an MPII N x 16 x 2|3 array or
-    ``{variable name: array}``. ``fmt`` names the format when the content's shape does not say it."""
-    import numpy as np
+    """The canonical form of content held in memory (the Python API's ``load``): what a format's file holds,
+    parsed (a PoseTrack sequence's JSON or ``{sequence file name: JSON}``, a list of COCO result dicts, an
+    MPII N x 16 x 2|3 array or ``{variable name: array}``). ``fmt``: the format, when the content does not
+    say it (``Format.sniff_data``)."""
+    _load()
+    if fmt:
+        f = get_format(fmt)
+        if f.read_data is None:
+            raise InputError(f"format {f.name} is read from files only", file="input",
+                             fix=f"give a path, or content of a format read in memory: {', '.join(_in_memory())}")
+        return f.read_data(obj)
+    for f in FORMATS.values():
+        if f.sniff_data is not None and f.read_data is not None and f.sniff_data(obj):
+            return f.read_data(obj)
+    raise InputError(f"is {type(obj).__name__}, which prt cannot read in memory", file="input",
+                     fix="give parsed PoseTrack JSON (a sequence or {file name: sequence}), a list of COCO "
+                         "result dicts, or an MPII N x 16 x 2|3 array")
 
-    from .coco import coco_results
-    from .mpii import mpii_arrays
-    from .posetrack import read_sequence_data
 
-    name = get_format(fmt).name if fmt else None
-    if name in ("posetrack2017", "posetrack2018") or (name is None and isinstance(obj, dict) and (
-            "annolist" in obj or ("images" in obj and "annotations" in obj))):
-        if isinstance(obj, dict) and ("annolist" in obj or "images" in obj):
-            seq = read_sequence_data(obj, Path("sequence.json"))
-            return PoseSet({seq.name: seq}, format=seq.meta["source"]["format"])
-    if name in ("posetrack2017", "posetrack2018", None) and isinstance(obj, dict) and obj and \
-            all(isinstance(k, str) and isinstance(v, dict) and ("annolist" in v or "images" in v)
-                for k, v in obj.items()):
-        seqs = {}
-        for k, v in sorted(obj.items()):  # in file-name order, as a folder is read
-            seq = read_sequence_data(v, Path(k))
-            seqs[seq.name] = seq
-        fmts = {s.meta["source"]["format"] for s in seqs.values()}
-        return PoseSet(seqs, format=fmts.pop() if len(fmts) == 1 else "posetrack-mixed")
-    if name == "coco-results" or (name is None and isinstance(obj, list) and obj and isinstance(obj[0], dict)):
-        return coco_results(obj, Path("pred"))
-    if name == "mpii" or (name is None and isinstance(obj, (np.ndarray, dict))):
-        return mpii_arrays(obj if isinstance(obj, dict) else {"preds": obj}, Path("pred"))
-    raise InputError(f"is {type(obj).__name__}, which prt cannot read as {name or 'any format'} in memory",
-                     file="input", fix="give parsed PoseTrack JSON (a sequence or {file name: sequence}), a list "
-                                       "of COCO result dicts, or an MPII N x 16 x 2|3 array")
+def _in_memory() -> list[str]:
+    return sorted(f.name for f in FORMATS.values() if f.read_data is not None)
 
 
 def write_poses(poses: PoseSet, path: str | Path, fmt: str, **kw) -> None:

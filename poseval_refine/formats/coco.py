@@ -143,4 +143,7 @@ def _sniff(path: Path) -> bool:
 register(Format("coco-results", "COCO keypoint results JSON (list of {image_id, keypoints, score})",
                 read=lambda p, **kw: read_coco_results(p),
                 write=lambda poses, p, **kw: write_coco_results(poses, p, **kw),
-                sniff=_sniff, aliases=("coco",)))
+                sniff=_sniff, aliases=("coco",),
+                read_data=lambda d: coco_results(d, Path("pred")),
+                sniff_data=lambda d: isinstance(d, list) and bool(d) and isinstance(d[0], dict) and
+                "keypoints" in d[0]))

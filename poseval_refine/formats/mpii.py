@@ -578,7 +578,10 @@ def _sniff_annolist(path: Path) -> bool:
 register(Format("mpii", "MPII single-person arrays (.h5/.mat): valid.h5 GT, Tompson's gt_valid.mat, 'preds'",
                 read=lambda p, **kw: read_mpii_arrays(p), write=lambda poses, p, **kw: write_preds(poses, p, **kw),
                 sniff=_sniff_arrays, aliases=("mpii-h5", "mpii-mat", "mpii-preds"), write_options=("pick",),
-                gt_task=lambda p: ("single", "MPII single-person arrays")))
+                gt_task=lambda p: ("single", "MPII single-person arrays"),
+                read_data=lambda v: mpii_arrays(v if isinstance(v, dict) else {"preds": v}, Path("pred")),
+                sniff_data=lambda v: isinstance(v, np.ndarray) or (isinstance(v, dict) and bool(
+                    {"preds", "poses", "part", "pos_gt_src"} & set(v)))))
 register(Format("pose-tensorflow", "pose-tensorflow / DeeperCut / ArtTrack predictions.mat ('joints')",
                 read=lambda p, **kw: read_pose_tensorflow(p), sniff=_sniff_posetf,
                 aliases=("deepercut", "posetf", "predictions.mat")))

@@ -26,7 +26,14 @@ from ...io import load_json
 from .. import Format, register
 from .fields import FMT17, FMT18, layout_of
 from .listing import sequence_files
-from .reader import prepare_reads, read_posetrack, read_sequence, read_sequence_data
+from .reader import (
+    is_posetrack_data,
+    prepare_reads,
+    read_posetrack,
+    read_posetrack_data,
+    read_sequence,
+    read_sequence_data,
+)
 from .writers import to_2017, to_2018, write_posetrack, write_sequence
 
 __all__ = ["FMT17", "FMT18", "prepare_reads", "read_posetrack", "read_sequence", "read_sequence_data",
@@ -81,8 +88,10 @@ def is_posetrack17(annolist) -> bool:
 register(Format(FMT17, "PoseTrack 2017 annolist JSON, one file per sequence (GT or predictions)",
                 read=lambda p, **kw: read_posetrack(p),
                 write=lambda poses, p, **kw: write_posetrack(poses, p, FMT17, **kw),
-                sniff=_sniff(FMT17), aliases=("posetrack17", "pt17", "annolist"), gt_task=_gt_task))
+                sniff=_sniff(FMT17), aliases=("posetrack17", "pt17", "annolist"), gt_task=_gt_task,
+                read_data=read_posetrack_data, sniff_data=lambda d: is_posetrack_data(d, FMT17)))
 register(Format(FMT18, "PoseTrack 2018 COCO-like JSON, one file per sequence (GT or predictions)",
                 read=lambda p, **kw: read_posetrack(p),
                 write=lambda poses, p, **kw: write_posetrack(poses, p, FMT18, **kw),
-                sniff=_sniff(FMT18), aliases=("posetrack18", "pt18"), gt_task=_gt_task))
+                sniff=_sniff(FMT18), aliases=("posetrack18", "pt18"), gt_task=_gt_task,
+                read_data=read_posetrack_data, sniff_data=lambda d: is_posetrack_data(d, FMT18)))
