@@ -41,8 +41,9 @@ TASK_OPTIONS = {
               help="Drop joints whose score IN THE PREDICTION FILE is <= T before evaluation. The paper's tau = 0.7 "
                    "is applied to the refiner's own confidence during refinement: `prt refine --min-score`, or "
                    "--refine-min-score with --refined.")
-@click.option("--protocol", type=click.Choice(["official", "corrected"]), default="official", show_default=True,
-              help="official reproduces the kit's quirks; corrected fixes them (see README).")
+@click.option("--protocol", type=click.Choice(["official", "corrected", "posetrack21"]), default="official",
+              show_default=True, help="official reproduces the kit's quirks; corrected fixes them (see README); "
+              "posetrack21 (--task pose): the PoseTrack21 kit's mAP.")
 @click.option("--motp", type=click.Choice(["poseval-mm1.2+", "poseval-mm1.1", "clear"]), default=None,
               help="MOTP definition (which motmetrics version poseval ran with). "
                    "Default: poseval-mm1.2+ (official protocol), clear (corrected protocol).")

@@ -74,6 +74,7 @@ TASK_MODULES = {
     "pose": "posetrack", "tracking": "posetrack", "pckh": "posetrack",
     "single": "mpii", "multi": "mpii",
     "coco": "coco",
+    "hota": "posetrack21",
 }
 
 

@@ -244,6 +244,8 @@ def log_warnings(warnings: list[str], per_kind: int = 3) -> None:
 def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: int = 1,
                        min_score: float | None = None, protocol: str = "official", motp: str | None = None,
                        mot_backend: str = "prt") -> dict:
+    if protocol == "posetrack21":
+        return _evaluate_posetrack21(gt, preds, tracking, workers, min_score, motp, mot_backend)
     if len(preds) != 1:
         raise ConfigError("PoseTrack evaluation takes exactly one --pred (a folder or a file)")
     proto = posetrack_protocol(protocol, motp)
@@ -267,6 +269,21 @@ def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: 
     out["per_sequence"] = [g.stem for g, _ in pairs]
     out["items"] = [_sequence_item(g.stem, st) for (g, _), (st, _) in zip(pairs, results)]
     return out
+
+
+def _evaluate_posetrack21(gt, preds, tracking, workers, min_score, motp, mot_backend) -> dict:
+    """``--protocol posetrack21``: the PoseTrack21 kit's mAP (evaluators.posetrack21)."""
+    if tracking:
+        raise ConfigError("--protocol posetrack21 is the PoseTrack21 kit's mAP, for --task pose; --task tracking "
+                          "computes poseval's MOTA on PoseTrack21 files too",
+                          fix="use --task tracking with --protocol official (or corrected), or --task hota for the "
+                              "kit's keypoint HOTA")
+    given = [name for name, v in (("--min-score", min_score), ("--motp", motp)) if v is not None]
+    if given:
+        raise ConfigError(f"{', '.join(given)} does not apply to --protocol posetrack21 (the kit has no such option)")
+    from .posetrack21 import evaluate_map
+
+    return evaluate_map(gt, preds, workers=workers)
 
 
 _MOT_FIELDS = tuple(f.name for f in dataclasses.fields(MotStats))
@@ -340,7 +357,11 @@ def _fmt(v: float) -> str:
 
 
 def render_posetrack(result: dict) -> str:
-    """poseval's table layout (LaTeX-style rows), one decimal."""
+    """poseval's table layout (LaTeX-style rows), one decimal (the PoseTrack21 kit's for its mAP)."""
+    if result.get("protocol", {}).get("name") == "posetrack21":
+        from .posetrack21 import render_map
+
+        return render_map(result)
     lines = ["Average Precision (AP) metric:",
              "& " + " & ".join(f"{n:<4}" for n in GROUP_NAMES) + " \\\\",
              "& " + " & ".join(_fmt(v) for v in result["ap_groups"]) + " \\\\"]

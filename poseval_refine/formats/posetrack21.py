@@ -1,0 +1,161 @@
+"""PoseTrack21 sequence files: one COCO-like JSON per sequence, read into flat arrays.
+
+The layout (see docs/posetrack21.md): ``images`` with ``id``, ``is_labeled`` and the ignore polygons
+``ignore_regions_x``/``ignore_regions_y``; ``annotations`` with ``image_id``, ``track_id``, 17 keypoint
+triplets (the ears, slots 3 and 4, are always empty and dropped here) and, in GT files, ``bbox_head``
+(x, y, w, h); prediction files give per-joint ``scores``. This module parses and checks; it computes
+no score. The arrays follow the 15 joints of the official PoseTrack21 kit, in its order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..io import load_json
+
+#: the kit's 15 joints, in its order (PoseTrack's 17 COCO-style slots without the ears)
+JOINTS = ("Nose", "Neck", "Head", "LS", "RS", "LE", "RE", "LW", "RW", "LH", "RH", "LK", "RK", "LA", "RA")
+#: the 17 slots of the file kept, in order (slots 3 and 4 are the ears)
+KEPT_SLOTS = np.array([0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])
+RAW_SLOTS = 17
+#: the score a predicted joint gets when its person has no ``scores`` (the kit's)
+MISSING_SCORE = -9999.0
+
+
+@dataclass
+class PT21Sequence:
+    """One sequence file as arrays. People are ordered by image (file order), then file order.
+
+    ``keypoints`` holds the raw x, y of the 15 joints (the kit treats a joint as present when
+    x > 0 and y > 0); ``head_size`` is GT only, ``scores`` predictions only.
+    """
+
+    source: Path
+    image_ids: np.ndarray  # (F,) int64, in file order
+    labeled: np.ndarray  # (F,) bool
+    regions: list = field(default_factory=list)  # per image: list of (n, 2) polygon corners
+    person_image: np.ndarray = None  # type: ignore[assignment]  # (P,) index into image_ids
+    person_index: np.ndarray = None  # type: ignore[assignment]  # (P,) index in the file's annotations
+    track_id: np.ndarray = None  # type: ignore[assignment]  # (P,) int64
+    keypoints: np.ndarray = None  # type: ignore[assignment]  # (P, 15, 2)
+    scores: np.ndarray | None = None  # (P, 15)
+    head_size: np.ndarray | None = None  # (P,)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _numbers(values, n: int) -> bool:
+    return isinstance(values, list) and len(values) == n and all(_number(v) for v in values)
+
+
+def read_sequence(path: str | Path, is_gt: bool) -> PT21Sequence:
+    """Read one PoseTrack21 sequence file (``is_gt``: a GT file with head boxes and ignore regions)."""
+    path = Path(path)
+    data = load_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list) \
+            or not isinstance(data.get("annotations"), list):
+        raise InputError("is not a PoseTrack21 sequence file (a JSON object with 'images' and 'annotations' lists)",
+                         file=path, fix="give one PoseTrack21 JSON per sequence, as the official kit reads")
+    images = data["images"]
+    ids = np.empty(len(images), dtype=np.int64)
+    labeled = np.zeros(len(images), dtype=bool)
+    regions: list = []
+    for i, img in enumerate(images):
+        if not isinstance(img, dict) or not isinstance(img.get("id"), int) or isinstance(img.get("id"), bool):
+            raise InputError("image has no integer 'id'", file=path, frame=i, field="images[].id",
+                             fix="give every image its integer id, as the GT file does")
+        ids[i] = img["id"]
+        if is_gt:
+            labeled[i] = _flag(img.get("is_labeled"), path, i)
+            regions.append(_regions(img, path, i) if labeled[i] else [])
+    if len(np.unique(ids)) != len(ids):
+        dup = int(ids[np.flatnonzero(np.diff(np.sort(ids)) == 0)[0]])
+        raise InputError(f"image id {dup} is listed twice", file=path, field="images[].id",
+                         fix="list every image once")
+    where = {int(v): i for i, v in enumerate(ids)}
+    anns = data["annotations"]
+    n = len(anns)
+    person_image = np.empty(n, dtype=np.int64)
+    track_id = np.empty(n, dtype=np.int64)
+    kps = np.empty((n, RAW_SLOTS * 3), dtype=np.float64)
+    scores = np.full((n, RAW_SLOTS), MISSING_SCORE) if not is_gt else None
+    boxes = np.empty((n, 4)) if is_gt else None
+    for p, ann in enumerate(anns):
+        if not isinstance(ann, dict):
+            raise InputError("annotation is not an object", file=path, person=p, field="annotations")
+        image = ann.get("image_id")
+        if image not in where or isinstance(image, bool):
+            raise InputError(f"annotation refers to image_id {image!r}, which 'images' does not list", file=path,
+                             person=p, field="image_id", fix="give every person the id of an image of the file")
+        frame = where[image]
+        person_image[p] = frame
+        tid = ann.get("track_id")
+        if not isinstance(tid, int) or isinstance(tid, bool) or tid < 0:
+            raise InputError(f"track_id {tid!r} is not a non-negative integer", file=path, frame=frame, person=p,
+                             field="track_id", fix="give every person an integer track id >= 0")
+        track_id[p] = tid
+        kp = ann.get("keypoints")
+        if not _numbers(kp, RAW_SLOTS * 3):
+            raise InputError(f"keypoints must be {RAW_SLOTS * 3} numbers (17 x, y, visibility triplets)", file=path,
+                             frame=frame, person=p, field="keypoints",
+                             fix="write 17 triplets per person, 0, 0, 0 for a joint that is absent")
+        kps[p] = kp
+        if is_gt:
+            box = ann.get("bbox_head")
+            if not _numbers(box, 4):
+                raise InputError("GT person has no head box [x, y, w, h], which sets the distance scale", file=path,
+                                 frame=frame, person=p, field="bbox_head",
+                                 fix="give every GT person its head box")
+            boxes[p] = box
+        elif "scores" in ann:
+            s = ann["scores"]
+            if not _numbers(s, RAW_SLOTS):
+                raise InputError(f"scores must be {RAW_SLOTS} numbers, one per keypoint slot", file=path,
+                                 frame=frame, person=p, field="scores",
+                                 fix="write one score per keypoint slot (17), or leave 'scores' out")
+            scores[p] = s
+    order = np.argsort(person_image, kind="stable")
+    xy = kps.reshape(n, RAW_SLOTS, 3)[order][:, KEPT_SLOTS, :2]
+    seq = PT21Sequence(source=path, image_ids=ids, labeled=labeled, regions=regions,
+                       person_image=person_image[order], person_index=order, track_id=track_id[order],
+                       keypoints=np.ascontiguousarray(xy))
+    if scores is not None:
+        seq.scores = np.ascontiguousarray(scores[order][:, KEPT_SLOTS])
+    if boxes is not None:
+        b = boxes[order]
+        # the kit's arithmetic: corners (x1, y1) and (x1 + w, y1 + h), 0.6 times their distance
+        dx = (b[:, 0] + b[:, 2]) - b[:, 0]
+        dy = (b[:, 1] + b[:, 3]) - b[:, 1]
+        seq.head_size = 0.6 * np.sqrt(dx * dx + dy * dy)
+    return seq
+
+
+def _flag(value, path: Path, frame: int) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(f"is_labeled is {value!r}, not true or false", file=path, frame=frame,
+                         field="images[].is_labeled", fix="mark every GT image is_labeled: true or false")
+    return value
+
+
+def _regions(img: dict, path: Path, frame: int) -> list:
+    xs, ys = img.get("ignore_regions_x", []), img.get("ignore_regions_y", [])
+    if not isinstance(xs, list) or not isinstance(ys, list) or len(xs) != len(ys):
+        raise InputError("ignore_regions_x and ignore_regions_y must be lists of the same length", file=path,
+                         frame=frame, field="ignore_regions_x/y", fix="give one x list and one y list per region")
+    out = []
+    for r, (x, y) in enumerate(zip(xs, ys)):
+        if not isinstance(x, list) or not _numbers(x, len(x)) or not _numbers(y, len(x)):
+            raise InputError(f"ignore region {r}: x and y must be lists of numbers of the same length", file=path,
+                             frame=frame, field="ignore_regions_x/y", fix="give each region's corners as numbers")
+        if len(x) < 3:
+            raise InputError(f"ignore region {r} has {len(x)} corners; a polygon needs 3 or more (the official kit "
+                             "fails on it)", file=path, frame=frame, field="ignore_regions_x/y",
+                             fix="give every ignore region 3 or more corners, or remove it")
+        out.append(np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)]))
+    return out

@@ -1,0 +1,283 @@
+"""Keypoint HOTA as the official PoseTrack21 kit computes it (docs/posetrack21.md), per joint.
+
+Every joint is tracked on its own: in each labeled frame GT and predicted joints are matched by a
+Hungarian assignment that maximises the summed keypoint similarity, and a match is a true positive
+at threshold alpha when its similarity is >= alpha. Similarity is ``max(0, 1 - d / 0.5001)`` with d
+the distance in GT head sizes (the kit's; ``clip_similarity=False``: ``max(0, 1 - d)``).
+
+:func:`sequence_stats` returns additive statistics (:class:`HotaStats`): counts and the weighted sums
+the kit's ``combine_sequences`` adds over sequences; :func:`combine` adds them and :func:`finalize`
+is the kit's final computation. Arrays are (19 alphas, 16 columns): the 15 joints, then the kit's
+Total column (counts summed over joints, per-sequence scores averaged over joints, as the kit does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .posetrack21 import NUM_JOINTS, LabeledFrames
+
+#: the kit's 19 thresholds (np.arange(0.05, 0.99, 0.05), bit for bit)
+ALPHAS = np.arange(0.05, 0.99, 0.05)
+EPS = np.finfo(float).eps
+#: the kit's slope: a distance of 0.5001 head sizes has similarity 0
+KIT_SLOPE = -1 / 0.5001
+WEIGHTED = ("AssA", "AssRe", "AssPr", "FragA", "LocA")
+#: the kit's fields, in its order
+ARRAY_FIELDS = ("HOTA", "DetA", "AssA", "FragA", "DetRe", "DetPr", "AssRe", "AssPr", "LocA", "RHOTA", "FA-HOTA",
+                "FA-RHOTA")
+COUNT_FIELDS = ("HOTA_TP", "HOTA_FN", "HOTA_FP")
+ZERO_FIELDS = ("HOTA(0)", "LocA(0)", "HOTALocA(0)")
+ZERO_COUNT_FIELDS = ("HOTA_TP(0)", "HOTA_FN(0)", "HOTA_FP(0)")
+
+
+class EmptyLabeledFrame(Exception):
+    """A labeled frame without GT people (the official kit fails on it); ``frame`` is its labeled index."""
+
+    def __init__(self, frame: int):
+        super().__init__(frame)
+        self.frame = frame
+
+
+class RepeatedTrackId(Exception):
+    def __init__(self, frame: int, who: str, track_id: int):
+        super().__init__(frame, who, track_id)
+        self.frame, self.who, self.track_id = frame, who, track_id
+
+
+@dataclass(frozen=True)
+class HotaProtocol:
+    name: str = "official"
+    #: similarity max(0, 1 - d / 0.5001), 0 beyond half a head size (False: max(0, 1 - d))
+    clip_similarity: bool = True
+    #: a labeled frame with GT but no predictions adds the whole sequence's GT joints as misses
+    #: (False: that frame's own)
+    whole_sequence_empty_frames: bool = True
+    #: a labeled frame without GT people is an error, as the kit fails on it (False: its predicted
+    #: joints are false positives)
+    empty_labeled_frame_is_error: bool = True
+
+
+OFFICIAL = HotaProtocol()
+CORRECTED = HotaProtocol("corrected", clip_similarity=False, whole_sequence_empty_frames=False,
+                         empty_labeled_frame_is_error=False)
+PROTOCOLS = {p.name: p for p in (OFFICIAL, CORRECTED)}
+
+
+@dataclass
+class HotaStats:
+    """Additive statistics, each (19, 16): counts, and each of AssA, AssRe, AssPr, FragA, LocA of the
+    sequence times its TP count (the weights of the kit's ``combine_sequences``)."""
+
+    tp: np.ndarray
+    fn: np.ndarray
+    fp: np.ndarray
+    AssA: np.ndarray
+    AssRe: np.ndarray
+    AssPr: np.ndarray
+    FragA: np.ndarray
+    LocA: np.ndarray
+
+    @classmethod
+    def zeros(cls) -> HotaStats:
+        shape = (len(ALPHAS), NUM_JOINTS + 1)
+        return cls(**{f.name: np.zeros(shape) for f in fields(cls)})
+
+    def __add__(self, other: HotaStats) -> HotaStats:
+        return HotaStats(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+    def as_json(self) -> dict:
+        return {f.name: getattr(self, f.name).tolist() for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> HotaStats:
+        return cls(**{f.name: np.asarray(data[f.name], dtype=np.float64) for f in fields(cls)})
+
+
+def similarity(d: np.ndarray, clip: bool = True) -> np.ndarray:
+    """Keypoint similarity of head-normalised distances (``inf`` -> 0)."""
+    if clip:
+        return np.maximum(KIT_SLOPE * d + 1, 0)
+    return np.maximum(1 - d, 0)
+
+
+def _assign(sim: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per joint, the pairs (joint, gt row, pred col) with similarity > 0 that a Hungarian assignment
+    maximising the summed similarity of each joint keeps. Where the positive entries of a joint already
+    form a matching, that matching is the unique optimum's positive part; otherwise scipy solves it
+    on the whole matrix, as the kit does (so ties fall as in the kit)."""
+    pos = sim > 0
+    simple = (pos.sum(axis=1) <= 1).all(axis=0) & (pos.sum(axis=0) <= 1).all(axis=0)
+    g, p, j = np.nonzero(pos & simple[None, None, :])
+    hard = np.flatnonzero(~simple)
+    if len(hard) == 0:
+        return j, g, p
+    from scipy.optimize import linear_sum_assignment
+
+    js, gs, ps = [j], [g], [p]
+    for k in hard:
+        rows, cols = linear_sum_assignment(-sim[:, :, k])
+        keep = sim[rows, cols, k] > 0
+        js.append(np.full(int(keep.sum()), k))
+        gs.append(rows[keep])
+        ps.append(cols[keep])
+    return np.concatenate(js), np.concatenate(gs), np.concatenate(ps)
+
+
+def _frame_counts(frame: np.ndarray, present: np.ndarray, num_frames: int) -> np.ndarray:
+    out = np.zeros((num_frames, NUM_JOINTS), dtype=np.int64)
+    np.add.at(out, frame, present.astype(np.int64))
+    return out
+
+
+def sequence_stats(fr: LabeledFrames, distances: list, protocol: HotaProtocol = OFFICIAL) -> HotaStats:
+    """The additive HOTA statistics of one sequence; ``distances[t]`` is ``head_distances`` of frame t."""
+    A, J = len(ALPHAS), NUM_JOINTS
+    T = fr.num_frames
+    gp, pp = fr.gt_present, fr.pred_present
+    n_gt_t = _frame_counts(fr.gt_frame, gp, T)
+    n_pr_t = _frame_counts(fr.pred_frame, pp, T)
+    gb, pb = fr.gt_bounds(), fr.pred_bounds()
+    has_gt = np.diff(gb) > 0
+    has_pr = np.diff(pb) > 0
+    _check_unique(fr.gt_frame, fr.gt_id, "GT")
+    _check_unique(fr.pred_frame, fr.pred_id, "prediction")
+    if protocol.empty_labeled_frame_is_error and not has_gt.all():
+        raise EmptyLabeledFrame(int(np.flatnonzero(~has_gt)[0]))
+
+    tp = np.zeros((A, J))
+    fn = np.zeros((A, J))
+    fp = np.zeros((A, J))
+    sums = {name: np.zeros((A, J)) for name in WEIGHTED}
+    if len(fr.pred_frame) == 0 or len(fr.gt_frame) == 0:
+        # the kit's shortcut for a sequence without predictions (or GT): all joints missed (or false),
+        # LocA 1, the rest 0
+        fn += n_gt_t.sum(axis=0)
+        fp += n_pr_t.sum(axis=0)
+        return _weigh(tp, fn, fp, sums, np.zeros((A, J)), loca=np.ones((A, J)))
+
+    # frames with GT and predictions: Hungarian matches; frames with one side only: misses / false positives
+    both = has_gt & has_pr
+    fn += n_gt_t[both].sum(axis=0)
+    fp += n_pr_t[both].sum(axis=0)
+    gt_only = has_gt & ~has_pr
+    pr_only = ~has_gt & has_pr
+    if protocol.whole_sequence_empty_frames:
+        fn += gt_only.sum() * n_gt_t.sum(axis=0)
+        fp += pr_only.sum() * n_pr_t.sum(axis=0)
+    else:
+        fn += n_gt_t[gt_only].sum(axis=0)
+        fp += n_pr_t[pr_only].sum(axis=0)
+
+    gids, gid = np.unique(fr.gt_id, return_inverse=True)
+    pids, pid = np.unique(fr.pred_id, return_inverse=True)
+    G, P = len(gids), len(pids)
+    gt_count = np.zeros((G, J))
+    np.add.at(gt_count, gid, gp.astype(np.float64))
+    pr_count = np.zeros((P, J))
+    np.add.at(pr_count, pid, pp.astype(np.float64))
+
+    ev_t, ev_j, ev_g, ev_p, ev_s = [], [], [], [], []
+    for t in np.flatnonzero(both):
+        sim = similarity(distances[t], protocol.clip_similarity)
+        j, g, p = _assign(sim)
+        if len(j) == 0:
+            continue
+        ev_t.append(np.full(len(j), t))
+        ev_j.append(j)
+        ev_g.append(gid[gb[t] + g])
+        ev_p.append(pid[pb[t] + p])
+        ev_s.append(sim[g, p, j])
+    if ev_t:
+        ev_t, ev_j, ev_g, ev_p, ev_s = (np.concatenate(a) for a in (ev_t, ev_j, ev_g, ev_p, ev_s))
+    else:
+        ev_t = ev_j = ev_g = ev_p = np.zeros(0, dtype=np.int64)
+        ev_s = np.zeros(0)
+    # events in the kit's order of visiting them (frame, joint, GT row) for the fragment runs
+    order = np.lexsort((ev_t, ev_g, ev_j))
+    ev_t, ev_j, ev_g, ev_p, ev_s = ev_t[order], ev_j[order], ev_g[order], ev_p[order], ev_s[order]
+    loc = np.zeros((A, J))
+    for a, alpha in enumerate(ALPHAS):
+        m = ev_s >= alpha - EPS
+        j, g, p, s = ev_j[m], ev_g[m], ev_p[m], ev_s[m]
+        tp[a] = np.bincount(j, minlength=J)
+        loc[a] = np.bincount(j, weights=s, minlength=J)
+        if len(j) == 0:
+            continue
+        key = (g * P + p) * J + j
+        pair, pair_of, count = np.unique(key, return_inverse=True, return_counts=True)
+        pg, pj = pair // J // P, pair % J
+        pp_ = pair // J % P
+        mc = count.astype(np.float64)
+        denom = np.maximum(1, gt_count[pg, pj] + pr_count[pp_, pj] - mc)
+        sums["AssA"][a] = np.bincount(pj, weights=mc * (mc / denom), minlength=J)
+        sums["AssRe"][a] = np.bincount(pj, weights=mc * (mc / np.maximum(1, gt_count[pg, pj])), minlength=J)
+        sums["AssPr"][a] = np.bincount(pj, weights=mc * (mc / np.maximum(1, pr_count[pp_, pj])), minlength=J)
+        # fragments: runs of consecutive matches of a GT joint track to the same predicted track
+        new = np.ones(len(j), dtype=bool)
+        new[1:] = (j[1:] != j[:-1]) | (g[1:] != g[:-1]) | (p[1:] != p[:-1])
+        run = np.cumsum(new) - 1
+        length = np.bincount(run).astype(np.float64)
+        run_pair = pair_of[new]
+        sums["FragA"][a] = np.bincount(pj[run_pair], weights=length * (length / denom[run_pair]), minlength=J)
+    fn -= tp
+    fp -= tp
+    return _weigh(tp, fn, fp, sums, loc)
+
+
+def _check_unique(frame: np.ndarray, ids: np.ndarray, who: str) -> None:
+    if len(ids) < 2:
+        return
+    order = np.lexsort((ids, frame))
+    same = (np.diff(frame[order]) == 0) & (np.diff(ids[order]) == 0)
+    if same.any():
+        k = order[np.flatnonzero(same)[0] + 1]
+        raise RepeatedTrackId(int(frame[k]), who, int(ids[k]))
+
+
+def _weigh(tp, fn, fp, sums, loc, loca=None) -> HotaStats:
+    """The sequence's scores as the kit computes them (per joint, then their mean as the Total column),
+    times its TP counts: the sums ``combine_sequences`` adds."""
+    div = np.maximum(1, tp)
+    per_seq = {name: sums[name] / div for name in ("AssA", "AssRe", "AssPr", "FragA")}
+    per_seq["LocA"] = loca if loca is not None else np.maximum(1e-10, loc) / np.maximum(1e-10, tp)
+    tp16 = _with_total(tp, np.sum)
+    out = {name: _with_total(v, np.mean) * tp16 for name, v in per_seq.items()}
+    return HotaStats(tp=tp16, fn=_with_total(fn, np.sum), fp=_with_total(fp, np.sum), **out)
+
+
+def _with_total(v: np.ndarray, how) -> np.ndarray:
+    return np.append(v, how(v, axis=1, keepdims=True), axis=1)
+
+
+def combine(stats: list[HotaStats]) -> HotaStats:
+    """Sum of per-sequence statistics, added in the given order."""
+    total = HotaStats.zeros()
+    for s in stats:
+        total = total + s
+    return total
+
+
+def finalize(stats: HotaStats) -> dict[str, np.ndarray]:
+    """Every field of the kit's combined result: (19, 16) arrays (fractions) for the per-alpha fields,
+    (16,) for the ``(0)`` fields (alpha = 0.05)."""
+    tp, fn, fp = stats.tp, stats.fn, stats.fp
+    div = np.maximum(1.0, tp)
+    res = {name: getattr(stats, name) / div for name in ("AssA", "AssRe", "AssPr", "FragA")}
+    res["LocA"] = np.maximum(1e-10, stats.LocA) / np.maximum(1e-10, tp)
+    res["DetRe"] = tp / np.maximum(1, tp + fn)
+    res["DetPr"] = tp / np.maximum(1, tp + fp)
+    res["DetA"] = tp / np.maximum(1, tp + fn + fp)
+    res["HOTA"] = np.sqrt(res["DetA"] * res["AssA"])
+    res["RHOTA"] = np.sqrt(res["DetRe"] * res["AssA"])
+    frag = np.sqrt(res["AssA"] * res["FragA"])
+    res["FA-HOTA"] = np.sqrt(res["DetA"] * frag)
+    res["FA-RHOTA"] = np.sqrt(res["DetRe"] * frag)
+    res["HOTA_TP"], res["HOTA_FN"], res["HOTA_FP"] = tp, fn, fp
+    res["HOTA(0)"] = res["HOTA"][0]
+    res["LocA(0)"] = res["LocA"][0]
+    res["HOTALocA(0)"] = res["HOTA(0)"] * res["LocA(0)"]
+    res["HOTA_TP(0)"], res["HOTA_FN(0)"], res["HOTA_FP(0)"] = tp[0], fn[0], fp[0]
+    return res
