@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ap import APStats, precision_recall, voc_ap
+from .ap import APStats, voc_ap
+from .introsort import introsort_argsort
 
 NUM_JOINTS = 15
 #: a predicted joint is a hit for the mAP when it is within this many head sizes of its GT joint
@@ -134,12 +135,30 @@ def finalize_map(stats: APStats) -> dict:
         s, lab = stats.joint_arrays(k)
         if len(s) == 0:
             continue
-        p, r = precision_recall(s, lab, max(int(stats.num_gt[k]), 1))
+        order = kit_ranking(s, lab)
+        tp = np.cumsum(lab[order].astype(np.int64))
+        p = tp / np.arange(1, len(s) + 1)
+        r = tp / np.float64(max(int(stats.num_gt[k]), 1))
         ap[k] = voc_ap(p, r) * 100.0
         pre[k] = p[-1] * 100.0
         rec[k] = r[-1] * 100.0
     return {name: {"joint": values.tolist(), "groups": map_groups(values)}
             for name, values in (("ap", ap), ("precision", pre), ("recall", rec))}
+
+
+def kit_ranking(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Predicted joints by descending score as the kit ranks them (``np.argsort(scores)[::-1]`` under
+    the numpy it runs with, 1.23). Equal scores change AP only when some of them are true positives and
+    some not; only then is that numpy's order rebuilt (metrics.introsort), otherwise any sort will do."""
+    order = np.argsort(scores, kind="stable")
+    s = scores[order]
+    tie = s[1:] == s[:-1]
+    if tie.any():
+        lab = labels[order].astype(np.int64)
+        start = np.flatnonzero(np.r_[True, ~tie])
+        if (np.minimum.reduceat(lab, start) != np.maximum.reduceat(lab, start)).any():
+            return introsort_argsort(scores)[::-1]
+    return order[::-1]
 
 
 def map_groups(values: np.ndarray) -> list[float]:
