@@ -52,6 +52,7 @@ class Spec:
     no_pred_sequence: bool = False  # the last sequence has no predictions
     tied_scores: bool = False  # scores from {0.3, 0.5, 0.8}
     no_scores: float = 0.05  # chance a predicted person has no "scores"
+    float_scores: bool = False  # scores at full precision, as a network gives them (else 6 decimals)
     size: tuple[float, float] = (120.0, 320.0)
 
 
@@ -180,7 +181,9 @@ def make_sequence(rng: np.random.Generator, spec: Spec, index: int, no_preds: bo
             if spec.tied_scores:
                 scores = rng.choice([0.3, 0.5, 0.8], size=17)
             else:
-                scores = np.round(rng.uniform(0.05, 1.0, size=17), 6)
+                scores = rng.uniform(0.05, 1.0, size=17)
+                if not spec.float_scores:
+                    scores = np.round(scores, 6)
             scores[~keep] = 0.0
             trip[keep, 2] = scores[keep]
             ann = {"keypoints": [float(v) for v in trip.ravel()], "track_id": track, "image_id": image_id,
@@ -210,7 +213,7 @@ def write_case(spec: Spec, out: Path) -> Path:
 def benchmark_spec(sequences: int, seed: int = 21) -> Spec:
     """A PoseTrack21-sized benchmark: long sequences, every 4th frame labeled plus a few more."""
     return replace(Spec(seed=seed), sequences=sequences, frames=(60, 110), people=(3, 9), labeled_every=2,
-                   unlabeled=0.3)
+                   unlabeled=0.3, no_scores=0.0, float_scores=True)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from ..metrics.posetrack21 import (
     NUM_JOINTS,
     LabeledFrames,
     finalize_map,
-    head_distances,
+    frame_batch,
     map_stats,
     remove_ignored,
 )
@@ -134,11 +134,10 @@ def evaluate_pair(gt_file: Path, pred_file: Path, protocol: hota.HotaProtocol, w
             empty = np.flatnonzero(np.diff(gb) == 0)
             if len(empty):
                 raise hota.EmptyLabeledFrame(int(empty[0]))
-        distances = [head_distances(fr.gt_xy[gb[t]:gb[t + 1]], fr.gt_head[gb[t]:gb[t + 1]], fr.pred_xy[pb[t]:pb[t + 1]])
-                     for t in range(fr.num_frames)]
+        batch = frame_batch(fr)
         if want == "map":
-            return map_stats(fr, distances)
-        return hota.sequence_stats(fr, distances, protocol)
+            return map_stats(fr, batch)
+        return hota.sequence_stats(fr, batch, protocol)
     except hota.EmptyLabeledFrame as e:
         img = int(labeled[e.frame])
         n_pred = int(pb[e.frame + 1] - pb[e.frame])

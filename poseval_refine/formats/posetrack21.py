@@ -9,6 +9,7 @@ no score. The arrays follow the 15 joints of the official PoseTrack21 kit, in it
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +48,7 @@ class PT21Sequence:
 
 
 def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _numbers(values, n: int) -> bool:
@@ -80,6 +81,29 @@ def read_sequence(path: str | Path, is_gt: bool) -> PT21Sequence:
                          fix="list every image once")
     where = {int(v): i for i, v in enumerate(ids)}
     anns = data["annotations"]
+    parsed = _parse_fast(anns, where, is_gt)
+    if parsed is None:  # something is wrong: find it person by person, to name it
+        parsed = _parse_checked(anns, where, is_gt, path)
+    person_image, track_id, kps, scores, boxes = parsed
+    n = len(anns)
+    order = np.argsort(person_image, kind="stable")
+    xy = kps.reshape(n, RAW_SLOTS, 3)[order][:, KEPT_SLOTS, :2]
+    seq = PT21Sequence(source=path, image_ids=ids, labeled=labeled, regions=regions,
+                       person_image=person_image[order], person_index=order, track_id=track_id[order],
+                       keypoints=np.ascontiguousarray(xy))
+    if scores is not None:
+        seq.scores = np.ascontiguousarray(scores[order][:, KEPT_SLOTS])
+    if boxes is not None:
+        b = boxes[order]
+        # the kit's arithmetic: corners (x1, y1) and (x1 + w, y1 + h), 0.6 times their distance
+        dx = (b[:, 0] + b[:, 2]) - b[:, 0]
+        dy = (b[:, 1] + b[:, 3]) - b[:, 1]
+        seq.head_size = 0.6 * np.sqrt(dx * dx + dy * dy)
+    return seq
+
+
+def _parse_checked(anns: list, where: dict, is_gt: bool, path: Path):
+    """The annotations person by person, each value checked: raises on the first bad one."""
     n = len(anns)
     person_image = np.empty(n, dtype=np.int64)
     track_id = np.empty(n, dtype=np.int64)
@@ -113,27 +137,45 @@ def read_sequence(path: str | Path, is_gt: bool) -> PT21Sequence:
                                  frame=frame, person=p, field="bbox_head",
                                  fix="give every GT person its head box")
             boxes[p] = box
-        elif "scores" in ann:
+        elif ann.get("scores") is not None:
             s = ann["scores"]
             if not _numbers(s, RAW_SLOTS):
                 raise InputError(f"scores must be {RAW_SLOTS} numbers, one per keypoint slot", file=path,
                                  frame=frame, person=p, field="scores",
                                  fix="write one score per keypoint slot (17), or leave 'scores' out")
             scores[p] = s
-    order = np.argsort(person_image, kind="stable")
-    xy = kps.reshape(n, RAW_SLOTS, 3)[order][:, KEPT_SLOTS, :2]
-    seq = PT21Sequence(source=path, image_ids=ids, labeled=labeled, regions=regions,
-                       person_image=person_image[order], person_index=order, track_id=track_id[order],
-                       keypoints=np.ascontiguousarray(xy))
-    if scores is not None:
-        seq.scores = np.ascontiguousarray(scores[order][:, KEPT_SLOTS])
-    if boxes is not None:
-        b = boxes[order]
-        # the kit's arithmetic: corners (x1, y1) and (x1 + w, y1 + h), 0.6 times their distance
-        dx = (b[:, 0] + b[:, 2]) - b[:, 0]
-        dy = (b[:, 1] + b[:, 3]) - b[:, 1]
-        seq.head_size = 0.6 * np.sqrt(dx * dx + dy * dy)
-    return seq
+    return person_image, track_id, kps, scores, boxes
+
+
+def _parse_fast(anns: list, where: dict, is_gt: bool):
+    """The annotations as arrays in a few numpy steps; None when any value is missing or not a number
+    (then :func:`_parse_checked` finds and names it)."""
+    n = len(anns)
+    try:
+        person_image = np.array([where[a["image_id"]] for a in anns], dtype=np.int64).reshape(n)
+        track_id = np.array([a["track_id"] for a in anns])
+        kps = np.array([a["keypoints"] for a in anns], dtype=np.float64).reshape(n, -1)
+        if is_gt:
+            boxes = np.array([a["bbox_head"] for a in anns], dtype=np.float64).reshape(n, -1)
+            scores = None
+        else:
+            boxes = None
+            given = [a.get("scores") for a in anns]
+            scores = np.full((n, RAW_SLOTS), MISSING_SCORE)
+            rows = [i for i, v in enumerate(given) if v is not None]
+            if rows:
+                scores[rows] = np.array([given[i] for i in rows], dtype=np.float64).reshape(len(rows), RAW_SLOTS)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    if n and (track_id.dtype.kind not in "iu" or track_id.min() < 0):
+        return None
+    if kps.shape != (n, RAW_SLOTS * 3) or not np.isfinite(kps).all():
+        return None
+    if boxes is not None and (boxes.shape != (n, 4) or not np.isfinite(boxes).all()):
+        return None
+    if scores is not None and not np.isfinite(scores).all():
+        return None
+    return person_image, track_id.astype(np.int64).reshape(n), kps, scores, boxes
 
 
 def _flag(value, path: Path, frame: int) -> bool:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .posetrack21 import NUM_JOINTS, LabeledFrames
+from .assignment import solve
+from .posetrack21 import NUM_JOINTS, FrameBatch, LabeledFrames
 
 #: the kit's 19 thresholds (np.arange(0.05, 0.99, 0.05), bit for bit)
 ALPHAS = np.arange(0.05, 0.99, 0.05)
@@ -103,27 +104,56 @@ def similarity(d: np.ndarray, clip: bool = True) -> np.ndarray:
     return np.maximum(1 - d, 0)
 
 
-def _assign(sim: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per joint, the pairs (joint, gt row, pred col) with similarity > 0 that a Hungarian assignment
-    maximising the summed similarity of each joint keeps. Where the positive entries of a joint already
-    form a matching, that matching is the unique optimum's positive part; otherwise scipy solves it
-    on the whole matrix, as the kit does (so ties fall as in the kit)."""
-    pos = sim > 0
-    simple = (pos.sum(axis=1) <= 1).all(axis=0) & (pos.sum(axis=0) <= 1).all(axis=0)
-    g, p, j = np.nonzero(pos & simple[None, None, :])
-    hard = np.flatnonzero(~simple)
-    if len(hard) == 0:
-        return j, g, p
-    from scipy.optimize import linear_sum_assignment
+def _matches(sim: np.ndarray, batch: FrameBatch) -> tuple[np.ndarray, ...]:
+    """(frame, joint, GT person, predicted person, similarity) of every pair with similarity > 0 that the
+    kit's Hungarian assignment (scipy's, maximising each joint's summed similarity per frame) keeps.
 
-    js, gs, ps = [j], [g], [p]
-    for k in hard:
-        rows, cols = linear_sum_assignment(-sim[:, :, k])
-        keep = sim[rows, cols, k] > 0
-        js.append(np.full(int(keep.sum()), k))
-        gs.append(rows[keep])
-        ps.append(cols[keep])
-    return np.concatenate(js), np.concatenate(gs), np.concatenate(ps)
+    ``sim`` is (T, G, P, 15). Where the positive entries of a frame's joint already form a matching, that
+    matching is the positive part of every optimum. Otherwise the matrix is solved by
+    metrics.assignment (scipy's algorithm, ties broken as scipy breaks them): on the rows and columns
+    with a positive entry when no two of its similarities are equal (the optimum is then unique, so it
+    is the kit's), else on the frame's whole matrix, as the kit passes it."""
+    pos = sim > 0
+    simple = (pos.sum(axis=2) <= 1).all(axis=1) & (pos.sum(axis=1) <= 1).all(axis=1)  # (T, 15)
+    t, g, p, j = np.nonzero(pos & simple[:, None, None, :])
+    ts, js, gs, ps = [t], [j], [g], [p]
+    for tk, k in zip(*np.nonzero(~simple)):
+        s = sim[tk, :batch.n_gt[tk], :batch.n_pred[tk], k]
+        r, c = _solve_joint(s)
+        ts.append(np.full(len(r), tk))
+        js.append(np.full(len(r), k))
+        gs.append(r)
+        ps.append(c)
+    t, j, g, p = (np.concatenate(a).astype(np.intp) for a in (ts, js, gs, ps))
+    return t, j, batch.gt_index[t, g], batch.pred_index[t, p], sim[t, g, p, j]
+
+
+def _solve_joint(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positive pairs (rows, cols) of scipy's maximum-similarity assignment of one frame's joint."""
+    pos = s > 0
+    values = np.sort(s[pos])
+    if (values[1:] == values[:-1]).any():  # equal similarities: the whole matrix, ties broken as scipy
+        r, c = solve(-s)
+        keep = s[r, c] > 0
+        return r[keep], c[keep]
+    # distinct similarities: the optimum is unique; pairs alone in their row and column are in it, and
+    # what is left is solved on its own rows and columns
+    rc, cc = pos.sum(axis=1), pos.sum(axis=0)
+    alone = pos & (rc[:, None] == 1) & (cc[None, :] == 1)
+    r0, c0 = np.nonzero(alone)
+    rows = np.flatnonzero((rc > 0) & ~alone.any(axis=1))
+    cols = np.flatnonzero((cc > 0) & ~alone.any(axis=0))
+    if len(rows) == 0:
+        return r0, c0
+    sub = s[np.ix_(rows, cols)]
+    if len(rows) == 1:
+        r, c = np.zeros(1, np.intp), np.array([np.argmax(sub[0])])
+    elif len(cols) == 1:
+        r, c = np.array([np.argmax(sub[:, 0])]), np.zeros(1, np.intp)
+    else:
+        r, c = solve(-sub)
+    keep = sub[r, c] > 0
+    return np.concatenate([r0, rows[r[keep]]]), np.concatenate([c0, cols[c[keep]]])
 
 
 def _frame_counts(frame: np.ndarray, present: np.ndarray, num_frames: int) -> np.ndarray:
@@ -132,8 +162,8 @@ def _frame_counts(frame: np.ndarray, present: np.ndarray, num_frames: int) -> np
     return out
 
 
-def sequence_stats(fr: LabeledFrames, distances: list, protocol: HotaProtocol = OFFICIAL) -> HotaStats:
-    """The additive HOTA statistics of one sequence; ``distances[t]`` is ``head_distances`` of frame t."""
+def sequence_stats(fr: LabeledFrames, batch: FrameBatch, protocol: HotaProtocol = OFFICIAL) -> HotaStats:
+    """The additive HOTA statistics of one sequence (``batch``: its ``frame_batch``)."""
     A, J = len(ALPHAS), NUM_JOINTS
     T = fr.num_frames
     gp, pp = fr.gt_present, fr.pred_present
@@ -179,52 +209,49 @@ def sequence_stats(fr: LabeledFrames, distances: list, protocol: HotaProtocol = 
     pr_count = np.zeros((P, J))
     np.add.at(pr_count, pid, pp.astype(np.float64))
 
-    ev_t, ev_j, ev_g, ev_p, ev_s = [], [], [], [], []
-    for t in np.flatnonzero(both):
-        sim = similarity(distances[t], protocol.clip_similarity)
-        j, g, p = _assign(sim)
-        if len(j) == 0:
-            continue
-        ev_t.append(np.full(len(j), t))
-        ev_j.append(j)
-        ev_g.append(gid[gb[t] + g])
-        ev_p.append(pid[pb[t] + p])
-        ev_s.append(sim[g, p, j])
-    if ev_t:
-        ev_t, ev_j, ev_g, ev_p, ev_s = (np.concatenate(a) for a in (ev_t, ev_j, ev_g, ev_p, ev_s))
-    else:
-        ev_t = ev_j = ev_g = ev_p = np.zeros(0, dtype=np.int64)
-        ev_s = np.zeros(0)
+    sim = similarity(batch.distances, protocol.clip_similarity)
+    ev_t, ev_j, ev_g, ev_p, ev_s = _matches(sim, batch)
+    ev_g, ev_p = gid[ev_g], pid[ev_p]
     # events in the kit's order of visiting them (frame, joint, GT row) for the fragment runs
     order = np.lexsort((ev_t, ev_g, ev_j))
     ev_t, ev_j, ev_g, ev_p, ev_s = ev_t[order], ev_j[order], ev_g[order], ev_p[order], ev_s[order]
-    loc = np.zeros((A, J))
-    for a, alpha in enumerate(ALPHAS):
-        m = ev_s >= alpha - EPS
-        j, g, p, s = ev_j[m], ev_g[m], ev_p[m], ev_s[m]
-        tp[a] = np.bincount(j, minlength=J)
-        loc[a] = np.bincount(j, weights=s, minlength=J)
-        if len(j) == 0:
-            continue
-        key = (g * P + p) * J + j
-        pair, pair_of, count = np.unique(key, return_inverse=True, return_counts=True)
-        pg, pj = pair // J // P, pair % J
-        pp_ = pair // J % P
-        mc = count.astype(np.float64)
-        denom = np.maximum(1, gt_count[pg, pj] + pr_count[pp_, pj] - mc)
-        sums["AssA"][a] = np.bincount(pj, weights=mc * (mc / denom), minlength=J)
-        sums["AssRe"][a] = np.bincount(pj, weights=mc * (mc / np.maximum(1, gt_count[pg, pj])), minlength=J)
-        sums["AssPr"][a] = np.bincount(pj, weights=mc * (mc / np.maximum(1, pr_count[pp_, pj])), minlength=J)
+    # a match is a true positive at the thresholds alpha with alpha - eps <= similarity: the first k of them
+    k = np.searchsorted(ALPHAS - EPS, ev_s, side="right")
+    tp[:] = _passing(ev_j, k, J).T
+    loc = _passing(ev_j, k, J, weights=ev_s).T
+    if len(ev_j):
+        key = (ev_g * P + ev_p) * J + ev_j
+        pair, pair_of = np.unique(key, return_inverse=True)
+        pg, pp_, pj = pair // J // P, pair // J % P, pair % J
+        mc = _passing(pair_of, k, len(pair))  # (pairs, alphas): matches of each pair of tracks
+        gc, pc = gt_count[pg, pj][:, None], pr_count[pp_, pj][:, None]
+        denom = np.maximum(1, gc + pc - mc)
+        for name, d in (("AssA", denom), ("AssRe", np.maximum(1, gc)), ("AssPr", np.maximum(1, pc))):
+            acc = np.zeros((J, A))
+            np.add.at(acc, pj, mc * (mc / d))
+            sums[name] = acc.T
         # fragments: runs of consecutive matches of a GT joint track to the same predicted track
-        new = np.ones(len(j), dtype=bool)
-        new[1:] = (j[1:] != j[:-1]) | (g[1:] != g[:-1]) | (p[1:] != p[:-1])
-        run = np.cumsum(new) - 1
-        length = np.bincount(run).astype(np.float64)
-        run_pair = pair_of[new]
-        sums["FragA"][a] = np.bincount(pj[run_pair], weights=length * (length / denom[run_pair]), minlength=J)
+        for a in range(A):
+            m = k > a
+            j, g, p, po = ev_j[m], ev_g[m], ev_p[m], pair_of[m]
+            if len(j) == 0:
+                break
+            new = np.ones(len(j), dtype=bool)
+            new[1:] = (j[1:] != j[:-1]) | (g[1:] != g[:-1]) | (p[1:] != p[:-1])
+            length = np.bincount(np.cumsum(new) - 1).astype(np.float64)
+            run_pair = po[new]
+            sums["FragA"][a] = np.bincount(pj[run_pair], weights=length * (length / denom[run_pair, a]), minlength=J)
     fn -= tp
     fp -= tp
     return _weigh(tp, fn, fp, sums, loc)
+
+
+def _passing(rows: np.ndarray, k: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """(n, 19): per row, how many (or what weight) of its matches pass each threshold, a match passing
+    the first ``k`` thresholds."""
+    hist = np.zeros((n, len(ALPHAS) + 1))
+    np.add.at(hist, (rows, k), 1.0 if weights is None else weights)
+    return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
 
 
 def _check_unique(frame: np.ndarray, ids: np.ndarray, who: str) -> None:

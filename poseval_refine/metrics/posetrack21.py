@@ -61,17 +61,24 @@ class LabeledFrames:
         return np.searchsorted(self.pred_frame, np.arange(self.num_frames + 1))
 
 
-def inside_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """(N,) bool: which of the (N, 2) points lie inside the (V, 2) polygon (crossing parity, the rule
-    the kit's geometry library applies; the closing edge is implied)."""
-    x1, y1 = polygon[:, 0], polygon[:, 1]
-    x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
+def inside_polygons(points: np.ndarray, polygons: list) -> np.ndarray:
+    """(N,) bool: which of the (N, 2) points lie inside any of the (V, 2) polygons (crossing parity per
+    polygon, the rule the kit's geometry library applies; each polygon's closing edge is implied)."""
+    if not polygons:
+        return np.zeros(len(points), dtype=bool)
+    p1 = np.concatenate(polygons)
+    sizes = np.array([len(q) for q in polygons])
+    starts = np.cumsum(sizes) - sizes
+    nxt = np.arange(1, len(p1) + 1)
+    nxt[starts + sizes - 1] = starts  # the closing edge of each polygon
+    x1, y1 = p1[:, 0], p1[:, 1]
+    x2, y2 = x1[nxt], y1[nxt]
     px, py = points[:, 0:1], points[:, 1:2]
     straddle = (y1 > py) != (y2 > py)
     with np.errstate(divide="ignore", invalid="ignore"):
         cross_x = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
-    crossings = straddle & (px < cross_x)
-    return (crossings.sum(axis=1) % 2) == 1
+    crossings = (straddle & (px < cross_x)).astype(np.int64)
+    return ((np.add.reduceat(crossings, starts, axis=1) % 2) == 1).any(axis=1)
 
 
 def remove_ignored(xy: np.ndarray, polygons: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,48 +86,71 @@ def remove_ignored(xy: np.ndarray, polygons: list) -> tuple[np.ndarray, np.ndarr
     inside a region set to 0, (P, 15) bool joints removed, (P,) bool people kept). A person goes when
     every joint slot lies inside a region, or when no slot is left with x > 0 or y > 0."""
     P = len(xy)
-    inside = np.zeros(P * NUM_JOINTS, dtype=bool)
-    pts = xy.reshape(-1, 2)
-    for poly in polygons:
-        inside |= inside_polygon(pts, poly)
-    inside = inside.reshape(P, NUM_JOINTS)
+    inside = inside_polygons(xy.reshape(-1, 2), polygons).reshape(P, NUM_JOINTS)
     out = np.where(inside[..., None], 0.0, xy)
     gone = inside.all(axis=1) | ((out[..., 0] <= 0) & (out[..., 1] <= 0)).all(axis=1)
     return out, inside, ~gone
 
 
-def head_distances(gt_xy: np.ndarray, gt_head: np.ndarray, pred_xy: np.ndarray) -> np.ndarray:
-    """(Ng, Np, 15) distance of every predicted joint to every GT joint in GT head sizes; ``inf`` where
-    the joint is absent on either side (as the kit)."""
-    gp = (gt_xy[..., 0] > 0) & (gt_xy[..., 1] > 0)
-    pp = (pred_xy[..., 0] > 0) & (pred_xy[..., 1] > 0)
-    diff = gt_xy[:, None] - pred_xy[None, :]
+@dataclass
+class FrameBatch:
+    """A sequence's labeled frames side by side, padded to the most people of a frame: ``distances``
+    (T, G, P, 15) in GT head sizes, ``inf`` where a joint is absent on either side or for padding;
+    ``gt_index`` / ``pred_index`` (T, G) / (T, P) the person behind each row / column, -1 for padding."""
+
+    distances: np.ndarray
+    gt_index: np.ndarray
+    pred_index: np.ndarray
+    n_gt: np.ndarray
+    n_pred: np.ndarray
+
+
+def frame_batch(fr: LabeledFrames) -> FrameBatch:
+    """Every frame's distances at once (the kit's arithmetic: Euclidean distance over the head size)."""
+    T = fr.num_frames
+    n_gt = np.bincount(fr.gt_frame, minlength=T)
+    n_pr = np.bincount(fr.pred_frame, minlength=T)
+    G, P = int(n_gt.max(initial=0)), int(n_pr.max(initial=0))
+    g_slot = np.arange(len(fr.gt_frame)) - fr.gt_bounds()[fr.gt_frame]
+    p_slot = np.arange(len(fr.pred_frame)) - fr.pred_bounds()[fr.pred_frame]
+    gt_index = np.full((T, G), -1)
+    gt_index[fr.gt_frame, g_slot] = np.arange(len(fr.gt_frame))
+    pred_index = np.full((T, P), -1)
+    pred_index[fr.pred_frame, p_slot] = np.arange(len(fr.pred_frame))
+    gxy = np.zeros((T, G, NUM_JOINTS, 2))
+    gxy[fr.gt_frame, g_slot] = fr.gt_xy
+    head = np.ones((T, G))
+    head[fr.gt_frame, g_slot] = fr.gt_head
+    pxy = np.zeros((T, P, NUM_JOINTS, 2))
+    pxy[fr.pred_frame, p_slot] = fr.pred_xy
+    gp = (gxy[..., 0] > 0) & (gxy[..., 1] > 0)
+    pp = (pxy[..., 0] > 0) & (pxy[..., 1] > 0)
+    diff = gxy[:, :, None] - pxy[:, None, :]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        d = np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]) / gt_head[:, None, None]
-    return np.where(gp[:, None, :] & pp[None, :, :], d, np.inf)
+        d = np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]) / head[:, :, None, None]
+    d = np.where(gp[:, :, None, :] & pp[:, None, :, :], d, np.inf)
+    return FrameBatch(d, gt_index, pred_index, n_gt, n_pr)
 
 
 # ---------------------------------------------------------------------------------- the kit's mAP
-def map_stats(frames: LabeledFrames, distances: list) -> APStats:
+def map_stats(frames: LabeledFrames, batch: FrameBatch) -> APStats:
     """The kit's mAP statistics of one sequence (additive: concatenated in sequence order).
 
-    ``distances[t]`` is :func:`head_distances` of labeled frame t. Each prediction keeps only its best
-    GT by PCKh, each GT then takes its best remaining prediction (the same assignment as poseval's);
-    a predicted joint is a true positive when it is within 0.5 head sizes of its GT's joint."""
-    from .ap import assign_frame
+    Each prediction keeps only its best GT by PCKh, each GT then takes its best remaining prediction
+    (the same assignment as poseval's); a predicted joint is a true positive when it is within 0.5 head
+    sizes of its GT's joint. A frame without GT makes every prediction in it a false positive."""
+    from .ap import assign_poses
 
     stats = APStats(NUM_JOINTS)
-    gb, pb = frames.gt_bounds(), frames.pred_bounds()
-    gt_present = frames.gt_present
-    stats.add_gt(gt_present.sum(axis=0))
+    stats.add_gt(frames.gt_present.sum(axis=0))
     pred_present = frames.pred_present
     labels = np.zeros(pred_present.shape, dtype=bool)
-    for t in range(frames.num_frames):
-        g0, g1, p0, p1 = gb[t], gb[t + 1], pb[t], pb[t + 1]
-        if g1 == g0 or p1 == p0:
-            continue  # no GT: every prediction of the frame is a false positive
-        _, hit = assign_frame(distances[t].transpose(1, 0, 2), gt_present[g0:g1], MAP_THRESHOLD)
-        labels[p0:p1] = hit
+    gi, pi = batch.gt_index, batch.pred_index
+    if gi.size and pi.size:
+        gt_present = np.zeros(gi.shape + (NUM_JOINTS,), dtype=bool)
+        gt_present[gi >= 0] = frames.gt_present[gi[gi >= 0]]
+        _, hit = assign_poses(batch.distances.transpose(0, 2, 1, 3), gt_present, pi >= 0, MAP_THRESHOLD)
+        labels[pi[pi >= 0]] = hit[pi >= 0]
     stats.add(frames.pred_score, labels, pred_present)
     return stats
 
