@@ -302,3 +302,17 @@ def test_introsort_orders_ties_as_numpy_1_23():
         values = np.array([int(c) / 10 for c in digits])
         assert introsort_argsort(values).tolist() == want
         assert introsort_argsort(values).tolist() != np.argsort(values, kind="stable").tolist()
+
+
+def test_map_resample_all_ones_is_the_headline(cases):
+    from poseval_refine.evaluators.posetrack import headline_pose, missing_pose, resample_pose
+
+    d = cases["ties"]
+    res = evaluate_map(d / "gt", [d / "pred"])
+    n = len(res["items"])
+    w = np.vstack([np.ones(n, dtype=int), np.eye(n, dtype=int)[1] * 2])
+    got = resample_pose(res, w)
+    for name, value in headline_pose(res).items():
+        assert got[name][0] == value
+    assert got["mAP"][1] != got["mAP"][0]
+    assert not any(m.any() for m in missing_pose(res, w).values())

@@ -416,6 +416,10 @@ def _resample_ap_groups(result: dict, weights: np.ndarray) -> np.ndarray:
 
 
 def resample_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+    if result["protocol"]["name"] == "posetrack21":
+        from .posetrack21 import resample_map
+
+        return resample_map(result, weights)
     g = _resample_ap_groups(result, weights)
     return {"mAP": g[:, -1], **{name: g[:, i] for i, name in enumerate(GROUP_COLUMNS)}}
 
@@ -459,6 +463,8 @@ def missing_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     """Resamples where a joint's AP is NaN (left out of the Total): no GT joint drawn, yet predictions drawn
     (recall 0/0), or neither under a protocol that gives such a joint NaN rather than 0."""
     items = result["items"]
+    if result["protocol"]["name"] == "posetrack21":  # the kit's AP is never missing: 0 without GT
+        return {name: np.zeros(len(weights), dtype=bool) for name in POSETRACK15.joints}
     gt = _counts(items, weights, lambda it: it["gt"])
     preds = _counts(items, weights, lambda it: [len(s) for s in it["scores"]])
     empty_is_nan = not _protocol_of(result).ap_zero_without_predictions
@@ -478,7 +484,8 @@ register_task(Task(
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=False, **kw),
     render=render_posetrack, options=("workers", "min_score", "protocol"),
     primary="mAP", headline=headline_pose, unit="sequence", resample=resample_pose,
-    per_joint=lambda r: joint_values(POSETRACK15.joints, r["ap_joint"]), missing_joints=missing_pose,
+    per_joint=lambda r: joint_values(r.get("joint_names", POSETRACK15.joints), r["ap_joint"]),
+    missing_joints=missing_pose,
 ))
 register_task(Task(
     name="tracking", description="PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)",

@@ -26,7 +26,7 @@ from ..metrics.posetrack21 import (
     map_stats,
     remove_ignored,
 )
-from . import Task, register_task
+from . import GROUP_COLUMNS, Task, register_task
 
 COLUMNS = (*JOINTS, "Total")
 #: the kit's fields in the order it prints them
@@ -259,6 +259,31 @@ def render_map(result: dict) -> str:
         lines.append(f"{title} & " + " & ".join(result["group_names"]))
         lines.append(" & " + " & ".join(f"{v:.1f}" for v in result[key]))
     return "\n".join(lines)
+
+
+def resample_map(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """The kit's mAP (Total and groups) of every resample of the sequences (weights R x n), from the items'
+    ranked predictions (metrics.ap.weighted_ap); an all-ones row gives the evaluated numbers. A joint
+    without GT in a resample has AP 0, as in the kit (its predictions are all false positives)."""
+    from ..metrics.ap import _scores_array, weighted_ap
+    from ..metrics.posetrack21 import kit_ranking, map_groups
+
+    items = result["items"]
+    w = np.asarray(weights)
+    gt = np.array([it["gt"] for it in items], dtype=np.int64).reshape(len(items), NUM_JOINTS)
+    num_gt = w.astype(np.int64) @ gt
+    ap = np.empty((len(w), NUM_JOINTS))
+    for k in range(NUM_JOINTS):
+        per_item = [_scores_array(it["scores"][k]) for it in items]
+        scores = np.concatenate(per_item) if per_item else np.zeros(0)
+        labels = np.frombuffer("".join(it["labels"][k] for it in items).encode("ascii"), dtype=np.uint8) == ord("1")
+        owner = np.repeat(np.arange(len(items)), [len(x) for x in per_item])
+        order = kit_ranking(scores, labels)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ap[:, k] = weighted_ap(owner[order], labels[order], gt[:, k], w, no_prediction_ap=0.0)
+        ap[num_gt[:, k] == 0, k] = 0.0
+    groups = np.array([map_groups(row) for row in ap])
+    return {"mAP": groups[:, -1], **{name: groups[:, i] for i, name in enumerate(GROUP_COLUMNS)}}
 
 
 # ----------------------------------------------------------------------------- leaderboard hooks

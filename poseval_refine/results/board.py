@@ -104,11 +104,16 @@ def protocol_of(task: str, numbers: dict) -> str:
     if task == "single":
         fl = numbers.get("flavour", "matlab")
         return DEFAULT_PROTOCOL if fl == "matlab" else f"flavour {fl}"
+    if task == "hota":
+        name = (numbers.get("protocol") or {}).get("name", "official")
+        return DEFAULT_PROTOCOL if name == "official" else f"protocol {name}"
     if task in ("pose", "tracking"):
         from ..protocols import posetrack_protocol
 
         p = numbers.get("protocol") or {}
         name = p.get("name", "official")
+        if name == "posetrack21":
+            return "protocol posetrack21 (the PoseTrack21 kit's mAP)"
         default_motp = posetrack_protocol(name).motp
         label = DEFAULT_PROTOCOL if name == "official" else f"protocol {name}"
         if task == "tracking" and p.get("motp", default_motp) != default_motp:
