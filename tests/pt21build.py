@@ -7,7 +7,8 @@ predictions have jitter, left/right swaps, dropped joints, persons without point
 similarities), false positives, identity switches, quantised (tied) scores, persons without
 ``scores``, labeled frames without predictions and predictions on unlabeled frames.
 
-``python -m tests.pt21build OUT`` writes the test cases to ``OUT/<case>/{gt,pred}``.
+``python -m tests.pt21build OUT`` writes the test cases to ``OUT/<case>/{gt,pred}``;
+``python -m tests.pt21build --sample poseval_refine/data/sample_posetrack21`` the sample shipped in the package.
 """
 
 from __future__ import annotations
@@ -196,8 +197,19 @@ def make_sequence(rng: np.random.Generator, spec: Spec, index: int, no_preds: bo
             {"images": pred_images, "annotations": pred_anns, "categories": cats})
 
 
-def write_case(spec: Spec, out: Path) -> Path:
-    """Write a case's GT and prediction folders under ``out`` (``out/gt``, ``out/pred``)."""
+def _rounded(value, decimals: int):
+    if isinstance(value, float):
+        return round(value, decimals)
+    if isinstance(value, list):
+        return [_rounded(v, decimals) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded(v, decimals) for k, v in value.items()}
+    return value
+
+
+def write_case(spec: Spec, out: Path, decimals: int | None = None) -> Path:
+    """Write a case's GT and prediction folders under ``out`` (``out/gt``, ``out/pred``); ``decimals``:
+    round every number to that many decimals (smaller files)."""
     rng = np.random.default_rng(spec.seed)
     (out / "gt").mkdir(parents=True, exist_ok=True)
     (out / "pred").mkdir(parents=True, exist_ok=True)
@@ -205,6 +217,8 @@ def write_case(spec: Spec, out: Path) -> Path:
         no_preds = spec.no_pred_sequence and i == spec.sequences - 1
         gt, pred = make_sequence(rng, spec, i, no_preds)
         name = f"{i:06d}_mpii_test.json"
+        if decimals is not None:
+            gt, pred = _rounded(gt, decimals), _rounded(pred, decimals)
         (out / "gt" / name).write_text(json.dumps(gt))
         (out / "pred" / name).write_text(json.dumps(pred))
     return out
@@ -216,7 +230,13 @@ def benchmark_spec(sequences: int, seed: int = 21) -> Spec:
                    unlabeled=0.3, no_scores=0.0, float_scores=True)
 
 
+#: the sample shipped in the package (poseval_refine/data/sample_posetrack21): ``--sample DIR`` writes it
+SAMPLE = Spec(seed=2021, sequences=3, frames=(10, 14), people=(2, 4), regions=0.4, no_scores=0.0)
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--sample":
+        print(write_case(SAMPLE, Path(sys.argv[2]), decimals=2))
+        sys.exit()
     root = Path(sys.argv[1])
     for name, spec in CASES.items():
         write_case(spec, root / name)
