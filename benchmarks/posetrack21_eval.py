@@ -12,12 +12,13 @@ For every size N, writes an N-sequence PoseTrack21-layout benchmark (``tests.pt2
 as separate processes started from scratch (interpreter start-up, imports and reading included):
 
 - ``prt evaluate --task hota`` and ``prt evaluate --task pose --protocol posetrack21``, and
-- the kit through its API (``eval_type='tracking'`` and ``'pose_estim'``, one process, as its
-  ``api_example.py``), which writes every number it computes;
+- the kit through its API as its ``api_example.py`` does (``eval_type='tracking'``: keypoint HOTA, and
+  ``'pose_estim'``: its mAP, each its own process, single core), writing every number it computes;
 
-runs interleaved (prt, kit, prt, ...); the minimum wall time of each is reported with the CPU time of
-that run and the load average. Every number of the kit (per alpha, per joint, and its mAP groups) is
-compared with prt's JSON; the largest difference is printed and must be below 1e-9.
+runs interleaved (prt, kit, prt, ...); per task the minimum wall time of each is reported with the CPU
+time of that run (steadier than wall time on a loaded machine) and the load average. Every number of
+the kit (per alpha, per joint, and its mAP groups) is compared with prt's JSON; the largest difference is
+printed and must be below 1e-9.
 
 ``--record FILE`` instead runs the kit on the test cases of ``tests.pt21build.CASES`` and writes its
 numbers to FILE (the JSON the tests compare against).
@@ -43,35 +44,37 @@ from tests.pt21build import CASES, benchmark_spec, write_case  # noqa: E402
 MAIN = ("HOTA", "DetA", "AssA", "DetRe", "DetPr", "AssRe", "AssPr", "LocA")
 COLUMNS = ("Nose", "Neck", "Head", "LS", "RS", "LE", "RE", "LW", "RW", "LH", "RH", "LK", "RK", "LA", "RA", "Total")
 
-#: run inside the kit's Python: its API, single process, every field it returns dumped to JSON
+#: run inside the kit's Python: its API, single process, one evaluation (``tracking``: keypoint HOTA,
+#: ``pose_estim``: its mAP), every field it returns dumped to JSON
 KIT_SCRIPT = r"""
 import contextlib, io, json, sys, warnings
 warnings.filterwarnings("ignore")
 import numpy as np
 import posetrack21.api as api
-gt, pred, out = sys.argv[1:4]
-res = {}
+gt, pred, out, eval_type = sys.argv[1:5]
 with contextlib.redirect_stdout(io.StringIO()):
-    ev = api.get_api(trackers_folder=pred, gt_folder=gt, eval_type="tracking", num_parallel_cores=1,
+    ev = api.get_api(trackers_folder=pred, gt_folder=gt, eval_type=eval_type, num_parallel_cores=1,
                      use_parallel=False)
     r = ev.eval()
-    avg = ev.get_avg_results(r)
-    res["per_alpha"] = {k: np.asarray(v).tolist() for k, v in r.items()}
-    res["avg"] = {k: np.asarray(v).tolist() for k, v in avg.items()}
-    ev = api.get_api(trackers_folder=pred, gt_folder=gt, eval_type="pose_estim", num_parallel_cores=1,
-                     use_parallel=False)
-    m = ev.eval()
-res["map"] = {k: {g: float(x) for g, x in v.items()} for k, v in m.items()}
+if eval_type == "tracking":
+    res = {"per_alpha": {k: np.asarray(v).tolist() for k, v in r.items()},
+           "avg": {k: np.asarray(v).tolist() for k, v in ev.get_avg_results(r).items()}}
+else:
+    res = {"map": {k: {g: float(x) for g, x in v.items()} for k, v in r.items()}}
 with open(out, "w") as f:
     json.dump(res, f)
 """
 
 
-def run_kit(kit: Path, python: str, gt: Path, pred: Path, out: Path) -> tuple[float, float, dict]:
-    """The kit on one benchmark: (wall seconds, CPU seconds, its numbers)."""
+def run_kit(kit: Path, python: str, gt: Path, pred: Path, out: Path) -> tuple[list, dict]:
+    """The kit on one benchmark, HOTA then mAP, each its own process: ([(wall, CPU seconds)] per task,
+    its numbers)."""
     env = dict(os.environ, PYTHONPATH=str(kit))
-    wall, cpu = _timed([python, "-c", KIT_SCRIPT, f"{gt}/", f"{pred}/", str(out)], env)
-    return wall, cpu, kit_numbers(json.loads(out.read_text()))
+    times, raw = [], {}
+    for eval_type in ("tracking", "pose_estim"):
+        times.append(_timed([python, "-c", KIT_SCRIPT, f"{gt}/", f"{pred}/", str(out), eval_type], env))
+        raw.update(json.loads(out.read_text()))
+    return times, kit_numbers(raw)
 
 
 def kit_numbers(raw: dict) -> dict:
@@ -82,13 +85,13 @@ def kit_numbers(raw: dict) -> dict:
     return out
 
 
-def run_prt(gt: Path, pred: Path, out_hota: Path, out_map: Path) -> tuple[float, float]:
-    wall = cpu = 0.0
+def run_prt(gt: Path, pred: Path, out_hota: Path, out_map: Path) -> list:
+    """prt on one benchmark, HOTA then mAP, each its own process: [(wall, CPU seconds)] per task."""
+    times = []
     for args, out in ((["--task", "hota"], out_hota), (["--task", "pose", "--protocol", "posetrack21"], out_map)):
-        w, c = _timed([sys.executable, "-m", "poseval_refine.cli", "evaluate", "--gt", str(gt), "--pred", str(pred),
-                       *args, "--json", str(out), "-q"], dict(os.environ))
-        wall, cpu = wall + w, cpu + c
-    return wall, cpu
+        times.append(_timed([sys.executable, "-m", "poseval_refine.cli", "evaluate", "--gt", str(gt), "--pred",
+                             str(pred), *args, "--json", str(out), "-q"], dict(os.environ)))
+    return times
 
 
 def _timed(cmd: list, env: dict) -> tuple[float, float]:
@@ -98,6 +101,10 @@ def _timed(cmd: list, env: dict) -> tuple[float, float]:
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _size(folder: Path) -> str:
+    return f"{sum(p.stat().st_size for p in folder.rglob('*.json')) / 1e6:.0f}"
 
 
 def compare(kit: dict, hota: dict, pmap: dict) -> float:
@@ -121,7 +128,7 @@ def record(args, tmp: Path) -> None:
            "cases": {}}
     for name, spec in CASES.items():
         d = write_case(spec, tmp / name)
-        _, _, nums = run_kit(args.kit, args.kit_python, d / "gt", d / "pred", tmp / f"{name}.json")
+        _, nums = run_kit(args.kit, args.kit_python, d / "gt", d / "pred", tmp / f"{name}.json")
         out["cases"][name] = nums
         print(name, "HOTA Total", round(nums["HOTA"]["Total"], 4), "mAP Total", round(nums["AP"]["Total"], 4))
     Path(args.record).write_text(json.dumps(out, separators=(",", ":")) + "\n")
@@ -152,16 +159,19 @@ def main() -> None:
             prt_runs, kit_runs, kit = [], [], None
             for _ in range(args.repeat):
                 prt_runs.append(run_prt(d / "gt", d / "pred", tmp / "hota.json", tmp / "map.json"))
-                w, c, kit = run_kit(args.kit, args.kit_python, d / "gt", d / "pred", tmp / "kit.json")
-                kit_runs.append((w, c))
+                times, kit = run_kit(args.kit, args.kit_python, d / "gt", d / "pred", tmp / "kit.json")
+                kit_runs.append(times)
             hota = json.loads((tmp / "hota.json").read_text())
             pmap = json.loads((tmp / "map.json").read_text())
             worst = compare(kit, hota, pmap)
-            pw, pc = min(prt_runs)
-            kw, kc = min(kit_runs)
-            print(f"{n} sequences: prt {pw:.2f} s wall ({pc:.2f} s CPU), kit {kw:.2f} s wall ({kc:.2f} s CPU): "
-                  f"{kw / pw:.1f}x wall, {kc / pc:.1f}x CPU; largest |prt - kit| {worst:.3g}; "
-                  f"HOTA {hota['HOTA']['Total']:.3f}, mAP {pmap['ap_groups'][-1]:.3f}; load {os.getloadavg()[0]:.2f}")
+            print(f"{n} sequences ({_size(d)} MB of JSON), load {os.getloadavg()[0]:.2f}; largest |prt - kit| "
+                  f"{worst:.3g}; HOTA {hota['HOTA']['Total']:.3f}, mAP {pmap['ap_groups'][-1]:.3f}")
+            for i, task in enumerate(("HOTA (prt --task hota / kit tracking)",
+                                      "mAP (prt --task pose --protocol posetrack21 / kit pose_estim)")):
+                pw, pc = min(r[i] for r in prt_runs)
+                kw, kc = min(r[i] for r in kit_runs)
+                print(f"  {task}: prt {pw:.2f} s wall ({pc:.2f} s CPU), kit {kw:.2f} s wall ({kc:.2f} s CPU): "
+                      f"{kw / pw:.1f}x wall, {kc / pc:.1f}x CPU")
             assert worst < 1e-9, f"prt and the kit differ by {worst}"
 
 

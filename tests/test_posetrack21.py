@@ -183,6 +183,18 @@ def test_labeled_frame_without_people(shared_data, capsys):
     assert np.isfinite(res["HOTA"]["Total"])
 
 
+def test_frame_emptied_by_ignore_regions(tmp_path, capsys):
+    """The kit fails (IndexError) on a labeled frame whose GT people are all inside ignore regions."""
+    region = ([[50, 300, 300, 50]], [[50, 50, 500, 500]])
+    gt, pred = _seq([[(0, POSE)]] * 3, [[(3, POSE + 500)]] * 3, regions={1: region})
+    g, p = _write(tmp_path, gt, pred)
+    assert main(["evaluate", "--gt", str(g), "--pred", str(p), "--task", "hota"]) == 2
+    err = capsys.readouterr().err
+    assert "frame 1 (image id 101)" in err and "left after its ignore regions" in err and "IndexError" in err
+    res = evaluate_hota(g, [p], protocol="corrected")
+    assert res["per_alpha"]["HOTA_FP"][0][0] == 3  # one predicted nose in each frame, all false
+
+
 def test_corrected_counts_a_frame_without_gt_as_false_positives(tmp_path):
     """Corrected protocol: a labeled frame without GT adds its own predicted joints as false positives."""
     gt, pred = _seq([[(0, POSE)], [], [(0, POSE)]], [[(7, POSE)], [(7, POSE)], [(7, POSE)]])

@@ -146,8 +146,9 @@ def evaluate_pair(gt_file: Path, pred_file: Path, protocol: hota.HotaProtocol, w
         if want == "hota":
             fix += ("; or evaluate with --protocol corrected, which counts such a frame's predicted joints as false "
                     "positives (and nothing when it has none)")
+        crash = "IndexError" if after else "TypeError"
         raise InputError(f"is labeled (is_labeled: true) but has no GT people{after} ({n_pred} predicted there); the "
-                         "official PoseTrack21 kit fails on such a frame (TypeError in its _calculate_pckh)",
+                         f"official PoseTrack21 kit fails on such a frame ({crash} in its _calculate_pckh)",
                          file=gt_file, frame=_frame_name(gt, img), field="annotations", fix=fix) from None
     except hota.RepeatedTrackId as e:
         seq = gt if e.who == "GT" else pred
