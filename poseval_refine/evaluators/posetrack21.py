@@ -89,8 +89,8 @@ def labeled_frames(gt: PT21Sequence, pred: PT21Sequence) -> LabeledFrames:
     g_frame, p_frame = gt_t[gt.person_image[gsel]], pr_t[pred.person_image[psel]]
     p_order = np.argsort(p_frame, kind="stable")
     psel, p_frame = psel[p_order], p_frame[p_order]
-    fr = LabeledFrames(len(labeled), g_frame, gt.track_id[gsel], gt.keypoints[gsel].copy(), gt.head_size[gsel],
-                       p_frame, pred.track_id[psel], pred.keypoints[psel].copy(), pred.scores[psel].copy())
+    fr = LabeledFrames(len(labeled), g_frame, gt.track_id[gsel], gt.keypoints[gsel], gt.head_size[gsel],
+                       p_frame, pred.track_id[psel], pred.keypoints[psel], pred.scores[psel])
     with_regions = [t for t, img in enumerate(labeled) if gt.regions[img]]
     if with_regions:
         fr = _apply_regions(fr, {t: gt.regions[labeled[t]] for t in with_regions})
@@ -98,17 +98,11 @@ def labeled_frames(gt: PT21Sequence, pred: PT21Sequence) -> LabeledFrames:
 
 
 def _apply_regions(fr: LabeledFrames, regions: dict) -> LabeledFrames:
-    keep_g = np.ones(len(fr.gt_frame), dtype=bool)
-    keep_p = np.ones(len(fr.pred_frame), dtype=bool)
-    gb, pb = fr.gt_bounds(), fr.pred_bounds()
-    for t, polys in regions.items():
-        s = slice(gb[t], gb[t + 1])
-        fr.gt_xy[s], _, keep_g[s] = remove_ignored(fr.gt_xy[s], polys)
-        s = slice(pb[t], pb[t + 1])
-        fr.pred_xy[s], gone, keep_p[s] = remove_ignored(fr.pred_xy[s], polys)
-        fr.pred_score[s][gone] = 0.0
-    return LabeledFrames(fr.num_frames, fr.gt_frame[keep_g], fr.gt_id[keep_g], fr.gt_xy[keep_g], fr.gt_head[keep_g],
-                         fr.pred_frame[keep_p], fr.pred_id[keep_p], fr.pred_xy[keep_p], fr.pred_score[keep_p])
+    gt_xy, _, keep_g = remove_ignored(fr.gt_xy, fr.gt_frame, regions)
+    pred_xy, gone, keep_p = remove_ignored(fr.pred_xy, fr.pred_frame, regions)
+    score = np.where(gone, 0.0, fr.pred_score)
+    return LabeledFrames(fr.num_frames, fr.gt_frame[keep_g], fr.gt_id[keep_g], gt_xy[keep_g], fr.gt_head[keep_g],
+                         fr.pred_frame[keep_p], fr.pred_id[keep_p], pred_xy[keep_p], score[keep_p])
 
 
 def _check_heads(gt: PT21Sequence, fr: LabeledFrames) -> None:

@@ -128,16 +128,21 @@ def _matches(sim: np.ndarray, batch: FrameBatch) -> tuple[np.ndarray, ...]:
     return t, j, batch.gt_index[t, g], batch.pred_index[t, p], sim[t, g, p, j]
 
 
+#: optimum gaps below this are treated as ties (then solved as scipy solves them)
+TIE_GAP = 1e-9
+
+
 def _solve_joint(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The positive pairs (rows, cols) of scipy's maximum-similarity assignment of one frame's joint."""
+    """The positive pairs (rows, cols) of scipy's maximum-similarity assignment of one frame's joint.
+
+    Pairs alone in their row and column belong to every optimum. The rest is solved by enumerating its
+    assignments when it is small: if the best beats every other by more than ``TIE_GAP``, it is the
+    optimum any exact solver returns, scipy's included. Otherwise (a tie, or a larger block) the frame's
+    whole matrix is solved by metrics.assignment, which breaks ties as scipy does."""
+    quick = _solve_line(s)
+    if quick is not None:
+        return quick
     pos = s > 0
-    values = np.sort(s[pos])
-    if (values[1:] == values[:-1]).any():  # equal similarities: the whole matrix, ties broken as scipy
-        r, c = solve(-s)
-        keep = s[r, c] > 0
-        return r[keep], c[keep]
-    # distinct similarities: the optimum is unique; pairs alone in their row and column are in it, and
-    # what is left is solved on its own rows and columns
     rc, cc = pos.sum(axis=1), pos.sum(axis=0)
     alone = pos & (rc[:, None] == 1) & (cc[None, :] == 1)
     r0, c0 = np.nonzero(alone)
@@ -145,15 +150,75 @@ def _solve_joint(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cols = np.flatnonzero((cc > 0) & ~alone.any(axis=0))
     if len(rows) == 0:
         return r0, c0
-    sub = s[np.ix_(rows, cols)]
-    if len(rows) == 1:
-        r, c = np.zeros(1, np.intp), np.array([np.argmax(sub[0])])
-    elif len(cols) == 1:
-        r, c = np.array([np.argmax(sub[:, 0])]), np.zeros(1, np.intp)
-    else:
-        r, c = solve(-sub)
-    keep = sub[r, c] > 0
-    return np.concatenate([r0, rows[r[keep]]]), np.concatenate([c0, cols[c[keep]]])
+    sub = np.where(pos[np.ix_(rows, cols)], s[np.ix_(rows, cols)], 0.0)
+    transposed = len(rows) > len(cols)
+    if transposed:
+        sub = sub.T
+    k, m = sub.shape
+    if k <= 3 and m <= 8:
+        perms = _injections(k, m)  # (n, k): the column of each row
+        taken = sub[np.arange(k), perms]
+        total = taken.sum(axis=1)
+        best = int(np.argmax(total))
+        # assignments that differ from the best only in pairs of similarity 0 are the same matching
+        pairs = np.where(taken > 0, perms, -1)
+        other = (pairs != pairs[best]).any(axis=1)
+        if not other.any() or total[best] - total[other].max() > TIE_GAP:
+            r, c = np.arange(k), perms[best]
+            if transposed:
+                r, c = c, r
+            keep = s[rows[r], cols[c]] > 0
+            return np.concatenate([r0, rows[r[keep]]]), np.concatenate([c0, cols[c[keep]]])
+    r, c = solve(-s)
+    keep = s[r, c] > 0
+    return r[keep], c[keep]
+
+
+def _solve_line(s: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_solve_joint` in plain Python when, besides pairs alone in their row and column, one row (or
+    one column) is left: it takes its best entry if that beats the next by more than ``TIE_GAP``. None when
+    the matrix is not of that kind (or that entry is tied)."""
+    m = s.tolist()
+    pos = [[j for j, v in enumerate(row) if v > 0] for row in m]
+    in_col = [0] * s.shape[1]
+    for cols in pos:
+        for j in cols:
+            in_col[j] += 1
+    fixed, rest = [], []
+    for i, cols in enumerate(pos):
+        if len(cols) == 1 and in_col[cols[0]] == 1:
+            fixed.append((i, cols[0]))
+        elif cols:
+            rest.append(i)
+    if len(rest) == 1:
+        i = rest[0]
+        options = sorted(((m[i][j], j) for j in pos[i]), reverse=True)
+        if options[0][0] - options[1][0] <= TIE_GAP:
+            return None
+        fixed.append((i, options[0][1]))
+    elif rest:
+        cols = {j for i in rest for j in pos[i]}
+        if len(cols) != 1:
+            return None
+        j = cols.pop()
+        options = sorted(((m[i][j], i) for i in rest), reverse=True)
+        if options[0][0] - options[1][0] <= TIE_GAP:
+            return None
+        fixed.append((options[0][1], j))
+    fixed.sort()
+    return np.array([f[0] for f in fixed], np.intp), np.array([f[1] for f in fixed], np.intp)
+
+
+_INJECTIONS: dict = {}
+
+
+def _injections(k: int, m: int) -> np.ndarray:
+    """All ways to give each of k rows its own one of m columns, as an (n, k) array (cached)."""
+    if (k, m) not in _INJECTIONS:
+        from itertools import permutations
+
+        _INJECTIONS[k, m] = np.array(list(permutations(range(m), k)), dtype=np.intp).reshape(-1, k)
+    return _INJECTIONS[k, m]
 
 
 def _frame_counts(frame: np.ndarray, present: np.ndarray, num_frames: int) -> np.ndarray:
@@ -230,17 +295,19 @@ def sequence_stats(fr: LabeledFrames, batch: FrameBatch, protocol: HotaProtocol 
             acc = np.zeros((J, A))
             np.add.at(acc, pj, mc * (mc / d))
             sums[name] = acc.T
-        # fragments: runs of consecutive matches of a GT joint track to the same predicted track
-        for a in range(A):
-            m = k > a
-            j, g, p, po = ev_j[m], ev_g[m], ev_p[m], pair_of[m]
-            if len(j) == 0:
-                break
-            new = np.ones(len(j), dtype=bool)
-            new[1:] = (j[1:] != j[:-1]) | (g[1:] != g[:-1]) | (p[1:] != p[:-1])
-            length = np.bincount(np.cumsum(new) - 1).astype(np.float64)
-            run_pair = po[new]
-            sums["FragA"][a] = np.bincount(pj[run_pair], weights=length * (length / denom[run_pair, a]), minlength=J)
+        # fragments: runs of consecutive matches of a GT joint track to the same predicted track, at every
+        # threshold at once (the matches passing threshold a, in order, then those passing a + 1, ...)
+        e = np.repeat(np.arange(len(ev_j)), k)
+        a = np.arange(len(e)) - np.repeat(np.cumsum(k) - k, k)
+        order = np.lexsort((e, a))
+        e, a = e[order], a[order]
+        j, g, p = ev_j[e], ev_g[e], ev_p[e]
+        new = np.ones(len(e), dtype=bool)
+        new[1:] = (a[1:] != a[:-1]) | (j[1:] != j[:-1]) | (g[1:] != g[:-1]) | (p[1:] != p[:-1])
+        length = np.bincount(np.cumsum(new) - 1).astype(np.float64)
+        run_pair, run_a = pair_of[e[new]], a[new]
+        frag = length * (length / denom[run_pair, run_a])
+        sums["FragA"] = np.bincount(run_a * J + pj[run_pair], weights=frag, minlength=A * J).reshape(A, J)
     fn -= tp
     fp -= tp
     return _weigh(tp, fn, fp, sums, loc)

@@ -61,35 +61,56 @@ class LabeledFrames:
         return np.searchsorted(self.pred_frame, np.arange(self.num_frames + 1))
 
 
-def inside_polygons(points: np.ndarray, polygons: list) -> np.ndarray:
-    """(N,) bool: which of the (N, 2) points lie inside any of the (V, 2) polygons (crossing parity per
-    polygon, the rule the kit's geometry library applies; each polygon's closing edge is implied)."""
-    if not polygons:
+def inside_regions(points: np.ndarray, point_frame: np.ndarray, regions: dict) -> np.ndarray:
+    """(N,) bool: which of the (N, 2) points lie inside one of the ignore polygons of their frame
+    (``regions``: {frame: [(V, 2) polygon, ...]}); crossing parity per polygon, the rule the kit's geometry
+    library applies, each polygon's closing edge implied. Every frame is done in one numpy pass."""
+    polys = [(t, q) for t, qs in regions.items() for q in qs]
+    if not polys or not len(points):
         return np.zeros(len(points), dtype=bool)
-    p1 = np.concatenate(polygons)
-    sizes = np.array([len(q) for q in polygons])
+    sizes = np.array([len(q) for _, q in polys])
     starts = np.cumsum(sizes) - sizes
-    nxt = np.arange(1, len(p1) + 1)
+    corners = np.concatenate([q for _, q in polys])
+    nxt = np.arange(1, len(corners) + 1)
     nxt[starts + sizes - 1] = starts  # the closing edge of each polygon
-    x1, y1 = p1[:, 0], p1[:, 1]
-    x2, y2 = x1[nxt], y1[nxt]
-    px, py = points[:, 0:1], points[:, 1:2]
+    edge_poly = np.repeat(np.arange(len(polys)), sizes)
+    edge_frame = np.repeat(np.array([t for t, _ in polys]), sizes)
+    # every (point, edge of the point's frame) pair
+    order = np.argsort(edge_frame, kind="stable")
+    frames = np.unique(edge_frame)
+    first = np.searchsorted(edge_frame[order], frames)
+    count = np.searchsorted(edge_frame[order], frames, side="right") - first
+    slot = np.searchsorted(frames, point_frame)
+    slot = np.minimum(slot, len(frames) - 1)
+    has = frames[slot] == point_frame
+    pt = np.flatnonzero(has)
+    n_edges = count[slot[pt]]
+    pair_pt = np.repeat(pt, n_edges)
+    offset = np.arange(len(pair_pt)) - np.repeat(np.cumsum(n_edges) - n_edges, n_edges)
+    pair_edge = order[np.repeat(first[slot[pt]], n_edges) + offset]
+    x1, y1 = corners[pair_edge, 0], corners[pair_edge, 1]
+    x2, y2 = corners[nxt[pair_edge], 0], corners[nxt[pair_edge], 1]
+    px, py = points[pair_pt, 0], points[pair_pt, 1]
     straddle = (y1 > py) != (y2 > py)
     with np.errstate(divide="ignore", invalid="ignore"):
         cross_x = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
-    crossings = (straddle & (px < cross_x)).astype(np.int64)
-    return ((np.add.reduceat(crossings, starts, axis=1) % 2) == 1).any(axis=1)
+    crossing = straddle & (px < cross_x)
+    key = pair_pt[crossing] * len(polys) + edge_poly[pair_edge[crossing]]
+    odd = np.bincount(key, minlength=len(points) * len(polys)) % 2 == 1
+    return odd.reshape(len(points), len(polys)).any(axis=1)
 
 
-def remove_ignored(xy: np.ndarray, polygons: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The kit's ignore-region rule for the (P, 15, 2) joints of one frame: returns (xy with the joints
-    inside a region set to 0, (P, 15) bool joints removed, (P,) bool people kept). A person goes when
-    every joint slot lies inside a region, or when no slot is left with x > 0 or y > 0."""
+def remove_ignored(xy: np.ndarray, frame: np.ndarray, regions: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kit's ignore-region rule for (P, 15, 2) joints of people in the given frames: returns (xy with the
+    joints inside a region of their frame set to 0, (P, 15) bool joints removed, (P,) bool people kept). In a
+    frame with regions a person goes when every joint slot lies inside one, or when no slot is left with
+    x > 0 or y > 0."""
     P = len(xy)
-    inside = inside_polygons(xy.reshape(-1, 2), polygons).reshape(P, NUM_JOINTS)
+    inside = inside_regions(xy.reshape(-1, 2), np.repeat(frame, NUM_JOINTS), regions).reshape(P, NUM_JOINTS)
     out = np.where(inside[..., None], 0.0, xy)
+    in_region_frame = np.isin(frame, np.fromiter(regions, dtype=np.int64, count=len(regions)))
     gone = inside.all(axis=1) | ((out[..., 0] <= 0) & (out[..., 1] <= 0)).all(axis=1)
-    return out, inside, ~gone
+    return out, inside, ~(gone & in_region_frame)
 
 
 @dataclass
