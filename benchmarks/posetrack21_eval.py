@@ -11,7 +11,8 @@ For every size N, writes an N-sequence PoseTrack21-layout benchmark (``tests.pt2
 60-110 frames, half of them labeled, 3-9 people, ignore regions, switches, false positives), then times,
 as separate processes started from scratch (interpreter start-up, imports and reading included):
 
-- ``prt evaluate --task hota`` and ``prt evaluate --task pose --protocol posetrack21``, and
+- ``prt evaluate --task hota`` and ``prt evaluate --task pose --protocol posetrack21`` (printing the table;
+  a further untimed run writes ``--json`` for the comparison), and
 - the kit through its API as its ``api_example.py`` does (``eval_type='tracking'``: keypoint HOTA, and
   ``'pose_estim'``: its mAP, each its own process, single core), writing every number it computes;
 
@@ -85,12 +86,14 @@ def kit_numbers(raw: dict) -> dict:
     return out
 
 
-def run_prt(gt: Path, pred: Path, out_hota: Path, out_map: Path) -> list:
-    """prt on one benchmark, HOTA then mAP, each its own process: [(wall, CPU seconds)] per task."""
+def run_prt(gt: Path, pred: Path, out_hota: Path | None = None, out_map: Path | None = None) -> list:
+    """prt on one benchmark, HOTA then mAP, each its own process printing its table: [(wall, CPU seconds)] per
+    task. With ``out_*`` the runs also write the JSON (untimed use: the numbers to compare)."""
     times = []
     for args, out in ((["--task", "hota"], out_hota), (["--task", "pose", "--protocol", "posetrack21"], out_map)):
+        json_args = ["--json", str(out)] if out is not None else []
         times.append(_timed([sys.executable, "-m", "poseval_refine.cli", "evaluate", "--gt", str(gt), "--pred",
-                             str(pred), *args, "--json", str(out), "-q"], dict(os.environ)))
+                             str(pred), *args, *json_args, "-q"], dict(os.environ)))
     return times
 
 
@@ -158,9 +161,10 @@ def main() -> None:
                 write_case(benchmark_spec(n), d)
             prt_runs, kit_runs, kit = [], [], None
             for _ in range(args.repeat):
-                prt_runs.append(run_prt(d / "gt", d / "pred", tmp / "hota.json", tmp / "map.json"))
+                prt_runs.append(run_prt(d / "gt", d / "pred"))
                 times, kit = run_kit(args.kit, args.kit_python, d / "gt", d / "pred", tmp / "kit.json")
                 kit_runs.append(times)
+            run_prt(d / "gt", d / "pred", tmp / "hota.json", tmp / "map.json")
             hota = json.loads((tmp / "hota.json").read_text())
             pmap = json.loads((tmp / "map.json").read_text())
             worst = compare(kit, hota, pmap)

@@ -328,3 +328,28 @@ def test_map_resample_all_ones_is_the_headline(cases):
         assert got[name][0] == value
     assert got["mAP"][1] != got["mAP"][0]
     assert not any(m.any() for m in missing_pose(res, w).values())
+
+
+def test_python_api_and_evaluator_update(cases):
+    """poseval_refine.evaluate and Evaluator.update (predictions in parts, on paths or parsed JSON) give the
+    numbers of the command line bit for bit."""
+    import poseval_refine as prt
+
+    d = cases["regions"]
+    whole = evaluate_hota(d / "gt", [d / "pred"])
+    assert prt.evaluate(d / "gt", d / "pred", task="hota").to_dict()["HOTA"] == whole["HOTA"]
+    files = sorted((d / "pred").glob("*.json"))
+    ev = prt.Evaluator(d / "gt", task="hota")
+    ev.update({f.name: json.loads(f.read_text()) for f in files[:2]})
+    ev.update(files[2])
+    ev.update({f.name: f for f in files[3:]})
+    got = ev.compute().to_dict()
+    assert json.dumps(got["per_alpha"]) == json.dumps(whole["per_alpha"])
+    gt_mem = {f.name: json.loads(f.read_text()) for f in sorted((d / "gt").glob("*.json"))}
+    ev = prt.Evaluator(gt_mem, task="pose", protocol="posetrack21")
+    ev.update(d / "pred")
+    assert ev.compute().to_dict()["ap_groups"] == evaluate_map(d / "gt", [d / "pred"])["ap_groups"]
+    with pytest.raises(Exception, match="has no prediction"):
+        ev.reset()
+        ev.update(files[0])
+        ev.compute()

@@ -312,6 +312,13 @@ def posetrack_result(names: list[str], stats: list[SequenceStats], proto: PoseTr
 
 def _evaluate_posetrack21(gt, preds, tracking, workers, min_score, motp, mot_backend) -> dict:
     """``--protocol posetrack21``: the PoseTrack21 kit's mAP (evaluators.posetrack21)."""
+    _check_posetrack21_options(tracking, min_score, motp)
+    from .posetrack21 import evaluate_map
+
+    return evaluate_map(gt, preds, workers=workers)
+
+
+def _check_posetrack21_options(tracking, min_score, motp) -> None:
     if tracking:
         raise ConfigError("--protocol posetrack21 is the PoseTrack21 kit's mAP, for --task pose; --task tracking "
                           "computes poseval's MOTA on PoseTrack21 files too",
@@ -320,9 +327,6 @@ def _evaluate_posetrack21(gt, preds, tracking, workers, min_score, motp, mot_bac
     given = [name for name, v in (("--min-score", min_score), ("--motp", motp)) if v is not None]
     if given:
         raise ConfigError(f"{', '.join(given)} does not apply to --protocol posetrack21 (the kit has no such option)")
-    from .posetrack21 import evaluate_map
-
-    return evaluate_map(gt, preds, workers=workers)
 
 
 _MOT_FIELDS = tuple(f.name for f in dataclasses.fields(MotStats))
@@ -467,9 +471,24 @@ def headline_tracking(result: dict) -> dict[str, float]:
             "Prec": _nan(result["pre_total"]), "Rec": _nan(result["rec_total"]), "mAP": _nan(result["ap_groups"][-1])}
 
 
+def _pose_session(gt, **kw):
+    if kw.get("protocol") == "posetrack21":  # the PoseTrack21 kit's mAP
+        from .posetrack21 import PT21Session
+
+        _check_posetrack21_options(False, kw.get("min_score"), None)
+        return PT21Session(gt, want="map", workers=kw.get("workers", 1))
+    return PoseTrackSession(gt, tracking=False, **kw)
+
+
+def _tracking_session(gt, **kw):
+    if kw.get("protocol") == "posetrack21":
+        _check_posetrack21_options(True, None, None)
+    return PoseTrackSession(gt, tracking=True, **kw)
+
+
 def breakdown_pose(result: dict) -> list[dict]:
-    return breakdown_rows(POSETRACK15.joints, {"AP": result["ap_joint"], "precision": result["ap_pre"],
-                                               "recall": result["ap_rec"]},
+    return breakdown_rows(result.get("joint_names", POSETRACK15.joints),
+                          {"AP": result["ap_joint"], "precision": result["ap_pre"], "recall": result["ap_rec"]},
                           [*GROUP_COLUMNS, "Total"], {"AP": result["ap_groups"]})
 
 
@@ -705,7 +724,7 @@ register_task(Task(
     primary="mAP", headline=headline_pose, unit="sequence", resample=resample_pose,
     per_joint=lambda r: joint_values(r.get("joint_names", POSETRACK15.joints), r["ap_joint"]),
     missing_joints=missing_pose,
-    protocol=board_protocol, session=lambda gt, **kw: PoseTrackSession(gt, tracking=False, **kw),
+    protocol=board_protocol, session=lambda gt, **kw: _pose_session(gt, **kw),
     breakdown=breakdown_pose, reads=POSETRACK_FORMATS,
 ))
 register_task(Task(
@@ -714,7 +733,7 @@ register_task(Task(
     render=render_posetrack, options=("workers", "min_score", "protocol", "motp", "mot_backend"),
     primary="MOTA", headline=headline_tracking, unit="sequence", resample=resample_tracking,
     per_joint=lambda r: joint_values(POSETRACK15.joints, r["mota_joint"]), missing_joints=missing_tracking,
-    protocol=board_protocol, session=lambda gt, **kw: PoseTrackSession(gt, tracking=True, **kw),
+    protocol=board_protocol, session=lambda gt, **kw: _tracking_session(gt, **kw),
     breakdown=breakdown_tracking, reads=POSETRACK_FORMATS,
 ))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
-from ..formats.posetrack21 import JOINTS, PT21Sequence, read_sequence
+from ..formats.posetrack21 import JOINTS, PT21Sequence, parse_sequence, read_sequence
 from ..metrics import hota
 from ..metrics.ap import APStats, ap_item, pool
 from ..metrics.posetrack21 import (
@@ -26,7 +26,7 @@ from ..metrics.posetrack21 import (
     map_stats,
     remove_ignored,
 )
-from . import GROUP_COLUMNS, Task, register_task
+from . import DEFAULT_PROTOCOL, GROUP_COLUMNS, Task, register_task
 
 COLUMNS = (*JOINTS, "Total")
 #: the kit's fields in the order it prints them
@@ -37,29 +37,61 @@ MAIN = ("HOTA", "DetA", "AssA", "DetRe", "DetPr", "AssRe", "AssPr", "LocA")
 
 
 # ----------------------------------------------------------------------------- files
-def pair_files(gt: Path, pred: Path) -> list[tuple[Path, Path]]:
-    """GT sequence files (sorted by name, the kit's order) and the prediction file of the same name."""
-    gt, pred = Path(gt), Path(pred)
-    if not gt.exists():
-        raise InputError("not found", file=gt, fix="check the --gt path")
-    if not pred.exists():
-        raise InputError("not found", file=pred, fix="check the --pred path")
-    gt_files = sorted(gt.glob("*.json"), key=lambda p: p.name) if gt.is_dir() else [gt]
-    if not gt_files:
-        raise InputError("holds no .json files", file=gt, fix="give a folder with one PoseTrack21 JSON per sequence")
-    if not pred.is_dir():
-        if len(gt_files) != 1:
-            raise MismatchError(f"--gt has {len(gt_files)} sequences but --pred is a single file", file=pred,
-                                fix="give a prediction folder with one file per GT sequence")
-        return [(gt_files[0], pred)]
+def sequence_sources(obj, what: str) -> list[tuple[str, object]]:
+    """(file name, path or parsed JSON) of every sequence of a GT or prediction input, sorted by name (the
+    kit's order): a file or folder, one sequence's parsed JSON, or {sequence file name: parsed JSON or path}."""
+    if isinstance(obj, (str, os.PathLike)):
+        path = Path(obj)
+        if not path.exists():
+            raise InputError("not found", file=path, fix=f"check the --{what} path")
+        files = sorted(path.glob("*.json"), key=lambda p: p.name) if path.is_dir() else [path]
+        if not files:
+            raise InputError("holds no .json files", file=path,
+                             fix="give a folder with one PoseTrack21 JSON per sequence")
+        return [(f.name, f) for f in files]
+    if isinstance(obj, dict) and "images" in obj and "annotations" in obj:
+        return [("sequence.json", obj)]
+    if isinstance(obj, dict) and obj and all(isinstance(k, str) and isinstance(v, (dict, str, os.PathLike))
+                                             for k, v in obj.items()):
+        return sorted(obj.items())
+    raise InputError(f"is {type(obj).__name__}, not PoseTrack21 input", file=what,
+                     fix="give a path, a sequence's parsed JSON, or {sequence file name: parsed JSON or path}")
+
+
+def _stem(name: str) -> str:
+    return name[:-5] if name.lower().endswith(".json") else name
+
+
+def pair_sources(gt, pred) -> list[tuple[str, object, object]]:
+    """(name, GT source, prediction source) of every GT sequence; a GT sequence without predictions is an
+    error."""
+    gts = sequence_sources(gt, "gt")
+    if isinstance(pred, (str, os.PathLike)) and Path(pred).is_dir():
+        pairs = []
+        for name, g in gts:
+            p = Path(pred) / name
+            if not p.is_file():
+                raise MismatchError(f"GT sequence {name} has no prediction file", file=p,
+                                    fix=f"write predictions for every GT sequence, named as the GT file, into {pred}")
+            pairs.append((name, g, p))
+        return pairs
+    preds = sequence_sources(pred, "pred")
+    if len(gts) == 1 and len(preds) == 1:
+        return [(gts[0][0], gts[0][1], preds[0][1])]
+    by_stem = {_stem(Path(n).name): src for n, src in preds}
     pairs = []
-    for g in gt_files:
-        p = pred / g.name
-        if not p.is_file():
-            raise MismatchError(f"GT sequence {g.name} has no prediction file", file=p,
-                                fix=f"write predictions for every GT sequence, named as the GT file, into {pred}")
-        pairs.append((g, p))
+    for name, g in gts:
+        if _stem(name) not in by_stem:
+            raise MismatchError(f"GT sequence {name} has no prediction", file=name,
+                                fix="give predictions for every GT sequence, named as the GT file")
+        pairs.append((name, g, by_stem[_stem(name)]))
     return pairs
+
+
+def load(src, name: str, is_gt: bool) -> PT21Sequence:
+    if isinstance(src, (str, os.PathLike)):
+        return read_sequence(src, is_gt)
+    return parse_sequence(src, Path(name), is_gt)
 
 
 def _frame_name(seq: PT21Sequence, image: int) -> str:
@@ -115,10 +147,14 @@ def _check_heads(gt: PT21Sequence, fr: LabeledFrames) -> None:
 
 
 # ----------------------------------------------------------------------------- one sequence
-def evaluate_pair(gt_file: Path, pred_file: Path, protocol: hota.HotaProtocol, want: str):
+def evaluate_pair(name: str, gt_src, pred_src, protocol: hota.HotaProtocol, want: str):
     """Read, check and evaluate one sequence pair: HotaStats (``want="hota"``) or APStats (``"map"``)."""
-    gt = read_sequence(gt_file, is_gt=True)
-    pred = read_sequence(pred_file, is_gt=False)
+    return evaluate_sequence(load(gt_src, name, True), load(pred_src, name, False), protocol, want)
+
+
+def evaluate_sequence(gt: PT21Sequence, pred: PT21Sequence, protocol: hota.HotaProtocol, want: str):
+    """Check and evaluate one read sequence pair (see :func:`evaluate_pair`)."""
+    gt_file = gt.source
     fr = labeled_frames(gt, pred)
     _check_heads(gt, fr)
     labeled = np.flatnonzero(gt.labeled)
@@ -176,12 +212,9 @@ def evaluate_hota(gt: Path, preds: list[Path], *, workers: int = 1, protocol: st
     if len(preds) != 1:
         raise ConfigError("--task hota takes exactly one --pred (a folder or a file)")
     proto = hota_protocol(protocol)
-    pairs = pair_files(Path(gt), Path(preds[0]))
-    stats = _run([(g, p, proto, "hota") for g, p in pairs], workers)
-    out = hota_result(hota.combine(stats), proto)
-    out["per_sequence"] = [g.stem for g, _ in pairs]
-    out["items"] = [{"sequence": g.stem, **_total_item(s)} for (g, _), s in zip(pairs, stats)]
-    return out
+    pairs = pair_sources(gt, preds[0])
+    stats = _run([(name, g, p, proto, "hota") for name, g, p in pairs], workers)
+    return hota_result([_stem(name) for name, _, _ in pairs], stats, proto)
 
 
 def hota_protocol(name: str) -> hota.HotaProtocol:
@@ -193,10 +226,11 @@ def hota_protocol(name: str) -> hota.HotaProtocol:
     return hota.PROTOCOLS[name]
 
 
-def hota_result(stats: hota.HotaStats, proto: hota.HotaProtocol) -> dict:
-    """The result dict from combined statistics: every field averaged over alpha as {joint: value} (percent;
-    counts stay counts), the ``(0)`` fields at alpha 0.05, and ``per_alpha`` with every field unscaled."""
-    res = hota.finalize(stats)
+def hota_result(names: list[str], stats: list[hota.HotaStats], proto: hota.HotaProtocol) -> dict:
+    """The result dict of the sequences' statistics (in name order): every field averaged over alpha as
+    {joint: value} (percent; counts stay counts), the ``(0)`` fields at alpha 0.05, ``per_alpha`` with every
+    field unscaled, and the sequences' additive statistics (Total column) as ``items``."""
+    res = hota.finalize(hota.combine(stats))
     out: dict = {"task": "hota", "protocol": {"name": proto.name, **{k: getattr(proto, k) for k in (
         "clip_similarity", "whole_sequence_empty_frames", "empty_labeled_frame_is_error")}},
         "joints": list(COLUMNS), "alphas": hota.ALPHAS.tolist()}
@@ -207,6 +241,8 @@ def hota_result(stats: hota.HotaStats, proto: hota.HotaProtocol) -> dict:
         vals = np.ascontiguousarray(v.T).mean(axis=1) if v.ndim == 2 else v
         out[name] = {c: float(x) * scale for c, x in zip(COLUMNS, vals)}
     out["per_alpha"] = {name: res[name].tolist() for name in PRINT_ORDER}
+    out["per_sequence"] = list(names)
+    out["items"] = [{"sequence": name, **_total_item(s)} for name, s in zip(names, stats)]
     return out
 
 
@@ -236,15 +272,22 @@ def evaluate_map(gt: Path, preds: list[Path], *, workers: int = 1) -> dict:
     """``--task pose --protocol posetrack21``: the kit's PosemAP."""
     if len(preds) != 1:
         raise ConfigError("PoseTrack21 evaluation takes exactly one --pred (a folder or a file)")
-    pairs = pair_files(Path(gt), Path(preds[0]))
-    stats: list[APStats] = _run([(g, p, hota.OFFICIAL, "map") for g, p in pairs], workers)
+    pairs = pair_sources(gt, preds[0])
+    stats: list[APStats] = _run([(name, g, p, hota.OFFICIAL, "map") for name, g, p in pairs], workers)
+    return map_result([_stem(name) for name, _, _ in pairs], stats)
+
+
+def map_result(names: list[str], stats: list[APStats]) -> dict:
+    """The result dict of the kit's mAP from the sequences' statistics (in name order); the layout of
+    ``--task pose`` (``ap_joint``, ``ap_pre``, ``ap_rec``, ``ap_groups``), with the kit's joint names."""
+    from ..protocols import posetrack_protocol
+
     res = finalize_map(pool(stats, NUM_JOINTS))
-    return {"task": "pose", "protocol": {"name": "posetrack21"}, "joint_names": list(JOINTS),
+    return {"task": "pose", "protocol": posetrack_protocol("posetrack21").as_dict(), "joint_names": list(JOINTS),
             "group_names": MAP_GROUP_NAMES, "ap_groups": res["ap"]["groups"], "ap_joint": res["ap"]["joint"],
+            "ap_pre": res["precision"]["joint"], "ap_rec": res["recall"]["joint"],
             "precision_groups": res["precision"]["groups"], "recall_groups": res["recall"]["groups"],
-            "precision_joint": res["precision"]["joint"], "recall_joint": res["recall"]["joint"],
-            "per_sequence": [g.stem for g, _ in pairs],
-            "items": [{"sequence": g.stem, **ap_item(s)} for (g, _), s in zip(pairs, stats)]}
+            "per_sequence": list(names), "items": [{"sequence": n, **ap_item(s)} for n, s in zip(names, stats)]}
 
 
 def render_map(result: dict) -> str:
@@ -281,8 +324,70 @@ def resample_map(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     return {"mAP": groups[:, -1], **{name: groups[:, i] for i, name in enumerate(GROUP_COLUMNS)}}
 
 
+# ----------------------------------------------------------------------------- sessions (Python API)
+class PT21Session:
+    """PoseTrack21 evaluation with the GT read and checked once and predictions given in parts (some
+    sequences at a time, as paths or parsed JSON; ``poseval_refine.Evaluator``). Every sequence's
+    statistics are computed when it is given; ``result`` combines them in the GT's name order, as
+    ``evaluate_hota`` / ``evaluate_map`` do, so the numbers are the same bit for bit."""
+
+    def __init__(self, gt, *, want: str, workers: int = 1, protocol: str = "official"):
+        self.want = want
+        self.proto = hota_protocol(protocol) if want == "hota" else hota.OFFICIAL
+        sources = sequence_sources(gt, "gt")
+        self.names = [name for name, _ in sources]
+        self.index = {_stem(Path(n).name): i for i, n in enumerate(self.names)}
+        self.gt = [load(src, name, True) for name, src in sources]
+        self.reset()
+
+    def reset(self) -> None:
+        self.stats: dict[int, object] = {}
+        self.given: dict[str, object] = {}
+
+    def update(self, part) -> None:
+        sources = sequence_sources(part, "pred")
+        got = {}
+        for name, src in sources:
+            i = self.index.get(_stem(Path(name).name))
+            if i is None and len(self.names) == 1 and len(sources) == 1:
+                i = 0
+            if i is None:
+                raise MismatchError(f"predictions for sequence {_stem(name)!r}, which the GT lacks", file=name,
+                                    fix="name every prediction sequence as its GT file (e.g. 000342_mpii_test.json)")
+            if i in self.stats or i in got:
+                raise MismatchError(f"sequence {_stem(name)!r} is given twice", file=name,
+                                    fix="give every sequence once (reset() to start over)")
+            got[i] = evaluate_sequence(self.gt[i], load(src, name, False), self.proto, self.want)
+            self.given[self.names[i]] = src
+        self.stats.update(got)
+
+    def predictions(self) -> dict:
+        return {name: self.given[name] for name in self.names if name in self.given}
+
+    def result(self) -> dict:
+        missing = [n for i, n in enumerate(self.names) if i not in self.stats]
+        if missing:
+            raise MismatchError(f"GT sequence {_stem(missing[0])} has no prediction"
+                                + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else ""), file=missing[0],
+                                fix="give predictions for every GT sequence, named as the GT file")
+        names = [_stem(n) for n in self.names]
+        stats = [self.stats[i] for i in range(len(self.names))]
+        return hota_result(names, stats, self.proto) if self.want == "hota" else map_result(names, stats)
+
+
 # ----------------------------------------------------------------------------- leaderboard hooks
 HEADLINE = ("HOTA", "DetA", "AssA", "LocA")
+
+
+def board_protocol(result: dict) -> str:
+    """Official and corrected results rank on boards of their own."""
+    name = (result.get("protocol") or {}).get("name", "official")
+    return DEFAULT_PROTOCOL if name == "official" else f"protocol {name}"
+
+
+def breakdown_hota(result: dict) -> list[dict]:
+    rows = [{"name": j, "kind": "joint", **{m: float(result[m][j]) for m in MAIN}} for j in JOINTS]
+    return rows + [{"name": "Total", "kind": "total", **{m: float(result[m]["Total"]) for m in MAIN}}]
 
 
 def headline_hota(result: dict) -> dict[str, float]:
@@ -309,5 +414,6 @@ register_task(Task(
     name="hota", description="PoseTrack21 keypoint HOTA (the official PoseTrack21 kit)",
     run=evaluate_hota, render=render_hota, options=("workers", "protocol"),
     primary="HOTA", headline=headline_hota, unit="sequence", resample=resample_hota,
-    per_joint=lambda r: {j: float(r["HOTA"][j]) for j in JOINTS},
+    per_joint=lambda r: {j: float(r["HOTA"][j]) for j in JOINTS}, protocol=board_protocol,
+    session=lambda gt, **kw: PT21Session(gt, want="hota", **kw), breakdown=breakdown_hota, reads=(),
 ))

@@ -57,8 +57,11 @@ def _numbers(values, n: int) -> bool:
 
 def read_sequence(path: str | Path, is_gt: bool) -> PT21Sequence:
     """Read one PoseTrack21 sequence file (``is_gt``: a GT file with head boxes and ignore regions)."""
-    path = Path(path)
-    data = load_json(path)
+    return parse_sequence(load_json(path), Path(path), is_gt)
+
+
+def parse_sequence(data, path: Path, is_gt: bool) -> PT21Sequence:
+    """A sequence from its parsed JSON; ``path`` names it in errors."""
     if not isinstance(data, dict) or not isinstance(data.get("images"), list) \
             or not isinstance(data.get("annotations"), list):
         raise InputError("is not a PoseTrack21 sequence file (a JSON object with 'images' and 'annotations' lists)",
