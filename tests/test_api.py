@@ -46,8 +46,7 @@ def pt_bench(tmp_path_factory):
 
 def test_import_is_cheap():
     code = ("import sys, poseval_refine as p; print(sorted(m for m in ('numpy', 'poseval_refine.api', "
-            "'poseval_refine.evaluators') if m in sys.modules)); p.evaluate; "
-            "print('poseval_refine.api' in sys.modules)")
+            "'poseval_refine.evaluators') if m in sys.modules)); p.evaluate; print('poseval_refine.api' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[]" and out[1] == "True"
     assert set(prt.__all__) >= {"evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard",
