@@ -88,10 +88,16 @@ def pair_sources(gt, pred) -> list[tuple[str, object, object]]:
     return pairs
 
 
-def load(src, name: str, is_gt: bool) -> PT21Sequence:
+def load(src, name: str, is_gt: bool, images: set | None = None) -> PT21Sequence:
+    """A sequence from a path or its parsed JSON; ``images``: only the people of these image ids."""
     if isinstance(src, (str, os.PathLike)):
-        return read_sequence(src, is_gt)
-    return parse_sequence(src, Path(name), is_gt)
+        return read_sequence(src, is_gt, images)
+    return parse_sequence(src, Path(name), is_gt, images)
+
+
+def labeled_ids(gt: PT21Sequence) -> set:
+    """The image ids of the GT's labeled frames: the only predictions read."""
+    return set(gt.image_ids[gt.labeled].tolist())
 
 
 def _frame_name(seq: PT21Sequence, image: int) -> str:
@@ -149,7 +155,8 @@ def _check_heads(gt: PT21Sequence, fr: LabeledFrames) -> None:
 # ----------------------------------------------------------------------------- one sequence
 def evaluate_pair(name: str, gt_src, pred_src, protocol: hota.HotaProtocol, want: str):
     """Read, check and evaluate one sequence pair: HotaStats (``want="hota"``) or APStats (``"map"``)."""
-    return evaluate_sequence(load(gt_src, name, True), load(pred_src, name, False), protocol, want)
+    gt = load(gt_src, name, True)
+    return evaluate_sequence(gt, load(pred_src, name, False, labeled_ids(gt)), protocol, want)
 
 
 def evaluate_sequence(gt: PT21Sequence, pred: PT21Sequence, protocol: hota.HotaProtocol, want: str):
@@ -357,7 +364,8 @@ class PT21Session:
             if i in self.stats or i in got:
                 raise MismatchError(f"sequence {_stem(name)!r} is given twice", file=name,
                                     fix="give every sequence once (reset() to start over)")
-            got[i] = evaluate_sequence(self.gt[i], load(src, name, False), self.proto, self.want)
+            got[i] = evaluate_sequence(self.gt[i], load(src, name, False, labeled_ids(self.gt[i])), self.proto,
+                                       self.want)
             self.given[self.names[i]] = src
         self.stats.update(got)
 

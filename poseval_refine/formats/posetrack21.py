@@ -55,13 +55,15 @@ def _numbers(values, n: int) -> bool:
     return isinstance(values, list) and len(values) == n and all(_number(v) for v in values)
 
 
-def read_sequence(path: str | Path, is_gt: bool) -> PT21Sequence:
-    """Read one PoseTrack21 sequence file (``is_gt``: a GT file with head boxes and ignore regions)."""
-    return parse_sequence(load_json(path), Path(path), is_gt)
+def read_sequence(path: str | Path, is_gt: bool, only_images: set | None = None) -> PT21Sequence:
+    """Read one PoseTrack21 sequence file (``is_gt``: a GT file with head boxes and ignore regions); see
+    :func:`parse_sequence` for ``only_images``."""
+    return parse_sequence(load_json(path), Path(path), is_gt, only_images)
 
 
-def parse_sequence(data, path: Path, is_gt: bool) -> PT21Sequence:
-    """A sequence from its parsed JSON; ``path`` names it in errors."""
+def parse_sequence(data, path: Path, is_gt: bool, only_images: set | None = None) -> PT21Sequence:
+    """A sequence from its parsed JSON; ``path`` names it in errors. ``only_images``: read only the people
+    of these image ids (the frames that are evaluated; the others' values are not checked either)."""
     if not isinstance(data, dict) or not isinstance(data.get("images"), list) \
             or not isinstance(data.get("annotations"), list):
         raise InputError("is not a PoseTrack21 sequence file (a JSON object with 'images' and 'annotations' lists)",
@@ -84,6 +86,10 @@ def parse_sequence(data, path: Path, is_gt: bool) -> PT21Sequence:
                          fix="list every image once")
     where = {int(v): i for i, v in enumerate(ids)}
     anns = data["annotations"]
+    if only_images is not None:
+        # (an image id the file does not list stays, to be reported)
+        anns = [a for a in anns if not isinstance(a, dict) or a.get("image_id") in only_images
+                or a.get("image_id") not in where]
     parsed = _parse_fast(anns, where, is_gt)
     if parsed is None:  # something is wrong: find it person by person, to name it
         parsed = _parse_checked(anns, where, is_gt, path)

@@ -156,15 +156,9 @@ def _solve_joint(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sub = sub.T
     k, m = sub.shape
     if k <= 3 and m <= 8:
-        perms = _injections(k, m)  # (n, k): the column of each row
-        taken = sub[np.arange(k), perms]
-        total = taken.sum(axis=1)
-        best = int(np.argmax(total))
-        # assignments that differ from the best only in pairs of similarity 0 are the same matching
-        pairs = np.where(taken > 0, perms, -1)
-        other = (pairs != pairs[best]).any(axis=1)
-        if not other.any() or total[best] - total[other].max() > TIE_GAP:
-            r, c = np.arange(k), perms[best]
+        best = _best_injection(sub.tolist(), k, m)
+        if best is not None:
+            r, c = np.arange(k), np.array(best, dtype=np.intp)
             if transposed:
                 r, c = c, r
             keep = s[rows[r], cols[c]] > 0
@@ -209,16 +203,27 @@ def _solve_line(s: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return np.array([f[0] for f in fixed], np.intp), np.array([f[1] for f in fixed], np.intp)
 
 
-_INJECTIONS: dict = {}
+def _best_injection(sub: list, k: int, m: int) -> tuple | None:
+    """The columns (one per row, distinct) of the k x m block's best assignment, when it beats every other
+    matching by more than ``TIE_GAP`` (assignments that differ only in pairs of similarity 0 are the same
+    matching); None on a tie."""
+    from itertools import permutations
 
-
-def _injections(k: int, m: int) -> np.ndarray:
-    """All ways to give each of k rows its own one of m columns, as an (n, k) array (cached)."""
-    if (k, m) not in _INJECTIONS:
-        from itertools import permutations
-
-        _INJECTIONS[k, m] = np.array(list(permutations(range(m), k)), dtype=np.intp).reshape(-1, k)
-    return _INJECTIONS[k, m]
+    best, best_total, best_pairs, runner_up = None, -1.0, None, -1.0
+    for cols in permutations(range(m), k):
+        total = 0.0
+        for i, j in enumerate(cols):
+            total += sub[i][j]
+        pairs = tuple(j if sub[i][j] > 0 else -1 for i, j in enumerate(cols))
+        if total > best_total:
+            if best_pairs is not None and pairs != best_pairs:
+                runner_up = max(runner_up, best_total)
+            best, best_total, best_pairs = cols, total, pairs
+        elif pairs != best_pairs:
+            runner_up = max(runner_up, total)
+    if best_total - runner_up <= TIE_GAP:
+        return None
+    return best
 
 
 def _frame_counts(frame: np.ndarray, present: np.ndarray, num_frames: int) -> np.ndarray:

@@ -96,8 +96,10 @@ def inside_regions(points: np.ndarray, point_frame: np.ndarray, regions: dict) -
         cross_x = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
     crossing = straddle & (px < cross_x)
     key = pair_pt[crossing] * len(polys) + edge_poly[pair_edge[crossing]]
-    odd = np.bincount(key, minlength=len(points) * len(polys)) % 2 == 1
-    return odd.reshape(len(points), len(polys)).any(axis=1)
+    count = np.bincount(key)
+    inside = np.zeros(len(points), dtype=bool)
+    inside[np.flatnonzero(count % 2 == 1) // len(polys)] = True
+    return inside
 
 
 def remove_ignored(xy: np.ndarray, frame: np.ndarray, regions: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
