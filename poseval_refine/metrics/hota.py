@@ -228,7 +228,7 @@ def _best_injection(sub: list, k: int, m: int) -> tuple | None:
 
 def _frame_counts(frame: np.ndarray, present: np.ndarray, num_frames: int) -> np.ndarray:
     out = np.zeros((num_frames, NUM_JOINTS), dtype=np.int64)
-    np.add.at(out, frame, present.astype(np.int64))
+    out[:] = _row_sums(frame, present, num_frames)
     return out
 
 
@@ -275,9 +275,9 @@ def sequence_stats(fr: LabeledFrames, batch: FrameBatch, protocol: HotaProtocol 
     pids, pid = np.unique(fr.pred_id, return_inverse=True)
     G, P = len(gids), len(pids)
     gt_count = np.zeros((G, J))
-    np.add.at(gt_count, gid, gp.astype(np.float64))
+    gt_count[:] = _row_sums(gid, gp, G)
     pr_count = np.zeros((P, J))
-    np.add.at(pr_count, pid, pp.astype(np.float64))
+    pr_count[:] = _row_sums(pid, pp, P)
 
     sim = similarity(batch.distances, protocol.clip_similarity)
     ev_t, ev_j, ev_g, ev_p, ev_s = _matches(sim, batch)
@@ -298,7 +298,7 @@ def sequence_stats(fr: LabeledFrames, batch: FrameBatch, protocol: HotaProtocol 
         denom = np.maximum(1, gc + pc - mc)
         for name, d in (("AssA", denom), ("AssRe", np.maximum(1, gc)), ("AssPr", np.maximum(1, pc))):
             acc = np.zeros((J, A))
-            np.add.at(acc, pj, mc * (mc / d))
+            acc[:] = _row_sums(pj, mc * (mc / d), J)
             sums[name] = acc.T
         # fragments: runs of consecutive matches of a GT joint track to the same predicted track, at every
         # threshold at once (the matches passing threshold a, in order, then those passing a + 1, ...)
@@ -322,8 +322,16 @@ def _passing(rows: np.ndarray, k: np.ndarray, n: int, weights: np.ndarray | None
     """(n, 19): per row, how many (or what weight) of its matches pass each threshold, a match passing
     the first ``k`` thresholds."""
     hist = np.zeros((n, len(ALPHAS) + 1))
-    np.add.at(hist, (rows, k), 1.0 if weights is None else weights)
+    width = len(ALPHAS) + 1
+    hist[:] = np.bincount(rows * width + k, weights=weights, minlength=n * width).reshape(n, width)
     return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
+
+
+def _row_sums(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """(n, C): the sum of the (N, C) ``values`` rows per row index (rows in [0, n)), column by column."""
+    v = np.asarray(values, dtype=np.float64)
+    C = v.shape[1]
+    return np.bincount((rows[:, None] * C + np.arange(C)).ravel(), weights=v.ravel(), minlength=n * C).reshape(n, C)
 
 
 def _check_unique(frame: np.ndarray, ids: np.ndarray, who: str) -> None:
