@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
 from ..formats.posetrack21 import JOINTS, PT21Sequence, parse_sequence, read_sequence
+from ..io import no_gc
 from ..metrics import hota
 from ..metrics.ap import APStats, ap_item, pool
 from ..metrics.posetrack21 import (
@@ -195,7 +196,8 @@ def evaluate_sequence(gt: PT21Sequence, pred: PT21Sequence, protocol: hota.HotaP
 
 
 def _evaluate_chunk(jobs: list) -> list:
-    return [evaluate_pair(*job) for job in jobs]
+    with no_gc():  # parsed JSON and arrays hold no cycles: the collector's passes over them are wasted time
+        return [evaluate_pair(*job) for job in jobs]
 
 
 def _run(jobs: list, workers: int) -> list:
@@ -364,8 +366,9 @@ class PT21Session:
             if i in self.stats or i in got:
                 raise MismatchError(f"sequence {_stem(name)!r} is given twice", file=name,
                                     fix="give every sequence once (reset() to start over)")
-            got[i] = evaluate_sequence(self.gt[i], load(src, name, False, labeled_ids(self.gt[i])), self.proto,
-                                       self.want)
+            with no_gc():
+                got[i] = evaluate_sequence(self.gt[i], load(src, name, False, labeled_ids(self.gt[i])), self.proto,
+                                           self.want)
             self.given[self.names[i]] = src
         self.stats.update(got)
 
