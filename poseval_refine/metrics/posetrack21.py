@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .ap import APStats, voc_ap
+from .distance import normalized_distance
 from .introsort import introsort_argsort
 
 NUM_JOINTS = 15
@@ -148,9 +149,7 @@ def frame_batch(fr: LabeledFrames) -> FrameBatch:
     pxy[fr.pred_frame, p_slot] = fr.pred_xy
     gp = (gxy[..., 0] > 0) & (gxy[..., 1] > 0)
     pp = (pxy[..., 0] > 0) & (pxy[..., 1] > 0)
-    diff = gxy[:, :, None] - pxy[:, None, :]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        d = np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]) / head[:, :, None, None]
+    d = normalized_distance(pxy[:, None], gxy[:, :, None], head[:, :, None, None])
     d = np.where(gp[:, :, None, :] & pp[:, None, :, :], d, np.inf)
     return FrameBatch(d, gt_index, pred_index, n_gt, n_pr)
 
