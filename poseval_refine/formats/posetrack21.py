@@ -71,15 +71,17 @@ def parse_sequence(data, path: Path, is_gt: bool, only_images: set | None = None
     images = data["images"]
     ids = np.empty(len(images), dtype=np.int64)
     labeled = np.zeros(len(images), dtype=bool)
-    regions: list = []
+    regions: list = [[] for _ in images]
     for i, img in enumerate(images):
-        if not isinstance(img, dict) or not isinstance(img.get("id"), int) or isinstance(img.get("id"), bool):
+        if type(img) is not dict or type(img.get("id")) is not int:
             raise InputError("image has no integer 'id'", file=path, frame=i, field="images[].id",
                              fix="give every image its integer id, as the GT file does")
         ids[i] = img["id"]
         if is_gt:
-            labeled[i] = _flag(img.get("is_labeled"), path, i)
-            regions.append(_regions(img, path, i) if labeled[i] else [])
+            flag = img.get("is_labeled")
+            labeled[i] = flag if type(flag) is bool else _flag(flag, path, i)
+            if flag is True and (img.get("ignore_regions_x") or img.get("ignore_regions_y")):
+                regions[i] = _regions(img, path, i)
     if len(np.unique(ids)) != len(ids):
         dup = int(ids[np.flatnonzero(np.diff(np.sort(ids)) == 0)[0]])
         raise InputError(f"image id {dup} is listed twice", file=path, field="images[].id",

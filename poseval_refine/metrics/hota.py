@@ -140,6 +140,10 @@ def _solve_joint(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     optimum any exact solver returns, scipy's included. Otherwise (a tie, or a larger block) the frame's
     whole matrix is solved by metrics.assignment, which breaks ties as scipy does."""
     quick = _solve_line(s)
+    if quick is TIED:
+        r, c = solve(-s)
+        keep = s[r, c] > 0
+        return r[keep], c[keep]
     if quick is not None:
         return quick
     pos = s > 0
@@ -168,10 +172,14 @@ def _solve_joint(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return r[keep], c[keep]
 
 
-def _solve_line(s: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+#: what :func:`_solve_line` answers for a row (or column) whose best entries are tied
+TIED = object()
+
+
+def _solve_line(s: np.ndarray):
     """:func:`_solve_joint` in plain Python when, besides pairs alone in their row and column, one row (or
-    one column) is left: it takes its best entry if that beats the next by more than ``TIE_GAP``. None when
-    the matrix is not of that kind (or that entry is tied)."""
+    one column) is left: it takes its best entry if that beats the next by more than ``TIE_GAP`` (else
+    ``TIED``). None when the matrix is not of that kind."""
     m = s.tolist()
     pos = [[j for j, v in enumerate(row) if v > 0] for row in m]
     in_col = [0] * s.shape[1]
@@ -188,7 +196,7 @@ def _solve_line(s: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         i = rest[0]
         options = sorted(((m[i][j], j) for j in pos[i]), reverse=True)
         if options[0][0] - options[1][0] <= TIE_GAP:
-            return None
+            return TIED
         fixed.append((i, options[0][1]))
     elif rest:
         cols = {j for i in rest for j in pos[i]}
@@ -197,7 +205,7 @@ def _solve_line(s: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         j = cols.pop()
         options = sorted(((m[i][j], i) for i in rest), reverse=True)
         if options[0][0] - options[1][0] <= TIE_GAP:
-            return None
+            return TIED
         fixed.append((options[0][1], j))
     fixed.sort()
     return np.array([f[0] for f in fixed], np.intp), np.array([f[1] for f in fixed], np.intp)

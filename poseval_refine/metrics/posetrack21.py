@@ -65,41 +65,46 @@ class LabeledFrames:
 def inside_regions(points: np.ndarray, point_frame: np.ndarray, regions: dict) -> np.ndarray:
     """(N,) bool: which of the (N, 2) points lie inside one of the ignore polygons of their frame
     (``regions``: {frame: [(V, 2) polygon, ...]}); crossing parity per polygon, the rule the kit's geometry
-    library applies, each polygon's closing edge implied. Every frame is done in one numpy pass."""
+    library applies, each polygon's closing edge implied. Every frame is done in one numpy pass: only the
+    points within a polygon's bounding box are tested against its edges."""
     polys = [(t, q) for t, qs in regions.items() for q in qs]
+    inside = np.zeros(len(points), dtype=bool)
     if not polys or not len(points):
-        return np.zeros(len(points), dtype=bool)
+        return inside
     sizes = np.array([len(q) for _, q in polys])
     starts = np.cumsum(sizes) - sizes
     corners = np.concatenate([q for _, q in polys])
     nxt = np.arange(1, len(corners) + 1)
     nxt[starts + sizes - 1] = starts  # the closing edge of each polygon
-    edge_poly = np.repeat(np.arange(len(polys)), sizes)
-    edge_frame = np.repeat(np.array([t for t, _ in polys]), sizes)
-    # every (point, edge of the point's frame) pair
-    order = np.argsort(edge_frame, kind="stable")
-    frames = np.unique(edge_frame)
-    first = np.searchsorted(edge_frame[order], frames)
-    count = np.searchsorted(edge_frame[order], frames, side="right") - first
-    slot = np.searchsorted(frames, point_frame)
-    slot = np.minimum(slot, len(frames) - 1)
-    has = frames[slot] == point_frame
-    pt = np.flatnonzero(has)
-    n_edges = count[slot[pt]]
-    pair_pt = np.repeat(pt, n_edges)
-    offset = np.arange(len(pair_pt)) - np.repeat(np.cumsum(n_edges) - n_edges, n_edges)
-    pair_edge = order[np.repeat(first[slot[pt]], n_edges) + offset]
-    x1, y1 = corners[pair_edge, 0], corners[pair_edge, 1]
-    x2, y2 = corners[nxt[pair_edge], 0], corners[nxt[pair_edge], 1]
-    px, py = points[pair_pt, 0], points[pair_pt, 1]
+    lo = np.minimum.reduceat(corners, starts)
+    hi = np.maximum.reduceat(corners, starts)
+    poly_frame = np.array([t for t, _ in polys])
+    # (point, polygon of its frame) pairs whose point is in the polygon's bounding box
+    order = np.argsort(poly_frame, kind="stable")
+    frames, first, count = np.unique(poly_frame[order], return_index=True, return_counts=True)
+    slot = np.minimum(np.searchsorted(frames, point_frame), len(frames) - 1)
+    pt = np.flatnonzero(frames[slot] == point_frame)
+    n = count[slot[pt]]
+    pair_pt = np.repeat(pt, n)
+    pair_poly = order[np.repeat(first[slot[pt]], n) + np.arange(len(pair_pt)) - np.repeat(np.cumsum(n) - n, n)]
+    x, y = points[pair_pt, 0], points[pair_pt, 1]
+    box = (x >= lo[pair_poly, 0]) & (x <= hi[pair_poly, 0]) & (y >= lo[pair_poly, 1]) & (y <= hi[pair_poly, 1])
+    pair_pt, pair_poly = pair_pt[box], pair_poly[box]
+    if not len(pair_pt):
+        return inside
+    # every edge of each remaining pair's polygon
+    m = sizes[pair_poly]
+    pe_pt = np.repeat(pair_pt, m)
+    pe_pair = np.repeat(np.arange(len(pair_pt)), m)
+    edge = np.repeat(starts[pair_poly], m) + np.arange(len(pe_pt)) - np.repeat(np.cumsum(m) - m, m)
+    x1, y1 = corners[edge, 0], corners[edge, 1]
+    x2, y2 = corners[nxt[edge], 0], corners[nxt[edge], 1]
+    px, py = points[pe_pt, 0], points[pe_pt, 1]
     straddle = (y1 > py) != (y2 > py)
     with np.errstate(divide="ignore", invalid="ignore"):
         cross_x = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
-    crossing = straddle & (px < cross_x)
-    key = pair_pt[crossing] * len(polys) + edge_poly[pair_edge[crossing]]
-    count = np.bincount(key)
-    inside = np.zeros(len(points), dtype=bool)
-    inside[np.flatnonzero(count % 2 == 1) // len(polys)] = True
+    crossings = np.bincount(pe_pair[straddle & (px < cross_x)], minlength=len(pair_pt))
+    inside[pair_pt[crossings % 2 == 1]] = True
     return inside
 
 
