@@ -250,7 +250,7 @@ def _bad(tmp_path, capsys, mutate, *needles, task=("--task", "hota")):
     (lambda g, p: p["annotations"][0].update(scores=[0.5] * 15), ["pred/s_test.json", "'scores'", "17"]),
     (lambda g, p: p["annotations"].append(dict(p["annotations"][0])), ["pred/s_test.json", "used twice",
                                                                        "'track_id'"]),
-    (lambda g, p: p["annotations"][0].update(image_id=5), ["pred/s_test.json", "image_id 5"]),
+    (lambda g, p: p["annotations"][0].update(image_id=5), ["pred/s_test.json", "image_id the number 5"]),
     (lambda g, p: g["images"][0].update(ignore_regions_x=[[1, 2]], ignore_regions_y=[[1, 2]]),
      ["gt/s_test.json", "frame 0", "3 or more corners"]),
     (lambda g, p: g["images"][1].update(is_labeled="yes"), ["gt/s_test.json", "frame 1", "is_labeled"]),

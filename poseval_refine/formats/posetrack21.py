@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import load_json
+from ._values import MISSING, kind_of
 
 #: the kit's 15 joints, in its order (PoseTrack's 17 COCO-style slots without the ears)
 JOINTS = ("Nose", "Neck", "Head", "LS", "RS", "LE", "RE", "LW", "RW", "LH", "RH", "LK", "RK", "LA", "RA")
@@ -124,34 +125,37 @@ def _parse_checked(anns: list, where: dict, is_gt: bool, path: Path):
     for p, ann in enumerate(anns):
         if not isinstance(ann, dict):
             raise InputError("annotation is not an object", file=path, person=p, field="annotations")
-        image = ann.get("image_id")
+        image = ann.get("image_id", MISSING)
         if image not in where or isinstance(image, bool):
-            raise InputError(f"annotation refers to image_id {image!r}, which 'images' does not list", file=path,
+            raise InputError(f"annotation refers to image_id {kind_of(image)}, which 'images' does not list", file=path,
                              person=p, field="image_id", fix="give every person the id of an image of the file")
         frame = where[image]
         person_image[p] = frame
-        tid = ann.get("track_id")
+        tid = ann.get("track_id", MISSING)
         if not isinstance(tid, int) or isinstance(tid, bool) or tid < 0:
-            raise InputError(f"track_id {tid!r} is not a non-negative integer", file=path, frame=frame, person=p,
+            raise InputError(f"track_id is {kind_of(tid)}, not an integer >= 0", file=path, frame=frame, person=p,
                              field="track_id", fix="give every person an integer track id >= 0")
         track_id[p] = tid
-        kp = ann.get("keypoints")
+        kp = ann.get("keypoints", MISSING)
         if not _numbers(kp, RAW_SLOTS * 3):
-            raise InputError(f"keypoints must be {RAW_SLOTS * 3} numbers (17 x, y, visibility triplets)", file=path,
+            raise InputError(f"keypoints is {kind_of(kp)}; it must be {RAW_SLOTS * 3} numbers (17 x, y, visibility "
+                             "triplets)", file=path,
                              frame=frame, person=p, field="keypoints",
                              fix="write 17 triplets per person, 0, 0, 0 for a joint that is absent")
         kps[p] = kp
         if is_gt:
-            box = ann.get("bbox_head")
+            box = ann.get("bbox_head", MISSING)
             if not _numbers(box, 4):
-                raise InputError("GT person has no head box [x, y, w, h], which sets the distance scale", file=path,
+                raise InputError(f"GT person's head box is {kind_of(box)}, not [x, y, w, h] (it sets the distance "
+                                 "scale)", file=path,
                                  frame=frame, person=p, field="bbox_head",
                                  fix="give every GT person its head box")
             boxes[p] = box
         elif ann.get("scores") is not None:
             s = ann["scores"]
             if not _numbers(s, RAW_SLOTS):
-                raise InputError(f"scores must be {RAW_SLOTS} numbers, one per keypoint slot", file=path,
+                raise InputError(f"scores is {kind_of(s)}; it must be {RAW_SLOTS} numbers, one per keypoint slot",
+                                 file=path,
                                  frame=frame, person=p, field="scores",
                                  fix="write one score per keypoint slot (17), or leave 'scores' out")
             scores[p] = s
@@ -191,7 +195,7 @@ def _parse_fast(anns: list, where: dict, is_gt: bool):
 
 def _flag(value, path: Path, frame: int) -> bool:
     if not isinstance(value, bool):
-        raise InputError(f"is_labeled is {value!r}, not true or false", file=path, frame=frame,
+        raise InputError(f"is_labeled is {kind_of(value)}, not true or false", file=path, frame=frame,
                          field="images[].is_labeled", fix="mark every GT image is_labeled: true or false")
     return value
 
