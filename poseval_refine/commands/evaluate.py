@@ -88,7 +88,7 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
     if gt is None and not preds:
         from ..sample import sample_paths
 
-        gt, pred = sample_paths()
+        gt, pred = sample_paths(posetrack21=task == "hota" or options.get("protocol") == "posetrack21")
         preds = (pred,)
         task = task or "tracking"
         logging.getLogger("prt").info("no --gt/--pred given: evaluating the sample benchmark shipped with prt")

@@ -91,7 +91,8 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("min_score", "Drop joints whose score IN THE PREDICTION FILE is <= T before evaluation. The paper's "
            "tau = 0.7 is applied to the refiner's own confidence during refinement: `prt refine --min-score`, or "
            "--refine-min-score with --refined.", float),
-    Option("protocol", "official reproduces the kit's quirks; corrected fixes them (docs/protocol.md).", str,
+    Option("protocol", "official reproduces the kit's quirks; corrected fixes them (docs/protocol.md); "
+           "posetrack21 (--task pose): the PoseTrack21 kit's mAP (docs/posetrack21.md).", str,
            "official", choices=_protocol_names()),
     Option("motp", "MOTP definition (which motmetrics version poseval ran with). Default: poseval-mm1.2+ "
            "(official protocol), clear (corrected protocol).", str, None, choices=_motp_modes()),
@@ -207,6 +208,7 @@ TASK_MODULES = {
     "pose": "posetrack", "tracking": "posetrack", "pckh": "posetrack",
     "single": "mpii", "multi": "mpii",
     "coco": "coco",
+    "hota": "posetrack21",
 }
 
 
