@@ -6,9 +6,11 @@ configuration, not by scattered code paths. A protocol is a frozen dataclass who
 quirks; every protocol of every task is in :data:`PROTOCOLS`, by the family of tasks that reads it:
 
 - ``posetrack`` (tasks ``pose`` and ``tracking``, ``--protocol``): ``official`` is poseval,
-  ``corrected`` fixes its quirks;
+  ``corrected`` fixes its quirks, ``posetrack21`` (``pose``) is the PoseTrack21 kit's mAP;
 - ``mpii-single`` (task ``single``, ``--flavour``): ``matlab`` is the MPII MATLAB kit, ``hrnet``,
-  ``mmpose`` and ``bearpaw`` the conventions of the Python ports papers report numbers from.
+  ``mmpose`` and ``bearpaw`` the conventions of the Python ports papers report numbers from;
+- ``hota`` (task ``hota``, ``--protocol``): ``official`` is the PoseTrack21 kit, ``corrected`` fixes
+  its quirks.
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ class PoseTrackProtocol:
     threshold: float = 0.5
     #: poseval rejects predicted track ids >= this value
     max_track_id: int = 10000
+    #: whose evaluation: "poseval", or "posetrack21" (the PoseTrack21 kit's mAP, docs/posetrack21.md; the
+    #: fields above do not apply to it)
+    kit: str = "poseval"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -85,6 +90,21 @@ class PCKhProtocol:
     float32: bool = False
 
 
+@dataclass(frozen=True)
+class HotaProtocol:
+    """The PoseTrack21 kit's keypoint HOTA conventions (docs/posetrack21.md)."""
+
+    name: str = "official"
+    #: similarity max(0, 1 - d / 0.5001), 0 beyond half a head size (False: max(0, 1 - d))
+    clip_similarity: bool = True
+    #: a labeled frame with GT but no predictions adds the whole sequence's GT joints as misses
+    #: (False: that frame's own)
+    whole_sequence_empty_frames: bool = True
+    #: a labeled frame without GT people is an error, as the kit fails on it (False: its predicted
+    #: joints are false positives)
+    empty_labeled_frame_is_error: bool = True
+
+
 OFFICIAL = PoseTrackProtocol()
 CORRECTED = PoseTrackProtocol(
     name="corrected",
@@ -96,10 +116,13 @@ CORRECTED = PoseTrackProtocol(
     sequence_order="sorted",
     numpy_tie_order=False,
 )
+#: --task pose --protocol posetrack21: the PoseTrack21 kit's mAP (its own semantics: docs/posetrack21.md)
+POSETRACK21 = PoseTrackProtocol(name="posetrack21", kit="posetrack21", ap_zero_without_predictions=True,
+                                sequence_order="sorted")
 
 #: every protocol, by the family of tasks that reads it, then by name; the official one first
-PROTOCOLS: dict[str, dict[str, PoseTrackProtocol | PCKhProtocol]] = {
-    "posetrack": {p.name: p for p in (OFFICIAL, CORRECTED)},
+PROTOCOLS: dict[str, dict[str, PoseTrackProtocol | PCKhProtocol | HotaProtocol]] = {
+    "posetrack": {p.name: p for p in (OFFICIAL, CORRECTED, POSETRACK21)},
     "mpii-single": {p.name: p for p in (
         PCKhProtocol("matlab", "the official MPII MATLAB kit (default)"),
         PCKhProtocol("hrnet", "HRNet / Simple Baselines MPIIDataset.evaluate: Head = head top; 'Mean@0.1' reads "
@@ -109,6 +132,11 @@ PROTOCOLS: dict[str, dict[str, PoseTrackProtocol | PCKhProtocol]] = {
         PCKhProtocol("bearpaw", "bearpaw/pytorch-pose eval_PCKh.py: strict '<', Head = head top, unweighted mean, "
                      "50 thresholds", strict=True, head_joints=(9,), total="mean",
                      thresholds=np.arange(0, 0.5, 0.01)),
+    )},
+    "hota": {p.name: p for p in (
+        HotaProtocol(),
+        HotaProtocol("corrected", clip_similarity=False, whole_sequence_empty_frames=False,
+                     empty_labeled_frame_is_error=False),
     )},
 }
 

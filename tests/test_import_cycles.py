@@ -100,13 +100,8 @@ def _one_cycle(graph: dict[str, set[str]], group: set[str]) -> list[str]:
     raise AssertionError(f"no cycle through {start}")
 
 
-#: refine/ has the cycle calibrate -> infer -> train -> calibrate until the "refiner" branch (which moves
-#: the device choice out of train.py and calibration out of train()) is merged; then this goes
-KNOWN_ELSEWHERE = "poseval_refine.refine."
-
-
 def test_no_import_cycles():
-    found = [c for c in cycles(import_graph()) if not all(m.startswith(KNOWN_ELSEWHERE) for m in c)]
+    found = cycles(import_graph())
     assert not found, "import cycles:\n" + "\n".join(" -> ".join(c) for c in found)
 
 
