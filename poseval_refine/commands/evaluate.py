@@ -22,6 +22,8 @@ TASK_OPTIONS = {
     "mot_backend": "prt",
     "flavour": "matlab",
     "plot": None,
+    "engine": "prt",
+    "sigmas": "coco",
 }
 
 
@@ -53,6 +55,11 @@ TASK_OPTIONS = {
               show_default=True, help="MPII single: reproduce a Python port's PCKh conventions.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None,
               help="MPII single: write PCKh curves (.png/.pdf).")
+@click.option("--engine", type=click.Choice(["prt", "pycocotools"]), default="prt", show_default=True,
+              help="COCO: prt's vectorized COCOeval (same numbers, bit for bit) or pycocotools' own COCOeval.")
+@click.option("--sigmas", default="coco", show_default=True,
+              help="COCO: OKS sigmas: coco, crowdpose, or one per joint as a comma list (0.026,0.025,...); "
+                   "the GT's keypoints must have that many joints.")
 @click.option("--method", default=None, help="A registered method (see `prt methods`): GT and predictions come from "
               "its baselines/ entry under the data root, and the result is saved in the results store.")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA",
