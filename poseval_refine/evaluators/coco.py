@@ -31,8 +31,18 @@ import numpy as np
 from ..errors import ConfigError, InputError, MismatchError
 from ..formats.coco import CocoAnnotations, CocoResults, coco_result_arrays, read_coco_annotations, result_records
 from ..io import load_json
-from ..metrics.coco import (IOU_THRS, MAX_DETS, STAT_NAMES, CocoPeople, accumulate, evaluate_images, image_items,
-                            items_of, resample_stats, summarize)
+from ..metrics.coco import (
+    IOU_THRS,
+    MAX_DETS,
+    STAT_NAMES,
+    CocoPeople,
+    accumulate,
+    evaluate_images,
+    image_items,
+    items_of,
+    resample_stats,
+    summarize,
+)
 from ..metrics.oks import SIGMA_SETS
 from . import Task, register_task
 
@@ -346,7 +356,8 @@ def render_coco(result: dict) -> str:
     c = result["counts"]
     engine = "pycocotools COCOeval" if result.get("engine", "pycocotools") == "pycocotools" else "COCOeval protocol"
     sig = result.get("sigmas", "coco")
-    head = (f"COCO keypoints ({engine}{'' if sig == 'coco' else ', OKS sigmas ' + sig}): {c['images']} images, {c['gt_people_evaluated']} GT people "
+    engine += "" if sig == "coco" else f", OKS sigmas {sig}"
+    head = (f"COCO keypoints ({engine}): {c['images']} images, {c['gt_people_evaluated']} GT people "
             f"evaluated ({c['gt_people']} annotations, {c['gt_crowd_regions']} crowd), {c['detections']} detections")
     lines = [head]
     rows = [(1, None, "all"), (1, 0.5, "all"), (1, 0.75, "all"), (1, None, "medium"), (1, None, "large"),

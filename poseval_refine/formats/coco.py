@@ -230,7 +230,7 @@ def read_coco_annotations(path: str | Path, n_joints: int = 17) -> CocoAnnotatio
         fin = np.isfinite(arr).reshape(n, k).all(1) if arr.size == n * k else np.zeros(n, bool)
         if not fin.all():
             a = rows[int(np.flatnonzero(~fin)[0])]
-            raise _bad(anns[a], a, path, f"has a {what} value that is not a finite number", 
+            raise _bad(anns[a], a, path, f"has a {what} value that is not a finite number",
                        "keypoints" if what == "keypoint" else "bbox",
                        fix="write every coordinate as a finite number (absent joints as 0, 0, 0)")
     index = image_ids
@@ -420,7 +420,8 @@ def _explain_results(data: list, path: Path, n_joints: int):
         if not isinstance(kp, list) or len(kp) != w:
             got = f"has {len(kp)} values" if isinstance(kp, list) else f"is {kind_of(kp)}"
             raise InputError(f"{at} 'keypoints' {got}, expected {w} ({n_joints} x, y, v)", file=path,
-                             field="keypoints", fix=f"write the {n_joints} keypoints as one flat list [x1, y1, v1, ...]")
+                             field="keypoints",
+                             fix=f"write the {n_joints} keypoints as one flat list [x1, y1, v1, ...]")
         if not all_numbers(kp):
             numeric_array(kp, what=f"{at} 'keypoints'", file=path, field="keypoints",
                           fix="write every keypoint value as a number")

@@ -2,11 +2,11 @@
 
 :func:`evaluate_images` does the per-image work of pycocotools' ``COCOeval.evaluate`` (OKS,
 greedy matching, crowd regions, ignore flags, area ranges, maxDets) for all images at once,
-with the same outcome for every detection; ``accumulate`` then pools the detections of all images, sorts them by score and reads
-precision at 101 recall thresholds. This module keeps the per-image outcome as JSON-able items
-and redoes ``accumulate`` + ``summarize`` for many image weightings at once (bootstrap
-resamples: image i drawn ``w[i]`` times), without running ``evaluate`` again. A weight vector
-of ones gives ``COCOeval.stats`` bit for bit.
+with the same outcome for every detection; ``accumulate`` then pools the detections of all
+images, sorts them by score and reads precision at 101 recall thresholds. This module keeps the
+per-image outcome as JSON-able items and redoes ``accumulate`` + ``summarize`` for many image
+weightings at once (bootstrap resamples: image i drawn ``w[i]`` times), without running
+``evaluate`` again. A weight vector of ones gives ``COCOeval.stats`` bit for bit.
 
 Why only the true positives are needed: with the images' detections pooled and sorted, the
 precision envelope (max to the right) at a true positive is never raised by a false positive
@@ -46,8 +46,9 @@ _CODE = {b"1"[0]: 1, b"0"[0]: 0, b"."[0]: 2}
 class CocoPeople:
     """People of many images as arrays, grouped by image (``start[i]:start[i+1]`` are image i's, in file
     order). ``x``/``y`` (N, K) joint coordinates. GT only: ``visible`` (v > 0), ``ids``, ``crowd``,
-    ``ignore`` (crowd or no annotated keypoints), ``box`` (x, y, w, h). Detections only: ``score``. Both: ``area`` (GT: its own; detections: from their
-    box or their joints' extent, as pycocotools' loadRes)."""
+    ``ignore`` (crowd or no annotated keypoints), ``box`` (x, y, w, h). Detections only: ``score``.
+    Both: ``area`` (GT: its own; detections: from their box or their joints' extent, as pycocotools'
+    loadRes)."""
 
     start: np.ndarray
     x: np.ndarray
@@ -103,7 +104,6 @@ def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_
     keep = order[rank < max_dets]
     k_count = np.minimum(d_count, max_dets)
     k_img = d_img[keep]
-    k_rank = rank[rank < max_dets]
     n_keep = len(keep)
 
     lo = np.array([a[0] for a in area_ranges], dtype=np.float64)
