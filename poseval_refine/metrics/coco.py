@@ -141,7 +141,7 @@ def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_
         ig = g_ig[g_rows].transpose(0, 2, 1)[:, :, None, :]  # (n_b, A, 1, G)
         crowd = gt.crowd[g_rows][:, None, None, :]
         taken = np.zeros((n_b, A, T, G), dtype=bool)  # matched and not a crowd
-        n_active = np.searchsorted(-nd, -np.arange(Dmax), side="right")  # images with > r detections
+        n_active = np.searchsorted(-nd, -np.arange(Dmax), side="left")  # images with > r detections
         for r in range(Dmax):
             n = int(n_active[r])
             o_r = o[:n, r][:, None, None, :]  # (n, 1, 1, G)
