@@ -124,43 +124,54 @@ def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_
     k_start = np.concatenate([[0], np.cumsum(k_count)])
     pair_start = np.concatenate([[0], np.cumsum(pg_count)])
     thr = np.asarray(thresholds, dtype=np.float64)[:, None]  # (T, 1)
-    # images with GT and detections, in buckets of equal GT count: per rank, all images of a bucket at once
+    # A GT person's matching key: its OKS's bits (monotonic for floats >= 0, below 2**62) with bit 62 set
+    # for a non-ignored person, so that the largest key is pycocotools' choice: non-ignored first, then
+    # the highest OKS; -1 marks a person that is no candidate.
+    bits = oks.view(np.int64)
+    prefer = np.int64(1) << np.int64(62)
+    # images with GT and detections, in buckets of similar GT counts (padded with never-candidates):
+    # per detection rank, all images of a bucket at once
     busy = np.flatnonzero((g_count > 0) & (k_count > 0))
-    for G in np.unique(g_count[busy]).tolist():
-        imgs = busy[g_count[busy] == G]
+    width = np.maximum(1, 1 << np.ceil(np.log2(np.maximum(g_count[busy], 1))).astype(np.int64))
+    for G in sorted(set(width.tolist())):
+        imgs = busy[width == G]
         imgs = imgs[np.argsort(-k_count[imgs], kind="stable")]  # most detections first: prefixes per rank
         n_b = len(imgs)
-        Dmax = int(k_count[imgs[0]])
-        o = np.full((n_b, Dmax, G), -np.inf)
-        nd = k_count[imgs]
-        rows = np.repeat(np.arange(n_b), nd * G)
-        cols = _ragged_arange(nd * G)
-        src = np.repeat(pair_start[k_start[imgs]], nd * G) + cols
-        o.reshape(n_b, Dmax * G)[rows, cols] = oks[src]
-        g_rows = gt.start[imgs][:, None] + np.arange(G)  # (n_b, G)
-        ig = g_ig[g_rows].transpose(0, 2, 1)[:, :, None, :]  # (n_b, A, 1, G)
-        crowd = gt.crowd[g_rows][:, None, None, :]
-        taken = np.zeros((n_b, A, T, G), dtype=bool)  # matched and not a crowd
+        nd, ng = k_count[imgs], g_count[imgs]
+        Dmax = int(nd[0])
+        # o: (n_b, Dmax, G) OKS of each detection with each GT person of its image (-1: none)
+        o = np.full((n_b, Dmax, G), -1.0)
+        rows = np.repeat(np.arange(n_b), nd * ng)
+        within = _ragged_arange(nd * ng)
+        det_r, gt_c = within // np.repeat(ng, nd * ng), within % np.repeat(ng, nd * ng)
+        src = np.repeat(pair_start[k_start[imgs]], nd * ng) + within
+        o[rows, det_r, gt_c] = oks[src]
+        b = np.full((n_b, Dmax, G), -1, dtype=np.int64)
+        b[rows, det_r, gt_c] = bits[src]
+        g_rows = np.minimum(gt.start[imgs][:, None] + np.arange(G), len(gt.area) - 1)  # padding: any row
+        real = np.arange(G) < ng[:, None]  # (n_b, G)
+        ok = (~g_ig[g_rows]).transpose(0, 2, 1) & real[:, None, :]  # (n_b, A, G) non-ignored
+        boost = np.where(ok, prefer, np.int64(0))[:, :, None, :]  # (n_b, A, 1, G)
+        keeps = (gt.crowd[g_rows] | ~real)[:, None, None, :]  # stays available after a match
+        avail = np.ones((n_b, A, T, G), dtype=bool)
+        hits = np.zeros((n_b, Dmax, A, T), dtype=np.uint8)  # 0 unmatched, 1 TP, 2 matched an ignored GT
         n_active = np.searchsorted(-nd, -np.arange(Dmax), side="left")  # images with > r detections
         for r in range(Dmax):
             n = int(n_active[r])
-            o_r = o[:n, r][:, None, None, :]  # (n, 1, 1, G)
-            cand = (o_r >= thr) & ~taken[:n]  # (n, A, T, G)
-            cand_ok = cand & ~ig[:n]
-            first = cand_ok.any(-1, keepdims=True)
-            cand = np.where(first, cand_ok, cand)
-            vals = np.where(cand, o_r, -np.inf)
-            best = vals.max(-1, keepdims=True)
-            hit = cand.any(-1)  # (n, A, T)
-            m = G - 1 - np.argmax((vals == best)[..., ::-1], axis=-1)  # the last GT with the best OKS
-            m_ig = np.take_along_axis(np.broadcast_to(ig[:n], (n, A, T, G)), m[..., None], -1)[..., 0]
-            m_crowd = np.take_along_axis(np.broadcast_to(crowd[:n], (n, A, T, G)), m[..., None], -1)[..., 0]
-            ii, aa, tt = np.nonzero(hit & ~m_crowd)
-            taken[ii, aa, tt, m[ii, aa, tt]] = True
-            rows_r = k_start[imgs[:n]] + r
-            c = codes[rows_r]
-            c[hit] = np.where(m_ig[hit], 2, 1)
-            codes[rows_r] = c
+            cand = (o[:n, r][:, None, None, :] >= thr) & avail[:n]  # (n, A, T, G)
+            key = np.where(cand, b[:n, r][:, None, None, :] | boost[:n], -1)
+            m = (G - 1) - np.argmax(key[..., ::-1], axis=-1)  # the last of the largest keys
+            best = np.take_along_axis(key, m[..., None], -1)[..., 0]
+            hit = best >= 0
+            hits[:n, r] = np.where(hit, np.where(best >= prefer, 1, 2), 0)
+            ii, aa, tt = np.nonzero(hit)
+            mm = m[ii, aa, tt]
+            avail[ii, aa, tt, mm] = keeps[ii, 0, 0, mm]
+        rows = np.repeat(np.arange(n_b), nd)
+        rank_b = _ragged_arange(nd)
+        h = hits[rows, rank_b]
+        dest = k_start[imgs][rows] + rank_b
+        codes[dest] = np.where(h > 0, h, codes[dest])
     out = ImageOutcomes(gt=gt_counts, image=k_img, score=det.score[keep], index=keep, codes=codes)
     if with_oks:
         return out, (keep[pair_det], pair_gt, oks)
