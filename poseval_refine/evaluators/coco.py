@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
 from ..formats.coco import CocoAnnotations, CocoResults, coco_result_arrays, read_coco_annotations, result_records
-from ..io import load_json
+from ..io import load_json, no_gc
 from ..metrics.coco import (
     IOU_THRS,
     MAX_DETS,
@@ -305,6 +305,13 @@ def _people(gt: CocoAnnotations, res: CocoResults) -> tuple[CocoPeople, CocoPeop
 
 
 def evaluate_coco(gt: Path, preds: list[Path], engine: str = "prt", sigmas: str = "coco") -> dict:
+    # the parsed files are millions of acyclic objects: no collector pass over them while they live
+    # (they are freed when _evaluate returns, before the collector runs again)
+    with no_gc():
+        return _evaluate(gt, preds, engine, sigmas)
+
+
+def _evaluate(gt: Path, preds: list[Path], engine: str, sigmas: str) -> dict:
     if len(preds) != 1:
         raise ConfigError("--task coco takes exactly one --pred (COCO results, an OpenPose folder, a PoseTrack "
                           "2018 file, ...)")
