@@ -16,6 +16,7 @@ import click
 
 from . import __version__, commands
 from .errors import PrtError
+from .optional import missing_from
 
 
 def _command_modules() -> dict[str, str]:
@@ -52,6 +53,12 @@ def main(argv=None) -> int:
             return rv
     except PrtError as e:
         click.echo(f"prt: error: {e.message}", err=True)
+        return 2
+    except ModuleNotFoundError as e:  # an optional dependency (torch, motmetrics) that is not installed
+        error = missing_from(e, " ".join(commands.INVOCATION[:2]))
+        if error is None:
+            raise
+        click.echo(f"prt: error: {error.message}", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("prt: aborted", err=True)

@@ -14,7 +14,7 @@ import numpy as np
 from .poses import PoseSequence, PoseSet
 from .skeletons import POSETRACK15
 
-#: joint offsets of a standing person from its anchor (spec §6.2 template), PoseTrack-15 order
+#: joint offsets of a standing person from its anchor (the template of docs/protocol.md §6.2), PoseTrack-15 order
 TEMPLATE = np.array([
     (0, 200), (0, 150), (0, 100), (20, 100), (20, 150), (20, 200), (-30, 90), (-25, 60),
     (-10, 30), (30, 30), (45, 60), (50, 90), (10, 20), (10, 5), (10, -15)], dtype=np.float64)
@@ -123,7 +123,7 @@ def write_odd_benchmark(root, n_sequences: int = 12, n_frames: int = 30, seed: i
                         score_decimals: int | None = None, layout: str = "mixed",
                         repeated_gt_ids: bool = False) -> None:
     """A benchmark of inputs poseval accepts and reads its own way, written to ``root/gt`` and
-    ``root/pred`` (used to check prt against the official poseval; see issue 11).
+    ``root/pred`` (used to check prt against the official poseval: docs/protocol.md §7).
 
     On top of :func:`make_benchmark`'s sequences: people naming a joint twice (the far-off copy
     before or after the real point), points whose id is no joint (15, -1, 3.5, null, "3"), scores

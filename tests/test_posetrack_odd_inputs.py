@@ -1,4 +1,4 @@
-"""Inputs poseval accepts and reads its own way (issue 11): prt gives poseval's numbers.
+"""Inputs poseval accepts and reads its own way (docs/protocol.md §1.10): prt gives poseval's numbers.
 
 Every expected number below is derived by hand from poseval's rules (spec §1.3-1.7 and the
 notes of each test); ``test_recorded_official_run`` compares with numbers the official poseval

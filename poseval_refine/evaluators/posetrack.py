@@ -33,6 +33,7 @@ from ..metrics.posetrack import (
     group_means,
     sequences_stats,
 )
+from ..optional import missing_from
 from ..poses import NO_TRACK, PoseSequence
 from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
@@ -282,9 +283,11 @@ def mot_backend_name(backend: str) -> str:
 
     try:
         version = mota_motmetrics.version()
-    except ImportError as e:
-        raise ConfigError(f"--mot-backend motmetrics needs the motmetrics package ({e})",
-                          fix="pip install 'motmetrics>=1.4', or use the default --mot-backend prt") from None
+    except ModuleNotFoundError as e:
+        error = missing_from(e, "--mot-backend motmetrics")
+        if error is None:
+            raise
+        raise ConfigError(error.problem, fix=f"{error.fix}, or use the default --mot-backend prt") from None
     return f"motmetrics {version} (scipy solver)"
 
 

@@ -5,7 +5,7 @@ One JSON file per sequence; a folder holds a benchmark. Reading keeps every reco
 layout changes only what prt owns: keypoint coordinates and scores, track ids and head boxes.
 An unchanged number is written back as the very token that was read (``1`` stays ``1``).
 
-Conventions, as poseval reads these files (spec §1.2):
+Conventions, as poseval reads these files (docs/protocol.md §1.2):
 - 2017: poseval reads ``field[0]`` of every field; prt also accepts a bare value. Point ``id``
   is the PoseTrack-15 joint id.
 - 2018: a keypoint slot is absent only when x == y == v == 0; ``scores`` that are empty (or
@@ -14,7 +14,7 @@ Conventions, as poseval reads these files (spec §1.2):
   only the frames of the first video (the folder of the first ``file_name``) are read, and an
   annotation belongs to every image whose id equals its ``image_id``.
 
-Odd inputs poseval accepts are read its way (issue 11), so numbers stay poseval's:
+Odd inputs poseval accepts are read its way (docs/protocol.md §1.10), so numbers stay poseval's:
 - a person naming a joint twice: the first point counts (the others are kept aside in
   ``meta["extra_points"]``, because a point deleted by an ignore region exposes the next one);
 - a point whose id is not one of 0..14 (out of range, fractional, null, a string) is no joint;

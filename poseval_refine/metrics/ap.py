@@ -6,7 +6,7 @@ which poseval is a port). Functions take arrays only; they never open files.
 Assignment (poseval ``assignGTmulti``, MATLAB ``assignGTmulti.m``): every prediction keeps
 only its best GT by PCKh, then every GT takes the prediction with the highest remaining
 PCKh; a best value of 0 leaves the GT unassigned. This is *not* a sequential greedy
-assignment (see test case PT-4 of the spec).
+assignment (docs/protocol.md §1.5; case PT-4 of §6.2).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ are ignored and missing predictions always miss; "UBody" and "Total" are *pooled
 joints (count-weighted); Head = mean of upper neck and head top; AUC is the trapezoid rule over
 the 51 thresholds 0:0.01:0.5 on the Total curve, abscissa scaled to [0, 1].
 
-The ports differ (spec §2.2): HRNet's Head column is head top only and its "Mean@0.1" reads
+The ports differ (docs/protocol.md §2.2): HRNet's Head column is head top only and its "Mean@0.1" reads
 t = 0.11; mmpose and bearpaw use a strict ``<``; bearpaw's mean is unweighted over 14 joints
 and its grid has 50 points. Each is a named :class:`PCKhFlavour`, so users see which
 convention moves their number.
