@@ -232,3 +232,38 @@ def test_comparison_sees_one_bit(tmp_path, monkeypatch):
     monkeypatch.setattr(mc, "oks_pairs", lambda *a: np.nextafter(real(*a), 0))
     with pytest.raises(AssertionError):
         _compare(tmp_path, gt, results)
+
+
+def test_default_engine_imports_neither_pycocotools_nor_scipy(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    gt, results = make_benchmark(2, n_images=8)
+    g, r = write_json(tmp_path / "g.json", gt), write_json(tmp_path / "r.json", results)
+    code = ("import sys; from poseval_refine.cli import main; "
+            f"assert main(['evaluate', '--gt', {str(g)!r}, '--pred', {str(r)!r}, '--task', 'coco', '-q']) == 0; "
+            "bad = [m for m in ('pycocotools', 'scipy', 'torch', 'pandas') if m in sys.modules]; "
+            "assert not bad, bad")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_gt_values_pycocotools_would_get_wrong_are_errors(tmp_path, capsys):
+    """NaN keypoints (Python's json writes them) and image ids mixing numbers and strings."""
+    from poseval_refine.cli import main
+
+    gt, results = make_benchmark(2, n_images=6)
+    r = write_json(tmp_path / "r.json", results)
+    bad = json.loads(json.dumps(gt))
+    bad["annotations"][2]["keypoints"][4] = float("nan")
+    (tmp_path / "g.json").write_text(json.dumps(bad))  # NaN, as Python's json writes it
+    assert main(["evaluate", "--gt", str(tmp_path / "g.json"), "--pred", str(r), "--task", "coco"]) == 2
+    err = capsys.readouterr().err
+    assert "annotations[2]" in err and "not a finite number" in err
+    bad = json.loads(json.dumps(gt))
+    bad["images"][0]["id"] = "first"
+    write_json(tmp_path / "g.json", bad)
+    assert main(["evaluate", "--gt", str(tmp_path / "g.json"), "--pred", str(r), "--task", "coco"]) == 2
+    assert "mixes integer and string image ids" in capsys.readouterr().err
