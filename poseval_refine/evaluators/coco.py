@@ -361,7 +361,7 @@ def _evaluate(gt: Path, preds: list[Path], engine: str, sigmas: str) -> dict:
 def render_coco(result: dict) -> str:
     """pycocotools' ``summarize`` lines, from the numbers of the result."""
     c = result["counts"]
-    engine = "pycocotools COCOeval" if result.get("engine", "pycocotools") == "pycocotools" else "COCOeval protocol"
+    engine = "pycocotools COCOeval" if result.get("engine", "pycocotools") == "pycocotools" else "COCOeval, prt engine"
     sig = result.get("sigmas", "coco")
     engine += "" if sig == "coco" else f", OKS sigmas {sig}"
     head = (f"COCO keypoints ({engine}): {c['images']} images, {c['gt_people_evaluated']} GT people "
