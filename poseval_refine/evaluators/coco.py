@@ -129,11 +129,19 @@ def _frame_image_ids(seq, index: _ImageIndex, pred: Path) -> list:
     return ids
 
 
-def read_predictions(pred: Path, gt: CocoAnnotations, n_joints: int) -> tuple[CocoResults, str, list[str]]:
-    """The detections (COCO results arrays) from any readable format; its name; conversion notes.
+def read_predictions(pred, gt: CocoAnnotations, n_joints: int) -> tuple[CocoResults, str, list[str]]:
+    """The detections (COCO results arrays) from any readable format, or the Python API's list of
+    result dicts; its format's name; conversion notes.
 
     A JSON list is read as COCO results straight into arrays; other formats go through prt's
     adapters, their joints mapped to COCO's 17 by name."""
+    if isinstance(pred, list):
+        if not pred:
+            raise InputError("is an empty result list (pycocotools cannot evaluate no detections)", file="pred",
+                             fix="give at least one detection")
+        res = coco_result_arrays(pred, Path("pred"), n_joints)
+        _check_results(res, gt, Path("pred"))
+        return res, "coco-results", []
     if pred.is_file() and pred.suffix.lower() == ".json":
         data = load_json(pred)
         if data == []:
@@ -305,22 +313,29 @@ def _people(gt: CocoAnnotations, res: CocoResults) -> tuple[CocoPeople, CocoPeop
 
 
 def evaluate_coco(gt: Path, preds: list[Path], engine: str = "prt", sigmas: str = "coco") -> dict:
-    # the parsed files are millions of acyclic objects: no collector pass over them while they live
-    # (they are freed when _evaluate returns, before the collector runs again)
-    with no_gc():
-        return _evaluate(gt, preds, engine, sigmas)
-
-
-def _evaluate(gt: Path, preds: list[Path], engine: str, sigmas: str) -> dict:
     if len(preds) != 1:
         raise ConfigError("--task coco takes exactly one --pred (COCO results, an OpenPose folder, a PoseTrack "
                           "2018 file, ...)")
     pred = Path(preds[0])
     if not pred.exists():
         raise InputError("not found", file=pred, fix="check the --pred path")
+    # the parsed files are millions of acyclic objects: no collector pass over them while they live
+    # (they are freed when _evaluate_files returns, before the collector runs again)
+    with no_gc():
+        return _evaluate_files(Path(gt), pred, engine, sigmas)
+
+
+def _evaluate_files(gt: Path, pred: Path, engine: str, sigmas: str) -> dict:
+    annotations = read_coco_annotations(gt, n_joints=len(parse_sigmas(sigmas)[1]))
+    return coco_result(annotations, pred, str(gt), engine, sigmas)
+
+
+def coco_result(annotations: CocoAnnotations, pred, gt: str, engine: str = "prt", sigmas: str = "coco") -> dict:
+    """The result of predictions (a path, or the Python API's list of result dicts) against a read GT
+    (``gt`` names it)."""
     sigma_name, sigma = parse_sigmas(sigmas)
-    annotations = read_coco_annotations(Path(gt), n_joints=len(sigma))
     res, fmt, notes = read_predictions(pred, annotations, len(sigma))
+    pred = "pred" if isinstance(pred, list) else pred
     n_dets = len(res.score)
     if engine == "pycocotools":
         try:
@@ -352,7 +367,7 @@ def _evaluate(gt: Path, preds: list[Path], engine: str, sigmas: str) -> dict:
                  n_dets - evaluated, MAX_DETS)
     for n in notes:
         log.info(n)
-    return {"task": "coco", "gt": str(gt), "pred": str(pred), "format": fmt,
+    return {"task": "coco", "gt": gt, "pred": str(pred), "format": fmt,
             **dict(zip(STAT_NAMES, stats)),
             "counts": counts, "conversions": notes, "engine": engine, "sigmas": sigma_name,
             "evaluator": evaluator, "items": items}
@@ -391,8 +406,48 @@ def resample(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     return {k: np.where(v == -1, np.nan, 100.0 * v) for k, v in out.items()}
 
 
+class CocoSession:
+    """COCO evaluation with the GT read and checked once; result dicts given in batches (``update(list)``,
+    or a path). ``result()`` evaluates their concatenation, in the order given (pycocotools numbers
+    results in that order), as ``evaluate_coco`` evaluates one file."""
+
+    def __init__(self, gt, engine: str = "prt", sigmas: str = "coco"):
+        self.gt = gt if isinstance(gt, dict) else str(gt)
+        self.engine, self.sigmas = engine, sigmas
+        self.annotations = read_coco_annotations(gt if isinstance(gt, dict) else Path(gt),
+                                                 n_joints=len(parse_sigmas(sigmas)[1]))
+        self.reset()
+
+    def reset(self) -> None:
+        self.records: list = []
+        self.path: Path | None = None
+
+    def update(self, part) -> None:
+        if isinstance(part, (str, Path)):  # a file of any readable format: alone, as evaluate_coco takes it
+            if self.records or self.path is not None:
+                raise ConfigError("a prediction file is evaluated alone", fix="reset() first, or give result dicts")
+            self.path = Path(part)
+            return
+        if self.path is not None:
+            raise ConfigError("a prediction file was given: it is evaluated alone", fix="reset() first")
+        if not isinstance(part, list):
+            raise InputError(f"is {type(part).__name__}, not a list of COCO result dicts", file="pred",
+                             fix="give [{'image_id': 139, 'category_id': 1, 'keypoints': [...51 values], "
+                                 "'score': 0.9}, ...]")
+        self.records += part
+
+    def predictions(self):
+        return self.path if self.path is not None else self.records
+
+    def result(self) -> dict:
+        where = "gt" if isinstance(self.gt, dict) else self.gt
+        return coco_result(self.annotations, self.predictions(), where, self.engine, self.sigmas)
+
+
 register_task(Task(
-    name="coco", description="COCO keypoint AP/AR (pycocotools COCOeval, OKS) for any readable prediction format",
+    name="coco", description="COCO keypoint AP/AR (pycocotools' COCOeval, OKS) for any readable prediction format",
     run=evaluate_coco, render=render_coco, options=("engine", "sigmas"),
-    primary="AP", headline=headline, unit="image", resample=resample,
+    primary="AP", headline=headline, unit="image", resample=resample, session=CocoSession,
+    breakdown=lambda r: [{"name": k, "kind": "total" if k == "AP" else "group", "value": v}
+                         for k, v in headline(r).items()],
 ))

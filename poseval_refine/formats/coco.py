@@ -38,7 +38,11 @@ def _image_id(v, path: Path, at: str):
 
 def read_coco_results(path: str | Path) -> PoseSet:
     path = Path(path)
-    data = load_json(path)
+    return coco_results(load_json(path), path)
+
+
+def coco_results(data, path: Path) -> PoseSet:
+    """The parsed result list (a file's, or the Python API's list of dicts; ``path`` names it in messages)."""
     if not isinstance(data, list):
         raise InputError(f"is {kind_of(data)}, not a list of COCO results", file=path, fix=_FIX)
     kps, scores, image_ids, extras = [], [], [], []
@@ -168,11 +172,11 @@ class CocoAnnotations:
         return set(self.image_ids)
 
 
-def read_coco_annotations(path: str | Path, n_joints: int = 17) -> CocoAnnotations:
-    """A COCO keypoint annotation file, checked for what pycocotools would assert on, crash on or get
-    silently wrong; people have ``n_joints`` keypoints (the OKS sigmas' count)."""
-    path = Path(path)
-    data = load_json(path)
+def read_coco_annotations(path, n_joints: int = 17) -> CocoAnnotations:
+    """A COCO keypoint annotation file (or, the Python API, its parsed dict, named ``gt`` in messages),
+    checked for what pycocotools would assert on, crash on or get silently wrong; people have
+    ``n_joints`` keypoints (the OKS sigmas' count)."""
+    data, path = (path, Path("gt")) if isinstance(path, dict) else (load_json(Path(path)), Path(path))
     if not isinstance(data, dict):
         raise InputError("is not a COCO annotation file (a JSON object)", file=path, fix=GT_FIX)
     for key in ("images", "annotations", "categories"):
