@@ -374,19 +374,26 @@ def coco_result_arrays(data: list, path: Path, n_joints: int = 17) -> CocoResult
     """:class:`CocoResults` from a parsed results list; a value of the wrong kind is one error naming
     ``results[i]`` (the i-th result of the file)."""
     n, w = len(data), 3 * n_joints
+    kp = None
     ok = not set(map(type, data)) - {dict}
     if ok:
         ids = [d.get("image_id") for d in data]
         kps = [d.get("keypoints") for d in data]
         scores = [d.get("score") for d in data]
-        ok = (set(map(type, ids)) <= {int, str} and set(map(type, kps)) <= {list} and set(map(len, kps)) <= {w}
-              and all_numbers(scores) and all_numbers(itertools.chain.from_iterable(kps)))
+        ok = set(map(type, ids)) <= {int, str} and all_numbers(scores) and set(map(type, kps)) <= {list}
+        if ok:  # numpy reads the lists of numbers (a boolean among numbers counts 0/1, as in pycocotools)
+            try:
+                kp = np.array(kps)
+            except (ValueError, TypeError, OverflowError):
+                kp = None
+            ok = kp is not None and kp.dtype.kind in "fi" and kp.shape == (n, w)
     if not ok:
         ids, kps, scores = _explain_results(data, path, n_joints)
-    try:
-        kp = np.fromiter(itertools.chain.from_iterable(kps), dtype=np.float64, count=n * w).reshape(n, w)
-    except OverflowError:
-        kp = np.full((n, w), np.inf)
+        try:
+            kp = np.fromiter(itertools.chain.from_iterable(kps), dtype=np.float64, count=n * w).reshape(n, w)
+        except OverflowError:
+            kp = np.full((n, w), np.inf)
+    kp = kp.astype(np.float64, copy=False)
     cats = [d.get("category_id") for d in data]
     box_area = None
     first = data[0].get("bbox") if n else None
