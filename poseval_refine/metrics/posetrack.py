@@ -19,7 +19,8 @@ import numpy as np
 from ..poses import PoseSequence
 from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol
 from ..skeletons import head_size
-from .ap import MIN_SCORE, APStats, assign_poses, finalize_ap, pair_distances
+from .ap import MIN_SCORE, APStats, assign_poses, finalize_ap
+from .distance import normalized_distance
 from .mota import MotStats, RepeatedIdError, accumulate_frames, finalize_mot
 
 NUM_JOINTS = 15
@@ -434,16 +435,19 @@ def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, trac
 def _frame_distances(p_kp: np.ndarray, g_xy: np.ndarray, hs: np.ndarray, n_pred: np.ndarray,
                      n_gt: np.ndarray) -> np.ndarray:
     """(F, H, G, K) normalized distances, computed for the real (prediction, GT) pairs of every
-    frame only (the padding is most of the array), inf elsewhere."""
+    frame only (the padding is most of the array), inf elsewhere: the frames grouped by their
+    (predictions, GT) counts, each group in one broadcast (``metrics.ap.pair_distances``' arithmetic)."""
     F, H, G, K = p_kp.shape[0], p_kp.shape[1], g_xy.shape[1], g_xy.shape[2]
     dist = np.full((F, H, G, K), np.inf)
-    count = n_pred * n_gt
-    total = int(count.sum())
-    if total:
-        fr = np.repeat(np.arange(F), count)
-        k = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-        ps, gs = k // n_gt[fr], k % n_gt[fr]
-        dist[fr, ps, gs] = pair_distances(p_kp[fr, ps, :, :2], g_xy[fr, gs], hs[fr, gs])
+    if F == 0:
+        return dist
+    key = n_pred * (G + 1) + n_gt
+    order = np.argsort(key, kind="stable")
+    for fs in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
+        a, b = int(n_pred[fs[0]]), int(n_gt[fs[0]])
+        if a and b:
+            d = normalized_distance(p_kp[fs, :a, None, :, :2], g_xy[fs, None, :b], hs[fs, None, :b, None])
+            dist[fs, :a, :b] = np.where(np.isnan(d), np.inf, d)
     return dist
 
 
