@@ -215,7 +215,7 @@ def test_sigmas_change_the_numbers_and_must_fit_the_gt(tmp_path, capsys):
 def test_gt_without_keypoint_names_and_other_joint_count(tmp_path):
     """The joint count then comes from the keypoint lists: a GT of 17 under 14 sigmas is an error naming it."""
     gt, results = make_benchmark(4, n_images=5)
-    del gt["categories"][0]["keypoints"]
+    gt["categories"] = [{k: v for k, v in gt["categories"][0].items() if k != "keypoints"}]
     g, r = write_json(tmp_path / "g.json", gt), write_json(tmp_path / "r.json", results)
     from poseval_refine.errors import InputError
 
