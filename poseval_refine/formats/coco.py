@@ -221,7 +221,7 @@ def read_coco_annotations(path, n_joints: int = 17) -> CocoAnnotations:
     n = len(people)
     try:
         area_a = np.array(area, dtype=np.float64)
-        kp = np.fromiter(itertools.chain.from_iterable(kps), dtype=np.float64, count=n * 3 * n_joints)
+        kp = kps
         box = np.fromiter(itertools.chain.from_iterable(boxes), dtype=np.float64, count=4 * n)
     except OverflowError:
         kp = area_a = box = np.full(1, np.inf)
@@ -298,11 +298,17 @@ def _columns(people: list, k: int):
     boxes = [a.get("bbox") for a in people]
     if not (set(map(type, ids)) <= {int} and all_numbers(area) and set(map(type, nkp)) <= {int}
             and set(map(type, crowd)) <= {int, bool, float} and set(crowd) <= {0, 1}
-            and set(map(type, kps)) <= {list} and set(map(len, kps)) <= {3 * k}
+            and set(map(type, kps)) <= {list}
             and set(map(type, boxes)) <= {list} and set(map(len, boxes)) <= {4}
-            and all_numbers(itertools.chain.from_iterable(kps)) and all_numbers(itertools.chain.from_iterable(boxes))):
+            and all_numbers(itertools.chain.from_iterable(boxes))):
         return None
-    return ids, img, area, crowd, nkp, kps, boxes
+    try:  # numpy reads the lists of numbers (a boolean among numbers counts 0/1, as in pycocotools)
+        kp = np.array(kps) if kps else np.zeros((0, 3 * k))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if kp.dtype.kind not in "fi" or kp.shape != (len(kps), 3 * k):
+        return None
+    return ids, img, area, crowd, nkp, kp.astype(np.float64, copy=False).reshape(-1), boxes
 
 
 def _bad(ann, a: int, path: Path, problem: str, field: str, fix: str = GT_FIX) -> InputError:
