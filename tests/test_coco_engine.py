@@ -267,3 +267,16 @@ def test_gt_values_pycocotools_would_get_wrong_are_errors(tmp_path, capsys):
     write_json(tmp_path / "g.json", bad)
     assert main(["evaluate", "--gt", str(tmp_path / "g.json"), "--pred", str(r), "--task", "coco"]) == 2
     assert "mixes integer and string image ids" in capsys.readouterr().err
+
+
+def test_string_image_ids_equal_pycocotools_bit_for_bit(tmp_path):
+    """Image ids as strings: pycocotools sorts them as strings, and so must the engine's image order."""
+    gt, results = crowded_benchmark(5)
+    name = {im["id"]: f"img{im['id'] % 97:02d}-{im['id']}" for im in gt["images"]}  # string order != numeric
+    for im in gt["images"]:
+        im["id"] = name[im["id"]]
+    for a in gt["annotations"]:
+        a["image_id"] = name[a["image_id"]]
+    for r in results:
+        r["image_id"] = name[r["image_id"]]
+    _compare(tmp_path, gt, results)
