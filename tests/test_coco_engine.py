@@ -280,3 +280,15 @@ def test_string_image_ids_equal_pycocotools_bit_for_bit(tmp_path):
     for r in results:
         r["image_id"] = name[r["image_id"]]
     _compare(tmp_path, gt, results)
+
+
+def test_results_pycocotools_would_not_read_as_keypoints_are_errors(tmp_path, capsys):
+    """A first result with a segmentation and no box sends pycocotools down its mask branch."""
+    from poseval_refine.cli import main
+
+    gt, results = make_benchmark(2, n_images=6)
+    results[0] = dict(results[0], segmentation=[[0, 0, 10, 0, 10, 10]])
+    g, r = write_json(tmp_path / "g.json", gt), write_json(tmp_path / "r.json", results)
+    assert main(["evaluate", "--gt", str(g), "--pred", str(r), "--task", "coco"]) == 2
+    err = capsys.readouterr().err
+    assert "results[0]" in err and "'segmentation'" in err
