@@ -326,7 +326,7 @@ def evaluate_coco(gt: Path, preds: list[Path], engine: str = "prt", sigmas: str 
 
 
 def _evaluate_files(gt: Path, pred: Path, engine: str, sigmas: str) -> dict:
-    annotations = read_coco_annotations(gt, n_joints=len(parse_sigmas(sigmas)[1]))
+    annotations = read_coco_annotations(gt, n_joints=len(parse_sigmas(sigmas)[1]), keep_dataset=engine != "prt")
     return coco_result(annotations, pred, str(gt), engine, sigmas)
 
 
@@ -337,6 +337,8 @@ def coco_result(annotations: CocoAnnotations, pred, gt: str, engine: str = "prt"
     res, fmt, notes = read_predictions(pred, annotations, len(sigma))
     pred = "pred" if isinstance(pred, list) else pred
     n_dets = len(res.score)
+    if engine != "pycocotools":
+        res.records = []  # checked and in arrays: the parsed objects are freed before the evaluation
     if engine == "pycocotools":
         try:
             ev = run_cocoeval(annotations.dataset, res.records, annotations.category_id, sigma)
@@ -415,7 +417,8 @@ class CocoSession:
         self.gt = gt if isinstance(gt, dict) else str(gt)
         self.engine, self.sigmas = engine, sigmas
         self.annotations = read_coco_annotations(gt if isinstance(gt, dict) else Path(gt),
-                                                 n_joints=len(parse_sigmas(sigmas)[1]))
+                                                 n_joints=len(parse_sigmas(sigmas)[1]),
+                                                 keep_dataset=engine != "prt")
         self.reset()
 
     def reset(self) -> None:

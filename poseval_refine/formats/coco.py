@@ -172,10 +172,11 @@ class CocoAnnotations:
         return set(self.image_ids)
 
 
-def read_coco_annotations(path, n_joints: int = 17) -> CocoAnnotations:
+def read_coco_annotations(path, n_joints: int = 17, keep_dataset: bool = True) -> CocoAnnotations:
     """A COCO keypoint annotation file (or, the Python API, its parsed dict, named ``gt`` in messages),
     checked for what pycocotools would assert on, crash on or get silently wrong; people have
-    ``n_joints`` keypoints (the OKS sigmas' count)."""
+    ``n_joints`` keypoints (the OKS sigmas' count). ``keep_dataset=False`` keeps only the file's
+    ``images`` in ``dataset`` (what the arrays do not hold; the parsed annotations are freed)."""
     data, path = (path, Path("gt")) if isinstance(path, dict) else (load_json(Path(path)), Path(path))
     if not isinstance(data, dict):
         raise InputError("is not a COCO annotation file (a JSON object)", file=path, fix=GT_FIX)
@@ -239,7 +240,8 @@ def read_coco_annotations(path, n_joints: int = 17) -> CocoAnnotations:
                        fix="write every coordinate as a finite number (absent joints as 0, 0, 0)")
     index = image_ids
     return CocoAnnotations(
-        path=path, dataset=dict(data, categories=[person], annotations=people), category_id=pid,
+        path=path, dataset=dict(data, categories=[person], annotations=people) if keep_dataset else
+        {"images": data["images"]}, category_id=pid,
         image_ids=list(index), image=np.array([index[i] for i in img], dtype=np.int64),
         ids=np.array(ids, dtype=np.int64), area=area_a, crowd=np.array(crowd, dtype=bool),
         num_keypoints=np.array(nkp, dtype=np.int64), keypoints=kp.reshape(n, n_joints, 3), bbox=box.reshape(n, 4))
