@@ -12,7 +12,7 @@ makes them) and times, for ``--task tracking`` (mAP and MOTA):
 - ``poseval_refine.Evaluator(gt_dir)``: the one-off reading and checking of the GT, then per call
   ``reset(); update(predictions as parsed dicts); compute()`` -- what a training loop pays per epoch.
 
-COCO: a synthetic benchmark of ``--coco-images`` images (``tests/cocobuild.py``; 5000 images give
+COCO: a synthetic benchmark of ``--coco-images`` images (``tests/support/cocobuild.py``; 5000 images give
 about 27k result dicts), timing pycocotools as its README runs it (on the files) and on the objects
 (``COCO()`` with the dict, ``loadRes`` with the list), ``prt evaluate --task coco`` as a process, and
 an ``Evaluator`` with the GT loaded fed the result dicts.
@@ -115,7 +115,7 @@ def posetrack(root: Path, sequences: int, frames: int, repeat: int) -> None:
 
 def coco(images: int, repeat: int, keep: Path | None) -> None:
     import poseval_refine as prt
-    from tests import cocobuild
+    from tests.support import cocobuild
 
     gt, results = cocobuild.make_benchmark(seed=0, n_images=images)
     tmp = keep or Path(tempfile.mkdtemp(prefix="prt-api-coco-"))

@@ -3,7 +3,7 @@
     python benchmarks/coco_eval.py [--images 5000] [--seed 2026] [--repeat 5] [--peers-python PY]
                                    [--cpu 0] [--resamples 1000] [--keep DIR]
 
-Writes a synthetic COCO benchmark (tests/cocobuild.py: people of all sizes, crowds, people without
+Writes a synthetic COCO benchmark (tests/support/cocobuild.py: people of all sizes, crowds, people without
 keypoints, noisy detections, false positives, images with more than 20 detections) as raw JSON,
 then times, as separate processes pinned to one core (``taskset -c CPU``) and started from scratch
 (interpreter start-up, imports and reading included):
@@ -98,7 +98,7 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="write the benchmark here and keep it")
     args = ap.parse_args()
 
-    from tests.cocobuild import make_benchmark, write_json
+    from tests.support.cocobuild import make_benchmark, write_json
 
     tmp = None
     root = args.keep

@@ -2,7 +2,7 @@
 
     python benchmarks/fuzz_readers.py [--cases 2000] [--seed 0] [--readers mpii,openpose] [--show 3]
 
-Each case mutates one file of a valid case of one reader (``tests/fuzzing.py``: drop, retype,
+Each case mutates one file of a valid case of one reader (``tests/support/fuzzing.py``: drop, retype,
 duplicate, truncate, wrap/unwrap, NaN/inf/huge values, reshaped or retyped arrays, damaged bytes)
 and runs the ``prt`` command that reads it. A case is *unexpected* when it raises anything but
 prt's own error, prints a Python warning, exits with another code than 0 or 2, prints other than
@@ -35,7 +35,7 @@ def main() -> int:
                     help="who draws the mutations: hypothesis (as the test suite) or numpy's uniform generator")
     args = ap.parse_args()
 
-    from tests.fuzzing import READERS
+    from tests.support.fuzzing import READERS
 
     names = [n for n in args.readers.split(",") if n] or sorted(READERS)
     unknown = set(names) - set(READERS)
@@ -65,7 +65,7 @@ def campaign(reader, cases: int, seed_value: int, show: int, engine: str) -> tup
     from hypothesis import HealthCheck, given, seed, settings
     from hypothesis import strategies as st
 
-    from tests.fuzzing import Draw, describe, exception_class, run_case
+    from tests.support.fuzzing import Draw, describe, exception_class, run_case
 
     counts = collections.Counter()
     kinds: dict[str, list[str]] = collections.defaultdict(list)

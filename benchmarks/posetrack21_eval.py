@@ -7,7 +7,7 @@
 it runs with ``PYTHONPATH=DIR``), ``--kit-python`` a Python with the kit's dependencies (numpy 1.23.5,
 scipy 1.10.1, shapely 1.8.5). Neither is part of prt.
 
-For every size N, writes an N-sequence PoseTrack21-layout benchmark (``tests.pt21build.benchmark_spec``:
+For every size N, writes an N-sequence PoseTrack21-layout benchmark (``tests.support.pt21build.benchmark_spec``:
 60-110 frames, half of them labeled, 3-9 people, ignore regions, switches, false positives), then times,
 as separate processes started from scratch (interpreter start-up, imports and reading included):
 
@@ -21,7 +21,7 @@ time of that run (steadier than wall time on a loaded machine) and the load aver
 the kit (per alpha, per joint, and its mAP groups) is compared with prt's JSON; the largest difference is
 printed and must be below 1e-9.
 
-``--record FILE`` instead runs the kit on the test cases of ``tests.pt21build.CASES`` and writes its
+``--record FILE`` instead runs the kit on the test cases of ``tests.support.pt21build.CASES`` and writes its
 numbers to FILE (the JSON the tests compare against).
 """
 
@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.pt21build import CASES, benchmark_spec, write_case  # noqa: E402
+from tests.support.pt21build import CASES, benchmark_spec, write_case  # noqa: E402
 
 MAIN = ("HOTA", "DetA", "AssA", "DetRe", "DetPr", "AssRe", "AssPr", "LocA")
 COLUMNS = ("Nose", "Neck", "Head", "LS", "RS", "LE", "RE", "LW", "RW", "LH", "RH", "LK", "RK", "LA", "RA", "Total")
@@ -127,7 +127,7 @@ def compare(kit: dict, hota: dict, pmap: dict) -> float:
 def record(args, tmp: Path) -> None:
     out = {"_source": "python benchmarks/posetrack21_eval.py --record: the official PoseTrack21 kit "
                       "(anDoer/PoseTrack21 @ 3e61960, eval/posetrack21, numpy 1.23.5, scipy 1.10.1, shapely "
-                      "1.8.5, one process) on the cases of tests/pt21build.py",
+                      "1.8.5, one process) on the cases of tests/support/pt21build.py",
            "cases": {}}
     for name, spec in CASES.items():
         d = write_case(spec, tmp / name)

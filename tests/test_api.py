@@ -19,8 +19,8 @@ import pytest
 import poseval_refine as prt
 from poseval_refine.cli import main
 from poseval_refine.errors import ConfigError, InputError, MismatchError
-from tests import cocobuild
-from tests.test_posetrack_golden import AP_KEYS, CASES, MOT_KEYS, assert_close
+from tests.support import cocobuild
+from tests.support.golden import AP_KEYS, CASES, MOT_KEYS, assert_close
 
 # seeds no other test uses
 PT_SEED, COCO_SEED, MPII_SEED, METHOD_SEED, ODD_SEED = 41, 43, 47, 53, 59

@@ -19,7 +19,7 @@ import scipy.io
 
 from poseval_refine.cli import main
 
-from .fuzzing import _annolist, _mpii_gt_h5, _mpii_people, detect_and_track
+from .support.fuzzing import _annolist, _mpii_gt_h5, _mpii_people, detect_and_track
 
 
 def run(argv) -> tuple[int, str, str, list]:
@@ -335,7 +335,7 @@ def test_gt_pred_with_an_option_its_task_does_not_take(tmp_path, gt_h5):
 
 # ----------------------------------------------------------------------------- prt convert to MPII arrays
 def _posetrack(tmp_path, frames) -> Path:
-    from .ptbuild import frame
+    from .support.ptbuild import frame
 
     (tmp_path / "pt").mkdir(exist_ok=True)
     (tmp_path / "pt" / "seq.json").write_text(json.dumps({"annolist": [frame(rects) for rects in frames]}))
@@ -344,7 +344,7 @@ def _posetrack(tmp_path, frames) -> Path:
 
 def _big(ax, ay, **kw):
     """A person twice the template's size (its joints span 4x the area)."""
-    from .ptbuild import TEMPLATE, person
+    from .support.ptbuild import TEMPLATE, person
 
     r = person(ax, ay, **kw)
     for pt, (dx, dy) in zip(r["annopoints"][0]["point"], TEMPLATE):
@@ -353,7 +353,7 @@ def _big(ax, ay, **kw):
 
 
 def test_convert_multi_person_posetrack_to_mpii_arrays_names_the_frames(tmp_path):
-    from .ptbuild import person
+    from .support.ptbuild import person
 
     src = _posetrack(tmp_path, [[person(100, 100, score=0.9)], [person(100, 100), person(400, 50)],
                                 [person(10, 10)], [person(5, 5), person(300, 300), person(600, 0)]])
@@ -364,7 +364,7 @@ def test_convert_multi_person_posetrack_to_mpii_arrays_names_the_frames(tmp_path
 @pytest.mark.parametrize("pick, anchors", [("first", [(100, 100), (700, 50), (None, None), (5, 5)]),
                                            ("largest", [(100, 100), (200, 100), (None, None), (600, 0)])])
 def test_convert_with_pick(tmp_path, pick, anchors):
-    from .ptbuild import person
+    from .support.ptbuild import person
 
     src = _posetrack(tmp_path, [[person(100, 100)], [person(700, 50), _big(200, 100)], [],
                                 [person(5, 5), person(300, 300), _big(600, 0)]])
@@ -384,7 +384,7 @@ def test_convert_with_pick(tmp_path, pick, anchors):
 
 
 def test_pick_goes_with_mpii_arrays_only(tmp_path):
-    from .ptbuild import person
+    from .support.ptbuild import person
 
     src = _posetrack(tmp_path, [[person(100, 100)]])
     expect_error(tmp_path, ["convert", "--to", "posetrack2018", "--pick", "first", src, tmp_path / "o"],
@@ -392,7 +392,7 @@ def test_pick_goes_with_mpii_arrays_only(tmp_path):
 
 
 def test_convert_several_sequences_to_one_mpii_file(tmp_path):
-    from .ptbuild import frame, person
+    from .support.ptbuild import frame, person
 
     (tmp_path / "pt").mkdir()
     for name in ("a", "b"):
@@ -416,7 +416,7 @@ def test_detect_and_track_huge_coordinates_synthesize_no_warning(tmp_path):
 
 
 def test_coco_gt_image_id_that_is_not_an_id(tmp_path):
-    from .fuzzing import coco_keypoints
+    from .support.fuzzing import coco_keypoints
 
     files = coco_keypoints().files
     gt, res = files["gt.json"][1], files["res.json"][1]

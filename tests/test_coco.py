@@ -20,7 +20,7 @@ import pytest
 from poseval_refine.cli import main
 from poseval_refine.evaluators import get_task
 
-from .cocobuild import COCO_NAMES, duplicate, make_benchmark, pycocotools_stats, write_json
+from .support.cocobuild import COCO_NAMES, duplicate, make_benchmark, pycocotools_stats, write_json
 
 NAMES = ["AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"]
 
@@ -406,9 +406,9 @@ def test_rec_and_iou_thresholds_are_pycocotools_own():
     assert p.maxDets == [20] and p.areaRngLbl == ["all", "medium", "large"]
 
 
-# ----------------------------------------------------------------------------- fuzzing (tests/fuzzing.py)
+# ----------------------------------------------------------------------------- fuzzing (tests/support/fuzzing.py)
 def _coco_reader():
-    from .fuzzing import Reader
+    from .support.fuzzing import Reader
 
     gt, res = make_benchmark(3, n_images=3, max_people=3, bbox=True)
     return Reader("coco-eval", {"gt.json": ("json", gt), "res.json": ("json", res[:8])},
@@ -424,7 +424,7 @@ def test_fuzzed_inputs_give_pycocotools_numbers_or_one_clear_error(tmp_path_fact
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from .fuzzing import Draw, describe, run_case
+    from .support.fuzzing import Draw, describe, run_case
 
     reader = _coco_reader()
 

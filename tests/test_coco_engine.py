@@ -22,7 +22,7 @@ from poseval_refine.evaluators.coco import evaluate_coco
 from poseval_refine.metrics.coco import evaluate_images
 from poseval_refine.metrics.oks import SIGMA_SETS
 
-from .cocobuild import COCO_NAMES, TEMPLATE, make_benchmark, write_json
+from .support.cocobuild import COCO_NAMES, TEMPLATE, make_benchmark, write_json
 
 NAMES = ["AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"]
 

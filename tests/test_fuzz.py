@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .fuzzing import READERS, Draw, describe, mutate_tree, run_case
+from .support.fuzzing import READERS, Draw, describe, mutate_tree, run_case
 
 EXAMPLES = int(os.environ.get("PRT_FUZZ_EXAMPLES", "25"))
 
@@ -35,7 +35,7 @@ def test_mutated_files_give_a_result_or_one_clear_error(name):
 @pytest.mark.parametrize("name", sorted(READERS))
 def test_unmutated_seeds_evaluate_or_convert(name, tmp_path):
     """The harness starts from valid files: unchanged, every reader's command succeeds."""
-    from .fuzzing import ENCODERS, Outcome, judge
+    from .support.fuzzing import ENCODERS, Outcome, judge
 
     reader = READERS[name]
     for rel, (kind, tree) in reader.files.items():

@@ -20,7 +20,7 @@ from poseval_refine.io import dumps_json
 from poseval_refine.results.uncertainty import shape_note
 from poseval_refine.skeletons import POSETRACK15
 
-from .ptbuild import frame, person, write_case
+from .support.ptbuild import frame, person, write_case
 
 NOSE = POSETRACK15.joints.index("nose")
 

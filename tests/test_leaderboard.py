@@ -7,7 +7,6 @@ import os
 import shutil
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 
@@ -15,21 +14,13 @@ from poseval_refine.cli import main
 from poseval_refine.evaluators import get_task
 from poseval_refine.io import dumps_json
 
+from .support.mpiibuild import perturbed_predictions
+
 CASES = ("synth24", "quirks")
 
 
 def _roundtrip(result: dict) -> dict:
     return json.loads(dumps_json(result))  # what a result file holds
-
-
-def _perturbed(src: Path, out: Path, seed: int, sigma: float) -> Path:
-    """A prediction file prt never saw: a shipped model's MPII predictions moved by Gaussian noise."""
-    with h5py.File(src) as f:
-        preds = np.asarray(f["preds"], dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    with h5py.File(out, "w") as f:
-        f["preds"] = preds + rng.normal(0, sigma, preds.shape)
-    return out
 
 
 # ----------------------------------------------------------------------------- the tasks' hooks
@@ -90,17 +81,17 @@ def test_posetrack_resample_equals_evaluating_repeated_sequences(shared_data, tm
 
 
 def test_multi_person_resample(tmp_path):
-    from .test_mpii import _person
+    from .support.mpiibuild import annorect_person
 
     rng = np.random.default_rng(11)
     gt_entries, pred_entries = [], []
     for _ in range(8):
         people = [(rng.uniform(0, 800), rng.uniform(0, 300)) for _ in range(3)]
-        gt_entries.append({"annorect": [_person(x, y) for x, y in people]})
+        gt_entries.append({"annorect": [annorect_person(x, y) for x, y in people]})
         rects = []
         for x, y in people:
             if rng.random() < 0.8:
-                r = _person(x + rng.normal(0, 6), y + rng.normal(0, 6), score=float(rng.random()), head=False)
+                r = annorect_person(x + rng.normal(0, 6), y + rng.normal(0, 6), score=float(rng.random()), head=False)
                 for pt in r["annopoints"][0]["point"]:
                     pt["x"] += float(rng.normal(0, 8))
                     pt["score"] = float(rng.random())
@@ -149,8 +140,8 @@ def two_users(shared_data, tmp_path_factory):
     """Two MPII validation predictions prt never saw, saved with --save into a fresh store."""
     tmp = tmp_path_factory.mktemp("users")
     root = shared_data / "mpii_val"
-    a = _perturbed(root / "newell.h5", tmp / "jittered-newell.h5", seed=1, sigma=1.5)
-    b = _perturbed(root / "pyranet-prm.h5", tmp / "jittered-prm.h5", seed=2, sigma=4.0)
+    a = perturbed_predictions(root / "newell.h5", tmp / "jittered-newell.h5", seed=1, sigma=1.5)
+    b = perturbed_predictions(root / "pyranet-prm.h5", tmp / "jittered-prm.h5", seed=2, sigma=4.0)
     store = tmp / "store"
     for name, pred in (("alpha-net", a), ("beta-net", b)):
         assert main(["evaluate", "--gt", str(root / "valid.h5"), "--pred", str(pred), "--task", "single",
@@ -279,7 +270,7 @@ def test_verify_passes_untouched_and_names_an_edited_number(two_users, capsys, s
 def test_refined_result_gets_a_paired_delta(two_users, capsys, shared_data, tmp_path):
     store, root, a, _ = two_users
     args = ["evaluate", "--gt", str(root / "valid.h5"), "--task", "single", "--results", str(store)]
-    better = _perturbed(root / "newell.h5", tmp_path / "less-noise.h5", seed=5, sigma=0.5)
+    better = perturbed_predictions(root / "newell.h5", tmp_path / "less-noise.h5", seed=5, sigma=0.5)
     assert main(args + ["--pred", str(better), "--save", "alpha-net+refined"]) == 0
     capsys.readouterr()
     assert main(["leaderboard", "--benchmark", "mpii-val", "--format", "json", "--results", str(store)]) == 0

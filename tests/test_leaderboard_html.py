@@ -38,13 +38,13 @@ def browser():
 
 @pytest.fixture(scope="module")
 def page_file(tmp_path_factory, shared_data):
-    from .test_leaderboard import _perturbed
+    from .support.mpiibuild import perturbed_predictions
 
     tmp = tmp_path_factory.mktemp("html")
     root = shared_data / "mpii_val"
     store = tmp / "store"
     for name, src, seed in (("alpha-net", "newell.h5", 1), ("beta-net", "pyranet-prm.h5", 2)):
-        pred = _perturbed(root / src, tmp / f"{name}.h5", seed=seed, sigma=2.0)
+        pred = perturbed_predictions(root / src, tmp / f"{name}.h5", seed=seed, sigma=2.0)
         assert main(["evaluate", "--gt", str(root / "valid.h5"), "--pred", str(pred), "--task", "single",
                      "--save", name, "--results", str(store)]) == 0
     # a result whose interval carries a note (its MOTA's resamples split: see test_interval_notes)

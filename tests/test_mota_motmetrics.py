@@ -23,10 +23,10 @@ from poseval_refine.metrics import mota, mota_motmetrics
 from poseval_refine.metrics.posetrack import dummy_update
 from poseval_refine.synthetic import make_benchmark, write_odd_benchmark
 
-from . import dummy_cases
-from .ptbuild import frame, person, write_case
-from .test_mota import random_sequence
-from .test_posetrack_golden import AP_KEYS, MOT_KEYS, assert_close
+from .support import dummy_cases
+from .support.golden import AP_KEYS, MOT_KEYS, assert_close
+from .support.motbuild import random_sequence
+from .support.ptbuild import frame, person, write_case
 
 STATS = ("num_objects", "num_matches", "num_switches", "num_misses", "num_false_positives",
          "sum_d_matched", "sum_d_raw", "sum_d_extra")
@@ -167,7 +167,7 @@ def test_dummy_cases_recorded_as_listed():
 @pytest.mark.parametrize("backend", ["prt", "motmetrics"])
 @pytest.mark.parametrize("case", dummy_cases.ACCEPTED)
 def test_dummy_frames_and_repeated_gt_ids_give_the_official_numbers(tmp_path, case, backend):
-    """Numbers the official poseval printed (tests/dummy_cases.py; index 15 is its Total)."""
+    """Numbers the official poseval printed (tests/support/dummy_cases.py; index 15 is its Total)."""
     dummy_cases.write_case(tmp_path, case)
     r = evaluate_posetrack(tmp_path / "gt", [tmp_path / "pred"], tracking=True, mot_backend=backend)
     official = DUMMY_CASES["accepted"][case]

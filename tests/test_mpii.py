@@ -13,6 +13,8 @@ from poseval_refine.evaluators.mpii import evaluate_multi, evaluate_single
 from poseval_refine.metrics.pckh import EVAL_JOINTS, finalize_pckh, pckh_stats
 from poseval_refine.protocols import PROTOCOLS
 
+from .support.mpiibuild import annorect_person
+
 COLS = {"head": "Head", "sho": "Shoulder", "elb": "Elbow", "wri": "Wrist", "hip": "Hip", "knee": "Knee",
         "ank": "Ankle", "ubody": "UBody", "total": "Total"}
 
@@ -228,24 +230,12 @@ def test_release_annotation_subset(tmp_path):
 
 
 # ----------------------------------------------------------------------------- multi-person
-TEMPLATE16 = np.array([(0, 200), (0, 150), (0, 100), (20, 100), (20, 150), (20, 200), (10, 90), (10, 40), (10, 20),
-                       (10, -15), (-30, 90), (-25, 60), (-10, 30), (30, 30), (45, 60), (50, 90)], float)
-
-
-def _person(ax, ay, score=None, skip=(), head=True):
-    pts = [{"id": j, "x": float(ax + dx), "y": float(ay + dy), **({"score": score} if score is not None else {})}
-           for j, (dx, dy) in enumerate(TEMPLATE16) if j not in skip and j not in (6, 7)]
-    r = {"annopoints": [{"point": pts}]}
-    if head:
-        r.update(x1=ax, y1=ay - 30, x2=ax + 30, y2=ay + 10)  # head size 30 px
-    return r
-
-
 def test_multi_person_hand_derived(tmp_path):
-    gt = {"annolist": [{"image": [{"name": "g1.jpg"}], "annorect": [_person(100, 100), _person(300, 100, skip=(5,))]}]}
+    gt = {"annolist": [{"image": [{"name": "g1.jpg"}],
+                        "annorect": [annorect_person(100, 100), annorect_person(300, 100, skip=(5,))]}]}
     pred = {"annolist": [{"image": [{"name": "g1.jpg"}], "annorect": [
-        _person(100, 100, score=0.9, head=False),   # matched to A, every joint a hit
-        _person(700, 400, score=0.8, head=False),   # matches nobody
+        annorect_person(100, 100, score=0.9, head=False),   # matched to A, every joint a hit
+        annorect_person(700, 400, score=0.8, head=False),   # matches nobody
     ]}]}  # B is not predicted at all
     (tmp_path / "gt.json").write_text(json.dumps(gt))
     (tmp_path / "pred.json").write_text(json.dumps(pred))
@@ -268,16 +258,16 @@ def test_multi_person_agrees_with_posetrack_path(tmp_path):
     gt_entries, pred_entries = [], []
     for _ in range(6):
         people = [(rng.uniform(0, 800), rng.uniform(0, 300)) for _ in range(3)]
-        gt_entries.append({"annorect": [_person(x, y) for x, y in people]})
+        gt_entries.append({"annorect": [annorect_person(x, y) for x, y in people]})
         rects = []
         for x, y in people:
             if rng.random() < 0.8:
-                r = _person(x + rng.normal(0, 6), y + rng.normal(0, 6), score=float(rng.random()), head=False)
+                r = annorect_person(x + rng.normal(0, 6), y + rng.normal(0, 6), score=float(rng.random()), head=False)
                 for pt in r["annopoints"][0]["point"]:
                     pt["x"] += float(rng.normal(0, 8))
                     pt["score"] = float(rng.random())
                 rects.append(r)
-        rects.append(_person(rng.uniform(0, 800), rng.uniform(0, 300), score=float(rng.random()), head=False))
+        rects.append(annorect_person(rng.uniform(0, 800), rng.uniform(0, 300), score=float(rng.random()), head=False))
         pred_entries.append({"annorect": rects})
     (tmp_path / "g.json").write_text(json.dumps({"annolist": gt_entries}))
     (tmp_path / "p.json").write_text(json.dumps({"annolist": pred_entries}))

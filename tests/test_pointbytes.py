@@ -176,7 +176,7 @@ def test_mutated_files_read_the_same_both_ways(shared_data, tmp_path, monkeypatc
     """Differential fuzzing: tree mutations (fuzzing.mutate_tree) and byte damage of real-layout files,
     written compactly (orjson) and with json.dumps' blanks; the fast path must give what the ordinary
     reading gives: the same arrays or the same error."""
-    from .fuzzing import Draw, damage_bytes, mutate_tree
+    from .support.fuzzing import Draw, damage_bytes, mutate_tree
 
     rng = np.random.default_rng(12)
     draw = Draw(rng=rng)

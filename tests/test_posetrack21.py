@@ -1,6 +1,6 @@
 """PoseTrack21 keypoint HOTA and the kit's mAP against numbers recorded from the official PoseTrack21 kit.
 
-The shared cases (``shared/data/posetrack21_cases``) and the random cases of tests/pt21build.py, whose kit
+The shared cases (``shared/data/posetrack21_cases``) and the random cases of tests/support/pt21build.py, whose kit
 numbers are in tests/data/posetrack21_kit_cases.json (recorded by ``benchmarks/posetrack21_eval.py --record``):
 every field the kit returns, per alpha, per joint and Total, to 1e-9, and its mAP groups.
 """
@@ -18,7 +18,7 @@ from poseval_refine.cli import main
 from poseval_refine.evaluators.posetrack21 import evaluate_hota, evaluate_map, headline_hota, resample_hota
 from poseval_refine.metrics.introsort import introsort_argsort
 
-from .pt21build import CASES, write_case
+from .support.pt21build import CASES, write_case
 
 KIT = json.loads((Path(__file__).parent / "data" / "posetrack21_kit_cases.json").read_text())["cases"]
 MAIN = ("HOTA", "DetA", "AssA", "DetRe", "DetPr", "AssRe", "AssPr", "LocA")

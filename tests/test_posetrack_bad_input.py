@@ -12,7 +12,7 @@ from poseval_refine.cli import main
 from poseval_refine.formats.posetrack import read_sequence, to_2018
 from poseval_refine.skeletons import POSETRACK18
 
-from .ptbuild import frame, person, write_case
+from .support.ptbuild import frame, person, write_case
 
 A, B = (100, 100), (300, 100)
 

@@ -10,7 +10,7 @@ import pytest
 from poseval_refine.evaluators.posetrack import evaluate_posetrack
 from poseval_refine.metrics.ap import assign_frame, normalized_distances
 
-from .ptbuild import TEMPLATE, frame, person, write_case
+from .support.ptbuild import TEMPLATE, frame, person, write_case
 
 A, B = (100, 100), (300, 100)
 

@@ -10,24 +10,7 @@ import pytest
 from poseval_refine.cli import main
 from poseval_refine.evaluators.posetrack import evaluate_posetrack
 
-CASES = ["case1", "case2", "case3", "case4", "case5", "all", "case2_18", "case3_18", "case4_18",
-         "synth24", "bonn_test"]
-AP_KEYS = ["ap_joint", "ap_pre", "ap_rec", "ap_groups"]
-MOT_KEYS = ["mota_joint", "motp_joint", "pre_joint", "rec_joint", "mota_groups",
-            "mota_total", "motp_total", "pre_total", "rec_total"]
-
-
-def _as_array(v):
-    v = v if isinstance(v, list) else [v]
-    return np.array([np.nan if x is None else x for x in v], dtype=np.float64)
-
-
-def assert_close(got, expected, keys, tol=1e-6):
-    for k in keys:
-        a, b = _as_array(got[k]), _as_array(expected[k])
-        assert a.shape == b.shape, k
-        np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=f"NaN pattern of {k}")
-        np.testing.assert_allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=0, atol=tol, err_msg=k)
+from .support.golden import AP_KEYS, CASES, MOT_KEYS, as_array, assert_close
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -51,7 +34,7 @@ def test_tracking_with_workers_is_identical(shared_data):
     one = evaluate_posetrack(root / "gt", [root / "pred"], tracking=True, workers=1)
     two = evaluate_posetrack(root / "gt", [root / "pred"], tracking=True, workers=2)
     for k in AP_KEYS + MOT_KEYS:
-        np.testing.assert_array_equal(_as_array(one[k]), _as_array(two[k]), err_msg=k)
+        np.testing.assert_array_equal(as_array(one[k]), as_array(two[k]), err_msg=k)
 
 
 def test_case5_tracking_is_a_clear_error(shared_data, capsys):

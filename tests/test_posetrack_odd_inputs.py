@@ -2,7 +2,7 @@
 
 Every expected number below is derived by hand from poseval's rules (spec §1.3-1.7 and the
 notes of each test); ``test_recorded_official_run`` compares with numbers the official poseval
-printed. The template person (tests/ptbuild.py) has head size 30 px, so a hit is within 15 px.
+printed. The template person (tests/support/ptbuild.py) has head size 30 px, so a hit is within 15 px.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from poseval_refine.formats import posetrack as ptformat
 from poseval_refine.formats.posetrack import read_sequence
 from poseval_refine.skeletons import POSETRACK18
 
-from .ptbuild import frame, person
+from .support.ptbuild import frame, person
 
 A, B, C = (100, 100), (300, 100), (600, 400)
 REGION = [(500, 300), (700, 300), (700, 700), (500, 700)]

@@ -100,7 +100,7 @@ def test_person_order_does_not_matter(bench, tmp_path):
 
 
 def test_moving_a_prediction_beyond_half_a_head_turns_a_hit_into_a_miss(tmp_path):
-    from .ptbuild import frame, person, write_case
+    from .support.ptbuild import frame, person, write_case
 
     gt_frames = [frame([person(100, 100, track=0)]) for _ in range(3)]
     near = [frame([person(100, 100, track=1, score=0.9, shift=(9, 12))]) for _ in range(3)]  # d = 0.5

@@ -10,7 +10,7 @@ import pytest
 from poseval_refine.cli import main
 from poseval_refine.sample import sample_paths
 
-from .cocobuild import make_benchmark, write_json
+from .support.cocobuild import make_benchmark, write_json
 
 
 def _evaluate(capsys, *args):
@@ -73,7 +73,7 @@ def test_unknown_gt_kind_asks_for_task(tmp_path, capsys):
 
 
 def test_mpii_multi_person_annolist_json_means_task_multi(tmp_path, capsys):
-    from .fuzzing import _annolist
+    from .support.fuzzing import _annolist
 
     gt, pred = tmp_path / "groups_gt.json", tmp_path / "groups_pred.json"
     gt.write_text(json.dumps({"annolist": _annolist(False)}))

@@ -6,7 +6,7 @@ is not shifted). motmetrics crashes (KeyError) when a GT id repeated within a fr
 before the id has ever been fed to that joint's accumulator; a dummy frame feeds object 0, so GT id
 0 of the first sequence (or -10000 of the second, ...) repeated later is counted instead.
 
-``python -m tests.dummy_cases OUT`` writes every case to ``OUT/<case>/{gt,pred}``; the numbers of
+``python -m tests.support.dummy_cases OUT`` writes every case to ``OUT/<case>/{gt,pred}``; the numbers of
 tests/data/poseval_dummy_cases.json come from running the official poseval on them (see its
 ``_source``).
 """
@@ -126,7 +126,7 @@ def record(out: Path, poseval: Path) -> dict:
     """Run the official poseval on every case (as its README says) and collect its MOT numbers."""
     import subprocess
 
-    recorded = {"_source": f"python -m tests.dummy_cases OUT --poseval {poseval}: official poseval "
+    recorded = {"_source": f"python -m tests.support.dummy_cases OUT --poseval {poseval}: official poseval "
                            "(leonid-pishchulin/poseval), python -m poseval.evaluate --evalPoseEstimation "
                            "--evalPoseTracking, motmetrics 1.4.0, numpy 2.4",
                 "accepted": {}, "crashed": {}}

@@ -7,8 +7,8 @@ predictions have jitter, left/right swaps, dropped joints, persons without point
 similarities), false positives, identity switches, quantised (tied) scores, persons without
 ``scores``, labeled frames without predictions and predictions on unlabeled frames.
 
-``python -m tests.pt21build OUT`` writes the test cases to ``OUT/<case>/{gt,pred}``;
-``python -m tests.pt21build --sample poseval_refine/data/sample_posetrack21`` the sample shipped in the package.
+``python -m tests.support.pt21build OUT`` writes the test cases to ``OUT/<case>/{gt,pred}``;
+``python -m tests.support.pt21build --sample poseval_refine/data/sample_posetrack21`` the sample shipped in the package.
 """
 
 from __future__ import annotations
