@@ -90,7 +90,7 @@ def _provenance_text(r: Row) -> str:
         return f"{p['quoted_from']}\nmethod: {p['citation']}\nvariant: {p['variant']}"
     lines = [r.note]
     for k, v in p.get("inputs", {}).items():
-        lines.append(f"{k}: {v['path']} (sha256 {v['sha256']})")
+        lines.append(f"{k}: {v['file']} (sha256 {v['sha256']})")
     if p.get("options"):
         lines.append("options: " + ", ".join(f"{k}={v}" for k, v in p["options"].items() if v is not None))
     for k in ("command", "prt_version", "created", "file"):

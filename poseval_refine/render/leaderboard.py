@@ -53,10 +53,9 @@ def _short_source(r: Row) -> str:
     if r.source == "quoted":
         return "quoted, " + r.provenance["quoted_from"].rsplit(", ", 1)[-1]
     if r.source == "recomputed":
-        files = ", ".join(v["path"].rsplit("/", 1)[-1] for k, v in r.provenance["inputs"].items()
-                          if k.startswith("pred"))
+        files = ", ".join(v["file"] for k, v in r.provenance["inputs"].items() if k.startswith("pred"))
         return f"recomputed ({files})"
-    # the store's path stays in the provenance (JSON, CSV note, the page's hover): a table may go into a paper
+    # a table may go into a paper: the store's name is not in it (boards carry no path: board.published_provenance)
     return "user (shipped)" if r.provenance.get("store") == "shipped" else "user"
 
 
