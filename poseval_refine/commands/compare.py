@@ -70,8 +70,8 @@ def render_text(c) -> str:
     head = (f"{c.a} - {c.b} on {c.benchmark} / {c.task}"
             + ("" if c.protocol == "official" else f" [{c.protocol}]")
             + f": paired bootstrap over {c.items} {units} ({c.resamples} resamples, seed {c.seed})")
-    rows = [[m.metric, f"{m.value_a:.2f}", f"{m.value_b:.2f}", _signed(m.delta), _interval(m.ci95), _p(m.p_value, c.resamples),
-             "" if m.tied is None else ("tied" if m.tied else "")] for m in c.metrics.values()]
+    rows = [[m.metric, f"{m.value_a:.2f}", f"{m.value_b:.2f}", _signed(m.delta), _interval(m.ci95),
+             _p(m.p_value, c.resamples), "tied" if m.tied else ""] for m in c.metrics.values()]
     table = tabulate(rows, headers=["", c.a, c.b, "A - B", "95% CI", "p", ""], tablefmt="simple",
                      disable_numparse=True, colalign=("left", "right", "right", "right", "right", "right", "left"))
     if c.verdict == "no interval":
