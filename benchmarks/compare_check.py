@@ -8,6 +8,10 @@ very file, ``net-weak`` with 4 px; saves them with `prt evaluate --save` into a 
 pair, prints what `prt compare --format json` says beside an independent check: the PCKh@0.5 difference
 computed from the arrays, and the width of a paired bootstrap over people with numpy's own draws (and of
 an unpaired one, for contrast). Last, the ties `prt leaderboard --format json` gives net-a.
+
+``--exchangeable N`` (e.g. 90) then saves N results that differ only in their noise's seed (0.5 px each:
+no real difference between them on the population of people) and prints the share of their pairs the board
+does not call tied: the false-separation rate of pairwise, uncorrected ties (nominally 5%).
 """
 
 from __future__ import annotations
@@ -52,10 +56,33 @@ def hits(gt: Path, pred: Path):
     return hit[:, TOTAL_JOINTS].sum(1).astype(float), ann[:, TOTAL_JOINTS].sum(1).astype(float)
 
 
+def exchangeable(root: Path, store: Path, n: int, seed: int) -> None:
+    from poseval_refine.evaluators import get_task
+    from poseval_refine.results.board import build_boards
+    from poseval_refine.results.store import load_all, make_result, save_result
+
+    task = get_task("single")
+    (store / "preds").mkdir(parents=True)
+    for i in range(n):
+        p = noisy(root / "pyranet-prm.h5", store / "preds" / f"x{i:03d}.h5", seed * 1000 + i, 0.5)
+        save_result(make_result(f"x{i:03d}", "single", task.run(root / "valid.h5", [p]), benchmark="mpii-val",
+                                inputs={"gt": root / "valid.h5", "pred": p}, options={"flavour": "matlab"},
+                                source="user"), store)
+    board = build_boards(load_all(store), benchmark="mpii-val")[0]
+    ours = [r for r in board.rows if r.method.startswith("x")]
+    pairs = len(ours) * (len(ours) - 1) // 2
+    apart = sum(sum(o.method not in r.tied_with for o in ours if o is not r) for r in ours) // 2
+    values = [r.value for r in ours]
+    widest = max(r.tie_ranks[1] - r.tie_ranks[0] + 1 if r.tie_ranks else 1 for r in ours)
+    print(f"{n} results differing only in the noise seed (PCKh@0.5 {min(values):.2f} to {max(values):.2f}): "
+          f"{apart} of {pairs} pairs not tied ({100 * apart / pairs:.1f}%); widest shared rank range {widest} ranks")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=101, help="seed of the noise (net-a; +1, +2 for the others)")
     ap.add_argument("--draws", type=int, default=10000, help="numpy's own bootstrap draws")
+    ap.add_argument("--exchangeable", type=int, default=0, help="also N results differing only in the noise seed")
     args = ap.parse_args()
     root = Path(os.environ.get("PRT_DATA", "../shared/data")) / "mpii_val"
     gt = root / "valid.h5"
@@ -99,6 +126,8 @@ def main():
             if r["method"].startswith("net-"):
                 print(f"board: #{r['rank']} {r['method']:9s} {r['value']:.2f} tied_with {r['tied_with']} "
                       f"tie_ranks {r['tie_ranks']}")
+        if args.exchangeable:
+            exchangeable(root, tmp / "exchangeable", args.exchangeable, args.seed)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
