@@ -5,6 +5,7 @@ draws of this file's own (the same width within Monte Carlo error)."""
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 from pathlib import Path
 
@@ -242,3 +243,34 @@ def test_pairwise_differences_equal_one_pair_at_a_time():
             assert [pw.low[i, j], pw.high[i, j]] == pytest.approx(one.ci95, abs=1e-12)
             assert pw.p[i, j] == pytest.approx(one.p_value, abs=1e-12)
             assert pw.tied[i, j] == (one.ci95[0] <= 0 <= one.ci95[1])
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "html"])
+def test_published_boards_name_files_not_folders(store, capsys, fmt):
+    """The result files keep the paths (prt verify needs them); the boards publish file names and SHA-256s."""
+    s, root, preds = store
+    folder = str(preds["net-a"].parent)
+    stored = json.loads((s / "net-a__mpii-val__single.json").read_text())
+    assert stored["inputs"]["pred"]["path"] == str(preds["net-a"].resolve())
+    code, out, err = _run(capsys, "leaderboard", "--results", s, "--benchmark", "mpii-val", "--format", fmt,
+                          "--resamples", "20")
+    assert code == 0, err
+    assert folder not in out and str(root) not in out and str(s) not in out
+    if fmt == "json":
+        row = next(r for r in json.loads(out)["boards"][0]["rows"] if r["method"] == "net-a")
+        sha = stored["inputs"]["pred"]["sha256"]
+        assert row["provenance"]["inputs"]["pred"] == {"file": "a.h5", "sha256": sha}
+        assert row["provenance"]["inputs"]["gt"]["file"] == "valid.h5"
+        assert row["provenance"]["command"].startswith("prt evaluate --gt valid.h5 --pred a.h5 --task single")
+        assert row["provenance"]["file"] == "net-a__mpii-val__single.json"
+
+
+def test_command_lines_are_published_with_file_names():
+    from poseval_refine.results.board import command_with_file_names
+
+    assert command_with_file_names("prt evaluate --gt /home/me/data/valid.h5 --pred=/tmp/x/my\\ net.h5 --task "
+                                   "single --save n") == "prt evaluate --gt valid.h5 '--pred=my net.h5' --task " \
+                                                        "single --save n"
+    # stored as shlex.join writes it (make_result): a Windows path is quoted, its backslashes kept
+    windows = shlex.join(["prt", "evaluate", "--gt", "C:\\data\\gt\\", "--pred", "rel/dir/p.json"])
+    assert command_with_file_names(windows) == "prt evaluate --gt gt --pred p.json"
