@@ -16,6 +16,7 @@ import click
 
 from . import __version__, commands
 from .errors import PrtError
+from .optional import missing_from
 
 
 def _command_modules() -> dict[str, str]:
@@ -45,13 +46,19 @@ def cli():
 
 def main(argv=None) -> int:
     """Entry point: user-facing errors become one message on stderr and a non-zero exit."""
-    commands.INVOCATION = ["prt", *(sys.argv[1:] if argv is None else argv)]
+    invocation = {"argv": ["prt", *(sys.argv[1:] if argv is None else argv)]}
     try:
-        rv = cli.main(args=argv, prog_name="prt", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="prt", standalone_mode=False, obj=invocation)
         if isinstance(rv, int) and not isinstance(rv, bool):  # click returns an Exit's code here
             return rv
     except PrtError as e:
         click.echo(f"prt: error: {e.message}", err=True)
+        return 2
+    except ModuleNotFoundError as e:  # an optional dependency (torch, motmetrics) that is not installed
+        error = missing_from(e, " ".join(commands.INVOCATION[:2]))
+        if error is None:
+            raise
+        click.echo(f"prt: error: {error.message}", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("prt: aborted", err=True)

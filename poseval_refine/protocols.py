@@ -1,6 +1,6 @@
 """Benchmark protocols: which joints count, which official quirks apply, which groups a table shows.
 
-The official kits have quirks (spec §1.9). prt reproduces them by default and names each one,
+The official kits have quirks (docs/protocol.md §1.9). prt reproduces them by default and names each one,
 so an "official" and a "corrected" run differ by configuration, not by scattered code paths.
 """
 
@@ -35,7 +35,8 @@ class PoseTrackProtocol:
     #: quirk 7: the tracking evaluation ignores the last labeled frame of every sequence
     drop_last_labeled_frame: bool = True
     #: quirk 8: a frame with no GT or no predictions counts, for every joint, one dummy object,
-    #: one miss and one false positive (False: the real people count, issue #5's proposal)
+    #: one miss and one false positive (False: the real people count, as poseval's issue #5 proposed;
+    #: docs/protocol.md §1.7, §5)
     dummy_empty_frames: bool = True
     #: quirk 10: what MOTP's distance sum holds (which motmetrics version poseval ran with)
     motp: str = "poseval-mm1.2+"

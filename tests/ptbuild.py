@@ -1,4 +1,4 @@
-"""Builders for hand-made PoseTrack-2017 test sequences (the template of spec §6.2)."""
+"""Builders for hand-made PoseTrack-2017 test sequences (the template of docs/protocol.md §6.2)."""
 
 from __future__ import annotations
 

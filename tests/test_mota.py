@@ -37,7 +37,7 @@ def counts(s: MotStats, k: int = 0) -> tuple:
 
 
 def test_motmetrics_published_vector():
-    """motmetrics tests/test_metrics.py::test_mota_motp (spec §6.1)."""
+    """motmetrics tests/test_metrics.py::test_mota_motp (docs/protocol.md §6.1)."""
     frames = one_joint(
         ([], [1, 2], {}),  # FP only
         ([1, 2], [], {}),  # miss only

@@ -40,7 +40,8 @@ def test_tompson_gt_mat_agrees_with_valid_h5(shared_data):
         assert abs(a["pckh"][k] - b["pckh"][k]) < 0.05
 
 
-SPEC_VECTOR = [
+#: the MPII single-person vector of docs/protocol.md §6.3 (normalized distances, the kit's 14-joint order)
+PROTOCOL_VECTOR = [
     [.105, .205, .305, .405, .505, .605, .055, .155, .255, .355, .455, .555, .025, .705],
     [.015, .095, .195, np.nan, .295, .395, .495, np.inf, .045, .145, .245, .345, .445, .545],
 ]
@@ -48,12 +49,12 @@ SPEC_VECTOR = [
 
 def _vector_result(flavour):
     d = np.full((2, 16), np.nan)
-    d[:, list(EVAL_JOINTS)] = SPEC_VECTOR
+    d[:, list(EVAL_JOINTS)] = PROTOCOL_VECTOR
     fl = FLAVOURS[flavour]
     return finalize_pckh(pckh_stats(d, fl), fl)
 
 
-def test_spec_vector_matlab():
+def test_protocol_vector_matlab():
     r = _vector_result("matlab")
     joint14 = [r["pckh_joint"][j] for j in EVAL_JOINTS]
     assert joint14 == [100, 100, 100, 100, 50, 50, 100, 50, 100, 100, 100, 50, 100, 0]
@@ -66,7 +67,7 @@ def test_spec_vector_matlab():
     assert r["pckh_at_0.1"] == pytest.approx(500 / 27, abs=1e-9)  # true @0.1 = 18.5185
 
 
-def test_spec_vector_flavours():
+def test_protocol_vector_flavours():
     hrnet = _vector_result("hrnet")
     assert hrnet["pckh"]["Total"] == pytest.approx(77.7778, abs=1e-4)
     assert hrnet["pckh"]["Head"] == 0.0

@@ -1,4 +1,4 @@
-"""Hand-derived cases for the degenerate situations of spec §1.5-1.7, in both protocols."""
+"""Hand-derived cases for the degenerate situations of docs/protocol.md §1.5-1.7, in both protocols."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def test_ignore_region_removes_points_inside(tmp_path):
 
 
 def test_assignment_is_not_sequential_greedy():
-    """PT-4: P2 wants A (7/13), loses it to P1, and is not given B (6/13)."""
+    """PT-4 (docs/protocol.md §6.2): P2 wants A (7/13), loses it to P1, and is not given B (6/13)."""
     K = 15
     a = np.array([[100 + dx, 100 + dy] for dx, dy in TEMPLATE], dtype=float)
     b = a + [200, 0]

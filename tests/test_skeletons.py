@@ -1,4 +1,4 @@
-"""Joint sets and the mappings between them (spec §1.1 gives the PoseTrack-2018 -> 2017 table)."""
+"""Joint sets and the mappings between them (docs/protocol.md §1.1 gives the PoseTrack-2018 -> 2017 table)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from poseval_refine.skeletons import COCO17, MPII16, POSETRACK15, POSETRACK18, h
 
 
 def test_posetrack18_to_17_is_the_official_table():
-    # spec §1.1: 2018 index -> 2017 id (ears dropped)
+    # docs/protocol.md §1.1: 2018 index -> 2017 id (ears dropped)
     table = {0: 13, 1: 12, 2: 14, 5: 9, 6: 8, 7: 10, 8: 7, 9: 11, 10: 6, 11: 3, 12: 2, 13: 4, 14: 1, 15: 5, 16: 0}
     m = joint_mapping(POSETRACK18, POSETRACK15)  # for each 2017 id, its 2018 index
     assert {int(m[j]): j for j in range(15)} == table

@@ -6,7 +6,7 @@ which poseval is a port). Functions take arrays only; they never open files.
 Assignment (poseval ``assignGTmulti``, MATLAB ``assignGTmulti.m``): every prediction keeps
 only its best GT by PCKh, then every GT takes the prediction with the highest remaining
 PCKh; a best value of 0 leaves the GT unassigned. This is *not* a sequential greedy
-assignment (see test case PT-4 of the spec).
+assignment (docs/protocol.md §1.5; case PT-4 of §6.2).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .distance import normalized_distance
 
 #: score given to a predicted joint that has none (poseval's MIN_SCORE)
 MIN_SCORE = -9999.0
@@ -26,18 +28,14 @@ def normalized_distances(pred_xy: np.ndarray, gt_xy: np.ndarray, head_size: np.n
     ``pred_xy`` is ``(..., Np, K, 2)``, ``gt_xy`` ``(..., Ng, K, 2)``, ``head_size`` ``(..., Ng)``;
     absent joints (NaN) give ``+inf``.
     """
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # inf - inf, x / 0: never a hit
-        diff = pred_xy[..., :, None, :, :] - gt_xy[..., None, :, :, :]
-        d = np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]) / head_size[..., None, :, None]
-    return np.where(np.isnan(d), np.inf, d)
+    d = normalized_distance(pred_xy[..., :, None, :, :], gt_xy[..., None, :, :, :], head_size[..., None, :, None])
+    return np.where(np.isnan(d), np.inf, d)  # inf - inf, 0 / 0: never a hit
 
 
 def pair_distances(pred_xy: np.ndarray, gt_xy: np.ndarray, head_size: np.ndarray) -> np.ndarray:
     """:func:`normalized_distances` of given (prediction, GT) pairs only: ``pred_xy`` and ``gt_xy``
     are ``(N, K, 2)``, ``head_size`` ``(N,)``; the same arithmetic, so the same values bit for bit."""
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        diff = pred_xy - gt_xy
-        d = np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]) / head_size[:, None]
+    d = normalized_distance(pred_xy, gt_xy, head_size[:, None])
     return np.where(np.isnan(d), np.inf, d)
 
 

@@ -20,7 +20,7 @@ accumulator, and one numpy step advances every lane by one frame. Per frame and 
 3. **Leftovers**: unpaired objects are MISSes, unpaired hypotheses FPs.
 
 Besides the counts, three distance sums are kept because poseval's MOTP sums the ``D`` column
-of *all* events, whose content depends on the motmetrics version (spec §1.7):
+of *all* events, whose content depends on the motmetrics version (docs/protocol.md §1.7):
 
 - ``sum_d_matched``: MATCH + SWITCH rows (true CLEAR-MOT MOTP, motmetrics 1.0);
 - ``sum_d_raw``: RAW rows, one per finite entry of every distance matrix (motmetrics >= 1.1);

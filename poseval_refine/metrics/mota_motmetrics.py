@@ -2,14 +2,14 @@
 
 poseval computes its tracking numbers with one ``motmetrics.MOTAccumulator(auto_id=True)`` per
 sequence and joint, fed once per frame, then ``mh.compute`` for the counts and ``acc.events['D']``
-for MOTP's distance sum (spec §1.7). This module does the same with the very updates that prt's
+for MOTP's distance sum (docs/protocol.md §1.7). This module does the same with the very updates that prt's
 own accumulator (``metrics.mota``, the fast default) receives, poseval's dummy frames included,
 and returns the same additive ``MotStats``, so finalize, ``--workers``, the leaderboard bootstrap
 and ``--save`` work unchanged. It lets a leaderboard say its numbers come from the reference
 library; tests check that both backends agree.
 
 motmetrics solves each frame's assignment with the first installed of lapsolver, lap, scipy, ...,
-and the solvers break equal-cost ties differently (spec §1.7, point 5). This path pins motmetrics'
+and the solvers break equal-cost ties differently (docs/protocol.md §1.7, point 4). This path pins motmetrics'
 scipy solver, which is what poseval runs with when only its declared requirements are installed.
 """
 

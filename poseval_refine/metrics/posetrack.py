@@ -4,7 +4,7 @@
 joints) into additive statistics; ``finalize`` pools any number of them. Nothing here opens a
 file: the evaluator in ``poseval_refine.evaluators.posetrack`` does the reading and checking.
 
-Cleaning follows poseval (spec §1.3): frames whose GT has no person are dropped (``is_labeled``
+Cleaning follows poseval (docs/protocol.md §1.3): frames whose GT has no person are dropped (``is_labeled``
 is ignored), people without a pose record are dropped, points strictly inside an ignore
 region are deleted from GT and predictions and people left without points are deleted.
 """
@@ -187,7 +187,7 @@ def _ignore_regions(gt: PoseSequence, pred: PoseSequence, g: np.ndarray, p: np.n
 
 
 def clean_sequence(gt: PoseSequence, pred: PoseSequence) -> CleanSequence:
-    """poseval's cleaning (spec §1.3): keep the frames whose GT has a person, the people with a pose
+    """poseval's cleaning (docs/protocol.md §1.3): keep the frames whose GT has a person, the people with a pose
     record, and apply the GT's ignore regions to both. Raises :class:`RegionError` for a region
     that is no polygon."""
     F = gt.num_frames

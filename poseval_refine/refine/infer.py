@@ -316,7 +316,7 @@ def apply_refined(seq: PoseSequence, persons: list[int], refined: np.ndarray, se
     """The sequence with refined positions; scores and everything else as in the input."""
     stats = stats if stats is not None else RefineStats()
     kp = seq.keypoints.copy()
-    m = joint_mapping(POSETRACK15, seq.skeleton)  # for each slot of the file's skeleton, its PT-15 joint
+    m = joint_mapping(POSETRACK15, seq.skeleton)  # for each slot of the file's skeleton, its PoseTrack-15 joint
     slots = np.flatnonzero(m >= 0)
     n = len(persons)
     seen = np.ones((n, 15), bool) if seen is None else seen

@@ -1,0 +1,6 @@
+"""The package list, the one thing pyproject.toml cannot say: every package under poseval_refine/, found
+automatically, plus baselines/ at the repository root installed as ``poseval_refine.baselines``."""
+
+from setuptools import find_packages, setup
+
+setup(packages=[*find_packages(include=["poseval_refine", "poseval_refine.*"]), "poseval_refine.baselines"])
