@@ -172,7 +172,10 @@ def test_fail_if_worse_fails_only_a_significant_regression(store, capsys):
 
 def test_the_python_function_returns_what_the_command_prints(store, capsys):
     s, *_ = store
-    c = compare("net-a", "net-weak", results=s)
+    import poseval_refine as prt
+
+    assert prt.compare is compare and "compare" in prt.__all__
+    c = prt.compare("net-a", "net-weak", results=s)
     assert isinstance(c, Comparison) and c.as_dict() == _compare_json(capsys, s, "net-a", "net-weak")
     # a result file's path works as well as a name, and B - A is the mirror of A - B
     back = compare(s / "net-weak__mpii-val__single.json", "net-a", results=s)
