@@ -277,3 +277,20 @@ def test_command_lines_are_published_with_file_names():
     # stored as shlex.join writes it (make_result): a Windows path is quoted, its backslashes kept
     windows = shlex.join(["prt", "evaluate", "--gt", "C:\\data\\gt\\", "--pred", "rel/dir/p.json"])
     assert command_with_file_names(windows) == "prt evaluate --gt gt --pred p.json"
+
+
+def test_text_markdown_and_latex_mark_the_tie_ranks(store, capsys):
+    s, *_ = store
+    code, out, err = _run(capsys, "leaderboard", "--results", s, "--benchmark", "mpii-val", "--format", "json")
+    rows = {r["method"]: r for r in json.loads(out)["boards"][0]["rows"]}
+    lo, hi = rows["net-a"]["tie_ranks"]
+    assert hi > lo
+    for fmt, cell in (("text", f"{lo}\u2013{hi}"), ("markdown", f"{lo}\u2013{hi}"), ("latex", f"{lo}--{hi}")):
+        code, out, err = _run(capsys, "leaderboard", "--results", s, "--benchmark", "mpii-val", "--format", fmt)
+        assert code == 0, err
+        assert "Tied ranks" in out and "not corrected for multiple comparisons" in out
+        line = next(x for x in out.splitlines() if "net-a" in x and "net-a" == x.replace("|", " ").replace(
+            "&", " ").split()[1])
+        assert cell in line, (fmt, line)
+        weak = next(x for x in out.splitlines() if "net-weak" in x)
+        assert "\u2013" not in weak and "--" not in weak.replace("--pred", "")
