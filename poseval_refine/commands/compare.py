@@ -66,7 +66,7 @@ def _p(p, resamples: int) -> str:
 def render_text(c) -> str:
     from tabulate import tabulate
 
-    units = "people" if c.unit == "person" else f"{c.unit}s"
+    units = c.unit if c.items == 1 else "people" if c.unit == "person" else f"{c.unit}s"
     head = (f"{c.a} - {c.b} on {c.benchmark} / {c.task}"
             + ("" if c.protocol == "official" else f" [{c.protocol}]")
             + f": paired bootstrap over {c.items} {units} ({c.resamples} resamples, seed {c.seed})")
