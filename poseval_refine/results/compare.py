@@ -84,8 +84,9 @@ class Comparison:
                 "delta": _json(self.delta), "ci95": self.ci95, "p_value": self.p_value, "tied": self.tied,
                 "verdict": self.verdict, "files": self.files,
                 "metrics": {k: m.as_dict() for k, m in self.metrics.items()},
-                "method": "paired percentile bootstrap over the benchmark's items; two-sided p-value "
-                          "min(1, 2 (1 + min(#{d* <= 0}, #{d* >= 0})) / (R + 1)); see docs/leaderboard.md"}
+                "level": 0.95,
+                "statistic": "paired percentile bootstrap over the benchmark's items; two-sided p-value "
+                             "min(1, 2 (1 + min(#{d* <= 0}, #{d* >= 0})) / (R + 1)); see docs/leaderboard.md"}
 
 
 def _json(v: float) -> float | None:
