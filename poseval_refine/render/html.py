@@ -61,7 +61,7 @@ figure{margin:14px 0}figcaption{font-size:12.5px;color:#5a6270}
 table.lb td.name{white-space:normal;max-width:260px;overflow-wrap:anywhere;text-align:left}
 table.lb td.source{white-space:normal;max-width:170px;overflow-wrap:anywhere}
 table.lb td.ties{min-width:128px;font-size:12.5px;color:#5a6270}
-table.lb td.ties.pair{color:#1d2330}table.lb td.ties.pair.sep{color:#8a2020}
+table.lb td.ties.pair{color:#1d2330}
 table.lb td.ties.pair.tie{color:#23692f;font-weight:600}table.lb td.ties.self{color:#1f5fbf;font-style:italic}
 td.rank.tg0{box-shadow:inset 4px 0 0 #7aa0e0}td.rank.tg1{box-shadow:inset 4px 0 0 #e0a04a}
 .tools{display:flex;gap:12px;align-items:center;margin:4px 0 6px;font-size:12.5px;color:#5a6270}
