@@ -168,6 +168,10 @@ def test_fail_if_worse_fails_only_a_significant_regression(store, capsys):
         code, out, err = _run(capsys, "compare", a, b, "--results", s, "--fail-if-worse")
         assert code == 0, err
     assert "statistically tied" in out
+    # without an interval it cannot decide, and says so instead of passing
+    code, out, err = _run(capsys, "compare", "net-weak", "net-a", "--results", s, "--fail-if-worse",
+                          "--resamples", "0")
+    assert code == 2 and "--fail-if-worse cannot decide" in err, err
 
 
 def test_the_python_function_returns_what_the_command_prints(store, capsys):

@@ -37,6 +37,12 @@ def command(a, b, benchmark, task, fmt, fail_if_worse, results_dir, resamples, s
 
         get_task(task)
     c = compare(a, b, benchmark=benchmark, task=task, results=results_dir, resamples=resamples, seed=seed)
+    if fail_if_worse and c.verdict == "no interval":
+        from ..errors import ConfigError
+
+        raise ConfigError(f"--fail-if-worse cannot decide: {c.metric} has no interval ({c.items} {_units(c)}, "
+                          f"{c.resamples} resamples)",
+                          fix="compare on a benchmark of more than one item, with --resamples > 0")
     if fmt == "json":
         click.echo(json.dumps(c.as_dict(), indent=1, allow_nan=False))
     else:
@@ -63,10 +69,14 @@ def _p(p, resamples: int) -> str:
     return f"<={p:.3f}" if p <= 2 / (resamples + 1) + 1e-12 else f"{p:.3f}"
 
 
+def _units(c) -> str:
+    return c.unit if c.items == 1 else "people" if c.unit == "person" else f"{c.unit}s"
+
+
 def render_text(c) -> str:
     from tabulate import tabulate
 
-    units = c.unit if c.items == 1 else "people" if c.unit == "person" else f"{c.unit}s"
+    units = _units(c)
     head = (f"{c.a} - {c.b} on {c.benchmark} / {c.task}"
             + ("" if c.protocol == "official" else f" [{c.protocol}]")
             + f": paired bootstrap over {c.items} {units} ({c.resamples} resamples, seed {c.seed})")
