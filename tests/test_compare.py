@@ -298,3 +298,11 @@ def test_text_markdown_and_latex_mark_the_tie_ranks(store, capsys):
         assert cell in line, (fmt, line)
         weak = next(x for x in out.splitlines() if "net-weak" in x)
         assert "\u2013" not in weak and "--" not in weak.replace("--pred", "")
+    code, out, err = _run(capsys, "leaderboard", "--results", s, "--benchmark", "mpii-val", "--format", "csv")
+    import csv
+    import io
+
+    by = {r["method"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert set(by["net-a"]["tied_with"].split(";")) == set(rows["net-a"]["tied_with"])
+    assert (float(by["net-a"]["tie_ranks_lo"]), float(by["net-a"]["tie_ranks_hi"])) == (lo, hi)
+    assert by["net-weak"]["tied_with"] == "" and by["net-weak"]["tie_ranks_lo"] == ""
