@@ -125,7 +125,11 @@ def frame(boards: list[Board]) -> pd.DataFrame:
             records.append(rec)
     import pandas as pd
 
-    return pd.DataFrame.from_records(records)
+    df = pd.DataFrame.from_records(records)
+    for c in ("tie_ranks_lo", "tie_ranks_hi"):  # ranks, written as integers beside empty cells
+        if c in df:
+            df[c] = df[c].astype("Int64")
+    return df
 
 
 def _caption(b: Board) -> str:
