@@ -174,12 +174,20 @@ def published_provenance(sr: StoredResult) -> dict:
     d = sr.data
     prov = {"store": sr.store, "file": sr.path.name,
             "inputs": {k: {"file": Path_name(v["path"]), "sha256": v["sha256"]} for k, v in d["inputs"].items()},
-            "options": {k: Path_name(v) if isinstance(v, str) and ("/" in v or "\\" in v) else v
-                        for k, v in d.get("options", {}).items()},
+            "options": _file_names(d.get("options", {})),
             **d.get("provenance", {})}
     if isinstance(prov.get("command"), str):
         prov["command"] = command_with_file_names(prov["command"])
     return prov
+
+
+def _file_names(x):
+    """Option values with every path cut to its file name (a checkpoint's folder is not published)."""
+    if isinstance(x, dict):
+        return {k: _file_names(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_file_names(v) for v in x]
+    return Path_name(x.rstrip("/\\")) if isinstance(x, str) and ("/" in x or "\\" in x) else x
 
 
 def command_with_file_names(command: str) -> str:
