@@ -80,8 +80,10 @@ def parse_sequence(data, path: Path, is_gt: bool, only_images: set | None = None
     ids, labeled, regions = _images_fast(images, is_gt, path)
     if ids is None:  # something is wrong: find it image by image, to name it
         ids, labeled, regions = _images_checked(images, is_gt, path)
-    if len(np.unique(ids)) != len(ids):
-        dup = int(ids[np.flatnonzero(np.diff(np.sort(ids)) == 0)[0]])
+    sorted_ids = np.sort(ids)  # (not np.unique: it imports numpy.ma, 7 ms)
+    twice = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1])
+    if len(twice):
+        dup = int(sorted_ids[twice[0]])
         raise InputError(f"image id {dup} is listed twice", file=path, field="images[].id",
                          fix="list every image once")
     where = dict(zip(ids.tolist(), range(len(ids))))
