@@ -137,9 +137,11 @@ def labeled_frames(gt: PT21Sequence, pred: PT21Sequence) -> LabeledFrames:
 
 
 def _apply_regions(fr: LabeledFrames, regions: dict) -> LabeledFrames:
-    gt_xy, _, keep_g = remove_ignored(fr.gt_xy, fr.gt_frame, regions)
-    pred_xy, gone, keep_p = remove_ignored(fr.pred_xy, fr.pred_frame, regions)
-    score = np.where(gone, 0.0, fr.pred_score)
+    n = len(fr.gt_xy)  # GT and predictions in one pass
+    xy, gone, keep = remove_ignored(np.concatenate([fr.gt_xy, fr.pred_xy]),
+                                    np.concatenate([fr.gt_frame, fr.pred_frame]), regions)
+    gt_xy, keep_g, pred_xy, keep_p = xy[:n], keep[:n], xy[n:], keep[n:]
+    score = np.where(gone[n:], 0.0, fr.pred_score)
     return LabeledFrames(fr.num_frames, fr.gt_frame[keep_g], fr.gt_id[keep_g], gt_xy[keep_g], fr.gt_head[keep_g],
                          fr.pred_frame[keep_p], fr.pred_id[keep_p], pred_xy[keep_p], score[keep_p])
 
