@@ -256,6 +256,12 @@ def _bad(tmp_path, capsys, mutate, *needles, task=("--task", "hota")):
     (lambda g, p: g["images"][1].update(is_labeled="yes"), ["gt/s_test.json", "frame 1", "is_labeled"]),
     (lambda g, p: p.update(images=p["images"][:1], annotations=p["annotations"][:1]),
      ["pred/s_test.json", "no image with id 101"]),
+    (lambda g, p: p.update(images=p["images"][1:], annotations=p["annotations"][1:]),
+     ["pred/s_test.json", "no image with id 100"]),
+    (lambda g, p: p.update(images=[], annotations=[]), ["pred/s_test.json", "no image with id 100"]),
+    (lambda g, p: g["images"][1].update(id=100), ["gt/s_test.json", "image id 100 is listed twice"]),
+    (lambda g, p: g["images"][1].update(id=True), ["gt/s_test.json", "frame 1", "integer 'id'"]),
+    (lambda g, p: p["images"].append([]), ["pred/s_test.json", "frame 2", "integer 'id'"]),
 ])
 def test_bad_input_is_one_clear_error(tmp_path, capsys, mutate, needles):
     def both(g, p):
