@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
-from ..formats.posetrack import prepare_reads, read_sequence, sequence_files
+from ..formats.posetrack import prepare_reads, read_sequence, read_sequence_data, sequence_files
 from ..metrics.ap import MIN_SCORE, ap_item, resample_ap
 from ..metrics.mota import MotStats, RepeatedIdError, finalize_mot
 from ..metrics.posetrack import (
@@ -386,10 +386,11 @@ def _evaluate_chunk(mot_backend: str, jobs: list, position: int) -> list:
 
 
 def _progress(total: int):
-    """A progress bar on stderr when it is a terminal (tqdm is imported only then)."""
+    """A progress bar on stderr when it is a terminal and the ``prt`` logger shows notes (the command line,
+    not -q; a library call prints nothing); tqdm is imported only then."""
     import sys
 
-    if not sys.stderr.isatty():
+    if not sys.stderr.isatty() or not log.isEnabledFor(logging.INFO):
         return lambda n: None
     from tqdm import tqdm
 
@@ -571,12 +572,7 @@ POSETRACK_FORMATS = ("posetrack2017", "posetrack2018")
 
 def _read_memory(data, where: Path, gt: bool) -> PoseSequence:
     """A sequence held in memory as its parsed JSON, read as a file's content would be."""
-    from ..formats.posetrack import FMT17, _layout, _read_2017, _read_2018
-
-    name = _stem(where.name)
-    if _layout(data, where) == FMT17:
-        return _read_2017(data, where, name, False, gt, not gt, True)
-    return _read_2018(data, where, name, False, gt)
+    return read_sequence_data(data, where, records=False, regions=gt, scores=not gt)
 
 
 def _stem(name: str) -> str:
@@ -680,25 +676,18 @@ class PoseTrackSession:
             pred_where = Path(src) if isinstance(src, (str, os.PathLike)) else Path(name)
             read.append(clean_pair(self.gt[i], pred, gt_where, pred_where, self.proto, self.tracking,
                                    self.min_score, gt_checked=True))
-        order = sorted(range(len(index)), key=lambda k: index[k])
+        order = sorted(range(len(index)), key=lambda k: index[k])  # the GT's order: batches as in a file run
+        try:
+            got = sequences_stats([read[k][0] for k in order], self.proto, tracking=self.tracking,
+                                  mot_backend=self.mot_backend, position=[index[k] for k in order])
+        except RepeatedIdError as e:
+            k = order[e.item] if e.item is not None else order[0]
+            raise InputError(str(e), file=self.where[self.names[index[k]]],
+                             fix="give every GT person of a frame its own track_id") from None
         stats: dict[int, SequenceStats] = {}
-        start = 0
-        while start < len(order):  # runs of consecutive GT positions: poseval's position matters (sequences_stats)
-            end = start + 1
-            while end < len(order) and index[order[end]] == index[order[end - 1]] + 1:
-                end += 1
-            run = order[start:end]
-            try:
-                got = sequences_stats([read[k][0] for k in run], self.proto, tracking=self.tracking,
-                                      mot_backend=self.mot_backend, position=index[run[0]])
-            except RepeatedIdError as e:
-                k = run[e.item] if e.item is not None else run[0]
-                raise InputError(str(e), file=self.where[self.names[index[k]]],
-                                 fix="give every GT person of a frame its own track_id") from None
-            for k, st in zip(run, got):
-                st.counts.update(read[k][1])
-                stats[index[k]] = st
-            start = end
+        for k, st in zip(order, got):
+            st.counts.update(read[k][1])
+            stats[index[k]] = st
         log_warnings([w for r in read for w in r[2]])
         self.stats.update(stats)
         for (_, src), i in zip(sources, index):
