@@ -19,7 +19,7 @@ def test_every_special_character_is_escaped_once():
     assert escape(AWKWARD) == ("R\\&D 50\\% \\#1 a\\_b \\$5 \\{x\\} \\textasciitilde{}y\\textasciicircum{}2 "
                                "C:\\textbackslash{}dir $\\Delta$ 0.3$^\\dagger$ [1, 2]$^\\ddagger$")
     assert escape("\\{}") == "\\textbackslash{}\\{\\}"  # the braces a backslash becomes are not escaped again
-    assert escape(3.5) == "3.5"
+    assert escape(3.5) == "3.5" and escape("2\u20134") == "2--4"  # tied ranks
 
 
 def _pdflatex(tmp_path, source: str) -> subprocess.CompletedProcess:

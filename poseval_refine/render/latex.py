@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 #: what a LaTeX text cell cannot hold as it is, and what it is written as; the marks prt puts on
-#: values (Δ for differences, † for quoted values, ‡ for an interval with a note) become math symbols
+#: values (Δ for differences, † for quoted values, ‡ for an interval with a note) become math symbols,
+#: the en dash of ranges (tied ranks) TeX's ``--``
 _TEXT = {
     "\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "_": "\\_", "#": "\\#", "$": "\\$", "{": "\\{", "}": "\\}",
     "~": "\\textasciitilde{}", "^": "\\textasciicircum{}",
-    "\u0394": "$\\Delta$", "\u2020": "$^\\dagger$", "\u2021": "$^\\ddagger$",
+    "\u0394": "$\\Delta$", "\u2020": "$^\\dagger$", "\u2021": "$^\\ddagger$", "\u2013": "--",
 }
 _SPECIAL = re.compile("|".join(map(re.escape, _TEXT)))
 
