@@ -50,3 +50,21 @@ def test_ruff_clean():
     _need("ruff", "test")
     r = _run(["ruff", "check", "--no-cache", "poseval_refine", "tests", "benchmarks"])
     assert r.returncode == 0, f"ruff check found problems:\n{r.stdout}\n{r.stderr}"
+
+
+def _readme_links() -> set[str]:
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return {m.split("#")[0] for m in re.findall(r"\]\(([^)\s]+)\)", text) if "://" not in m}
+
+
+def test_readme_is_a_short_guide_that_links_every_docs_page():
+    """README.md: at most 300 lines, every page of docs/ linked, every relative link pointing at a file."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 300, f"README.md has {len(lines)} lines; move material into docs/"
+    links = _readme_links()
+    pages = {f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md")}
+    assert pages - links == set(), f"README.md does not link these docs pages: {sorted(pages - links)}"
+    broken = sorted(link for link in links if not (ROOT / link).exists())
+    assert broken == [], f"README.md links missing files: {broken}"
