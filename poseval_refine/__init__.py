@@ -1,3 +1,44 @@
-"""prt: PoseTrack/MPII evaluation identical to the official kits, and a pose refiner."""
+"""prt: pose-estimation evaluation identical to the official kits (PoseTrack, MPII, COCO), a leaderboard
+with uncertainty, and a pose refiner.
+
+The Python API (docs/python.md)::
+
+    import poseval_refine as prt
+    result = prt.evaluate("gt_folder/", "pred_folder/", task="tracking")
+    result.headline["MOTA"]
+
+Importing the package is cheap: the API module and the evaluators load on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError, InputError, MismatchError, PrtError
+
+if TYPE_CHECKING:
+    from .api import Evaluator, Result, evaluate, leaderboard, load, refine, train
 
 __version__ = "0.1.0"
+
+__all__ = ["evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard",
+           "PrtError", "InputError", "MismatchError", "ConfigError", "__version__"]
+
+_API = ("evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard")
+
+# a library's notes reach the application's logging configuration, not stderr by default (the CLI
+# installs its own `prt:` handler)
+logging.getLogger("prt").addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'poseval_refine' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))

@@ -46,9 +46,9 @@ def cli():
 
 def main(argv=None) -> int:
     """Entry point: user-facing errors become one message on stderr and a non-zero exit."""
-    commands.INVOCATION = ["prt", *(sys.argv[1:] if argv is None else argv)]
+    invocation = {"argv": ["prt", *(sys.argv[1:] if argv is None else argv)]}
     try:
-        rv = cli.main(args=argv, prog_name="prt", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="prt", standalone_mode=False, obj=invocation)
         if isinstance(rv, int) and not isinstance(rv, bool):  # click returns an Exit's code here
             return rv
     except PrtError as e:

@@ -139,7 +139,7 @@ def write_odd_benchmark(root, n_sequences: int = 12, n_frames: int = 30, seed: i
     import json
     from pathlib import Path
 
-    from .formats.posetrack import FMT17, FMT18, _to_2017, _to_2018
+    from .formats.posetrack import FMT17, FMT18, to_2017, to_2018
 
     root = Path(root)
     gt_set, pred_set = make_benchmark(n_sequences, n_frames, seed=seed, score_decimals=score_decimals)
@@ -159,16 +159,16 @@ def write_odd_benchmark(root, n_sequences: int = 12, n_frames: int = 30, seed: i
         if repeated_gt_ids:
             gt, pred = _dummies_and_repeated_ids(gt, pred, -10000 * listed.index(name), rng_ids)
         if fmt == FMT17:
-            g, p = _to_2017(gt), _to_2017(pred)
+            g, p = to_2017(gt), to_2017(pred)
             _odd_2017(g["annolist"], rng, gt=True)
             _odd_2017(p["annolist"], rng, gt=False)
             for fr_g in g["annolist"]:
                 if fr_g["annorect"] and rng.random() < 0.15:
                     fr_g.setdefault("ignore_regions", []).append(_region_over(fr_g["annorect"], rng))
         else:
-            g, p = _to_2018(gt), _to_2018(pred)
+            g, p = to_2018(gt), to_2018(pred)
             _odd_2018(p, rng)
-            for img, fr in zip(g["images"], _to_2017(gt)["annolist"]):
+            for img, fr in zip(g["images"], to_2017(gt)["annolist"]):
                 if fr["annorect"] and rng.random() < 0.15:
                     poly = _region_over(fr["annorect"], rng)["point"]
                     img.setdefault("ignore_regions_x", []).append([q["x"][0] for q in poly])

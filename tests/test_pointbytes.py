@@ -16,6 +16,7 @@ import pytest
 from poseval_refine.errors import InputError
 from poseval_refine.formats import _pointbytes, posetrack
 from poseval_refine.formats._pointbytes import split_many, split_points
+from poseval_refine.formats.posetrack import reader as posetrack_reader
 
 
 def _doc(points_per_person: list[list[dict]], **rect) -> dict:
@@ -105,7 +106,7 @@ def test_one_odd_file_in_a_batch_is_read_the_ordinary_way(monkeypatch):
 
 
 def _ordinary(monkeypatch):
-    monkeypatch.setattr(posetrack, "split_many", lambda raws: [None] * len(raws))
+    monkeypatch.setattr(posetrack_reader, "split_many", lambda raws: [None] * len(raws))
 
 
 def _same_sequence(a, b):
@@ -157,7 +158,7 @@ def test_errors_are_the_ordinary_readings(tmp_path):
     doc["annolist"][0]["annorect"][0]["track_id"] = ["seven"]
     f = tmp_path / "s.json"
     f.write_bytes(orjson.dumps(doc))
-    with pytest.raises(InputError, match="track id is the string 'seven'"):
+    with pytest.raises(InputError, match="track id is the text 'seven'"):
         posetrack.read_sequence(f, records=False)
     f.write_bytes(orjson.dumps(_doc([[{"id": [0], "x": [1.5], "y": [2.5]}]]))[:-3])
     with pytest.raises(InputError, match="not valid JSON|ends early"):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from poseval_refine.cli import main
-from poseval_refine.formats.posetrack import _to_2018, read_sequence
+from poseval_refine.formats.posetrack import read_sequence, to_2018
 from poseval_refine.skeletons import POSETRACK18
 
 from .ptbuild import frame, person, write_case
@@ -195,7 +195,7 @@ def test_2018_ignore_region_with_two_points(tmp_path, capsys):
     gt, pred = good_case(tmp_path)
     for folder in (gt, pred):
         seq = read_sequence(folder / "seq.json")
-        data = _to_2018(seq)
+        data = to_2018(seq)
         if folder == gt:
             data["images"][1]["ignore_regions_x"] = [[1, 2]]
             data["images"][1]["ignore_regions_y"] = [[1, 2]]
@@ -216,13 +216,13 @@ def test_self_intersecting_ignore_region_is_evaluated_without_warning(tmp_path, 
 
 
 @pytest.mark.parametrize("field, value, needle", [
-    ("x", ["12.5"], "x is the string '12.5'"),
+    ("x", ["12.5"], "x is the text '12.5'"),
     ("y", [None], "y is null"),
     ("x", [], "x is an empty list"),
     ("x", [True], "x is true"),
     ("id", [True], "joint id is true"),
     ("id", [], "joint id is an empty list"),
-    ("score", ["high"], "score is the string 'high'"),
+    ("score", ["high"], "score is the text 'high'"),
     ("score", [[0.5]], "score is a list"),
 ])
 def test_point_values_poseval_fails_on(tmp_path, capsys, field, value, needle):
@@ -232,10 +232,10 @@ def test_point_values_poseval_fails_on(tmp_path, capsys, field, value, needle):
 
 
 @pytest.mark.parametrize("field, value, needle", [
-    ("x1", ["12"], "head box x1 is the string '12'"),
-    ("track_id", ["3"], "track id is the string '3'"),
+    ("x1", ["12"], "head box x1 is the text '12'"),
+    ("track_id", ["3"], "track id is the text '3'"),
     ("track_id", [2.5], "track id 2.5 is not an integer"),
-    ("annorect", 5, "'annorect' is 5, not a list"),
+    ("annorect", 5, "'annorect' is the number 5, not a list"),
 ])
 def test_person_values_poseval_fails_on(tmp_path, capsys, field, value, needle):
     gt, pred = good_case(tmp_path)
@@ -250,11 +250,11 @@ def test_person_values_poseval_fails_on(tmp_path, capsys, field, value, needle):
 def test_2018_values_name_the_annotation(tmp_path, capsys):
     gt, pred = good_case(tmp_path)
     for folder in (gt, pred):
-        (folder / "seq.json").write_text(json.dumps(_to_2018(read_sequence(folder / "seq.json"))))
+        (folder / "seq.json").write_text(json.dumps(to_2018(read_sequence(folder / "seq.json"))))
     _edit(pred, lambda d: d["annotations"][3].__setitem__("scores", [0.5] * 5))
     expect_clean_error(capsys, gt, pred, "pred/seq.json", "frame 1", "person 1", "annotations[3].scores", "5 values")
     _edit(pred, lambda d: d["annotations"][3].__setitem__("scores", ["x"] * 17))
-    expect_clean_error(capsys, gt, pred, "annotations[3].scores[0]", "the string 'x'")
+    expect_clean_error(capsys, gt, pred, "annotations[3].scores[0]", "the text 'x'")
     _edit(pred, lambda d: (d["annotations"][3].__setitem__("scores", [0.5] * 17),
                            d["annotations"][3].__setitem__("track_id", 1e20)))
     expect_clean_error(capsys, gt, pred, "annotations[3].track_id", "too large")

@@ -7,6 +7,7 @@ printed. The template person (tests/ptbuild.py) has head size 30 px, so a hit is
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 from pathlib import Path
@@ -15,9 +16,11 @@ import numpy as np
 import pytest
 
 from poseval_refine.cli import main
+from poseval_refine.errors import InputError
 from poseval_refine.evaluators.posetrack import evaluate_posetrack
 from poseval_refine.formats import posetrack as ptformat
 from poseval_refine.formats.posetrack import read_sequence
+from poseval_refine.skeletons import POSETRACK18
 
 from .ptbuild import frame, person
 
@@ -81,11 +84,11 @@ def _nan_case(root: Path, value, layout="2017"):
     if layout == "2018":
         for d in ("gt", "pred"):
             seq = read_sequence(root / d / "seq.json")
-            data = ptformat._to_2018(seq)
+            data = ptformat.to_2018(seq)
             if d == "pred":
                 for ann in data["annotations"]:
                     if ann["track_id"] == 9:
-                        slot = list(ptformat.POSETRACK18.file_names).index("right_ankle")
+                        slot = list(POSETRACK18.file_names).index("right_ankle")
                         ann["scores"][slot] = value
             (root / d / "seq.json").write_text(json.dumps(data))
 
@@ -115,7 +118,7 @@ def test_non_number_score_is_refused(tmp_path, capsys):
     _nan_case(tmp_path, "abc")
     code = main(["evaluate", "--gt", str(tmp_path / "gt"), "--pred", str(tmp_path / "pred")])
     err = capsys.readouterr().err
-    assert code == 2 and "score is the string 'abc'" in err and "frame 0, person 1" in err and "fix:" in err
+    assert code == 2 and "score is the text 'abc'" in err and "frame 0, person 1" in err and "fix:" in err
 
 
 @pytest.mark.parametrize("odd_id", [[15], [-1], [3.5], [None], ["3"], None])
@@ -159,7 +162,7 @@ def test_conversion_refuses_nan_coordinates(tmp_path):
     rect = person(*A, track=0)
     point(rect, 2)["x"] = [math.nan]
     write(tmp_path, [frame([rect])], [frame([rect])])
-    with pytest.raises(ptformat.InputError, match="not a finite number"):
+    with pytest.raises(InputError, match="not a finite number"):
         read_sequence(tmp_path / "gt" / "seq.json")  # records=True: for writing back
 
 
@@ -223,8 +226,8 @@ def _ap_of_order(labels_in_concatenation_order, scores, num_gt):
 def test_sequence_order_is_the_file_systems_as_poseval_and_sorted_when_corrected(tmp_path, monkeypatch, listing):
     """poseval concatenates sequences in glob order; with tied scores that order decides AP."""
     _tie_case(tmp_path)
-    real_glob = ptformat.glob.glob
-    monkeypatch.setattr(ptformat.glob, "glob", lambda pattern: [str(Path(pattern).parent / n) for n in listing]
+    real_glob = glob.glob
+    monkeypatch.setattr(glob, "glob", lambda pattern: [str(Path(pattern).parent / n) for n in listing]
                         if pattern.endswith("*.json") else real_glob(pattern))
     labels = {"a.json": [1, 1], "b.json": [0, 0]}
     expected = _ap_of_order(sum((labels[n] for n in listing), []), [0.5] * 4, 4)

@@ -7,22 +7,32 @@ from pathlib import Path
 
 import click
 
-from ..errors import ConfigError
-from ..evaluators import get_task, task_for_gt, task_names
+from ..api import evaluate
+from ..errors import ConfigError, InputError
+from ..evaluators import OPTIONS, get_task, task_for_gt, task_names
 from ..io import write_json_atomic
 from ..log import setup_cli_logging
+from . import invocation
 from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
 
-#: evaluate options that tasks may accept, with their "not given" value
-TASK_OPTIONS = {
-    "workers": 1,
-    "min_score": None,
-    "protocol": "official",
-    "motp": None,
-    "mot_backend": "prt",
-    "flavour": "matlab",
-    "plot": None,
-}
+
+def task_option_flags(f):
+    """One click option per registered task option (``evaluators.OPTIONS``): the flags of every task; the
+    chosen task refuses those it does not take (``Task.take_options``)."""
+    for o in reversed(OPTIONS.values()):
+        if o.choices is not None:
+            kind = click.Choice(list(o.choices))
+        elif o.type is int and o.minimum is not None:
+            kind = click.IntRange(int(o.minimum))
+        elif o.type is float and o.minimum is not None:
+            kind = click.FloatRange(o.minimum)
+        elif o.type is Path:
+            kind = click.Path(path_type=Path)
+        else:
+            kind = o.type
+        f = click.option(o.flag, o.name, type=kind, default=o.default, show_default=o.default is not None,
+                         help=o.help)(f)
+    return f
 
 
 @click.command(help="Evaluate predictions against ground truth and print the official table.\n\n"
@@ -35,24 +45,7 @@ TASK_OPTIONS = {
                    ".h5/.mat arrays -> single, an MPII annolist -> multi, PoseTrack files or folders -> "
                    "tracking (stderr says which).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the numbers to this JSON file.")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
-              help="Evaluate sequences in parallel (identical results).")
-@click.option("--min-score", type=float, default=None,
-              help="Drop joints whose score IN THE PREDICTION FILE is <= T before evaluation. The paper's tau = 0.7 "
-                   "is applied to the refiner's own confidence during refinement: `prt refine --min-score`, or "
-                   "--refine-min-score with --refined.")
-@click.option("--protocol", type=click.Choice(["official", "corrected"]), default="official", show_default=True,
-              help="official reproduces the kit's quirks; corrected fixes them (see README).")
-@click.option("--motp", type=click.Choice(["poseval-mm1.2+", "poseval-mm1.1", "clear"]), default=None,
-              help="MOTP definition (which motmetrics version poseval ran with). "
-                   "Default: poseval-mm1.2+ (official protocol), clear (corrected protocol).")
-@click.option("--mot-backend", type=click.Choice(["prt", "motmetrics"]), default="prt", show_default=True,
-              help="Tracking: who accumulates the CLEAR-MOT counts: prt's vectorized accumulator or motmetrics' "
-                   "MOTAccumulator, as poseval (same numbers, several times slower; see README).")
-@click.option("--flavour", type=click.Choice(["matlab", "hrnet", "mmpose", "bearpaw"]), default="matlab",
-              show_default=True, help="MPII single: reproduce a Python port's PCKh conventions.")
-@click.option("--plot", type=click.Path(path_type=Path), default=None,
-              help="MPII single: write PCKh curves (.png/.pdf).")
+@task_option_flags
 @click.option("--method", default=None, help="A registered method (see `prt methods`): GT and predictions come from "
               "its baselines/ entry under the data root, and the result is saved in the results store.")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA",
@@ -86,7 +79,7 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
                           fix="or use them with `prt refine`")
     store = {"name": save, "dir": results_dir, "benchmark": benchmark, "base": base, "overwrite": overwrite}
     if method is not None:
-        return _evaluate_method(method, task, data_root, refined, store, json_path, options, refine_opts)
+        return _evaluate_method(method, task, gt, preds, data_root, refined, store, json_path, options, refine_opts)
     if save is None and any(v for k, v in store.items() if k not in ("name", "dir")):
         raise ConfigError("--benchmark, --base and --overwrite go with --save NAME")
     if refined is not None:
@@ -104,68 +97,52 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         task, what = task_for_gt(Path(gt))
         logging.getLogger("prt").info("no --task given: the GT %s is %s, so --task %s", Path(gt).name, what, task)
     t = get_task(task)
-    kwargs = task_options(t, options)
+    t.take_options(options)
     if save is not None and len(preds) != 1:
         raise ConfigError("--save stores one result: give exactly one --pred")
     if save is not None and t.headline is None:
         raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
-    result = t.run(Path(gt), [Path(p) for p in preds], **kwargs)
-    click.echo(t.render(result))
-    if json_path is not None:
-        write_json_atomic(json_path, result, indent=True)
-        logging.getLogger("prt").info("wrote %s", json_path)
+    result = evaluate(Path(gt), [Path(p) for p in preds], task, **options)
+    _show(result, json_path)
     if save is not None:
-        _save(save, task, result, {"gt": Path(gt), "pred": Path(preds[0])}, kwargs, "user", None, store)
+        _save(save, result, {"gt": Path(gt), "pred": Path(preds[0])}, result.options, "user", None, store)
 
 
-def task_options(t, options: dict) -> dict:
-    """The options the task takes; one it does not take but was given is an error, never dropped."""
-    given = {k: v for k, v in options.items() if v != TASK_OPTIONS[k]}
-    unsupported = sorted(set(given) - set(t.options))
-    if unsupported:
-        names = ", ".join("--" + u.replace("_", "-") for u in unsupported)
-        accepted = ", ".join("--" + o.replace("_", "-") for o in t.options) or "no options"
-        raise ConfigError(f"option {names} does not apply to --task {t.name}",
-                          fix=f"--task {t.name} accepts: {accepted}")
-    return {k: options[k] for k in t.options if k in options}
+def _show(result, json_path) -> None:
+    click.echo(result.render())
+    if json_path is not None:
+        write_json_atomic(json_path, result.to_dict(), indent=True)
+        logging.getLogger("prt").info("wrote %s", json_path)
 
 
-def _save(name, task, result, inputs, options, source, root, store):
-    """Store a result under NAME (see results.store), naming its benchmark from the GT's hash."""
-    from ..results.benchmarks import BENCHMARKS, close_to, identify
-    from ..results.store import check_name, known_benchmarks, load_all, make_result, save_result, sha256, user_dir
+def _save(name, result, inputs, options, source, root, store):
+    """Store a result under NAME (see results.store.store_evaluation)."""
+    from ..results.store import store_evaluation
 
-    check_name(name)
-    directory = user_dir(store["dir"])
-    existing = load_all(directory)
-    bench = identify(sha256(inputs["gt"]), task, len(result.get("items") or []) or None, store["benchmark"],
-                     known_benchmarks(existing))
-    opts = {k: v for k, v in options.items() if k != "plot"}
-    base = store["base"]
-    data = make_result(name, task, result, benchmark=bench, inputs=inputs, options=opts, source=source, root=root,
-                       base=base)
-    path = save_result(data, directory, overwrite=store["overwrite"],
-                       shipped=[r for r in existing if r.store == "shipped"])
-    primary = get_task(task).primary
-    value = (data["headline"] or {}).get(primary)
-    shown = f"{primary} {value:.2f}" if isinstance(value, float) else ""
-    logging.getLogger("prt").info("saved %s on %s (%s) %s: %s", name, bench, task, shown, path)
-    if store["benchmark"] is not None and bench not in BENCHMARKS and bench not in known_benchmarks(existing):
-        guess = close_to(bench, [*BENCHMARKS, *known_benchmarks(existing)])
-        logging.getLogger("prt").warning("%s is a new benchmark: a board of its own%s", bench,
-                                         f" (did you mean {guess}?)" if guess else "")
-    return path
+    return store_evaluation(name, result.task, result.to_dict(), inputs, options, results=store["dir"],
+                            benchmark=store["benchmark"], base=store["base"], overwrite=store["overwrite"],
+                            source=source, root=root, command=invocation())
 
 
-def _evaluate_method(name, task, data_root, refined, store, json_path, options, refine_opts=None):
+def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path, options, refine_opts=None):
+    """``--method NAME``: the method's files from its baselines/ entry under the data root, or the user's
+    --gt/--pred read in the method's native format; the result is stored as its recomputed row."""
+    if task is None:
+        raise ConfigError("--method needs --task", fix="e.g. prt evaluate --method newell --task single")
+    t = get_task(task)
+    kwargs = t.take_options(options)
+    if gt is not None or preds:
+        if gt is None or len(preds) != 1:
+            raise ConfigError("with --method, give both --gt and one --pred (or neither: the files of its "
+                              "baselines/ entry under the data root)")
+        if refined is not None:
+            raise ConfigError("--refined with --method refines the files of its baselines/ entry",
+                              fix="refine your files with `prt refine`, then evaluate them with --method")
+        return _evaluate_method_files(name, t, Path(gt), Path(preds[0]), store, json_path, options)
     import tempfile
 
     from ..methods import resolve
 
-    if task is None:
-        raise ConfigError("--method needs --task", fix="e.g. prt evaluate --method newell --task single")
-    t = get_task(task)
-    kwargs = task_options(t, options)
     m, gt, pred = resolve(name, task, data_root)
     with tempfile.TemporaryDirectory() as tmp:
         key = m.key
@@ -181,18 +158,47 @@ def _evaluate_method(name, task, data_root, refined, store, json_path, options, 
 
             fmt = detect_format(pred)
             out = Path(tmp) / ("refined" + (pred.suffix if pred.is_file() else ""))
-            result = Refiner(refined).refine_set(fmt.read(pred), Path(data_root) / spec["images"], refine_opts)
-            logging.getLogger("prt").info("%s", result.meta["refine_summary"])
-            fmt.write(result, out)
+            refined_set = Refiner(refined).refine_set(fmt.read(pred), Path(data_root) / spec["images"], refine_opts)
+            logging.getLogger("prt").info("%s", refined_set.meta["refine_summary"])
+            fmt.write(refined_set, out)
             pred, key = out, f"{m.key}+refined"
-        result = t.run(gt, [pred], **kwargs)
-        click.echo(t.render(result))
+        result = evaluate(gt, [pred], task, **options)
+        click.echo(result.render())
         inputs = {"gt": gt, "pred": pred if refined is None else resolve(name, task, data_root)[2]}
         opts = dict(kwargs, refined=str(refined) if refined else None)
         if refined is not None:
             opts["refine_options"] = dict(vars(refine_opts))
         if refined is not None and store["base"] is None:
             store = dict(store, base=m.key)
-        _save(store["name"] or key, task, result, inputs, opts, "recomputed", Path(data_root), store)
+        _save(store["name"] or key, result, inputs, opts, "recomputed", Path(data_root), store)
     if json_path is not None:
-        write_json_atomic(json_path, result, indent=True)
+        write_json_atomic(json_path, result.to_dict(), indent=True)
+
+
+def _evaluate_method_files(name, t, gt: Path, pred: Path, store, json_path, options):
+    """A registry method's predictions given by the user: read in the method's native format (its baselines/
+    entry says which), evaluated, stored as the method's recomputed row, on the benchmark of the paper's
+    numbers for this task unless --benchmark says otherwise."""
+    from ..formats import get_format
+    from ..methods import get_method
+    from ..results.benchmarks import canonical
+
+    m = get_method(name)
+    fmt = get_format(m.native_format)
+    if not pred.exists():
+        raise InputError("not found", file=pred, fix="check the --pred path")
+    if fmt.sniff is not None and not fmt.sniff(pred):
+        raise InputError(f"is not in {m.name}'s native format {fmt.name} ({fmt.description})", file=pred,
+                         fix=f"give {m.name}'s own prediction files, or evaluate converted files without --method")
+    # the task reads the native format itself, or is given the poses the format's reader makes
+    source = pred if t.reads is None or fmt.name in t.reads else fmt.read(pred)
+    result = evaluate(gt, source, t.name, **options)
+    click.echo(result.render())
+    if store["benchmark"] is None:
+        papers = {canonical(p["benchmark"]) for p in m.paper if p["task"] == t.name}
+        if len(papers) == 1:
+            store = dict(store, benchmark=papers.pop())
+    _save(store["name"] or m.key, result, {"gt": gt, "pred": pred}, dict(result.options, native_format=fmt.name),
+          "recomputed", None, store)
+    if json_path is not None:
+        write_json_atomic(json_path, result.to_dict(), indent=True)

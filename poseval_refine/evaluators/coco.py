@@ -24,7 +24,7 @@ from pathlib import Path, PurePath
 import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
-from ..formats.coco import result_records
+from ..formats.coco import coco_results, result_records
 from ..io import load_json
 from ..metrics.coco import IOU_THRS, MAX_DETS, STAT_NAMES, image_items, resample_stats
 from . import Task, register_task
@@ -37,9 +37,10 @@ _GT_FIX = ("give a COCO keypoint annotation file (person_keypoints_*.json): imag
 
 
 # ----------------------------------------------------------------------------- ground truth
-def load_gt(path: Path) -> tuple[dict, int]:
-    """The GT as pycocotools' ``COCO.dataset`` (only the person category kept) and that category's id."""
-    data = load_json(path)
+def load_gt(path) -> tuple[dict, int]:
+    """The GT as pycocotools' ``COCO.dataset`` (only the person category kept) and that category's id;
+    ``path`` is a file or (the Python API) the parsed dict, named ``gt`` in messages."""
+    data, path = (path, "gt") if isinstance(path, dict) else (load_json(path), path)
     if not isinstance(data, dict):
         raise InputError("is not a COCO annotation file (a JSON object)", file=path, fix=_GT_FIX)
     for key in ("images", "annotations", "categories"):
@@ -267,17 +268,25 @@ def _check_bbox_branch(records: list[dict], pred: Path, entries: list[int]) -> N
 
 def read_predictions(pred: Path, pid, index: _ImageIndex) -> tuple[list[dict], str, list[str]]:
     """COCO result records (pycocotools' input) from any readable format; its name; conversion notes."""
-    from ..formats import detect_format
+    from ..formats import Format, detect_format, get_format
     from ..skeletons import COCO17, missing_joints
 
-    try:
-        fmt = detect_format(pred)
-    except InputError:
-        if pred.is_file() and pred.suffix.lower() == ".json" and load_json(pred) == []:
-            raise InputError("is an empty result list (pycocotools cannot evaluate no detections)", file=pred,
-                             fix="give at least one detection") from None
-        raise
-    poses = fmt.read(pred)
+    if isinstance(pred, list):  # the Python API's result dicts
+        if not pred:
+            raise InputError("is an empty result list (pycocotools cannot evaluate no detections)", file="pred",
+                             fix="give at least one detection")
+        fmt: Format = get_format("coco-results")
+        poses = coco_results(pred, Path("pred"))
+        pred = Path("pred")
+    else:
+        try:
+            fmt = detect_format(pred)
+        except InputError:
+            if pred.is_file() and pred.suffix.lower() == ".json" and load_json(pred) == []:
+                raise InputError("is an empty result list (pycocotools cannot evaluate no detections)", file=pred,
+                                 fix="give at least one detection") from None
+            raise
+        poses = fmt.read(pred)
     records: list[dict] = []
     notes: list[str] = []
     no_score = 0
@@ -360,7 +369,13 @@ def evaluate_coco(gt: Path, preds: list[Path]) -> dict:
     if not pred.exists():
         raise InputError("not found", file=pred, fix="check the --pred path")
     dataset, pid = load_gt(Path(gt))
-    records, fmt, notes = read_predictions(pred, pid, _ImageIndex(dataset["images"]))
+    return coco_result(dataset, pid, _ImageIndex(dataset["images"]), pred, str(gt))
+
+
+def coco_result(dataset: dict, pid, index: _ImageIndex, pred, gt) -> dict:
+    """The result of predictions (a path or a list of result dicts) against a loaded GT (``gt`` names it)."""
+    records, fmt, notes = read_predictions(pred, pid, index)
+    pred = "pred" if isinstance(pred, list) else pred
     try:
         ev = run_cocoeval(dataset, records, pid)
     except Exception as e:  # a case the checks above do not foresee: still one clear message
@@ -421,8 +436,47 @@ def resample(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     return {k: np.where(v == -1, np.nan, 100.0 * v) for k, v in out.items()}
 
 
+class CocoSession:
+    """COCO evaluation with the GT read and checked once; result dicts given in batches (``update(list)``,
+    or a path). ``result()`` evaluates their concatenation, in the order given (pycocotools numbers
+    results in that order), as ``evaluate_coco`` evaluates one file."""
+
+    def __init__(self, gt):
+        self.gt = gt if isinstance(gt, dict) else str(gt)
+        self.dataset, self.pid = load_gt(gt if isinstance(gt, dict) else Path(gt))
+        self.index = _ImageIndex(self.dataset["images"])
+        self.reset()
+
+    def reset(self) -> None:
+        self.records: list = []
+        self.path: Path | None = None
+
+    def update(self, part) -> None:
+        if isinstance(part, (str, Path)):  # a file of any readable format: alone, as evaluate_coco takes it
+            if self.records or self.path is not None:
+                raise ConfigError("a prediction file is evaluated alone", fix="reset() first, or give result dicts")
+            self.path = Path(part)
+            return
+        if self.path is not None:
+            raise ConfigError("a prediction file was given: it is evaluated alone", fix="reset() first")
+        if not isinstance(part, list):
+            raise InputError(f"is {type(part).__name__}, not a list of COCO result dicts", file="pred",
+                             fix="give [{'image_id': 139, 'category_id': 1, 'keypoints': [...51 values], "
+                                 "'score': 0.9}, ...]")
+        self.records += part
+
+    def predictions(self):
+        return self.path if self.path is not None else self.records
+
+    def result(self) -> dict:
+        where = "gt" if isinstance(self.gt, dict) else self.gt
+        return coco_result(self.dataset, self.pid, self.index, self.predictions(), where)
+
+
 register_task(Task(
     name="coco", description="COCO keypoint AP/AR (pycocotools COCOeval, OKS) for any readable prediction format",
     run=evaluate_coco, render=render_coco, options=(),
-    primary="AP", headline=headline, unit="image", resample=resample,
+    primary="AP", headline=headline, unit="image", resample=resample, session=CocoSession,
+    breakdown=lambda r: [{"name": k, "kind": "total" if k == "AP" else "group", "value": v}
+                         for k, v in headline(r).items()],
 ))

@@ -34,10 +34,10 @@ from ..metrics.posetrack import (
     sequences_stats,
 )
 from ..optional import missing_from
-from ..poses import NO_TRACK, PoseSequence
+from ..poses import NO_TRACK, PoseSequence, PoseSet
 from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
-from . import GROUP_COLUMNS, Task, joint_values, register_task
+from . import DEFAULT_PROTOCOL, GROUP_COLUMNS, Task, breakdown_rows, joint_values, register_task
 
 log = logging.getLogger("prt")
 
@@ -73,31 +73,36 @@ def check_frames(gt: PoseSequence, pred: PoseSequence) -> None:
 
 
 def check_tracking_ids(gt: PoseSequence, pred: PoseSequence, protocol: PoseTrackProtocol) -> None:
-    for seq, who in ((gt, "GT"), (pred, "prediction")):
-        if seq.num_persons == 0:
-            continue
-        missing = np.flatnonzero(seq.track_id == NO_TRACK)
-        if len(missing):
-            p = int(missing[0])
-            raise InputError(f"{who} person has no track_id, which --task tracking needs", file=seq.source,
-                             frame=int(seq.person_frame[p]), person=_person_in_frame(seq, p), field="track_id",
-                             fix="give every person an integer track_id, or evaluate with --task pose")
-        big = np.flatnonzero(seq.track_id >= protocol.max_track_id)
-        if len(big):
-            p = int(big[0])
-            raise InputError(f"track id {seq.track_id[p]} is too large (poseval requires < {protocol.max_track_id})",
-                             file=seq.source, frame=int(seq.person_frame[p]), person=_person_in_frame(seq, p),
-                             field="track_id",
-                             fix=f"renumber the tracks of the sequence from 0 (< {protocol.max_track_id})")
+    check_track_ids(gt, "GT", protocol)
+    check_track_ids(pred, "prediction", protocol, unique=True)
+
+
+def check_track_ids(seq: PoseSequence, who: str, protocol: PoseTrackProtocol, unique: bool = False) -> None:
+    """Every person has a track id poseval can take; ``unique``: no id twice in a frame (predictions)."""
+    if seq.num_persons == 0:
+        return
+    missing = np.flatnonzero(seq.track_id == NO_TRACK)
+    if len(missing):
+        p = int(missing[0])
+        raise InputError(f"{who} person has no track_id, which --task tracking needs", file=seq.source,
+                         frame=int(seq.person_frame[p]), person=_person_in_frame(seq, p), field="track_id",
+                         fix="give every person an integer track_id, or evaluate with --task pose")
+    big = np.flatnonzero(seq.track_id >= protocol.max_track_id)
+    if len(big):
+        p = int(big[0])
+        raise InputError(f"track id {seq.track_id[p]} is too large (poseval requires < {protocol.max_track_id})",
+                         file=seq.source, frame=int(seq.person_frame[p]), person=_person_in_frame(seq, p),
+                         field="track_id",
+                         fix=f"renumber the tracks of the sequence from 0 (< {protocol.max_track_id})")
     # predicted ids must be unique within a frame (poseval raises since 604f93d)
-    if pred.num_persons:
-        order = np.lexsort((pred.track_id, pred.person_frame))
-        same = (np.diff(pred.person_frame[order]) == 0) & (np.diff(pred.track_id[order]) == 0)
+    if unique:
+        order = np.lexsort((seq.track_id, seq.person_frame))
+        same = (np.diff(seq.person_frame[order]) == 0) & (np.diff(seq.track_id[order]) == 0)
         dup = np.flatnonzero(same)
         if len(dup):
             p = int(order[dup[0] + 1])
-            raise InputError(f"track id {pred.track_id[p]} is used twice in this frame", file=pred.source,
-                             frame=int(pred.person_frame[p]), person=_person_in_frame(pred, p), field="track_id",
+            raise InputError(f"track id {seq.track_id[p]} is used twice in this frame", file=seq.source,
+                             frame=int(seq.person_frame[p]), person=_person_in_frame(seq, p), field="track_id",
                              fix="give each predicted person of a frame its own track id")
 
 
@@ -158,11 +163,42 @@ def read_pair(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, track
     gt_pre, pred_pre = prepared or (None, None)
     gt = read_sequence(gt_file, records=False, scores=False, prepared=gt_pre).to_skeleton(POSETRACK15)
     pred = read_sequence(pred_file, records=False, regions=False, prepared=pred_pre).to_skeleton(POSETRACK15)
-    check_frames(gt, pred)
+    return clean_pair(gt, pred, gt_file, pred_file, protocol, tracking, min_score)
+
+
+def check_gt(gt: PoseSequence, gt_file, protocol: PoseTrackProtocol, tracking: bool) -> None:
+    """What a GT sequence must be, whatever the predictions (``clean_pair`` checks it unless told it is
+    checked; an ``Evaluator`` checks its GT once)."""
     check_head_boxes(gt)
     if tracking:
-        check_tracking_ids(gt, pred, protocol)
-    warnings = [f"{seq.source}: {note}" for seq in (gt, pred) for note in seq.meta.get("notes", ())]
+        check_track_ids(gt, "GT", protocol)
+        _check_labeled_frames(gt, gt_file, protocol)
+
+
+def _check_labeled_frames(gt: PoseSequence, gt_file, protocol: PoseTrackProtocol) -> None:
+    if protocol.drop_last_labeled_frame:
+        labeled = int(np.count_nonzero(np.diff(gt.frame_bounds()) > 0))
+        if labeled == 1:
+            raise InputError(
+                "has only one labeled frame; poseval's tracking evaluation drops the last labeled frame of every "
+                "sequence and fails on such a sequence (IndexError)", file=gt_file,
+                fix="label at least two frames, evaluate with --task pose, or use --protocol corrected")
+
+
+def clean_pair(gt: PoseSequence, pred: PoseSequence, gt_file, pred_file, protocol: PoseTrackProtocol,
+               tracking: bool, min_score: float | None, gt_checked: bool = False
+               ) -> tuple[CleanSequence, dict, list[str]]:
+    """Check a GT sequence and its predictions together and clean them as poseval does: (cleaned pair,
+    counts, warnings). ``gt_checked``: the GT passed :func:`check_gt` already (its notes were told)."""
+    check_frames(gt, pred)
+    if not gt_checked:
+        check_head_boxes(gt)
+    if tracking:
+        if not gt_checked:
+            check_track_ids(gt, "GT", protocol)
+        check_track_ids(pred, "prediction", protocol, unique=True)
+    warnings = [f"{seq.source}: {note}" for seq in ((pred,) if gt_checked else (gt, pred))
+                for note in seq.meta.get("notes", ())]
     pred, counts = prepare_scores(pred, protocol, min_score)
     if counts["joints_without_score"]:
         warnings.append(f"{pred_file}: {counts['joints_without_score']} predicted joints have no score; they get "
@@ -171,13 +207,8 @@ def read_pair(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, track
         rank = "first in AP, as poseval's sort puts NaN" if protocol.nan_scores_first else "last in AP"
         warnings.append(f"{pred_file}: {counts['joints_with_null_score']} predicted joints have a null or NaN score; "
                         f"they rank {rank}")
-    if tracking and protocol.drop_last_labeled_frame:
-        labeled = int(np.count_nonzero(np.diff(gt.frame_bounds()) > 0))
-        if labeled == 1:
-            raise InputError(
-                "has only one labeled frame; poseval's tracking evaluation drops the last labeled frame of every "
-                "sequence and fails on such a sequence (IndexError)", file=gt_file,
-                fix="label at least two frames, evaluate with --task pose, or use --protocol corrected")
+    if tracking and not gt_checked:
+        _check_labeled_frames(gt, gt_file, protocol)
     try:
         clean = clean_sequence(gt, pred)
     except RegionError as e:
@@ -253,7 +284,14 @@ def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: 
     jobs = [(g, p, proto, tracking, min_score) for g, p in pairs]
     results = _run(jobs, workers, mot_backend)
     log_warnings([w for _, warns in results for w in warns])
-    total = combine([s for s, _ in results])
+    return posetrack_result([g.stem for g, _ in pairs], [st for st, _ in results], proto, tracking, min_score,
+                            backend)
+
+
+def posetrack_result(names: list[str], stats: list[SequenceStats], proto: PoseTrackProtocol, tracking: bool,
+                     min_score: float | None, backend: str | None) -> dict:
+    """The result dict of the sequences' statistics (in the protocol's sequence order)."""
+    total = combine(stats)
     out = finalize(total, proto)
     counts = total.counts
     if min_score is not None:
@@ -265,8 +303,8 @@ def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: 
         out["mot_backend"] = backend
     out["min_score"] = min_score
     out["counts"] = counts
-    out["per_sequence"] = [g.stem for g, _ in pairs]
-    out["items"] = [_sequence_item(g.stem, st) for (g, _), (st, _) in zip(pairs, results)]
+    out["per_sequence"] = list(names)
+    out["items"] = [_sequence_item(name, st) for name, st in zip(names, stats)]
     return out
 
 
@@ -404,6 +442,34 @@ def headline_tracking(result: dict) -> dict[str, float]:
             "Prec": _nan(result["pre_total"]), "Rec": _nan(result["rec_total"]), "mAP": _nan(result["ap_groups"][-1])}
 
 
+def breakdown_pose(result: dict) -> list[dict]:
+    return breakdown_rows(POSETRACK15.joints, {"AP": result["ap_joint"], "precision": result["ap_pre"],
+                                               "recall": result["ap_rec"]},
+                          [*GROUP_COLUMNS, "Total"], {"AP": result["ap_groups"]})
+
+
+def breakdown_tracking(result: dict) -> list[dict]:
+    totals = [None] * len(GROUP_COLUMNS)
+    return breakdown_rows(POSETRACK15.joints, {"MOTA": result["mota_joint"], "MOTP": result["motp_joint"],
+                                               "Prec": result["pre_joint"], "Rec": result["rec_joint"],
+                                               "AP": result["ap_joint"]},
+                          [*GROUP_COLUMNS, "Total"], {"MOTA": result["mota_groups"],
+                                                      "MOTP": [*totals, result["motp_total"]],
+                                                      "Prec": [*totals, result["pre_total"]],
+                                                      "Rec": [*totals, result["rec_total"]], "AP": result["ap_groups"]})
+
+
+def board_protocol(result: dict) -> str:
+    """The board of a pose/tracking result: its protocol, and the MOTP definition when not the protocol's."""
+    p = result.get("protocol") or {}
+    name = p.get("name", "official")
+    label = DEFAULT_PROTOCOL if name == "official" else f"protocol {name}"
+    default_motp = posetrack_protocol(name).motp  # --task pose takes no --motp: always its protocol's
+    if p.get("motp", default_motp) != default_motp:
+        label += f", MOTP {p['motp']}"
+    return label
+
+
 def resample_mot(items: list[dict], weights: np.ndarray) -> MotStats:
     """The pooled CLEAR-MOT counts of every resample (arrays R x K). Counts are sums of integers (exact in
     float64 whatever the order); distance sums are added item by item in order, as the evaluation combines
@@ -452,12 +518,167 @@ def missing_tracking(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]
     return {name: objects[:, j] == 0 for j, name in enumerate(POSETRACK15.joints)}
 
 
+# ----------------------------------------------------------------------------- streaming (Evaluator)
+#: the formats these tasks read from files
+POSETRACK_FORMATS = ("posetrack2017", "posetrack2018")
+
+
+def _read_memory(data, where: Path, gt: bool) -> PoseSequence:
+    """A sequence held in memory as its parsed JSON, read as a file's content would be."""
+    from ..formats.posetrack import FMT17, _layout, _read_2017, _read_2018
+
+    name = _stem(where.name)
+    if _layout(data, where) == FMT17:
+        return _read_2017(data, where, name, False, gt, not gt, True)
+    return _read_2018(data, where, name, False, gt)
+
+
+def _stem(name: str) -> str:
+    return name[:-5] if name.lower().endswith(".json") else name
+
+
+def _is_sequence(obj) -> bool:
+    return isinstance(obj, dict) and ("annolist" in obj or ("images" in obj and "annotations" in obj))
+
+
+def _sources(obj, what: str, order: str = "sorted") -> list[tuple[str, object]]:
+    """(file name, path or parsed JSON) of every sequence of a GT or prediction part: a file or folder, one
+    sequence's parsed JSON, or {sequence file name: parsed JSON or path}."""
+    if isinstance(obj, (str, os.PathLike)):
+        return [(f.name, f) for f in sequence_files(Path(obj), order)]
+    if isinstance(obj, PoseSet):  # the canonical form (a format's reader made it)
+        out = [(f"{name}.json", seq) for name, seq in obj.sequences.items()]
+        return sorted(out) if order == "sorted" else out
+    if _is_sequence(obj):
+        return [("sequence.json", obj)]
+    if isinstance(obj, dict) and (obj or what != "gt"):
+        out = []
+        for k, v in obj.items():
+            if not isinstance(k, str) or not (_is_sequence(v) or isinstance(v, (str, os.PathLike, dict))):
+                raise InputError(f"entry {k!r} is {type(v).__name__}, not a sequence's parsed JSON", file=what,
+                                 fix="give {sequence file name: parsed PoseTrack JSON (2017 or 2018 layout)}")
+            out.append((k, v))
+        return sorted(out) if order == "sorted" else out
+    raise InputError(f"is {type(obj).__name__}, not PoseTrack input", file=what,
+                     fix="give a path, a sequence's parsed JSON, or {sequence file name: parsed JSON}")
+
+
+def _read_sources(sources: list[tuple[str, object]], gt: bool) -> list[PoseSequence]:
+    kw = {"scores": False} if gt else {"regions": False}
+    paths = [(i, Path(src)) for i, (_, src) in enumerate(sources) if isinstance(src, (str, os.PathLike))]
+    out: list = [None] * len(sources)
+    for w in range(0, len(paths), READ_WINDOW):
+        window = paths[w:w + READ_WINDOW]
+        for (i, path), pre in zip(window, prepare_reads([p for _, p in window])):
+            out[i] = read_sequence(path, records=False, prepared=pre, **kw)
+    for i, (name, src) in enumerate(sources):
+        if isinstance(src, PoseSequence):
+            out[i] = src
+        elif out[i] is None:
+            out[i] = _read_memory(src, Path(name), gt)
+    return [seq.to_skeleton(POSETRACK15) for seq in out]
+
+
+class PoseTrackSession:
+    """PoseTrack evaluation with the GT read and checked once and predictions given in parts (some
+    sequences at a time, as paths or parsed JSON). Every sequence's statistics are computed when it is
+    given; ``result`` combines them in the GT's order, as ``evaluate_posetrack`` does, so the numbers
+    are the same bit for bit. An in-memory GT mapping is in its own order (poseval's folder listing,
+    protocol "official") or sorted by name ("corrected")."""
+
+    def __init__(self, gt, *, tracking: bool, workers: int = 1, min_score: float | None = None,
+                 protocol: str = "official", motp: str | None = None, mot_backend: str = "prt"):
+        self.proto = posetrack_protocol(protocol, motp)
+        self.tracking, self.min_score, self.mot_backend = tracking, min_score, mot_backend
+        self.backend = mot_backend_name(mot_backend) if tracking else None
+        sources = _sources(gt, "gt", self.proto.sequence_order)
+        self.names = [name for name, _ in sources]
+        self.where = {name: Path(src) if isinstance(src, (str, os.PathLike)) else Path(name)
+                      for name, src in sources}
+        self.index = {_stem(name): i for i, name in enumerate(self.names)}
+        self.gt = _read_sources(sources, gt=True)
+        notes = []
+        for name, seq in zip(self.names, self.gt):
+            check_gt(seq, self.where[name], self.proto, tracking)
+            notes += [f"{seq.source}: {note}" for note in seq.meta.get("notes", ())]
+        log_warnings(notes)
+        self.reset()
+
+    def reset(self) -> None:
+        self.stats: dict[int, SequenceStats] = {}
+        self.given: dict[str, object] = {}
+
+    def _match(self, name: str, n_part: int) -> int:
+        i = self.index.get(_stem(Path(name).name))
+        if i is None:
+            if len(self.names) == 1 and n_part == 1:
+                return 0
+            raise MismatchError(f"predictions for sequence {_stem(name)!r}, which the GT lacks", file=name,
+                                fix="name every prediction sequence as its GT file (e.g. 000342_mpii_test.json)")
+        if i in self.stats:
+            raise MismatchError(f"sequence {_stem(name)!r} is given twice", file=name,
+                                fix="give every sequence once (reset() to start over)")
+        return i
+
+    def update(self, part) -> None:
+        sources = _sources(part, "pred")
+        index = [self._match(name, len(sources)) for name, _ in sources]
+        if len(set(index)) != len(index):
+            dup = next(i for i in index if index.count(i) > 1)
+            raise MismatchError(f"sequence {self.names[dup]!r} is given twice in this part", file="pred",
+                                fix="give every sequence once")
+        preds = _read_sources(sources, gt=False)
+        read = []
+        for i, (name, src), pred in zip(index, sources, preds):
+            gt_where = self.where[self.names[i]]
+            pred_where = Path(src) if isinstance(src, (str, os.PathLike)) else Path(name)
+            read.append(clean_pair(self.gt[i], pred, gt_where, pred_where, self.proto, self.tracking,
+                                   self.min_score, gt_checked=True))
+        order = sorted(range(len(index)), key=lambda k: index[k])
+        stats: dict[int, SequenceStats] = {}
+        start = 0
+        while start < len(order):  # runs of consecutive GT positions: poseval's position matters (sequences_stats)
+            end = start + 1
+            while end < len(order) and index[order[end]] == index[order[end - 1]] + 1:
+                end += 1
+            run = order[start:end]
+            try:
+                got = sequences_stats([read[k][0] for k in run], self.proto, tracking=self.tracking,
+                                      mot_backend=self.mot_backend, position=index[run[0]])
+            except RepeatedIdError as e:
+                k = run[e.item] if e.item is not None else run[0]
+                raise InputError(str(e), file=self.where[self.names[index[k]]],
+                                 fix="give every GT person of a frame its own track_id") from None
+            for k, st in zip(run, got):
+                st.counts.update(read[k][1])
+                stats[index[k]] = st
+            start = end
+        log_warnings([w for r in read for w in r[2]])
+        self.stats.update(stats)
+        for (_, src), i in zip(sources, index):
+            self.given[self.names[i]] = src
+
+    def predictions(self) -> dict:
+        return {name: self.given[name] for name in self.names if name in self.given}
+
+    def result(self) -> dict:
+        missing = [n for i, n in enumerate(self.names) if i not in self.stats]
+        if missing:
+            raise MismatchError(f"GT sequence {_stem(missing[0])} has no prediction"
+                                + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else ""), file=missing[0],
+                                fix="give predictions for every GT sequence, named as the GT file")
+        return posetrack_result([_stem(n) for n in self.names], [self.stats[i] for i in range(len(self.names))],
+                                self.proto, self.tracking, self.min_score, self.backend)
+
+
 register_task(Task(
     name="pose", description="PoseTrack per-frame multi-person mAP (poseval evaluateAP)",
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=False, **kw),
     render=render_posetrack, options=("workers", "min_score", "protocol"),
     primary="mAP", headline=headline_pose, unit="sequence", resample=resample_pose,
     per_joint=lambda r: joint_values(POSETRACK15.joints, r["ap_joint"]), missing_joints=missing_pose,
+    protocol=board_protocol, session=lambda gt, **kw: PoseTrackSession(gt, tracking=False, **kw),
+    breakdown=breakdown_pose, reads=POSETRACK_FORMATS,
 ))
 register_task(Task(
     name="tracking", description="PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)",
@@ -465,6 +686,8 @@ register_task(Task(
     render=render_posetrack, options=("workers", "min_score", "protocol", "motp", "mot_backend"),
     primary="MOTA", headline=headline_tracking, unit="sequence", resample=resample_tracking,
     per_joint=lambda r: joint_values(POSETRACK15.joints, r["mota_joint"]), missing_joints=missing_tracking,
+    protocol=board_protocol, session=lambda gt, **kw: PoseTrackSession(gt, tracking=True, **kw),
+    breakdown=breakdown_tracking, reads=POSETRACK_FORMATS,
 ))
 
 
@@ -537,4 +760,7 @@ register_task(Task(
     run=evaluate_pckh, render=render_pckh, options=(),
     primary="PCKh@0.5", headline=headline_pckh, unit="image", resample=resample_pckh_task,
     per_joint=lambda r: joint_values(POSETRACK15.joints, r["pckh_joint"]),
+    breakdown=lambda r: breakdown_rows(POSETRACK15.joints, {"PCKh@0.5": r["pckh_joint"]}, [*GROUP_COLUMNS, "Total"],
+                                       {"PCKh@0.5": [*r["pckh_groups"][:-1], r["pckh_total"]]}),
+    reads=POSETRACK_FORMATS,
 ))

@@ -1,8 +1,10 @@
-"""Checked access to values read from files (JSON, MATLAB, HDF5, pickles).
+"""Checked access to values read from files (JSON, MATLAB, HDF5, pickles): the one vocabulary of every format.
 
 Readers call these instead of ``float()``/``np.asarray`` so that a value of the wrong kind becomes
-one :class:`InputError` naming the file, frame, person and field, with a fix, instead of a
-``TypeError`` from deep inside numpy. Loading binary containers (``.mat``, ``.h5``) goes through
+one :class:`InputError` naming the file, frame, person and field (:func:`kind_of` says what was
+found), with a fix, instead of a ``TypeError`` from deep inside numpy. Readers of large JSON files
+read whole columns at once (:func:`plain_numbers`, :func:`read_numbers`) and look at single values
+only when a column holds something odd. Loading binary containers (``.mat``, ``.h5``) goes through
 :func:`quiet_load`, which turns the library's warnings into notes on prt's logger.
 """
 
@@ -12,6 +14,7 @@ import logging
 import numbers
 import warnings
 from contextlib import contextmanager
+from itertools import chain
 
 import numpy as np
 
@@ -21,14 +24,34 @@ log = logging.getLogger("prt")
 
 #: np.dtype kinds that hold numbers prt can use as coordinates or scores
 NUMERIC_KINDS = "fiu"
+#: the Python types a JSON parser gives numbers
+JSON_NUMBERS = frozenset({int, float})
+
+
+class Absent:
+    """A value that is not there; distinct from every value a file can hold (``null`` included)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+#: a key the record does not have
+MISSING = Absent("missing")
+#: the first item of an empty list
+EMPTY = Absent("an empty list")
 
 
 def kind_of(v) -> str:
     """A short, user-facing name for the type of a value (for messages)."""
     if v is None:
         return "null"
+    if isinstance(v, Absent):
+        return v.text
     if isinstance(v, (bool, np.bool_)):
-        return "a boolean"
+        return "true" if v else "false"
     if isinstance(v, (str, np.str_)):
         return f"the text {_short(v)}"
     if isinstance(v, (bytes, np.bytes_)):
@@ -61,7 +84,7 @@ def is_number(v) -> bool:
     return isinstance(v, (numbers.Real, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 
-def _unwrap(v):
+def unwrap(v):
     """A value wrapped in one-element lists or arrays (MATLAB and PoseTrack style) as the value."""
     while True:
         if isinstance(v, list) and len(v) == 1:
@@ -72,6 +95,54 @@ def _unwrap(v):
             return v
 
 
+def first_item(v):
+    """The value a wrapped JSON field holds as poseval reads it: ``field[0]`` of a list (``[]`` gives
+    :data:`EMPTY`); a bare value as it is."""
+    if type(v) is list:
+        return v[0] if v else EMPTY
+    return v
+
+
+def plain_numbers(values: list) -> np.ndarray | None:
+    """float64 of ``values`` when each is a number or a list starting with one number only
+    (the usual layouts), else None. C-level loops only: this is the fast path of every field."""
+    try:
+        flat = list(chain.from_iterable(values))
+    except TypeError:  # bare scalars (or something odd)
+        flat = None
+    try:
+        if flat is not None and len(flat) == len(values) and set(map(type, flat)) <= JSON_NUMBERS:
+            return np.array(flat, dtype=np.float64)
+        if set(map(type, values)) <= JSON_NUMBERS:
+            return np.array(values, dtype=np.float64)
+    except OverflowError:  # an integer beyond float64
+        pass
+    return None
+
+
+def field_numbers(values: list) -> tuple[np.ndarray, dict]:
+    """Slow path: float64 of the numbers poseval reads (:func:`first_item`), NaN elsewhere, and
+    ``{index: value read}`` for every value that is not a number (true/false included)."""
+    out = np.full(len(values), np.nan)
+    bad = {}
+    for i, v in enumerate(values):
+        v = first_item(v)
+        if type(v) is int or type(v) is float:
+            try:
+                out[i] = v
+                continue
+            except OverflowError:
+                pass
+        bad[i] = v
+    return out, bad
+
+
+def read_numbers(values: list) -> tuple[np.ndarray, dict]:
+    """:func:`plain_numbers` when it applies, else :func:`field_numbers`."""
+    arr = plain_numbers(values)
+    return (arr, {}) if arr is not None else field_numbers(values)
+
+
 def is_empty(v) -> bool:
     """``None``, ``[]`` or an empty array: MATLAB's ``[]``, a value that is not given."""
     return v is None or (isinstance(v, (list, tuple)) and len(v) == 0) or (isinstance(v, np.ndarray) and v.size == 0)
@@ -79,7 +150,7 @@ def is_empty(v) -> bool:
 
 def number(v, *, what: str = "value", fix: str | None = None, wrapped: bool = True, **where) -> float:
     """One number (wrapped in one-element lists/arrays or not, unless ``wrapped=False``); NaN stays NaN."""
-    u = _unwrap(v) if wrapped else v
+    u = unwrap(v) if wrapped else v
     if is_number(u):
         return float(u)
     raise InputError(f"{what} is {kind_of(u)}, not a number", fix=fix or "write it as a plain number", **where)
@@ -100,7 +171,7 @@ def integer(v, *, what: str = "value", fix: str | None = None, wrapped: bool = T
 
 def text(v, *, what: str = "value", **where) -> str:
     """A string (MATLAB char arrays and bytes included); ``None``/``[]`` is ``''``."""
-    u = _unwrap(v)
+    u = unwrap(v)
     if is_empty(u):
         return ""
     if isinstance(u, (str, np.str_)):

@@ -31,7 +31,11 @@ def _image_id(v, path: Path, at: str):
 
 def read_coco_results(path: str | Path) -> PoseSet:
     path = Path(path)
-    data = load_json(path)
+    return coco_results(load_json(path), path)
+
+
+def coco_results(data, path: Path) -> PoseSet:
+    """The parsed result list (a file's, or the Python API's list of dicts; ``path`` names it in messages)."""
     if not isinstance(data, list):
         raise InputError(f"is {kind_of(data)}, not a list of COCO results", file=path, fix=_FIX)
     kps, scores, image_ids, extras = [], [], [], []

@@ -148,7 +148,12 @@ def _names(v: dict, key: str, n: int, path: Path) -> list[str] | None:
 def read_mpii_arrays(path: str | Path) -> PoseSet:
     """HDF5/.mat single-person files: GT (``part`` or ``pos_gt_src``) or predictions."""
     path = Path(path)
-    v = load_arrays(path)
+    return mpii_arrays(load_arrays(path), path)
+
+
+def mpii_arrays(v: dict, path: Path) -> PoseSet:
+    """Single-person arrays by variable name (what a .h5/.mat file holds, or the Python API's in-memory
+    ``{"preds": N x 16 x 2|3}`` / ``{"part": ..., "normalize": ...}``); ``path`` names them in messages."""
     meta = {"source": {"path": str(path), "format": "mpii"}, "conversions": []}
     if "part" in v:  # valid.h5-style GT: (0, 0) = not annotated, 'normalize' = head size
         part = _as_nk2(v["part"], path, "part")[..., :2]

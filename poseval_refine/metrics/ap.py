@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .distance import normalized_distance
+
 #: score given to a predicted joint that has none (poseval's MIN_SCORE)
 MIN_SCORE = -9999.0
 DIST_THRESHOLD = 0.5
@@ -26,18 +28,14 @@ def normalized_distances(pred_xy: np.ndarray, gt_xy: np.ndarray, head_size: np.n
     ``pred_xy`` is ``(..., Np, K, 2)``, ``gt_xy`` ``(..., Ng, K, 2)``, ``head_size`` ``(..., Ng)``;
     absent joints (NaN) give ``+inf``.
     """
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # inf - inf, x / 0: never a hit
-        diff = pred_xy[..., :, None, :, :] - gt_xy[..., None, :, :, :]
-        d = np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]) / head_size[..., None, :, None]
-    return np.where(np.isnan(d), np.inf, d)
+    d = normalized_distance(pred_xy[..., :, None, :, :], gt_xy[..., None, :, :, :], head_size[..., None, :, None])
+    return np.where(np.isnan(d), np.inf, d)  # inf - inf, 0 / 0: never a hit
 
 
 def pair_distances(pred_xy: np.ndarray, gt_xy: np.ndarray, head_size: np.ndarray) -> np.ndarray:
     """:func:`normalized_distances` of given (prediction, GT) pairs only: ``pred_xy`` and ``gt_xy``
     are ``(N, K, 2)``, ``head_size`` ``(N,)``; the same arithmetic, so the same values bit for bit."""
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        diff = pred_xy - gt_xy
-        d = np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]) / head_size[:, None]
+    d = normalized_distance(pred_xy, gt_xy, head_size[:, None])
     return np.where(np.isnan(d), np.inf, d)
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .distance import normalized_distance
+
 #: MPII ids of the 14 evaluated joints in the kit's order (annolist2matrix.m)
 EVAL_JOINTS = (0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 8, 9)
 UBODY_JOINTS = (10, 11, 12, 13, 14, 15)
@@ -77,17 +79,8 @@ def normalized_distances(pred_xy: np.ndarray, gt_xy: np.ndarray, head_size: np.n
     """``(N, 16)`` distances in head sizes: NaN where the GT joint is not annotated (NaN),
     ``+inf`` where the prediction is missing. A distance too large for floats (coordinates near
     1e308) is ``inf``, a miss, as in MATLAB; numpy's overflow warning is not raised for it."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return _normalized_distances(pred_xy, gt_xy, head_size, float32)
-
-
-def _normalized_distances(pred_xy, gt_xy, head_size, float32):
-    if float32:
-        diff = (pred_xy - gt_xy).astype(np.float32)
-        d = (np.sqrt((diff * diff).sum(-1)) / head_size[:, None].astype(np.float32)).astype(np.float64)
-    else:
-        diff = pred_xy - gt_xy
-        d = np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]) / head_size[:, None]
+    d = normalized_distance(pred_xy, gt_xy, head_size[:, None], np.float32 if float32 else np.float64)
+    d = d.astype(np.float64, copy=False)
     gt_missing = np.isnan(gt_xy).any(-1)
     pred_missing = np.isnan(pred_xy).any(-1)
     d = np.where(pred_missing, np.inf, d)

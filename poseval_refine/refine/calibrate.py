@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from ..metrics.distance import normalized_distance
 from ..skeletons import head_size
 from .encode import EncodeConfig, person_scale
 from .synth import SynthConfig, synthesize
@@ -33,7 +34,7 @@ TOLERANCE = 0.2
 def pckh(pred: np.ndarray, gt: np.ndarray, hs: np.ndarray) -> float:
     """PCKh@0.5 in percent over the GT joints present; a missing prediction is a miss."""
     ann = np.isfinite(gt).all(-1)
-    d = np.hypot(*(pred - gt).transpose(2, 0, 1)) / hs[:, None]
+    d = normalized_distance(pred, gt, hs[:, None])
     hit = ann & (np.nan_to_num(d, nan=np.inf) <= 0.5)
     return float(100.0 * hit.sum() / max(ann.sum(), 1))
 

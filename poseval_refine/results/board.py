@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from ..evaluators import get_task
+from ..evaluators import DEFAULT_PROTOCOL, get_task
 from ..methods import VARIANT_LABELS, all_methods, base_variant
 from . import benchmarks
 from .store import StoredResult, damaged
@@ -24,7 +24,6 @@ from .uncertainty import RESAMPLES, SEED, draw_weights, interval, paired_differe
 PAPER = "Fieraru et al., Learning to Refine Human Pose Estimation, CVPRW 2018"
 #: metric keys of the paper's numbers (baselines/) -> headline metric names
 PAPER_METRICS = {"pckh": "PCKh@0.5", "auc": "AUC", "map": "mAP", "mota": "MOTA"}
-DEFAULT_PROTOCOL = "official"
 #: largest difference between a stored number and its per-item statistics' all-ones resample (bit for bit
 #: when the file is as prt wrote it; prt verify's default tolerance)
 CONSISTENCY_TOL = 1e-9
@@ -100,21 +99,9 @@ class Board:
 
 
 def protocol_of(task: str, numbers: dict) -> str:
-    """The evaluation conventions a board is about: results under other conventions get their own board."""
-    if task == "single":
-        fl = numbers.get("flavour", "matlab")
-        return DEFAULT_PROTOCOL if fl == "matlab" else f"flavour {fl}"
-    if task in ("pose", "tracking"):
-        from ..protocols import posetrack_protocol
-
-        p = numbers.get("protocol") or {}
-        name = p.get("name", "official")
-        default_motp = posetrack_protocol(name).motp
-        label = DEFAULT_PROTOCOL if name == "official" else f"protocol {name}"
-        if task == "tracking" and p.get("motp", default_motp) != default_motp:
-            label += f", MOTP {p['motp']}"
-        return label
-    return DEFAULT_PROTOCOL
+    """The evaluation conventions a board is about (the task says): results under other conventions get their
+    own board."""
+    return get_task(task).board_protocol(numbers)
 
 
 def _display_name(method: str, source: str) -> str:
@@ -153,7 +140,7 @@ def _read_row(sr: StoredResult) -> Row:
     return Row(method=d["method"], name=_display_name(d["method"], d["source"]), source=d["source"],
                value=metrics.get(task.primary, float("nan")), metrics=metrics, provenance=prov, note=note,
                base=base, joints=task.per_joint(result) if task.per_joint else None,
-               curve=d["numbers"].get("curve") if d["task"] == "single" else None, _result=result, _path=sr.path)
+               curve=task.curve(result) if task.curve else None, _result=result, _path=sr.path)
 
 
 def Path_name(p: str) -> str:

@@ -85,11 +85,43 @@ def _pred_sha(data: dict) -> str | None:
     return ",".join(preds) if preds else None
 
 
-def make_result(method: str, task: str, run_result: dict, *, benchmark: str, inputs: dict[str, Path],
+IN_MEMORY = "<in memory>"
+
+
+def content_sha256(obj) -> str:
+    """SHA-256 of an input given in memory (the Python API): its JSON content, or an array's dtype, shape and
+    bytes (a mapping of arrays: by sorted key)."""
+    import numpy as np
+
+    from ..io import dumps_json
+
+    h = hashlib.sha256()
+    if isinstance(obj, np.ndarray):
+        h.update(f"{obj.dtype.str}{obj.shape}".encode())
+        h.update(np.ascontiguousarray(obj).tobytes())
+    elif isinstance(obj, dict) and obj and all(isinstance(v, np.ndarray) for v in obj.values()):
+        for k in sorted(obj):
+            h.update(str(k).encode())
+            h.update(content_sha256(obj[k]).encode())
+    else:
+        h.update(dumps_json(obj))
+    return h.hexdigest()
+
+
+def input_record(value, rel=str) -> dict:
+    """How a result names one input: a file's path (``rel`` of it) and SHA-256, or ``<in memory>`` and the
+    SHA-256 of the content."""
+    if isinstance(value, (str, os.PathLike)):
+        return {"path": rel(value), "sha256": sha256(Path(value))}
+    return {"path": IN_MEMORY, "sha256": content_sha256(value)}
+
+
+def make_result(method: str, task: str, run_result: dict, *, benchmark: str, inputs: dict,
                 options: dict, source: str, root: Path | None = None, base: str | None = None,
                 command: list[str] | None = None) -> dict:
     """A result file's content. Input paths are stored relative to ``root`` (the data root of registry
-    methods, so shipped results are portable) or absolute (a user's files)."""
+    methods, so shipped results are portable) or absolute (a user's files). ``command``: what made it (the
+    ``prt`` command line; default: this Python process's)."""
     from ..evaluators import get_task
 
     if source not in SOURCES:
@@ -114,9 +146,7 @@ def make_result(method: str, task: str, run_result: dict, *, benchmark: str, inp
 
     t = get_task(task)
     numbers = {k: v for k, v in run_result.items() if k != "items"}
-    from .. import commands
-
-    argv = command or commands.INVOCATION or ["prt", *sys.argv[1:]]
+    argv = command or [Path(sys.executable).name, *sys.argv]  # the CLI passes its command line
     return {
         "schema": SCHEMA,
         "method": check_name(method),
@@ -126,7 +156,7 @@ def make_result(method: str, task: str, run_result: dict, *, benchmark: str, inp
         "base": base,
         "headline": t.headline(run_result) if t.headline else None,
         "options": options,
-        "inputs": {k: {"path": rel(p), "sha256": sha256(p)} for k, p in inputs.items()},
+        "inputs": {k: input_record(p, rel) for k, p in inputs.items()},
         "provenance": {
             "prt_version": __version__,
             "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -136,6 +166,39 @@ def make_result(method: str, task: str, run_result: dict, *, benchmark: str, inp
         "numbers": portable(numbers),
         "items": run_result.get("items"),
     }
+
+
+def store_evaluation(name: str, task: str, result: dict, inputs: dict, options: dict, *,
+                     results: str | Path | None = None, benchmark: str | None = None, base: str | None = None,
+                     overwrite: bool = False, source: str = "user", root: Path | None = None,
+                     command: list[str] | None = None) -> Path:
+    """Store an evaluation under method NAME in the user store (``results``), naming its benchmark from the
+    GT's hash (or ``benchmark``): what ``prt evaluate --save`` and ``Result.save`` do."""
+    import logging
+
+    from ..evaluators import get_task
+    from .benchmarks import BENCHMARKS, close_to, identify
+
+    log = logging.getLogger("prt")
+    check_name(name)
+    if get_task(task).headline is None:
+        raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
+    directory = user_dir(results)
+    existing = load_all(directory)
+    bench = identify(input_record(inputs["gt"])["sha256"], task, len(result.get("items") or []) or None, benchmark,
+                     known_benchmarks(existing))
+    opts = {k: v for k, v in options.items() if k != "plot"}
+    data = make_result(name, task, result, benchmark=bench, inputs=inputs, options=opts, source=source, root=root,
+                       base=base, command=command)
+    path = save_result(data, directory, overwrite=overwrite, shipped=[r for r in existing if r.store == "shipped"])
+    primary = get_task(task).primary
+    value = (data["headline"] or {}).get(primary)
+    shown = f"{primary} {value:.2f}" if isinstance(value, float) else ""
+    log.info("saved %s on %s (%s) %s: %s", name, bench, task, shown, path)
+    if benchmark is not None and bench not in BENCHMARKS and bench not in known_benchmarks(existing):
+        guess = close_to(bench, [*BENCHMARKS, *known_benchmarks(existing)])
+        log.warning("%s is a new benchmark: a board of its own%s", bench, f" (did you mean {guess}?)" if guess else "")
+    return path
 
 
 def result_path(directory: Path, method: str, benchmark: str, task: str) -> Path:
