@@ -55,7 +55,7 @@ def main(argv=None) -> int:
         click.echo(f"prt: error: {e.message}", err=True)
         return 2
     except ModuleNotFoundError as e:  # an optional dependency (torch, motmetrics) that is not installed
-        error = missing_from(e, " ".join(commands.INVOCATION[:2]))
+        error = missing_from(e, " ".join(invocation["argv"][:2]))
         if error is None:
             raise
         click.echo(f"prt: error: {error.message}", err=True)
