@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .evaluators import Task, get_task
+from .io import no_gc
 
 if TYPE_CHECKING:
     import pandas
@@ -41,6 +42,9 @@ log = logging.getLogger("prt")
 def _is_path(x: Any) -> bool:
     return isinstance(x, (str, os.PathLike))
 
+
+# the calls below run with the cyclic garbage collector paused (io.no_gc): they make millions of acyclic
+# objects, and in a process that holds large parsed inputs every collection pass would walk them all
 
 @contextmanager
 def _notes():
@@ -205,7 +209,7 @@ def evaluate(gt: Any, pred: Any, task: str | None = None, **options: Any) -> Res
     """
     t = _task_of(gt, task)
     kwargs = t.take_options(options)
-    with _notes() as notes:
+    with _notes() as notes, no_gc():
         preds = _preds(pred)
         if _is_path(gt) and preds is not None:
             data = t.run(Path(gt), preds, **kwargs)
@@ -241,7 +245,7 @@ class Evaluator:
     def __init__(self, gt: Any, task: str | None = None, **options: Any):
         self.task = _task_of(gt, task).name
         self._options = get_task(self.task).take_options(options)
-        with _notes() as notes:
+        with _notes() as notes, no_gc():
             self._session = _session(get_task(self.task), gt, self._options)
         self._gt = gt
         self._gt_notes = notes
@@ -249,14 +253,14 @@ class Evaluator:
 
     def update(self, part: Any) -> Evaluator:
         """Add predictions (see the class); returns the evaluator, so calls chain."""
-        with _notes() as notes:
+        with _notes() as notes, no_gc():
             self._session.update(part)
         self._notes += notes
         return self
 
     def compute(self) -> Result:
         """The result of every part given so far (the evaluator keeps them: compute again after more)."""
-        with _notes() as notes:
+        with _notes() as notes, no_gc():
             data = self._session.result()
         return Result(self.task, data, notes=[*self._gt_notes, *self._notes, *notes],
                       inputs={"gt": self._gt, "pred": self._session.predictions()}, options=self._options)

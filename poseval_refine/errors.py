@@ -51,11 +51,12 @@ class PrtError(Exception):
         return self.message
 
 
-class InputError(PrtError):
-    """A file the user gave cannot be read or does not follow its format."""
+class InputError(PrtError, ValueError):
+    """A file (or, from the Python API, an object) the user gave cannot be read or does not follow its format.
+    A ``ValueError``, as Python users expect of bad arguments."""
 
 
-class MismatchError(PrtError):
+class MismatchError(PrtError, ValueError):
     """Ground truth and predictions do not fit together (missing sequence, frame counts)."""
 
 

@@ -53,6 +53,9 @@ class PoseTrackProtocol:
     threshold: float = 0.5
     #: poseval rejects predicted track ids >= this value
     max_track_id: int = 10000
+    #: whose evaluation: "poseval", or "posetrack21" (the PoseTrack21 kit's mAP, docs/posetrack21.md; the
+    #: fields above do not apply to it)
+    kit: str = "poseval"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -69,7 +72,10 @@ CORRECTED = PoseTrackProtocol(
     sequence_order="sorted",
     numpy_tie_order=False,
 )
-PROTOCOLS = {p.name: p for p in (OFFICIAL, CORRECTED)}
+#: --task pose --protocol posetrack21: the PoseTrack21 kit's mAP (its own semantics: docs/posetrack21.md)
+POSETRACK21 = PoseTrackProtocol(name="posetrack21", kit="posetrack21", ap_zero_without_predictions=True,
+                                sequence_order="sorted")
+PROTOCOLS = {p.name: p for p in (OFFICIAL, CORRECTED, POSETRACK21)}
 
 
 def posetrack_protocol(name: str = "official", motp: str | None = None) -> PoseTrackProtocol:

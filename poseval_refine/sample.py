@@ -18,9 +18,12 @@ def sample_root() -> Path:
     return Path(str(files("poseval_refine") / "data" / "sample"))
 
 
-def sample_paths() -> tuple[Path, Path]:
-    """(GT folder, prediction folder) of the shipped sample benchmark."""
+def sample_paths(posetrack21: bool = False) -> tuple[Path, Path]:
+    """(GT folder, prediction folder) of the shipped sample benchmark; ``posetrack21``: the PoseTrack21
+    sample (three sequences in its layout, written by ``python -m tests.pt21build --sample``)."""
     root = sample_root()
+    if posetrack21:
+        root = root.parent / "sample_posetrack21"
     return root / "gt", root / "pred"
 
 

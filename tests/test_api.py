@@ -23,7 +23,7 @@ from tests import cocobuild
 from tests.test_posetrack_golden import AP_KEYS, CASES, MOT_KEYS, assert_close
 
 # seeds no other test uses
-PT_SEED, COCO_SEED, MPII_SEED, METHOD_SEED = 41, 43, 47, 53
+PT_SEED, COCO_SEED, MPII_SEED, METHOD_SEED, ODD_SEED = 41, 43, 47, 53, 59
 
 
 def _load_folder(folder: Path) -> dict:
@@ -46,7 +46,8 @@ def pt_bench(tmp_path_factory):
 
 def test_import_is_cheap():
     code = ("import sys, poseval_refine as p; print(sorted(m for m in ('numpy', 'poseval_refine.api', "
-            "'poseval_refine.evaluators') if m in sys.modules)); p.evaluate; print('poseval_refine.api' in sys.modules)")
+            "'poseval_refine.evaluators') if m in sys.modules)); p.evaluate; "
+            "print('poseval_refine.api' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[]" and out[1] == "True"
     assert set(prt.__all__) >= {"evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard",
@@ -198,7 +199,7 @@ def test_bad_in_memory_input_names_item_and_field(pt_bench, coco_bench):
     with pytest.raises(InputError) as e:
         prt.evaluate(gt, bad, task="tracking")
     assert isinstance(e.value, ValueError)
-    assert e.value.file == name and e.value.field == "track_id" and name in str(e.value)
+    assert e.value.file == name and e.value.field == "annotations[3].track_id" and name in str(e.value)
     bad_gt = json.loads(json.dumps(gt))
     bad_gt[sorted(gt)[1]]["annolist"][0]["annorect"] = "none"
     with pytest.raises(InputError, match=sorted(gt)[1]):
@@ -267,6 +268,9 @@ def test_no_call_writes_a_file(pt_bench, coco_bench, shared_data, tmp_path, monk
 
 # ----------------------------------------------------------------------------- Result
 def test_result_frame_render_and_save(pt_bench, tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="prt")  # notes are what the prt logger lets through
     pred = _load_folder(pt_bench / "pred")
     r = prt.evaluate(pt_bench / "gt", pred, task="tracking", min_score=0.5)
     assert list(r.headline)[0] == "MOTA" and r["MOTA"] == r.to_dict()["mota_total"]
@@ -335,3 +339,25 @@ def test_method_native_format_is_read_by_its_adapter(shared_data, tmp_path):
                  "--pred", str(root / "newell.h5"), "--results", str(tmp_path / "s"), "-q"]) == 0
     stored = json.loads((tmp_path / "s" / "newell__mpii-val__single.json").read_text())
     assert abs(stored["headline"]["PCKh@0.5"] - 88.425709) < 1e-6
+
+
+def test_odd_inputs_in_memory_and_out_of_order_parts(tmp_path):
+    """Inputs poseval reads its own way (repeated joints, null/NaN/string scores, non-finite coordinates,
+    both layouts, GT ids repeated where poseval's dummy frames make them acceptable, which depends on each
+    sequence's position): parsed with Python's json (NaN included), given out of order and in parts."""
+    from poseval_refine.synthetic import write_odd_benchmark
+
+    write_odd_benchmark(tmp_path, n_sequences=9, n_frames=12, seed=ODD_SEED, repeated_gt_ids=True)
+    gt, pred = _load_python_json(tmp_path / "gt"), _load_python_json(tmp_path / "pred")
+    files = prt.evaluate(tmp_path / "gt", tmp_path / "pred", task="tracking").to_dict()
+    assert prt.evaluate(gt, pred, task="tracking").to_dict() == files
+    names = list(pred)[::-1]
+    ev = prt.Evaluator(gt, task="tracking")
+    for part in (names[:4], names[4:]):
+        ev.update({n: pred[n] for n in part})
+    assert ev.compute().to_dict() == files
+
+
+def _load_python_json(folder: Path) -> dict:
+    return {os.path.basename(f): json.loads(Path(f).read_text())
+            for f in glob.glob(os.path.join(glob.escape(str(folder)), "*.json"))}

@@ -110,6 +110,9 @@ def test_a_new_task_is_one_module_and_one_registry_line(tmp_path):
         from poseval_refine.results.store import load_dir
         board, = build_boards(load_dir({str(tmp_path / 'store')!r}), task="toy", resamples=10)
         print("board", board.protocol, board.metric, board.rows[0].method, board.rows[0].value)
+        import poseval_refine
+        r = poseval_refine.evaluate({str(tmp_path / 'gt.json')!r}, {str(tmp_path / 'pred.json')!r}, task="toy")
+        print("api", r.headline, r.to_frame().loc["accuracy", "kind"])
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
@@ -118,3 +121,4 @@ def test_a_new_task_is_one_module_and_one_registry_line(tmp_path):
     assert lines[2] == "rc 2" and "option --workers does not apply to --task toy" in out.stderr
     assert "--task toy accepts: --min-score" in out.stderr
     assert lines[3] == "board min score 0.5 accuracy mine 75.0"
+    assert lines[4] == "api {'accuracy': 75.0} total"

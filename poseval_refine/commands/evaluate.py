@@ -47,7 +47,8 @@ def task_option_flags(f):
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the numbers to this JSON file.")
 @task_option_flags
 @click.option("--method", default=None, help="A registered method (see `prt methods`): GT and predictions come from "
-              "its baselines/ entry under the data root, and the result is saved in the results store.")
+              "its baselines/ entry under the data root, or from --gt/--pred (read in the method's native format); "
+              "the result is saved in the results store as the method's recomputed row.")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA",
               help="Folder of the benchmark files for --method (default: $PRT_DATA).")
 @click.option("--refined", type=click.Path(path_type=Path), default=None,
@@ -87,7 +88,7 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
     if gt is None and not preds:
         from ..sample import sample_paths
 
-        gt, pred = sample_paths()
+        gt, pred = sample_paths(posetrack21=task == "hota" or options.get("protocol") == "posetrack21")
         preds = (pred,)
         task = task or "tracking"
         logging.getLogger("prt").info("no --gt/--pred given: evaluating the sample benchmark shipped with prt")

@@ -91,7 +91,8 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("min_score", "Drop joints whose score IN THE PREDICTION FILE is <= T before evaluation. The paper's "
            "tau = 0.7 is applied to the refiner's own confidence during refinement: `prt refine --min-score`, or "
            "--refine-min-score with --refined.", float),
-    Option("protocol", "official reproduces the kit's quirks; corrected fixes them (docs/protocol.md).", str,
+    Option("protocol", "official reproduces the kit's quirks; corrected fixes them (docs/protocol.md); "
+           "posetrack21 (--task pose): the PoseTrack21 kit's mAP (docs/posetrack21.md).", str,
            "official", choices=_protocol_names()),
     Option("motp", "MOTP definition (which motmetrics version poseval ran with). Default: poseval-mm1.2+ "
            "(official protocol), clear (corrected protocol).", str, None, choices=_motp_modes()),
@@ -207,6 +208,7 @@ TASK_MODULES = {
     "pose": "posetrack", "tracking": "posetrack", "pckh": "posetrack",
     "single": "mpii", "multi": "mpii",
     "coco": "coco",
+    "hota": "posetrack21",
 }
 
 
@@ -240,35 +242,26 @@ def all_tasks() -> dict[str, Task]:
 
 
 def task_for_gt(gt: Path) -> tuple[str, str]:
-    """The task ``prt evaluate`` runs when ``--task`` is not given, from what the GT is, and what it was
-    taken for: COCO keypoint annotations -> coco, MPII arrays (.h5/.mat) -> single, an MPII annolist
-    .mat or JSON -> multi, PoseTrack files or folders -> tracking."""
+    """The task ``prt evaluate`` runs when ``--task`` is not given, and what the GT was taken for: the format
+    sniffers say what the file is (``formats.detect_format``) and its format which task such a GT goes to
+    (``Format.gt_task``): COCO keypoint annotations -> coco, MPII arrays (.h5/.mat) -> single, an MPII
+    annolist -> multi, PoseTrack files or folders -> tracking."""
     from ..errors import InputError
     from ..formats import detect_format
-    from ..io import load_json
 
     gt = Path(gt)
-    if gt.is_dir():
-        return "tracking", "a folder of PoseTrack sequence files"
-    suffix = gt.suffix.lower()
-    if suffix in (".h5", ".hdf5", ".mat"):
-        if detect_format(gt).name == "mpii-annolist":
-            return "multi", "an MPII multi-person annolist"
-        return "single", "MPII single-person arrays"
-    if suffix == ".json":
-        data = load_json(gt)
-        annolist = data.get("annolist") if isinstance(data, dict) else data
-        if isinstance(annolist, list) and all(isinstance(e, dict) for e in annolist) and \
-                (isinstance(data, dict) or any("annorect" in e for e in annolist)):
-            if _is_posetrack17(annolist):
-                return "tracking", "a PoseTrack 2017 annolist file"
-            return "multi", "an MPII multi-person annolist (no frame numbers, labeled flags or track ids)"
-        if isinstance(data, dict) and "images" in data and "annotations" in data:
-            return ("coco", "COCO keypoint annotations") if _is_coco_gt(data) else \
-                ("tracking", "a PoseTrack 2018 file")
-    raise InputError("is not a GT prt can tell the task of (COCO annotations, MPII .h5/.mat, PoseTrack "
-                     "JSON files or folders)", file=gt,
-                     fix=f"give --task (one of: {', '.join(sorted(all_tasks()))})")
+    if not gt.exists():
+        raise InputError("not found", file=gt, fix="check the --gt path")
+    try:
+        fmt = detect_format(gt)
+    except InputError:
+        fmt = None
+    found = fmt.gt_task(gt) if fmt is not None and fmt.gt_task is not None else None
+    if found is None:
+        raise InputError("is not a GT prt can tell the task of (COCO annotations, MPII .h5/.mat, PoseTrack "
+                         "JSON files or folders)", file=gt,
+                         fix=f"give --task (one of: {', '.join(task_names())})")
+    return found
 
 
 def task_for_object(gt: Any) -> tuple[str, str]:
@@ -284,33 +277,15 @@ def task_for_object(gt: Any) -> tuple[str, str]:
         if "annolist" in gt:
             return "tracking", "a PoseTrack 2017 sequence"
         if "images" in gt and "annotations" in gt:
-            return ("coco", "COCO keypoint annotations") if _is_coco_gt(gt) else ("tracking", "a PoseTrack 2018 "
-                                                                                   "sequence")
+            from ..formats.coco import is_coco_keypoints_gt
+
+            return ("coco", "COCO keypoint annotations") if is_coco_keypoints_gt(gt) else \
+                ("tracking", "a PoseTrack 2018 sequence")
         if "part" in gt or "pos_gt_src" in gt:
             return "single", "MPII single-person arrays"
     raise InputError(f"is {type(gt).__name__}, not a GT prt can tell the task of (a PoseTrack sequence or "
                      "{file name: sequence}, COCO annotations, MPII arrays)", file="gt",
                      fix=f"give task= (one of: {', '.join(task_names())})")
-
-
-def _is_posetrack17(annolist: list) -> bool:
-    """A PoseTrack 2017 sequence, not an MPII multi-person annolist: frames numbered or flagged as labeled,
-    or people with track ids."""
-    if any("imgnum" in e or "is_labeled" in e for e in annolist):
-        return True
-    rects = (r for e in annolist for r in (e.get("annorect") if isinstance(e.get("annorect"), list) else []))
-    return any(isinstance(r, dict) and "track_id" in r for r in rects)
-
-
-def _is_coco_gt(data: dict) -> bool:
-    """COCO keypoint annotations, not a PoseTrack 2018 file: no video frames, COCO's joint names."""
-    images = data.get("images")
-    if isinstance(images, list) and any(isinstance(i, dict) and ("frame_id" in i or "vid_id" in i) for i in images):
-        return False
-    cats = data.get("categories")
-    names = next((c.get("keypoints") for c in cats if isinstance(c, dict) and c.get("name") == "person"), None) \
-        if isinstance(cats, list) else None
-    return isinstance(names, list) and "left_eye" in names and "head_bottom" not in names
 
 
 def get_task(name: str) -> Task:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
-from ..formats.posetrack import prepare_reads, read_sequence, sequence_files
+from ..formats.posetrack import prepare_reads, read_sequence, read_sequence_data, sequence_files
 from ..metrics.ap import MIN_SCORE, ap_item, resample_ap
 from ..metrics.mota import MotStats, RepeatedIdError, finalize_mot
 from ..metrics.posetrack import (
@@ -276,6 +276,8 @@ def log_warnings(warnings: list[str], per_kind: int = 3) -> None:
 def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: int = 1,
                        min_score: float | None = None, protocol: str = "official", motp: str | None = None,
                        mot_backend: str = "prt") -> dict:
+    if protocol == "posetrack21":
+        return _evaluate_posetrack21(gt, preds, tracking, workers, min_score, motp, mot_backend)
     if len(preds) != 1:
         raise ConfigError("PoseTrack evaluation takes exactly one --pred (a folder or a file)")
     proto = posetrack_protocol(protocol, motp)
@@ -306,6 +308,25 @@ def posetrack_result(names: list[str], stats: list[SequenceStats], proto: PoseTr
     out["per_sequence"] = list(names)
     out["items"] = [_sequence_item(name, st) for name, st in zip(names, stats)]
     return out
+
+
+def _evaluate_posetrack21(gt, preds, tracking, workers, min_score, motp, mot_backend) -> dict:
+    """``--protocol posetrack21``: the PoseTrack21 kit's mAP (evaluators.posetrack21)."""
+    _check_posetrack21_options(tracking, min_score, motp)
+    from .posetrack21 import evaluate_map
+
+    return evaluate_map(gt, preds, workers=workers)
+
+
+def _check_posetrack21_options(tracking, min_score, motp) -> None:
+    if tracking:
+        raise ConfigError("--protocol posetrack21 is the PoseTrack21 kit's mAP, for --task pose; --task tracking "
+                          "computes poseval's MOTA on PoseTrack21 files too",
+                          fix="use --task tracking with --protocol official (or corrected), or --task hota for the "
+                              "kit's keypoint HOTA")
+    given = [name for name, v in (("--min-score", min_score), ("--motp", motp)) if v is not None]
+    if given:
+        raise ConfigError(f"{', '.join(given)} does not apply to --protocol posetrack21 (the kit has no such option)")
 
 
 _MOT_FIELDS = tuple(f.name for f in dataclasses.fields(MotStats))
@@ -365,10 +386,11 @@ def _evaluate_chunk(mot_backend: str, jobs: list, position: int) -> list:
 
 
 def _progress(total: int):
-    """A progress bar on stderr when it is a terminal (tqdm is imported only then)."""
+    """A progress bar on stderr when it is a terminal and the ``prt`` logger shows notes (the command line,
+    not -q; a library call prints nothing); tqdm is imported only then."""
     import sys
 
-    if not sys.stderr.isatty():
+    if not sys.stderr.isatty() or not log.isEnabledFor(logging.INFO):
         return lambda n: None
     from tqdm import tqdm
 
@@ -381,7 +403,11 @@ def _fmt(v: float) -> str:
 
 
 def render_posetrack(result: dict) -> str:
-    """poseval's table layout (LaTeX-style rows), one decimal."""
+    """poseval's table layout (LaTeX-style rows), one decimal (the PoseTrack21 kit's for its mAP)."""
+    if result.get("protocol", {}).get("name") == "posetrack21":
+        from .posetrack21 import render_map
+
+        return render_map(result)
     lines = ["Average Precision (AP) metric:",
              "& " + " & ".join(f"{n:<4}" for n in GROUP_NAMES) + " \\\\",
              "& " + " & ".join(_fmt(v) for v in result["ap_groups"]) + " \\\\"]
@@ -433,6 +459,10 @@ def _resample_ap_groups(result: dict, weights: np.ndarray) -> np.ndarray:
 
 
 def resample_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+    if result["protocol"]["name"] == "posetrack21":
+        from .posetrack21 import resample_map
+
+        return resample_map(result, weights)
     g = _resample_ap_groups(result, weights)
     return {"mAP": g[:, -1], **{name: g[:, i] for i, name in enumerate(GROUP_COLUMNS)}}
 
@@ -442,9 +472,24 @@ def headline_tracking(result: dict) -> dict[str, float]:
             "Prec": _nan(result["pre_total"]), "Rec": _nan(result["rec_total"]), "mAP": _nan(result["ap_groups"][-1])}
 
 
+def _pose_session(gt, **kw):
+    if kw.get("protocol") == "posetrack21":  # the PoseTrack21 kit's mAP
+        from .posetrack21 import PT21Session
+
+        _check_posetrack21_options(False, kw.get("min_score"), None)
+        return PT21Session(gt, want="map", workers=kw.get("workers", 1))
+    return PoseTrackSession(gt, tracking=False, **kw)
+
+
+def _tracking_session(gt, **kw):
+    if kw.get("protocol") == "posetrack21":
+        _check_posetrack21_options(True, None, None)
+    return PoseTrackSession(gt, tracking=True, **kw)
+
+
 def breakdown_pose(result: dict) -> list[dict]:
-    return breakdown_rows(POSETRACK15.joints, {"AP": result["ap_joint"], "precision": result["ap_pre"],
-                                               "recall": result["ap_rec"]},
+    return breakdown_rows(result.get("joint_names", POSETRACK15.joints),
+                          {"AP": result["ap_joint"], "precision": result["ap_pre"], "recall": result["ap_rec"]},
                           [*GROUP_COLUMNS, "Total"], {"AP": result["ap_groups"]})
 
 
@@ -504,6 +549,8 @@ def missing_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     """Resamples where a joint's AP is NaN (left out of the Total): no GT joint drawn, yet predictions drawn
     (recall 0/0), or neither under a protocol that gives such a joint NaN rather than 0."""
     items = result["items"]
+    if result["protocol"]["name"] == "posetrack21":  # the kit's AP is never missing: 0 without GT
+        return {name: np.zeros(len(weights), dtype=bool) for name in POSETRACK15.joints}
     gt = _counts(items, weights, lambda it: it["gt"])
     preds = _counts(items, weights, lambda it: [len(s) for s in it["scores"]])
     empty_is_nan = not _protocol_of(result).ap_zero_without_predictions
@@ -525,12 +572,7 @@ POSETRACK_FORMATS = ("posetrack2017", "posetrack2018")
 
 def _read_memory(data, where: Path, gt: bool) -> PoseSequence:
     """A sequence held in memory as its parsed JSON, read as a file's content would be."""
-    from ..formats.posetrack import FMT17, _layout, _read_2017, _read_2018
-
-    name = _stem(where.name)
-    if _layout(data, where) == FMT17:
-        return _read_2017(data, where, name, False, gt, not gt, True)
-    return _read_2018(data, where, name, False, gt)
+    return read_sequence_data(data, where, records=False, regions=gt, scores=not gt)
 
 
 def _stem(name: str) -> str:
@@ -634,25 +676,18 @@ class PoseTrackSession:
             pred_where = Path(src) if isinstance(src, (str, os.PathLike)) else Path(name)
             read.append(clean_pair(self.gt[i], pred, gt_where, pred_where, self.proto, self.tracking,
                                    self.min_score, gt_checked=True))
-        order = sorted(range(len(index)), key=lambda k: index[k])
+        order = sorted(range(len(index)), key=lambda k: index[k])  # the GT's order: batches as in a file run
+        try:
+            got = sequences_stats([read[k][0] for k in order], self.proto, tracking=self.tracking,
+                                  mot_backend=self.mot_backend, position=[index[k] for k in order])
+        except RepeatedIdError as e:
+            k = order[e.item] if e.item is not None else order[0]
+            raise InputError(str(e), file=self.where[self.names[index[k]]],
+                             fix="give every GT person of a frame its own track_id") from None
         stats: dict[int, SequenceStats] = {}
-        start = 0
-        while start < len(order):  # runs of consecutive GT positions: poseval's position matters (sequences_stats)
-            end = start + 1
-            while end < len(order) and index[order[end]] == index[order[end - 1]] + 1:
-                end += 1
-            run = order[start:end]
-            try:
-                got = sequences_stats([read[k][0] for k in run], self.proto, tracking=self.tracking,
-                                      mot_backend=self.mot_backend, position=index[run[0]])
-            except RepeatedIdError as e:
-                k = run[e.item] if e.item is not None else run[0]
-                raise InputError(str(e), file=self.where[self.names[index[k]]],
-                                 fix="give every GT person of a frame its own track_id") from None
-            for k, st in zip(run, got):
-                st.counts.update(read[k][1])
-                stats[index[k]] = st
-            start = end
+        for k, st in zip(order, got):
+            st.counts.update(read[k][1])
+            stats[index[k]] = st
         log_warnings([w for r in read for w in r[2]])
         self.stats.update(stats)
         for (_, src), i in zip(sources, index):
@@ -676,8 +711,9 @@ register_task(Task(
     run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=False, **kw),
     render=render_posetrack, options=("workers", "min_score", "protocol"),
     primary="mAP", headline=headline_pose, unit="sequence", resample=resample_pose,
-    per_joint=lambda r: joint_values(POSETRACK15.joints, r["ap_joint"]), missing_joints=missing_pose,
-    protocol=board_protocol, session=lambda gt, **kw: PoseTrackSession(gt, tracking=False, **kw),
+    per_joint=lambda r: joint_values(r.get("joint_names", POSETRACK15.joints), r["ap_joint"]),
+    missing_joints=missing_pose,
+    protocol=board_protocol, session=lambda gt, **kw: _pose_session(gt, **kw),
     breakdown=breakdown_pose, reads=POSETRACK_FORMATS,
 ))
 register_task(Task(
@@ -686,7 +722,7 @@ register_task(Task(
     render=render_posetrack, options=("workers", "min_score", "protocol", "motp", "mot_backend"),
     primary="MOTA", headline=headline_tracking, unit="sequence", resample=resample_tracking,
     per_joint=lambda r: joint_values(POSETRACK15.joints, r["mota_joint"]), missing_joints=missing_tracking,
-    protocol=board_protocol, session=lambda gt, **kw: PoseTrackSession(gt, tracking=True, **kw),
+    protocol=board_protocol, session=lambda gt, **kw: _tracking_session(gt, **kw),
     breakdown=breakdown_tracking, reads=POSETRACK_FORMATS,
 ))
 

@@ -27,6 +27,13 @@ class Format:
     aliases: tuple[str, ...] = field(default_factory=tuple)
     #: keyword options ``write`` takes besides ``overwrite`` (``prt convert`` refuses others)
     write_options: tuple[str, ...] = ()
+    #: read_data(content) -> PoseSet: the same content held in memory (parsed JSON, arrays), as ``read``
+    #: reads it from a file (the Python API); sniff_data(content) -> bool says whether it is this format's
+    read_data: Callable[[object], PoseSet] | None = None
+    sniff_data: Callable[[object], bool] | None = None
+    #: gt_task(path) -> (task, what the file is) or None: the task ``prt evaluate`` runs on a ground truth in
+    #: this format when none is named (``evaluators.task_for_gt``); None: the format holds no ground truth
+    gt_task: Callable[[Path], tuple[str, str] | None] | None = None
 
 
 FORMATS: dict[str, Format] = {}
@@ -77,6 +84,30 @@ def detect_format(path: str | Path) -> Format:
 def read_poses(path: str | Path, fmt: str | None = None, **kw) -> PoseSet:
     f = get_format(fmt) if fmt else detect_format(path)
     return f.read(Path(path), **kw)
+
+
+def read_data(obj, fmt: str | None = None) -> PoseSet:
+    """The canonical form of content held in memory (the Python API's ``load``): what a format's file holds,
+    parsed (a PoseTrack sequence's JSON or ``{sequence file name: JSON}``, a list of COCO result dicts, an
+    MPII N x 16 x 2|3 array or ``{variable name: array}``). ``fmt``: the format, when the content does not
+    say it (``Format.sniff_data``)."""
+    _load()
+    if fmt:
+        f = get_format(fmt)
+        if f.read_data is None:
+            raise InputError(f"format {f.name} is read from files only", file="input",
+                             fix=f"give a path, or content of a format read in memory: {', '.join(_in_memory())}")
+        return f.read_data(obj)
+    for f in FORMATS.values():
+        if f.sniff_data is not None and f.read_data is not None and f.sniff_data(obj):
+            return f.read_data(obj)
+    raise InputError(f"is {type(obj).__name__}, which prt cannot read in memory", file="input",
+                     fix="give parsed PoseTrack JSON (a sequence or {file name: sequence}), a list of COCO "
+                         "result dicts, or an MPII N x 16 x 2|3 array")
+
+
+def _in_memory() -> list[str]:
+    return sorted(f.name for f in FORMATS.values() if f.read_data is not None)
 
 
 def write_poses(poses: PoseSet, path: str | Path, fmt: str, **kw) -> None:

@@ -117,6 +117,19 @@ def write_coco_results(poses: PoseSet, path: str | Path, *, overwrite: bool = Fa
         tmp.write_bytes(dumps_json(out))
 
 
+def is_coco_keypoints_gt(data) -> bool:
+    """COCO keypoint annotations, not a PoseTrack 2018 file (same keys): no video frames, COCO's joint names."""
+    if not isinstance(data, dict) or "images" not in data or "annotations" not in data:
+        return False
+    images = data.get("images")
+    if isinstance(images, list) and any(isinstance(i, dict) and ("frame_id" in i or "vid_id" in i) for i in images):
+        return False
+    cats = data.get("categories")
+    names = next((c.get("keypoints") for c in cats if isinstance(c, dict) and c.get("name") == "person"), None) \
+        if isinstance(cats, list) else None
+    return isinstance(names, list) and "left_eye" in names and "head_bottom" not in names
+
+
 def _sniff(path: Path) -> bool:
     if not path.is_file() or path.suffix.lower() != ".json":
         return False
@@ -130,4 +143,7 @@ def _sniff(path: Path) -> bool:
 register(Format("coco-results", "COCO keypoint results JSON (list of {image_id, keypoints, score})",
                 read=lambda p, **kw: read_coco_results(p),
                 write=lambda poses, p, **kw: write_coco_results(poses, p, **kw),
-                sniff=_sniff, aliases=("coco",)))
+                sniff=_sniff, aliases=("coco",),
+                read_data=lambda d: coco_results(d, Path("pred")),
+                sniff_data=lambda d: isinstance(d, list) and bool(d) and isinstance(d[0], dict) and
+                "keypoints" in d[0]))

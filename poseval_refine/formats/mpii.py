@@ -563,14 +563,28 @@ def _sniff_posetf(path: Path) -> bool:
 
 
 def _sniff_annolist(path: Path) -> bool:
+    """A .mat annolist, or a JSON list of annolist entries (``{"annolist": ...}`` JSON is PoseTrack 2017's
+    layout too: the posetrack2017 format reads it, and tells the tasks apart)."""
+    if path.suffix.lower() == ".json" and path.is_file():
+        try:
+            data = load_json(path)
+        except InputError:
+            return False
+        return isinstance(data, list) and bool(data) and all(isinstance(e, dict) for e in data) and \
+            any("annorect" in e for e in data)
     return bool(_variable_names(path, (".mat",)) & {"annolist", "RELEASE"})
 
 
 register(Format("mpii", "MPII single-person arrays (.h5/.mat): valid.h5 GT, Tompson's gt_valid.mat, 'preds'",
                 read=lambda p, **kw: read_mpii_arrays(p), write=lambda poses, p, **kw: write_preds(poses, p, **kw),
-                sniff=_sniff_arrays, aliases=("mpii-h5", "mpii-mat", "mpii-preds"), write_options=("pick",)))
+                sniff=_sniff_arrays, aliases=("mpii-h5", "mpii-mat", "mpii-preds"), write_options=("pick",),
+                gt_task=lambda p: ("single", "MPII single-person arrays"),
+                read_data=lambda v: mpii_arrays(v if isinstance(v, dict) else {"preds": v}, Path("pred")),
+                sniff_data=lambda v: isinstance(v, np.ndarray) or (isinstance(v, dict) and bool(
+                    {"preds", "poses", "part", "pos_gt_src"} & set(v)))))
 register(Format("pose-tensorflow", "pose-tensorflow / DeeperCut / ArtTrack predictions.mat ('joints')",
                 read=lambda p, **kw: read_pose_tensorflow(p), sniff=_sniff_posetf,
                 aliases=("deepercut", "posetf", "predictions.mat")))
 register(Format("mpii-annolist", "MPII multi-person annolist (.mat or JSON) and the RELEASE annotation .mat",
-                read=lambda p, **kw: read_annolist(p), sniff=_sniff_annolist, aliases=("mpii-multi", "mpii-release")))
+                read=lambda p, **kw: read_annolist(p), sniff=_sniff_annolist, aliases=("mpii-multi", "mpii-release"),
+                gt_task=lambda p: ("multi", "an MPII multi-person annolist")))

@@ -231,7 +231,8 @@ MOT_BACKENDS = ("prt", "motmetrics")
 
 
 def sequences_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol,
-                    tracking: bool = True, mot_backend: str = "prt", position: int = 0) -> list[SequenceStats]:
+                    tracking: bool = True, mot_backend: str = "prt",
+                    position: int | list[int] = 0) -> list[SequenceStats]:
     """Additive AP (and, with ``tracking``, CLEAR-MOT) statistics of every cleaned sequence pair.
 
     ``mot_backend`` says who accumulates the CLEAR-MOT counts: prt's vectorized accumulator
@@ -243,13 +244,15 @@ def sequences_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol,
     predicted scores filled (missing ones set to ``MIN_SCORE``).
 
     ``position`` is poseval's index of ``cleaned[0]`` in its listing of the GT folder (the others
-    follow in order). poseval adds ``i * max_track_id`` to the track ids of its i-th sequence but
-    not to its dummy's object 0 (quirk 8), so that dummy is GT track ``-i * max_track_id`` there:
-    track 0 of the first sequence only. It matters for a GT id repeated within a frame (see
+    follow in order), or the index of every sequence (a streaming evaluation's part). poseval adds
+    ``i * max_track_id`` to the track ids of its i-th sequence but not to its dummy's object 0
+    (quirk 8), so that dummy is GT track ``-i * max_track_id`` there: track 0 of the first sequence
+    only. It matters for a GT id repeated within a frame (see
     ``metrics.mota.accumulate_frames``).
     """
     if mot_backend not in MOT_BACKENDS:
         raise ValueError(f"unknown MOT backend {mot_backend!r}; use one of {', '.join(MOT_BACKENDS)}")
+    positions = np.arange(len(cleaned)) + position if np.isscalar(position) else np.asarray(position, np.int64)
     out: list[SequenceStats] = []
     start = 0
     while start < len(cleaned):
@@ -263,13 +266,14 @@ def sequences_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol,
                 break
             end, frames, g_max, p_max = end + 1, frames + c.num_frames, max(g_max, g), max(p_max, p)
         out += _batch_stats(cleaned[start:end], protocol, tracking, first=start, mot_backend=mot_backend,
-                            position=position + start)
+                            positions=positions[start:end])
         start = end
     return out
 
 
 def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, tracking: bool,
-                 first: int = 0, mot_backend: str = "prt", position: int = 0) -> list[SequenceStats]:
+                 first: int = 0, mot_backend: str = "prt", positions: np.ndarray | None = None
+                 ) -> list[SequenceStats]:
     K = NUM_JOINTS
     S = len(cleaned)
     n_frames = np.array([c.num_frames for c in cleaned], np.int64)
@@ -320,7 +324,8 @@ def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, trac
     p_ids[p_frame, p_slot] = _cat([_local_ids(c.pred.track_id[c.pred_person]) for c in cleaned], (0,))
     ng, npr = gv.sum(1), pv.sum(1)
     frames, dummies, used = [], [], []
-    dummy_id = -(position + np.arange(S)) * protocol.max_track_id  # the GT track poseval's dummy object is
+    positions = np.arange(S) if positions is None else positions
+    dummy_id = -positions * protocol.max_track_id  # the GT track poseval's dummy object is
     seen_from = np.full((S, 2), -1, np.int64)  # (frame of the first dummy, local id of that track)
     for s in range(S):
         rows = np.arange(start[s], start[s + 1] - (1 if protocol.drop_last_labeled_frame else 0))

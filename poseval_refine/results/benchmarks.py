@@ -43,6 +43,8 @@ BUILTIN: tuple[Benchmark, ...] = (
               gt_sha256=("4a92351b21e48ac762b2a6aa6b87ddae53af9ee0cda768857f5e16ed3c1b2067",), items=30),
     Benchmark("coco-val2017", "COCO 2017 keypoints, val split (person_keypoints_val2017.json, 5000 images)",
               ("coco",), items=5000, note="name it with --benchmark coco-val2017; its size is checked"),
+    Benchmark("posetrack21-val", "PoseTrack21, validation set (170 sequences)", ("hota", "pose"), items=170,
+              aliases=("posetrack21_val",), note="name it with --benchmark posetrack21-val; its size is checked"),
     Benchmark("prt-sample", "prt's shipped sample benchmark (3 synthetic sequences)", ("pose", "tracking"),
               gt_sha256=("f0d30253c22a028a4a4ca63816d1fbab12929f2927a75ee79e68833edabce250",), items=3),
 )

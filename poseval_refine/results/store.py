@@ -104,7 +104,12 @@ def content_sha256(obj) -> str:
             h.update(str(k).encode())
             h.update(content_sha256(obj[k]).encode())
     else:
-        h.update(dumps_json(obj))
+        try:
+            h.update(dumps_json(obj))
+        except TypeError:  # paths among parsed parts (an Evaluator fed both): their names stand for them
+            import orjson
+
+            h.update(orjson.dumps(obj, default=str, option=orjson.OPT_SERIALIZE_NUMPY))
     return h.hexdigest()
 
 

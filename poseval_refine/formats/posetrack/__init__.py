@@ -26,10 +26,18 @@ from ...io import load_json
 from .. import Format, register
 from .fields import FMT17, FMT18, layout_of
 from .listing import sequence_files
-from .reader import prepare_reads, read_posetrack, read_sequence
+from .reader import (
+    is_posetrack_data,
+    prepare_reads,
+    read_posetrack,
+    read_posetrack_data,
+    read_sequence,
+    read_sequence_data,
+)
 from .writers import to_2017, to_2018, write_posetrack, write_sequence
 
-__all__ = ["FMT17", "FMT18", "prepare_reads", "read_posetrack", "read_sequence", "sequence_files", "to_2017",
+__all__ = ["FMT17", "FMT18", "prepare_reads", "read_posetrack", "read_sequence", "read_sequence_data",
+           "sequence_files", "to_2017",
            "to_2018", "write_posetrack", "write_sequence"]
 
 
@@ -48,11 +56,42 @@ def _sniff(layout: str):
     return sniff
 
 
+def _gt_task(path: Path) -> tuple[str, str] | None:
+    """A PoseTrack folder or file is a tracking benchmark; an annolist without frame numbers, labeled flags or
+    track ids is MPII's multi-person GT, and COCO keypoint annotations share the 2018 layout's keys."""
+    if path.is_dir():
+        return "tracking", "a folder of PoseTrack sequence files"
+    data = load_json(path)
+    if layout_of(data, path) == FMT17:
+        if is_posetrack17(data["annolist"]):
+            return "tracking", "a PoseTrack 2017 annolist file"
+        return "multi", "an MPII multi-person annolist (no frame numbers, labeled flags or track ids)"
+    from ..coco import is_coco_keypoints_gt
+
+    if is_coco_keypoints_gt(data):
+        return "coco", "COCO keypoint annotations"
+    return "tracking", "a PoseTrack 2018 file"
+
+
+def is_posetrack17(annolist) -> bool:
+    """A PoseTrack 2017 sequence, not an MPII multi-person annolist: frames numbered or flagged as labeled,
+    or people with track ids."""
+    if not isinstance(annolist, list):
+        return False
+    frames = [e for e in annolist if isinstance(e, dict)]
+    if any("imgnum" in e or "is_labeled" in e for e in frames):
+        return True
+    rects = (r for e in frames for r in (e.get("annorect") if isinstance(e.get("annorect"), list) else []))
+    return any(isinstance(r, dict) and "track_id" in r for r in rects)
+
+
 register(Format(FMT17, "PoseTrack 2017 annolist JSON, one file per sequence (GT or predictions)",
                 read=lambda p, **kw: read_posetrack(p),
                 write=lambda poses, p, **kw: write_posetrack(poses, p, FMT17, **kw),
-                sniff=_sniff(FMT17), aliases=("posetrack17", "pt17", "annolist")))
+                sniff=_sniff(FMT17), aliases=("posetrack17", "pt17", "annolist"), gt_task=_gt_task,
+                read_data=read_posetrack_data, sniff_data=lambda d: is_posetrack_data(d, FMT17)))
 register(Format(FMT18, "PoseTrack 2018 COCO-like JSON, one file per sequence (GT or predictions)",
                 read=lambda p, **kw: read_posetrack(p),
                 write=lambda poses, p, **kw: write_posetrack(poses, p, FMT18, **kw),
-                sniff=_sniff(FMT18), aliases=("posetrack18", "pt18")))
+                sniff=_sniff(FMT18), aliases=("posetrack18", "pt18"), gt_task=_gt_task,
+                read_data=read_posetrack_data, sniff_data=lambda d: is_posetrack_data(d, FMT18)))

@@ -79,6 +79,45 @@ def read_sequence(path: str | Path, name: str | None = None, records: bool = Tru
     return seq.validate() if records else seq
 
 
+def read_sequence_data(data, path: Path, records: bool = True, regions: bool = True,
+                       scores: bool = True) -> PoseSequence:
+    """One sequence from its parsed JSON (the Python API's in-memory input), as :func:`read_sequence` reads
+    a file's content; ``path`` (its file name) names it in messages and gives its name."""
+    path = Path(path)
+    name = path.name[:-5] if path.name.lower().endswith(".json") else path.name
+    with no_gc():
+        if layout_of(data, path) == FMT17:  # may_bool None: parsed objects, the points are checked for true/false
+            seq = read_2017(data, path, name, records, regions, scores, None)
+        else:
+            seq = read_2018(data, path, name, records, regions)
+    return seq.validate() if records else seq
+
+
+def read_posetrack_data(content) -> PoseSet:
+    """One sequence's parsed JSON, or ``{sequence file name: parsed JSON}`` (in file-name order, as a folder
+    is read)."""
+    if isinstance(content, dict) and ("annolist" in content or "images" in content):
+        seqs = [read_sequence_data(content, Path("sequence.json"))]
+    elif isinstance(content, dict):
+        seqs = [read_sequence_data(v, Path(k)) for k, v in sorted(content.items())]
+    else:
+        raise InputError(f"is {type(content).__name__}, not PoseTrack JSON", file="input",
+                         fix="give a sequence's parsed JSON or {sequence file name: parsed JSON}")
+    fmts = {s.meta["source"]["format"] for s in seqs}
+    return PoseSet({s.name: s for s in seqs}, format=fmts.pop() if len(fmts) == 1 else "posetrack-mixed")
+
+
+def is_posetrack_data(content, layout: str) -> bool:
+    """A sequence's parsed JSON in ``layout``, or a mapping of file names to such sequences."""
+    def one(d) -> bool:
+        return isinstance(d, dict) and (("annolist" in d) if layout == FMT17 else ("images" in d and
+                                                                                    "annotations" in d))
+    if one(content):
+        return True
+    return isinstance(content, dict) and bool(content) and all(isinstance(k, str) for k in content) and \
+        one(next(iter(content.values())))
+
+
 def read_posetrack(path: str | Path) -> PoseSet:
     """A file or a folder of per-sequence files, in sorted file-name order."""
     files = sequence_files(path)

@@ -34,9 +34,10 @@ from .fields import (
 
 
 def read_2017(data: dict, path: Path, name: str, records: bool = True, regions: bool = True,
-               scores: bool = True, may_bool: bool = True, packed: Points | None = None) -> PoseSequence | None:
+               scores: bool = True, may_bool: bool | None = True, packed: Points | None = None) -> PoseSequence | None:
     """``packed``: the point lists cut out of the file (``_pointbytes``); None is returned when the
-    document does not fit them, and the caller reads the whole file the ordinary way."""
+    document does not fit them, and the caller reads the whole file the ordinary way. ``may_bool``: the
+    file may hold true/false (the careful path reads its points); None: unknown, the points are checked."""
     frames = data["annolist"]
     if type(frames) is not list:
         raise InputError("'annolist' is not a list", file=path, field="annolist",
@@ -96,7 +97,7 @@ def read_2017(data: dict, path: Path, name: str, records: bool = True, regions: 
     if packed is not None:
         points = _packed_points(packed, pt_person, scores)
     else:
-        fast = None if may_bool else _fast_points(pt_lists, len(pt_person), scores)
+        fast = None if may_bool else _fast_points(pt_lists, len(pt_person), scores, check_bools=may_bool is None)
         points = _points_2017(pt_lists, pt_person, where, records, notes, scores, fast)
     if points is None:
         return None
@@ -246,17 +247,19 @@ _ID_X_Y_SCORE = itemgetter("id", "x", "y", "score")
 _ID_X_Y = itemgetter("id", "x", "y")
 
 
-def _fast_points(pt_lists: list, n: int, scores: bool = True) -> tuple[np.ndarray, bool] | None:
+def _fast_points(pt_lists: list, n: int, scores: bool = True, check_bools: bool = False
+                 ) -> tuple[np.ndarray, bool] | None:
     """(N, 4) id, x, y, score of the ``n`` points of all people, and whether they have scores, when
     every point holds numbers in one-element lists and either all or none have a score (the usual
     layouts), in one pass over the points; None sends the caller to the careful path.
-    ``scores=False`` does not read scores. The file must hold no true/false (numpy would read 1/0)."""
+    ``scores=False`` does not read scores. The file must hold no true/false (numpy would read 1/0), or
+    ``check_bools`` looks for them among the values (parsed objects, whose text cannot be searched)."""
     for getter, width in ((_ID_X_Y_SCORE, 4), (_ID_X_Y, 3)) if scores else ((_ID_X_Y, 3),):
         try:
             flat = list(chain.from_iterable(chain.from_iterable(map(getter, chain.from_iterable(pt_lists)))))
         except (KeyError, TypeError):
             continue
-        if len(flat) != width * n:
+        if len(flat) != width * n or (check_bools and bool in set(map(type, flat))):
             return None
         try:
             arr = np.array(flat)  # numbers only: any string or null makes another dtype than int/float

@@ -1,0 +1,183 @@
+"""PoseTrack21 keypoint HOTA and mAP: prt against the official PoseTrack21 kit, whole process against whole process.
+
+    python benchmarks/posetrack21_eval.py --kit DIR --kit-python PY [--sizes 60,170] [--repeat 3] [--keep DIR]
+    python benchmarks/posetrack21_eval.py --kit DIR --kit-python PY --record tests/data/posetrack21_kit_cases.json
+
+``--kit DIR`` is the ``eval/posetrack21`` folder of anDoer/PoseTrack21 (its package is not installable:
+it runs with ``PYTHONPATH=DIR``), ``--kit-python`` a Python with the kit's dependencies (numpy 1.23.5,
+scipy 1.10.1, shapely 1.8.5). Neither is part of prt.
+
+For every size N, writes an N-sequence PoseTrack21-layout benchmark (``tests.pt21build.benchmark_spec``:
+60-110 frames, half of them labeled, 3-9 people, ignore regions, switches, false positives), then times,
+as separate processes started from scratch (interpreter start-up, imports and reading included):
+
+- ``prt evaluate --task hota`` and ``prt evaluate --task pose --protocol posetrack21`` (printing the table;
+  a further untimed run writes ``--json`` for the comparison), and
+- the kit through its API as its ``api_example.py`` does (``eval_type='tracking'``: keypoint HOTA, and
+  ``'pose_estim'``: its mAP, each its own process, single core), writing every number it computes;
+
+runs interleaved (prt, kit, prt, ...); per task the minimum wall time of each is reported with the CPU
+time of that run (steadier than wall time on a loaded machine) and the load average. Every number of
+the kit (per alpha, per joint, and its mAP groups) is compared with prt's JSON; the largest difference is
+printed and must be below 1e-9.
+
+``--record FILE`` instead runs the kit on the test cases of ``tests.pt21build.CASES`` and writes its
+numbers to FILE (the JSON the tests compare against).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.pt21build import CASES, benchmark_spec, write_case  # noqa: E402
+
+MAIN = ("HOTA", "DetA", "AssA", "DetRe", "DetPr", "AssRe", "AssPr", "LocA")
+COLUMNS = ("Nose", "Neck", "Head", "LS", "RS", "LE", "RE", "LW", "RW", "LH", "RH", "LK", "RK", "LA", "RA", "Total")
+
+#: run inside the kit's Python: its API, single process, one evaluation (``tracking``: keypoint HOTA,
+#: ``pose_estim``: its mAP), every field it returns dumped to JSON
+KIT_SCRIPT = r"""
+import contextlib, io, json, sys, warnings
+warnings.filterwarnings("ignore")
+import numpy as np
+import posetrack21.api as api
+gt, pred, out, eval_type = sys.argv[1:5]
+with contextlib.redirect_stdout(io.StringIO()):
+    ev = api.get_api(trackers_folder=pred, gt_folder=gt, eval_type=eval_type, num_parallel_cores=1,
+                     use_parallel=False)
+    r = ev.eval()
+if eval_type == "tracking":
+    res = {"per_alpha": {k: np.asarray(v).tolist() for k, v in r.items()},
+           "avg": {k: np.asarray(v).tolist() for k, v in ev.get_avg_results(r).items()}}
+else:
+    res = {"map": {k: {g: float(x) for g, x in v.items()} for k, v in r.items()}}
+with open(out, "w") as f:
+    json.dump(res, f)
+"""
+
+
+def run_kit(kit: Path, python: str, gt: Path, pred: Path, out: Path) -> tuple[list, dict]:
+    """The kit on one benchmark, HOTA then mAP, each its own process: ([(wall, CPU seconds)] per task,
+    its numbers)."""
+    env = dict(os.environ, PYTHONPATH=str(kit))
+    times, raw = [], {}
+    for eval_type in ("tracking", "pose_estim"):
+        times.append(_timed([python, "-c", KIT_SCRIPT, f"{gt}/", f"{pred}/", str(out), eval_type], env))
+        raw.update(json.loads(out.read_text()))
+    return times, kit_numbers(raw)
+
+
+def kit_numbers(raw: dict) -> dict:
+    """The kit's numbers as prt names them: averages {field: {joint: percent}}, per_alpha, AP groups."""
+    out = {name: {c: 100 * v for c, v in zip(COLUMNS, raw["avg"][name])} for name in MAIN}
+    out["per_alpha"] = raw["per_alpha"]
+    out["AP"], out["AP_precision"], out["AP_recall"] = (raw["map"][k] for k in ("map", "precision", "recall"))
+    return out
+
+
+def run_prt(gt: Path, pred: Path, out_hota: Path | None = None, out_map: Path | None = None) -> list:
+    """prt on one benchmark, HOTA then mAP, each its own process printing its table: [(wall, CPU seconds)] per
+    task. With ``out_*`` the runs also write the JSON (untimed use: the numbers to compare)."""
+    times = []
+    for args, out in ((["--task", "hota"], out_hota), (["--task", "pose", "--protocol", "posetrack21"], out_map)):
+        json_args = ["--json", str(out)] if out is not None else []
+        times.append(_timed([sys.executable, "-m", "poseval_refine.cli", "evaluate", "--gt", str(gt), "--pred",
+                             str(pred), *args, *json_args, "-q"], dict(os.environ)))
+    return times
+
+
+def _timed(cmd: list, env: dict) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _size(folder: Path) -> str:
+    return f"{sum(p.stat().st_size for p in folder.rglob('*.json')) / 1e6:.0f}"
+
+
+def compare(kit: dict, hota: dict, pmap: dict) -> float:
+    """Largest |prt - kit| over every per-alpha field, every averaged field and the mAP groups."""
+    import numpy as np
+
+    worst = 0.0
+    for name, v in kit["per_alpha"].items():
+        worst = max(worst, float(np.abs(np.asarray(hota["per_alpha"][name]) - np.asarray(v)).max()))
+    for name in MAIN:
+        worst = max(worst, max(abs(hota[name][c] - kit[name][c]) for c in COLUMNS))
+    for key, kk in (("ap_groups", "AP"), ("precision_groups", "AP_precision"), ("recall_groups", "AP_recall")):
+        worst = max(worst, max(abs(x - kit[kk][g]) for x, g in zip(pmap[key], pmap["group_names"])))
+    return worst
+
+
+def record(args, tmp: Path) -> None:
+    out = {"_source": "python benchmarks/posetrack21_eval.py --record: the official PoseTrack21 kit "
+                      "(anDoer/PoseTrack21 @ 3e61960, eval/posetrack21, numpy 1.23.5, scipy 1.10.1, shapely "
+                      "1.8.5, one process) on the cases of tests/pt21build.py",
+           "cases": {}}
+    for name, spec in CASES.items():
+        d = write_case(spec, tmp / name)
+        _, nums = run_kit(args.kit, args.kit_python, d / "gt", d / "pred", tmp / f"{name}.json")
+        out["cases"][name] = nums
+        print(name, "HOTA Total", round(nums["HOTA"]["Total"], 4), "mAP Total", round(nums["AP"]["Total"], 4))
+    Path(args.record).write_text(json.dumps(out, separators=(",", ":")) + "\n")
+    print("wrote", args.record)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kit", type=Path, required=True, help="anDoer/PoseTrack21's eval/posetrack21 folder")
+    ap.add_argument("--kit-python", required=True, help="a Python with the kit's dependencies")
+    ap.add_argument("--sizes", default="60,170")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--keep", type=Path, default=None)
+    ap.add_argument("--record", default=None)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        if args.record:
+            return record(args, tmp)
+        import compileall
+
+        compileall.compile_dir(str(ROOT / "poseval_refine"), quiet=1)
+        compileall.compile_dir(str(args.kit), quiet=1)
+        for n in (int(s) for s in args.sizes.split(",")):
+            d = (args.keep or tmp) / f"pt21_{n}"
+            if not (d / "gt").is_dir():
+                write_case(benchmark_spec(n), d)
+            prt_runs, kit_runs, kit = [], [], None
+            for _ in range(args.repeat):
+                prt_runs.append(run_prt(d / "gt", d / "pred"))
+                times, kit = run_kit(args.kit, args.kit_python, d / "gt", d / "pred", tmp / "kit.json")
+                kit_runs.append(times)
+            run_prt(d / "gt", d / "pred", tmp / "hota.json", tmp / "map.json")
+            hota = json.loads((tmp / "hota.json").read_text())
+            pmap = json.loads((tmp / "map.json").read_text())
+            worst = compare(kit, hota, pmap)
+            print(f"{n} sequences ({_size(d)} MB of JSON), load {os.getloadavg()[0]:.2f}; largest |prt - kit| "
+                  f"{worst:.3g}; HOTA {hota['HOTA']['Total']:.3f}, mAP {pmap['ap_groups'][-1]:.3f}")
+            for i, task in enumerate(("HOTA (prt --task hota / kit tracking)",
+                                      "mAP (prt --task pose --protocol posetrack21 / kit pose_estim)")):
+                pw, pc = min(r[i] for r in prt_runs)
+                kw, kc = min(r[i] for r in kit_runs)
+                print(f"  {task}: prt {pw:.2f} s wall ({pc:.2f} s CPU), kit {kw:.2f} s wall ({kc:.2f} s CPU): "
+                      f"{kw / pw:.1f}x wall, {kc / pc:.1f}x CPU")
+            assert worst < 1e-9, f"prt and the kit differ by {worst}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""PoseTrack21 sequence files: one COCO-like JSON per sequence, read into flat arrays.
+
+The layout (see docs/posetrack21.md): ``images`` with ``id``, ``is_labeled`` and the ignore polygons
+``ignore_regions_x``/``ignore_regions_y``; ``annotations`` with ``image_id``, ``track_id``, 17 keypoint
+triplets (the ears, slots 3 and 4, are always empty and dropped here) and, in GT files, ``bbox_head``
+(x, y, w, h); prediction files give per-joint ``scores``. This module parses and checks; it computes
+no score. The arrays follow the 15 joints of the official PoseTrack21 kit, in its order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..io import load_json
+from ._values import MISSING, kind_of
+
+#: the kit's 15 joints, in its order (PoseTrack's 17 COCO-style slots without the ears)
+JOINTS = ("Nose", "Neck", "Head", "LS", "RS", "LE", "RE", "LW", "RW", "LH", "RH", "LK", "RK", "LA", "RA")
+#: the 17 slots of the file kept, in order (slots 3 and 4 are the ears)
+KEPT_SLOTS = np.array([0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])
+RAW_SLOTS = 17
+#: the score a predicted joint gets when its person has no ``scores`` (the kit's)
+MISSING_SCORE = -9999.0
+
+
+@dataclass
+class PT21Sequence:
+    """One sequence file as arrays. People are ordered by image (file order), then file order.
+
+    ``keypoints`` holds the raw x, y of the 15 joints (the kit treats a joint as present when
+    x > 0 and y > 0); ``head_size`` is GT only, ``scores`` predictions only.
+    """
+
+    source: Path
+    image_ids: np.ndarray  # (F,) int64, in file order
+    labeled: np.ndarray  # (F,) bool
+    regions: list = field(default_factory=list)  # per image: list of (n, 2) polygon corners
+    person_image: np.ndarray = None  # type: ignore[assignment]  # (P,) index into image_ids
+    person_index: np.ndarray = None  # type: ignore[assignment]  # (P,) index in the file's annotations
+    track_id: np.ndarray = None  # type: ignore[assignment]  # (P,) int64
+    keypoints: np.ndarray = None  # type: ignore[assignment]  # (P, 15, 2)
+    scores: np.ndarray | None = None  # (P, 15)
+    head_size: np.ndarray | None = None  # (P,)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _numbers(values, n: int) -> bool:
+    return isinstance(values, list) and len(values) == n and all(_number(v) for v in values)
+
+
+def read_sequence(path: str | Path, is_gt: bool, only_images: set | None = None) -> PT21Sequence:
+    """Read one PoseTrack21 sequence file (``is_gt``: a GT file with head boxes and ignore regions); see
+    :func:`parse_sequence` for ``only_images``."""
+    return parse_sequence(load_json(path), Path(path), is_gt, only_images)
+
+
+def parse_sequence(data, path: Path, is_gt: bool, only_images: set | None = None) -> PT21Sequence:
+    """A sequence from its parsed JSON; ``path`` names it in errors. ``only_images``: read only the people
+    of these image ids (the frames that are evaluated; the others' values are not checked either)."""
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list) \
+            or not isinstance(data.get("annotations"), list):
+        raise InputError("is not a PoseTrack21 sequence file (a JSON object with 'images' and 'annotations' lists)",
+                         file=path, fix="give one PoseTrack21 JSON per sequence, as the official kit reads")
+    images = data["images"]
+    ids = np.empty(len(images), dtype=np.int64)
+    labeled = np.zeros(len(images), dtype=bool)
+    regions: list = [[] for _ in images]
+    for i, img in enumerate(images):
+        if type(img) is not dict or type(img.get("id")) is not int:
+            raise InputError("image has no integer 'id'", file=path, frame=i, field="images[].id",
+                             fix="give every image its integer id, as the GT file does")
+        ids[i] = img["id"]
+        if is_gt:
+            flag = img.get("is_labeled")
+            labeled[i] = flag if type(flag) is bool else _flag(flag, path, i)
+            if flag is True and (img.get("ignore_regions_x") or img.get("ignore_regions_y")):
+                regions[i] = _regions(img, path, i)
+    if len(np.unique(ids)) != len(ids):
+        dup = int(ids[np.flatnonzero(np.diff(np.sort(ids)) == 0)[0]])
+        raise InputError(f"image id {dup} is listed twice", file=path, field="images[].id",
+                         fix="list every image once")
+    where = {int(v): i for i, v in enumerate(ids)}
+    anns = data["annotations"]
+    if only_images is not None:
+        # (an image id the file does not list stays, to be reported)
+        anns = [a for a in anns if not isinstance(a, dict) or a.get("image_id") in only_images
+                or a.get("image_id") not in where]
+    parsed = _parse_fast(anns, where, is_gt)
+    if parsed is None:  # something is wrong: find it person by person, to name it
+        parsed = _parse_checked(anns, where, is_gt, path)
+    person_image, track_id, kps, scores, boxes = parsed
+    n = len(anns)
+    order = np.argsort(person_image, kind="stable")
+    xy = kps.reshape(n, RAW_SLOTS, 3)[order][:, KEPT_SLOTS, :2]
+    seq = PT21Sequence(source=path, image_ids=ids, labeled=labeled, regions=regions,
+                       person_image=person_image[order], person_index=order, track_id=track_id[order],
+                       keypoints=np.ascontiguousarray(xy))
+    if scores is not None:
+        seq.scores = np.ascontiguousarray(scores[order][:, KEPT_SLOTS])
+    if boxes is not None:
+        b = boxes[order]
+        # the kit's arithmetic: corners (x1, y1) and (x1 + w, y1 + h), 0.6 times their distance
+        dx = (b[:, 0] + b[:, 2]) - b[:, 0]
+        dy = (b[:, 1] + b[:, 3]) - b[:, 1]
+        seq.head_size = 0.6 * np.sqrt(dx * dx + dy * dy)
+    return seq
+
+
+def _parse_checked(anns: list, where: dict, is_gt: bool, path: Path):
+    """The annotations person by person, each value checked: raises on the first bad one."""
+    n = len(anns)
+    person_image = np.empty(n, dtype=np.int64)
+    track_id = np.empty(n, dtype=np.int64)
+    kps = np.empty((n, RAW_SLOTS * 3), dtype=np.float64)
+    scores = np.full((n, RAW_SLOTS), MISSING_SCORE) if not is_gt else None
+    boxes = np.empty((n, 4)) if is_gt else None
+    for p, ann in enumerate(anns):
+        if not isinstance(ann, dict):
+            raise InputError("annotation is not an object", file=path, person=p, field="annotations")
+        image = ann.get("image_id", MISSING)
+        if image not in where or isinstance(image, bool):
+            raise InputError(f"annotation refers to image_id {kind_of(image)}, which 'images' does not list", file=path,
+                             person=p, field="image_id", fix="give every person the id of an image of the file")
+        frame = where[image]
+        person_image[p] = frame
+        tid = ann.get("track_id", MISSING)
+        if not isinstance(tid, int) or isinstance(tid, bool) or tid < 0:
+            raise InputError(f"track_id is {kind_of(tid)}, not an integer >= 0", file=path, frame=frame, person=p,
+                             field="track_id", fix="give every person an integer track id >= 0")
+        track_id[p] = tid
+        kp = ann.get("keypoints", MISSING)
+        if not _numbers(kp, RAW_SLOTS * 3):
+            raise InputError(f"keypoints is {kind_of(kp)}; it must be {RAW_SLOTS * 3} numbers (17 x, y, visibility "
+                             "triplets)", file=path,
+                             frame=frame, person=p, field="keypoints",
+                             fix="write 17 triplets per person, 0, 0, 0 for a joint that is absent")
+        kps[p] = kp
+        if is_gt:
+            box = ann.get("bbox_head", MISSING)
+            if not _numbers(box, 4):
+                raise InputError(f"GT person's head box is {kind_of(box)}, not [x, y, w, h] (it sets the distance "
+                                 "scale)", file=path,
+                                 frame=frame, person=p, field="bbox_head",
+                                 fix="give every GT person its head box")
+            boxes[p] = box
+        elif ann.get("scores") is not None:
+            s = ann["scores"]
+            if not _numbers(s, RAW_SLOTS):
+                raise InputError(f"scores is {kind_of(s)}; it must be {RAW_SLOTS} numbers, one per keypoint slot",
+                                 file=path,
+                                 frame=frame, person=p, field="scores",
+                                 fix="write one score per keypoint slot (17), or leave 'scores' out")
+            scores[p] = s
+    return person_image, track_id, kps, scores, boxes
+
+
+def _parse_fast(anns: list, where: dict, is_gt: bool):
+    """The annotations as arrays in a few numpy steps; None when any value is missing or not a number
+    (then :func:`_parse_checked` finds and names it)."""
+    n = len(anns)
+    try:
+        person_image = np.array([where[a["image_id"]] for a in anns], dtype=np.int64).reshape(n)
+        track_id = np.array([a["track_id"] for a in anns])
+        kps = np.array([a["keypoints"] for a in anns], dtype=np.float64).reshape(n, -1)
+        if is_gt:
+            boxes = np.array([a["bbox_head"] for a in anns], dtype=np.float64).reshape(n, -1)
+            scores = None
+        else:
+            boxes = None
+            given = [a.get("scores") for a in anns]
+            scores = np.full((n, RAW_SLOTS), MISSING_SCORE)
+            rows = [i for i, v in enumerate(given) if v is not None]
+            if rows:
+                scores[rows] = np.array([given[i] for i in rows], dtype=np.float64).reshape(len(rows), RAW_SLOTS)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    if n and (track_id.dtype.kind not in "iu" or track_id.min() < 0):
+        return None
+    if kps.shape != (n, RAW_SLOTS * 3) or not np.isfinite(kps).all():
+        return None
+    if boxes is not None and (boxes.shape != (n, 4) or not np.isfinite(boxes).all()):
+        return None
+    if scores is not None and not np.isfinite(scores).all():
+        return None
+    return person_image, track_id.astype(np.int64).reshape(n), kps, scores, boxes
+
+
+def _flag(value, path: Path, frame: int) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(f"is_labeled is {kind_of(value)}, not true or false", file=path, frame=frame,
+                         field="images[].is_labeled", fix="mark every GT image is_labeled: true or false")
+    return value
+
+
+def _regions(img: dict, path: Path, frame: int) -> list:
+    xs, ys = img.get("ignore_regions_x", []), img.get("ignore_regions_y", [])
+    if not isinstance(xs, list) or not isinstance(ys, list) or len(xs) != len(ys):
+        raise InputError("ignore_regions_x and ignore_regions_y must be lists of the same length", file=path,
+                         frame=frame, field="ignore_regions_x/y", fix="give one x list and one y list per region")
+    out = []
+    for r, (x, y) in enumerate(zip(xs, ys)):
+        if not isinstance(x, list) or not _numbers(x, len(x)) or not _numbers(y, len(x)):
+            raise InputError(f"ignore region {r}: x and y must be lists of numbers of the same length", file=path,
+                             frame=frame, field="ignore_regions_x/y", fix="give each region's corners as numbers")
+        if len(x) < 3:
+            raise InputError(f"ignore region {r} has {len(x)} corners; a polygon needs 3 or more (the official kit "
+                             "fails on it)", file=path, frame=frame, field="ignore_regions_x/y",
+                             fix="give every ignore region 3 or more corners, or remove it")
+        out.append(np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)]))
+    return out
