@@ -7,6 +7,8 @@ to the PoseTrack-2018 layout with `prt convert`, corrupted with the same code an
 ``refiner_heldout.py`` (a fixed seed; no head boxes in the predictions), refined with `prt refine`
 and no tuning flags, and scored with `prt evaluate --task pckh`. The refiner has only ever seen
 synthetic scenes, so this measures how far that carries to real people, whatever the answer.
+Then, per input kind, `prt refine --calibrate-on` the GT of frames 1-20, and frames 21-41 (which
+calibration did not see) scored as given, refined with no flags, and refined with the rules chosen.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -42,6 +45,13 @@ def main() -> None:
     gt_path = out / "gt.json"
     heldout.run(["prt", "convert", "--to", "posetrack2018", str(gt17), str(gt_path)])
     gt = json.loads(gt_path.read_text())
+    first = {im["id"] for im in gt["images"] if im["frame_id"] < 20}
+    halves = {}
+    for name, keep in (("first", lambda i: i in first), ("second", lambda i: i not in first)):
+        halves[name] = out / f"gt_{name}.json"
+        halves[name].write_text(json.dumps(dict(
+            gt, images=[dict(im, is_labeled=keep(im["id"])) for im in gt["images"]],
+            annotations=[a for a in gt["annotations"] if keep(a["image_id"])])))
     print(f"Iqbal et al. test sequence {SEQUENCE}: {len(gt['images'])} real frames, {len(gt['annotations'])} people; "
           f"checkpoint {args.checkpoint}")
     print(f"{'input':13s} {'PCKh in':>8s} {'refined':>8s} {'gain':>6s} {'poses':>6s} {'seconds':>8s} {'poses/s':>8s}")
@@ -58,6 +68,13 @@ def main() -> None:
         summary = [line for line in err.splitlines() if "refined" in line]
         if summary:
             print("   ", summary[-1].removeprefix("prt: "))
+        cal_path = out / f"refined_{level}_calibrated.json"
+        _, err = heldout.run(["prt", "refine", "--pred", str(pred_path), "--images", str(images), "--checkpoint",
+                              args.checkpoint, "--out", str(cal_path), "--calibrate-on", str(halves["first"])])
+        chosen = re.findall(r"rules chosen \(([^)]*)\)", err)
+        second = [heldout.pckh(halves["second"], p) for p in (pred_path, ref_path, cal_path)]
+        print(f"    frames 21-41 after --calibrate-on frames 1-20: as given {second[0]:.1f}, no flags {second[1]:.1f}, "
+              f"calibrated {second[2]:.1f} ({chosen[-1] if chosen else '?'})")
 
 
 if __name__ == "__main__":

@@ -287,33 +287,50 @@ def load(source: Any, format: str | None = None) -> PoseSet:
 def refine(pred: Any, images: PathLike, checkpoint: PathLike, *, format: str | None = None,
            device: str | None = None, batch_size: int = 16, workers: int = 0, flip: bool = True,
            min_score: float | None = None, recover_missing: bool = True, recovered_score: str = "input",
-           keep_below: float | None = None, min_move: float | None = None, scale_from: str = "pose") -> PoseSet:
+           keep_below: float | None = None, min_move: float | None = None, scale_from: str = "pose",
+           calibrate_on: Any = None) -> PoseSet:
     """Refine every person of ``pred`` (a path, an in-memory object or a PoseSet) with a trained PoseRefiner,
     as ``prt refine``; returns the refined PoseSet (write it with ``poseval_refine.formats.write_poses``).
-    The keyword arguments are ``prt refine``'s options."""
+    The keyword arguments are ``prt refine``'s options; ``calibrate_on`` (GT of some of the frames: a path,
+    an in-memory object or a PoseSet) chooses the keep rules on the people it labels, and the refined set's
+    ``meta["prt_refine"]`` records the checkpoint, the rules and that choice."""
     from .poses import PoseSet as _PoseSet
-    from .refine.infer import RefineOptions, Refiner
+    from .refine.infer import RefineOptions
+    from .refine.run import refine_poses
 
     poses = pred if isinstance(pred, _PoseSet) else load(pred, format)
+    gt = None
+    if calibrate_on is not None:
+        gt = calibrate_on if isinstance(calibrate_on, _PoseSet) else load(calibrate_on)
     options = RefineOptions(min_score=min_score, recover_missing=recover_missing, recovered_score=recovered_score,
                             keep_below=keep_below, min_move=min_move, scale_from=scale_from)
-    refiner = Refiner(Path(checkpoint), device=device, batch_size=batch_size, workers=workers, flip=flip)
-    return refiner.refine_set(poses, Path(images), options)
+    return refine_poses(poses, Path(images), Path(checkpoint), options, calibrate_on=gt,
+                        calibrate_name=str(calibrate_on) if isinstance(calibrate_on, (str, Path)) else "GT",
+                        device=device, batch_size=batch_size, workers=workers, flip=flip)
 
 
 def train(out: PathLike, *, steps: int | None = None, minutes: float | None = None, dataset: str = "synthetic",
           profile: str = "auto", transforms: str = "t1,t2,t3,t4", device: str | None = None, **config: Any) -> dict:
-    """Train a PoseRefiner into the checkpoint ``out``, as ``prt train`` (give ``steps`` or ``minutes``);
-    ``config``: ``prt train``'s other options as keywords (``arch``, ``width``, ``annotations``, ``images``,
-    ``seed``, ...). Returns the training summary (steps, seconds, calibration, checkpoint)."""
-    from .refine.train import TrainConfig, choose_profile, pick_device
+    """Train a PoseRefiner into the checkpoint ``out``, as ``prt train`` (give ``steps`` or ``minutes``):
+    training, then the calibration step that stores the keep rules in the checkpoint. ``config``:
+    ``prt train``'s other options as keywords (``arch``, ``width``, ``annotations``, ``images``, ``holdout``,
+    ``init_from``, ``calibration_scenes``, ``seed``, ...). Returns the training summary (steps, seconds,
+    calibration, checkpoint)."""
+    from .refine.calibrate import calibrate_checkpoint
+    from .refine.device import pick_device
+    from .refine.train import TrainConfig, choose_profile
     from .refine.train import train as _train
 
     if steps is None and minutes is None:
         raise ConfigError("give a budget: steps=N or minutes=M")
     cfg = TrainConfig.from_profile(choose_profile(profile, pick_device(device)), Path(out), transforms,
                                    dataset=dataset, steps=steps, minutes=minutes, device=device, **config)
-    return _train(cfg)
+    result = _train(cfg)
+    result["calibration"] = None
+    if result["rank"] == 0 and cfg.calibration_scenes > 0:
+        result["calibration"] = calibrate_checkpoint(out, scenes=cfg.calibration_scenes,
+                                                     seconds=result["calibration_seconds"], device=device)
+    return result
 
 
 def leaderboard(task: str | None = None, benchmark: str | None = None, *, results: PathLike | None = None,

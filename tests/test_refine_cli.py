@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from poseval_refine.cli import main
+from poseval_refine.refine.calibrate import calibrate_checkpoint
 from poseval_refine.refine.encode import EncodeConfig
 from poseval_refine.refine.synth import SynthConfig
 from poseval_refine.refine.train import TrainConfig, train
@@ -31,6 +32,7 @@ def tiny(tmp_path_factory):
     ckpt = root / "tiny.ckpt"
     train(TrainConfig(out=ckpt, steps=2, width=8, batch_size=2, checkpoint_every=0, calibration_scenes=1,
                       encode=EncodeConfig(scale=SCALE, canvas_factor=0.8), synth=SynthConfig(scale=SCALE)))
+    calibrate_checkpoint(ckpt, scenes=1)  # the step `prt train` runs after training
     return root, root / "scenes", ckpt
 
 
@@ -396,3 +398,171 @@ def test_existing_out_is_refused_before_any_work(tiny, tmp_path, capsys):
                    "--out", out])
     err = capsys.readouterr().err
     assert code == 2 and "exists already" in err and "taken.json" in err and out.read_text() == "mine"
+
+
+# ------------------------------------------------------------------------- provenance and --calibrate-on
+def _real_looking(scenes: Path, tmp_path: Path) -> Path:
+    """The scenes without the marker prt synth leaves: to prt they are a user's own images."""
+    mine = tmp_path / "mine"
+    shutil.copytree(scenes, mine)
+    (mine / "prt_synth.json").unlink()
+    return mine
+
+
+def test_checkpoint_records_what_it_was_trained_on(tiny):
+    _, _, ckpt = tiny
+    ck = torch.load(ckpt, weights_only=True)
+    assert ck["train"]["stages"] == [{"dataset": "synthetic", "steps": 2, "profile": "cpu"}]
+    assert ck["refine"]["calibration"]["on"] == "synthetic"
+
+
+def test_synthetic_only_checkpoint_on_real_images_says_so_once(tiny, tmp_path, capsys):
+    _, scenes, ckpt = tiny
+    mine = _real_looking(scenes, tmp_path)
+    assert refine(["--pred", mine / "predictions.json", "--images", mine, "--checkpoint", ckpt, "--out",
+                   tmp_path / "a.json"]) == 0
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if "synthetic scenes only" in ln]
+    assert len(lines) == 1 and "docs/refiner.md" in lines[0] and "--calibrate-on" in lines[0], lines
+    assert "60.6 to 46.6" in lines[0] and "2 steps" in lines[0]
+    # prt synth's own scenes are what the checkpoint was trained on: no warning
+    assert refine(["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", ckpt, "--out",
+                   tmp_path / "b.json"]) == 0
+    assert "synthetic scenes only" not in capsys.readouterr().err
+    # a checkpoint that has seen real data: no warning either
+    ck = torch.load(ckpt, weights_only=True)
+    ck["train"]["stages"].append({"dataset": "posetrack", "steps": 5, "profile": "cpu"})
+    torch.save(ck, tmp_path / "real.ckpt")
+    assert refine(["--pred", mine / "predictions.json", "--images", mine, "--checkpoint", tmp_path / "real.ckpt",
+                   "--out", tmp_path / "c.json"]) == 0
+    assert "synthetic scenes only" not in capsys.readouterr().err
+
+
+def test_refined_file_names_checkpoint_and_rules(tiny, tmp_path):
+    _, scenes, ckpt = tiny
+    out = tmp_path / "r.json"
+    assert refine(["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", ckpt, "--out", out,
+                   "--keep-below", "0.25"]) == 0
+    meta = json.loads(out.read_text())["prt_refine"]
+    assert meta["checkpoint"] == str(ckpt) and meta["trained_on"][0]["dataset"] == "synthetic"
+    stored = torch.load(ckpt, weights_only=True)["refine"]
+    assert meta["rules"] == {"keep_below": 0.25, "min_move": stored["min_move"], "move_nothing": False,
+                             "source": "options"}
+    assert meta["calibrated_on"] is None and meta["options"]["recover_missing"] is True
+    # and the file still evaluates as before (the field is ignored by readers)
+    assert main(["evaluate", "--gt", str(scenes / "annotations.json"), "--pred", str(out), "--task", "pckh",
+                 "-q"]) == 0
+
+
+def test_calibrate_on_labeled_frames(tiny, tmp_path, capsys):
+    _, scenes, ckpt = tiny
+    gt = json.loads((scenes / "annotations.json").read_text())
+    first = {im["id"] for im in gt["images"][:2]}  # GT for 2 of the 4 frames
+    half = dict(gt, images=[dict(im, is_labeled=im["id"] in first) for im in gt["images"]],
+                annotations=[a for a in gt["annotations"] if a["image_id"] in first])
+    (tmp_path / "half.json").write_text(json.dumps(half))
+    out = tmp_path / "cal.json"
+    args = ["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", ckpt, "--out", out]
+    assert refine([*args, "--calibrate-on", tmp_path / "half.json"]) == 0
+    err = capsys.readouterr().err
+    line = [ln for ln in err.splitlines() if "calibrated on" in ln]
+    assert len(line) == 1 and "not held-out" in line[0] and "paired bootstrap" in line[0], err
+    meta = json.loads(out.read_text())["prt_refine"]
+    cal = meta["calibrated_on"]
+    assert cal["gt_frames"] == sorted(im["file_name"] for im in gt["images"][:2])
+    assert cal["held_out"] is False and cal["gt"] == str(tmp_path / "half.json")
+    assert cal["people"] <= cal["gt_people"] == len(half["annotations"])
+    assert meta["rules"]["source"] == "calibrate-on"
+    # the figure printed for the chosen rules is what `prt evaluate` gives on the written file, those frames
+    pred = json.loads((scenes / "predictions.json").read_text())
+    if cal["people"] == cal["gt_people"]:  # every labeled person paired: the same people as the pckh task's
+        sub = dict(pred, annotations=[a for a in pred["annotations"] if a["image_id"] in first])
+        (tmp_path / "sub_in.json").write_text(json.dumps(sub))
+        assert main(["evaluate", "--gt", str(tmp_path / "half.json"), "--pred", str(tmp_path / "sub_in.json"),
+                     "--task", "pckh", "--json", str(tmp_path / "in.json"), "-q"]) == 0
+        assert abs(json.loads((tmp_path / "in.json").read_text())["pckh_total"] - cal["pckh_input"]) < 1e-9
+    # --calibrate-on chooses keep-below and min-move: giving them too is one clear error
+    code = refine([*args[:-1], tmp_path / "x.json", "--calibrate-on", tmp_path / "half.json", "--min-move", "0"])
+    assert code == 2 and "--calibrate-on" in capsys.readouterr().err
+    # GT of other images: one error naming the GT file
+    other = dict(half, images=[dict(im, file_name="elsewhere/" + im["file_name"]) for im in half["images"]])
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    code = refine([*args[:-1], tmp_path / "y.json", "--calibrate-on", tmp_path / "other.json"])
+    err = capsys.readouterr().err
+    assert code == 2 and "labels none of the predicted images" in err and "other.json" in err
+    assert not (tmp_path / "y.json").exists()
+
+
+def test_fine_tuning_on_real_data_records_both_stages_and_calibrates_on_held_out_images(tiny, tmp_path, capsys):
+    _, scenes, ckpt = tiny
+    out = tmp_path / "ft.ckpt"
+    code = main(["train", "--dataset", "posetrack", "--annotations", str(scenes / "annotations.json"), "--images",
+                 str(scenes), "--init", str(ckpt), "--steps", "1", "--batch-size", "2", "--checkpoint-every", "0",
+                 "--holdout", "0.25", "--calibration-scenes", "1", "--out", str(out)])
+    err = capsys.readouterr()
+    assert code == 0, err.err
+    assert "people of held-out real images" in err.out
+    ck = torch.load(out, weights_only=True)
+    first, second = ck["train"]["stages"]
+    assert first == {"dataset": "synthetic", "steps": 2, "profile": "cpu", "checkpoint": str(ckpt)}
+    assert second["dataset"] == "posetrack" and second["steps"] == 1
+    assert second["images_used"] == 3 and second["images_held_out"] == 1  # the last of the 4 frames
+    assert second["annotations"] == str((scenes / "annotations.json").resolve())
+    cal = ck["refine"]["calibration"]
+    assert cal["on"] == "held-out real images" and cal["scenes"] == 1
+    gt = json.loads((scenes / "annotations.json").read_text())
+    last = gt["images"][-1]["id"]
+    assert cal["people"] == sum(1 for a in gt["annotations"] if a["image_id"] == last)
+    assert ck["model_config"] == torch.load(ckpt, weights_only=True)["model_config"]  # the network it started from
+    names = [im["file_name"] for im in gt["images"]]
+    assert second["trained_images"] == sorted("/".join(Path(n).parts[-2:]) for n in names[:3])
+    # --calibrate-on leaves out the labeled frames the checkpoint was trained on
+    args = ["--pred", scenes / "predictions.json", "--images", scenes, "--checkpoint", out]
+    assert refine([*args, "--out", tmp_path / "a.json", "--calibrate-on", scenes / "annotations.json"]) == 0
+    cal = json.loads((tmp_path / "a.json").read_text())["prt_refine"]["calibrated_on"]
+    assert cal["gt_frames"] == names[3:] and cal["left_out_trained_frames"] == sorted(names[:3])
+    assert "3 labeled frames the checkpoint was trained on left out" in capsys.readouterr().err
+    trained_only = dict(gt, annotations=[a for a in gt["annotations"] if a["image_id"] != last])
+    (tmp_path / "trained.json").write_text(json.dumps(trained_only))
+    assert refine([*args, "--out", tmp_path / "b.json", "--calibrate-on", tmp_path / "trained.json"]) == 2
+    err = capsys.readouterr().err
+    assert "labels only frames the checkpoint was trained on (3)" in err and "trained.json" in err
+
+
+def test_calibrate_on_half_the_real_frames_protects_the_other_half(tiny, tmp_path, shared_data, capsys):
+    """Iqbal et al.'s real frames with near-perfect predictions: the tiny model spoils them when it moves
+    every joint; calibrated on the GT of frames 1-10, refinement leaves frames 21-30 as good as they were
+    (predictions for those 20 frames only, to keep the test short)."""
+    from poseval_refine.formats.posetrack import read_sequence, write_sequence
+    from poseval_refine.refine.corrupt import corrupt_sequence
+
+    _, _, ckpt = tiny
+    images = shared_data / "bonn_posetrack" / "videos"
+    gt_path = tmp_path / "gt.json"
+    assert main(["convert", "--to", "posetrack2018", str(shared_data / "posetrack_cases" / "bonn_test" / "gt" /
+                                                           "060470979.json"), str(gt_path)]) == 0
+    seq = read_sequence(gt_path)
+    seq = seq.select_persons((seq.person_frame < 10) | ((seq.person_frame >= 20) & (seq.person_frame < 30)))
+    write_sequence(corrupt_sequence(seq, "light", 3), tmp_path / "pred.json", "posetrack2018")
+    gt = json.loads(gt_path.read_text())
+    halves = {}
+    for name, keep in (("first", lambda i: i < 10), ("second", lambda i: 20 <= i < 30)):
+        halves[name] = tmp_path / f"gt_{name}.json"
+        halves[name].write_text(json.dumps(dict(
+            gt, images=[dict(im, is_labeled=keep(im["frame_id"])) for im in gt["images"]],
+            annotations=[a for a in gt["annotations"] if keep(a["image_id"])])))
+
+    def second_half(pred: Path) -> float:
+        out = pred.with_suffix(".pckh.json")
+        assert main(["evaluate", "--gt", str(halves["second"]), "--pred", str(pred), "--task", "pckh", "--json",
+                     str(out), "-q"]) == 0
+        return json.loads(out.read_text())["pckh_total"]
+
+    before = second_half(tmp_path / "pred.json")
+    base = ["--pred", tmp_path / "pred.json", "--images", images, "--checkpoint", ckpt]
+    assert refine([*base, "--out", tmp_path / "all.json", *MOVE_ALL]) == 0
+    assert second_half(tmp_path / "all.json") < before - 5  # the tiny model does harm when it moves joints
+    assert refine([*base, "--out", tmp_path / "cal.json", "--calibrate-on", halves["first"]]) == 0
+    assert second_half(tmp_path / "cal.json") >= before - 0.2
+    meta = json.loads((tmp_path / "cal.json").read_text())["prt_refine"]
+    assert len(meta["calibrated_on"]["gt_frames"]) == 10 and meta["calibrated_on"]["people"] == 40
+    assert "synthetic scenes only" in capsys.readouterr().err  # real images, synthetic-only checkpoint

@@ -83,13 +83,19 @@ def pop_refine_options(kwargs: dict):
 @click.option("--workers", type=click.IntRange(0), default=0, show_default=True, help="DataLoader workers.")
 @click.option("--shard", default="0/1", show_default=True, help="Refine only the i-th of n shares of the sequences.")
 @click.option("--no-flip", is_flag=True, help="Skip flip averaging (faster).")
+@click.option("--calibrate-on", "calibrate_on", type=click.Path(exists=True, path_type=Path), default=None,
+              help="GT (PoseTrack file or folder) of some of the frames being refined: the keep rules (keep-below, "
+                   "min-move, or move nothing) are chosen on the predicted people it labels, then every person is "
+                   "refined with them. Prints PCKh@0.5 on those frames before and after, with a paired bootstrap "
+                   "interval; these frames are not held-out. Replaces --keep-below and --min-move.")
 @click.option("--device", default=None)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists (never the input).")
-def command(pred, images, checkpoint, out, fmt, batch_size, workers, shard, no_flip, device, overwrite, **refine_kw):
+def command(pred, images, checkpoint, out, fmt, batch_size, workers, shard, no_flip, calibrate_on, device, overwrite,
+            **refine_kw):
     setup_cli_logging()
     from ..errors import ConfigError
     from ..formats import detect_format, get_format
-    from ..refine.infer import Refiner
+    from ..refine.run import refine_poses
 
     if out.resolve() == pred.resolve():
         raise ConfigError("--out is the input; prt never overwrites what it was given", fix="choose a new --out")
@@ -102,7 +108,9 @@ def command(pred, images, checkpoint, out, fmt, batch_size, workers, shard, no_f
     if f.write is None:
         raise ConfigError(f"format {f.name} can be read but not written", fix="convert it first with prt convert")
     poses = f.read(pred)
-    refiner = Refiner(checkpoint, device=device, batch_size=batch_size, workers=workers, flip=not no_flip)
-    result = refiner.refine_set(poses, images, options, shard=_shard(shard))
+    gt = detect_format(calibrate_on).read(calibrate_on) if calibrate_on is not None else None
+    result = refine_poses(poses, images, checkpoint, options, calibrate_on=gt, calibrate_name=str(calibrate_on),
+                          shard=_shard(shard), device=device, batch_size=batch_size, workers=workers,
+                          flip=not no_flip)
     f.write(result, out, overwrite=overwrite)
     LOGGER.info("%s -> %s", result.meta["refine_summary"], out)

@@ -14,8 +14,10 @@ from ..log import setup_cli_logging
                     "(ResNet-101, full scale, SGD), elsewhere the cpu profile, which learns within minutes on two "
                     "cores (ResNet-18 of width 24, scale 0.3, 176 px canvas, input skip, Gaussian targets, Adam). "
                     "Options given explicitly override the profile; the chosen configuration is printed and stored "
-                    "in the checkpoint, with the keep rules (keep-below, min-move) calibrated on held-out synthetic "
-                    "scenes, so `prt refine --checkpoint` needs no tuning flags.\n\n"
+                    "in the checkpoint with what it was trained on. After training, a calibration step chooses "
+                    "the keep rules (keep-below, min-move) on held-out synthetic scenes, or, with real data "
+                    "(--dataset posetrack|coco|mpii), on the images --holdout kept out of training; they are stored "
+                    "in the checkpoint, so `prt refine --checkpoint` needs no tuning flags.\n\n"
                     "Under `torchrun --nproc_per_node N -m poseval_refine.cli train ...` it trains with "
                     "DistributedDataParallel (NCCL on GPUs, gloo on CPUs).")
 @click.option("--dataset", type=click.Choice(["synthetic", "posetrack", "coco", "mpii"]), default="synthetic",
@@ -48,7 +50,15 @@ from ..log import setup_cli_logging
 @click.option("--workers", type=click.IntRange(0), default=0, show_default=True, help="Processes drawing samples.")
 @click.option("--checkpoint-every", type=click.IntRange(0), default=200, show_default=True)
 @click.option("--calibration-scenes", type=click.IntRange(0), default=30, show_default=True,
-              help="Held-out synthetic scenes for calibrating the keep-below threshold after training (0: none).")
+              help="Held-out scenes (synthetic data) or at most this many held-out images (real data) for "
+                   "calibrating the keep rules after training (0: none).")
+@click.option("--holdout", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True,
+              help="Real data: the share of its images (the last ones) held out of training; the keep rules are "
+                   "calibrated on them.")
+@click.option("--init", "init_from", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Start from the weights of a refiner checkpoint (fine-tuning, e.g. a synthetic checkpoint on "
+                   "real frames): its network and input geometry, a new learning-rate schedule. The new checkpoint "
+                   "records both training stages.")
 @click.option("--resume", is_flag=True, help="Continue from --out: its weights, optimizer, learning-rate schedule "
               "position and configuration.")
 @click.option("--pretrained", type=click.Path(exists=True), help="Local torchvision ResNet state dict.")
@@ -58,18 +68,25 @@ from ..log import setup_cli_logging
               help="Offset regression loss (pose-tensorflow's default is Huber; the paper says MSE).")
 @click.option("--save-all-ranks", is_flag=True, hidden=True)
 def command(dataset, annotations, images, out, steps, minutes, profile, arch, width, input_skip, scale, canvas,
-            transforms, batch_size, lr_scale, optimizer, workers, checkpoint_every, calibration_scenes, resume,
-            pretrained, seed, device, locref_loss, save_all_ranks):
+            transforms, batch_size, lr_scale, optimizer, workers, checkpoint_every, calibration_scenes, holdout,
+            init_from, resume, pretrained, seed, device, locref_loss, save_all_ranks):
     setup_cli_logging()
     from ..log import LOGGER
-    from ..refine.train import TrainConfig, choose_profile, pick_device, train
+    from ..refine.device import pick_device
+    from ..refine.train import TrainConfig, choose_profile, train
 
     given = {"arch": arch, "width": width, "input_skip": input_skip, "scale": scale, "canvas": canvas,
              "batch_size": batch_size, "lr_scale": lr_scale, "optimizer": optimizer}
-    if resume and out.exists():
+    if resume and init_from:
+        from ..errors import ConfigError
+
+        raise ConfigError("--resume continues --out; --init starts a new run from another checkpoint",
+                          fix="give one of them")
+    base_ck = out if resume and out.exists() else init_from
+    if base_ck:  # the network, geometry and (unless given) training settings of the checkpoint continued
         from ..refine.checkpoint import read_checkpoint
 
-        ck = read_checkpoint(out)
+        ck = read_checkpoint(base_ck)
         stored = dict(ck.get("train") or {})
         stored.update({"arch": ck["model_config"]["arch"], "width": ck["model_config"]["width"],
                        "input_skip": ck["model_config"].get("input_skip", False), "scale": ck["encode"]["scale"],
@@ -86,14 +103,21 @@ def command(dataset, annotations, images, out, steps, minutes, profile, arch, wi
                                    annotations=annotations, images=images, steps=steps, minutes=minutes, seed=seed,
                                    workers=workers, checkpoint_every=checkpoint_every, resume=resume,
                                    pretrained=pretrained, device=device, save_all_ranks=save_all_ranks,
-                                   locref_loss=locref_loss, calibration_scenes=calibration_scenes)
+                                   locref_loss=locref_loss, calibration_scenes=calibration_scenes, holdout=holdout,
+                                   init_from=init_from)
     if cfg.steps is None and cfg.minutes is None:
         from ..errors import ConfigError
 
         raise ConfigError("give a budget: --steps N or --minutes M")
     LOGGER.info("training %s", cfg.describe())
     res = train(cfg)
-    cal = res.get("calibration")
+    cal = None
+    if res["rank"] == 0 and cfg.calibration_scenes > 0:  # the calibration step: keep rules into the checkpoint
+        from ..refine.calibrate import calibrate_checkpoint
+
+        cal = calibrate_checkpoint(out, scenes=cfg.calibration_scenes, seconds=res["calibration_seconds"],
+                                   device=device)
     extra = (f"; keep-below {cal['keep_below']:g}, min-move {cal['min_move']:g} calibrated on {cal['people']} "
-             "held-out people") if cal else ""
+             f"{'held-out synthetic people' if cal['on'] == 'synthetic' else 'people of held-out real images'}"
+             ) if cal else ""
     click.echo(f"trained {res['steps']} steps in {res['train_seconds']:.0f} s{extra}; checkpoint {res['checkpoint']}")

@@ -1,13 +1,17 @@
 """Calibration after training, so that the refiner cannot make good input much worse.
 
-The trained network refines held-out synthetic people twice: once from inputs with the paper's
-T1-T4 errors and once from near-perfect inputs (small T1 shifts only). Two rules decide which input
-joints keep their position: keep-below C (the refiner's confidence is below C) and min-move R (the
-refiner moves the joint by less than R head sizes, head size estimated from the input pose: a short
-training run's small moves are mostly noise, its large ones corrections). (C, R) is chosen on a grid
-to give the best PCKh@0.5 on inputs with errors among the pairs that cost near-perfect inputs at
-most TOLERANCE points. ``prt refine`` applies both by default. The scenes come from a seed range
-that neither training nor ``prt synth`` uses.
+The trained network refines held-out people twice: once from inputs with the paper's T1-T4 errors
+and once from near-perfect inputs (small T1 shifts only). The people are synthetic scenes from a
+seed range that neither training nor ``prt synth`` uses, or, for a checkpoint trained on real data,
+the people of the images its training held out (``prt train --holdout``). Two rules decide which
+input joints keep their position: keep-below C (the refiner's confidence is below C) and min-move R
+(the refiner moves the joint by less than R head sizes, head size estimated from the input pose: a
+short training run's small moves are mostly noise, its large ones corrections). (C, R) is chosen on
+a grid to give the best PCKh@0.5 on inputs with errors among the pairs that cost near-perfect inputs
+at most TOLERANCE points. ``prt train`` runs :func:`calibrate_checkpoint` after training and
+``prt refine`` applies the rules by default. Both kinds of input are synthesized: on a real
+estimator's output the rules can still harm (docs/refiner.md), which ``prt refine --calibrate-on``
+(refine/labeled.py) addresses with the user's own labeled frames.
 """
 
 from __future__ import annotations
@@ -39,8 +43,12 @@ def pckh(pred: np.ndarray, gt: np.ndarray, hs: np.ndarray) -> float:
     return float(100.0 * hit.sum() / max(ann.sum(), 1))
 
 
-def validation_people(enc: EncodeConfig, scenes: range, seed: int = VAL_SEED_BASE):
-    """Images, true poses, head sizes, and a heavy and a near-perfect input pose per person."""
+def validation_people(enc: EncodeConfig, scenes: range, seed: int = VAL_SEED_BASE, records: list | None = None):
+    """Images, true poses, head sizes, and a heavy and a near-perfect input pose per person: of the
+    synthetic scenes ``scenes`` of ``seed``, or (``records``) of those held-out real images, whose
+    people with at least 4 joints count (head size from the head box, else from the true pose)."""
+    from .data import load_image
+    from .encode import pose_head_size
     from .scenes import make_scene
 
     heavy = SynthConfig(scale=enc.scale)
@@ -48,17 +56,27 @@ def validation_people(enc: EncodeConfig, scenes: range, seed: int = VAL_SEED_BAS
     images, gts, hss, inputs = [], [], [], {"heavy": [], "light": []}
     for i in scenes:
         rng = np.random.default_rng([seed, i, 5])
-        sc = make_scene(seed, i)
-        for p in range(len(sc.keypoints)):
-            gt = sc.keypoints[p]
-            s = person_scale(gt, enc, sc.head_boxes[p], scale_from="head-box")
-            others = np.delete(sc.keypoints, p, axis=0)
-            images.append(sc.image)
+        if records is None:
+            sc = make_scene(seed, i)
+            image, people, boxes = sc.image, sc.keypoints, sc.head_boxes
+        else:
+            rec = records[i]
+            image = rec.image if isinstance(rec.image, np.ndarray) else load_image(rec.image)
+            people, boxes = rec.keypoints, rec.head_boxes
+        for p in range(len(people)):
+            gt = people[p]
+            hs = float(head_size(boxes[p])) if np.isfinite(boxes[p]).all() else pose_head_size(gt)
+            if np.isfinite(gt).all(-1).sum() < 4 or not np.isfinite(hs) or hs <= 0:
+                continue
+            s = person_scale(gt, enc, boxes[p], scale_from="head-box")
+            others = np.delete(people, p, axis=0)
+            images.append(image)
             gts.append(gt)
-            hss.append(float(head_size(sc.head_boxes[p])))
+            hss.append(hs)
             inputs["heavy"].append(synthesize(gt * s, others * s, rng, heavy) / s)
             inputs["light"].append(synthesize(gt * s, others * s, rng, light) / s)
-    return images, np.array(gts), np.array(hss), {k: np.array(v) for k, v in inputs.items()}
+    return images, np.array(gts).reshape(-1, 15, 2), np.array(hss), {k: np.array(v).reshape(-1, 15, 2)
+                                                                     for k, v in inputs.items()}
 
 
 def choose(refined: dict, seen: dict, head: dict, inputs: dict, gt: np.ndarray, hs: np.ndarray):
@@ -88,19 +106,22 @@ ROUND = 5
 
 
 def calibrate(model, enc: EncodeConfig, device, scenes: int = 30, seed: int = VAL_SEED_BASE,
-              seconds: float | None = None) -> dict:
+              seconds: float | None = None, records: list | None = None) -> dict:
     """Refine held-out people round by round (all ``scenes``, or as many rounds as ``seconds`` allow,
-    at least one) and choose the keep-below threshold on them."""
+    at least one) and choose the keep rules on them: synthetic scenes, or the held-out real images
+    ``records`` (at most ``scenes`` of them)."""
     from .infer import PersonJob, Refiner
 
     start = time.monotonic()
+    if records is not None:
+        scenes = min(scenes, len(records))
     ref = Refiner(model=model, enc=enc, device=str(device))
     gts, hss, inputs = [], [], {}
     refined, seen, head = {}, {}, {}
     done = 0
     while done < scenes and (seconds is None or done == 0 or time.monotonic() - start < seconds):
         chunk = range(done, min(done + ROUND, scenes))
-        images, gt, hs, inp = validation_people(enc, chunk, seed)
+        images, gt, hs, inp = validation_people(enc, chunk, seed, records)
         gts.append(gt)
         hss.append(hs)
         for kind, poses in inp.items():
@@ -111,16 +132,56 @@ def calibrate(model, enc: EncodeConfig, device, scenes: int = 30, seed: int = VA
             head.setdefault(kind, []).append(hd)
         done = chunk.stop
     gt, hs = np.concatenate(gts), np.concatenate(hss)
+    if not len(gt):
+        from ..errors import InputError
+
+        raise InputError("the held-out images have no person with 4 joints or more to calibrate on",
+                         fix="hold out more images (--holdout) or give --calibration-scenes 0")
     inputs, refined, seen, head = ({k: np.concatenate(v) for k, v in d.items()} for d in (inputs, refined, seen, head))
     keep_below, min_move, table = choose(refined, seen, head, inputs, gt, hs)
     a, b = GRID.index(keep_below), MIN_MOVES.index(min_move)
+    people = "held-out synthetic people" if records is None else "people of held-out real images"
     result = {"keep_below": keep_below, "min_move": min_move, "people": len(gt), "scenes": done, "seed": seed,
+              "on": "synthetic" if records is None else "held-out real images",
               "grid": list(GRID), "min_moves": list(MIN_MOVES), "tolerance": TOLERANCE,
               "pckh": {k: v.tolist() for k, v in table.items()},
               "input_pckh": {k: pckh(v, gt, hs) for k, v in inputs.items()},
               "seconds": time.monotonic() - start}
-    log.info("calibrated on %d held-out synthetic people (%.0f s): keep-below %g, min-move %g head sizes; PCKh@0.5 "
+    log.info("calibrated on %d %s (%.0f s): keep-below %g, min-move %g head sizes; PCKh@0.5 "
              "with T1-T4 errors %.1f -> %.1f, near-perfect %.1f -> %.1f (moving every joint: %.1f, %.1f)", len(gt),
-             result["seconds"], keep_below, min_move, result["input_pckh"]["heavy"], table["heavy"][a, b],
+             people, result["seconds"], keep_below, min_move, result["input_pckh"]["heavy"], table["heavy"][a, b],
              result["input_pckh"]["light"], table["light"][a, b], table["heavy"][0, 0], table["light"][0, 0])
     return result
+
+
+def calibrate_checkpoint(path, scenes: int = 30, seconds: float | None = None, device: str | None = None) -> dict:
+    """The calibration step ``prt train`` runs after training: choose the keep rules for the checkpoint
+    at ``path`` and store them in it (``refine``), where ``prt refine`` finds them. A checkpoint whose
+    last training stage read real data is calibrated on the images that stage held out; otherwise on
+    held-out synthetic scenes."""
+    from .checkpoint import training_stages, update_checkpoint
+    from .device import pick_device
+    from .infer import load_checkpoint
+
+    dev = pick_device(device)
+    model, enc, ck = load_checkpoint(path, dev)
+    stage = training_stages(ck)[-1]
+    records = None
+    if stage.get("dataset") != "synthetic" and stage.get("annotations"):
+        from .data import read_split
+
+        _, records = read_split(stage["dataset"], stage["annotations"], stage["images"], stage.get("holdout", 0.1))
+        if not records:
+            raise_no_holdout(path)
+    result = calibrate(model, enc, dev, scenes=scenes, seconds=seconds, records=records)
+    update_checkpoint(path, refine={"keep_below": result["keep_below"], "min_move": result["min_move"],
+                                    "move_nothing": False, "scale_from": "pose", "calibration": result})
+    return result
+
+
+def raise_no_holdout(path) -> None:
+    from ..errors import ConfigError
+
+    raise ConfigError("was trained on real data with no images held out, so there is nothing to calibrate on",
+                      file=path, fix="train with --holdout > 0 (default 0.1) and two images or more, or give "
+                                     "--calibration-scenes 0")

@@ -78,3 +78,55 @@ def build_model(ck: dict, path: str | Path):
         raise ConfigError(f"weights do not fit a {cfg['arch']} refiner of width {cfg['width']} ({first[:160]})",
                           file=path, fix=_HOW) from None
     return model
+
+
+def update_checkpoint(path: str | Path, **fields) -> None:
+    """Set top-level fields of a checkpoint (e.g. the calibrated ``refine`` rules), atomically."""
+    import torch
+
+    from ..io import atomic_path
+
+    ck = read_checkpoint(path)
+    ck.update(fields)
+    with atomic_path(path) as tmp:
+        torch.save(ck, tmp)
+
+
+def training_stages(ck: dict) -> list[dict]:
+    """What a checkpoint was trained on, oldest stage first: each ``{"dataset", "steps", "profile"}``
+    plus, for real data, the annotation and image paths it read. A fine-tuned checkpoint lists the
+    stages of the checkpoint it started from before its own."""
+    train = ck.get("train") or {}
+    stages = train.get("stages")
+    if isinstance(stages, list) and stages:
+        return stages
+    return [{"dataset": train.get("dataset", ck.get("dataset", "synthetic")), "steps": ck.get("step"),
+             "profile": train.get("profile")}]
+
+
+def synthetic_only(ck: dict) -> bool:
+    return all(s.get("dataset") == "synthetic" for s in training_stages(ck))
+
+
+def describe_training(ck: dict) -> str:
+    """e.g. 'synthetic scenes (3316 steps, cpu profile), then posetrack frames of a.json (400 steps, ...)'."""
+    parts = []
+    for s in training_stages(ck):
+        what = "synthetic scenes" if s.get("dataset") == "synthetic" else f"{s.get('dataset')} data"
+        if s.get("annotations"):
+            what += f" ({Path(str(s['annotations'])).name}"
+            what += f", {s['images_used']} images)" if s.get("images_used") is not None else ")"
+        parts.append(f"{what}, {s.get('steps')} steps, {s.get('profile')} profile")
+    return "; then ".join(parts)
+
+
+def image_key(name: str | Path) -> str:
+    """How a training image and a labeled frame are recognised as the same image: the last two parts of
+    its path (a PoseTrack sequence folder and frame; the file name alone for flat datasets), wherever
+    the image folder was."""
+    return "/".join(Path(str(name)).parts[-2:])
+
+
+def trained_images(ck: dict) -> set[str]:
+    """The :func:`image_key` of every real image the checkpoint was trained on (any stage)."""
+    return {k for s in training_stages(ck) for k in s.get("trained_images") or ()}

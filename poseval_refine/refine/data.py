@@ -191,3 +191,17 @@ DATASETS = {
     "coco": coco_records,
     "mpii": mpii_records,
 }
+
+
+def read_split(dataset: str, annotations: str | Path, images: str | Path,
+               holdout: float) -> tuple[list[ImageRecord], list[ImageRecord]]:
+    """The images of a real dataset split into training and held-out ones: the last ``holdout`` share
+    of them in the reader's order (whole sequences last for PoseTrack folders, the last frames of a
+    single sequence), at least one when ``holdout`` > 0 and there are two images or more. The split is
+    deterministic, so the calibration step after training finds the same held-out images."""
+    records = DATASETS[dataset](annotations, images)
+    if not records:
+        raise InputError("has no annotated people to train on", file=annotations, fix="check the annotation file")
+    n_held = int(np.ceil(holdout * len(records))) if holdout > 0 and len(records) > 1 else 0
+    n_held = min(n_held, len(records) - 1)
+    return records[:len(records) - n_held], records[len(records) - n_held:]

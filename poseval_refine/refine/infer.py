@@ -26,6 +26,7 @@ from ..errors import ConfigError, InputError
 from ..poses import PoseSequence, PoseSet
 from ..skeletons import POSETRACK15, joint_mapping
 from .data import load_image
+from .device import pick_device
 from .encode import (
     SCALE_SOURCES,
     EncodeConfig,
@@ -93,10 +94,13 @@ class RefineStats:
     sequences: int = 0
     extra: dict = field(default_factory=dict)
 
-    def line(self, keep_below: float | None, min_move: float | None, min_score: float | None) -> str:
+    def line(self, rules: KeepRules, min_score: float | None) -> str:
+        keep_below, min_move = rules.keep_below, rules.min_move
         parts = [f"refined {self.refined} people in {self.sequences} sequences: {self.moved} joints moved"]
         parts.append(f"{self.recovered} recovered")
-        if keep_below or min_move:
+        if rules.move_nothing:
+            parts.append(f"{self.kept} kept in place (rule: move nothing)")
+        elif keep_below or min_move:
             rule = " or ".join(([f"confidence < {keep_below:g}"] if keep_below else [])
                                + ([f"moved < {min_move:g} head sizes"] if min_move else []))
             parts.append(f"{self.kept} kept in place ({rule})")
@@ -163,22 +167,12 @@ class Refiner:
     def __init__(self, checkpoint: str | Path | None = None, device: str | None = None, batch_size: int = 16,
                  workers: int = 0, flip: bool = True, *, model: PoseRefiner | None = None,
                  enc: EncodeConfig | None = None):
-        from .train import pick_device
-
         self.device = pick_device(device)
         if model is not None:
             self.model, self.enc, self.meta = model.to(self.device).eval(), enc, {}
         else:
             self.model, self.enc, self.meta = load_checkpoint(checkpoint, self.device)
         self.batch_size, self.workers, self.flip = batch_size, workers, flip
-
-    @property
-    def calibrated_keep_below(self) -> float | None:
-        return (self.meta.get("refine") or {}).get("keep_below")
-
-    @property
-    def calibrated_min_move(self) -> float | None:
-        return (self.meta.get("refine") or {}).get("min_move")
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> np.ndarray:
@@ -239,24 +233,33 @@ class Refiner:
         return out, seen, head
 
     # ----------------------------------------------------------------------------- pose sets
-    def refine_set(self, poses: PoseSet, images: str | Path, options: RefineOptions | None = None, *,
-                   shard: tuple[int, int] = (0, 1)) -> PoseSet:
+    def rules(self, options: RefineOptions) -> KeepRules:
+        """The keep rules a run applies: the options' where given, else the checkpoint's."""
+        stored = self.meta.get("refine") or {}
+        given = options.keep_below is not None or options.min_move is not None
+        return KeepRules(keep_below=options.keep_below if options.keep_below is not None else stored.get("keep_below"),
+                         min_move=options.min_move if options.min_move is not None else stored.get("min_move"),
+                         move_nothing=bool(stored.get("move_nothing")) and not given,
+                         source="options" if given else "checkpoint")
+
+    def refine_people(self, poses: PoseSet, images: str | Path, options: RefineOptions | None = None, *,
+                      shard: tuple[int, int] = (0, 1)) -> RefinedPeople:
+        """Run the network on every person with a joint (of the shard's sequences); nothing is written
+        back yet: :meth:`write_back` does that with the keep rules chosen."""
         opts = options or RefineOptions()
-        keep_below = opts.keep_below if opts.keep_below is not None else self.calibrated_keep_below
-        min_move = opts.min_move if opts.min_move is not None else self.calibrated_min_move
         names = shard_names(poses.names(), *shard)
-        stats = RefineStats(sequences=len(names))
+        no_joints = no_head_box = 0
         jobs = []
         for n in names:
             s15 = poses[n].to_skeleton(POSETRACK15)
             present = np.isfinite(s15.keypoints[..., :2]).all(-1)
             for p in range(s15.num_persons):
                 if not present[p].any():
-                    stats.no_joints += 1
+                    no_joints += 1
                     continue
                 box = s15.head_box[p] if opts.scale_from == "head-box" else None
                 if box is not None and not np.isfinite(box).all():
-                    stats.no_head_box += 1
+                    no_head_box += 1
                 img = str(Path(images) / s15.image_names[s15.person_frame[p]])
                 jobs.append(PersonJob(n, p, img, s15.keypoints[p, :, :2], box))
         for img in sorted({j.image for j in jobs}):
@@ -264,18 +267,65 @@ class Refiner:
                 raise InputError("image not found", file=img, fix="give --images, the folder the image names are "
                                  "relative to")
         refined, seen, head = self.run(jobs, opts.scale_from)
-        stats.refined = len(jobs)
-        out = {}
+        return RefinedPeople(names, jobs, refined, seen, head, no_joints, no_head_box)
+
+    def write_back(self, poses: PoseSet, people: RefinedPeople, rules: KeepRules,
+                   options: RefineOptions | None = None) -> PoseSet:
+        """The refined pose set: refined positions where the rules let joints move, everything else as read."""
+        opts = options or RefineOptions()
+        stats = RefineStats(sequences=len(people.names), refined=len(people.jobs), no_joints=people.no_joints,
+                            no_head_box=people.no_head_box)
         by_seq: dict[str, list[int]] = {}
-        for i, j in enumerate(jobs):
+        for i, j in enumerate(people.jobs):
             by_seq.setdefault(j.seq, []).append(i)
-        for n in names:
+        out = {}
+        for n in people.names:
             ids = by_seq.get(n, [])
-            out[n] = apply_refined(poses[n], [jobs[i].person for i in ids], refined[ids], seen[ids], head[ids], opts,
-                                   keep_below, min_move, stats)
-        meta = dict(poses.meta, refined_passthrough=stats.no_joints,
-                    refine_summary=stats.line(keep_below, min_move, opts.min_score))
+            out[n] = apply_refined(poses[n], [people.jobs[i].person for i in ids], people.refined[ids],
+                                   people.seen[ids], people.head[ids], opts, rules.keep_below, rules.min_move, stats,
+                                   move_nothing=rules.move_nothing)
+        meta = dict(poses.meta, refined_passthrough=stats.no_joints, refine_summary=stats.line(rules, opts.min_score))
         return PoseSet(out, format=poses.format, root=poses.root, meta=meta)
+
+    def refine_set(self, poses: PoseSet, images: str | Path, options: RefineOptions | None = None, *,
+                   shard: tuple[int, int] = (0, 1)) -> PoseSet:
+        """Refine every person and write the set back with the options' (else the checkpoint's) rules."""
+        opts = options or RefineOptions()
+        return self.write_back(poses, self.refine_people(poses, images, opts, shard=shard), self.rules(opts), opts)
+
+
+@dataclass
+class KeepRules:
+    """Which input joints keep their position (see :func:`keeps_input`); ``move_nothing`` keeps every
+    joint the input has (refinement then only recovers missing joints, if asked to)."""
+
+    keep_below: float | None = None
+    min_move: float | None = None
+    move_nothing: bool = False
+    #: where they come from: "checkpoint", "options" or "calibrate-on"
+    source: str = "checkpoint"
+
+    def describe(self) -> str:
+        if self.move_nothing:
+            return "move nothing"
+        return f"keep-below {self.keep_below or 0:g}, min-move {self.min_move or 0:g} head sizes"
+
+    def as_dict(self) -> dict:
+        return {"keep_below": self.keep_below, "min_move": self.min_move, "move_nothing": self.move_nothing,
+                "source": self.source}
+
+
+@dataclass
+class RefinedPeople:
+    """The network's output for every person refined, before the keep rules apply."""
+
+    names: list[str]  # the sequences refined
+    jobs: list[PersonJob]
+    refined: np.ndarray  # (N, 15, 3) image x, y, refiner confidence
+    seen: np.ndarray  # (N, 15) input joint on the canvas
+    head: np.ndarray  # (N,) head size (px) the person was normalised with
+    no_joints: int = 0
+    no_head_box: int = 0
 
 
 def shard_names(names: list[str], index: int, count: int) -> list[str]:
@@ -312,8 +362,10 @@ def keeps_input(inp: np.ndarray, refined: np.ndarray, seen: np.ndarray, head: np
 
 def apply_refined(seq: PoseSequence, persons: list[int], refined: np.ndarray, seen: np.ndarray | None,
                   head: np.ndarray | None, options: RefineOptions, keep_below: float | None = None,
-                  min_move: float | None = None, stats: RefineStats | None = None) -> PoseSequence:
-    """The sequence with refined positions; scores and everything else as in the input."""
+                  min_move: float | None = None, stats: RefineStats | None = None, *,
+                  move_nothing: bool = False) -> PoseSequence:
+    """The sequence with refined positions; scores and everything else as in the input. With
+    ``move_nothing`` every joint the input has keeps its position (off the canvas too)."""
     stats = stats if stats is not None else RefineStats()
     kp = seq.keypoints.copy()
     m = joint_mapping(POSETRACK15, seq.skeleton)  # for each slot of the file's skeleton, its PoseTrack-15 joint
@@ -325,6 +377,8 @@ def apply_refined(seq: PoseSequence, persons: list[int], refined: np.ndarray, se
     for k, p in enumerate(persons):
         inp15[k, m[slots]] = kp[p, slots, :2]
     keep = keeps_input(inp15, refined, seen, head, keep_below, min_move)
+    if move_nothing:
+        keep = np.isfinite(inp15).all(-1)
     for k, (row, p) in enumerate(zip(refined, persons)):
         for slot in slots:
             j = m[slot]
@@ -341,11 +395,11 @@ def apply_refined(seq: PoseSequence, persons: list[int], refined: np.ndarray, se
                 kp[p, slot, 2] = row[j, 2] if options.recovered_score == "refiner" else _absent_slot_score(seq, p, slot)
                 stats.recovered += 1
                 continue
-            if not seen[k, j]:
-                stats.off_canvas += 1
-            elif keep[k, j]:
+            if keep[k, j] and (seen[k, j] or move_nothing):
                 stats.kept += 1
                 continue
+            if not seen[k, j]:
+                stats.off_canvas += 1
             if (kp[p, slot, :2] != row[j, :2]).any():
                 stats.moved += 1
             kp[p, slot, :2] = row[j, :2]

@@ -11,6 +11,7 @@ the same image.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ import numpy as np
 from ..poses import PoseSequence
 from ..skeletons import POSETRACK15
 
+#: file ``prt synth`` writes beside its images
+SYNTH_MARKER = "prt_synth.json"
 IMAGE_SIZE = (480, 360)  # width, height
 J = {n: i for i, n in enumerate(POSETRACK15.joints)}
 LIMBS = [("right_ankle", "right_knee"), ("right_knee", "right_hip"), ("left_ankle", "left_knee"),
@@ -136,7 +139,8 @@ def make_scene(seed: int, index: int, size: tuple[int, int] = IMAGE_SIZE) -> Sce
 
 
 def write_scenes(out: str | Path, n: int, seed: int, overwrite: bool = False) -> Path:
-    """``out/annotations.json`` (PoseTrack-2018 layout) and ``out/images/NNNNNN.jpg``."""
+    """``out/annotations.json`` (PoseTrack-2018 layout), ``out/images/NNNNNN.jpg`` and the marker
+    ``out/prt_synth.json`` (``SYNTH_MARKER``) that tells ``prt refine`` these images are synthetic."""
     from PIL import Image
 
     from ..formats.posetrack import write_sequence
@@ -161,4 +165,10 @@ def write_scenes(out: str | Path, n: int, seed: int, overwrite: bool = False) ->
                            track_id=np.array(tracks), head_box=np.array(heads).reshape(-1, 4),
                            meta={"conversions": [f"prt synth --n {n} --seed {seed}"]})
         write_sequence(seq, tmp / "annotations.json", "posetrack2018", overwrite=True)
+        (tmp / SYNTH_MARKER).write_text(json.dumps({"prt synth": {"n": n, "seed": seed}}) + "\n")
     return out
+
+
+def synthetic_images(images: str | Path) -> bool:
+    """Whether an image folder was written by ``prt synth`` (it holds the marker)."""
+    return (Path(images) / SYNTH_MARKER).is_file()

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from .. import __version__
 from ..errors import ConfigError
+from .device import pick_device
 from .encode import EncodeConfig
 from .model import PoseRefiner, load_pretrained
 from .synth import SynthConfig
@@ -41,19 +42,6 @@ def learning_rate(progress: float, base_scale: float = 1.0) -> float:
         if progress >= start:
             lr = value
     return lr * base_scale
-
-
-def pick_device(name: str | None = None) -> torch.device:
-    if name:
-        try:
-            return torch.device(name)
-        except RuntimeError:
-            raise ConfigError(f"unknown device {name!r}", fix="use cpu, cuda, cuda:N or mps") from None
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 #: training profiles: ``paper`` is the paper's network, geometry and optimiser, for GPUs; ``cpu`` learns
@@ -110,8 +98,14 @@ class TrainConfig:
     skip_init: float = 8.0
     #: sgd (the paper's: momentum 0.9) or adam (the learning rates of the schedule times ADAM_FACTOR)
     optimizer: str = _CPU["optimizer"]
-    #: held-out synthetic scenes on which the keep-below threshold is calibrated after training (0: none)
+    #: held-out scenes (synthetic data) or images (real data) on which the keep rules are calibrated after
+    #: training (0: none)
     calibration_scenes: int = 30
+    #: real data: the share of its images (the last ones, in the reader's order) held out of training for the
+    #: calibration step
+    holdout: float = 0.1
+    #: a refiner checkpoint whose weights training starts from (fine-tuning; a new schedule)
+    init_from: str | None = None
 
     @classmethod
     def from_profile(cls, profile: str, out: Path, transforms: str = "t1,t2,t3,t4", **overrides) -> TrainConfig:
@@ -148,15 +142,23 @@ def loss_fn(heat, loc, batch, locref_loss: str = "huber"):
 
 
 def build_dataset(cfg: TrainConfig):
-    from .data import DATASETS, RecordDataset, SyntheticDataset
+    """The training samples, and what the checkpoint records about the data (its training stage)."""
+    from .checkpoint import image_key
+    from .data import DATASETS, RecordDataset, SyntheticDataset, read_split
 
     if cfg.dataset == "synthetic":
-        return SyntheticDataset(cfg.encode, cfg.synth, seed=cfg.seed)
+        return SyntheticDataset(cfg.encode, cfg.synth, seed=cfg.seed), {"dataset": "synthetic"}
     if cfg.dataset not in DATASETS:
         raise ConfigError(f"unknown dataset {cfg.dataset!r}", fix=f"use synthetic or one of {', '.join(DATASETS)}")
     if not cfg.annotations or not cfg.images:
         raise ConfigError(f"--dataset {cfg.dataset} needs --annotations FILE and --images DIR")
-    return RecordDataset(DATASETS[cfg.dataset](cfg.annotations, cfg.images), cfg.encode, cfg.synth, seed=cfg.seed)
+    used, held = read_split(cfg.dataset, cfg.annotations, cfg.images, cfg.holdout)
+    info = {"dataset": cfg.dataset, "annotations": str(Path(cfg.annotations).resolve()),
+            "images": str(Path(cfg.images).resolve()), "holdout": cfg.holdout, "images_used": len(used),
+            "images_held_out": len(held), "trained_images": sorted({image_key(r.image) for r in used})}
+    log.info("training on %d %s images; %d held out for calibration (the last %g of them)", len(used), cfg.dataset,
+             len(held), cfg.holdout)
+    return RecordDataset(used, cfg.encode, cfg.synth, seed=cfg.seed), info
 
 
 def _collate(samples):
@@ -171,21 +173,24 @@ def train_record(cfg: TrainConfig) -> dict:
 
 
 def save_checkpoint(path: Path, model, optimizer, step: int, progress: float, cfg: TrainConfig, seconds: float = 0.0,
-                    refine: dict | None = None) -> None:
+                    refine: dict | None = None, stages: list | None = None) -> None:
+    """``stages``: what the weights were trained on, oldest first (see checkpoint.training_stages)."""
     from ..io import atomic_path
 
     raw = model.module if hasattr(model, "module") else model
+    record = dict(train_record(cfg), stages=stages if stages is not None else [{"dataset": cfg.dataset, "steps": step,
+                                                                              "profile": cfg.profile}])
     state = {"model": raw.state_dict(), "model_config": raw.config(), "skeleton": "posetrack15",
              "encode": cfg.encode.as_dict(), "synth": cfg.synth.as_dict(), "step": step, "progress": progress,
              "seconds": float(seconds), "optimizer": optimizer.state_dict(), "prt_version": __version__,
-             "dataset": cfg.dataset, "locref_loss": cfg.locref_loss, "train": train_record(cfg),
+             "dataset": cfg.dataset, "locref_loss": cfg.locref_loss, "train": record,
              "refine": refine if refine is not None else {"keep_below": None, "min_move": None, "scale_from": "pose"}}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
 
-def check_resume(ck: dict, cfg: TrainConfig, path: Path) -> None:
-    """A resumed run must build the same network on the same input geometry."""
+def check_resume(ck: dict, cfg: TrainConfig, path: Path, verb: str = "resume") -> None:
+    """A resumed (or fine-tuning) run must build the same network on the same input geometry."""
     stored = dict(ck.get("train") or {})
     stored.setdefault("arch", ck["model_config"].get("arch"))
     stored.setdefault("width", ck["model_config"].get("width"))
@@ -196,7 +201,7 @@ def check_resume(ck: dict, cfg: TrainConfig, path: Path) -> None:
     diff = [k for k in STRUCTURE if stored.get(k) != mine[k]]
     if diff:
         said = ", ".join(f"--{k.replace('_', '-')} {_show(mine[k])} (checkpoint: {_show(stored.get(k))})" for k in diff)
-        raise ConfigError(f"cannot resume with {said}", file=path,
+        raise ConfigError(f"cannot {verb} with {said}", file=path,
                           fix="leave these options out to continue with the checkpoint's settings, or train a new "
                               "model into another --out")
 
@@ -210,9 +215,39 @@ CALIBRATION_SHARE = 0.08
 CALIBRATION_MAX_S = 45.0
 
 
-def train(cfg: TrainConfig) -> dict:
-    if cfg.steps is None and cfg.minutes is None:
-        raise ConfigError("give a budget: --steps N or --minutes M")
+def calibration_reserve(cfg: TrainConfig) -> float | None:
+    """Seconds of a ``--minutes`` budget left for the calibration step after training (None: a step
+    budget, calibration takes what it needs; 0: no calibration)."""
+    if cfg.minutes is None:
+        return None
+    return min(CALIBRATION_SHARE * cfg.minutes * 60, CALIBRATION_MAX_S) if cfg.calibration_scenes > 0 else 0.0
+
+
+@dataclass
+class Run:
+    """The state of a training run between its phases."""
+
+    model: torch.nn.Module
+    opt: torch.optim.Optimizer
+    device: torch.device
+    world: int = 1
+    rank: int = 0
+    lr_factor: float = 1.0
+    step: int = 0
+    progress: float = 0.0
+    prior_s: float = 0.0  # seconds trained before this process (``--resume``)
+    history: list = field(default_factory=list)
+    start_progress: float | None = None
+    seconds: float = 0.0  # seconds trained by this process
+    prior_stages: list = field(default_factory=list)  # what the starting weights were trained on
+    data: dict = field(default_factory=dict)  # this run's training stage, as build_dataset describes it
+
+    def stages(self, cfg: TrainConfig) -> list:
+        return [*self.prior_stages, dict(self.data, steps=self.step, profile=cfg.profile)]
+
+
+def setup(cfg: TrainConfig) -> Run:
+    """Device (and the process group under torchrun), network and optimizer."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     device = pick_device(cfg.device)
@@ -234,109 +269,139 @@ def train(cfg: TrainConfig) -> dict:
         opt = torch.optim.SGD(model.parameters(), lr=learning_rate(0, cfg.lr_scale), momentum=0.9, weight_decay=1e-4)
     else:
         raise ConfigError(f"unknown optimizer {cfg.optimizer!r}", fix="use sgd or adam")
-    step, progress, prior_s = 0, 0.0, 0.0
-    if cfg.resume and Path(cfg.out).exists():
-        from .checkpoint import build_model, read_checkpoint
+    run = Run(model=model, opt=opt, device=device, world=world, rank=rank, lr_factor=lr_factor)
+    if cfg.init_from:
+        from .checkpoint import build_model, read_checkpoint, training_stages
 
-        ck = read_checkpoint(cfg.out, device)
-        check_resume(ck, cfg, Path(cfg.out))
-        model.load_state_dict(build_model(ck, cfg.out).state_dict())
-        if "optimizer" in ck:
-            try:
-                opt.load_state_dict(ck["optimizer"])
-            except (ValueError, KeyError, TypeError) as e:
-                raise ConfigError(f"optimizer state does not fit the model ({e})", file=cfg.out) from None
-        step, progress, prior_s = int(ck.get("step", 0)), float(ck.get("progress", 0.0)), float(ck.get("seconds", 0.0))
-        log.info("resumed from %s at step %d (%.0f %% of the learning-rate schedule)", cfg.out, step, 100 * progress)
-    elif cfg.resume:
+        ck = read_checkpoint(cfg.init_from, device)
+        check_resume(ck, cfg, Path(cfg.init_from), verb="start from")
+        model.load_state_dict(build_model(ck, cfg.init_from).state_dict())
+        run.prior_stages = [dict(s, checkpoint=str(cfg.init_from)) if i == len(training_stages(ck)) - 1 else s
+                            for i, s in enumerate(training_stages(ck))]
+        log.info("starting from the weights of %s", cfg.init_from)
+    return run
+
+
+def resume(run: Run, cfg: TrainConfig) -> None:
+    """With ``--resume``, continue from ``--out``: weights, optimizer, step and schedule position."""
+    if not cfg.resume:
+        return
+    if not Path(cfg.out).exists():
         log.info("no checkpoint at %s yet: starting a new run", cfg.out)
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
+        return
+    from .checkpoint import build_model, read_checkpoint
 
-        model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    dataset = build_dataset(cfg)
-    start = time.monotonic()
-    calibrate_now = cfg.calibration_scenes > 0 and rank == 0
-    reserve = 0.0
-    if cfg.minutes is not None:
-        reserve = min(CALIBRATION_SHARE * cfg.minutes * 60, CALIBRATION_MAX_S) if cfg.calibration_scenes > 0 else 0.0
-        train_s = max(cfg.minutes * 60 - reserve, 1e-9)
+    ck = read_checkpoint(cfg.out, run.device)
+    check_resume(ck, cfg, Path(cfg.out))
+    run.model.load_state_dict(build_model(ck, cfg.out).state_dict())
+    if "optimizer" in ck:
+        try:
+            run.opt.load_state_dict(ck["optimizer"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise ConfigError(f"optimizer state does not fit the model ({e})", file=cfg.out) from None
+    run.step, run.progress = int(ck.get("step", 0)), float(ck.get("progress", 0.0))
+    from .checkpoint import training_stages
+
+    run.prior_stages = training_stages(ck)[:-1]  # the last stage is the one this run continues
+    run.prior_s = float(ck.get("seconds", 0.0))
+    log.info("resumed from %s at step %d (%.0f %% of the learning-rate schedule)", cfg.out, run.step,
+             100 * run.progress)
+
+
+def loop(run: Run, cfg: TrainConfig, dataset, train_s: float | None) -> None:
+    """Steps until the budget is spent: ``cfg.steps`` in all, or ``train_s`` seconds in all (both
+    counting what a resumed checkpoint had done), with periodic checkpoints."""
     from tqdm import tqdm
 
-    bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step", disable=None if rank == 0 else True,
-               file=sys.stderr)
+    model = run.model
+    if run.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        model = DistributedDataParallel(model, device_ids=[run.device.index] if run.device.type == "cuda" else None)
+    bar = tqdm(total=cfg.steps, initial=run.step, desc="train", unit="step",
+               disable=None if run.rank == 0 else True, file=sys.stderr)
     pool = None
     if cfg.workers > 0:
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(cfg.workers)
     model.train()
-    history = []
-    start_progress = None
+    start = time.monotonic()
     while True:
         # the schedule position continues across --resume: steps count from the checkpoint's step, time
         # from the seconds the checkpoint had already trained
         if cfg.steps is not None:
-            progress = step / cfg.steps
-            done = step >= cfg.steps
+            run.progress = run.step / cfg.steps
+            done = run.step >= cfg.steps
         else:
-            progress = min(1.0, (prior_s + time.monotonic() - start) / train_s)
-            done = progress >= 1.0
-        if world > 1:  # rank 0 decides when a time budget is over
+            run.progress = min(1.0, (run.prior_s + time.monotonic() - start) / train_s)
+            done = run.progress >= 1.0
+        if run.world > 1:  # rank 0 decides when a time budget is over
             import torch.distributed as dist
 
-            flag = torch.tensor([float(done)], device=device)
+            flag = torch.tensor([float(done)], device=run.device)
             dist.broadcast(flag, 0)
             done = bool(flag.item())
-        if start_progress is None:
-            start_progress = progress
+        if run.start_progress is None:
+            run.start_progress = run.progress
         if done:
             break
-        idx = [(step * world + rank) * cfg.batch_size + i for i in range(cfg.batch_size)]
+        idx = [(run.step * run.world + run.rank) * cfg.batch_size + i for i in range(cfg.batch_size)]
         samples = list(pool.map(dataset.__getitem__, idx)) if pool else [dataset[i] for i in idx]
-        batch = {k: v.to(device) for k, v in _collate(samples).items()}
-        for g in opt.param_groups:
-            g["lr"] = learning_rate(progress, cfg.lr_scale) * lr_factor
+        batch = {k: v.to(run.device) for k, v in _collate(samples).items()}
+        lr = learning_rate(run.progress, cfg.lr_scale)
+        for g in run.opt.param_groups:
+            g["lr"] = lr * run.lr_factor
         heat, loc = model(batch["input"])
-        loss, part, locl = loss_fn(heat, loc, batch, cfg.locref_loss)
-        opt.zero_grad(set_to_none=True)
+        loss, _, _ = loss_fn(heat, loc, batch, cfg.locref_loss)
+        run.opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
-        step += 1
-        history.append(float(loss.item()))
+        run.opt.step()
+        run.step += 1
+        run.history.append(float(loss.item()))
         bar.update(1)
-        if step % 20 == 0:
-            bar.set_postfix(loss=f"{np.mean(history[-20:]):.3f}", lr=f"{learning_rate(progress, cfg.lr_scale):g}")
-        if rank == 0 and step % 100 == 0 and bar.disable:
-            log.info("step %d  loss %.4f  lr %g  %.0f s", step, np.mean(history[-100:]),
-                     learning_rate(progress, cfg.lr_scale), time.monotonic() - start)
-        if rank == 0 and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
-            save_checkpoint(Path(cfg.out), model, opt, step, progress, cfg, prior_s + time.monotonic() - start)
+        if run.step % 20 == 0:
+            bar.set_postfix(loss=f"{np.mean(run.history[-20:]):.3f}", lr=f"{lr:g}")
+        if run.rank == 0 and run.step % 100 == 0 and bar.disable:
+            log.info("step %d  loss %.4f  lr %g  %.0f s", run.step, np.mean(run.history[-100:]), lr,
+                     time.monotonic() - start)
+        if run.rank == 0 and cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0:
+            save_checkpoint(Path(cfg.out), run.model, run.opt, run.step, run.progress, cfg,
+                            run.prior_s + time.monotonic() - start, stages=run.stages(cfg))
     bar.close()
     if pool:
         pool.shutdown()
-    trained_s = time.monotonic() - start
-    calibration = None
-    if rank == 0:
-        save_checkpoint(Path(cfg.out), model, opt, step, progress, cfg, prior_s + trained_s)
-        if calibrate_now:
-            from .calibrate import calibrate
+    run.seconds = time.monotonic() - start
 
-            raw = model.module if hasattr(model, "module") else model
-            calibration = calibrate(raw, cfg.encode, device, scenes=cfg.calibration_scenes,
-                                    seconds=reserve if cfg.minutes is not None else None)
-            save_checkpoint(Path(cfg.out), model, opt, step, progress, cfg, prior_s + trained_s,
-                            refine={"keep_below": calibration["keep_below"], "min_move": calibration["min_move"],
-                                    "scale_from": "pose", "calibration": calibration})
+
+def finish(run: Run, cfg: TrainConfig) -> None:
+    """The final checkpoint (rank 0), every rank's weights when asked (tests), and the process group's end."""
+    if run.rank == 0:
+        save_checkpoint(Path(cfg.out), run.model, run.opt, run.step, run.progress, cfg, run.prior_s + run.seconds,
+                        stages=run.stages(cfg))
     if cfg.save_all_ranks:
-        raw = model.module if hasattr(model, "module") else model
-        torch.save(raw.state_dict(), f"{cfg.out}.rank{rank}")
-    if world > 1:
+        torch.save(run.model.state_dict(), f"{cfg.out}.rank{run.rank}")
+    if run.world > 1:
         import torch.distributed as dist
 
         dist.barrier()
         dist.destroy_process_group()
-    return {"steps": step, "seconds": time.monotonic() - start, "train_seconds": trained_s,
-            "start_progress": start_progress,
-            "final_loss": float(np.mean(history[-20:])) if history else None, "checkpoint": str(cfg.out),
-            "calibration": calibration}
+
+
+def train(cfg: TrainConfig) -> dict:
+    """Train and write the checkpoint ``cfg.out``. The keep rules are chosen afterwards, by the
+    calibration step (:func:`poseval_refine.refine.calibrate.calibrate_checkpoint`), which ``prt train``
+    runs on rank 0 with the time :func:`calibration_reserve` leaves it."""
+    if cfg.steps is None and cfg.minutes is None:
+        raise ConfigError("give a budget: --steps N or --minutes M")
+    run = setup(cfg)
+    resume(run, cfg)
+    dataset, run.data = build_dataset(cfg)
+    reserve = calibration_reserve(cfg)
+    train_s = None if cfg.minutes is None else max(cfg.minutes * 60 - reserve, 1e-9)
+    loop(run, cfg, dataset, train_s)
+    finish(run, cfg)
+    return {"steps": run.step, "seconds": run.seconds, "train_seconds": run.seconds,
+            "start_progress": run.start_progress,
+            "final_loss": float(np.mean(run.history[-20:])) if run.history else None, "checkpoint": str(cfg.out),
+            "rank": run.rank, "calibration_seconds": reserve}
