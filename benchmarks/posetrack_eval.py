@@ -1,12 +1,13 @@
 """Whole-process time of a PoseTrack evaluation (mAP + tracking), prt against the official poseval.
 
-    python benchmarks/posetrack_eval.py --sizes 60,170 --poseval DIR [--frames 40] [--repeat 5]
+    python benchmarks/posetrack_eval.py --sizes 60,170 --poseval DIR [--dense] [--frames 40] [--repeat 5]
                                         [--poseval-repeat 2] [--cpu 0] [--keep DIR] [--motmetrics-repeat N]
 
 For every size N, generates an N-sequence x 40-frame benchmark (PoseTrack-2017 GT and
 predictions, ``poseval_refine.synthetic.make_benchmark``, seed 0; 60 sequences are 12 MB of
-JSON, 170 are 33 MB), then times, as separate processes pinned to one core (``taskset -c CPU``)
-and started from scratch (interpreter start-up, imports and reading included):
+JSON, 170 are 33 MB; with ``--dense`` 5-8 tracks a sequence, many identity switches and ignore
+regions: 60 sequences are about 19 MB, 170 about 53 MB), then times, as separate processes
+pinned to one core (``taskset -c CPU``) and started from scratch (interpreter start-up, imports and reading included):
 
 - ``prt evaluate --task tracking`` (run as ``python -m poseval_refine.cli``), and
 - with ``--poseval DIR`` (a checkout of leonid-pishchulin/poseval), ``python -m poseval.evaluate
@@ -38,13 +39,18 @@ from pathlib import Path
 GROUPS = [(14, 12, 13), (8, 9), (7, 10), (6, 11), (2, 3), (1, 4), (0, 5)]
 
 
-def generate(root: Path, sequences: int, frames: int, seed: int) -> None:
+#: ``--dense``: more people per frame (5 to 8 tracks a sequence), an identity switch in 1 of 20
+#: predicted people, an ignore region in 3 of 10 labeled frames
+DENSE = {"people": (5, 8), "switch_rate": 0.05, "region_rate": 0.3}
+
+
+def generate(root: Path, sequences: int, frames: int, seed: int, dense: bool = False) -> None:
     if (root / "gt").is_dir() and (root / "pred").is_dir() and len(list((root / "gt").glob("*.json"))) == sequences:
         return
     from poseval_refine.formats.posetrack import write_posetrack
     from poseval_refine.synthetic import make_benchmark
 
-    gt, pred = make_benchmark(sequences, frames, seed=seed)
+    gt, pred = make_benchmark(sequences, frames, seed=seed, **(DENSE if dense else {}))
     write_posetrack(gt, root / "gt", "posetrack2017", overwrite=True)
     write_posetrack(pred, root / "pred", "posetrack2017", overwrite=True)
 
@@ -103,6 +109,9 @@ def main() -> None:
     ap.add_argument("--cpu", default="0", help="core to pin every run to (taskset -c); '' for no pinning")
     ap.add_argument("--workers", type=int, default=1, help="prt --workers (1: the one-core comparison)")
     ap.add_argument("--keep", type=Path, help="keep (and reuse) the benchmarks here")
+    ap.add_argument("--dense", action="store_true",
+                    help="dense benchmarks: 5-8 tracks a sequence (about 4 labeled GT people and 5 predicted people "
+                         "a frame), identity switches in 1 of 20 predicted people, ignore regions in 3 of 10 frames")
     args = ap.parse_args()
 
     pin = ["taskset", "-c", args.cpu] if args.cpu and shutil.which("taskset") else []
@@ -119,8 +128,8 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, pinned to: {args.cpu or 'none'}; "
           f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     for n in [int(x) for x in args.sizes.split(",")]:
-        root = base / f"posetrack_{n}x{args.frames}_seed{args.seed}"
-        generate(root, n, args.frames, args.seed)
+        root = base / f"posetrack_{'dense_' if args.dense else ''}{n}x{args.frames}_seed{args.seed}"
+        generate(root, n, args.frames, args.seed, args.dense)
         size_mb = sum(p.stat().st_size for d in ("gt", "pred") for p in (root / d).glob("*.json")) / 1e6
         out_json = root / "prt_result.json"
         prt_cmd = pin + [sys.executable, "-m", "poseval_refine.cli", "evaluate", "--gt", str(root / "gt"),

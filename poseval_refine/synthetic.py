@@ -39,11 +39,14 @@ def _gt_sequence(rng: np.random.Generator, name: str, n_frames: int, people: tup
 
 
 def make_benchmark(n_sequences: int = 24, n_frames: int = 40, seed: int = 0,
-                   people: tuple[int, int] = (2, 5), score_decimals: int | None = None) -> tuple[PoseSet, PoseSet]:
+                   people: tuple[int, int] = (2, 5), score_decimals: int | None = None,
+                   switch_rate: float = 0.01, region_rate: float = 0.05) -> tuple[PoseSet, PoseSet]:
     """A GT set and a prediction set of ``n_sequences`` sequences of ``n_frames`` frames.
 
     Scores keep full precision unless ``score_decimals`` is given: rounded scores tie, and
-    poseval breaks ties by its (file-system) concatenation order."""
+    poseval breaks ties by its (file-system) concatenation order. ``switch_rate``: the chance, per
+    predicted person and frame, that its track takes a new id (an identity switch);
+    ``region_rate``: the chance that a labeled frame has an ignore region."""
     rng = np.random.default_rng(seed)
     K = len(POSETRACK15)
     flip = POSETRACK15.flip_permutation()
@@ -57,7 +60,7 @@ def make_benchmark(n_sequences: int = 24, n_frames: int = 40, seed: int = 0,
         id_map = {tr["id"]: 100 + tr["id"] for tr in spec["tracks"]}
         next_id = 200
         for f in range(n_frames):
-            if rng.random() < 0.05 and not spec["unlabeled"][f]:
+            if rng.random() < region_rate and not spec["unlabeled"][f]:
                 x0, y0 = rng.uniform(0, 1000), rng.uniform(0, 400)
                 w, h = rng.uniform(80, 300), rng.uniform(80, 300)
                 regions[f] = [np.array([[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h]])]
@@ -78,7 +81,7 @@ def make_benchmark(n_sequences: int = 24, n_frames: int = 40, seed: int = 0,
                 # the prediction of this person
                 if rng.random() < 0.03:
                     continue
-                if rng.random() < 0.01:
+                if rng.random() < switch_rate:
                     id_map[tr["id"]] = next_id
                     next_id += 1
                 pk = xy + rng.normal(0, 0.12 * hs, (K, 2))

@@ -79,7 +79,7 @@ def make_benchmark(seed: int = 0, n_images: int = 40, bbox: bool = False, max_pe
             xy = _pose(rng, float(rng.uniform(0, 640)), float(rng.uniform(0, 400)), float(rng.uniform(30, 300)))
             results.append(_det(rng, xy, img, bbox, 0.0))
     gt = {"info": {"description": "prt synthetic COCO keypoints"}, "images": images, "annotations": anns,
-          "categories": [PERSON]}
+          "categories": [dict(PERSON, keypoints=list(COCO_NAMES))]}  # a copy: tests edit it
     order = rng.permutation(len(results))  # results in no particular order, as a method writes them
     return gt, [results[i] for i in order]
 

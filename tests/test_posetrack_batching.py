@@ -91,8 +91,8 @@ def test_padded_accumulator_equals_the_per_sequence_one_bit_for_bit(seed):
 
 
 def test_evaluate_tracking_imports_nothing_heavy(shared_data):
-    """`prt evaluate --task tracking` (with ignore regions: shapely is needed) loads no torch, matplotlib,
-    pandas or scipy, and no progress-bar or process-pool machinery when stderr is not a terminal."""
+    """`prt evaluate --task tracking` (with ignore regions, all rectangles here: no shapely) loads no torch,
+    matplotlib, pandas or scipy, and no progress-bar or process-pool machinery when stderr is not a terminal."""
     root = shared_data / "posetrack_cases" / "case3"
     code = ("import sys; from poseval_refine.cli import main; "
             f"rc = main(['evaluate', '--gt', {str(root / 'gt')!r}, '--pred', {str(root / 'pred')!r}, "
@@ -105,8 +105,8 @@ def test_evaluate_tracking_imports_nothing_heavy(shared_data):
     assert "poseval_refine.evaluators.posetrack" in ours
     assert not {m for m in ours if m.startswith(("poseval_refine.refine", "poseval_refine.evaluators.mpii",
                                                    "poseval_refine.evaluators.coco"))}, ours
-    assert {"numpy", "orjson", "shapely", "click"} <= loaded  # what the evaluation needs
-    for heavy in ("torch", "matplotlib", "pandas", "scipy", "tqdm", "motmetrics", "h5py", "pycocotools"):
+    assert {"numpy", "orjson", "click"} <= loaded  # what the evaluation needs
+    for heavy in ("torch", "matplotlib", "pandas", "scipy", "tqdm", "motmetrics", "h5py", "pycocotools", "shapely"):
         assert heavy not in loaded, heavy
     assert "concurrent" not in loaded  # the process pool only for --workers > 1
 

@@ -102,6 +102,10 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("flavour", "MPII single: reproduce a Python port's PCKh conventions.", str, "matlab",
            choices=("matlab", "hrnet", "mmpose", "bearpaw")),
     Option("plot", "MPII single: write PCKh curves (.png/.pdf).", Path),
+    Option("engine", "COCO: prt's own COCOeval (pycocotools' numbers bit for bit, several times faster) or "
+           "pycocotools' COCOeval itself.", str, "prt", choices=("prt", "pycocotools")),
+    Option("sigmas", "COCO: the per-joint OKS sigmas: coco, crowdpose, or one per joint as a comma list "
+           "(0.026,0.025,...); the GT's keypoints must have that many joints.", str, "coco"),
 )}
 
 

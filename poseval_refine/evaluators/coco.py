@@ -1,11 +1,16 @@
-"""Task ``coco``: COCO keypoint AP/AR computed by pycocotools' ``COCOeval``, for any readable format.
+"""Task ``coco``: COCO keypoint AP/AR as pycocotools' ``COCOeval`` computes them, for any readable format.
 
 prt checks the GT and the predictions first, so that what pycocotools would assert on, crash on
-or silently get wrong becomes one message naming the file and the item; it then reads the
-predictions through prt's adapters, maps their joints to COCO's 17 by name (joints a format
-lacks are absent, written (0, 0, 0)), pairs their frames with the GT's image ids, and hands
-the COCO result records to pycocotools with its printing silenced. pycocotools is imported
-here only, when the task runs.
+or silently get wrong becomes one message naming the file and the item. COCO results are read
+straight into arrays; other formats go through prt's adapters, their joints mapped to COCO's 17
+by name (joints a format lacks are absent, written (0, 0, 0)) and their frames paired with the
+GT's image ids.
+
+Two engines give the same numbers, bit for bit (tests/test_coco_engine.py): ``prt`` (default),
+pycocotools' evaluate/accumulate/summarize redone on arrays for all images at once
+(metrics/coco.py, metrics/oks.py), and ``pycocotools``, its ``COCOeval`` itself with its printing
+silenced (imported only then). ``--sigmas`` sets the OKS sigmas (a named set or one per joint),
+as overwriting pycocotools' ``params.kpt_oks_sigmas``.
 
 Pairing frames with GT images: COCO results carry image ids; a PoseTrack 2018 file carries
 ``images[].id``; other formats (OpenPose writes ``<image>_keypoints.json``) are paired by the
@@ -24,130 +29,24 @@ from pathlib import Path, PurePath
 import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
-from ..formats.coco import coco_results, result_records
-from ..io import load_json
-from ..metrics.coco import IOU_THRS, MAX_DETS, STAT_NAMES, image_items, resample_stats
+from ..formats.coco import CocoAnnotations, CocoResults, coco_result_arrays, read_coco_annotations, result_records
+from ..io import load_json, no_gc
+from ..metrics.coco import (
+    IOU_THRS,
+    MAX_DETS,
+    STAT_NAMES,
+    CocoPeople,
+    accumulate,
+    evaluate_images,
+    image_items,
+    items_of,
+    resample_stats,
+    summarize,
+)
+from ..metrics.oks import SIGMA_SETS
 from . import Task, register_task
 
 log = logging.getLogger("prt")
-
-_GT_FIX = ("give a COCO keypoint annotation file (person_keypoints_*.json): images, annotations with "
-           "id, image_id, category_id, keypoints (17 x 3), num_keypoints, area, bbox, iscrowd, and the "
-           "'person' category")
-
-
-# ----------------------------------------------------------------------------- ground truth
-def load_gt(path) -> tuple[dict, int]:
-    """The GT as pycocotools' ``COCO.dataset`` (only the person category kept) and that category's id;
-    ``path`` is a file or (the Python API) the parsed dict, named ``gt`` in messages."""
-    data, path = (path, "gt") if isinstance(path, dict) else (load_json(path), path)
-    if not isinstance(data, dict):
-        raise InputError("is not a COCO annotation file (a JSON object)", file=path, fix=_GT_FIX)
-    for key in ("images", "annotations", "categories"):
-        if not isinstance(data.get(key), list):
-            what = "has no" if key not in data else "has a non-list"
-            raise InputError(f"{what} '{key}'", file=path, field=key, fix=_GT_FIX)
-    cats = [c for c in data["categories"] if isinstance(c, dict) and c.get("name") == "person"]
-    if not cats:
-        names = [c.get("name") for c in data["categories"] if isinstance(c, dict)]
-        raise InputError(f"has no 'person' category (categories: {names})", file=path, field="categories",
-                         fix="COCO keypoint evaluation scores the 'person' category; give its entry "
-                             "{id: 1, name: 'person', keypoints: [17 names]}")
-    person = cats[0]
-    pid = person.get("id")
-    if not _is_id(pid):
-        raise InputError(f"the person category has id {pid!r}, not an integer", file=path, field="categories.id",
-                         fix=_GT_FIX)
-    names = person.get("keypoints")
-    if names is not None and (not isinstance(names, list) or len(names) != 17):
-        raise InputError(f"the person category names {len(names) if isinstance(names, list) else 'no list of'} "
-                         "keypoints; COCO's OKS sigmas are for 17", file=path, field="categories.keypoints",
-                         fix="give the 17 COCO keypoints (nose ... right_ankle)")
-    image_ids = set()
-    for i, img in enumerate(data["images"]):
-        if not isinstance(img, dict) or "id" not in img:
-            raise InputError(f"images[{i}] has no 'id'", file=path, field="images", fix=_GT_FIX)
-        if not _is_id(img["id"]):
-            raise InputError(f"images[{i}] has id {img['id']!r}, not an integer (or string)", file=path,
-                             field="images.id", fix=_GT_FIX)
-        if img["id"] in image_ids:
-            raise InputError(f"image id {img['id']!r} appears twice in 'images' (images[{i}])", file=path,
-                             field="images", fix="give every image its own id")
-        image_ids.add(img["id"])
-    anns, seen = [], set()
-    for a, ann in enumerate(data["annotations"]):
-        if not isinstance(ann, dict):
-            raise InputError(f"annotations[{a}] is not a JSON object", file=path, field="annotations", fix=_GT_FIX)
-        for key in ("id", "image_id", "category_id"):  # every annotation, as pycocotools indexes them all
-            if not _is_id(ann.get(key)):
-                what = f"has no '{key}'" if key not in ann else f"has {key} {ann[key]!r}, not an integer"
-                raise InputError(f"annotations[{a}] {what}", file=path, field=key, fix=_GT_FIX)
-        if ann["category_id"] != pid:
-            continue
-        _check_gt_annotation(ann, a, path, image_ids, seen)
-        anns.append(ann)
-    dataset = dict(data, categories=[person], annotations=anns)
-    return dataset, pid
-
-
-def _check_gt_annotation(ann: dict, a: int, path: Path, image_ids: set, seen: set) -> None:
-    aid = ann.get("id")
-    who = f"annotations[{a}]" + (f" (id {aid})" if aid is not None else "")
-
-    def bad(problem, field, fix=_GT_FIX):
-        raise InputError(f"{who} {problem}", file=path, field=field, fix=fix)
-
-    if not _is_int(aid):
-        bad("has no integer 'id'", "id")
-    if aid == 0:
-        bad("has id 0, which pycocotools cannot count as matched (a match is stored as the GT id, 0 meaning "
-            "none)", "id", fix="number the annotations from 1")
-    if aid in seen:
-        bad("repeats an annotation id (pycocotools would keep only one of them)", "id",
-            fix="give every annotation its own id")
-    seen.add(aid)
-    if not _is_id(ann.get("image_id")):
-        bad(f"has image_id {ann.get('image_id')!r}, not an integer (or string) id of 'images'", "image_id")
-    if ann["image_id"] not in image_ids:
-        bad(f"refers to image id {ann.get('image_id')!r}, which is not in 'images'", "image_id")
-    if "area" not in ann:
-        bad("has no 'area', which sets the OKS scale and the area range", "area",
-            fix="give every person annotation its segment area (COCO's 'area'), as in person_keypoints_*.json")
-    if not _is_number(ann["area"]) or not math.isfinite(ann["area"]) or ann["area"] < 0:
-        bad(f"has 'area' {ann['area']!r}, not a finite number >= 0", "area")
-    if "iscrowd" not in ann:
-        bad("has no 'iscrowd'", "iscrowd", fix="give iscrowd 0 for people, 1 for crowd regions")
-    if ann["iscrowd"] not in (0, 1, True, False):
-        bad(f"has 'iscrowd' {ann['iscrowd']!r}, not 0 or 1", "iscrowd")
-    bbox = ann.get("bbox")
-    if not (isinstance(bbox, list) and len(bbox) == 4 and _all_numbers(bbox)):
-        bad(f"has 'bbox' {bbox!r}, not [x, y, width, height]", "bbox")
-    kp = ann.get("keypoints")
-    if not (isinstance(kp, list) and len(kp) == 51 and _all_numbers(kp)):
-        n = len(kp) if isinstance(kp, list) else "no"
-        bad(f"has {n} keypoint values, expected 51 numbers (17 x [x, y, v])", "keypoints")
-    if "num_keypoints" not in ann or not _is_int(ann["num_keypoints"]):
-        bad("has no integer 'num_keypoints' (0 makes the person ignored)", "num_keypoints")
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-_NUMBER_TYPES = {int, float}
-
-
-def _all_numbers(values: list) -> bool:
-    """Every value a JSON number (bool excluded); the set of types is built at C speed."""
-    return set(map(type, values)) <= _NUMBER_TYPES
-
-
-def _is_id(v) -> bool:
-    return isinstance(v, (int, str)) and not isinstance(v, bool)
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 # ----------------------------------------------------------------------------- predictions
@@ -230,63 +129,82 @@ def _frame_image_ids(seq, index: _ImageIndex, pred: Path) -> list:
     return ids
 
 
-def _check_coco_records(seq, records: list[dict], pid, pred: Path) -> None:
-    """What pycocotools would crash on or silently drop, in records read from COCO results."""
-    entries = seq.meta.get("entry_index", list(range(len(records))))
-    for p, d in enumerate(records):
-        if d.get("category_id") != pid:
-            what = "has no 'category_id'" if "category_id" not in d else f"has category_id {d['category_id']!r}"
-            raise InputError(f"results[{entries[p]}] {what}; the GT's person category is {pid!r} (pycocotools "
-                             "would crash or drop it silently)", file=pred, field="category_id",
-                             fix=f"give every result category_id {pid!r}")
-        if not math.isfinite(seq.person_score[p]):  # the file's own score (pycocotools: KeyError or NaN rank)
-            raw = seq.person_extras[p]
-            what = "has no 'score'" if "score" not in raw else f"has score {raw['score']!r}"
-            raise InputError(f"results[{entries[p]}] {what}; it ranks the detections", file=pred, field="score",
-                             fix="give every result its instance score as a finite number")
-    raw = np.array([seq.person_extras[p]["keypoints"] for p in range(len(records))], dtype=np.float64)
-    bad = ~np.isfinite(raw).all(1) if raw.size else np.zeros(0, bool)
+def read_predictions(pred, gt: CocoAnnotations, n_joints: int) -> tuple[CocoResults, str, list[str]]:
+    """The detections (COCO results arrays) from any readable format, or the Python API's list of
+    result dicts; its format's name; conversion notes.
+
+    A JSON list is read as COCO results straight into arrays; other formats go through prt's
+    adapters, their joints mapped to COCO's 17 by name."""
+    if isinstance(pred, list):
+        if not pred:
+            raise InputError("is an empty result list (pycocotools cannot evaluate no detections)", file="pred",
+                             fix="give at least one detection")
+        res = coco_result_arrays(pred, Path("pred"), n_joints)
+        _check_results(res, gt, Path("pred"))
+        return res, "coco-results", []
+    if pred.is_file() and pred.suffix.lower() == ".json":
+        data = load_json(pred)
+        if data == []:
+            raise InputError("is an empty result list (pycocotools cannot evaluate no detections)", file=pred,
+                             fix="give at least one detection")
+        if isinstance(data, list):
+            res = coco_result_arrays(data, pred, n_joints)
+            _check_results(res, gt, pred)
+            return res, "coco-results", []
+    if n_joints != 17:
+        raise ConfigError(f"--sigmas with {n_joints} joints needs COCO results (a JSON list) as --pred",
+                          fix="convert the predictions to COCO results with the GT's joints first")
+    records, fmt, notes = _adapter_records(pred, gt)
+    res = coco_result_arrays(records, pred, n_joints)
+    return res, fmt, notes
+
+
+def _check_results(res: CocoResults, gt: CocoAnnotations, pred: Path) -> None:
+    """What pycocotools would crash on or silently get wrong, in COCO results."""
+    index = gt.image_ids_set
+    ids = res.image_id
+    if not set(ids) <= index:
+        i = next(i for i, v in enumerate(ids) if v not in index)
+        img = ids[i]
+        hint = ""
+        if isinstance(img, str) and img.isdigit() and int(img) in index:
+            hint = " (the GT's ids are numbers; this one is a string)"
+        raise MismatchError(f"results[{i}] is a detection for image id {img!r}, which the GT lacks{hint}",
+                            file=pred, field="image_id",
+                            fix="evaluate against the GT these detections were made for, or drop the "
+                                "detections of images the GT does not have")
+    pid = gt.category_id
+    cats = res.category_id
+    if not (set(map(type, cats)) <= {int, str} and set(cats) == {pid}):
+        for i, c in enumerate(cats):
+            if c != pid:
+                what = "has no 'category_id'" if "category_id" not in res.records[i] else f"has category_id {c!r}"
+                raise InputError(f"results[{i}] {what}; the GT's person category is {pid!r} (pycocotools "
+                                 "would crash or drop it silently)", file=pred, field="category_id",
+                                 fix=f"give every result category_id {pid!r}")
+    bad = ~np.isfinite(res.score)
     if bad.any():
-        p = int(np.flatnonzero(bad)[0])
-        raise InputError(f"results[{entries[p]}] has a keypoint value that is not a finite number (pycocotools "
+        i = int(np.flatnonzero(bad)[0])
+        raw = res.records[i]
+        what = "has no 'score'" if "score" not in raw else f"has score {raw['score']!r}"
+        raise InputError(f"results[{i}] {what}; it ranks the detections", file=pred, field="score",
+                         fix="give every result its instance score as a finite number")
+    bad = ~np.isfinite(res.keypoints).all(1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"results[{i}] has a keypoint value that is not a finite number (pycocotools "
                          "would give it OKS NaN)", file=pred, field="keypoints",
                          fix="write absent joints as 0, 0, 0")
 
 
-def _check_bbox_branch(records: list[dict], pred: Path, entries: list[int]) -> None:
-    """pycocotools takes detection areas from 'bbox' when the first result has one, for all results."""
-    first = records[0].get("bbox")
-    if first is None or first == []:
-        return
-    for p, d in enumerate(records):
-        b = d.get("bbox")
-        if not (isinstance(b, list) and len(b) == 4 and _all_numbers(b)):
-            raise InputError(f"results[{entries[p]}] has 'bbox' {b!r}; the first result has a box, so pycocotools "
-                             "takes every result's area from its box", file=pred, field="bbox",
-                             fix="give every result a [x, y, width, height] bbox, or none of them")
-
-
-def read_predictions(pred: Path, pid, index: _ImageIndex) -> tuple[list[dict], str, list[str]]:
-    """COCO result records (pycocotools' input) from any readable format; its name; conversion notes."""
-    from ..formats import Format, detect_format, get_format
+def _adapter_records(pred: Path, gt: CocoAnnotations) -> tuple[list[dict], str, list[str]]:
+    """COCO result records from a format other than COCO results (OpenPose, PoseTrack, ...)."""
+    from ..formats import detect_format
     from ..skeletons import COCO17, missing_joints
 
-    if isinstance(pred, list):  # the Python API's result dicts
-        if not pred:
-            raise InputError("is an empty result list (pycocotools cannot evaluate no detections)", file="pred",
-                             fix="give at least one detection")
-        fmt: Format = get_format("coco-results")
-        poses = coco_results(pred, Path("pred"))
-        pred = Path("pred")
-    else:
-        try:
-            fmt = detect_format(pred)
-        except InputError:
-            if pred.is_file() and pred.suffix.lower() == ".json" and load_json(pred) == []:
-                raise InputError("is an empty result list (pycocotools cannot evaluate no detections)", file=pred,
-                                 fix="give at least one detection") from None
-            raise
-        poses = fmt.read(pred)
+    fmt = detect_format(pred)
+    poses = fmt.read(pred)
+    index = _ImageIndex(gt.dataset["images"])
     records: list[dict] = []
     notes: list[str] = []
     no_score = 0
@@ -298,22 +216,15 @@ def read_predictions(pred: Path, pid, index: _ImageIndex) -> tuple[list[dict], s
             if note not in notes:
                 notes.append(note)
         ids = _frame_image_ids(seq, index, pred)
-        recs = result_records(seq, ids, category_id=pid)
-        if fmt.name == "coco-results":
-            _check_coco_records(seq, recs, pid, pred)
-            # pycocotools numbers results in file order: keep it
-            entry = seq.meta.get("entry_index", list(range(len(recs))))
-            recs = [recs[p] for p in np.argsort(entry, kind="stable")]
-            _check_bbox_branch(recs, pred, sorted(entry))
-        else:
-            if any(np.isnan(seq.person_score[p]) and math.isfinite(d["score"]) for p, d in enumerate(recs)):
-                note = "people without an instance score are ranked by the mean score of their present COCO joints"
-                if note not in notes:
-                    notes.append(note)
-            for d in recs:
-                if not math.isfinite(d["score"]):
-                    d["score"] = 0.0
-                    no_score += 1
+        recs = result_records(seq, ids, category_id=gt.category_id)
+        if any(np.isnan(seq.person_score[p]) and math.isfinite(d["score"]) for p, d in enumerate(recs)):
+            note = "people without an instance score are ranked by the mean score of their present COCO joints"
+            if note not in notes:
+                notes.append(note)
+        for d in recs:
+            if not math.isfinite(d["score"]):
+                d["score"] = 0.0
+                no_score += 1
         records += recs
     if no_score:
         log.warning("%s: %d detections have neither an instance score nor joint scores; they get score 0 and "
@@ -342,7 +253,7 @@ def _quiet():
         yield
 
 
-def run_cocoeval(dataset: dict, records: list[dict], pid):
+def run_cocoeval(dataset: dict, records: list[dict], pid, sigmas: np.ndarray):
     """pycocotools' COCOeval (keypoints) on a GT dataset dict and result records, silently."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
@@ -355,61 +266,122 @@ def run_cocoeval(dataset: dict, records: list[dict], pid):
         dt = gt.loadRes([dict(r) for r in records])
         ev = COCOeval(gt, dt, "keypoints")
         ev.params.catIds = [pid]
+        ev.params.kpt_oks_sigmas = sigmas.copy()
         ev.evaluate()
         ev.accumulate()
         ev.summarize()
     return ev
 
 
-def evaluate_coco(gt: Path, preds: list[Path]) -> dict:
+def parse_sigmas(spec: str) -> tuple[str, np.ndarray]:
+    """``--sigmas``: a named set (``coco``, ``crowdpose``) or a comma list of per-joint OKS sigmas."""
+    if spec in SIGMA_SETS:
+        return spec, SIGMA_SETS[spec]
+    try:
+        values = np.array([float(v) for v in spec.split(",")])
+    except ValueError:
+        raise ConfigError(f"--sigmas {spec!r} is neither a named set ({', '.join(SIGMA_SETS)}) nor a comma list "
+                          "of numbers", fix="e.g. --sigmas crowdpose, or --sigmas 0.026,0.025,... (one per joint)"
+                          ) from None
+    if not (np.isfinite(values).all() and (values > 0).all()):
+        raise ConfigError(f"--sigmas {spec!r}: every sigma must be a finite number > 0",
+                          fix="give one positive sigma per joint, as pycocotools' kpt_oks_sigmas (0.026 for the nose)")
+    return ",".join(repr(float(v)) for v in values), values
+
+
+def _people(gt: CocoAnnotations, res: CocoResults) -> tuple[CocoPeople, CocoPeople]:
+    """GT and detections grouped by image (file order within an image), as the matching takes them."""
+    n_img = len(gt.image_ids)
+    order = np.argsort(gt.image, kind="stable")
+    kp = gt.keypoints[order]
+    g = CocoPeople(start=np.searchsorted(gt.image[order], np.arange(n_img + 1)),
+                   x=np.ascontiguousarray(kp[..., 0]), y=np.ascontiguousarray(kp[..., 1]), area=gt.area[order],
+                   visible=kp[..., 2] > 0, ids=gt.ids[order], crowd=gt.crowd[order],
+                   ignore=gt.crowd[order] | (gt.num_keypoints[order] == 0), box=gt.bbox[order])
+    index = {v: i for i, v in enumerate(gt.image_ids)}
+    img = np.array([index[v] for v in res.image_id], dtype=np.int64)
+    order = np.argsort(img, kind="stable")
+    kp = res.keypoints[order]
+    x, y = kp[:, 0::3], kp[:, 1::3]
+    if res.box_area is not None:
+        area = res.box_area[order]
+    else:  # pycocotools' loadRes: the extent of the joints, (0, 0) included
+        area = (x.max(1) - x.min(1)) * (y.max(1) - y.min(1)) if len(kp) else np.zeros(0)
+    d = CocoPeople(start=np.searchsorted(img[order], np.arange(n_img + 1)), x=np.ascontiguousarray(x),
+                   y=np.ascontiguousarray(y), area=area, score=res.score[order])
+    return g, d
+
+
+def evaluate_coco(gt: Path, preds: list[Path], engine: str = "prt", sigmas: str = "coco") -> dict:
     if len(preds) != 1:
         raise ConfigError("--task coco takes exactly one --pred (COCO results, an OpenPose folder, a PoseTrack "
                           "2018 file, ...)")
     pred = Path(preds[0])
     if not pred.exists():
         raise InputError("not found", file=pred, fix="check the --pred path")
-    dataset, pid = load_gt(Path(gt))
-    return coco_result(dataset, pid, _ImageIndex(dataset["images"]), pred, str(gt))
+    # the parsed files are millions of acyclic objects: no collector pass over them while they live
+    # (they are freed when _evaluate_files returns, before the collector runs again)
+    with no_gc():
+        return _evaluate_files(Path(gt), pred, engine, sigmas)
 
 
-def coco_result(dataset: dict, pid, index: _ImageIndex, pred, gt) -> dict:
-    """The result of predictions (a path or a list of result dicts) against a loaded GT (``gt`` names it)."""
-    records, fmt, notes = read_predictions(pred, pid, index)
+def _evaluate_files(gt: Path, pred: Path, engine: str, sigmas: str) -> dict:
+    annotations = read_coco_annotations(gt, n_joints=len(parse_sigmas(sigmas)[1]), keep_dataset=engine != "prt")
+    return coco_result(annotations, pred, str(gt), engine, sigmas)
+
+
+def coco_result(annotations: CocoAnnotations, pred, gt: str, engine: str = "prt", sigmas: str = "coco") -> dict:
+    """The result of predictions (a path, or the Python API's list of result dicts) against a read GT
+    (``gt`` names it)."""
+    sigma_name, sigma = parse_sigmas(sigmas)
+    res, fmt, notes = read_predictions(pred, annotations, len(sigma))
     pred = "pred" if isinstance(pred, list) else pred
-    try:
-        ev = run_cocoeval(dataset, records, pid)
-    except Exception as e:  # a case the checks above do not foresee: still one clear message
-        raise InputError(f"pycocotools could not evaluate these files ({type(e).__name__}: {e})", file=pred,
-                         fix=f"check the predictions against the GT {gt}") from None
-    stats = [float(v) for v in ev.stats]
-    items = image_items(ev.evalImgs, list(ev.params.imgIds), len(ev.params.areaRng), len(ev.params.iouThrs))
-    anns = dataset["annotations"]
+    n_dets = len(res.score)
+    if engine != "pycocotools":
+        res.records = []  # checked and in arrays: the parsed objects are freed before the evaluation
+    if engine == "pycocotools":
+        try:
+            ev = run_cocoeval(annotations.dataset, res.records, annotations.category_id, sigma)
+        except Exception as e:  # a case the checks above do not foresee: still one clear message
+            raise InputError(f"pycocotools could not evaluate these files ({type(e).__name__}: {e})", file=pred,
+                             fix=f"check the predictions against the GT {gt}") from None
+        stats = [float(v) for v in ev.stats]
+        items = image_items(ev.evalImgs, list(ev.params.imgIds), len(ev.params.areaRng), len(ev.params.iouThrs))
+        evaluator = f"pycocotools {_version('pycocotools')} COCOeval (keypoints)"
+    else:
+        g, d = _people(annotations, res)
+        outcome = evaluate_images(g, d, sigma)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stats = [float(v[0]) for v in summarize(*accumulate(outcome)).values()]
+        items = items_of(outcome, annotations.image_ids)
+        evaluator = "prt's COCOeval engine (keypoints; pycocotools' evaluate, accumulate and summarize to the bit)"
     evaluated = sum(len(it["scores"]) for it in items)
     counts = {
-        "images": len(ev.params.imgIds),
-        "gt_people": len(anns),
+        "images": len(annotations.image_ids),
+        "gt_people": len(annotations.ids),
         "gt_people_evaluated": int(sum(it["gt"][0] for it in items)),
-        "gt_crowd_regions": sum(1 for a in anns if a["iscrowd"]),
-        "detections": len(records),
+        "gt_crowd_regions": int(annotations.crowd.sum()),
+        "detections": n_dets,
         "detections_evaluated": evaluated,
     }
-    if evaluated < len(records):
+    if evaluated < n_dets:
         log.info("%d detections beyond the %d best of their image are not evaluated (as in pycocotools)",
-                 len(records) - evaluated, MAX_DETS)
+                 n_dets - evaluated, MAX_DETS)
     for n in notes:
         log.info(n)
-    out = {"task": "coco", "gt": str(gt), "pred": str(pred), "format": fmt,
-           **dict(zip(STAT_NAMES, stats)),
-           "counts": counts, "conversions": notes,
-           "evaluator": f"pycocotools {_version('pycocotools')} COCOeval (keypoints)",
-           "items": items}
-    return out
+    return {"task": "coco", "gt": gt, "pred": str(pred), "format": fmt,
+            **dict(zip(STAT_NAMES, stats)),
+            "counts": counts, "conversions": notes, "engine": engine, "sigmas": sigma_name,
+            "evaluator": evaluator, "items": items}
 
 
 def render_coco(result: dict) -> str:
     """pycocotools' ``summarize`` lines, from the numbers of the result."""
     c = result["counts"]
-    head = (f"COCO keypoints (pycocotools COCOeval): {c['images']} images, {c['gt_people_evaluated']} GT people "
+    engine = "pycocotools COCOeval" if result.get("engine", "pycocotools") == "pycocotools" else "COCOeval, prt engine"
+    sig = result.get("sigmas", "coco")
+    engine += "" if sig == "coco" else f", OKS sigmas {sig}"
+    head = (f"COCO keypoints ({engine}): {c['images']} images, {c['gt_people_evaluated']} GT people "
             f"evaluated ({c['gt_people']} annotations, {c['gt_crowd_regions']} crowd), {c['detections']} detections")
     lines = [head]
     rows = [(1, None, "all"), (1, 0.5, "all"), (1, 0.75, "all"), (1, None, "medium"), (1, None, "large"),
@@ -441,10 +413,12 @@ class CocoSession:
     or a path). ``result()`` evaluates their concatenation, in the order given (pycocotools numbers
     results in that order), as ``evaluate_coco`` evaluates one file."""
 
-    def __init__(self, gt):
+    def __init__(self, gt, engine: str = "prt", sigmas: str = "coco"):
         self.gt = gt if isinstance(gt, dict) else str(gt)
-        self.dataset, self.pid = load_gt(gt if isinstance(gt, dict) else Path(gt))
-        self.index = _ImageIndex(self.dataset["images"])
+        self.engine, self.sigmas = engine, sigmas
+        self.annotations = read_coco_annotations(gt if isinstance(gt, dict) else Path(gt),
+                                                 n_joints=len(parse_sigmas(sigmas)[1]),
+                                                 keep_dataset=engine != "prt")
         self.reset()
 
     def reset(self) -> None:
@@ -470,12 +444,12 @@ class CocoSession:
 
     def result(self) -> dict:
         where = "gt" if isinstance(self.gt, dict) else self.gt
-        return coco_result(self.dataset, self.pid, self.index, self.predictions(), where)
+        return coco_result(self.annotations, self.predictions(), where, self.engine, self.sigmas)
 
 
 register_task(Task(
-    name="coco", description="COCO keypoint AP/AR (pycocotools COCOeval, OKS) for any readable prediction format",
-    run=evaluate_coco, render=render_coco, options=(),
+    name="coco", description="COCO keypoint AP/AR (pycocotools' COCOeval, OKS) for any readable prediction format",
+    run=evaluate_coco, render=render_coco, options=("engine", "sigmas"),
     primary="AP", headline=headline, unit="image", resample=resample, session=CocoSession,
     breakdown=lambda r: [{"name": k, "kind": "total" if k == "AP" else "group", "value": v}
                          for k, v in headline(r).items()],

@@ -84,6 +84,24 @@ def is_number(v) -> bool:
     return isinstance(v, (numbers.Real, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 
+def is_int(v) -> bool:
+    """A JSON integer (booleans are not)."""
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_id(v) -> bool:
+    """An id as COCO files use them: an integer or a string (not a boolean)."""
+    return isinstance(v, (int, str)) and not isinstance(v, bool)
+
+
+_NUMBER_TYPES = {int, float}
+
+
+def all_numbers(values) -> bool:
+    """Every value of a JSON list a number (booleans excluded); the set of types is built at C speed."""
+    return set(map(type, values)) <= _NUMBER_TYPES
+
+
 def unwrap(v):
     """A value wrapped in one-element lists or arrays (MATLAB and PoseTrack style) as the value."""
     while True:

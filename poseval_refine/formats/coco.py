@@ -1,12 +1,19 @@
-"""COCO keypoint results JSON: ``[{image_id, category_id, keypoints: [x, y, v] * 17, score}, ...]``.
+"""COCO keypoint files: results JSON (a registered format) and keypoint annotations (the GT of ``--task coco``).
 
-``v`` in results is a per-joint confidence, kept as the joint score; ``score`` is the person's
-(instance) score. A point (0, 0, 0) is missing. One sequence; frames are the image ids in
-ascending order.
+Results: ``[{image_id, category_id, keypoints: [x, y, v] * 17, score}, ...]``. ``v`` in results is a
+per-joint confidence, kept as the joint score; ``score`` is the person's (instance) score. A point
+(0, 0, 0) is missing. One sequence; frames are the image ids in ascending order.
+
+Annotations (``person_keypoints_*.json``) and results read for evaluation come as arrays
+(:class:`CocoAnnotations`, :class:`CocoResults`): each column is checked at C speed first, and
+only when a column holds something else is it walked value by value, to name the first bad one.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +23,7 @@ from ..io import atomic_path, dumps_json, load_json
 from ..poses import PoseSequence, PoseSet
 from ..skeletons import COCO17
 from . import Format, register
-from ._values import integer, kind_of, numeric_array, optional_number
+from ._values import all_numbers, integer, is_id, is_int, is_number, kind_of, numeric_array, optional_number
 
 _FIX = "give COCO keypoint results: [{'image_id': 139, 'category_id': 1, 'keypoints': [x, y, v] * 17, 'score': 0.9}]"
 
@@ -147,3 +154,316 @@ register(Format("coco-results", "COCO keypoint results JSON (list of {image_id, 
                 read_data=lambda d: coco_results(d, Path("pred")),
                 sniff_data=lambda d: isinstance(d, list) and bool(d) and isinstance(d[0], dict) and
                 "keypoints" in d[0]))
+
+
+# ----------------------------------------------------------------------------- keypoint annotations (GT)
+GT_FIX = ("give a COCO keypoint annotation file (person_keypoints_*.json): images, annotations with "
+          "id, image_id, category_id, keypoints (17 x 3), num_keypoints, area, bbox, iscrowd, and the "
+          "'person' category")
+
+
+@dataclass
+class CocoAnnotations:
+    """The person annotations of a COCO keypoint file as arrays, in file order.
+
+    ``image_ids``: every image id of ``images``, in pycocotools' evaluation order (ascending);
+    ``image``: each annotation's index into them; ``keypoints`` (N, K, 3); ``bbox`` (N, 4);
+    ``dataset``: the file's object with only the person category and its annotations (what
+    pycocotools is given)."""
+
+    path: Path
+    dataset: dict
+    category_id: object
+    image_ids: list
+    image: np.ndarray
+    ids: np.ndarray
+    area: np.ndarray
+    crowd: np.ndarray
+    num_keypoints: np.ndarray
+    keypoints: np.ndarray
+    bbox: np.ndarray
+
+    @property
+    def image_ids_set(self) -> set:
+        return set(self.image_ids)
+
+
+def read_coco_annotations(path, n_joints: int = 17, keep_dataset: bool = True) -> CocoAnnotations:
+    """A COCO keypoint annotation file (or, the Python API, its parsed dict, named ``gt`` in messages),
+    checked for what pycocotools would assert on, crash on or get silently wrong; people have
+    ``n_joints`` keypoints (the OKS sigmas' count). ``keep_dataset=False`` keeps only the file's
+    ``images`` in ``dataset`` (what the arrays do not hold; the parsed annotations are freed)."""
+    data, path = (path, Path("gt")) if isinstance(path, dict) else (load_json(Path(path)), Path(path))
+    if not isinstance(data, dict):
+        raise InputError("is not a COCO annotation file (a JSON object)", file=path, fix=GT_FIX)
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(data.get(key), list):
+            what = "has no" if key not in data else "has a non-list"
+            raise InputError(f"{what} '{key}'", file=path, field=key, fix=GT_FIX)
+    cats = [c for c in data["categories"] if isinstance(c, dict) and c.get("name") == "person"]
+    if not cats:
+        names = [c.get("name") for c in data["categories"] if isinstance(c, dict)]
+        raise InputError(f"has no 'person' category (categories: {names})", file=path, field="categories",
+                         fix="COCO keypoint evaluation scores the 'person' category; give its entry "
+                             "{id: 1, name: 'person', keypoints: [17 names]}")
+    person = cats[0]
+    pid = person.get("id")
+    if not is_id(pid):
+        raise InputError(f"the person category has id {pid!r}, not an integer", file=path, field="categories.id",
+                         fix=GT_FIX)
+    names = person.get("keypoints")
+    if names is not None and (not isinstance(names, list) or len(names) != n_joints):
+        got = len(names) if isinstance(names, list) else "no list of"
+        raise InputError(f"the person category names {got} keypoints; the OKS sigmas are for {n_joints}",
+                         file=path, field="categories.keypoints",
+                         fix="give the 17 COCO keypoints (nose ... right_ankle)" if n_joints == 17 else
+                             "give --sigmas one sigma per keypoint of the GT")
+    image_ids = _image_ids(data["images"], path)
+    anns = data["annotations"]
+    if not _plain_ids(anns):
+        _explain_ids(anns, path)
+    rows = [a for a, ann in enumerate(anns) if ann["category_id"] == pid]
+    people = [anns[a] for a in rows]
+    cols = _columns(people, n_joints)
+    if cols is None:
+        for a in rows:
+            _check_annotation(anns[a], a, path, image_ids, n_joints)
+        _check_unique(people, rows, path)
+        raise InputError("holds annotations prt cannot read", file=path, fix=GT_FIX)  # pragma: no cover
+    ids, img, area, crowd, nkp, kps, boxes = cols
+    if len(set(ids)) != len(ids) or 0 in ids or not set(img) <= image_ids.keys():
+        for a in rows:
+            _check_annotation(anns[a], a, path, image_ids, n_joints)
+        _check_unique(people, rows, path)
+    n = len(people)
+    try:
+        area_a = np.array(area, dtype=np.float64)
+        kp = kps
+        box = np.fromiter(itertools.chain.from_iterable(boxes), dtype=np.float64, count=4 * n)
+    except OverflowError:
+        kp = area_a = box = np.full(1, np.inf)
+    bad = ~np.isfinite(area_a) | (area_a < 0) if area_a.shape == (n,) else np.ones(n, bool)
+    if bad.any():
+        a = rows[int(np.flatnonzero(bad)[0])]
+        _check_annotation(anns[a], a, path, image_ids, n_joints)
+        raise _bad(anns[a], a, path, f"has 'area' {anns[a]['area']!r}, not a finite number >= 0", "area")
+    for what, arr, k in (("keypoint", kp, 3 * n_joints), ("bbox", box, 4)):
+        fin = np.isfinite(arr).reshape(n, k).all(1) if arr.size == n * k else np.zeros(n, bool)
+        if not fin.all():
+            a = rows[int(np.flatnonzero(~fin)[0])]
+            raise _bad(anns[a], a, path, f"has a {what} value that is not a finite number",
+                       "keypoints" if what == "keypoint" else "bbox",
+                       fix="write every coordinate as a finite number (absent joints as 0, 0, 0)")
+    index = image_ids
+    return CocoAnnotations(
+        path=path, dataset=dict(data, categories=[person], annotations=people) if keep_dataset else
+        {"images": data["images"]}, category_id=pid,
+        image_ids=list(index), image=np.array([index[i] for i in img], dtype=np.int64),
+        ids=np.array(ids, dtype=np.int64), area=area_a, crowd=np.array(crowd, dtype=bool),
+        num_keypoints=np.array(nkp, dtype=np.int64), keypoints=kp.reshape(n, n_joints, 3), bbox=box.reshape(n, 4))
+
+
+def _image_ids(images: list, path: Path) -> dict:
+    """{image id: its position in pycocotools' evaluation order (ids ascending)}."""
+    seen: set = set()
+    for i, img in enumerate(images):
+        if not isinstance(img, dict) or "id" not in img:
+            raise InputError(f"images[{i}] has no 'id'", file=path, field="images", fix=GT_FIX)
+        if not is_id(img["id"]):
+            raise InputError(f"images[{i}] has id {img['id']!r}, not an integer (or string)", file=path,
+                             field="images.id", fix=GT_FIX)
+        if img["id"] in seen:
+            raise InputError(f"image id {img['id']!r} appears twice in 'images' (images[{i}])", file=path,
+                             field="images", fix="give every image its own id")
+        seen.add(img["id"])
+    if len({type(v) for v in seen}) > 1:
+        raise InputError("mixes integer and string image ids (pycocotools sorts them as strings and then finds "
+                         "no annotations for the integer ones)", file=path, field="images.id",
+                         fix="give every image an integer id (or every image a string id)")
+    return {v: i for i, v in enumerate(sorted(seen))}
+
+
+def _plain_ids(anns: list) -> bool:
+    if set(map(type, anns)) - {dict}:
+        return False
+    for key in ("id", "image_id", "category_id"):
+        if not set(map(type, [a.get(key) for a in anns])) <= {int, str}:
+            return False
+    return True
+
+
+def _explain_ids(anns: list, path: Path) -> None:
+    for a, ann in enumerate(anns):
+        if not isinstance(ann, dict):
+            raise InputError(f"annotations[{a}] is not a JSON object", file=path, field="annotations", fix=GT_FIX)
+        for key in ("id", "image_id", "category_id"):  # every annotation, as pycocotools indexes them all
+            if not is_id(ann.get(key)):
+                what = f"has no '{key}'" if key not in ann else f"has {key} {ann[key]!r}, not an integer"
+                raise InputError(f"annotations[{a}] {what}", file=path, field=key, fix=GT_FIX)
+
+
+_MISSING = object()
+
+
+def _columns(people: list, k: int):
+    """The columns of the person annotations, or None when one holds a value of another kind."""
+    ids = [a.get("id") for a in people]
+    img = [a["image_id"] for a in people]
+    area = [a.get("area", _MISSING) for a in people]
+    crowd = [a.get("iscrowd", _MISSING) for a in people]
+    nkp = [a.get("num_keypoints", _MISSING) for a in people]
+    kps = [a.get("keypoints") for a in people]
+    boxes = [a.get("bbox") for a in people]
+    if not (set(map(type, ids)) <= {int} and all_numbers(area) and set(map(type, nkp)) <= {int}
+            and set(map(type, crowd)) <= {int, bool, float} and set(crowd) <= {0, 1}
+            and set(map(type, kps)) <= {list}
+            and set(map(type, boxes)) <= {list} and set(map(len, boxes)) <= {4}
+            and all_numbers(itertools.chain.from_iterable(boxes))):
+        return None
+    try:  # numpy reads the lists of numbers (a boolean among numbers counts 0/1, as in pycocotools)
+        kp = np.array(kps) if kps else np.zeros((0, 3 * k))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if kp.dtype.kind not in "fi" or kp.shape != (len(kps), 3 * k):
+        return None
+    return ids, img, area, crowd, nkp, kp.astype(np.float64, copy=False).reshape(-1), boxes
+
+
+def _bad(ann, a: int, path: Path, problem: str, field: str, fix: str = GT_FIX) -> InputError:
+    aid = ann.get("id")
+    who = f"annotations[{a}]" + (f" (id {aid})" if aid is not None else "")
+    return InputError(f"{who} {problem}", file=path, field=field, fix=fix)
+
+
+def _check_unique(people: list, rows: list, path: Path) -> None:
+    seen: set = set()
+    for ann, a in zip(people, rows):
+        if ann["id"] in seen:
+            raise _bad(ann, a, path, "repeats an annotation id (pycocotools would keep only one of them)", "id",
+                       fix="give every annotation its own id")
+        seen.add(ann["id"])
+
+
+def _check_annotation(ann: dict, a: int, path: Path, image_ids, k: int) -> None:
+    """The first problem of one person annotation, as one error naming it."""
+    def bad(problem, field, fix=GT_FIX):
+        raise _bad(ann, a, path, problem, field, fix)
+
+    aid = ann.get("id")
+    if not is_int(aid):
+        bad("has no integer 'id'", "id")
+    if aid == 0:
+        bad("has id 0, which pycocotools cannot count as matched (a match is stored as the GT id, 0 meaning "
+            "none)", "id", fix="number the annotations from 1")
+    if not is_id(ann.get("image_id")):
+        bad(f"has image_id {ann.get('image_id')!r}, not an integer (or string) id of 'images'", "image_id")
+    if ann["image_id"] not in image_ids:
+        bad(f"refers to image id {ann.get('image_id')!r}, which is not in 'images'", "image_id")
+    if "area" not in ann:
+        bad("has no 'area', which sets the OKS scale and the area range", "area",
+            fix="give every person annotation its segment area (COCO's 'area'), as in person_keypoints_*.json")
+    if not is_number(ann["area"]) or not math.isfinite(ann["area"]) or ann["area"] < 0:
+        bad(f"has 'area' {ann['area']!r}, not a finite number >= 0", "area")
+    if "iscrowd" not in ann:
+        bad("has no 'iscrowd'", "iscrowd", fix="give iscrowd 0 for people, 1 for crowd regions")
+    if not isinstance(ann["iscrowd"], (int, float)) or ann["iscrowd"] not in (0, 1):
+        bad(f"has 'iscrowd' {ann['iscrowd']!r}, not 0 or 1", "iscrowd")
+    bbox = ann.get("bbox")
+    if not (isinstance(bbox, list) and len(bbox) == 4 and all_numbers(bbox)):
+        bad(f"has 'bbox' {bbox!r}, not [x, y, width, height]", "bbox")
+    kp = ann.get("keypoints")
+    if not (isinstance(kp, list) and len(kp) == 3 * k and all_numbers(kp)):
+        n = len(kp) if isinstance(kp, list) else "no"
+        bad(f"has {n} keypoint values, expected {3 * k} numbers ({k} x [x, y, v])", "keypoints")
+    if "num_keypoints" not in ann or not is_int(ann["num_keypoints"]):
+        bad("has no integer 'num_keypoints' (0 makes the person ignored)", "num_keypoints")
+
+
+# ----------------------------------------------------------------------------- results as arrays
+@dataclass
+class CocoResults:
+    """COCO keypoint results as arrays, in file order: ``image_id`` (the raw ids), ``keypoints`` (N, 3K),
+    ``score``; ``box_area`` the area of each result's 'bbox' when the first result has one (pycocotools
+    then takes every result's area from its box), else None; ``records`` the parsed objects."""
+
+    image_id: list
+    category_id: list
+    keypoints: np.ndarray
+    score: np.ndarray
+    box_area: np.ndarray | None
+    records: list
+
+
+def coco_result_arrays(data: list, path: Path, n_joints: int = 17) -> CocoResults:
+    """:class:`CocoResults` from a parsed results list; a value of the wrong kind is one error naming
+    ``results[i]`` (the i-th result of the file)."""
+    n, w = len(data), 3 * n_joints
+    kp = None
+    ok = not set(map(type, data)) - {dict}
+    if ok:
+        ids = [d.get("image_id") for d in data]
+        kps = [d.get("keypoints") for d in data]
+        scores = [d.get("score") for d in data]
+        ok = set(map(type, ids)) <= {int, str} and all_numbers(scores) and set(map(type, kps)) <= {list}
+        if ok:  # numpy reads the lists of numbers (a boolean among numbers counts 0/1, as in pycocotools)
+            try:
+                kp = np.array(kps)
+            except (ValueError, TypeError, OverflowError):
+                kp = None
+            ok = kp is not None and kp.dtype.kind in "fi" and kp.shape == (n, w)
+    if not ok:
+        ids, kps, scores = _explain_results(data, path, n_joints)
+        try:
+            kp = np.fromiter(itertools.chain.from_iterable(kps), dtype=np.float64, count=n * w).reshape(n, w)
+        except OverflowError:
+            kp = np.full((n, w), np.inf)
+    kp = kp.astype(np.float64, copy=False)
+    cats = [d.get("category_id") for d in data]
+    box_area = None
+    first = data[0].get("bbox") if n else None
+    if first is not None and first != []:
+        boxes = [d.get("bbox") for d in data]
+        if not (set(map(type, boxes)) <= {list} and set(map(len, boxes)) <= {4}
+                and all_numbers(itertools.chain.from_iterable(boxes))):
+            for i, b in enumerate(boxes):
+                if not (isinstance(b, list) and len(b) == 4 and all_numbers(b)):
+                    raise InputError(f"results[{i}] has 'bbox' {b!r}; the first result has a box, so pycocotools "
+                                     "takes every result's area from its box", file=path, field="bbox",
+                                     fix="give every result a [x, y, width, height] bbox, or none of them")
+        box_area = np.array([b[2] * b[3] for b in boxes], dtype=np.float64)
+    elif n and ("segmentation" in data[0] or "caption" in data[0]):
+        key = "segmentation" if "segmentation" in data[0] else "caption"
+        raise InputError(f"results[0] has a '{key}' and no 'bbox': pycocotools would not evaluate these as keypoint "
+                         "results", file=path, field=key, fix=f"drop '{key}' from keypoint results")
+    return CocoResults(image_id=ids, category_id=cats, keypoints=kp,
+                       score=np.array(scores, dtype=np.float64), box_area=box_area, records=data)
+
+
+def _explain_results(data: list, path: Path, n_joints: int):
+    """The columns of results holding unusual values (float image ids, null scores), or the first
+    result that is unreadable, as one error."""
+    ids, kps, scores = [], [], []
+    w = 3 * n_joints
+    for i, d in enumerate(data):
+        at = f"results[{i}]"
+        if not isinstance(d, dict):
+            raise InputError(f"{at} is {kind_of(d)}, expected an object", file=path, fix=_FIX)
+        if "image_id" not in d:
+            raise InputError(f"{at} has no 'image_id'", file=path, field="image_id", fix=_FIX)
+        ids.append(_image_id(d["image_id"], path, at))
+        kp = d.get("keypoints")
+        if not isinstance(kp, list) or len(kp) != w:
+            got = f"has {len(kp)} values" if isinstance(kp, list) else f"is {kind_of(kp)}"
+            raise InputError(f"{at} 'keypoints' {got}, expected {w} ({n_joints} x, y, v)", file=path,
+                             field="keypoints",
+                             fix=f"write the {n_joints} keypoints as one flat list [x1, y1, v1, ...]")
+        if not all_numbers(kp):
+            numeric_array(kp, what=f"{at} 'keypoints'", file=path, field="keypoints",
+                          fix="write every keypoint value as a number")
+            bad = next(v for v in kp if not is_number(v))
+            raise InputError(f"{at} 'keypoints' holds {kind_of(bad)}, not a number", file=path, field="keypoints",
+                             fix="write every keypoint value as a number")
+        kps.append(kp)
+        scores.append(optional_number(d.get("score"), what=f"{at} 'score'", wrapped=False, file=path,
+                                      field="score", fix="give every result its instance score as a number"))
+    return ids, kps, scores

@@ -1,11 +1,12 @@
-"""COCO keypoint AP/AR from pycocotools' per-image evaluations, for any weighting of the images.
+"""COCO keypoint AP/AR: pycocotools' per-image matching and its accumulation, for any weighting of the images.
 
-pycocotools' ``COCOeval.evaluate`` does the per-image work (OKS, greedy matching, ignore
-flags); ``accumulate`` then pools the detections of all images, sorts them by score and reads
-precision at 101 recall thresholds. This module keeps the per-image outcome as JSON-able items
-and redoes ``accumulate`` + ``summarize`` for many image weightings at once (bootstrap
-resamples: image i drawn ``w[i]`` times), without running ``evaluate`` again. A weight vector
-of ones gives ``COCOeval.stats`` bit for bit.
+:func:`evaluate_images` does the per-image work of pycocotools' ``COCOeval.evaluate`` (OKS,
+greedy matching, crowd regions, ignore flags, area ranges, maxDets) for all images at once,
+with the same outcome for every detection; ``accumulate`` then pools the detections of all
+images, sorts them by score and reads precision at 101 recall thresholds. This module keeps the
+per-image outcome as JSON-able items and redoes ``accumulate`` + ``summarize`` for many image
+weightings at once (bootstrap resamples: image i drawn ``w[i]`` times), without running
+``evaluate`` again. A weight vector of ones gives ``COCOeval.stats`` bit for bit.
 
 Why only the true positives are needed: with the images' detections pooled and sorted, the
 precision envelope (max to the right) at a true positive is never raised by a false positive
@@ -24,16 +25,205 @@ detection of ``A x T`` characters, area-major over the 10 OKS thresholds: ``1`` 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from .oks import oks_pairs
 
 #: pycocotools ``Params.setKpParams`` values (the test compares them with pycocotools' own)
 IOU_THRS = np.linspace(0.5, 0.95, 10)
 REC_THRS = np.linspace(0.0, 1.0, 101)
 AREA_LABELS = ("all", "medium", "large")
+AREA_RANGES = ((0 ** 2, 1e5 ** 2), (32 ** 2, 96 ** 2), (96 ** 2, 1e5 ** 2))
 MAX_DETS = 20
 #: the ten numbers of ``COCOeval.summarize`` for keypoints, in ``stats`` order
 STAT_NAMES = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
 _CODE = {b"1"[0]: 1, b"0"[0]: 0, b"."[0]: 2}
+
+
+@dataclass
+class CocoPeople:
+    """People of many images as arrays, grouped by image (``start[i]:start[i+1]`` are image i's, in file
+    order). ``x``/``y`` (N, K) joint coordinates. GT only: ``visible`` (v > 0), ``ids``, ``crowd``,
+    ``ignore`` (crowd or no annotated keypoints), ``box`` (x, y, w, h). Detections only: ``score``.
+    Both: ``area`` (GT: its own; detections: from their box or their joints' extent, as pycocotools'
+    loadRes)."""
+
+    start: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    area: np.ndarray
+    visible: np.ndarray | None = None
+    ids: np.ndarray | None = None
+    crowd: np.ndarray | None = None
+    ignore: np.ndarray | None = None
+    box: np.ndarray | None = None
+    score: np.ndarray | None = None
+
+
+@dataclass
+class ImageOutcomes:
+    """What pycocotools' ``evaluateImg`` finds, for all images: ``gt`` (n_images, A) the non-ignored GT
+    people per area range; the evaluated detections (each image's best ``MAX_DETS`` by score, stable)
+    in image order then rank: ``image``, ``score``, ``index`` (row in the detections given) and
+    ``codes`` (n, A, T): 1 true positive, 0 false positive, 2 ignored."""
+
+    gt: np.ndarray
+    image: np.ndarray
+    score: np.ndarray
+    index: np.ndarray
+    codes: np.ndarray
+
+
+def _ragged_arange(counts: np.ndarray) -> np.ndarray:
+    """0..c-1 for each count c, concatenated."""
+    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    return np.arange(total) - np.repeat(ends - counts, counts)
+
+
+def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_dets: int = MAX_DETS,
+                    area_ranges=AREA_RANGES, thresholds: np.ndarray = IOU_THRS, with_oks: bool = False):
+    """pycocotools' ``evaluate`` for keypoints on all images at once (see :class:`ImageOutcomes`).
+
+    Per image: detections sorted by score (stable), the first ``max_dets`` kept; per area range
+    and OKS threshold, each detection in turn takes the available GT person with the highest
+    OKS >= threshold (ties: the later one), non-ignored people first, ignored ones (crowds, people
+    without keypoints, people outside the area range) only when no non-ignored one qualifies; a
+    crowd stays available after a match. An unmatched detection outside the area range is
+    ignored. With ``with_oks``, also (pair detection row, pair GT row, OKS)."""
+    n_img = len(gt.start) - 1
+    A, T = len(area_ranges), len(thresholds)
+    g_count = np.diff(gt.start)
+    d_count = np.diff(det.start)
+    # detections by image, then score descending; ties keep the given order (mergesort)
+    d_img = np.repeat(np.arange(n_img), d_count)
+    order = np.lexsort((-det.score, d_img))
+    rank = _ragged_arange(d_count)
+    keep = order[rank < max_dets]
+    k_count = np.minimum(d_count, max_dets)
+    k_img = d_img[keep]
+    n_keep = len(keep)
+
+    lo = np.array([a[0] for a in area_ranges], dtype=np.float64)
+    hi = np.array([a[1] for a in area_ranges], dtype=np.float64)
+    g_ig = gt.ignore[:, None] | (gt.area[:, None] < lo) | (gt.area[:, None] > hi)  # (G, A)
+    gt_counts = np.zeros((n_img, A), dtype=np.int64)
+    g_img = np.repeat(np.arange(n_img), g_count)
+    np.add.at(gt_counts, g_img, ~g_ig)
+    d_out = (det.area[keep, None] < lo) | (det.area[keep, None] > hi)  # (n_keep, A)
+
+    # every (kept detection, GT of its image) pair, detection-major
+    pg_count = g_count[k_img]
+    pair_det = np.repeat(np.arange(n_keep), pg_count)
+    pair_gt = np.repeat(gt.start[k_img], pg_count) + _ragged_arange(pg_count)
+    oks = oks_pairs(det.x[keep], det.y[keep], gt.x, gt.y, gt.visible, gt.area, gt.box, pair_det, pair_gt, sigmas)
+
+    codes = np.where(d_out[:, :, None], 2, 0).astype(np.uint8).repeat(T, axis=2)  # unmatched: FP or ignored
+    k_start = np.concatenate([[0], np.cumsum(k_count)])
+    pair_start = np.concatenate([[0], np.cumsum(pg_count)])
+    thr = np.asarray(thresholds, dtype=np.float64)[:, None]  # (T, 1)
+    # A GT person's matching key: its OKS's bits (monotonic for floats >= 0, below 2**62) with bit 62 set
+    # for a non-ignored person, so that the largest key is pycocotools' choice: non-ignored first, then
+    # the highest OKS; -1 marks a person that is no candidate.
+    bits = oks.view(np.int64)
+    prefer = np.int64(1) << np.int64(62)
+    # images with GT and detections, in buckets of similar GT counts (padded with never-candidates):
+    # per detection rank, all images of a bucket at once
+    busy = np.flatnonzero((g_count > 0) & (k_count > 0))
+    width = np.maximum(1, 1 << np.ceil(np.log2(np.maximum(g_count[busy], 1))).astype(np.int64))
+    for G in sorted(set(width.tolist())):
+        imgs = busy[width == G]
+        imgs = imgs[np.argsort(-k_count[imgs], kind="stable")]  # most detections first: prefixes per rank
+        n_b = len(imgs)
+        nd, ng = k_count[imgs], g_count[imgs]
+        Dmax = int(nd[0])
+        # o: (n_b, Dmax, G) OKS of each detection with each GT person of its image (-1: none)
+        o = np.full((n_b, Dmax, G), -1.0)
+        rows = np.repeat(np.arange(n_b), nd * ng)
+        within = _ragged_arange(nd * ng)
+        det_r, gt_c = within // np.repeat(ng, nd * ng), within % np.repeat(ng, nd * ng)
+        src = np.repeat(pair_start[k_start[imgs]], nd * ng) + within
+        o[rows, det_r, gt_c] = oks[src]
+        b = np.full((n_b, Dmax, G), -1, dtype=np.int64)
+        b[rows, det_r, gt_c] = bits[src]
+        g_rows = np.minimum(gt.start[imgs][:, None] + np.arange(G), len(gt.area) - 1)  # padding: any row
+        real = np.arange(G) < ng[:, None]  # (n_b, G)
+        ok = (~g_ig[g_rows]).transpose(0, 2, 1) & real[:, None, :]  # (n_b, A, G) non-ignored
+        boost = np.where(ok, prefer, np.int64(0))[:, :, None, :]  # (n_b, A, 1, G)
+        keeps = (gt.crowd[g_rows] | ~real)[:, None, None, :]  # stays available after a match
+        avail = np.ones((n_b, A, T, G), dtype=bool)
+        hits = np.zeros((n_b, Dmax, A, T), dtype=np.uint8)  # 0 unmatched, 1 TP, 2 matched an ignored GT
+        n_active = np.searchsorted(-nd, -np.arange(Dmax), side="left")  # images with > r detections
+        for r in range(Dmax):
+            n = int(n_active[r])
+            cand = (o[:n, r][:, None, None, :] >= thr) & avail[:n]  # (n, A, T, G)
+            key = np.where(cand, b[:n, r][:, None, None, :] | boost[:n], -1)
+            m = (G - 1) - np.argmax(key[..., ::-1], axis=-1)  # the last of the largest keys
+            best = np.take_along_axis(key, m[..., None], -1)[..., 0]
+            hit = best >= 0
+            hits[:n, r] = np.where(hit, np.where(best >= prefer, 1, 2), 0)
+            ii, aa, tt = np.nonzero(hit)
+            mm = m[ii, aa, tt]
+            avail[ii, aa, tt, mm] = keeps[ii, 0, 0, mm]
+        rows = np.repeat(np.arange(n_b), nd)
+        rank_b = _ragged_arange(nd)
+        h = hits[rows, rank_b]
+        dest = k_start[imgs][rows] + rank_b
+        codes[dest] = np.where(h > 0, h, codes[dest])
+    out = ImageOutcomes(gt=gt_counts, image=k_img, score=det.score[keep], index=keep, codes=codes)
+    if with_oks:
+        return out, (keep[pair_det], pair_gt, oks)
+    return out
+
+
+def accumulate(out: ImageOutcomes) -> tuple[np.ndarray, np.ndarray]:
+    """``COCOeval.accumulate``: ``precision`` (1, A, T, 101) and ``recall`` (1, A, T), -1 where undefined,
+    with pycocotools' own arithmetic on the pooled detections (ignored ones included)."""
+    n, A, T = out.codes.shape
+    Q = len(REC_THRS)
+    precision = -np.ones((1, A, T, Q))
+    recall = -np.ones((1, A, T))
+    order = np.argsort(-out.score, kind="mergesort")
+    codes = out.codes[order]
+    npig = out.gt.sum(0)
+    eps = np.spacing(1)
+    for a in range(A):
+        if npig[a] == 0:
+            continue
+        c = codes[:, a, :].T  # (T, n)
+        tp = np.cumsum(c == 1, axis=1).astype(float)
+        fp = np.cumsum(c == 0, axis=1).astype(float)
+        if n == 0:
+            recall[0, a] = 0
+            precision[0, a] = 0
+            continue
+        rc = tp / npig[a]
+        pr = tp / (fp + tp + eps)
+        env = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
+        recall[0, a] = rc[:, -1]
+        for t in range(T):
+            idx = np.searchsorted(rc[t], REC_THRS, side="left")
+            q = np.zeros(Q)
+            ok = idx < n
+            q[ok] = env[t, idx[ok]]
+            precision[0, a, t] = q
+    return precision, recall
+
+
+def items_of(out: ImageOutcomes, image_ids: list) -> list[dict]:
+    """The JSON-able per-image items (see the module docstring) of :func:`evaluate_images`' outcome."""
+    n, A, T = out.codes.shape
+    chars = np.frombuffer(b"01.", dtype=np.uint8)[out.codes.reshape(n, A * T)]
+    text = chars.tobytes().decode("ascii")
+    w = A * T
+    match = [text[i:i + w] for i in range(0, n * w, w)]
+    scores = out.score.tolist()
+    bounds = np.searchsorted(out.image, np.arange(len(image_ids) + 1)).tolist()
+    gt = out.gt.tolist()
+    return [{"image_id": img, "gt": gt[i], "scores": scores[bounds[i]:bounds[i + 1]],
+             "match": match[bounds[i]:bounds[i + 1]]} for i, img in enumerate(image_ids)]
 
 
 def image_items(eval_imgs: list, img_ids: list, n_areas: int = 3, n_thrs: int = 10) -> list[dict]:

@@ -11,6 +11,7 @@ region are deleted from GT and predictions and people left without points are de
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +19,8 @@ import numpy as np
 from ..poses import PoseSequence
 from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol
 from ..skeletons import head_size
-from .ap import MIN_SCORE, APStats, assign_poses, finalize_ap, pair_distances
+from .ap import MIN_SCORE, APStats, assign_poses, finalize_ap
+from .distance import normalized_distance
 from .mota import MotStats, RepeatedIdError, accumulate_frames, finalize_mot
 
 NUM_JOINTS = 15
@@ -104,17 +106,21 @@ def _all_polygons(regions: list, frames: list[int]) -> tuple[np.ndarray, np.ndar
 def _contains(polys: np.ndarray, poly_frame: np.ndarray, xy: np.ndarray, frame: np.ndarray) -> np.ndarray:
     """Points strictly inside any polygon of their own frame, as poseval tests them (shapely
     ``Polygon.contains(Point)``, not the prepared ``contains_xy``: they differ on self-intersecting
-    polygons; the boundary is outside). One shapely call for every (point, polygon) pair."""
+    polygons; the boundary is outside). One shapely call for every (point, polygon) pair whose point
+    lies in the polygon's bounding box (GEOS answers False outside it without looking further)."""
     import shapely
 
     inside = np.zeros(len(xy), bool)
     ok = np.flatnonzero(~np.isnan(xy[:, 0]))
     if not len(ok) or not len(polys):
         return inside
-    lo = np.searchsorted(poly_frame, frame[ok], side="left")
-    n = np.searchsorted(poly_frame, frame[ok], side="right") - lo
-    pair_point = np.repeat(ok, n)
-    pair_poly = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n) + np.arange(int(n.sum()))
+    pair_point, pair_poly = _same_frame_pairs(poly_frame, ok, frame[ok])
+    x0, y0, x1, y1 = shapely.bounds(polys).T
+    px, py, q = xy[pair_point, 0], xy[pair_point, 1], pair_poly
+    near = ~((px < x0[q]) | (px > x1[q]) | (py < y0[q]) | (py > y1[q]))  # NaN bounds: kept
+    pair_point, pair_poly = pair_point[near], pair_poly[near]
+    if not len(pair_point):
+        return inside
     try:
         hit = shapely.contains(polys[pair_poly], shapely.points(xy[pair_point]))
     except shapely.errors.ShapelyError as e:
@@ -125,6 +131,60 @@ def _contains(polys: np.ndarray, poly_frame: np.ndarray, xy: np.ndarray, frame: 
                 raise RegionError(f"an ignore region cannot be tested ({e})", int(f)) from None
         raise
     inside[pair_point[hit]] = True
+    return inside
+
+
+def _same_frame_pairs(region_frame: np.ndarray, points: np.ndarray, frame: np.ndarray):
+    """(point, region) index pairs of ``points`` (frames ``frame``) with every region of their frame
+    (``region_frame`` sorted)."""
+    lo = np.searchsorted(region_frame, frame, side="left")
+    n = np.searchsorted(region_frame, frame, side="right") - lo
+    pair_point = np.repeat(points, n)
+    pair_region = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n) + np.arange(int(n.sum()))
+    return pair_point, pair_region
+
+
+def _rectangle(ring) -> tuple[float, float, float, float] | None:
+    """(x0, y0, x1, y1) when a region is an axis-parallel rectangle: 4 distinct finite corners in order
+    around it (5 with the first repeated at the end), else None. Strictly inside such a rectangle is
+    x0 < x < x1 and y0 < y < y1, exactly GEOS's answer (its edges are axis-parallel)."""
+    pts = ring.tolist() if isinstance(ring, np.ndarray) else ring
+    if len(pts) == 5 and pts[4] == pts[0]:
+        pts = pts[:4]
+    if len(pts) != 4 or any(len(p) != 2 for p in pts):
+        return None
+    xs, ys = {p[0] for p in pts}, {p[1] for p in pts}
+    if len(xs) != 2 or len(ys) != 2 or not all(math.isfinite(v) for v in (*xs, *ys)):
+        return None
+    for (ax, ay), (bx, by) in zip(pts, pts[1:] + pts[:1]):  # each edge moves along exactly one axis
+        if (ax != bx) == (ay != by):
+            return None
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _in_regions(regions: list, frames: list[int], xy: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """Points strictly inside any ignore region of their frame: rectangles compared directly, other
+    polygons through shapely (:func:`_contains`)."""
+    rects, rect_frame, others = [], [], [[] for _ in regions]
+    for f in frames:
+        for ring in regions[f]:
+            box = _rectangle(ring)
+            if box is None:
+                others[f].append(ring)
+            else:
+                rects.append(box)
+                rect_frame.append(f)
+    inside = np.zeros(len(xy), bool)
+    if rects:
+        ok = np.flatnonzero(~np.isnan(xy[:, 0]))
+        pp, pr = _same_frame_pairs(np.asarray(rect_frame, np.int64), ok, frame[ok])
+        b = np.asarray(rects)[pr]
+        px, py = xy[pp, 0], xy[pp, 1]
+        inside[pp[(b[:, 0] < px) & (px < b[:, 2]) & (b[:, 1] < py) & (py < b[:, 3])]] = True
+    other_frames = [f for f in frames if others[f]]
+    if other_frames:
+        polys, poly_frame = _all_polygons(others, other_frames)
+        inside |= _contains(polys, poly_frame, xy, frame)
     return inside
 
 
@@ -157,7 +217,6 @@ def _ignore_regions(gt: PoseSequence, pred: PoseSequence, g: np.ndarray, p: np.n
     """poseval's ``removeIgnoredPoints`` over the GT's region frames, all at once: deletes the points
     inside (in place in the keypoint copies) and says which kept people (``g``, ``p``) keep a point."""
     with np.errstate(all="ignore"):  # shapely reports NaN corners as floating-point warnings
-        polys, poly_frame = _all_polygons(gt.ignore_regions, frames)
         in_region = np.zeros(max(gt.num_frames, pred.num_frames), bool)
         in_region[frames] = True
         g_in = np.flatnonzero(in_region[gt.person_frame[g]])
@@ -173,8 +232,8 @@ def _ignore_regions(gt: PoseSequence, pred: PoseSequence, g: np.ndarray, p: np.n
             extras.append((extra, e))
             if len(e):
                 parts.append((np.column_stack([extra["x"][e], extra["y"][e]]), seq.person_frame[extra["person"][e]]))
-        inside = _contains(polys, poly_frame, np.concatenate([x for x, _ in parts]),
-                           np.concatenate([f for _, f in parts]))
+        inside = _in_regions(gt.ignore_regions, frames, np.concatenate([x for x, _ in parts]),
+                             np.concatenate([f for _, f in parts]))
     bounds = np.cumsum([0] + [len(x) for x, _ in parts])
     (g_extra, ge), (p_extra, pe) = extras
     ige = inside[bounds[2]:bounds[2] + len(ge)]
@@ -381,16 +440,19 @@ def _batch_stats(cleaned: list[CleanSequence], protocol: PoseTrackProtocol, trac
 def _frame_distances(p_kp: np.ndarray, g_xy: np.ndarray, hs: np.ndarray, n_pred: np.ndarray,
                      n_gt: np.ndarray) -> np.ndarray:
     """(F, H, G, K) normalized distances, computed for the real (prediction, GT) pairs of every
-    frame only (the padding is most of the array), inf elsewhere."""
+    frame only (the padding is most of the array), inf elsewhere: the frames grouped by their
+    (predictions, GT) counts, each group in one broadcast (``metrics.ap.pair_distances``' arithmetic)."""
     F, H, G, K = p_kp.shape[0], p_kp.shape[1], g_xy.shape[1], g_xy.shape[2]
     dist = np.full((F, H, G, K), np.inf)
-    count = n_pred * n_gt
-    total = int(count.sum())
-    if total:
-        fr = np.repeat(np.arange(F), count)
-        k = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-        ps, gs = k // n_gt[fr], k % n_gt[fr]
-        dist[fr, ps, gs] = pair_distances(p_kp[fr, ps, :, :2], g_xy[fr, gs], hs[fr, gs])
+    if F == 0:
+        return dist
+    key = n_pred * (G + 1) + n_gt
+    order = np.argsort(key, kind="stable")
+    for fs in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
+        a, b = int(n_pred[fs[0]]), int(n_gt[fs[0]])
+        if a and b:
+            d = normalized_distance(p_kp[fs, :a, None, :, :2], g_xy[fs, None, :b], hs[fs, None, :b, None])
+            dist[fs, :a, :b] = np.where(np.isnan(d), np.inf, d)
     return dist
 
 
