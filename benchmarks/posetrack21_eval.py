@@ -2,6 +2,7 @@
 
     python benchmarks/posetrack21_eval.py --kit DIR --kit-python PY [--sizes 60,170] [--repeat 3] [--keep DIR]
     python benchmarks/posetrack21_eval.py --kit DIR --kit-python PY --record tests/data/posetrack21_kit_cases.json
+    python benchmarks/posetrack21_eval.py --phases DIR [--sizes 60,170]
 
 ``--kit DIR`` is the ``eval/posetrack21`` folder of anDoer/PoseTrack21 (its package is not installable:
 it runs with ``PYTHONPATH=DIR``), ``--kit-python`` a Python with the kit's dependencies (numpy 1.23.5,
@@ -20,6 +21,10 @@ runs interleaved (prt, kit, prt, ...); per task the minimum wall time of each is
 time of that run (steadier than wall time on a loaded machine) and the load average. Every number of
 the kit (per alpha, per joint, and its mAP groups) is compared with prt's JSON; the largest difference is
 printed and must be below 1e-9.
+
+``--phases DIR`` instead prints where prt's CPU time goes on the benchmarks kept in DIR (by ``--keep``
+DIR), step by step in one process: parsing the JSON, freeing it, the reader's arrays, labeled frames and
+ignore regions, distances, then HOTA's or the mAP's statistics.
 
 ``--record FILE`` instead runs the kit on the test cases of ``tests.pt21build.CASES`` and writes its
 numbers to FILE (the JSON the tests compare against).
@@ -138,15 +143,58 @@ def record(args, tmp: Path) -> None:
     print("wrote", args.record)
 
 
+def phases(folder: Path, want: str) -> dict:
+    """CPU seconds of each step of prt's evaluation of the benchmark in ``folder`` (one process, in order)."""
+    import gc
+
+    from poseval_refine.evaluators import posetrack21 as pt21
+    from poseval_refine.io import load_json
+    from poseval_refine.metrics import hota
+    from poseval_refine.metrics.posetrack21 import frame_batch, map_stats
+
+    steps = dict.fromkeys(("parse JSON", "free JSON", "reader arrays", "labeled frames, regions", "distances",
+                           want + " statistics"), 0.0)
+    names = list(steps)
+    gc.disable()
+    for f in sorted((folder / "gt").glob("*.json")):
+        t = [time.process_time()]
+        gj, pj = load_json(f), load_json(folder / "pred" / f.name)
+        t.append(time.process_time())
+        gt = pt21.parse_sequence(gj, f, True)
+        pred = pt21.parse_sequence(pj, f, False, pt21.labeled_ids(gt))
+        t.append(time.process_time())
+        del gj, pj
+        t.append(time.process_time())
+        fr = pt21.labeled_frames(gt, pred)
+        t.append(time.process_time())
+        batch = frame_batch(fr)
+        t.append(time.process_time())
+        hota.sequence_stats(fr, batch) if want == "HOTA" else map_stats(fr, batch)
+        t.append(time.process_time())
+        for name, (a, b) in zip([names[0], names[2], names[1], *names[3:]], zip(t, t[1:])):
+            steps[name] += b - a
+    gc.enable()
+    return steps
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--kit", type=Path, required=True, help="anDoer/PoseTrack21's eval/posetrack21 folder")
-    ap.add_argument("--kit-python", required=True, help="a Python with the kit's dependencies")
+    ap.add_argument("--kit", type=Path, help="anDoer/PoseTrack21's eval/posetrack21 folder")
+    ap.add_argument("--kit-python", help="a Python with the kit's dependencies")
+    ap.add_argument("--phases", type=Path, default=None, help="print prt's time per step on the kept benchmarks")
     ap.add_argument("--sizes", default="60,170")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", type=Path, default=None)
     ap.add_argument("--record", default=None)
     args = ap.parse_args()
+    if args.phases:
+        for n in (int(s) for s in args.sizes.split(",")):
+            for want in ("HOTA", "mAP"):
+                steps = phases(args.phases / f"pt21_{n}", want)
+                print(f"{n} sequences, {want}: " + ", ".join(f"{k} {v:.3f}" for k, v in steps.items()) + " s CPU")
+        return
+    if args.kit is None or args.kit_python is None:
+        ap.error("--kit and --kit-python are required (except with --phases)")
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         if args.record:

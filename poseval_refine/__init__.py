@@ -19,13 +19,16 @@ from .errors import ConfigError, InputError, MismatchError, PrtError
 
 if TYPE_CHECKING:
     from .api import Evaluator, Result, evaluate, leaderboard, load, refine, train
+    from .results.compare import compare
 
 __version__ = "0.1.0"
 
-__all__ = ["evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard",
+__all__ = ["evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard", "compare",
            "PrtError", "InputError", "MismatchError", "ConfigError", "__version__"]
 
 _API = ("evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard")
+#: public names that live outside the API module
+_ELSEWHERE = {"compare": "results.compare"}
 
 # a library's notes reach the application's logging configuration, not stderr by default (the CLI
 # installs its own `prt:` handler)
@@ -37,8 +40,12 @@ def __getattr__(name: str) -> Any:
         from . import api
 
         return getattr(api, name)
+    if name in _ELSEWHERE:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_ELSEWHERE[name]}", __name__), name)
     raise AttributeError(f"module 'poseval_refine' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_API))
+    return sorted(set(globals()) | set(_API) | set(_ELSEWHERE))

@@ -9,6 +9,7 @@ use them.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -44,9 +45,16 @@ def cli():
     """prt: pose-estimation benchmark numbers identical to the official kits, and a pose refiner."""
 
 
+#: commands whose numpy work has no large matrix products (see metrics/): OpenBLAS's thread pool, started when
+#: numpy is imported, would cost them more CPU (about 50 ms per process) than it could save
+ONE_BLAS_THREAD = ("evaluate",)
+
+
 def main(argv=None) -> int:
     """Entry point: user-facing errors become one message on stderr and a non-zero exit."""
     invocation = {"argv": ["prt", *(sys.argv[1:] if argv is None else argv)]}
+    if invocation["argv"][1:2] and invocation["argv"][1] in ONE_BLAS_THREAD and "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # read once, when numpy loads OpenBLAS
     try:
         rv = cli.main(args=argv, prog_name="prt", standalone_mode=False, obj=invocation)
         if isinstance(rv, int) and not isinstance(rv, bool):  # click returns an Exit's code here

@@ -256,6 +256,12 @@ def _bad(tmp_path, capsys, mutate, *needles, task=("--task", "hota")):
     (lambda g, p: g["images"][1].update(is_labeled="yes"), ["gt/s_test.json", "frame 1", "is_labeled"]),
     (lambda g, p: p.update(images=p["images"][:1], annotations=p["annotations"][:1]),
      ["pred/s_test.json", "no image with id 101"]),
+    (lambda g, p: p.update(images=p["images"][1:], annotations=p["annotations"][1:]),
+     ["pred/s_test.json", "no image with id 100"]),
+    (lambda g, p: p.update(images=[], annotations=[]), ["pred/s_test.json", "no image with id 100"]),
+    (lambda g, p: g["images"][1].update(id=100), ["gt/s_test.json", "image id 100 is listed twice"]),
+    (lambda g, p: g["images"][1].update(id=True), ["gt/s_test.json", "frame 1", "integer 'id'"]),
+    (lambda g, p: p["images"].append([]), ["pred/s_test.json", "frame 2", "integer 'id'"]),
 ])
 def test_bad_input_is_one_clear_error(tmp_path, capsys, mutate, needles):
     def both(g, p):
@@ -353,3 +359,20 @@ def test_python_api_and_evaluator_update(cases):
         ev.reset()
         ev.update(files[0])
         ev.compute()
+
+
+def test_evaluate_starts_numpy_with_one_blas_thread():
+    """`prt evaluate` sets OPENBLAS_NUM_THREADS=1 before numpy loads (its thread pool costs each run ~50 ms of
+    CPU; evaluation has no matrix products), and leaves a value the user set."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, sys; from poseval_refine.cli import main; main(['evaluate', '--task', 'hota', '-q']); "
+            "print(os.environ.get('OPENBLAS_NUM_THREADS'), 'numpy' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.split()[-2:] == ["1", "True"]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**env, "OPENBLAS_NUM_THREADS": "2"})
+    assert out.stdout.split()[-2:] == ["2", "True"]

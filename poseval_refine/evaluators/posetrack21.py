@@ -108,16 +108,21 @@ def _frame_name(seq: PT21Sequence, image: int) -> str:
 def labeled_frames(gt: PT21Sequence, pred: PT21Sequence) -> LabeledFrames:
     """The labeled frames of a sequence pair, ignore regions applied (raises on frames that do not pair)."""
     labeled = np.flatnonzero(gt.labeled)
-    pred_pos = {int(v): i for i, v in enumerate(pred.image_ids)}
+    # each labeled GT image's position in the prediction file (its image of the same id)
+    by_id = np.argsort(pred.image_ids)
+    wanted = gt.image_ids[labeled]
+    slot = np.searchsorted(pred.image_ids, wanted, sorter=by_id)
+    known = slot < len(by_id)
     pred_image = np.full(len(labeled), -1)
-    for t, img in enumerate(labeled):
-        i = pred_pos.get(int(gt.image_ids[img]))
-        if i is None:
-            raise MismatchError(f"lists no image with id {int(gt.image_ids[img])}, which the GT labels",
-                                file=pred.source, field="images",
-                                fix="keep the GT's images list in every prediction file (the official kit pairs "
-                                    "frames by it)")
-        pred_image[t] = i
+    pred_image[known] = by_id[slot[known]]
+    paired = np.zeros(len(labeled), dtype=bool)
+    paired[known] = pred.image_ids[pred_image[known]] == wanted[known]
+    if not paired.all():
+        img = labeled[np.flatnonzero(~paired)[0]]
+        raise MismatchError(f"lists no image with id {int(gt.image_ids[img])}, which the GT labels",
+                            file=pred.source, field="images",
+                            fix="keep the GT's images list in every prediction file (the official kit pairs "
+                                "frames by it)")
     # the labeled index of each image of either file (-1: not labeled, not evaluated)
     gt_t = np.full(len(gt.image_ids), -1)
     gt_t[labeled] = np.arange(len(labeled))
@@ -137,9 +142,11 @@ def labeled_frames(gt: PT21Sequence, pred: PT21Sequence) -> LabeledFrames:
 
 
 def _apply_regions(fr: LabeledFrames, regions: dict) -> LabeledFrames:
-    gt_xy, _, keep_g = remove_ignored(fr.gt_xy, fr.gt_frame, regions)
-    pred_xy, gone, keep_p = remove_ignored(fr.pred_xy, fr.pred_frame, regions)
-    score = np.where(gone, 0.0, fr.pred_score)
+    n = len(fr.gt_xy)  # GT and predictions in one pass
+    xy, gone, keep = remove_ignored(np.concatenate([fr.gt_xy, fr.pred_xy]),
+                                    np.concatenate([fr.gt_frame, fr.pred_frame]), regions)
+    gt_xy, keep_g, pred_xy, keep_p = xy[:n], keep[:n], xy[n:], keep[n:]
+    score = np.where(gone[n:], 0.0, fr.pred_score)
     return LabeledFrames(fr.num_frames, fr.gt_frame[keep_g], fr.gt_id[keep_g], gt_xy[keep_g], fr.gt_head[keep_g],
                          fr.pred_frame[keep_p], fr.pred_id[keep_p], pred_xy[keep_p], score[keep_p])
 

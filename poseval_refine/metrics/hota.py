@@ -310,10 +310,7 @@ def sequence_stats(fr: LabeledFrames, batch: FrameBatch, protocol: HotaProtocol 
             sums[name] = acc.T
         # fragments: runs of consecutive matches of a GT joint track to the same predicted track, at every
         # threshold at once (the matches passing threshold a, in order, then those passing a + 1, ...)
-        e = np.repeat(np.arange(len(ev_j)), k)
-        a = np.arange(len(e)) - np.repeat(np.cumsum(k) - k, k)
-        order = np.lexsort((e, a))
-        e, a = e[order], a[order]
+        a, e = np.nonzero(k[None, :] > np.arange(A)[:, None])  # (threshold, match) pairs, by threshold then match
         j, g, p = ev_j[e], ev_g[e], ev_p[e]
         new = np.ones(len(e), dtype=bool)
         new[1:] = (a[1:] != a[:-1]) | (j[1:] != j[:-1]) | (g[1:] != g[:-1]) | (p[1:] != p[:-1])

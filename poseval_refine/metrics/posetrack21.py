@@ -116,7 +116,10 @@ def remove_ignored(xy: np.ndarray, frame: np.ndarray, regions: dict) -> tuple[np
     P = len(xy)
     inside = inside_regions(xy.reshape(-1, 2), np.repeat(frame, NUM_JOINTS), regions).reshape(P, NUM_JOINTS)
     out = np.where(inside[..., None], 0.0, xy)
-    in_region_frame = np.isin(frame, np.fromiter(regions, dtype=np.int64, count=len(regions)))
+    with_regions = np.fromiter(regions, dtype=np.int64, count=len(regions))
+    is_region_frame = np.zeros(max(int(frame.max(initial=-1)), int(with_regions.max(initial=-1))) + 1, dtype=bool)
+    is_region_frame[with_regions] = True  # (not np.isin: it imports numpy.ma, 7 ms)
+    in_region_frame = is_region_frame[frame]
     gone = inside.all(axis=1) | ((out[..., 0] <= 0) & (out[..., 1] <= 0)).all(axis=1)
     return out, inside, ~(gone & in_region_frame)
 

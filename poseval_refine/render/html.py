@@ -10,9 +10,23 @@ from html import escape
 
 from .. import __version__
 from ..results.board import PAPER, Board, Row
-from .leaderboard import NOTE_MARK, _ci, _delta, _interval_notes, _short_source, _single_item
+from ..results.ties import leader_groups
+from .leaderboard import (
+    NOTE_MARK,
+    TIES_COLUMN,
+    _ci,
+    _delta,
+    _interval_notes,
+    _short_source,
+    _single_item,
+    has_ties,
+    tie_cell,
+    ties_note,
+)
 
 DAGGER = "\u2020"
+#: curves drawn on a board's figure (its legend holds as many lines as the plot is high)
+MAX_CURVES = 18
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
            "#7f7f7f")
 
@@ -44,6 +58,14 @@ table.joints{border-collapse:collapse;font-size:12.5px}table.joints td{border:no
 table.joints td.v{text-align:right}
 .prov{font-size:12px;color:#5a6270;margin-top:8px;word-break:break-all}
 figure{margin:14px 0}figcaption{font-size:12.5px;color:#5a6270}
+table.lb td.name{white-space:normal;max-width:260px;overflow-wrap:anywhere;text-align:left}
+table.lb td.source{white-space:normal;max-width:170px;overflow-wrap:anywhere}
+table.lb td.ties{min-width:128px;font-size:12.5px;color:#5a6270}
+table.lb td.ties.pair{color:#1d2330}
+table.lb td.ties.pair.tie{color:#23692f;font-weight:600}table.lb td.ties.self{color:#1f5fbf;font-style:italic}
+td.rank.tg0{box-shadow:inset 4px 0 0 #7aa0e0}td.rank.tg1{box-shadow:inset 4px 0 0 #e0a04a}
+.tools{display:flex;gap:12px;align-items:center;margin:4px 0 6px;font-size:12.5px;color:#5a6270}
+.tools input{font:inherit;padding:3px 8px;border:1px solid #c9d0dc;border-radius:4px;width:260px}
 """
 
 SCRIPT = """
@@ -63,7 +85,44 @@ function sortTable(table,th){
   return dir==='ascending'?c:-c;});
  pairs.forEach(function(p){body.appendChild(p[0]);if(p[1])body.appendChild(p[1]);});
 }
+function fmt(v){return (v<0?'\u2212':'+')+Math.abs(v).toFixed(2);}
+function pairOf(g,a,b){var s=1,i=a,j=b;if(a>b){i=b;j=a;s=-1;}var k=g.k,x=i*k-i*(i+1)/2+(j-i-1);
+ var d=g.d[x],lo=g.lo[x],hi=g.hi[x];if(lo===null||hi===null)return{d:s*d,lo:null,hi:null,p:null};
+ return s>0?{d:d,lo:lo,hi:hi,p:g.p[x]}:{d:-d,lo:-hi,hi:-lo,p:g.p[x]};}
+function pairs(table){var el=document.getElementById(table.id.replace(/-table$/,'-pairs'));
+ return el?JSON.parse(el.textContent):null;}
+function showPairs(table,groups,tr){var g=tr.getAttribute('data-g');if(g===null)return;var grp=groups[+g];
+ var a=+tr.getAttribute('data-p');var th=table.querySelector('th.ties');
+ if(th){th.setAttribute('data-label',th.getAttribute('data-label')||th.textContent);
+  th.textContent='\u0394 vs. '+tr.getAttribute('data-name');}
+ Array.prototype.forEach.call(table.querySelectorAll('tr.row'),function(r){var c=r.querySelector('td.ties');
+  if(!c)return;if(c.getAttribute('data-orig')===null)c.setAttribute('data-orig',c.textContent);
+  c.classList.remove('pair','tie','sep','self');
+  if(r===tr){c.textContent='this row';c.classList.add('self');c.title='';return;}
+  if(r.getAttribute('data-g')!==g){c.textContent='';c.title='not paired with it';return;}
+  var q=pairOf(grp,+r.getAttribute('data-p'),a);c.classList.add('pair');
+  if(q.lo===null){c.textContent=fmt(q.d);c.title='no interval';return;}
+  var tie=q.lo<=0&&q.hi>=0;c.classList.add(tie?'tie':'sep');
+  c.textContent=fmt(q.d)+' ['+fmt(q.lo)+', '+fmt(q.hi)+']'+(tie?' tied':'');
+  c.title=r.getAttribute('data-name')+' \u2212 '+tr.getAttribute('data-name')+': paired 95% interval ['+fmt(q.lo)+
+   ', '+fmt(q.hi)+'], p = '+(q.p===null?'':q.p.toFixed(3));});}
+function clearPairs(table){var th=table.querySelector('th.ties');if(th&&th.getAttribute('data-label'))
+ th.textContent=th.getAttribute('data-label');
+ Array.prototype.forEach.call(table.querySelectorAll('td.ties'),function(c){var o=c.getAttribute('data-orig');
+  if(o!==null){c.textContent=o;c.removeAttribute('data-orig');}c.classList.remove('pair','tie','sep','self');
+  c.title='';});}
+Array.prototype.forEach.call(document.querySelectorAll('input.filter'),function(box){
+ var table=document.getElementById(box.getAttribute('data-table'));var count=box.nextElementSibling;
+ box.addEventListener('input',function(){var q=box.value.trim().toLowerCase();var n=0,all=0;
+  Array.prototype.forEach.call(table.querySelectorAll('tr.row'),function(r){all++;
+   var show=q===''||r.textContent.toLowerCase().indexOf(q)>=0;r.hidden=!show;if(show)n++;
+   var d=r.nextElementSibling;if(d&&d.classList.contains('detail')&&!show){d.hidden=true;r.classList.remove('open');}});
+  count.textContent=q===''?'':n+' of '+all+' rows';});});
 Array.prototype.forEach.call(document.querySelectorAll('table.lb'),function(table){
+ var groups=pairs(table);
+ if(groups){Array.prototype.forEach.call(table.querySelectorAll('tr.row'),function(tr){
+  tr.addEventListener('mouseenter',function(){showPairs(table,groups,tr);});});
+  table.tBodies[0].addEventListener('mouseleave',function(){clearPairs(table);});}
  Array.prototype.forEach.call(table.tHead.rows[0].cells,function(th){
   th.addEventListener('click',function(){sortTable(table,th);});});
  Array.prototype.forEach.call(table.querySelectorAll('tr.row'),function(tr){
@@ -90,7 +149,7 @@ def _provenance_text(r: Row) -> str:
         return f"{p['quoted_from']}\nmethod: {p['citation']}\nvariant: {p['variant']}"
     lines = [r.note]
     for k, v in p.get("inputs", {}).items():
-        lines.append(f"{k}: {v['path']} (sha256 {v['sha256']})")
+        lines.append(f"{k}: {v['file']} (sha256 {v['sha256']})")
     if p.get("options"):
         lines.append("options: " + ", ".join(f"{k}={v}" for k, v in p["options"].items() if v is not None))
     for k in ("command", "prt_version", "created", "file"):
@@ -165,18 +224,27 @@ def _board_table(board: Board, bid: str) -> str:
     head = ['<th data-first="ascending">#</th>', '<th class="l" data-first="ascending">Method</th>',
             f"<th>{escape(board.metric)}</th>"]
     head.append(f'<th class="l">{"95% CI" if has_ci else "value"}</th>')
+    ties = has_ties(board)
+    if ties:
+        head.append(f'<th class="l ties" data-first="ascending">{TIES_COLUMN}</th>')
     if has_delta:
         head.append(f"<th>\u0394 {escape(board.metric)}</th>")
     head += [f"<th>{escape(m)}</th>" for m in board.metrics[1:]]
     head.append('<th class="l" data-first="ascending">Source</th>')
     ncol = len(head)
     rows = []
-    for r in board.rows:
-        tds = [f'<td class="rank" data-v="{r.rank}">{r.rank}</td>',
-               f'<td class="l">{escape(r.name)}<span class="src {r.source}">{r.source}</span></td>',
+    place = {i: (g, p) for g, tg in enumerate(board.tie_groups) for p, i in enumerate(tg.rows)}
+    shade = _shades(board) if ties else [None] * len(board.rows)
+    for i, r in enumerate(board.rows):
+        tg = f" {shade[i]}" if shade[i] else ""
+        tds = [f'<td class="rank{tg}" data-v="{r.rank}">{r.rank}</td>',
+               f'<td class="l name">{escape(r.name)}<span class="src {r.source}">{r.source}</span></td>',
                f'<td class="value" data-v="{_num(r.value)}">{_fmt(r, r.value)}</td>',
                f'<td class="bar l" data-v="{_num(r.ci95[1] - r.ci95[0]) if r.ci95 else ""}">{_error_bar(r, lo, hi)} '
                f'<span class="ci">{_ci(r.ci95)}</span>{_note_mark(r)}</td>']
+        if ties:
+            tds.append(f'<td class="ties l" data-v="{r.tie_ranks[0] if r.tie_ranks else r.rank}">'
+                       f'{escape(tie_cell(r))}</td>')
         if has_delta:
             dv = r.delta["value"] if r.delta else None
             tds.append(f'<td data-v="{_num(dv)}">{escape(_delta(r, DAGGER))}</td>')
@@ -185,16 +253,57 @@ def _board_table(board: Board, bid: str) -> str:
             tds.append(f'<td data-v="{_num(v)}">{_fmt(r, v)}</td>')
         # "recomputed (file)" on two lines: the widest column of a board otherwise
         tds.append(f'<td class="l source">{escape(_short_source(r)).replace(" (", "<br>(", 1)}</td>')
-        rows.append(f'<tr class="row {r.source}" title="{escape(_provenance_text(r))}">{"".join(tds)}</tr>')
+        pair = f' data-g="{place[i][0]}" data-p="{place[i][1]}"' if i in place else ""
+        rows.append(f'<tr class="row {r.source}" data-name="{escape(r.name)}"{pair} '
+                    f'title="{escape(_provenance_text(r))}">{"".join(tds)}</tr>')
         rows.append(f'<tr class="detail" hidden><td colspan="{ncol}">{_joint_detail(r, board)}</td></tr>')
-    return (f'<div class="scroll"><table class="lb" id="{bid}-table"><thead><tr>{"".join(head)}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>')
+    tools = (f'<div class="tools"><input type="search" class="filter" data-table="{bid}-table" '
+             f'placeholder="Filter rows (method, source)" aria-label="Filter the rows of {escape(board.benchmark)}">'
+             '<span class="count"></span></div>')
+    return (f'{tools}<div class="scroll"><table class="lb" id="{bid}-table"><thead><tr>{"".join(head)}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>{_pairs_json(board, bid) if ties else ""}')
+
+
+def _shades(board: Board) -> list[str | None]:
+    """The rank cell's bar: rows tied with the same leading row share a colour (alternating between groups);
+    a row tied with nobody has none."""
+    groups = leader_groups(board.rows)
+    sizes = {g: groups.count(g) for g in set(groups)}
+    out, colour, last = [], 1, None
+    for g in groups:
+        if sizes[g] < 2:
+            out.append(None)
+            continue
+        if g != last:
+            colour, last = 1 - colour, g
+        out.append(f"tg{colour}")
+    return out
+
+
+def _pairs_json(board: Board, bid: str) -> str:
+    """Every pair's paired difference (upper triangle of each group, row-major), for the hover."""
+    import json
+
+    def flat(m, iu, ju):
+        return [None if not math.isfinite(x) else round(float(x), 4) for x in m[iu, ju]]
+
+    import numpy as np
+
+    groups = []
+    for tg in board.tie_groups:
+        k = len(tg.rows)
+        iu, ju = np.triu_indices(k, 1)
+        groups.append({"k": k, "d": flat(tg.pairs.delta, iu, ju), "lo": flat(tg.pairs.low, iu, ju),
+                       "hi": flat(tg.pairs.high, iu, ju), "p": flat(tg.pairs.p, iu, ju)})
+    return (f'<script type="application/json" id="{bid}-pairs">'
+            f'{json.dumps(groups, separators=(",", ":"))}</script>')
 
 
 def _curves(board: Board, bid: str) -> str:
-    rows = [r for r in board.rows if r.curve and r.curve.get("thresholds")]
-    if not rows:
+    every = [r for r in board.rows if r.curve and r.curve.get("thresholds")]
+    if not every:
         return ""
+    rows = every[:MAX_CURVES]  # a legend of a hundred lines is unreadable: the best-ranked ones
     W, H, L, B, T, R = 780, 340, 48, 36, 12, 330
     pw, ph = W - L - R, H - T - B
     xmax = max(max(r.curve["thresholds"]) for r in rows) or 0.5
@@ -234,7 +343,8 @@ def _curves(board: Board, bid: str) -> str:
         out.append(f'<line x1="{L + pw + 12}" y1="{ly}" x2="{L + pw + 30}" y2="{ly}" stroke="{c}" stroke-width="2"/>'
                    f'<text x="{L + pw + 34}" y="{ly + 4}" font-size="10.5" fill="#1d2330">{escape(label)}</text>')
     out.append("</svg>")
-    return (f'<figure>{"".join(out)}<figcaption>PCKh curves (Total over the 14 joints) of the results with '
+    which = "the results" if len(rows) == len(every) else f"the {len(rows)} best-ranked of the {len(every)} results"
+    return (f'<figure>{"".join(out)}<figcaption>PCKh curves (Total over the 14 joints) of {which} with '
             "per-threshold numbers; legend: PCKh@0.5 and AUC.</figcaption></figure>")
 
 
@@ -267,6 +377,9 @@ def render_page(boards: list[Board], empty: str | None = None) -> str:
                         "back.")
         if any(r.delta and r.delta.get("ci95") for r in b.rows):
             foot.append("\u0394: refined minus its base, paired bootstrap 95% interval and two-sided p-value.")
+        if has_ties(b):
+            foot.append(escape(ties_note(b)) + ". Hover a row: every other row shows its paired difference to it "
+                        "with the 95% interval.")
         notes = "".join(f'<p class="foot"><span class="ci-note">{NOTE_MARK}</span> {escape(names)}: {escape(note)}.</p>'
                         for note, names in _interval_notes(b))
         sections.append(
@@ -281,7 +394,9 @@ def render_page(boards: list[Board], empty: str | None = None) -> str:
             f"<title>prt leaderboard</title><style>{CSS}</style></head><body>"
             "<h1>prt leaderboard</h1>"
             f'<p class="sub">Generated by prt {escape(__version__)} on {when}. Click a column to sort, a row for its '
-            "per-joint numbers; hover a row for its provenance. Sources: <span class=\"src recomputed\">recomputed"
+            "per-joint numbers; hover a row for its provenance and for every other row's paired difference to it "
+            "(95% interval; green: statistically tied); type in a board's box to keep the rows that match. "
+            "Sources: <span class=\"src recomputed\">recomputed"
             "</span> prt ran the method's released predictions, <span class=\"src user\">user</span> saved with "
             "<code>prt evaluate --save</code>, <span class=\"src quoted\">quoted</span> from the paper.</p>"
             f"<nav>{''.join(nav)}</nav>{''.join(sections)}<script>{SCRIPT}</script></body></html>\n")

@@ -53,22 +53,45 @@ def _short_source(r: Row) -> str:
     if r.source == "quoted":
         return "quoted, " + r.provenance["quoted_from"].rsplit(", ", 1)[-1]
     if r.source == "recomputed":
-        files = ", ".join(v["path"].rsplit("/", 1)[-1] for k, v in r.provenance["inputs"].items()
-                          if k.startswith("pred"))
+        files = ", ".join(v["file"] for k, v in r.provenance["inputs"].items() if k.startswith("pred"))
         return f"recomputed ({files})"
-    # the store's path stays in the provenance (JSON, CSV note, the page's hover): a table may go into a paper
+    # a table may go into a paper: the store's name is not in it (boards carry no path: board.published_provenance)
     return "user (shipped)" if r.provenance.get("store") == "shipped" else "user"
+
+
+#: the column that marks statistical ties: the ranks a row shares with the rows it is tied with
+TIES_COLUMN = "Tied ranks"
+EN_DASH = "\u2013"
+
+
+def has_ties(board: Board) -> bool:
+    """The board's rows were paired (some row has resamples to compare), so tie marks mean something."""
+    return any(r.tied_with is not None for r in board.rows) and board.resamples > 0
+
+
+def tie_cell(r: Row) -> str:
+    """"2–5": the row is statistically tied with rows ranked from 2 to 5 (itself included)."""
+    return f"{r.tie_ranks[0]}{EN_DASH}{r.tie_ranks[1]}" if r.tie_ranks else ""
+
+
+def ties_note(b: Board) -> str:
+    return (f"{TIES_COLUMN}: the ranks a row shares with the rows it is statistically tied with (their paired "
+            "bootstrap 95% interval of the difference holds 0); pairwise, not corrected for multiple comparisons "
+            "(docs/leaderboard.md); empty: tied with no row")
 
 
 def display_frame(board: Board, dagger: str = DAGGER) -> pd.DataFrame:
     """One board as a frame of formatted cells (what text, markdown and LaTeX show)."""
     has_delta = any(r.delta for r in board.rows)
     has_ci = any(r.ci95 for r in board.rows)
+    ties = has_ties(board)
     records = []
     for r in board.rows:
         rec = {"#": r.rank, "Method": r.name, board.metric: _value(r, r.value, dagger)}
         if has_ci:
             rec["95% CI"] = _ci(r.ci95) + (NOTE_MARK if r.ci95 and r.ci95_note else "")
+        if ties:
+            rec[TIES_COLUMN] = tie_cell(r)
         if has_delta:
             rec["\u0394 " + board.metric] = _delta(r, dagger)
         for m in board.metrics[1:]:
@@ -92,14 +115,21 @@ def frame(boards: list[Board]) -> pd.DataFrame:
                    "delta": r.delta["value"] if r.delta else None,
                    "delta_ci95_lo": r.delta["ci95"][0] if r.delta and r.delta.get("ci95") else None,
                    "delta_ci95_hi": r.delta["ci95"][1] if r.delta and r.delta.get("ci95") else None,
-                   "delta_p": r.delta.get("p_value") if r.delta else None, "note": r.note}
+                   "delta_p": r.delta.get("p_value") if r.delta else None,
+                   "tied_with": ";".join(r.tied_with) if r.tied_with is not None else None,
+                   "tie_ranks_lo": r.tie_ranks[0] if r.tie_ranks else None,
+                   "tie_ranks_hi": r.tie_ranks[1] if r.tie_ranks else None, "note": r.note}
             for m, v in r.metrics.items():
                 if m != b.metric:
                     rec[m] = v
             records.append(rec)
     import pandas as pd
 
-    return pd.DataFrame.from_records(records)
+    df = pd.DataFrame.from_records(records)
+    for c in ("tie_ranks_lo", "tie_ranks_hi"):  # ranks, written as integers beside empty cells
+        if c in df:
+            df[c] = df[c].astype("Int64")
+    return df
 
 
 def _caption(b: Board) -> str:
@@ -119,6 +149,8 @@ def _footnote(b: Board, dagger: str = DAGGER) -> str:
         notes.append(f"no interval: the benchmark has one {b.unit or 'item'}, and resampling it gives it back")
     if any(r.delta and not r.delta.get("quoted") and r.delta.get("ci95") for r in b.rows):
         notes.append("\u0394: refined minus its base, paired bootstrap interval and two-sided p-value")
+    if has_ties(b):
+        notes.append(ties_note(b))
     return "; ".join(notes) + "".join(f"\n{NOTE_MARK} {names}: {note}." for note, names in _interval_notes(b))
 
 
@@ -161,7 +193,7 @@ def _latex_escape(s: str) -> str:
                  ("$", "\\$"), ("{", "\\{"), ("}", "\\}")):
         s = s.replace(a, b)
     return s.replace("\\textbackslash\\{\\}", "\\textbackslash{}").replace("\u0394", "$\\Delta$").replace(
-        DAGGER, "$^\\dagger$").replace(NOTE_MARK, "$^\\ddagger$")
+        DAGGER, "$^\\dagger$").replace(NOTE_MARK, "$^\\ddagger$").replace(EN_DASH, "--")
 
 
 def render_latex(boards: list[Board], fit: bool = False) -> str:

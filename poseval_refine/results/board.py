@@ -19,7 +19,17 @@ from ..evaluators import DEFAULT_PROTOCOL, get_task
 from ..methods import VARIANT_LABELS, all_methods, base_variant
 from . import benchmarks
 from .store import StoredResult, damaged
-from .uncertainty import RESAMPLES, SEED, draw_weights, interval, paired_difference, resample_result, shape_note
+from .ties import board_ties
+from .uncertainty import (
+    RESAMPLES,
+    SEED,
+    board_salt,
+    draw_weights,
+    interval,
+    paired_difference,
+    resample_result,
+    shape_note,
+)
 
 PAPER = "Fieraru et al., Learning to Refine Human Pose Estimation, CVPRW 2018"
 #: metric keys of the paper's numbers (baselines/) -> headline metric names
@@ -27,6 +37,9 @@ PAPER_METRICS = {"pckh": "PCKh@0.5", "auc": "AUC", "map": "mAP", "mota": "MOTA"}
 #: largest difference between a stored number and its per-item statistics' all-ones resample (bit for bit
 #: when the file is as prt wrote it; prt verify's default tolerance)
 CONSISTENCY_TOL = 1e-9
+#: what a row's ``tied_with`` means (the board's JSON carries it; docs/leaderboard.md explains it)
+TIES = ("tied_with: the methods whose paired bootstrap 95% interval of the difference with the row holds 0; "
+        "pairwise, not corrected for multiple comparisons")
 
 
 def _nan(v) -> float:
@@ -51,17 +64,24 @@ class Row:
     joints: dict[str, float] | None = None
     curve: dict | None = None
     rank: int = 0
+    #: the methods statistically tied with this row (paired 95% interval of the difference holds 0;
+    #: results.ties), None when the row has no resamples to pair (quoted, one-item benchmark)
+    tied_with: list[str] | None = None
+    #: [lowest, highest] rank of this row and the rows it is tied with, None when tied with none
+    tie_ranks: list[int] | None = None
     # internal: the per-item statistics and the resampled headline metrics
     _result: dict | None = None
     _resampled: dict | None = None
     _path: Path | None = None  # the result file of a stored row
+    _tied_rows: set = field(default_factory=set)  # indices (in the ranked board) of the rows tied with it
 
     def as_dict(self) -> dict:
         return {"rank": self.rank, "method": self.method, "name": self.name, "source": self.source,
                 "value": _json_float(self.value), "ci95": self.ci95, "ci95_note": self.ci95_note,
                 "metrics": {k: _json_float(v) for k, v in self.metrics.items()},
                 "metrics_ci95": self.metrics_ci95, "delta": self.delta, "base": self.base,
-                "note": self.note, "provenance": self.provenance, "joints": self.joints, "curve": self.curve}
+                "note": self.note, "provenance": self.provenance, "joints": self.joints, "curve": self.curve,
+                "tied_with": self.tied_with, "tie_ranks": self.tie_ranks}
 
 
 def _json_float(v: float) -> float | None:
@@ -81,6 +101,8 @@ class Board:
     rows: list[Row]
     resamples: int
     seed: int
+    #: the pairwise paired differences behind the ties (results.ties.TieGroup), for the page's hover
+    tie_groups: list = field(default_factory=list)
 
     @property
     def joint_names(self) -> list[str]:
@@ -94,7 +116,7 @@ class Board:
     def as_dict(self) -> dict:
         return {"benchmark": self.benchmark, "task": self.task, "protocol": self.protocol, "metric": self.metric,
                 "title": self.title, "unit": self.unit, "items": self.items, "resamples": self.resamples,
-                "seed": self.seed, "metrics": self.metrics, "joint_names": self.joint_names,
+                "seed": self.seed, "metrics": self.metrics, "joint_names": self.joint_names, "ties": TIES,
                 "rows": [r.as_dict() for r in self.rows]}
 
 
@@ -128,9 +150,8 @@ def _read_row(sr: StoredResult) -> Row:
     task = get_task(d["task"])
     result = sr.task_result()
     metrics = {k: _nan(v) for k, v in task.headline(result).items()} if task.headline else {}
-    where = "shipped with prt" if sr.store == "shipped" else f"store {sr.path.parent}"
-    prov = {"store": sr.store, "file": sr.path.name if sr.store == "shipped" else str(sr.path),
-            "inputs": d["inputs"], "options": d.get("options", {}), **d.get("provenance", {})}
+    where = "shipped with prt" if sr.store == "shipped" else "results store"
+    prov = published_provenance(sr)
     if d["source"] == "recomputed":
         preds = ", ".join(Path_name(v["path"]) for k, v in d["inputs"].items() if k.startswith("pred"))
         note = f"recomputed by prt from the method's released predictions ({preds}); {where}"
@@ -145,6 +166,47 @@ def _read_row(sr: StoredResult) -> Row:
 
 def Path_name(p: str) -> str:
     return p.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def published_provenance(sr: StoredResult) -> dict:
+    """A row's provenance as a board publishes it: file names and SHA-256s, never the folders of the machine
+    that saved the result (the result file keeps the paths, for ``prt verify``)."""
+    d = sr.data
+    prov = {"store": sr.store, "file": sr.path.name,
+            "inputs": {k: {"file": Path_name(v["path"]), "sha256": v["sha256"]} for k, v in d["inputs"].items()},
+            "options": _file_names(d.get("options", {})),
+            **d.get("provenance", {})}
+    if isinstance(prov.get("command"), str):
+        prov["command"] = command_with_file_names(prov["command"])
+    return prov
+
+
+def _file_names(x):
+    """Option values with every path cut to its file name (a checkpoint's folder is not published)."""
+    if isinstance(x, dict):
+        return {k: _file_names(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_file_names(v) for v in x]
+    return Path_name(x.rstrip("/\\")) if isinstance(x, str) and ("/" in x or "\\" in x) else x
+
+
+def command_with_file_names(command: str) -> str:
+    """A stored command line with every path argument cut to its file name (``--gt /home/me/valid.h5``
+    -> ``--gt valid.h5``)."""
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return Path_name(command)
+
+    def short(w: str) -> str:
+        if w.startswith("-") and "=" in w:
+            opt, val = w.split("=", 1)
+            return f"{opt}={short(val)}"
+        return Path_name(w.rstrip("/\\")) if ("/" in w or "\\" in w) else w
+
+    return shlex.join(short(w) for w in words)
 
 
 def quoted_rows() -> dict[tuple[str, str], list[Row]]:
@@ -221,7 +283,7 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
         for n in sizes:
             # row 0 weighs every item once: it must give the stored numbers (a consistency check of the file)
             weights = np.vstack([np.ones((1, n), dtype=np.int64),
-                                 draw_weights(n, resamples, seed, salt=f"{bench}/{task_name}/{proto}")])
+                                 draw_weights(n, resamples, seed, salt=board_salt(bench, task_name, proto))])
             for r in rows:
                 if r.source != "quoted" and len(r._result["items"]) == n:
                     resampled = _resample_checked(task, r, weights)
@@ -256,7 +318,7 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
         metrics += [k for k in r.metrics if k not in metrics]
     return Board(benchmark=bench, task=task_name, protocol=proto, metric=task.primary or "", unit=task.unit,
                  title=f"{benchmarks.title(bench)} - {task.description}", items=n_items, metrics=metrics,
-                 rows=rows, resamples=resamples, seed=seed)
+                 rows=rows, resamples=resamples, seed=seed, tie_groups=board_ties(rows, task.primary))
 
 
 def _shape_note(task, r: Row, weights: np.ndarray) -> str | None:

@@ -6,8 +6,11 @@ files again). Every result on one board uses the same draws, seeded from ``seed`
 name, so intervals are reproducible and differences between two methods are paired.
 
 - interval: the 2.5th and 97.5th percentiles of the resampled values (percentile bootstrap);
-- difference (refined - base): the same percentiles of the paired differences, and a two-sided p-value
-  from the bootstrap distribution shifted to the null (``(1 + #{|d* - d| >= |d|}) / (R + 1)``);
+- difference (A - B, e.g. refined - base): the same percentiles of the paired differences d* (both results
+  weighted by the same draws), and the two-sided p-value that inverts that interval,
+  ``min(1, 2 (1 + min(#{d* <= 0}, #{d* >= 0})) / (R + 1))``: p < 0.05 when the 95% interval leaves 0 out
+  (up to one resample of the percentile's interpolation), p = 1 when every d* is 0 (identical results),
+  never below 2 / (R + 1) (docs/leaderboard.md);
 - shape note (:func:`shape_note`): a percentile interval reads as "the value, give or take" only when the
   resampled values form one lump around it. When they split into separate groups, or the value lies in a
   tail, the row says so, and why when the task can tell: PoseTrack's Total averages the joints that have a
@@ -35,6 +38,11 @@ def draw_weights(n_items: int, resamples: int = RESAMPLES, seed: int = SEED, sal
     return np.bincount(flat.ravel(), minlength=resamples * n_items).reshape(resamples, n_items)
 
 
+def board_salt(benchmark: str, task: str, protocol: str) -> str:
+    """The draws' salt of a board: ``prt compare`` uses it too, so both draw the same resamples."""
+    return f"{benchmark}/{task}/{protocol}"
+
+
 def interval(values: np.ndarray, level: float = 0.95) -> list[float] | None:
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
@@ -52,14 +60,68 @@ class Difference:
     p_value: float | None
 
 
+def p_values(at_or_below: np.ndarray, at_or_above: np.ndarray, resamples) -> np.ndarray:
+    """Two-sided bootstrap p-values from how many paired differences are <= 0 and >= 0 (of ``resamples``)."""
+    low = np.minimum(np.asarray(at_or_below), np.asarray(at_or_above))
+    return np.minimum(1.0, 2.0 * (1 + low) / (np.asarray(resamples) + 1))
+
+
 def paired_difference(value: float, base: float, resampled: np.ndarray, base_resampled: np.ndarray) -> Difference:
+    """``value - base`` with the interval and p-value of its paired resamples (the same draws for both)."""
     d = value - base
     ds = np.asarray(resampled, dtype=np.float64) - np.asarray(base_resampled, dtype=np.float64)
     ds = ds[np.isfinite(ds)]
     if not np.isfinite(d) or len(ds) == 0:
         return Difference(d, None, None)
-    p = (1 + int(np.count_nonzero(np.abs(ds - d) >= abs(d)))) / (len(ds) + 1)
-    return Difference(d, interval(ds), p)
+    p = p_values(np.count_nonzero(ds <= 0), np.count_nonzero(ds >= 0), len(ds))
+    return Difference(d, interval(ds), float(p))
+
+
+@dataclass
+class Pairwise:
+    """Every pair (i, j) of k results: ``delta[i, j]`` = value i - value j, ``low``/``high`` the 95% paired
+    interval of that difference and ``p`` its p-value (NaN where the pair has no finite resample)."""
+    delta: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    p: np.ndarray
+
+    @property
+    def tied(self) -> np.ndarray:
+        """(k, k) bool: the paired interval of the difference holds 0 (the diagonal is False)."""
+        t = (self.low <= 0) & (self.high >= 0)
+        np.fill_diagonal(t, False)
+        return t
+
+
+def pairwise_differences(values: np.ndarray, resampled: np.ndarray, level: float = 0.95,
+                         block: int = 4096) -> Pairwise:
+    """All pairwise paired differences of k results at once: ``values`` (k,), ``resampled`` (k, R), every
+    row resampled with the same draws. Pairs are computed in blocks of ``block`` (memory: block x R)."""
+    v = np.asarray(values, dtype=np.float64)
+    m = np.asarray(resampled, dtype=np.float64)
+    k, R = m.shape
+    delta = v[:, None] - v[None, :]
+    low, high, p = (np.full((k, k), np.nan) for _ in range(3))
+    np.fill_diagonal(low, 0.0), np.fill_diagonal(high, 0.0), np.fill_diagonal(p, 1.0)
+    iu, ju = np.triu_indices(k, 1)
+    finite = np.isfinite(m).all(axis=1)
+    a = (1 - level) / 2 * 100
+    for s in range(0, len(iu), block):
+        i, j = iu[s:s + block], ju[s:s + block]
+        ok = finite[i] & finite[j]
+        if ok.any():
+            d = m[i[ok]] - m[j[ok]]
+            lo, hi = np.percentile(d, [a, 100 - a], axis=1)
+            pv = p_values(np.count_nonzero(d <= 0, axis=1), np.count_nonzero(d >= 0, axis=1), R)
+            low[i[ok], j[ok]], high[i[ok], j[ok]], p[i[ok], j[ok]] = lo, hi, pv
+        for ii, jj in zip(i[~ok], j[~ok]):  # rows with NaN resamples: the finite pairs only
+            diff = paired_difference(v[ii], v[jj], m[ii], m[jj])
+            if diff.ci95 is not None:
+                low[ii, jj], high[ii, jj], p[ii, jj] = diff.ci95[0], diff.ci95[1], diff.p_value
+    # the lower triangle mirrors the upper one: j - i = -(i - j), its interval [-high, -low], the same p
+    low[ju, iu], high[ju, iu], p[ju, iu] = -high[iu, ju], -low[iu, ju], p[iu, ju]
+    return Pairwise(delta, low, high, p)
 
 
 def resample_result(task, result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
