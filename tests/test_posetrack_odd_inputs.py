@@ -1,6 +1,6 @@
 """Inputs poseval accepts and reads its own way (docs/protocol.md §1.10): prt gives poseval's numbers.
 
-Every expected number below is derived by hand from poseval's rules (spec §1.3-1.7 and the
+Every expected number below is derived by hand from poseval's rules (docs/protocol.md §1.3-1.7 and the
 notes of each test); ``test_recorded_official_run`` compares with numbers the official poseval
 printed. The template person (tests/support/ptbuild.py) has head size 30 px, so a hit is within 15 px.
 """

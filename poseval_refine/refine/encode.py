@@ -1,4 +1,5 @@
-"""Input normalisation, disk encoding, training targets and decoding (refiner.md §1.1).
+"""Input normalisation, disk encoding, training targets and decoding (docs/refiner.md: "No GT in the
+refiner's input").
 
 A person is rescaled so that it is about ``340 * scale`` px tall (height = 8 head sizes), and
 the network sees a fixed canvas centred on the input pose, large enough for the pose plus the
