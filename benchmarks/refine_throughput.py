@@ -15,9 +15,9 @@ import time
 
 import torch
 
-from poseval_refine.refine.encode import EncodeConfig
-from poseval_refine.refine.model import PoseRefiner
-from poseval_refine.refine.train import PROFILES
+from poseval_refine.refiner.encode import EncodeConfig
+from poseval_refine.refiner.model import PoseRefiner
+from poseval_refine.refiner.train import PROFILES
 
 CONFIGS = {name: (EncodeConfig(scale=p["scale"], canvas_factor=p["canvas"]), p["width"])
            for name, p in PROFILES.items()}

@@ -295,8 +295,8 @@ def refine(pred: Any, images: PathLike, checkpoint: PathLike, *, format: str | N
     an in-memory object or a PoseSet) chooses the keep rules on the people it labels, and the refined set's
     ``meta["prt_refine"]`` records the checkpoint, the rules and that choice."""
     from .poses import PoseSet as _PoseSet
-    from .refine.infer import RefineOptions
-    from .refine.run import refine_poses
+    from .refiner.infer import RefineOptions
+    from .refiner.run import refine_poses
 
     poses = pred if isinstance(pred, _PoseSet) else load(pred, format)
     gt = None
@@ -316,10 +316,10 @@ def train(out: PathLike, *, steps: int | None = None, minutes: float | None = No
     ``prt train``'s other options as keywords (``arch``, ``width``, ``annotations``, ``images``, ``holdout``,
     ``init_from``, ``calibration_scenes``, ``seed``, ...). Returns the training summary (steps, seconds,
     calibration, checkpoint)."""
-    from .refine.calibrate import calibrate_checkpoint
-    from .refine.device import pick_device
-    from .refine.train import TrainConfig, choose_profile
-    from .refine.train import train as _train
+    from .refiner.calibrate import calibrate_checkpoint
+    from .refiner.device import pick_device
+    from .refiner.train import TrainConfig, choose_profile
+    from .refiner.train import train as _train
 
     if steps is None and minutes is None:
         raise ConfigError("give a budget: steps=N or minutes=M")

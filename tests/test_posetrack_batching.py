@@ -103,7 +103,7 @@ def test_evaluate_tracking_imports_nothing_heavy(shared_data):
     loaded = set(out.stdout.split("\n")[-3].split())
     ours = set(out.stdout.split("\n")[-2].split())
     assert "poseval_refine.evaluators.posetrack" in ours
-    assert not {m for m in ours if m.startswith(("poseval_refine.refine", "poseval_refine.evaluators.mpii",
+    assert not {m for m in ours if m.startswith(("poseval_refine.refiner", "poseval_refine.evaluators.mpii",
                                                    "poseval_refine.evaluators.coco"))}, ours
     assert {"numpy", "orjson", "click"} <= loaded  # what the evaluation needs
     for heavy in ("torch", "matplotlib", "pandas", "scipy", "tqdm", "motmetrics", "h5py", "pycocotools", "shapely"):

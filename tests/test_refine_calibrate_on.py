@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from poseval_refine.poses import PoseSequence
-from poseval_refine.refine.calibrate import GRID, MIN_MOVES
-from poseval_refine.refine.infer import KeepRules, PersonJob, RefinedPeople, RefineOptions, RefineStats, apply_refined
-from poseval_refine.refine.labeled import (
+from poseval_refine.refiner.calibrate import GRID, MIN_MOVES
+from poseval_refine.refiner.infer import KeepRules, PersonJob, RefinedPeople, RefineOptions, RefineStats, apply_refined
+from poseval_refine.refiner.labeled import (
     LabeledPeople,
     centre_distances,
     choose_on_labeled,

@@ -15,10 +15,10 @@ import pytest
 import torch
 
 from poseval_refine.cli import main
-from poseval_refine.refine.calibrate import calibrate_checkpoint
-from poseval_refine.refine.encode import EncodeConfig
-from poseval_refine.refine.synth import SynthConfig
-from poseval_refine.refine.train import TrainConfig, train
+from poseval_refine.refiner.calibrate import calibrate_checkpoint
+from poseval_refine.refiner.encode import EncodeConfig
+from poseval_refine.refiner.synth import SynthConfig
+from poseval_refine.refiner.train import TrainConfig, train
 
 SCALE = 0.15
 #: the official code moves every joint; the tiny test model's calibrated rules may keep them all in place
@@ -144,7 +144,7 @@ def test_2017_scores_are_byte_identical(tiny, tmp_path):
 
 def _folder(scenes: Path, dst: Path, n: int) -> Path:
     from poseval_refine.formats.posetrack import read_sequence, write_sequence
-    from poseval_refine.refine.corrupt import corrupt_sequence
+    from poseval_refine.refiner.corrupt import corrupt_sequence
 
     dst.mkdir()
     gt = read_sequence(scenes / "annotations.json")
@@ -326,7 +326,7 @@ def test_training_readers_on_tiny_fixtures(tiny, tmp_path):
     import scipy.io
     from PIL import Image
 
-    from poseval_refine.refine.data import RecordDataset, coco_records, mpii_records, posetrack_records
+    from poseval_refine.refiner.data import RecordDataset, coco_records, mpii_records, posetrack_records
 
     _, scenes, _ = tiny
     enc, syn = EncodeConfig(scale=SCALE, canvas_factor=0.8), SynthConfig(scale=SCALE)
@@ -533,7 +533,7 @@ def test_calibrate_on_half_the_real_frames_protects_the_other_half(tiny, tmp_pat
     every joint; calibrated on the GT of frames 1-10, refinement leaves frames 21-30 as good as they were
     (predictions for those 20 frames only, to keep the test short)."""
     from poseval_refine.formats.posetrack import read_sequence, write_sequence
-    from poseval_refine.refine.corrupt import corrupt_sequence
+    from poseval_refine.refiner.corrupt import corrupt_sequence
 
     _, _, ckpt = tiny
     images = shared_data / "bonn_posetrack" / "videos"

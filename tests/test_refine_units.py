@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from poseval_refine.refine.encode import EncodeConfig, decode, disk_channels, targets
-from poseval_refine.refine.model import LOCREF_STDEV, STRIDE, PoseRefiner
-from poseval_refine.refine.synth import FLIP, PAIRS, SynthConfig, t1_shift, t2_swap, t3_neighbour, t4_remove
+from poseval_refine.refiner.encode import EncodeConfig, decode, disk_channels, targets
+from poseval_refine.refiner.model import LOCREF_STDEV, STRIDE, PoseRefiner
+from poseval_refine.refiner.synth import FLIP, PAIRS, SynthConfig, t1_shift, t2_swap, t3_neighbour, t4_remove
 
 
 @pytest.mark.parametrize("arch", ["resnet18", "resnet34", "resnet50", "resnet101"])
@@ -22,7 +22,7 @@ def test_network_shapes_and_stride(arch):
 
 
 def test_pretrained_torchvision_state_dict_fills_rgb_and_extra_filters(tmp_path):
-    from poseval_refine.refine.model import load_pretrained
+    from poseval_refine.refiner.model import load_pretrained
 
     donor = PoseRefiner(15, "resnet18", width=64)
     sd = {k: v for k, v in donor.state_dict().items() if not k.startswith(("part_head", "locref_head"))}
@@ -158,9 +158,9 @@ def _mirror(x: torch.Tensor) -> torch.Tensor:
 def test_refiner_predict_is_flip_equivariant():
     """Through the inference path: a mirrored input (image and joint channels, left/right swapped)
     gives exactly the mirrored refined pose, on a network whose own output is not symmetric."""
-    from poseval_refine.refine.encode import crop_image, make_crop, network_input, person_scale
-    from poseval_refine.refine.infer import Refiner
-    from poseval_refine.refine.scenes import make_scene
+    from poseval_refine.refiner.encode import crop_image, make_crop, network_input, person_scale
+    from poseval_refine.refiner.infer import Refiner
+    from poseval_refine.refiner.scenes import make_scene
 
     torch.manual_seed(0)
     model = PoseRefiner(15, "resnet18", width=8, input_skip=True).eval()
@@ -194,8 +194,8 @@ def test_refiner_predict_is_flip_equivariant():
 
 # ------------------------------------------------------------------------------- scale and people
 def test_pose_scale_is_robust_to_a_displaced_joint():
-    from poseval_refine.refine.encode import FALLBACK_HEAD_SIZE, head_size_estimate, pose_head_size
-    from poseval_refine.refine.scenes import make_scene
+    from poseval_refine.refiner.encode import FALLBACK_HEAD_SIZE, head_size_estimate, pose_head_size
+    from poseval_refine.refiner.scenes import make_scene
     from poseval_refine.skeletons import POSETRACK15, head_size
 
     neck, top = POSETRACK15.index("neck"), POSETRACK15.index("head_top")
@@ -227,8 +227,8 @@ def test_pose_scale_is_robust_to_a_displaced_joint():
 
 def test_synthetic_people_vary_like_real_ones():
     """Bone lengths in head sizes spread over people (proportions, children, foreshortening)."""
-    from poseval_refine.refine.encode import BONES
-    from poseval_refine.refine.scenes import make_scene
+    from poseval_refine.refiner.encode import BONES
+    from poseval_refine.refiner.scenes import make_scene
     from poseval_refine.skeletons import POSETRACK15, head_size
 
     ratios, heights = [], []
@@ -250,7 +250,7 @@ def test_synthetic_people_vary_like_real_ones():
 
 
 def test_calibration_picks_the_rules_that_protect_good_input():
-    from poseval_refine.refine.calibrate import GRID, MIN_MOVES, choose
+    from poseval_refine.refiner.calibrate import GRID, MIN_MOVES, choose
 
     rng = np.random.default_rng(0)
     n = 200
@@ -281,7 +281,7 @@ def test_calibration_picks_the_rules_that_protect_good_input():
 
 
 def test_locref_loss_huber_and_mse_on_positive_cells_only():
-    from poseval_refine.refine.train import LOCREF_WEIGHT, loss_fn
+    from poseval_refine.refiner.train import LOCREF_WEIGHT, loss_fn
 
     heat = torch.zeros(1, 1, 2, 2)  # logits 0: BCE = log 2 on every weighted cell
     target_heat = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]]])

@@ -153,7 +153,7 @@ def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path
                 raise ConfigError(f"the {m.name} entry names no images for --task {task}, which refinement needs",
                                   fix="add 'images' (relative to the data root) to its baselines/ entry")
             from ..formats import detect_format
-            from ..refine.infer import RefineOptions, Refiner
+            from ..refiner.infer import RefineOptions, Refiner
 
             refine_opts = refine_opts or RefineOptions()
 

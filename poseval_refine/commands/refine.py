@@ -58,7 +58,7 @@ REFINE_PARAMS = ("refine_min_score", "recover_missing", "recovered_score", "keep
 
 def pop_refine_options(kwargs: dict):
     """The RefineOptions of a command's keyword arguments (removed from them)."""
-    from ..refine.infer import RefineOptions
+    from ..refiner.infer import RefineOptions
 
     kw = {k: kwargs.pop(k) for k in REFINE_PARAMS}
     return RefineOptions(min_score=kw.pop("refine_min_score"), **kw)
@@ -95,7 +95,7 @@ def command(pred, images, checkpoint, out, fmt, batch_size, workers, shard, no_f
     setup_cli_logging()
     from ..errors import ConfigError
     from ..formats import detect_format, get_format
-    from ..refine.run import refine_poses
+    from ..refiner.run import refine_poses
 
     if out.resolve() == pred.resolve():
         raise ConfigError("--out is the input; prt never overwrites what it was given", fix="choose a new --out")

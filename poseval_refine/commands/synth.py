@@ -21,8 +21,8 @@ from ..log import setup_cli_logging
 def command(out, n, seed, predictions, overwrite):
     setup_cli_logging()
     from ..formats.posetrack import read_sequence, write_sequence
-    from ..refine.corrupt import corrupt_sequence
-    from ..refine.scenes import write_scenes
+    from ..refiner.corrupt import corrupt_sequence
+    from ..refiner.scenes import write_scenes
 
     write_scenes(out, n, seed, overwrite=overwrite)
     if predictions != "none":

@@ -72,8 +72,8 @@ def command(dataset, annotations, images, out, steps, minutes, profile, arch, wi
             init_from, resume, pretrained, seed, device, locref_loss, save_all_ranks):
     setup_cli_logging()
     from ..log import LOGGER
-    from ..refine.device import pick_device
-    from ..refine.train import TrainConfig, choose_profile, train
+    from ..refiner.device import pick_device
+    from ..refiner.train import TrainConfig, choose_profile, train
 
     given = {"arch": arch, "width": width, "input_skip": input_skip, "scale": scale, "canvas": canvas,
              "batch_size": batch_size, "lr_scale": lr_scale, "optimizer": optimizer}
@@ -84,7 +84,7 @@ def command(dataset, annotations, images, out, steps, minutes, profile, arch, wi
                           fix="give one of them")
     base_ck = out if resume and out.exists() else init_from
     if base_ck:  # the network, geometry and (unless given) training settings of the checkpoint continued
-        from ..refine.checkpoint import read_checkpoint
+        from ..refiner.checkpoint import read_checkpoint
 
         ck = read_checkpoint(base_ck)
         stored = dict(ck.get("train") or {})
@@ -113,7 +113,7 @@ def command(dataset, annotations, images, out, steps, minutes, profile, arch, wi
     res = train(cfg)
     cal = None
     if res["rank"] == 0 and cfg.calibration_scenes > 0:  # the calibration step: keep rules into the checkpoint
-        from ..refine.calibrate import calibrate_checkpoint
+        from ..refiner.calibrate import calibrate_checkpoint
 
         cal = calibrate_checkpoint(out, scenes=cfg.calibration_scenes, seconds=res["calibration_seconds"],
                                    device=device)

@@ -390,7 +390,7 @@ def finish(run: Run, cfg: TrainConfig) -> None:
 
 def train(cfg: TrainConfig) -> dict:
     """Train and write the checkpoint ``cfg.out``. The keep rules are chosen afterwards, by the
-    calibration step (:func:`poseval_refine.refine.calibrate.calibrate_checkpoint`), which ``prt train``
+    calibration step (:func:`poseval_refine.refiner.calibrate.calibrate_checkpoint`), which ``prt train``
     runs on rank 0 with the time :func:`calibration_reserve` leaves it."""
     if cfg.steps is None and cfg.minutes is None:
         raise ConfigError("give a budget: --steps N or --minutes M")

@@ -23,7 +23,7 @@ def refine_poses(poses: PoseSet, images: str | Path, checkpoint: str | Path, opt
                  calibrate_on: PoseSet | None = None, calibrate_name: str = "GT", shard: tuple[int, int] = (0, 1),
                  device: str | None = None, batch_size: int = 16, workers: int = 0, flip: bool = True) -> PoseSet:
     """The refined set. With ``calibrate_on`` (GT of some of the frames), the keep rules are chosen on the
-    predicted people it labels (refine/labeled.py) and the report is in ``meta["prt_refine"]``."""
+    predicted people it labels (refiner/labeled.py) and the report is in ``meta["prt_refine"]``."""
     opts = options or RefineOptions()
     if calibrate_on is not None and (opts.keep_below is not None or opts.min_move is not None):
         raise ConfigError("--calibrate-on chooses the keep rules itself; it does not go with --keep-below or "

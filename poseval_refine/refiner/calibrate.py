@@ -11,7 +11,7 @@ a grid to give the best PCKh@0.5 on inputs with errors among the pairs that cost
 at most TOLERANCE points. ``prt train`` runs :func:`calibrate_checkpoint` after training and
 ``prt refine`` applies the rules by default. Both kinds of input are synthesized: on a real
 estimator's output the rules can still harm (docs/refiner.md), which ``prt refine --calibrate-on``
-(refine/labeled.py) addresses with the user's own labeled frames.
+(refiner/labeled.py) addresses with the user's own labeled frames.
 """
 
 from __future__ import annotations
