@@ -47,23 +47,12 @@ def coco_results(data, path: Path) -> PoseSet:
         raise InputError(f"is {kind_of(data)}, not a list of COCO results", file=path, fix=_FIX)
     kps, scores, image_ids, extras = [], [], [], []
     for i, d in enumerate(data):
-        at = f"results[{i}]"  # the i-th result of the file, as the evaluator's messages name it
-        if not isinstance(d, dict):
-            raise InputError(f"{at} is {kind_of(d)}, expected an object", file=path, fix=_FIX)
-        if "image_id" not in d:
-            raise InputError(f"{at} has no 'image_id'", file=path, field="image_id", fix=_FIX)
-        image_ids.append(_image_id(d["image_id"], path, at))
-        kp = d.get("keypoints")
-        if not isinstance(kp, list) or len(kp) != 51:
-            got = f"has {len(kp)} values" if isinstance(kp, list) else f"is {kind_of(kp)}"
-            raise InputError(f"{at} 'keypoints' {got}, expected 51 (17 x, y, v)", file=path,
-                             field="keypoints", fix="write the 17 COCO keypoints as one flat list [x1, y1, v1, ...]")
-        a = numeric_array(kp, what=f"{at} 'keypoints'", file=path, field="keypoints",
-                          fix="write every keypoint value as a number").reshape(17, 3)
+        image_id, a, score = _checked_result(d, i, path, 17, _keypoint_array)
+        image_ids.append(image_id)
+        a = a.reshape(17, 3)
         a[(a == 0).all(1)] = np.nan
         kps.append(a)
-        scores.append(optional_number(d.get("score"), what=f"{at} 'score'", wrapped=False, file=path, field="score",
-                                      fix="give every result its instance score as a number"))
+        scores.append(score)
         extras.append(d)
     ids = sorted(set(image_ids), key=lambda v: (isinstance(v, str), v))
     frame = {v: f for f, v in enumerate(ids)}
@@ -443,27 +432,47 @@ def _explain_results(data: list, path: Path, n_joints: int):
     """The columns of results holding unusual values (float image ids, null scores), or the first
     result that is unreadable, as one error."""
     ids, kps, scores = [], [], []
-    w = 3 * n_joints
     for i, d in enumerate(data):
-        at = f"results[{i}]"
-        if not isinstance(d, dict):
-            raise InputError(f"{at} is {kind_of(d)}, expected an object", file=path, fix=_FIX)
-        if "image_id" not in d:
-            raise InputError(f"{at} has no 'image_id'", file=path, field="image_id", fix=_FIX)
-        ids.append(_image_id(d["image_id"], path, at))
-        kp = d.get("keypoints")
-        if not isinstance(kp, list) or len(kp) != w:
-            got = f"has {len(kp)} values" if isinstance(kp, list) else f"is {kind_of(kp)}"
-            raise InputError(f"{at} 'keypoints' {got}, expected {w} ({n_joints} x, y, v)", file=path,
-                             field="keypoints",
-                             fix=f"write the {n_joints} keypoints as one flat list [x1, y1, v1, ...]")
-        if not all_numbers(kp):
-            numeric_array(kp, what=f"{at} 'keypoints'", file=path, field="keypoints",
-                          fix="write every keypoint value as a number")
-            bad = next(v for v in kp if not is_number(v))
+        image_id, kp, score = _checked_result(d, i, path, n_joints, _keypoint_numbers)
+        ids.append(image_id)
+        kps.append(kp)
+        scores.append(score)
+    return ids, kps, scores
+
+
+def _checked_result(d, i: int, path: Path, n_joints: int, read_keypoints):
+    """(image id, keypoints as ``read_keypoints(kp, at, path)`` reads them, score) of the i-th result, or one
+    error naming ``results[i]`` and the field."""
+    at = f"results[{i}]"  # the i-th result of the file, as the evaluator's messages name it
+    w = 3 * n_joints
+    if not isinstance(d, dict):
+        raise InputError(f"{at} is {kind_of(d)}, expected an object", file=path, fix=_FIX)
+    if "image_id" not in d:
+        raise InputError(f"{at} has no 'image_id'", file=path, field="image_id", fix=_FIX)
+    image_id = _image_id(d["image_id"], path, at)
+    kp = d.get("keypoints")
+    if not isinstance(kp, list) or len(kp) != w:
+        got = f"has {len(kp)} values" if isinstance(kp, list) else f"is {kind_of(kp)}"
+        raise InputError(f"{at} 'keypoints' {got}, expected {w} ({n_joints} x, y, v)", file=path,
+                         field="keypoints", fix=f"write the {n_joints} keypoints as one flat list [x1, y1, v1, ...]")
+    kp = read_keypoints(kp, at, path)
+    score = optional_number(d.get("score"), what=f"{at} 'score'", wrapped=False, file=path, field="score",
+                            fix="give every result its instance score as a number")
+    return image_id, kp, score
+
+
+def _keypoint_array(kp: list, at: str, path: Path) -> np.ndarray:
+    """A result's keypoints as float64, for the canonical form (numpy's reading of the list)."""
+    return numeric_array(kp, what=f"{at} 'keypoints'", file=path, field="keypoints",
+                         fix="write every keypoint value as a number")
+
+
+def _keypoint_numbers(kp: list, at: str, path: Path) -> list:
+    """A result's keypoint list as the evaluator takes it: JSON numbers only."""
+    if not all_numbers(kp):
+        _keypoint_array(kp, at, path)
+        bad = next((v for v in kp if not is_number(v)), None)
+        if bad is not None:
             raise InputError(f"{at} 'keypoints' holds {kind_of(bad)}, not a number", file=path, field="keypoints",
                              fix="write every keypoint value as a number")
-        kps.append(kp)
-        scores.append(optional_number(d.get("score"), what=f"{at} 'score'", wrapped=False, file=path,
-                                      field="score", fix="give every result its instance score as a number"))
-    return ids, kps, scores
+    return kp
