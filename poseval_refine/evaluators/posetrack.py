@@ -37,6 +37,8 @@ from ..poses import NO_TRACK, PoseSequence, PoseSet
 from ..protocols import PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
 from . import DEFAULT_PROTOCOL, GROUP_COLUMNS, Task, breakdown_rows, joint_values, register_task
+from ._sessions import SequenceSession
+from ._sessions import sequence_stem as _stem
 
 log = logging.getLogger("prt")
 
@@ -531,10 +533,6 @@ def _read_memory(data, where: Path, gt: bool) -> PoseSequence:
     return read_sequence_data(data, where, records=False, regions=gt, scores=not gt)
 
 
-def _stem(name: str) -> str:
-    return name[:-5] if name.lower().endswith(".json") else name
-
-
 def _is_sequence(obj) -> bool:
     return isinstance(obj, dict) and ("annolist" in obj or ("images" in obj and "annotations" in obj))
 
@@ -577,7 +575,7 @@ def _read_sources(sources: list[tuple[str, object]], gt: bool) -> list[PoseSeque
     return [seq.to_skeleton(POSETRACK15) for seq in out]
 
 
-class PoseTrackSession:
+class PoseTrackSession(SequenceSession):
     """PoseTrack evaluation with the GT read and checked once and predictions given in parts (some
     sequences at a time, as paths or parsed JSON). Every sequence's statistics are computed when it is
     given; ``result`` combines them in the GT's order, as ``evaluate_posetrack`` does, so the numbers
@@ -602,25 +600,9 @@ class PoseTrackSession:
         log_warnings(notes)
         self.reset()
 
-    def reset(self) -> None:
-        self.stats: dict[int, SequenceStats] = {}
-        self.given: dict[str, object] = {}
-
-    def _match(self, name: str, n_part: int) -> int:
-        i = self.index.get(_stem(Path(name).name))
-        if i is None:
-            if len(self.names) == 1 and n_part == 1:
-                return 0
-            raise MismatchError(f"predictions for sequence {_stem(name)!r}, which the GT lacks", file=name,
-                                fix="name every prediction sequence as its GT file (e.g. 000342_mpii_test.json)")
-        if i in self.stats:
-            raise MismatchError(f"sequence {_stem(name)!r} is given twice", file=name,
-                                fix="give every sequence once (reset() to start over)")
-        return i
-
     def update(self, part) -> None:
         sources = _sources(part, "pred")
-        index = [self._match(name, len(sources)) for name, _ in sources]
+        index = [self.match(name, len(sources)) for name, _ in sources]
         if len(set(index)) != len(index):
             dup = next(i for i in index if index.count(i) > 1)
             raise MismatchError(f"sequence {self.names[dup]!r} is given twice in this part", file="pred",
@@ -649,17 +631,9 @@ class PoseTrackSession:
         for (_, src), i in zip(sources, index):
             self.given[self.names[i]] = src
 
-    def predictions(self) -> dict:
-        return {name: self.given[name] for name in self.names if name in self.given}
-
     def result(self) -> dict:
-        missing = [n for i, n in enumerate(self.names) if i not in self.stats]
-        if missing:
-            raise MismatchError(f"GT sequence {_stem(missing[0])} has no prediction"
-                                + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else ""), file=missing[0],
-                                fix="give predictions for every GT sequence, named as the GT file")
-        return posetrack_result([_stem(n) for n in self.names], [self.stats[i] for i in range(len(self.names))],
-                                self.proto, self.tracking, self.min_score, self.backend)
+        return posetrack_result([_stem(n) for n in self.names], self.stats_in_order(), self.proto, self.tracking,
+                                self.min_score, self.backend)
 
 
 register_task(Task(

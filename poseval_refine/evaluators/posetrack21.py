@@ -29,6 +29,8 @@ from ..metrics.posetrack21 import (
 )
 from ..protocols import HotaProtocol, get_protocol
 from . import DEFAULT_PROTOCOL, GROUP_COLUMNS, Task, register_task
+from ._sessions import SequenceSession
+from ._sessions import sequence_stem as _stem
 
 COLUMNS = (*JOINTS, "Total")
 #: the kit's fields in the order it prints them
@@ -58,10 +60,6 @@ def sequence_sources(obj, what: str) -> list[tuple[str, object]]:
         return sorted(obj.items())
     raise InputError(f"is {type(obj).__name__}, not PoseTrack21 input", file=what,
                      fix="give a path, a sequence's parsed JSON, or {sequence file name: parsed JSON or path}")
-
-
-def _stem(name: str) -> str:
-    return name[:-5] if name.lower().endswith(".json") else name
 
 
 def pair_sources(gt, pred) -> list[tuple[str, object, object]]:
@@ -340,7 +338,7 @@ def resample_map(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- sessions (Python API)
-class PT21Session:
+class PT21Session(SequenceSession):
     """PoseTrack21 evaluation with the GT read and checked once and predictions given in parts (some
     sequences at a time, as paths or parsed JSON; ``poseval_refine.Evaluator``). Every sequence's
     statistics are computed when it is given; ``result`` combines them in the GT's name order, as
@@ -355,40 +353,20 @@ class PT21Session:
         self.gt = [load(src, name, True) for name, src in sources]
         self.reset()
 
-    def reset(self) -> None:
-        self.stats: dict[int, object] = {}
-        self.given: dict[str, object] = {}
-
     def update(self, part) -> None:
         sources = sequence_sources(part, "pred")
         got = {}
         for name, src in sources:
-            i = self.index.get(_stem(Path(name).name))
-            if i is None and len(self.names) == 1 and len(sources) == 1:
-                i = 0
-            if i is None:
-                raise MismatchError(f"predictions for sequence {_stem(name)!r}, which the GT lacks", file=name,
-                                    fix="name every prediction sequence as its GT file (e.g. 000342_mpii_test.json)")
-            if i in self.stats or i in got:
-                raise MismatchError(f"sequence {_stem(name)!r} is given twice", file=name,
-                                    fix="give every sequence once (reset() to start over)")
+            i = self.match(name, len(sources), got)
             with no_gc():
                 got[i] = evaluate_sequence(self.gt[i], load(src, name, False, labeled_ids(self.gt[i])), self.proto,
                                            self.want)
             self.given[self.names[i]] = src
         self.stats.update(got)
 
-    def predictions(self) -> dict:
-        return {name: self.given[name] for name in self.names if name in self.given}
-
     def result(self) -> dict:
-        missing = [n for i, n in enumerate(self.names) if i not in self.stats]
-        if missing:
-            raise MismatchError(f"GT sequence {_stem(missing[0])} has no prediction"
-                                + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else ""), file=missing[0],
-                                fix="give predictions for every GT sequence, named as the GT file")
         names = [_stem(n) for n in self.names]
-        stats = [self.stats[i] for i in range(len(self.names))]
+        stats = self.stats_in_order()
         return hota_result(names, stats, self.proto) if self.want == "hota" else map_result(names, stats)
 
 
