@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .base import DEFAULT_PROTOCOL, OPTIONS, Option, Session, Task, same_value
+from . import base
+from .base import ALIASES, DEFAULT_PROTOCOL, OPTIONS, Option, Session, Task, alias_task, same_value
 
 __all__ = ["ALIASES", "DEFAULT_PROTOCOL", "GROUP_COLUMNS", "OPTIONS", "Option", "Session", "TASKS", "TASK_MODULES",
            "Task", "alias_task", "all_tasks", "breakdown_rows", "get_task", "joint_values", "named_task",
@@ -64,18 +65,6 @@ TASK_MODULES = {
     "coco": "coco",
     "hota": "posetrack21", "pose21": "posetrack21",
 }
-
-
-#: old spellings of tasks: (task, option, value) -> the task it names now. ``--task pose --protocol
-#: posetrack21`` (the PoseTrack21 kit's mAP) is task ``pose21``; results stored under the old spelling keep
-#: their task ``pose``, whose hooks hand them to the new task (``posetrack.other_task``)
-ALIASES: dict[tuple[str, str, Any], str] = {("pose", "protocol", "posetrack21"): "pose21"}
-
-
-def alias_task(task: str, option: str, value: Any) -> Task | None:
-    """The task ``--task TASK --OPTION VALUE`` names when it is an old spelling (:data:`ALIASES`), else None."""
-    name = ALIASES.get((task, option, value))
-    return None if name is None else get_task(name)
 
 
 def named_task(name: str, options: dict[str, Any]) -> Task:
@@ -176,3 +165,6 @@ def get_task(name: str) -> Task:
     if name not in tasks:
         raise ConfigError(f"unknown task {name!r}", fix=f"use --task with one of: {', '.join(sorted(tasks))}")
     return tasks[name]
+
+
+base.find_task = get_task  # how base.alias_task finds a task by name (base does not import this module)

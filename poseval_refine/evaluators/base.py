@@ -366,8 +366,6 @@ class Task:
     def alias(self, options: dict[str, Any]) -> tuple[Task, dict[str, Any]] | None:
         """(task, options) to run instead, when these options name another task (a protocol that became a task
         of its own: ``evaluators.ALIASES``); None: this task. The note saying so goes to the log."""
-        from . import alias_task
-
         for key, value in options.items():
             other = alias_task(self.name, key, value)
             if other is not None:
@@ -432,6 +430,23 @@ class Task:
 
 #: the protocol label of results computed under a task's official conventions
 DEFAULT_PROTOCOL = "official"
+
+#: old spellings of tasks: (task, option, value) -> the task it names now. ``--task pose --protocol
+#: posetrack21`` (the PoseTrack21 kit's mAP) is task ``pose21``; results stored under the old spelling keep
+#: their task ``pose``, whose hooks hand them to the new task (``posetrack.other_task``)
+ALIASES: dict[tuple[str, str, Any], str] = {("pose", "protocol", "posetrack21"): "pose21"}
+
+#: how ``alias_task`` finds a task by name: the registry's ``evaluators.get_task`` (set when it loads)
+find_task: Callable[[str], Task] | None = None
+
+
+def alias_task(task: str, option: str, value: Any) -> Task | None:
+    """The task ``--task TASK --OPTION VALUE`` names when it is an old spelling (:data:`ALIASES`), else None."""
+    try:
+        name = ALIASES.get((task, option, value))
+    except TypeError:  # an unhashable value names no task
+        return None
+    return None if name is None else find_task(name)
 
 #: the session the worker processes of ``feed`` evaluate with (inherited when they are forked)
 _WORKER_SESSION: Session | None = None
