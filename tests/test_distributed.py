@@ -21,6 +21,15 @@ from .support.pt21build import write_case
 
 pytest.importorskip("torch")
 
+
+def _need(module: str) -> None:
+    """Skip without ``module`` locally; under CI (which installs the extra) its absence is a failure."""
+    if os.environ.get("CI"):
+        __import__(module)
+    else:
+        pytest.importorskip(module)
+
+
 SEED = 67  # no other test uses it
 SCRIPT = Path(__file__).parent / "support" / "ddp_evaluate.py"
 
@@ -61,24 +70,63 @@ def cases(tmp_path_factory, shared_data):
     }
 
 
-def test_gather_over_two_ranks_equals_one_process(cases, tmp_path):
-    spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps(cases))
+def _torchrun(spec: dict, out: Path, *mode: str) -> list[dict]:
+    (out / "spec.json").write_text(json.dumps(spec))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(prt.__file__).parents[1]), os.environ.get(
         "PYTHONPATH", "")]), OMP_NUM_THREADS="1")
-    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                          "--standalone", str(SCRIPT), str(spec), str(tmp_path)], capture_output=True,
-                         text=True, env=env, timeout=600)
+    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
+                          str(SCRIPT), str(out / "spec.json"), str(out), *mode], capture_output=True, text=True,
+                         env=env, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    return [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
+
+
+def _one_process(case: dict) -> dict:
+    one = prt.evaluate(Path(case["gt"]), Path(case["pred"]), task=case["task"]).to_dict()
+    return json.loads(json.dumps(one))  # as JSON: NaN as null
+
+
+def _labels_aside(d: dict) -> dict:
+    """Without what names the predictions (their file, or 'pred' for predictions given in memory)."""
+    return {k: v for k, v in d.items() if k not in ("pred", "entries", "torchmetrics_headline", "own_items_after")}
+
+
+def test_gather_over_two_ranks_equals_one_process(cases, tmp_path):
+    ranks = _torchrun(cases, tmp_path)
     for name, case in cases.items():
-        one = prt.evaluate(Path(case["gt"]), Path(case["pred"]), task=case["task"]).to_dict()
+        one = _one_process(case)
+        for r, got in enumerate(ranks):
+            assert _labels_aside(got[name]) == _labels_aside(one), (name, r)
+
+
+def test_torchmetrics_classes_over_two_ranks_equal_one_process(cases, tmp_path):
+    _need("torchmetrics")
+    ranks = _torchrun(cases, tmp_path, "torchmetrics")
+    for name, case in cases.items():
+        one = _one_process(case)
         for r, got in enumerate(ranks):
             mine = got[name]
-            if name in ("coco", "single"):  # the file's name vs the in-memory predictions' label
-                one = {k: v for k, v in one.items() if k not in ("pred", "entries")}
-                mine = {k: v for k, v in mine.items() if k not in ("pred", "entries")}
-            assert mine == json.loads(json.dumps(one)), (name, r)
+            assert _labels_aside(mine) == _labels_aside(one), (name, r)
+            headline = prt.evaluate(Path(case["gt"]), Path(case["pred"]), task=case["task"]).headline
+            assert json.dumps(mine["torchmetrics_headline"]) == json.dumps(headline), (name, r)  # NaN as NaN
+            assert mine["own_items_after"], (name, r)
+
+
+def test_torchmetrics_coco_equals_pycocotools_on_an_unseen_benchmark(tmp_path):
+    """A benchmark no other test uses (seed 71): one process, the metric's numbers against pycocotools'."""
+    _need("torchmetrics")
+    from poseval_refine.integrations.torchmetrics import KeypointAP
+
+    gt, results = cocobuild.make_benchmark(seed=71, n_images=40)
+    official = cocobuild.pycocotools_stats(cocobuild.write_json(tmp_path / "gt.json", gt),
+                                           cocobuild.write_json(tmp_path / "res.json", results))
+    metric = KeypointAP(gt)
+    for i in range(0, len(results), 17):
+        metric.update(results[i:i + 17])
+    got = metric.compute()
+    for k, v in official.items():
+        want = float("nan") if v == -1 else 100 * v
+        assert abs(float(got[k]) - want) <= 1e-9 or (want != want and got[k] != got[k]), k
 
 
 def test_gather_without_a_process_group_is_the_evaluator_itself(cases):

@@ -87,9 +87,9 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
     if refined is not None:
         raise ConfigError("--refined goes with --method", fix="or refine first with `prt refine`, then evaluate")
     if gt is None and not preds:
-        from ..sample import sample_paths
+        from ..sample import SAMPLE_TASK, sample_paths
 
-        task = task or "tracking"
+        task = task or SAMPLE_TASK
         gt, pred = sample_paths(posetrack21=named_task(task, options).sample != "posetrack")
         preds = (pred,)
         logging.getLogger("prt").info("no --gt/--pred given: evaluating the sample benchmark shipped with prt")
