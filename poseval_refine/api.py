@@ -29,6 +29,7 @@ from .io import no_gc
 if TYPE_CHECKING:
     import pandas
 
+    from .evaluators.payloads import Payload
     from .poses import PoseSet
     from .results.board import Board
 
@@ -102,6 +103,15 @@ class Result:
 
     def __getitem__(self, metric: str) -> float:
         return self.headline[metric]
+
+    @property
+    def payload(self) -> Payload:
+        """The result typed: its family's dataclass (``evaluators.payloads``), the numbers as fields (e.g.
+        ``payload.ap_joint``, ``payload.stats["AP"]``), with the headline, the per-item statistics, ``render``,
+        ``to_dict`` and ``resample``."""
+        from .evaluators.payloads import payload_of
+
+        return payload_of(self._task, self._data)
 
     @property
     def items(self) -> list:

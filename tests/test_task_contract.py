@@ -269,6 +269,7 @@ def test_multi_subset_is_evaluating_only_those_images(tmp_path):
     (tmp_path / "pred_sub.json").write_text(json.dumps({"annolist": [pred_list[i] for i in keep]}))
     alone = prt.evaluate(tmp_path / "gt_sub.json", tmp_path / "pred_sub.json", task="multi").to_dict()
     assert _without(full.subset(chosen).to_dict(), "gt", "pred") == _without(alone, "gt", "pred")
+    assert full.payload.ap == full.to_dict()["ap"] and type(full.payload).__name__ == "MultiPayload"
 
 
 def test_subset_of_unknown_items_and_of_stored_results(pt_bench):
@@ -278,3 +279,38 @@ def test_subset_of_unknown_items_and_of_stored_results(pt_bench):
     stored = prt.api.Result("pose", full.to_dict())
     with pytest.raises(prt.ConfigError, match="holds no evaluation session"):
         stored.subset(full.items[:1])
+
+
+# ----------------------------------------------------------------------------- typed payloads
+def test_every_task_has_a_typed_payload_of_its_result(pt_bench, pt21_bench, coco_bench, mpii):
+    from poseval_refine.evaluators import payloads
+
+    gt, results = coco_bench
+    runs = {
+        "tracking": prt.evaluate(pt_bench / "gt", pt_bench / "pred", task="tracking"),
+        "pose": prt.evaluate(pt_bench / "gt", pt_bench / "pred", task="pose"),
+        "pckh": prt.evaluate(pt_bench / "gt", pt_bench / "gt", task="pckh"),
+        "hota": prt.evaluate(pt21_bench / "gt", pt21_bench / "pred", task="hota"),
+        "pose21": prt.evaluate(pt21_bench / "gt", pt21_bench / "pred", task="pose21"),
+        "coco": prt.evaluate(gt, results, task="coco"),
+        "single": prt.evaluate(mpii[0], mpii[2], task="single"),
+    }
+    kinds = {"tracking": payloads.PoseTrackPayload, "pose": payloads.PoseTrackPayload,
+             "pckh": payloads.PairedPCKhPayload, "hota": payloads.HotaPayload,
+             "pose21": payloads.PoseTrack21MapPayload, "coco": payloads.CocoPayload, "single": payloads.SinglePayload}
+    for name, r in runs.items():
+        p, d = r.payload, r.to_dict()
+        assert type(p) is kinds[name] and p.task == name, name
+        assert json.dumps(p.headline) == json.dumps(r.headline), name
+        assert json.dumps(p.to_dict()) == json.dumps(r._data) and p.render() == r.render(), name
+        assert len(p.item_stats) == len(d["items"]), name
+        w = np.ones((1, len(p.item_stats)), dtype=int)
+        assert {k: float(v[0]) for k, v in p.resample(w).items()}.keys() <= set(p.headline), name
+    t = runs["tracking"].payload
+    assert list(t.ap_joint) == runs["tracking"].to_dict()["ap_joint"] and t.motp_total == runs["tracking"]["MOTP"]
+    assert runs["pose"].payload.mota_joint is None
+    c = runs["coco"].payload
+    assert c.stats["AP"] * 100 == runs["coco"]["AP"] and c.counts["detections"] == len(results)
+    assert runs["hota"].payload.fields["HOTA"]["Total"] == runs["hota"]["HOTA"]
+    s = runs["single"].payload
+    assert s.pckh["Total"] == runs["single"]["PCKh@0.5"] and s.people == 2958 and s.flavour == "matlab"

@@ -247,9 +247,12 @@ class Session:
 
     def check_state(self, st: dict) -> None:
         """A state another session of the same task and options made (``workers`` aside)."""
+        if not (isinstance(st, dict) and isinstance(st.get("items"), dict) and isinstance(st.get("options"), dict)):
+            raise ConfigError(f"a state is {type(st).__name__}, not what Session.state() gives",
+                              fix="merge the values of Evaluator.state() / Session.state()")
         mine = {k: v for k, v in self.options.items() if k != "workers"}
-        theirs = {k: v for k, v in (st.get("options") or {}).items() if k != "workers"}
-        if not isinstance(st, dict) or st.get("task") != self.task.name or theirs != mine:
+        theirs = {k: v for k, v in st["options"].items() if k != "workers"}
+        if st.get("task") != self.task.name or theirs != mine:
             raise ConfigError(f"cannot merge a state of --task {st.get('task')} with options {theirs} into "
                               f"--task {self.task.name} with {mine}",
                               fix="merge the states of sessions opened with the same task and options")
@@ -327,6 +330,8 @@ class Task:
     session_class: ClassVar[type[Session]]
     #: whether ``run`` takes several prediction files (each evaluated on its own, ``combine`` joins them)
     several_preds: ClassVar[bool] = False
+    #: the typed form of the task's results (``Result.payload``; ``evaluators.payloads``): None, the generic one
+    payload_class: ClassVar[type | None] = None
     #: the sample benchmark ``prt evaluate`` without --gt/--pred evaluates (``poseval_refine.sample``)
     sample: ClassVar[str] = "posetrack"
 

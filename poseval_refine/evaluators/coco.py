@@ -46,6 +46,7 @@ from ..metrics.coco import (
 )
 from ..metrics.oks import SIGMA_SETS
 from . import Session, Task, register_task, same_value
+from .payloads import CocoPayload
 
 log = logging.getLogger("prt")
 
@@ -525,6 +526,7 @@ class CocoTask(Task):
     item = "image"
     primary, unit = "AP", "image"
     session_class = CocoSession
+    payload_class = CocoPayload
 
     def render(self, result: dict) -> str:
         return render_coco(result)

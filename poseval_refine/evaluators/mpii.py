@@ -24,6 +24,7 @@ from ..poses import PoseSequence, PoseSet
 from ..protocols import pckh_protocol
 from ..skeletons import MPII16
 from . import DEFAULT_PROTOCOL, Session, Task, breakdown_rows, joint_values, register_task
+from .payloads import MultiPayload, SinglePayload
 
 
 def _single(src, what: str) -> PoseSequence:
@@ -258,6 +259,7 @@ class SingleTask(Task):
     item = "person"
     primary, unit, reads = "PCKh@0.5", "person", ("mpii", "pose-tensorflow")
     session_class = SingleSession
+    payload_class = SinglePayload
     several_preds = True
 
     def combine(self, results: list[dict], options: dict) -> dict:
@@ -299,6 +301,7 @@ class MultiTask(Task):
     item = "image"
     primary, unit, reads = "mAP", "image", ("mpii-annolist",)
     session_class = MultiSession
+    payload_class = MultiPayload
 
     def render(self, result: dict) -> str:
         return render_multi(result)

@@ -17,6 +17,7 @@ from ..metrics.paired_pckh import finalize_paired_pckh, frame_counts, resample_p
 from ..metrics.posetrack import GROUP_NAMES
 from ..skeletons import POSETRACK15
 from . import GROUP_COLUMNS, Task, breakdown_rows, joint_values, register_task
+from .payloads import PairedPCKhPayload
 from .posetrack import (
     POSETRACK_FORMATS,
     check_frames,
@@ -99,6 +100,7 @@ class PCKhTask(Task):
     item = "sequence"
     primary, unit, reads = "PCKh@0.5", "image", POSETRACK_FORMATS
     session_class = PCKhSession
+    payload_class = PairedPCKhPayload
 
     def render(self, result: dict) -> str:
         names = GROUP_NAMES[:-1] + ["Total"]

@@ -38,6 +38,7 @@ from ..protocols import PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
 from . import DEFAULT_PROTOCOL, GROUP_COLUMNS, Task, breakdown_rows, joint_values, register_task
 from .base import READ_WINDOW
+from .payloads import PoseTrackPayload
 from .sequences import SequenceSession
 
 log = logging.getLogger("prt")
@@ -501,6 +502,7 @@ class PoseTask(Task):
     item = "sequence"
     primary, unit, reads = "mAP", "sequence", POSETRACK_FORMATS
     session_class = PoseTrackSession
+    payload_class = PoseTrackPayload
     tracking = False
 
     def render(self, result: dict) -> str:

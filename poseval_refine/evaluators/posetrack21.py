@@ -30,6 +30,7 @@ from ..metrics.posetrack21 import (
 from ..protocols import HotaProtocol, get_protocol
 from ..skeletons import POSETRACK15
 from . import DEFAULT_PROTOCOL, GROUP_COLUMNS, Task, breakdown_rows, joint_values, register_task
+from .payloads import HotaPayload, PoseTrack21MapPayload
 from .sequences import SequenceSession
 
 COLUMNS = (*JOINTS, "Total")
@@ -352,6 +353,7 @@ class HotaTask(Task):
     item = "sequence"
     primary, unit, reads = "HOTA", "sequence", ()
     session_class = PT21Session
+    payload_class = HotaPayload
     want = "hota"
     #: ``prt evaluate`` without --gt/--pred evaluates the PoseTrack21 sample
     sample = "posetrack21"
@@ -385,6 +387,7 @@ class Pose21Task(Task):
     item = "sequence"
     primary, unit, reads = "mAP", "sequence", ()
     session_class = PT21Session
+    payload_class = PoseTrack21MapPayload
     want = "map"
     sample = "posetrack21"
 
