@@ -314,3 +314,24 @@ def test_every_task_has_a_typed_payload_of_its_result(pt_bench, pt21_bench, coco
     assert runs["hota"].payload.fields["HOTA"]["Total"] == runs["hota"]["HOTA"]
     s = runs["single"].payload
     assert s.pckh["Total"] == runs["single"]["PCKh@0.5"] and s.people == 2958 and s.flavour == "matlab"
+
+
+def test_results_stored_under_the_old_spelling_still_rank(pt21_bench, tmp_path):
+    """A result of ``--task pose --protocol posetrack21`` saved before pose21 existed (task "pose") is read by
+    the pose task's hooks as the pose21 result it is, and ranks on its board."""
+    from poseval_refine.evaluators import get_task
+    from poseval_refine.results.board import build_boards
+    from poseval_refine.results.store import load_dir
+
+    d = pt21_bench
+    new = prt.evaluate(d / "gt", d / "pred", task="pose21")
+    old = dict(new.to_dict(), task="pose")
+    pose = get_task("pose")
+    assert json.dumps(pose.headline(old)) == json.dumps(new.headline)
+    w = np.vstack([np.ones(len(old["items"]), dtype=int), np.eye(len(old["items"]), dtype=int)[0] * 3])
+    assert {k: v.tolist() for k, v in pose.resample(old, w).items()} == \
+        {k: v.tolist() for k, v in get_task("pose21").resample(new.to_dict(), w).items()}
+    prt.api.Result("pose", old, inputs={"gt": d / "gt", "pred": d / "pred"}).save("old-net", results=tmp_path)
+    board, = [b for b in build_boards(load_dir(tmp_path), task="pose", resamples=20, quoted=False)]
+    assert board.protocol == "protocol posetrack21"  # a board of its own, as before
+    assert board.rows[0].method == "old-net" and board.rows[0].value == new.headline["mAP"]
