@@ -453,11 +453,13 @@ def alias_task(task: str, option: str, value: Any) -> Task | None:
         return None
     return None if name is None else find_task(name)
 
+
 #: the session the worker processes of ``feed`` evaluate with (inherited when they are forked)
 _WORKER_SESSION: Session | None = None
 
 
-def _worker_state(part) -> dict:
+def _worker_state(part) -> tuple[dict, list[str]]:
+    """A worker process's evaluation of one part: (its state, its notes)."""
     from ..io import no_gc
 
     session = _WORKER_SESSION
