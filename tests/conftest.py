@@ -58,3 +58,16 @@ def shared_data() -> Path:
     if SHARED is None:
         missing_data("shared test data")
     return SHARED / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _prt_cache(tmp_path_factory):
+    """prt's cache (results.cache: the boards' resamples; the shipped results' index) in a folder of this
+    test run, never the user's: every run starts cold, and no entry of another checkout's code is read."""
+    old = os.environ.get("PRT_CACHE")
+    os.environ["PRT_CACHE"] = str(tmp_path_factory.mktemp("prt-cache"))
+    yield
+    if old is None:
+        os.environ.pop("PRT_CACHE", None)
+    else:
+        os.environ["PRT_CACHE"] = old
