@@ -91,6 +91,10 @@ class RowEntry:
     problem: dict | None = None
     #: headline metric -> its all-ones resample (the stored numbers again; checked when the entry is read)
     ones: dict[str, float] | None = None
+    #: the task's primary metric, what one item is, whether it resamples (``prt compare`` needs no evaluator)
+    primary: str | None = None
+    unit: str | None = None
+    resamples_items: bool = False
 
     def error(self, path: Path) -> InputError:
         from .store import DAMAGED_FIX
@@ -155,7 +159,8 @@ def build_entry(sr, seed: int, resamples: int) -> RowEntry:
     ids = hashlib.sha256(orjson.dumps(item_ids(items), option=orjson.OPT_SERIALIZE_NUMPY,
                                       default=str)).hexdigest() if items else ""
     entry = RowEntry(head=head, protocol=protocol, metrics=metrics, joints=joints, curve=curve, n_items=len(items),
-                     item_ids=ids, ci95_note=None, resampled=None)
+                     item_ids=ids, ci95_note=None, resampled=None, primary=task.primary, unit=task.unit,
+                     resamples_items=task.resample is not None)
     if task.resample is None:
         return entry
     if not items:
@@ -199,6 +204,7 @@ def _dumps(entry: RowEntry) -> bytes:
     header = orjson.dumps({"head": entry.head, "protocol": entry.protocol, "metrics": entry.metrics,
                            "joints": entry.joints, "curve": entry.curve, "n_items": entry.n_items,
                            "item_ids": entry.item_ids, "ci95_note": entry.ci95_note, "problem": entry.problem,
+                           "primary": entry.primary, "unit": entry.unit, "resamples_items": entry.resamples_items,
                            "arrays": names, "shape": list(arrays.shape)},
                           option=orjson.OPT_SERIALIZE_NUMPY, default=str)
     return _MAGIC + struct.pack("<Q", len(header)) + header + arrays.tobytes()
@@ -221,7 +227,8 @@ def _loads(raw: bytes) -> RowEntry | None:
         resampled = {name: block[i, 1:] for i, name in enumerate(names)}
     return RowEntry(head=h["head"], protocol=h["protocol"], metrics=metrics, joints=h["joints"], curve=h["curve"],
                     n_items=h["n_items"], item_ids=h["item_ids"], ci95_note=h["ci95_note"], resampled=resampled,
-                    problem=h["problem"], ones=ones)
+                    problem=h["problem"], ones=ones, primary=h["primary"], unit=h["unit"],
+                    resamples_items=h["resamples_items"])
 
 
 def _read(key: str) -> RowEntry | None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError, InputError
-from ..evaluators import get_task
 from . import benchmarks
 from .cache import item_ids
 from .uncertainty import RESAMPLES, SEED, paired_difference
@@ -130,10 +129,10 @@ def compare_results(ra, rb, *, resamples: int = RESAMPLES, seed: int = SEED) -> 
     ea, eb = _entry(ra, seed, resamples), _entry(rb, seed, resamples)
     check_comparable(ra, rb, ea, eb)
     bench, task_name = ea.head["benchmark"], ea.head["task"]
-    t = get_task(task_name)
+    primary = ea.primary
     n = ea.n_items
     metrics = {}
-    for m in [t.primary, *(k for k in ea.metrics if k != t.primary)]:
+    for m in [primary, *(k for k in ea.metrics if k != primary)]:
         if m not in eb.metrics:
             continue
         va, vb = ea.metrics.get(m, float("nan")), eb.metrics.get(m, float("nan"))
@@ -143,9 +142,9 @@ def compare_results(ra, rb, *, resamples: int = RESAMPLES, seed: int = SEED) -> 
             metrics[m] = MetricDifference(m, va, vb, diff.value, diff.ci95, diff.p_value)
         else:  # no resample, or one item drawn again and again: no spread, no interval
             metrics[m] = MetricDifference(m, va, vb, va - vb, None, None)
-    top = metrics[t.primary]
+    top = metrics[primary]
     return Comparison(a=ea.head["method"], b=eb.head["method"], benchmark=bench, task=task_name,
-                      protocol=ea.protocol, metric=t.primary, unit=t.unit or "item", items=n, resamples=resamples,
+                      protocol=ea.protocol, metric=primary, unit=ea.unit or "item", items=n, resamples=resamples,
                       seed=seed, value_a=top.value_a, value_b=top.value_b, delta=top.delta, ci95=top.ci95,
                       p_value=top.p_value, metrics=metrics, files={"a": ra.path.name, "b": rb.path.name})
 
@@ -173,8 +172,7 @@ def check_comparable(ra, rb, ea=None, eb=None) -> None:
     if pa != pb:
         raise ConfigError(f"{name} follow different evaluation conventions ({pa} and {pb})",
                           fix="evaluate both with the same --flavour / --protocol")
-    t = get_task(da["task"])
-    if t.resample is None:
+    if not ea.resamples_items:
         raise ConfigError(f"task {da['task']} has no per-item statistics to resample, so no paired interval")
     for r, e in ((ra, ea), (rb, eb)):
         if not e.n_items:
