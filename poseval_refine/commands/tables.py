@@ -29,7 +29,6 @@ def command(fmt, which, results_dir, resamples, standalone, strict):
     from ..render.tables import RENDERERS, mpii_validation_table, paper_table
     from ..results.board import build_boards
     from ..results.store import load_all
-
     from .leaderboard import report_skipped
 
     methods = all_methods()

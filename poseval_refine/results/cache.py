@@ -8,8 +8,8 @@ entry is kept on disk under the SHA-256 of those: the file's SHA-256 (from the s
 resamples, the prt version and a fingerprint of prt's code and numpy's version (:func:`code_fingerprint`),
 and any change of one of them is another key. Saving a result computes its entry (:func:`warm`), so the
 first board after a save reads it rather than resampling; a result saved otherwise gets its entry the first
-time a board reads it. Reading an entry checks it again: the all-ones resample kept in it must give the
-headline numbers it holds, or the entry is computed afresh.
+time a board reads it. Reading an entry checks it again: its resamples must have the SHA-256 written with
+them and its all-ones resample must give the headline numbers it holds, or the entry is computed afresh.
 
 Entries live in prt's cache folder, ``$PRT_CACHE``, else ``$XDG_CACHE_HOME/prt``, else ``~/.cache/prt``
 (never beside the shipped results: an installed prt's package folder is read-only). A cache that cannot be
@@ -205,7 +205,8 @@ def _dumps(entry: RowEntry) -> bytes:
                            "joints": entry.joints, "curve": entry.curve, "n_items": entry.n_items,
                            "item_ids": entry.item_ids, "ci95_note": entry.ci95_note, "problem": entry.problem,
                            "primary": entry.primary, "unit": entry.unit, "resamples_items": entry.resamples_items,
-                           "arrays": names, "shape": list(arrays.shape)},
+                           "arrays": names, "shape": list(arrays.shape),
+                           "sha256": hashlib.sha256(arrays.tobytes()).hexdigest()},
                           option=orjson.OPT_SERIALIZE_NUMPY, default=str)
     return _MAGIC + struct.pack("<Q", len(header)) + header + arrays.tobytes()
 
@@ -219,6 +220,8 @@ def _loads(raw: bytes) -> RowEntry | None:
     names, shape = h["arrays"], tuple(h["shape"])
     metrics = {k: _nan(v) for k, v in h["metrics"].items()}
     resampled = ones = None
+    if hashlib.sha256(raw[start + n:]).hexdigest() != h["sha256"]:
+        return None  # damaged: computed again
     if names:
         block = np.frombuffer(raw, dtype="<f8", offset=start + n).reshape(shape)
         ones = {name: float(block[i, 0]) for i, name in enumerate(names)}
