@@ -244,3 +244,25 @@ def test_results_list_marks_damaged_and_rm_removes_them(filled, capsys):
     assert main(["results", "rm", "net-02", "--benchmark", "mpii-val", "--task", "single", "--results",
                  str(filled)]) == 0
     assert not path.exists()
+
+
+# ----------------------------------------------------------------------------- results/ at the top level
+def test_the_shipped_results_are_the_repositorys_results_folder():
+    """The design's top-level results/: the shipped files live there (not inside the package), are packaged as
+    poseval_refine.shipped_results the way baselines/ is, and say what they are in a README."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    assert shipped_dir().resolve() == (repo / "results").resolve()
+    assert len(SHIPPED) == 6 and not (repo / "poseval_refine" / "data" / "results").exists()
+    pyproject = (repo / "pyproject.toml").read_text()
+    assert '"poseval_refine.shipped_results" = "results"' in pyproject
+    assert '"poseval_refine.shipped_results" = ["*.json", "*.md"]' in pyproject
+    assert '"poseval_refine.shipped_results"' in (repo / "setup.py").read_text()
+    assert "`results/` holds the shipped results" in (repo / "README.md").read_text()
+
+
+def test_verify_shipped_only_recomputes_the_top_level_results(shared_data, capsys):
+    assert main(["verify", "--shipped-only", "--data-root", str(shared_data), "--strict"]) == 0
+    out = capsys.readouterr().out
+    assert "6 matched, 0 drifted, 0 not checked" in out

@@ -1,8 +1,8 @@
 """Result files: one JSON per (method, benchmark, task) with the numbers, the per-item statistics the
 bootstrap resamples, and provenance (input hashes, GT identity, options, prt version, date, command).
 
-Two stores are read: the *shipped* results inside the package (recomputed by prt from registry methods'
-released predictions; the wheel carries them) and the *user* store, ``--results DIR``, else
+Two stores are read: the *shipped* results (the repository's ``results/``, recomputed by prt from registry
+methods' released predictions; the wheel carries them as ``poseval_refine.shipped_results``) and the *user* store, ``--results DIR``, else
 ``$PRT_RESULTS``, else ``./prt-results``. Saving never replaces another method's result, nor a result of
 the same name made from other predictions unless asked to.
 """
@@ -29,8 +29,13 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
 def shipped_dir() -> Path:
-    """The results shipped inside the package (``poseval_refine/data/results``)."""
-    return Path(str(files("poseval_refine") / "data" / "results"))
+    """The shipped result files: the repository's top-level ``results/``, installed as the package
+    ``poseval_refine.shipped_results`` (as ``baselines/`` is ``poseval_refine.baselines``); from a source
+    checkout whose ``poseval_refine/`` shadows an installed prt, the checkout's ``results/``."""
+    try:
+        return Path(str(files("poseval_refine.shipped_results")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent.parent / "results"
 
 
 def user_dir(value: str | Path | None = None) -> Path:
@@ -384,8 +389,10 @@ def _check_fields(d: dict, path: Path) -> None:
 
 
 def _index_in_store(directory: Path, store: str) -> bool:
-    """A user store that prt can write keeps its index inside; the shipped results' index is in the cache."""
-    return store != "shipped" and os.access(directory, os.W_OK)
+    """A user store that prt can write keeps its index inside; the shipped results' index is in the cache
+    (the shipped folder is read-only when installed, and part of the repository in a checkout)."""
+    return store != "shipped" and os.access(directory, os.W_OK) and \
+        Path(directory).resolve() != shipped_dir().resolve()
 
 
 def load_dir(directory: Path, store: str = "user") -> list[StoredResult]:
