@@ -21,7 +21,7 @@ from . import benchmarks
 from .cache import RowEntry, row_entry
 from .store import StoredResult
 from .ties import board_ties
-from .uncertainty import RESAMPLES, SEED, interval, paired_difference
+from .uncertainty import RESAMPLES, SEED, paired_difference
 
 PAPER = "Fieraru et al., Learning to Refine Human Pose Estimation, CVPRW 2018"
 #: metric keys of the paper's numbers (baselines/) -> headline metric names
@@ -143,6 +143,8 @@ def _stored_row(sr: StoredResult, entry: RowEntry) -> Row:
     if entry.resampled is not None:
         row._resampled = entry.resampled
         row.ci95_note = entry.ci95_note
+        row.metrics_ci95 = dict(entry.metrics_ci95)
+        row.ci95 = row.metrics_ci95.get(task.primary)
     return row
 
 
@@ -279,10 +281,6 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
     n_items = None
     if task.resample is not None:
         sizes = sorted({r._n_items for r in rows if r.source != "quoted"})
-        for r in rows:
-            if r._resampled is not None:
-                r.metrics_ci95 = {k: interval(v) for k, v in r._resampled.items()}
-                r.ci95 = r.metrics_ci95.get(task.primary)
         n_items = sizes[0] if len(sizes) == 1 else None
     by_method = {r.method: r for r in rows if r.source != "quoted"}
     for r in rows:

@@ -91,6 +91,8 @@ class RowEntry:
     problem: dict | None = None
     #: headline metric -> its all-ones resample (the stored numbers again; checked when the entry is read)
     ones: dict[str, float] | None = None
+    #: headline metric -> its 95% percentile interval (uncertainty.interval of ``resampled``)
+    metrics_ci95: dict[str, list[float] | None] | None = None
     #: the task's primary metric, what one item is, whether it resamples (``prt compare`` needs no evaluator)
     primary: str | None = None
     unit: str | None = None
@@ -132,7 +134,7 @@ def build_entry(sr, seed: int, resamples: int) -> RowEntry:
     """Compute a stored result's entry from its file: its numbers, the per-file check, and its resamples with
     the board's draws (row 0 weighs every item once and must give the stored numbers)."""
     from ..evaluators import get_task
-    from .uncertainty import board_salt, draw_weights, resample_result, shape_note
+    from .uncertainty import board_salt, draw_weights, interval, resample_result, shape_note
 
     d = sr.data
     head = {k: v for k, v in d.items() if k not in ("items", "numbers", "headline")}
@@ -179,6 +181,7 @@ def build_entry(sr, seed: int, resamples: int) -> RowEntry:
     if resamples > 0 and n > 1:  # one item drawn again and again has no spread: no interval
         entry.ones = {k: float(v[0]) for k, v in resampled.items()}
         entry.resampled = {k: np.ascontiguousarray(v[1:]) for k, v in resampled.items()}
+        entry.metrics_ci95 = {k: interval(v) for k, v in entry.resampled.items()}
         values = entry.resampled.get(task.primary)
         if values is not None:
             try:
@@ -205,6 +208,7 @@ def _dumps(entry: RowEntry) -> bytes:
                            "joints": entry.joints, "curve": entry.curve, "n_items": entry.n_items,
                            "item_ids": entry.item_ids, "ci95_note": entry.ci95_note, "problem": entry.problem,
                            "primary": entry.primary, "unit": entry.unit, "resamples_items": entry.resamples_items,
+                           "metrics_ci95": entry.metrics_ci95,
                            "arrays": names, "shape": list(arrays.shape),
                            "sha256": hashlib.sha256(arrays.tobytes()).hexdigest()},
                           option=orjson.OPT_SERIALIZE_NUMPY, default=str)
@@ -231,7 +235,7 @@ def _loads(raw: bytes) -> RowEntry | None:
     return RowEntry(head=h["head"], protocol=h["protocol"], metrics=metrics, joints=h["joints"], curve=h["curve"],
                     n_items=h["n_items"], item_ids=h["item_ids"], ci95_note=h["ci95_note"], resampled=resampled,
                     problem=h["problem"], ones=ones, primary=h["primary"], unit=h["unit"],
-                    resamples_items=h["resamples_items"])
+                    resamples_items=h["resamples_items"], metrics_ci95=h["metrics_ci95"])
 
 
 def _read(key: str) -> RowEntry | None:

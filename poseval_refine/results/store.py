@@ -2,9 +2,9 @@
 bootstrap resamples, and provenance (input hashes, GT identity, options, prt version, date, command).
 
 Two stores are read: the *shipped* results (the repository's ``results/``, recomputed by prt from registry
-methods' released predictions; the wheel carries them as ``poseval_refine.shipped_results``) and the *user* store, ``--results DIR``, else
-``$PRT_RESULTS``, else ``./prt-results``. Saving never replaces another method's result, nor a result of
-the same name made from other predictions unless asked to.
+methods' released predictions; the wheel carries them as ``poseval_refine.shipped_results``) and the *user*
+store, ``--results DIR``, else ``$PRT_RESULTS``, else ``./prt-results``. Saving never replaces another
+method's result, nor a result of the same name made from other predictions unless asked to.
 """
 
 from __future__ import annotations
