@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from poseval_refine.cli import main
-from poseval_refine.results import cache, index, store
+from poseval_refine.results import cache, files, index
 from poseval_refine.results.board import build_boards
 from poseval_refine.results.store import load_all, load_dir, save_result, shipped_dir
 from poseval_refine.results.ties import board_ties, tie_matrix
@@ -33,13 +33,13 @@ def _copy(data: dict, name: str) -> dict:
 def parses(monkeypatch):
     """The result files parsed (by path name) while the test runs."""
     seen: list[str] = []
-    real = store.check_content
+    real = files.check_content
 
     def counting(raw, path):
         seen.append(os.path.basename(str(path)))
         return real(raw, path)
 
-    monkeypatch.setattr(store, "check_content", counting)
+    monkeypatch.setattr(files, "check_content", counting)
     return seen
 
 

@@ -99,7 +99,7 @@ class RowEntry:
     resamples_items: bool = False
 
     def error(self, path: Path) -> InputError:
-        from .store import DAMAGED_FIX
+        from .files import DAMAGED_FIX
 
         return InputError(f"is a damaged prt result file: {self.problem['problem']}", file=path,
                           field=self.problem.get("field"), fix=DAMAGED_FIX)

@@ -201,7 +201,8 @@ def _is_file(x) -> bool:
 
 
 def _as_result(x):
-    from .store import StoredResult, check_content, read_result
+    from .files import check_content, read_result
+    from .store import StoredResult
 
     if isinstance(x, StoredResult):
         return x

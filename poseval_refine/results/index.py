@@ -19,6 +19,7 @@ from pathlib import Path
 import orjson
 
 from ..errors import PrtError
+from . import files
 
 INDEX_NAME = ".prt-index"
 INDEX_VERSION = 1
@@ -60,16 +61,14 @@ def _write_index(path: Path, files: dict) -> None:
 
 def entry_of(path: Path, raw: bytes, signature: list[int]) -> dict:
     """The index entry of a result file from its bytes: its key and hashes, or the reason it is not usable."""
-    from .store import check_content, pred_sha
-
     entry: dict = {"sig": signature, "sha256": hashlib.sha256(raw).hexdigest()}
     try:
-        data = check_content(raw, path)
+        data = files.check_content(raw, path)
     except PrtError as e:
         entry["problem"] = {"problem": e.problem, "field": e.field, "fix": e.fix}
         return entry
     gt = data["inputs"].get("gt")
-    entry.update(method=data["method"], benchmark=data["benchmark"], task=data["task"], pred=pred_sha(data),
+    entry.update(method=data["method"], benchmark=data["benchmark"], task=data["task"], pred=files.pred_sha(data),
                  gt=gt["sha256"] if gt else None)
     return entry
 

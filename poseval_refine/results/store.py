@@ -16,15 +16,15 @@ import re
 import shlex
 import sys
 from datetime import datetime, timezone
-from importlib.resources import files
+from importlib import resources
 from pathlib import Path
 
 from ..errors import ConfigError, InputError, PrtError
 from ..io import dumps_json, write_bytes_atomic
 from ..version import __version__
+from . import files
+from .files import DAMAGED_FIX, SCHEMA, SOURCES, check_content, damaged, pred_sha, read_result  # noqa: F401
 
-SCHEMA = 2
-SOURCES = ("quoted", "recomputed", "user")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
@@ -33,7 +33,7 @@ def shipped_dir() -> Path:
     ``poseval_refine.shipped_results`` (as ``baselines/`` is ``poseval_refine.baselines``); from a source
     checkout whose ``poseval_refine/`` shadows an installed prt, the checkout's ``results/``."""
     try:
-        return Path(str(files("poseval_refine.shipped_results")))
+        return Path(str(resources.files("poseval_refine.shipped_results")))
     except ModuleNotFoundError:
         return Path(__file__).resolve().parent.parent.parent / "results"
 
@@ -88,7 +88,7 @@ class StoredResult:
         if self._data is None:
             if self.problem is not None:
                 raise self.problem
-            self._data = _load(self.path)
+            self._data = files.read_result(self.path)
         return self._data
 
     def release(self) -> None:
@@ -134,13 +134,6 @@ class StoredResult:
     def task_result(self) -> dict:
         """The evaluator's result dict (numbers and items), as the task's hooks take it."""
         return {**self.data["numbers"], "items": self.data.get("items")}
-
-
-def pred_sha(data: dict) -> str | None:
-    """The SHA-256 of a result's predictions (comma-joined when there are several)."""
-    preds = [v["sha256"] for k, v in sorted(data.get("inputs", {}).items()) if k.startswith("pred")]
-    return ",".join(preds) if preds else None
-
 
 
 IN_MEMORY = "<in memory>"
@@ -314,7 +307,7 @@ def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipp
                                   "--overwrite to replace it), or under another name")
     if path.exists() and not overwrite:
         old = next((r for r in stored or [] if r.path.name == path.name and r.problem is None), None)
-        old_sha = old.pred_sha256 if old is not None else pred_sha(_load(path))
+        old_sha = old.pred_sha256 if old is not None else pred_sha(files.read_result(path))
         if old_sha != new_sha:
             raise ConfigError(f"the store already holds {result['method']!r} {where}, made from "
                               "other predictions", file=path,
@@ -323,69 +316,6 @@ def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipp
     write_bytes_atomic(path, raw)
     index.record(Path(directory), path, raw, in_store=_index_in_store(Path(directory), "user"))
     return path
-
-
-_REQUIRED = ("method", "benchmark", "task", "numbers", "inputs")
-
-
-def read_result(path: Path) -> dict:
-    """A result file's content, its shape checked (:class:`InputError` naming the file)."""
-    from ..io import read_bytes
-
-    return check_content(read_bytes(path), path)
-
-
-_load = read_result
-
-
-def check_content(raw: bytes, path: Path) -> dict:
-    """A result file's content from its bytes, its shape checked (:class:`InputError` naming the file)."""
-    from ..io import no_gc, parse_json
-
-    with no_gc():
-        d = parse_json(raw, path)
-    if not isinstance(d, dict) or any(k not in d for k in _REQUIRED) or d.get("schema") != SCHEMA:
-        raise InputError("is not a prt result file (schema 2: method, benchmark, task, numbers, inputs, items)",
-                         file=path, fix="remove it from the results folder, or save it again with "
-                                        "`prt evaluate ... --save NAME`")
-    _check_fields(d, path)
-    return d
-
-
-DAMAGED_FIX = ("save the result again (`prt evaluate ... --save NAME --overwrite`) or remove the file; "
-               "`prt verify` shows what differs")
-
-
-def damaged(path: Path, problem: str, field: str | None = None) -> InputError:
-    """The error for a result file whose content cannot be what prt wrote."""
-    return InputError(f"is a damaged prt result file: {problem}", file=path, field=field, fix=DAMAGED_FIX)
-
-
-def _check_fields(d: dict, path: Path) -> None:
-    """The shape of a result file, so that a damaged one is one error naming it, never a traceback later."""
-    from ..evaluators import TASK_MODULES
-
-    for key in ("method", "benchmark", "task"):
-        if not isinstance(d[key], str) or not d[key]:
-            raise damaged(path, f"{key!r} is {d[key]!r}, not a name", key)
-    if d["task"] not in TASK_MODULES:
-        raise damaged(path, f"it names task {d['task']!r}, which prt does not know "
-                            f"(tasks: {', '.join(sorted(TASK_MODULES))})", "task")
-    for key in ("numbers", "inputs"):
-        if not isinstance(d[key], dict):
-            raise damaged(path, f"{key!r} is not a JSON object", key)
-    for key, v in d["inputs"].items():
-        if not (isinstance(v, dict) and isinstance(v.get("path"), str) and isinstance(v.get("sha256"), str)):
-            raise damaged(path, f"input {key!r} has no 'path' and 'sha256'", f"inputs.{key}")
-    for key in ("options", "provenance", "headline"):
-        if d.get(key) is not None and not isinstance(d[key], dict):
-            raise damaged(path, f"{key!r} is not a JSON object", key)
-    if d.get("items") is not None and not isinstance(d["items"], list):
-        raise damaged(path, "'items' is not a list", "items")
-    if d.get("source") not in SOURCES:
-        raise damaged(path, f"'source' is {d.get('source')!r}, not one of {', '.join(SOURCES)}", "source")
-    if d.get("base") is not None and not isinstance(d["base"], str):
-        raise damaged(path, f"'base' is {d['base']!r}, not a method name", "base")
 
 
 def _index_in_store(directory: Path, store: str) -> bool:
