@@ -19,6 +19,7 @@ from ..evaluators import DEFAULT_PROTOCOL, get_task
 from ..methods import VARIANT_LABELS, all_methods, base_variant
 from . import benchmarks
 from .cache import RowEntry, row_entry
+from .provenance import Path_name, command_with_file_names, file_names  # noqa: F401
 from .store import StoredResult
 from .ties import board_ties
 from .uncertainty import RESAMPLES, SEED, paired_difference
@@ -130,7 +131,7 @@ def _stored_row(sr: StoredResult, entry: RowEntry) -> Row:
     task = get_task(d["task"])
     metrics = dict(entry.metrics)
     where = "shipped with prt" if sr.store == "shipped" else "results store"
-    prov = published_provenance(sr, d)
+    prov = published_provenance(sr, d, entry.published_command)
     if d["source"] == "recomputed":
         preds = ", ".join(Path_name(v["path"]) for k, v in d["inputs"].items() if k.startswith("pred"))
         note = f"recomputed by prt from the method's released predictions ({preds}); {where}"
@@ -148,50 +149,21 @@ def _stored_row(sr: StoredResult, entry: RowEntry) -> Row:
     return row
 
 
-def Path_name(p: str) -> str:
-    return p.replace("\\", "/").rsplit("/", 1)[-1]
-
-
-def published_provenance(sr: StoredResult, d: dict | None = None) -> dict:
+def published_provenance(sr: StoredResult, d: dict | None = None, published_command: str | None = None) -> dict:
     """A row's provenance as a board publishes it: file names and SHA-256s, never the folders of the machine
     that saved the result (the result file keeps the paths, for ``prt verify``). ``d``: the result's content
-    (its items not needed; default: the file's)."""
+    (its items not needed; default: the file's); ``published_command``: its command already cut to file names
+    (the board entry keeps it)."""
     d = sr.data if d is None else d
     prov = {"store": sr.store, "file": sr.path.name,
             "inputs": {k: {"file": Path_name(v["path"]), "sha256": v["sha256"]} for k, v in d["inputs"].items()},
-            "options": _file_names(d.get("options", {})),
+            "options": file_names(d.get("options", {})),
             **d.get("provenance", {})}
-    if isinstance(prov.get("command"), str):
+    if published_command is not None:
+        prov["command"] = published_command
+    elif isinstance(prov.get("command"), str):
         prov["command"] = command_with_file_names(prov["command"])
     return prov
-
-
-def _file_names(x):
-    """Option values with every path cut to its file name (a checkpoint's folder is not published)."""
-    if isinstance(x, dict):
-        return {k: _file_names(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_file_names(v) for v in x]
-    return Path_name(x.rstrip("/\\")) if isinstance(x, str) and ("/" in x or "\\" in x) else x
-
-
-def command_with_file_names(command: str) -> str:
-    """A stored command line with every path argument cut to its file name (``--gt /home/me/valid.h5``
-    -> ``--gt valid.h5``)."""
-    import shlex
-
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return Path_name(command)
-
-    def short(w: str) -> str:
-        if w.startswith("-") and "=" in w:
-            opt, val = w.split("=", 1)
-            return f"{opt}={short(val)}"
-        return Path_name(w.rstrip("/\\")) if ("/" in w or "\\" in w) else w
-
-    return shlex.join(short(w) for w in words)
 
 
 def quoted_rows() -> dict[tuple[str, str], list[Row]]:

@@ -8,7 +8,7 @@ entry is kept on disk under the SHA-256 of those: the file's SHA-256 (from the s
 resamples, the prt version and a fingerprint of prt's code and numpy's version (:func:`code_fingerprint`),
 and any change of one of them is another key. Saving a result computes its entry (:func:`warm`), so the
 first board after a save reads it rather than resampling; a result saved otherwise gets its entry the first
-time a board reads it. Reading an entry checks it again: its resamples must have the SHA-256 written with
+time a board reads it. Reading an entry checks it again: its resamples must have the CRC-32 written with
 them and its all-ones resample must give the headline numbers it holds, or the entry is computed afresh.
 
 Entries live in prt's cache folder, ``$PRT_CACHE``, else ``$XDG_CACHE_HOME/prt``, else ``~/.cache/prt``
@@ -22,6 +22,7 @@ import hashlib
 import math
 import os
 import struct
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -91,6 +92,8 @@ class RowEntry:
     problem: dict | None = None
     #: headline metric -> its all-ones resample (the stored numbers again; checked when the entry is read)
     ones: dict[str, float] | None = None
+    #: the stored command line with every path cut to its file name (provenance.command_with_file_names)
+    published_command: str | None = None
     #: headline metric -> its 95% percentile interval (uncertainty.interval of ``resampled``)
     metrics_ci95: dict[str, list[float] | None] | None = None
     #: the task's primary metric, what one item is, whether it resamples (``prt compare`` needs no evaluator)
@@ -134,10 +137,13 @@ def build_entry(sr, seed: int, resamples: int) -> RowEntry:
     """Compute a stored result's entry from its file: its numbers, the per-file check, and its resamples with
     the board's draws (row 0 weighs every item once and must give the stored numbers)."""
     from ..evaluators import get_task
+    from .provenance import command_with_file_names
     from .uncertainty import board_salt, draw_weights, interval, resample_result, shape_note
 
     d = sr.data
     head = {k: v for k, v in d.items() if k not in ("items", "numbers", "headline")}
+    command = (d.get("provenance") or {}).get("command")
+    published = command_with_file_names(command) if isinstance(command, str) else None
     task = get_task(d["task"])
     result = sr.task_result()
     try:
@@ -162,7 +168,7 @@ def build_entry(sr, seed: int, resamples: int) -> RowEntry:
                                       default=str)).hexdigest() if items else ""
     entry = RowEntry(head=head, protocol=protocol, metrics=metrics, joints=joints, curve=curve, n_items=len(items),
                      item_ids=ids, ci95_note=None, resampled=None, primary=task.primary, unit=task.unit,
-                     resamples_items=task.resample is not None)
+                     resamples_items=task.resample is not None, published_command=published)
     if task.resample is None:
         return entry
     if not items:
@@ -208,9 +214,9 @@ def _dumps(entry: RowEntry) -> bytes:
                            "joints": entry.joints, "curve": entry.curve, "n_items": entry.n_items,
                            "item_ids": entry.item_ids, "ci95_note": entry.ci95_note, "problem": entry.problem,
                            "primary": entry.primary, "unit": entry.unit, "resamples_items": entry.resamples_items,
-                           "metrics_ci95": entry.metrics_ci95,
+                           "metrics_ci95": entry.metrics_ci95, "published_command": entry.published_command,
                            "arrays": names, "shape": list(arrays.shape),
-                           "sha256": hashlib.sha256(arrays.tobytes()).hexdigest()},
+                           "crc32": zlib.crc32(arrays.tobytes())},
                           option=orjson.OPT_SERIALIZE_NUMPY, default=str)
     return _MAGIC + struct.pack("<Q", len(header)) + header + arrays.tobytes()
 
@@ -224,7 +230,7 @@ def _loads(raw: bytes) -> RowEntry | None:
     names, shape = h["arrays"], tuple(h["shape"])
     metrics = {k: _nan(v) for k, v in h["metrics"].items()}
     resampled = ones = None
-    if hashlib.sha256(raw[start + n:]).hexdigest() != h["sha256"]:
+    if zlib.crc32(memoryview(raw)[start + n:]) != h["crc32"]:
         return None  # damaged: computed again
     if names:
         block = np.frombuffer(raw, dtype="<f8", offset=start + n).reshape(shape)
@@ -235,7 +241,8 @@ def _loads(raw: bytes) -> RowEntry | None:
     return RowEntry(head=h["head"], protocol=h["protocol"], metrics=metrics, joints=h["joints"], curve=h["curve"],
                     n_items=h["n_items"], item_ids=h["item_ids"], ci95_note=h["ci95_note"], resampled=resampled,
                     problem=h["problem"], ones=ones, primary=h["primary"], unit=h["unit"],
-                    resamples_items=h["resamples_items"], metrics_ci95=h["metrics_ci95"])
+                    resamples_items=h["resamples_items"], metrics_ci95=h["metrics_ci95"],
+                    published_command=h["published_command"])
 
 
 def _read(key: str) -> RowEntry | None:
