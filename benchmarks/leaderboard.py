@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,9 @@ def main():
     ap.add_argument("--many", type=int, default=1000, help="results in the store (default 1000)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--uncached", action="store_true", help="also render once with an empty cache")
+    ap.add_argument("--store", type=Path, default=None,
+                    help="a store filled before (by this script): its entries are computed as saving computes them "
+                         "(results.cache.warm, timed), then the renders; the fill is skipped")
     args = ap.parse_args()
     data = Path(os.environ.get("PRT_DATA", "../shared/data"))
     if not (data / "mpii_val").is_dir():
@@ -104,11 +108,23 @@ def main():
         os.environ["PRT_CACHE"] = str(cache)
         env = {**os.environ, "PRT_CACHE": str(cache)}
         t0 = time.perf_counter()
-        saves = fill(store, args.many, data)
-        k = min(10, len(saves))
-        print(f"filled a store of {args.many} MPII val results in {time.perf_counter() - t0:.0f} s; Result.save: "
-              f"first {saves[0]:.3f} s, median of the first {k} {np.median(saves[:k]):.3f} s, of the last {k} "
-              f"{np.median(saves[-k:]):.3f} s, the last {saves[-1]:.3f} s")
+        if args.store is None:
+            saves = fill(store, args.many, data)
+            k = min(10, len(saves))
+            print(f"filled a store of {args.many} MPII val results in {time.perf_counter() - t0:.0f} s; Result.save: "
+                  f"first {saves[0]:.3f} s, median of the first {k} {np.median(saves[:k]):.3f} s, of the last {k} "
+                  f"{np.median(saves[-k:]):.3f} s, the last {saves[-1]:.3f} s")
+        else:
+            from poseval_refine.results.cache import warm
+            from poseval_refine.results.store import load_dir
+
+            shutil.copytree(args.store, store)
+            stored = load_dir(store)
+            args.many = len(stored)
+            for r in stored:
+                warm(r)
+            print(f"copied a store of {args.many} results; their entries computed as saving does in "
+                  f"{time.perf_counter() - t0:.0f} s")
         board = ["leaderboard", "--task", "single", "--results", str(store)]
         for fmt in ("text", "html"):
             wall, rss = run([*board, "--format", fmt], env)
