@@ -266,3 +266,23 @@ def test_verify_shipped_only_recomputes_the_top_level_results(shared_data, capsy
     assert main(["verify", "--shipped-only", "--data-root", str(shared_data), "--strict"]) == 0
     out = capsys.readouterr().out
     assert "6 matched, 0 drifted, 0 not checked" in out
+
+
+def test_text_table_is_pandas_to_string():
+    """The text board is written without pandas: the same characters as DataFrame.to_string(index=False)."""
+    import random
+
+    import pandas as pd
+
+    from poseval_refine.render.leaderboard import text_table
+
+    rng = random.Random(3)
+    for _ in range(500):
+        top = rng.choice([3, 9, 10, 99, 100, 1200])
+        recs = [{"#": rng.randint(1, top), "Method": rng.choice(["net-0001", "Stacked Hourglass (8 stacks)", "a", ""]),
+                 "PCKh@0.5": rng.choice(["90.12", "85.6\u2020", ""]),
+                 "95% CI": rng.choice(["", "[90.17, 91.24]", "[1.00, 2.00]\u2021"]),
+                 "Tied ranks": rng.choice(["", "1\u201314", "100\u2013999"]),
+                 "Source": rng.choice(["user", "quoted, Table 1", "recomputed (newell.h5)"])}
+                for _ in range(rng.randint(1, 12))]
+        assert text_table(recs) == pd.DataFrame.from_records(recs).to_string(index=False)
