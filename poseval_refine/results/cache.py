@@ -53,18 +53,25 @@ def cache_dir() -> Path:
     return Path(base) / "prt"
 
 
+#: the code an entry is computed by (relative to the package): the tasks' hooks (evaluators, metrics, protocols,
+#: skeletons) and this module's helpers; the boards, renderers and commands that only read entries are not in it
+ENTRY_CODE = ("evaluators", "metrics", "protocols.py", "skeletons.py", "blas.py", "version.py", "results/cache.py",
+              "results/files.py", "results/provenance.py", "results/uncertainty.py")
+
+
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """prt's version, numpy's, and the name, size and modification time of every module of the package: a
-    changed evaluator (a development checkout) gives other keys, so no entry outlives the code that made it."""
+    """prt's version, numpy's, and the name, size and modification time of every module that computes an entry
+    (:data:`ENTRY_CODE`): a changed evaluator (a development checkout) gives other keys, so no entry outlives the
+    code that made it."""
     h = hashlib.sha256(f"{__version__}|{np.__version__}|{ENTRY_VERSION}".encode())
     root = Path(__file__).resolve().parent.parent
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for f in sorted(filenames):
-            if f.endswith(".py"):
-                st = os.stat(os.path.join(dirpath, f))
-                h.update(f"{os.path.relpath(os.path.join(dirpath, f), root)}|{st.st_size}|{st.st_mtime_ns}".encode())
+    for part in ENTRY_CODE:
+        top = root / part
+        found = [top] if top.is_file() else sorted(top.rglob("*.py"))
+        for f in found:
+            st = f.stat()
+            h.update(f"{f.relative_to(root).as_posix()}|{st.st_size}|{st.st_mtime_ns}".encode())
     return h.hexdigest()
 
 
