@@ -39,14 +39,27 @@ def index_path(directory: Path, in_store: bool) -> Path:
     return cache_dir() / "index" / f"{key}.json"
 
 
+#: index path -> (the index file's stat signature, its entries) as this process last read or wrote it: a save
+#: right after a listing does not parse the index again
+_MEMO: dict[Path, tuple[list[int], dict]] = {}
+
+
 def _read_index(path: Path) -> dict:
+    try:
+        sig = _signature(path.stat())
+    except OSError:
+        return {}
+    memo = _MEMO.get(path)
+    if memo is not None and memo[0] == sig:
+        return dict(memo[1])
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return {}
     if not isinstance(data, dict) or data.get("version") != INDEX_VERSION or not isinstance(data.get("files"), dict):
         return {}
-    return data["files"]
+    _MEMO[path] = (sig, data["files"])
+    return dict(data["files"])
 
 
 def _write_index(path: Path, files: dict) -> None:
@@ -55,6 +68,7 @@ def _write_index(path: Path, files: dict) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(path, orjson.dumps({"version": INDEX_VERSION, "files": files}))
+        _MEMO[path] = (_signature(path.stat()), dict(files))
     except (OSError, PrtError):
         pass  # a store prt cannot write to: read without an index
 

@@ -71,17 +71,27 @@ class StoredResult:
     so a board of 1,000 results never holds 1,000 parsed files. ``problem``: why the file cannot be used (not
     a result file, damaged), as the error its reader raises."""
 
-    def __init__(self, data: dict | None, path: Path, store: str = "user", *, entry: dict | None = None,
+    def __init__(self, data: dict | None, path: Path | str, store: str = "user", *, entry: dict | None = None,
                  problem: PrtError | None = None, in_memory: bool = False):
         self._data = data
         self.in_memory = in_memory  # a result's content given as a dict (the Python API): no file behind it
-        self.path = Path(path)
+        self._path = path  # made a Path when asked for: a store of 1,000 results lists without 1,000 Paths
         self.store = store  # "shipped" or "user"
         self.entry = entry
         self.problem = problem
 
     def __repr__(self) -> str:
         return f"StoredResult({self.path.name!r}, store={self.store!r})"
+
+    @property
+    def path(self) -> Path:
+        if not isinstance(self._path, Path):
+            self._path = Path(self._path)
+        return self._path
+
+    @property
+    def file_name(self) -> str:
+        return self._path.name if isinstance(self._path, Path) else os.path.basename(self._path)
 
     @property
     def data(self) -> dict:
@@ -110,7 +120,7 @@ class StoredResult:
         if self.entry is not None and "method" in self.entry:
             return self.entry["method"], self.entry["benchmark"], self.entry["task"]
         if self.problem is not None:  # what its name says: a damaged file is still found by its method name
-            parts = self.path.stem.split("__")
+            parts = self.file_name[: -len(".json")].split("__")
             return (parts + ["", "", ""])[0], (parts + ["", ""])[1], (parts + ["", "", ""])[2]
         return self.data["method"], self.data["benchmark"], self.data["task"]
 
@@ -290,7 +300,7 @@ def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipp
     for s in shipped if shipped is not None else load_dir(shipped_dir(), "shipped"):
         if s.problem is not None or s.key[0].lower() != key[0].lower() or s.key[1:] != key[1:] or \
                 Path(directory).resolve() == s.path.parent.resolve():
-            continue
+            continue  # (the key first: no Path is made for the other results)
         if s.key[0] != key[0]:
             raise ConfigError(f"{key[0]!r} differs only in case from the shipped result {s.key[0]!r} {where}",
                               fix=f"save under another name, e.g. --save {key[0]}-mine")
@@ -299,14 +309,17 @@ def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipp
                               fix=f"save yours under another name, e.g. --save {key[0]}-mine")
     path = result_path(directory, *key)
     if Path(directory).is_dir():
-        for other in Path(directory).glob("*.json"):
-            if other.name.lower() == path.name.lower() and other.name != path.name:
-                name = other.name.split("__", 1)[0]
+        names = [r.file_name for r in stored] if stored is not None else \
+            [p.name for p in Path(directory).glob("*.json")]
+        for other_name in names:
+            if other_name.lower() == path.name.lower() and other_name != path.name:
+                other = Path(directory) / other_name
+                name = other_name.split("__", 1)[0]
                 raise ConfigError(f"the store already holds {name!r} {where}; {key[0]!r} differs from it only in "
                                   "case", file=other, fix=f"save under that very name (--save {name}, with "
                                   "--overwrite to replace it), or under another name")
     if path.exists() and not overwrite:
-        old = next((r for r in stored or [] if r.path.name == path.name and r.problem is None), None)
+        old = next((r for r in stored or [] if r.file_name == path.name and r.problem is None), None)
         old_sha = old.pred_sha256 if old is not None else pred_sha(files.read_result(path))
         if old_sha != new_sha:
             raise ConfigError(f"the store already holds {result['method']!r} {where}, made from "
@@ -334,12 +347,13 @@ def load_dir(directory: Path, store: str = "user") -> list[StoredResult]:
     if not d.is_dir():
         return []
     out = []
+    where = str(d)
     for name, entry in index.scan(d, _index_in_store(d, store)).items():
         problem = None
         if "problem" in entry:
             problem = InputError(entry["problem"]["problem"], file=d / name, field=entry["problem"].get("field"),
                                  fix=entry["problem"].get("fix"))
-        out.append(StoredResult(None, d / name, store, entry=entry, problem=problem))
+        out.append(StoredResult(None, os.path.join(where, name), store, entry=entry, problem=problem))
     return out
 
 
