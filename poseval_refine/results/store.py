@@ -23,7 +23,7 @@ from ..errors import ConfigError, InputError, PrtError
 from ..io import dumps_json, write_bytes_atomic
 from ..version import __version__
 from . import files
-from .files import DAMAGED_FIX, SCHEMA, SOURCES, check_content, damaged, pred_sha, read_result  # noqa: F401
+from .files import DAMAGED_FIX, SCHEMA, SOURCES, check_content, check_fields, damaged, pred_sha, read_result  # noqa: F401
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
@@ -329,6 +329,10 @@ def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipp
     write_bytes_atomic(path, raw)
     index.record(Path(directory), path, raw, in_store=_index_in_store(Path(directory), "user"))
     return path
+
+
+#: a result file's content, its shape checked (the name other modules know it by)
+load_stored = read_result
 
 
 def _index_in_store(directory: Path, store: str) -> bool:
