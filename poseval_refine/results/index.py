@@ -1,13 +1,15 @@
-"""The index of a results store: per result file its name, SHA-256, key (method, benchmark, task), prediction
-and GT hashes, or why the file cannot be read, so that saving a result and listing a store cost the same
-with 1,000 files as with none (no file is parsed again unless it changed).
+"""The index of a results store: per result file its name, SHA-256, key (method, benchmark, task), prediction and
+GT hashes, or why the file cannot be read, so that saving a result and listing a store parse no file that did not
+change: with 1,000 files what is left is one ``stat`` per file (docs/benchmarks.md measures it).
 
-Files are trusted by their stat signature (size, mtime and ctime in ns, inode): a file written, replaced,
-copied or edited behind the index's back has another signature and is read again; a file removed leaves the
-index; a new one joins it. The index is rewritten atomically whenever an entry changed. A user store keeps its
-index in the store (``.prt-index``, not a ``*.json``, so nothing takes it for a result); a store prt cannot write
-(the shipped results of an installed prt) keeps it in prt's cache folder (:func:`.cache.cache_dir`). An index
-that cannot be written is only a lost speed-up: the store is read as before.
+Files are trusted by their stat signature (size, mtime and ctime in ns, inode): a file written, replaced, copied
+or edited behind the index's back has another signature and is read again; a file removed leaves the index; a
+new one joins it. The index is rewritten atomically whenever an entry changed; two processes saving at once may
+each write it without the other's entry, and the next listing finds that file and adds it back. A user store
+keeps its index in the store (``.prt-index``, not a ``*.json``, so nothing takes it for a result); a store prt
+cannot write (the shipped results of an installed prt) keeps it in prt's cache folder
+(:func:`.cache.cache_dir`). An index that cannot be written is only a lost speed-up: the store is read as
+before.
 """
 
 from __future__ import annotations
