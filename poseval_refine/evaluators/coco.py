@@ -339,8 +339,8 @@ def resolve_protocol(name: str | None, data, gt_name: str) -> CocoProtocol:
         return proto
     found = gt_protocol(data)
     if found != "coco":
-        why = "its images carry crowdIndex" if found == "crowdpose" else "its annotations carry foot_kpts"
-        log.info("no --protocol given: %s %s, so --protocol %s", gt_name, why, found)
+        why = "the images of %s carry crowdIndex" if found == "crowdpose" else "the annotations of %s carry foot_kpts"
+        log.info("no --protocol given: " + why + ", so --protocol %s", gt_name, found)
     return PROTOCOLS["coco"][found]
 
 
