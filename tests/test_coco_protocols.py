@@ -136,7 +136,7 @@ def test_wholebody_parts_headline_and_score_note(tmp_path, capsys):
     assert main(["evaluate", "--gt", str(g), "--pred", str(r), "--json", str(out)]) == 0
     err = capsys.readouterr().err
     assert "the annotations of wb.json carry foot_kpts, so --protocol wholebody" in err
-    assert err.count("'score' there") == 1  # one note, not one per detection
+    assert err.count("'score' ranks them") == 1  # one note, not one per detection
     d = json.loads(out.read_text())
     assert {p: round(d[p]["AP"], 12) for p in ("body", "foot", "face", "lefthand", "righthand", "wholebody")} == \
         {"body": 1.0, "foot": 1.0, "face": -1.0, "lefthand": 1.0, "righthand": 1.0, "wholebody": 1.0}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -61,14 +62,20 @@ def _prt_oks(gt_file, res_file, layout: str) -> dict[str, list[float]]:
 
 
 def _check(tmp_path, python, cases, auto_protocol: bool = False):
+    """Each case (layout, seed, n_images) or (layout, GT path, results path) evaluated by prt's CLI and by
+    xtcocotools."""
     from poseval_refine.cli import main
 
     jobs, ours = [], []
     for layout, seed, n_images in cases:
-        gt, res = benchmark(layout, seed, n_images)
-        g, r = tmp_path / f"{layout}-{seed}-gt.json", tmp_path / f"{layout}-{seed}-res.json"
-        g.write_text(json.dumps(gt))
-        r.write_text(json.dumps(res))
+        if isinstance(seed, Path):
+            g, r = seed, n_images
+        else:
+            gt, res = benchmark(layout, seed, n_images)
+            g, r = tmp_path / f"{layout}-{seed}-gt.json", tmp_path / f"{layout}-{seed}-res.json"
+            g.write_text(json.dumps(gt))
+            r.write_text(json.dumps(res))
+        seed = seed if not isinstance(seed, Path) else seed.parent.name
         jobs.append({"gt": str(g), "res": str(r), "protocol": layout, "sigmas": TABLES[layout].tolist()})
         out = tmp_path / f"{layout}-{seed}.json"
         argv = ["evaluate", "--gt", str(g), "--pred", str(r), "--task", "coco", "--json", str(out), "-q"]
@@ -108,6 +115,13 @@ def test_equal_xtcocotools_on_fresh_benchmarks_protocol_from_the_gt(tmp_path, xt
     print(f"fresh seed {seed}")
     _check(tmp_path, xtcocotools, [("crowdpose", seed, 24), ("aic", seed, 24), ("wholebody", seed, 8)],
            auto_protocol=True)
+
+
+def test_docs_examples_equal_xtcocotools(tmp_path, xtcocotools):
+    """The worked examples of docs/crowdpose.md (tests/test_docs_lint.py checks the page shows prt's output)."""
+    examples = Path(__file__).resolve().parent.parent / "docs" / "examples"
+    _check(tmp_path, xtcocotools, [(name, examples / name / "gt.json", examples / name / "pred.json")
+                                   for name in ("crowdpose", "wholebody")], auto_protocol=True)
 
 
 def test_sigma_tables_are_mmpose_s():

@@ -472,8 +472,8 @@ def coco_result(annotations: CocoAnnotations, pred, gt: str, engine: str = "prt"
                         if k != "score" and not (res.part_scores and k in res.part_scores and
                                                  not np.isnan(res.part_scores[k]).any())]
             if fallback and n_dets:
-                notes.append(f"{', '.join(fallback)} missing from some or all results: those parts are ranked by "
-                             "'score' there (as xtcocotools, which warns \"'...' not found, use 'score' instead\")")
+                notes.append(f"results without {', '.join(fallback)}: 'score' ranks them in those parts (as "
+                             "xtcocotools)")
         main = "wholebody" if proto.wholebody else "all"
         outcome = parts[main]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -570,14 +570,16 @@ def render_coco(result: dict) -> str:
             lines.append(f" {'Average Precision':<18} (AP) @[ IoU={iou:<9} | type={name:>6s} | "
                          f"maxDets={MAX_DETS:>3d} ] = {result['AP_' + name]:0.3f}")
         return "\n".join(lines)
-    parts = ["wholebody"] if "wholebody" not in result else ["body", "foot", "face", "lefthand", "righthand",
-                                                             "wholebody"]
-    for part in parts:
-        numbers = result.get(part, result) if part != "wholebody" or "wholebody" in result else result
-        if "wholebody" in result:
-            lines.append(f"{part}:")
-        lines += [_summary_line(ap, thr, area, numbers[name]) for name, (ap, thr, area) in zip(STAT_NAMES, _ROWS)]
+    if "wholebody" in result:  # one row per part: COCO's ten numbers, as mmpose prints them one part after another
+        lines.append(f"{'part':<10}" + "".join(f"{name:>7}" for name in STAT_NAMES))
+        for part in WHOLEBODY_PARTS:
+            lines.append(f"{part:<10}" + "".join(f"{result[part][name]:7.3f}" for name in STAT_NAMES))
+        return "\n".join(lines)
+    lines += [_summary_line(ap, thr, area, result[name]) for name, (ap, thr, area) in zip(STAT_NAMES, _ROWS)]
     return "\n".join(lines)
+
+
+WHOLEBODY_PARTS = ("body", "foot", "face", "lefthand", "righthand", "wholebody")
 
 
 _ROWS = [(1, None, "all"), (1, 0.5, "all"), (1, 0.75, "all"), (1, None, "medium"), (1, None, "large"),
@@ -604,8 +606,7 @@ def headline(result: dict) -> dict[str, float]:
         return {k: _pct(result[k]) for k in CROWDPOSE_STATS}
     out = {k: _pct(result[k]) for k in STAT_NAMES}
     if "wholebody" in result:
-        out.update({f"{part} AP": _pct(result[part]["AP"]) for part in ("body", "foot", "face", "lefthand",
-                                                                        "righthand")})
+        out.update({f"{part} AP": _pct(result[part]["AP"]) for part in WHOLEBODY_PARTS[:-1]})
     return out
 
 

@@ -27,8 +27,27 @@ WHOLEBODY_FIELDS = (("keypoints", 17), ("foot_kpts", 6), ("face_kpts", 68), ("le
 PART_SCORES = ("foot_score", "face_score", "lefthand_score", "righthand_score", "wholebody_score")
 
 
-def benchmark(layout: str, seed: int, n_images: int = 24) -> tuple[dict, list]:
-    """(GT, results) of ``layout`` ("crowdpose", "aic" or "wholebody")."""
+def benchmark(layout: str, seed: int, n_images: int = 24, noise: float = 1.0, decimals: int | None = None
+              ) -> tuple[dict, list]:
+    """(GT, results) of ``layout`` ("crowdpose", "aic" or "wholebody"); ``noise`` scales the detections' error,
+    ``decimals`` rounds coordinates, boxes and areas (the small worked examples of docs/crowdpose.md)."""
+    gt, results = _benchmark(layout, seed, n_images, noise)
+    if decimals is None:
+        return gt, results
+
+    def rounded(o, key=None):
+        if isinstance(o, float) and key not in ("crowdIndex", "score") and not str(key).endswith("_score"):
+            return round(o, decimals)
+        if isinstance(o, list):
+            return [rounded(v, key) for v in o]
+        if isinstance(o, dict):
+            return {k: rounded(v, k) for k, v in o.items()}
+        return o
+
+    return rounded(gt), rounded(results)
+
+
+def _benchmark(layout: str, seed: int, n_images: int, noise: float) -> tuple[dict, list]:
     rng = np.random.default_rng(seed)
     n_joints = {"crowdpose": 14, "aic": 14, "wholebody": 133}[layout]
     template = rng.uniform(0, 1, (n_joints, 2))
@@ -90,8 +109,8 @@ def benchmark(layout: str, seed: int, n_images: int = 24) -> tuple[dict, list]:
             continue  # no detections
         for _ in range(int(rng.choice([0, 1, 3, 6, 24]))):
             if people and rng.random() < 0.8:
-                d = people[int(rng.integers(len(people)))] + rng.normal(0, float(rng.choice([0.5, 2.0, 6.0])),
-                                                                         (n_joints, 2))
+                d = people[int(rng.integers(len(people)))] + rng.normal(
+                    0, noise * float(rng.choice([0.5, 2.0, 6.0])), (n_joints, 2))
             else:
                 d = template * 80 + rng.uniform(0, 120, 2)
             conf = np.round(rng.uniform(0, 1, n_joints), 2)
