@@ -198,3 +198,27 @@ def test_boards_and_resampling():
             assert v[0] == head[k] or (np.isnan(v[0]) and np.isnan(head[k])), k
     assert task.headline(crowd)["AP_easy"] == 100 * crowd["AP_easy"] < 100 * crowd["AP"]
     assert task.headline(wb)["AP"] == pytest.approx(100) and np.isnan(task.headline(wb)["face AP"])
+
+
+def test_docs_page_examples_print_what_the_page_shows():
+    """Every ``console`` block of docs/crowdpose.md, run from the repository root, prints (stderr then stdout)
+    exactly the lines shown."""
+    import os
+    import re
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "docs" / "crowdpose.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```console\n(.*?)^```", text, re.S | re.M)
+    assert len(blocks) == 3
+    for block in blocks:
+        rows = block.splitlines()
+        assert rows[0].startswith("$ prt ")
+        args = shlex.split(rows[0][2:])[1:]
+        r = subprocess.run([sys.executable, "-m", "poseval_refine.cli", *args], cwd=root, capture_output=True,
+                           text=True, timeout=600, env={**os.environ, "COLUMNS": "120"})
+        assert r.returncode == 0, r.stderr
+        assert [row.rstrip() for row in (r.stderr + r.stdout).splitlines()] == [row.rstrip() for row in rows[1:]]

@@ -45,13 +45,13 @@ def xtcocotools():
 
 def _prt_oks(gt_file, res_file, layout: str) -> dict[str, list[float]]:
     """prt's OKS of every (kept detection, GT person) pair, per image id, sorted (as the reference gives them)."""
-    from poseval_refine.evaluators.coco import _parts, protocol_sigmas, read_predictions
+    from poseval_refine.evaluators.coco import protocol_parts, protocol_sigmas, read_predictions
 
     ann, proto = read_gt(gt_file, "prt", None, layout)
     sigma = protocol_sigmas(proto, None)[1]
     fields = (tuple((f, k) for _, f, k in sigma_tables.WHOLEBODY_FIELDS) if proto.wholebody else None)
     res = read_predictions(res_file, ann, len(sigma), fields=fields, allow_empty=True)[0]
-    part, joints, key = _parts(proto, len(sigma))[-1]
+    part, joints, key = protocol_parts(proto, len(sigma))[-1]
     g, d = _people(ann, res, proto, joints if proto.wholebody else None, key)
     _, (_, pair_gt, oks) = evaluate_images(g, d, sigma[joints], with_oks=True, negative_ids_unmatched=True)
     img = np.searchsorted(g.start, pair_gt, side="right") - 1

@@ -344,7 +344,7 @@ def resolve_protocol(name: str | None, data, gt_name: str) -> CocoProtocol:
     return PROTOCOLS["coco"][found]
 
 
-def _parts(proto: CocoProtocol, n_joints: int) -> list[tuple[str, slice, str]]:
+def protocol_parts(proto: CocoProtocol, n_joints: int) -> list[tuple[str, slice, str]]:
     """(part, joint slice, score key) of each evaluation the protocol runs: COCO-WholeBody's six (xtcocotools'
     keypoints_body ... keypoints_wholebody, body ranked by 'score'), else one over every joint."""
     if not proto.wholebody:
@@ -463,12 +463,12 @@ def coco_result(annotations: CocoAnnotations, pred, gt: str, engine: str = "prt"
         evaluator = f"pycocotools {_version('pycocotools')} COCOeval (keypoints)"
     else:
         parts = {}
-        for part, joints, key in _parts(proto, len(sigma)):
+        for part, joints, key in protocol_parts(proto, len(sigma)):
             g, d = _people(annotations, res, proto, joints if proto.wholebody else None, key)
             outcome = evaluate_images(g, d, sigma[joints], negative_ids_unmatched=xt)
             parts[part] = outcome
         if proto.wholebody:
-            fallback = [k for _, _, k in _parts(proto, len(sigma))
+            fallback = [k for _, _, k in protocol_parts(proto, len(sigma))
                         if k != "score" and not (res.part_scores and k in res.part_scores and
                                                  not np.isnan(res.part_scores[k]).any())]
             if fallback and n_dets:
@@ -511,7 +511,7 @@ def coco_result(annotations: CocoAnnotations, pred, gt: str, engine: str = "prt"
         counts["categories"] = len(cats)
         counts["person_category_index"] = cats.index(annotations.category_id)
     if xt:
-        kept = len(_people(annotations, res, proto, _parts(proto, len(sigma))[-1][1])[1].score)
+        kept = len(_people(annotations, res, proto, protocol_parts(proto, len(sigma))[-1][1])[1].score)
         counts["detections_without_visible_keypoints"] = n_dets - kept
         if n_dets > kept:
             log.info("%d detections have no keypoint with v > 0: xtcocotools drops them, so does prt",
