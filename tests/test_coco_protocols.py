@@ -222,3 +222,26 @@ def test_docs_page_examples_print_what_the_page_shows():
                            text=True, timeout=600, env={**os.environ, "COLUMNS": "120"})
         assert r.returncode == 0, r.stderr
         assert [row.rstrip() for row in (r.stderr + r.stdout).splitlines()] == [row.rstrip() for row in rows[1:]]
+
+
+def test_convert_crowdpose_and_aic_results(tmp_path, capsys):
+    """CrowdPose results through PoseTrack 2018 and AI Challenger's order and back: the same nine numbers."""
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parent.parent / "docs" / "examples" / "crowdpose"
+    pred = examples / "pred.json"
+    steps = [("crowdpose-results", "posetrack2018", pred, tmp_path / "pt18.json"),
+             ("posetrack2018", "aic-results", tmp_path / "pt18.json", tmp_path / "aic.json"),
+             ("aic-results", "crowdpose-results", tmp_path / "aic.json", tmp_path / "back.json")]
+    for src, dst, a, b in steps:
+        assert main(["convert", "--from", src, "--to", dst, str(a), str(b)]) == 0
+    before = evaluate(examples / "gt.json", pred, task="coco").to_dict()
+    after = evaluate(examples / "gt.json", tmp_path / "back.json", task="coco").to_dict()
+    assert [before[k] for k in ("AP", "AR", "AP_medium", "AP_hard")] == [after[k] for k in ("AP", "AR", "AP_medium",
+                                                                                             "AP_hard")]
+    aic = json.loads((tmp_path / "aic.json").read_text())
+    orig = json.loads(pred.read_text())
+    assert aic[0]["keypoints"][:3] == orig[0]["keypoints"][3:6]  # AIC starts with the right shoulder
+    capsys.readouterr()
+    assert main(["convert", "--to", "posetrack2018", str(pred), str(tmp_path / "x.json")]) == 2
+    assert "--from crowdpose-results or --from aic-results" in capsys.readouterr().err

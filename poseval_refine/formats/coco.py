@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import InputError
 from ..io import atomic_path, dumps_json, load_json
 from ..poses import PoseSequence, PoseSet
-from ..skeletons import COCO17
+from ..skeletons import AIC14, COCO17, CROWDPOSE14, Skeleton
 from . import Format, register
 from ._values import all_numbers, integer, is_id, is_int, is_number, kind_of, numeric_array, optional_number
 
@@ -36,20 +36,28 @@ def _image_id(v, path: Path, at: str):
                    fix="give each result the integer image_id of its image (or a string id)")
 
 
-def read_coco_results(path: str | Path) -> PoseSet:
+def read_coco_results(path: str | Path, skeleton: Skeleton = COCO17, fmt: str = "coco-results") -> PoseSet:
     path = Path(path)
-    return coco_results(load_json(path), path)
+    return coco_results(load_json(path), path, skeleton, fmt)
 
 
-def coco_results(data, path: Path) -> PoseSet:
-    """The parsed result list (a file's, or the Python API's list of dicts; ``path`` names it in messages)."""
+def coco_results(data, path: Path, skeleton: Skeleton = COCO17, fmt: str = "coco-results") -> PoseSet:
+    """The parsed result list (a file's, or the Python API's list of dicts; ``path`` names it in messages), of
+    ``skeleton``'s joints (COCO's 17; CrowdPose's or AI Challenger's 14 for their results formats)."""
     if not isinstance(data, list):
         raise InputError(f"is {kind_of(data)}, not a list of COCO results", file=path, fix=_FIX)
+    k = skeleton.num_joints
+    first = data[0].get("keypoints") if data and isinstance(data[0], dict) else None
+    if k == 17 and isinstance(first, list) and len(first) == 42:
+        raise InputError("results[0] 'keypoints' has 42 values: 14 keypoints, CrowdPose's or AI Challenger's, "
+                         "not COCO's 17", file=path, field="keypoints",
+                         fix="read them as --from crowdpose-results or --from aic-results (the file does not say "
+                             "which)")
     kps, scores, image_ids, extras = [], [], [], []
     for i, d in enumerate(data):
-        image_id, a, score = _checked_result(d, i, path, 17, _keypoint_array)
+        image_id, a, score = _checked_result(d, i, path, k, _keypoint_array)
         image_ids.append(image_id)
-        a = a.reshape(17, 3)
+        a = a.reshape(k, 3)
         a[(a == 0).all(1)] = np.nan
         kps.append(a)
         scores.append(score)
@@ -58,13 +66,13 @@ def coco_results(data, path: Path) -> PoseSet:
     frame = {v: f for f, v in enumerate(ids)}
     frames = np.array([frame[v] for v in image_ids], dtype=np.int64)
     order = np.argsort(frames, kind="stable")
-    seq = PoseSequence(name=path.stem, skeleton=COCO17, image_names=[str(v) for v in ids],
-                       person_frame=frames[order], keypoints=np.array(kps).reshape(-1, 17, 3)[order],
+    seq = PoseSequence(name=path.stem, skeleton=skeleton, image_names=[str(v) for v in ids],
+                       person_frame=frames[order], keypoints=np.array(kps).reshape(-1, k, 3)[order],
                        person_score=np.array(scores, dtype=np.float64)[order],
-                       meta={"source": {"path": str(path), "format": "coco-results"}, "image_ids": ids,
+                       meta={"source": {"path": str(path), "format": fmt}, "image_ids": ids,
                              "entry_index": order.tolist()},
                        person_extras=[extras[i] for i in order])
-    return PoseSet({seq.name: seq.validate()}, format="coco-results", root=str(path))
+    return PoseSet({seq.name: seq.validate()}, format=fmt, root=str(path))
 
 
 def person_scores(seq: PoseSequence) -> np.ndarray:
@@ -78,14 +86,15 @@ def person_scores(seq: PoseSequence) -> np.ndarray:
     return np.where(np.isfinite(own), own, np.where(n > 0, mean, np.nan))
 
 
-def result_records(seq: PoseSequence, image_ids, category_id=1) -> list[dict]:
+def result_records(seq: PoseSequence, image_ids, category_id=1, skeleton: Skeleton = COCO17,
+                   fmt: str = "coco-results") -> list[dict]:
     """COCO result dicts of one sequence, frame f being image ``image_ids[f]``.
 
-    Joints are COCO-17 by name; a joint the sequence's skeleton lacks or leaves absent is
-    written (0, 0, 0), never invented. A sequence read from COCO results keeps its records'
+    Joints are ``skeleton``'s (COCO-17) by name; a joint the sequence's skeleton lacks or leaves absent is
+    written (0, 0, 0), never invented. A sequence read from results of the same format keeps its records'
     other fields (category_id, bbox, ...). ``score`` is :func:`person_scores` (NaN if none)."""
-    s = seq.to_skeleton(COCO17)
-    same = seq.meta.get("source", {}).get("format") == "coco-results"
+    s = seq.to_skeleton(skeleton)
+    same = seq.meta.get("source", {}).get("format") == fmt
     scores = person_scores(s).tolist()
     kp = s.keypoints.copy()
     kp[np.isnan(kp[..., 0])] = 0.0
@@ -101,11 +110,12 @@ def result_records(seq: PoseSequence, image_ids, category_id=1) -> list[dict]:
     return out
 
 
-def write_coco_results(poses: PoseSet, path: str | Path, *, overwrite: bool = False) -> None:
+def write_coco_results(poses: PoseSet, path: str | Path, *, overwrite: bool = False, skeleton: Skeleton = COCO17,
+                       fmt: str = "coco-results") -> None:
     out = []
     for seq in poses:
         ids = seq.meta.get("image_ids") or [int(n) if str(n).isdigit() else n for n in seq.image_names]
-        for d in result_records(seq, ids):
+        for d in result_records(seq, ids, skeleton=skeleton, fmt=fmt):
             if np.isnan(d["score"]):
                 d["score"] = 0.0
             out.append(d)
@@ -161,6 +171,19 @@ register(Format("coco-results", "COCO keypoint results JSON (list of {image_id, 
                 read_data=lambda d: coco_results(d, Path("pred")),
                 sniff_data=lambda d: isinstance(d, list) and bool(d) and isinstance(d[0], dict) and
                 "keypoints" in d[0]))
+
+
+def _register_14(name: str, skeleton: Skeleton, what: str) -> None:
+    """CrowdPose's and AI Challenger's results: COCO results with 14 keypoints (mmpose's CocoMetric writes
+    them); the file does not say which, so these formats are named (--from/--to), never detected."""
+    register(Format(name, f"{what} keypoint results JSON (COCO results with its 14 joints; give --from/--to)",
+                    read=lambda p, **kw: read_coco_results(p, skeleton, name),
+                    write=lambda poses, p, **kw: write_coco_results(poses, p, skeleton=skeleton, fmt=name, **kw),
+                    read_data=lambda d: coco_results(d, Path("pred"), skeleton, name)))
+
+
+_register_14("crowdpose-results", CROWDPOSE14, "CrowdPose")
+_register_14("aic-results", AIC14, "AI Challenger")
 
 
 # ----------------------------------------------------------------------------- keypoint annotations (GT)
