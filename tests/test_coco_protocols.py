@@ -14,6 +14,8 @@ from poseval_refine.cli import main
 from poseval_refine.errors import ConfigError, InputError
 from poseval_refine.evaluators import get_task
 
+from .support.xtcocobuild import benchmark
+
 FIELDS = (("keypoints", 17), ("foot_kpts", 6), ("face_kpts", 68), ("lefthand_kpts", 21), ("righthand_kpts", 21))
 
 
@@ -245,3 +247,21 @@ def test_convert_crowdpose_and_aic_results(tmp_path, capsys):
     capsys.readouterr()
     assert main(["convert", "--to", "posetrack2018", str(pred), str(tmp_path / "x.json")]) == 2
     assert "--from crowdpose-results or --from aic-results" in capsys.readouterr().err
+
+
+def test_evaluator_in_batches_equals_one_evaluation():
+    """The Python API's streaming Evaluator (GT dict in memory, results in batches) gives evaluate()'s numbers."""
+    from poseval_refine import Evaluator
+
+    for layout in ("crowdpose", "wholebody", "aic"):
+        gt, res = benchmark(layout, 401, 6)
+        kw = {"protocol": "aic"} if layout == "aic" else {}
+        whole = evaluate(gt, res, task="coco", **kw).to_dict()
+        ev = Evaluator(gt, task="coco", **kw)
+        for i in range(0, len(res), 7):
+            ev.update(res[i:i + 7])
+        parts = ev.compute().to_dict()
+        assert parts["protocol"] == layout
+        for k, v in whole.items():
+            if k not in ("gt", "pred"):
+                assert parts[k] == v, (layout, k)
