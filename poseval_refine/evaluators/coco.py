@@ -510,15 +510,17 @@ def coco_result(annotations: CocoAnnotations, pred, gt: str, engine: str = "prt"
         cats = annotations.category_ids or [annotations.category_id]
         counts["categories"] = len(cats)
         counts["person_category_index"] = cats.index(annotations.category_id)
+    kept = n_dets
     if xt:
-        kept = len(_people(annotations, res, proto, protocol_parts(proto, len(sigma))[-1][1])[1].score)
+        # the last part is every joint (COCO-WholeBody: the 133), so a detection it drops is dropped by all
+        kept = int((res.keypoints[:, 2::3] > 0).any(1).sum()) if n_dets else 0
         counts["detections_without_visible_keypoints"] = n_dets - kept
         if n_dets > kept:
             log.info("%d detections have no keypoint with v > 0: xtcocotools drops them, so does prt",
                      n_dets - kept)
-    if evaluated < n_dets and not xt:
-        log.info("%d detections beyond the %d best of their image are not evaluated (as in pycocotools)",
-                 n_dets - evaluated, MAX_DETS)
+    if evaluated < kept:
+        log.info("%d detections beyond the %d best of their image are not evaluated (as in %s)",
+                 kept - evaluated, MAX_DETS, proto.kit)
     for n in notes:
         log.info(n)
     return {"task": "coco", "gt": gt, "pred": str(pred), "format": fmt, **stats, **extra,
