@@ -5,6 +5,7 @@ tests/test_xtcocotools.py compares with xtcocotools itself)."""
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -176,6 +177,15 @@ def test_protocol_from_the_gt_and_errors(tmp_path, capsys):
     other["annotations"].append(dict(other["annotations"][0], id=9, category_id=2))
     with pytest.raises(InputError, match="evaluates every category"):
         evaluate(other, perfect(), task="coco")
+    nameless = crowdpose_gt(categories=2)
+    nameless["categories"][1]["id"] = None
+    with pytest.raises(InputError, match=r"categories\[1\] has no integer"):
+        evaluate(nameless, perfect(), task="coco")
+    huge = crowdpose_gt()
+    huge["annotations"][0]["bbox"] = [1e308, 1e308, 1e308, 1e308]  # overflows to inf, as in xtcocotools: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert evaluate(huge, perfect(), task="coco").to_dict()["AP"] == -1  # area inf: outside every range
     det = wholebody_det()
     del det["foot_kpts"]
     with pytest.raises(InputError, match=r"results\[0\] has no 'foot_kpts'"):

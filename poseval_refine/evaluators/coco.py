@@ -462,35 +462,9 @@ def coco_result(annotations: CocoAnnotations, pred, gt: str, engine: str = "prt"
         items = image_items(ev.evalImgs, list(ev.params.imgIds), len(ev.params.areaRng), len(ev.params.iouThrs))
         evaluator = f"pycocotools {_version('pycocotools')} COCOeval (keypoints)"
     else:
-        parts = {}
-        for part, joints, key in protocol_parts(proto, len(sigma)):
-            g, d = _people(annotations, res, proto, joints if proto.wholebody else None, key)
-            outcome = evaluate_images(g, d, sigma[joints], negative_ids_unmatched=xt)
-            parts[part] = outcome
-        if proto.wholebody:
-            fallback = [k for _, _, k in protocol_parts(proto, len(sigma))
-                        if k != "score" and not (res.part_scores and k in res.part_scores and
-                                                 not np.isnan(res.part_scores[k]).any())]
-            if fallback and n_dets:
-                notes.append(f"results without {', '.join(fallback)}: 'score' ranks them in those parts (as "
-                             "xtcocotools)")
-        main = "wholebody" if proto.wholebody else "all"
-        outcome = parts[main]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            stats = {k: float(v[0]) for k, v in summarize(*accumulate(outcome)).items()}
-            if proto.wholebody:
-                for part, out in parts.items():
-                    extra[part] = {k: float(v[0]) for k, v in summarize(*accumulate(out)).items()}
-                extra["part_items"] = {part: items_of(out, annotations.image_ids) for part, out in parts.items()
-                                       if part != main}
-        items = items_of(outcome, annotations.image_ids)
-        if proto.summary == "crowdpose":
-            stats = {k: stats[k] for k in CROWDPOSE_STATS[:6]}
-            split = crowd_splits(annotations.crowd_index)
-            for i, label in enumerate(items):
-                label["crowd"] = split[i]
-            for name in ("easy", "medium", "hard"):
-                stats[f"AP_{name}"] = _split_ap(outcome, split == name, proto, annotations)
+        # values near the float range overflow to inf (OKS 0), as in pycocotools and xtcocotools: no warning
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            stats, extra, items = _engine(annotations, res, proto, sigma, notes)
         if xt:
             evaluator = (f"prt's COCOeval engine ({proto.name}: xtcocotools' COCOeval as mmpose calls it, to "
                          "1e-9 in the tests)")
@@ -526,6 +500,41 @@ def coco_result(annotations: CocoAnnotations, pred, gt: str, engine: str = "prt"
     return {"task": "coco", "gt": gt, "pred": str(pred), "format": fmt, **stats, **extra,
             "counts": counts, "conversions": notes, "engine": engine, "sigmas": sigma_name,
             "protocol": proto.name, "evaluator": evaluator, "items": items}
+
+
+def _engine(annotations: CocoAnnotations, res: CocoResults, proto: CocoProtocol, sigma: np.ndarray,
+            notes: list[str]) -> tuple[dict, dict, list[dict]]:
+    """prt's engine under a protocol: (the summary numbers, COCO-WholeBody's parts, the per-image items)."""
+    xt = proto.kit == "xtcocotools"
+    extra: dict = {}
+    parts = {}
+    for part, joints, key in protocol_parts(proto, len(sigma)):
+        g, d = _people(annotations, res, proto, joints if proto.wholebody else None, key)
+        parts[part] = evaluate_images(g, d, sigma[joints], negative_ids_unmatched=xt)
+    if proto.wholebody:
+        fallback = [k for _, _, k in protocol_parts(proto, len(sigma))
+                    if k != "score" and not (res.part_scores and k in res.part_scores and
+                                             not np.isnan(res.part_scores[k]).any())]
+        if fallback and len(res.score):
+            notes.append(f"results without {', '.join(fallback)}: 'score' ranks them in those parts (as "
+                         "xtcocotools)")
+    main = "wholebody" if proto.wholebody else "all"
+    outcome = parts[main]
+    stats = {k: float(v[0]) for k, v in summarize(*accumulate(outcome)).items()}
+    if proto.wholebody:
+        for part, out in parts.items():
+            extra[part] = {k: float(v[0]) for k, v in summarize(*accumulate(out)).items()}
+        extra["part_items"] = {part: items_of(out, annotations.image_ids) for part, out in parts.items()
+                               if part != main}
+    items = items_of(outcome, annotations.image_ids)
+    if proto.summary == "crowdpose":
+        stats = {k: stats[k] for k in CROWDPOSE_STATS[:6]}
+        split = crowd_splits(annotations.crowd_index)
+        for i, label in enumerate(items):
+            label["crowd"] = split[i]
+        for name in ("easy", "medium", "hard"):
+            stats[f"AP_{name}"] = _split_ap(outcome, split == name, proto, annotations)
+    return stats, extra, items
 
 
 #: CrowdPose's nine numbers (xtcocotools' _summarizeKps_crowd, mmpose's AP, AP .5, AP .75, AR, AR .5, AR .75,

@@ -321,7 +321,14 @@ def read_coco_annotations(path, n_joints: int = 17, keep_dataset: bool = True, l
                        "keypoints" if what == "keypoint" else "bbox",
                        fix="write every coordinate as a finite number (absent joints as 0, 0, 0)")
     index = image_ids
-    cat_ids = [c.get("id") for c in data["categories"] if isinstance(c, dict)]
+    cat_ids = []
+    for i, c in enumerate(data["categories"]):
+        if isinstance(c, dict) and is_id(c.get("id")):
+            cat_ids.append(c["id"])
+        elif layout.xtcocotools:
+            raise InputError(f"categories[{i}] has no integer (or string) 'id': xtcocotools (as mmpose calls it) "
+                             "evaluates every category of the GT", file=path, field="categories.id",
+                             fix="give every category an id, or keep only the person category")
     return CocoAnnotations(
         path=path, dataset=dict(data, categories=[person], annotations=people) if keep_dataset else
         {"images": data["images"]}, category_id=pid,
