@@ -4,7 +4,7 @@ xtcocotools' wheels need numpy < 2, so it runs in its own virtual environment (`
 ~/.cache/prt-ci; $PRT_XTCOCOTOOLS_PYTHON points elsewhere) on benchmarks this test writes
 (tests/support/xtcocobuild.py), in one subprocess; prt evaluates the same files in-process, with no option
 but the protocol (or none: the GT's layout picks it). Every number must be within 1e-9 of xtcocotools' and
-every OKS equal to the bit. Without that environment a local run skips, a CI run fails.
+every OKS within 1e-12 (measured on this machine: all equal to the bit). Without that environment a local run skips, a CI run fails.
 """
 
 from __future__ import annotations
@@ -97,7 +97,12 @@ def _check(tmp_path, python, cases, auto_protocol: bool = False):
             assert len(stats) == len(names)
             for name, v in zip(names, stats):
                 assert abs(numbers[name] - v) <= 1e-9, (layout, seed, part, name, numbers[name], v)
-        assert oks == ious, (layout, seed)  # every OKS, to the bit
+        # every OKS: equal to the bit on this machine; xtcocotools runs numpy 1.x, prt numpy 2, whose exp may
+        # differ in the last bit on other CPUs, so 1e-12 (float32 sigmas squared in float64 differ by ~1e-8)
+        assert oks.keys() == ious.keys(), (layout, seed)
+        for img, values in oks.items():
+            assert len(values) == len(ious[img]) and np.allclose(values, ious[img], rtol=0, atol=1e-12), (layout,
+                                                                                                         seed, img)
     return ours
 
 
