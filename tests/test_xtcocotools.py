@@ -4,7 +4,8 @@ xtcocotools' wheels need numpy < 2, so it runs in its own virtual environment (`
 ~/.cache/prt-ci; $PRT_XTCOCOTOOLS_PYTHON points elsewhere) on benchmarks this test writes
 (tests/support/xtcocobuild.py), in one subprocess; prt evaluates the same files in-process, with no option
 but the protocol (or none: the GT's layout picks it). Every number must be within 1e-9 of xtcocotools' and
-every OKS within 1e-12 (measured on this machine: all equal to the bit). Without that environment a local run skips, a CI run fails.
+every OKS within 1e-12 (measured on this machine: all equal to the bit). Without that environment a local
+run skips, a CI run fails.
 """
 
 from __future__ import annotations
@@ -45,12 +46,11 @@ def xtcocotools():
 
 def _prt_oks(gt_file, res_file, layout: str) -> dict[str, list[float]]:
     """prt's OKS of every (kept detection, GT person) pair, per image id, sorted (as the reference gives them)."""
-    from poseval_refine.evaluators.coco import protocol_parts, protocol_sigmas, read_predictions
+    from poseval_refine.evaluators.coco import protocol_parts, protocol_predictions, protocol_sigmas
 
     ann, proto = read_gt(gt_file, "prt", None, layout)
     sigma = protocol_sigmas(proto, None)[1]
-    fields = (tuple((f, k) for _, f, k in sigma_tables.WHOLEBODY_FIELDS) if proto.wholebody else None)
-    res = read_predictions(res_file, ann, len(sigma), fields=fields, allow_empty=True)[0]
+    res = protocol_predictions(res_file, ann, proto, None)[0]
     part, joints, key = protocol_parts(proto, len(sigma))[-1]
     g, d = _people(ann, res, proto, joints if proto.wholebody else None, key)
     _, (_, pair_gt, oks) = evaluate_images(g, d, sigma[joints], with_oks=True, negative_ids_unmatched=True)

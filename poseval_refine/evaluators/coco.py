@@ -437,6 +437,15 @@ def _evaluate_files(gt: Path, pred: Path, engine: str, sigmas: str | None, proto
     return coco_result(annotations, pred, str(gt), engine, sigmas, proto)
 
 
+def protocol_predictions(pred, annotations: CocoAnnotations, proto: CocoProtocol, sigmas: str | None
+                         ) -> tuple[CocoResults, str, list[str]]:
+    """``read_predictions`` as the protocol reads them: COCO-WholeBody's part fields; no detections allowed
+    under xtcocotools (which evaluates them), not under pycocotools (which cannot)."""
+    n = len(protocol_sigmas(proto, sigmas)[1])
+    fields = gt_layout(proto, n).fields if proto.wholebody else None
+    return read_predictions(pred, annotations, n, fields=fields, allow_empty=proto.kit == "xtcocotools")
+
+
 def coco_result(annotations: CocoAnnotations, pred, gt: str, engine: str = "prt", sigmas: str | None = None,
                 protocol: CocoProtocol | None = None) -> dict:
     """The result of predictions (a path, or the Python API's list of result dicts) against a read GT
@@ -444,9 +453,7 @@ def coco_result(annotations: CocoAnnotations, pred, gt: str, engine: str = "prt"
     proto = protocol or PROTOCOLS["coco"]["coco"]
     sigma_name, sigma = protocol_sigmas(proto, sigmas)
     xt = proto.kit == "xtcocotools"
-    layout = gt_layout(proto, len(sigma))
-    res, fmt, notes = read_predictions(pred, annotations, len(sigma),
-                                       fields=layout.fields if proto.wholebody else None, allow_empty=xt)
+    res, fmt, notes = protocol_predictions(pred, annotations, proto, sigmas)
     pred = "pred" if isinstance(pred, list) else pred
     n_dets = len(res.score)
     if engine != "pycocotools":
