@@ -142,15 +142,19 @@ _CROWDPOSE14 = (
 )
 CROWDPOSE14 = Skeleton(
     name="crowdpose14", joints=_CROWDPOSE14, file_names=_CROWDPOSE14[:12] + ("head", "neck"),
-    symmetric_pairs=_pairs(_CROWDPOSE14), description="CrowdPose, 14 joints (its 'head' is the top of the head)",
+    symmetric_pairs=_pairs(_CROWDPOSE14),
+    description="CrowdPose, 14 joints (its 'head' is the top of the head)",
 )
 
 _AIC14 = (
     "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow", "left_wrist",
     "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "head_top", "neck",
 )
-AIC14 = Skeleton(name="aic14", joints=_AIC14, symmetric_pairs=_pairs(_AIC14),
-                 description="AI Challenger keypoints, 14 joints")
+AIC14 = Skeleton(
+    name="aic14", joints=_AIC14,
+    symmetric_pairs=_pairs(_AIC14),
+    description="AI Challenger keypoints, 14 joints",
+)
 
 _OP18 = (
     "nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow", "left_wrist",
