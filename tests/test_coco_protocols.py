@@ -275,3 +275,30 @@ def test_evaluator_in_batches_equals_one_evaluation():
         for k, v in whole.items():
             if k not in ("gt", "pred"):
                 assert parts[k] == v, (layout, k)
+
+
+@pytest.mark.parametrize("layout", ["crowdpose", "wholebody", "aic"])
+def test_subset_and_merged_states_under_the_protocols(layout):
+    """Result.subset equals evaluating only those images (CrowdPose's crowdIndex split included), and the
+    states of Evaluators over shards of the images merge into the one evaluation."""
+    import pickle
+
+    from poseval_refine import Evaluator
+
+    gt, res = benchmark(layout, 501, 12)
+    full = evaluate(gt, res, task="coco", protocol=layout)
+    chosen = list(full.items)[::2]
+    keep = set(chosen)
+    only_gt = dict(gt, images=[im for im in gt["images"] if im["id"] in keep],
+                   annotations=[a for a in gt["annotations"] if a["image_id"] in keep])
+    alone = evaluate(only_gt, [r for r in res if r["image_id"] in keep], task="coco", protocol=layout).to_dict()
+    assert full.subset(chosen).to_dict() == alone
+    images = sorted({r["image_id"] for r in res})
+    states = []
+    for shard in (images[::2], images[1::2]):
+        ev = Evaluator(gt, task="coco", protocol=layout)
+        for img in shard:
+            ev.update([r for r in res if r["image_id"] == img])
+        states.append(pickle.loads(pickle.dumps(ev.state())))
+    merged = Evaluator(gt, task="coco", protocol=layout).merge(states[::-1]).compute().to_dict()
+    assert merged == full.to_dict()
