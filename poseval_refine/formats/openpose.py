@@ -99,7 +99,7 @@ def read_openpose(path: str | Path) -> PoseSet:
 def _track_of(person_id) -> int:
     """OpenPose's ``person_id`` ([-1] without tracking) as a track id."""
     v = person_id[0] if isinstance(person_id, list) and len(person_id) == 1 else person_id
-    return int(v) if type(v) is int and v >= 0 else NO_TRACK
+    return int(v) if type(v) is int and 0 <= v < 2**62 else NO_TRACK
 
 
 def _number(v) -> float:
