@@ -320,23 +320,20 @@ def annotated_totals(result: dict, num_gt) -> dict:
     return out
 
 
-def _result_num_gt(result: dict) -> np.ndarray | None:
-    """GT joints per joint of a result (the sum of its items'), or None for a result without items."""
-    items = result.get("items")
-    if not items or "gt" not in items[0]:
-        return None
-    return np.asarray([it["gt"] for it in items], dtype=np.int64).sum(axis=0)
-
-
 #: the headline names of the Totals over the joints the GT annotates (a board's columns where they apply)
 AP_ANNOTATED, MOTA_ANNOTATED = "mAP (GT joints)", "MOTA (GT joints)"
 
 
-def _shows_annotated(result: dict, num_gt) -> bool:
-    """The headline carries the GT-joint Totals when the GT leaves a joint unannotated under poseval's
-    official protocol (whose AP Total counts such a joint 0 or leaves it out, as predictions decide)."""
+def _gt_counts_if_unannotated(result: dict) -> np.ndarray | None:
+    """GT joints per joint (the sum of the result's items') when the headline carries the GT-joint Totals:
+    under poseval's official protocol (whose AP Total counts a joint without GT as 0 or leaves it out, as
+    predictions decide) with a joint the GT never annotates; else None."""
     p = result.get("protocol") or {}
-    return num_gt is not None and p.get("name", "official") == "official" and not annotated_joints(num_gt).all()
+    items = result.get("items")
+    if p.get("name", "official") != "official" or not items or "gt" not in items[0]:
+        return None
+    num_gt = np.asarray([it["gt"] for it in items], dtype=np.int64).sum(axis=0)
+    return None if annotated_joints(num_gt).all() else num_gt
 
 
 def _evaluate_posetrack21(gt, preds, tracking, workers, min_score, motp, mot_backend) -> dict:
@@ -484,8 +481,8 @@ def _protocol_of(result: dict) -> PoseTrackProtocol:
 def headline_pose(result: dict) -> dict[str, float]:
     g = [_nan(v) for v in result["ap_groups"]]
     out = {"mAP": g[-1], **dict(zip(GROUP_COLUMNS, g[:-1]))}
-    num_gt = _result_num_gt(result)
-    if _shows_annotated(result, num_gt):
+    num_gt = _gt_counts_if_unannotated(result)
+    if num_gt is not None:
         out[AP_ANNOTATED] = annotated_total(result["ap_joint"], num_gt)
     return out
 
@@ -509,7 +506,7 @@ def resample_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     ap = _resample_ap_joints(result, weights)
     g = group_means_rows(ap, weights)
     out = {"mAP": g[:, -1], **{name: g[:, i] for i, name in enumerate(GROUP_COLUMNS)}}
-    if _shows_annotated(result, _result_num_gt(result)):
+    if _gt_counts_if_unannotated(result) is not None:
         out[AP_ANNOTATED] = annotated_total_rows(ap, _resampled_num_gt(result, weights))
     return out
 
@@ -517,8 +514,8 @@ def resample_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
 def headline_tracking(result: dict) -> dict[str, float]:
     out = {"MOTA": _nan(result["mota_total"]), "MOTP": _nan(result["motp_total"]),
            "Prec": _nan(result["pre_total"]), "Rec": _nan(result["rec_total"]), "mAP": _nan(result["ap_groups"][-1])}
-    num_gt = _result_num_gt(result)
-    if _shows_annotated(result, num_gt):
+    num_gt = _gt_counts_if_unannotated(result)
+    if num_gt is not None:
         out[MOTA_ANNOTATED] = annotated_total(result["mota_joint"], num_gt)
         out[AP_ANNOTATED] = annotated_total(result["ap_joint"], num_gt)
     return out
@@ -573,7 +570,7 @@ def resample_tracking(result: dict, weights: np.ndarray) -> dict[str, np.ndarray
               for name, key in (("MOTA", "mota"), ("MOTP", "motp"), ("Prec", "precision"), ("Rec", "recall"))}
     ap = _resample_ap_joints(result, weights)
     out = {**totals, "mAP": group_means_rows(ap, weights)[:, -1]}
-    if _shows_annotated(result, _result_num_gt(result)):
+    if _gt_counts_if_unannotated(result) is not None:
         num_gt = _resampled_num_gt(result, weights)
         out[MOTA_ANNOTATED] = annotated_total_rows(m["mota"], num_gt)
         out[AP_ANNOTATED] = annotated_total_rows(ap, num_gt)
