@@ -112,8 +112,9 @@ def lost_points(poses: PoseSet, fmt: str) -> dict[str, int]:
     return out
 
 
-def check_holds(poses: PoseSet, fmt: str, gt: GTReference) -> None:
-    """One error naming everything the target cannot hold that evaluating against ``gt`` needs."""
+def check_holds(poses: PoseSet, fmt: str, gt: GTReference, picked: bool = False) -> None:
+    """One error naming everything the target cannot hold that evaluating against ``gt`` needs. ``picked``:
+    the user chose whom to keep in a frame with several people (``--pick``), so that is not refused."""
     reasons = []
     lost = {j: n for j, n in lost_points(poses, fmt).items() if j in gt.annotated}
     if lost:
@@ -123,7 +124,7 @@ def check_holds(poses: PoseSet, fmt: str, gt: GTReference) -> None:
     if fmt in ONE_SET and has_tracks and gt.has_tracks:
         reasons.append(f"{fmt} holds no track ids, which tracking against this GT pairs people by")
     crowded = sum(int((np.diff(seq.frame_bounds()) > 1).sum()) for seq in poses)
-    if fmt == "mpii" and crowded:
+    if fmt == "mpii" and crowded and not picked:
         reasons.append(f"mpii holds one person per frame, {crowded} frames hold more")
     if fmt in ONE_SET and len(poses) > 1:
         reasons.append(f"{fmt} holds one set of images, these are {len(poses)} sequences")

@@ -180,3 +180,11 @@ def test_pairs_that_cannot_hold_the_data_are_refused(shared_data, tmp_path, caps
     for w in words:
         assert w in err, (w, err)
     assert not out.exists()
+
+
+def test_pick_is_the_users_choice_of_one_person_per_frame(shared_data, tmp_path, capsys):
+    """With --pick the user chose whom to keep: only what the GT scores and the target lacks is refused."""
+    coco = shared_data / "coco_sample"
+    code, err = convert(capsys, "--to", "mpii", "--pick", "largest", "--gt", coco / "gt_dataset.json",
+                        coco / "dt_dataset.json", tmp_path / "p.h5")
+    assert code == 2 and "mpii has no slot for nose" in err and "one person per frame" not in err

@@ -50,7 +50,7 @@ def command(src, dst, list_formats, overwrite, pick, gt, inp, out):
     reference = read_gt_reference(gt) if gt is not None else None
     poses = reader.read(inp)
     if reference is not None:
-        check_holds(poses, writer.name, reference)
+        check_holds(poses, writer.name, reference, picked=pick is not None)
     else:
         lost = lost_points(poses, writer.name)
         if lost:
