@@ -10,7 +10,7 @@ for both, beside the Total over the joints the GT annotates:
   ``prt evaluate --task tracking`` under ``--protocol official`` and ``corrected``.
 - PoseTrack21 (``posetrack21_cases/basic``): the GT with its nose removed; the predictions as given (with
   their nose) and with the nose removed; ``prt evaluate --task hota`` (the kit's keypoint HOTA, whose Total
-  pools TP, FN and FP over the joints).
+  pools TP, FN and FP over the joints) and ``--task pose --protocol posetrack21`` (the kit's mAP).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def main() -> None:
           f"{'MOTA (GT)':>10s} {'nose MOTA':>10s} {'Prec':>6s}")
     for protocol in ("official", "corrected"):
         for name, pred in (("as given", bonn / "pred"), ("nose added", out / "bonn_nose")):
-            r = evaluate(bonn / "gt", pred, "tracking", out / f"bonn_{protocol}_{name[:4]}.json",
+            r = evaluate(bonn / "gt", pred, "tracking", out / f"bonn_{protocol}_{name.split()[-1]}.json",
                          "--protocol", protocol)
             at = r["annotated_totals"]
             nose = r["mota_joint"][NOSE]
@@ -87,12 +87,14 @@ def main() -> None:
     without_nose(pt21 / "gt", out / "pt21_gt")
     without_nose(pt21 / "pred", out / "pt21_pred_no_nose")
     print("\nPoseTrack21 case 'basic', nose removed from the GT, --task hota")
-    print(f"{'predictions':24s} {'HOTA Total':>10s} {'DetA Total':>10s} {'nose HOTA':>9s} {'nose FP':>8s}")
+    print(f"{'predictions':24s} {'HOTA Total':>10s} {'DetA Total':>10s} {'nose HOTA':>9s} {'nose FP':>8s} "
+          f"{'kit mAP Total':>13s}")
     for name, pred in (("with their nose", pt21 / "pred"), ("nose removed", out / "pt21_pred_no_nose")):
+        m = evaluate(out / "pt21_gt", pred, "pose", out / f"pt21_map_{name[:4]}.json", "--protocol", "posetrack21")
         r = evaluate(out / "pt21_gt", pred, "hota", out / f"pt21_{name[:4]}.json")
         fp = r["HOTA_FP"]["Nose"]  # mean over the kit's 19 thresholds
         print(f"{name:24s} {r['HOTA']['Total']:10.2f} {r['DetA']['Total']:10.2f} {r['HOTA']['Nose']:9.2f} "
-              f"{fp:8.0f}")
+              f"{fp:8.0f} {m['ap_groups'][-1]:13.2f}")
 
 
 if __name__ == "__main__":
