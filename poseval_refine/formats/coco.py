@@ -101,8 +101,12 @@ def result_records(seq: PoseSequence, image_ids, category_id=1, skeleton: Skelet
     kps = np.nan_to_num(kp, nan=0.0).reshape(s.num_persons, -1).tolist()
     frames = s.person_frame.tolist()
     out = []
+    from_openpose = seq.meta.get("source", {}).get("format") == "openpose"
     for p in range(s.num_persons):
         d = dict(seq.person_extras[p]) if same else {"category_id": category_id}
+        box = seq.person_extras[p].get("bbox") if from_openpose and isinstance(seq.person_extras[p], dict) else None
+        if box is not None:  # the detection box prt writes into OpenPose files it converts from COCO results
+            d["bbox"] = box
         d["image_id"] = image_ids[frames[p]]
         d["keypoints"] = kps[p]
         d["score"] = scores[p]
