@@ -1,0 +1,1 @@
+"""Error diagnosis (``prt analyze``): why the number is what it is."""

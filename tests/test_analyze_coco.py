@@ -1,0 +1,83 @@
+"""prt analyze on COCO equals coco-analyze (Ronchi & Perona's tool) number for number.
+
+References: ``../shared/data/coco_sample/expected_coco_analyze.json`` (coco-analyze on real
+detections) and ``tests/data/coco_analyze_recorded.json`` (coco-analyze's outputs on random
+benchmarks drawn by tests/support/analyzebuild.py: crowds, crowds with keypoints, score ties,
+empty images, more than 20 detections per image; recorded as docs/analyze.md says).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from poseval_refine.analysis.coco import OKS_KEYS, QUIRKS, coco_inputs, diagnose
+from poseval_refine.formats.coco import coco_result_arrays, read_coco_annotations
+
+from .support.analyzebuild import RECORDED, make_analyze_benchmark
+
+RECORDED_FILE = Path(__file__).parent / "data" / "coco_analyze_recorded.json"
+
+
+def _doc(gt, dt, **options) -> dict:
+    ann = read_coco_annotations(gt if isinstance(gt, dict) else Path(gt))
+    res = coco_result_arrays(dt, Path("pred"))
+    areas = diagnose(coco_inputs(ann, res), **options)
+    doc = areas["all"].as_dict()
+    doc["by_area"] = {k: areas[k].as_dict() for k in ("medium", "large")}
+    return doc
+
+
+def _differences(got, want, path="") -> list[str]:
+    if isinstance(want, dict):
+        if set(got) != set(want):
+            return [f"{path}: keys {sorted(set(got) ^ set(want))}"]
+        return [d for k in want for d in _differences(got[k], want[k], f"{path}/{k}")]
+    if isinstance(want, int) and not isinstance(want, bool):
+        return [] if got == want else [f"{path}: {got} != {want}"]
+    return [] if abs(got - want) <= 1e-9 else [f"{path}: {got!r} != {want!r}"]
+
+
+def test_real_detections_equal_coco_analyze(shared_data):
+    folder = shared_data / "coco_sample"
+    want = json.loads((folder / "expected_coco_analyze.json").read_text())
+    got = _doc(folder / "gt_dataset.json", json.loads((folder / "dt_dataset.json").read_text()))
+    got.pop("by_area")
+    assert _differences(got, want) == []
+
+
+@pytest.mark.parametrize("seed", RECORDED["seed"])
+def test_random_benchmarks_equal_recorded_coco_analyze(seed):
+    recorded = json.loads(RECORDED_FILE.read_text())
+    assert recorded["n_images"] == RECORDED["n_images"]
+    want = recorded["outputs"][str(seed)]
+    gt, dt = make_analyze_benchmark(seed, RECORDED["n_images"])
+    got = _doc(gt, dt)
+    assert _differences(got, want) == []
+    # the benchmark exercises every error kind and the 'all' range's exclusions
+    assert all(want["keypoints"][k] > 0 for k in ("jitter", "inversion", "swap", "miss"))
+
+
+def test_false_neg_order_fix_puts_each_value_under_its_threshold():
+    gt, dt = make_analyze_benchmark(3, 30)
+    quirky, fixed = _doc(gt, dt), _doc(gt, dt, fix_false_neg_order=True)
+    keys = list(OKS_KEYS)
+    for what in ("ap", "recall"):
+        assert [quirky[what]["false_neg"][k] for k in keys] == [fixed[what]["false_neg"][k] for k in keys[::-1]]
+    assert quirky["ap"]["bckgd_false_pos"] == fixed["ap"]["bckgd_false_pos"]
+    # without the removed false negatives, recall can only grow with a lower threshold
+    rec = [fixed["recall"]["false_neg"][k] for k in keys]
+    assert rec == sorted(rec, reverse=True)
+
+
+def test_rescore_fix_changes_only_the_rescored_steps():
+    gt, dt = make_analyze_benchmark(1, RECORDED["n_images"])
+    quirky, fixed = _doc(gt, dt), _doc(gt, dt, fix_rescore_keypoints=True)
+    assert quirky["ap"]["score"] != fixed["ap"]["score"]  # this benchmark has detections the quirk rescores
+    for step in ("baseline", "miss", "swap", "inversion", "jitter"):
+        assert quirky["ap"][step] == fixed["ap"][step]
+    # 'large' is the area range whose keypoints coco-analyze uses for all: unchanged there
+    assert quirky["by_area"]["large"] == fixed["by_area"]["large"]
+    assert set(QUIRKS) >= {"rescore_keypoints", "false_neg_order"}
