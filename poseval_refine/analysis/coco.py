@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..metrics.coco import CocoPeople, ImageOutcomes, evaluate_images
+from ..metrics.coco import REC_THRS, CocoPeople, ImageOutcomes, evaluate_images
 from ..metrics.oks import SIGMA_SETS, oks_pairs
 
 #: coco-analyze's area ranges (``Params.areaRng``): its ``all`` leaves out people smaller than 32²
@@ -136,31 +136,64 @@ def _evaluate(inp: CocoInputs, d: CocoPeople, areas, thresholds=OKS_THRS, max_de
                            with_matches=with_matches)
 
 
-def _accumulate(codes: np.ndarray, score: np.ndarray, npig: np.ndarray):
+def _rows_of(start: np.ndarray, imgs: np.ndarray) -> np.ndarray:
+    counts = start[imgs + 1] - start[imgs]
+    return np.repeat(start[imgs], counts) + (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts))
+
+
+def _reevaluate(inp: CocoInputs, prev: ImageOutcomes, d: CocoPeople, imgs: np.ndarray, areas) -> ImageOutcomes:
+    """``prev`` with the images ``imgs`` (sorted indices) evaluated again on detections ``d``: per-image
+    outcomes are independent, so only the images whose detections changed need the matching again."""
+    if not len(imgs):
+        return prev
+    g, n_img = inp.g, inp.n_images
+    g_rows, d_rows = _rows_of(g.start, imgs), _rows_of(d.start, imgs)
+
+    def starts(start):
+        c = start[imgs + 1] - start[imgs]
+        return np.concatenate([[0], np.cumsum(c)])
+
+    sub_g = CocoPeople(start=starts(g.start), x=g.x[g_rows], y=g.y[g_rows], area=g.area[g_rows],
+                       visible=g.visible[g_rows], ids=g.ids[g_rows], crowd=g.crowd[g_rows], ignore=g.ignore[g_rows],
+                       box=g.box[g_rows])
+    sub_d = CocoPeople(start=starts(d.start), x=d.x[d_rows], y=d.y[d_rows], area=d.area[d_rows],
+                       score=d.score[d_rows])
+    new = evaluate_images(sub_g, sub_d, EVAL_SIGMAS, max_dets=MAX_DETS, area_ranges=areas, thresholds=OKS_THRS)
+    keep = ~np.isin(prev.image, imgs)
+    image = np.concatenate([prev.image[keep], imgs[new.image]])
+    order = np.argsort(image, kind="stable")
+    gt = prev.gt.copy()
+    gt[imgs] = new.gt
+    return ImageOutcomes(gt=gt, image=image[order], score=np.concatenate([prev.score[keep], new.score])[order],
+                         index=np.concatenate([prev.index[keep], d_rows[new.index]])[order],
+                         codes=np.concatenate([prev.codes[keep], new.codes])[order])
+
+
+def _accumulate(codes: np.ndarray, score: np.ndarray, npig: np.ndarray, rows=None, order=None):
     """pycocotools' ``accumulate`` for one area range: ``codes`` (n, T) in image-then-rank order, ``npig`` (T,)
     the non-ignored GT people per threshold (coco-analyze changes them per threshold). Precision (T, 101) and
-    recall (T,), -1 where there is no GT person."""
+    recall (T,), -1 where there is no GT person; only the threshold ``rows`` when given (others stay -1)."""
     n, T = codes.shape
-    rec_thrs = np.linspace(0.0, 1.0, 101)
     precision = -np.ones((T, 101))
     recall = -np.ones(T)
-    order = np.argsort(-score, kind="mergesort")
-    c = codes[order].T
-    tp = np.cumsum(c == 1, axis=1).astype(float)
-    fp = np.cumsum(c == 0, axis=1).astype(float)
+    if order is None:
+        order = np.argsort(-score, kind="mergesort")
     eps = np.spacing(1)
-    for t in range(T):
+    for t in range(T) if rows is None else rows:
         if npig[t] == 0:
             continue
         if n == 0:
             recall[t] = 0
             precision[t] = 0
             continue
-        rc = tp[t] / npig[t]
-        pr = tp[t] / (fp[t] + tp[t] + eps)
+        c = codes[order, t]
+        tp = np.cumsum(c == 1).astype(float)
+        fp = np.cumsum(c == 0).astype(float)
+        rc = tp / npig[t]
+        pr = tp / (fp + tp + eps)
         env = np.maximum.accumulate(pr[::-1])[::-1]
         recall[t] = rc[-1]
-        idx = np.searchsorted(rc, rec_thrs, side="left")
+        idx = np.searchsorted(rc, REC_THRS, side="left")
         q = np.zeros(101)
         ok = idx < n
         q[ok] = env[idx[ok]]
@@ -244,17 +277,16 @@ def _pair_power2(v: np.ndarray) -> np.ndarray:
     return np.power(v, np.full_like(v, 2.0))
 
 
-def soft_nms(inp: CocoInputs, x: np.ndarray, y: np.ndarray, start_scores: np.ndarray) -> np.ndarray:
-    """coco-analyze's ``_soft_nms`` on every image at once: repeatedly take the detection with the highest
-    current score (ties: its place in the previous stable sort), multiply every remaining one's score by
-    ``exp(-oks² / 0.5)``, with OKS over the 17 joints and the mean of both joint-extent areas."""
+def rescoring_factors(inp: CocoInputs, x: np.ndarray, y: np.ndarray) -> dict:
+    """Per image size D: the images and ``exp(-oks² / 0.5)`` (b, D, D) between their detections, OKS over the
+    17 joints and the mean of both joint-extent areas (coco-analyze's ``_soft_nms``; symmetric, bit for bit)."""
     d = inp.d
     counts = np.diff(d.start)
-    out = start_scores.astype(np.float64).copy()
     var = (LABEL_SIGMAS * 2) ** 2
     ext = (x.max(1) - x.min(1)) * (y.max(1) - y.min(1))
     eps = np.spacing(1)
     busy = np.flatnonzero(counts > 1)
+    out = {}
     for D in np.unique(counts[busy]).tolist():
         imgs = busy[counts[busy] == D]
         rows = d.start[imgs][:, None] + np.arange(D)  # (b, D)
@@ -263,9 +295,18 @@ def soft_nms(inp: CocoInputs, x: np.ndarray, y: np.ndarray, start_scores: np.nda
         dy = ys[:, :, None, :] - ys[:, None, :, :]
         e = (dx ** 2 + dy ** 2) / var / ((.5 * (ar[:, :, None] + ar[:, None, :])) + eps)[..., None] / 2
         oks = np.sum(np.exp(-e), axis=-1) / 17  # (b, D, D)
-        factor = np.exp(-(_pair_power2(oks) / .5))
+        out[D] = (rows, np.exp(-(_pair_power2(oks) / .5)))
+    return out
+
+
+def soft_nms(factors: dict, start_scores: np.ndarray) -> np.ndarray:
+    """coco-analyze's ``_soft_nms`` on every image at once: repeatedly take the detection with the highest
+    current score (ties: its place in the previous stable sort, as Python's ``list.sort``), multiply every
+    remaining one's score by its factor with it (:func:`rescoring_factors`)."""
+    out = start_scores.astype(np.float64).copy()
+    for D, (rows, factor) in factors.items():
         s = out[rows]
-        b = len(imgs)
+        b = len(rows)
         alive = np.ones((b, D), dtype=bool)
         pos = np.tile(np.arange(D), (b, 1))
         ar_b = np.arange(b)
@@ -361,20 +402,28 @@ def diagnose(inp: CocoInputs, *, fix_rescore_keypoints: bool = False,
 
     codes_all = (MISS, SWAP, INVERSION, JITTER)
     full = [corrected(a, codes_all) for a in range(A)]
+    det_img = np.repeat(np.arange(inp.n_images), np.diff(d.start))
+    factors = {}
     out = {}
     for a, label in enumerate(AREA_LABELS):
         rng = [AREA_RANGES[a]]
         ap, rc, pr = {}, {}, {}
-        ap["baseline"], rc["baseline"] = _stats(base, a)
-        pr["baseline"] = _accumulate(base.codes[:, a, :], base.score, base.gt[:, a].sum() * np.ones(10, int))[0]
+        o = ImageOutcomes(gt=base.gt[:, a:a + 1], image=base.image, score=base.score, index=base.index,
+                          codes=base.codes[:, a:a + 1])
+        ap["baseline"], rc["baseline"] = _stats(o)
+        pr["baseline"] = _accumulate(o.codes[:, 0, :], o.score, o.gt[:, 0].sum() * np.ones(10, int))[0]
+        dets, idx = per_area[a][:2]
         for k, step in enumerate(ERROR_STEPS):
             x, y = corrected(a, codes_all[:k + 1])
-            o = _evaluate(inp, _with(d, x, y), rng)
+            changed = np.unique(det_img[dets[(labels[idx] == codes_all[k]).any(1)]])
+            o = _reevaluate(inp, o, _with(d, x, y), changed, rng)
             ap[step], rc[step] = _stats(o)
             pr[step] = _accumulate(o.codes[:, 0, :], o.score, o.gt[:, 0].sum() * np.ones(10, int))[0]
         x, y = full[a]
-        sx, sy = full[A - 1] if not fix_rescore_keypoints else full[a]
-        scores = soft_nms(inp, sx, sy, best_oks(inp, x, y, AREA_RANGES[a]))
+        which = a if fix_rescore_keypoints else A - 1
+        if which not in factors:
+            factors[which] = rescoring_factors(inp, *full[which])
+        scores = soft_nms(factors[which], best_oks(inp, x, y, AREA_RANGES[a]))
         o = _evaluate(inp, _with(d, x, y, scores), rng, with_matches=True)
         ap["score"], rc["score"] = _stats(o)
         pr["score"] = _accumulate(o.codes[:, 0, :], o.score, o.gt[:, 0].sum() * np.ones(10, int))[0]
@@ -384,8 +433,10 @@ def diagnose(inp: CocoInputs, *, fix_rescore_keypoints: bool = False,
         codes = o.codes[:, 0, :].copy()
         codes[(matched < 0) & (codes == 0)] = 2
         npig = np.full(len(OKS_THRS), o.gt[:, 0].sum())
-        ap["bckgd_false_pos"], rc["bckgd_false_pos"] = _stat_row(*_accumulate(codes, o.score, npig))
-        pr["bckgd_false_pos"] = _accumulate(codes, o.score, npig)[0]
+        order = np.argsort(-o.score, kind="mergesort")
+        p_fp, r_fp = _accumulate(codes, o.score, npig, order=order)
+        ap["bckgd_false_pos"], rc["bckgd_false_pos"] = _stat_row(p_fp, r_fp)
+        pr["bckgd_false_pos"] = p_fp
         lo, hi = AREA_RANGES[a]
         counted = ~(g.ignore | (g.area < lo) | (g.area > hi))
         fp, fn = {}, {}
@@ -403,7 +454,7 @@ def diagnose(inp: CocoInputs, *, fix_rescore_keypoints: bool = False,
                 fp_at_50, fn_at_50 = ~hit_det, ~hit_gt
             gone |= ~hit_gt
             n_t = np.full(len(OKS_THRS), int((counted & ~gone).sum()))
-            p_t, r_t = _accumulate(codes, o.score, n_t)
+            p_t, r_t = _accumulate(codes, o.score, n_t, rows=[t], order=order)
             prec_fn[t], rec_fn[t] = p_t[t], r_t[t]
         if not fix_false_neg_order:  # coco-analyze stores these rows unreversed (quirk 'false_neg_order')
             prec_fn, rec_fn = prec_fn[::-1], rec_fn[::-1]
