@@ -1,0 +1,217 @@
+"""``analyze()``: read GT and predictions with prt's own readers and checks, run the diagnosis of the task.
+
+Tasks: ``coco`` (coco-analyze's diagnosis, ``analysis.coco``), ``pose`` (the head-size taxonomy,
+``analysis.posetrack``; the default for a PoseTrack GT), ``tracking`` (MOTA decomposed per joint and
+sequence). The same readers as ``prt evaluate`` give the same clear errors on bad input.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, InputError
+from .result import Analysis
+
+TASKS = ("coco", "pose", "tracking")
+#: options of each task (keyword arguments of :func:`analyze`, ``--fix`` names on the command line)
+COCO_FIXES = ("fix_rescore_keypoints", "fix_false_neg_order")
+
+
+def _task(gt, task: str | None) -> str:
+    if task is not None:
+        if task not in TASKS:
+            raise ConfigError(f"prt analyze has no diagnosis for task {task!r}",
+                              fix=f"use --task with one of: {', '.join(TASKS)}")
+        return task
+    from ..evaluators import task_for_gt
+
+    if not isinstance(gt, (str, os.PathLike)):
+        return "coco"
+    name, _ = task_for_gt(Path(gt))
+    if name == "tracking":
+        return "pose"  # a PoseTrack GT: the taxonomy (tracking has its own decomposition, with --task tracking)
+    if name not in TASKS:
+        raise ConfigError(f"prt analyze has no diagnosis for this GT's task ({name}) yet",
+                          fix=f"analyze COCO or PoseTrack files (--task one of: {', '.join(TASKS)})")
+    return name
+
+
+def analyze(gt: Any, pred: Any, task: str | None = None, *, compare: Any = None, **options: Any) -> Analysis:
+    """Ronchi & Perona's error diagnosis of ``pred`` against ``gt`` (``prt analyze``): see docs/analyze.md.
+
+    ``gt``/``pred`` are paths (COCO annotations + results; PoseTrack folders or files). ``task``: ``coco``,
+    ``pose`` or ``tracking`` (default: from the GT; ``pose`` for PoseTrack). ``compare``: a second prediction
+    (e.g. the refined one) analysed the same way, with how each GT joint's label moved. COCO options:
+    ``fix_rescore_keypoints``, ``fix_false_neg_order`` (coco-analyze's quirks, reproduced by default).
+    PoseTrack options: ``protocol`` (as ``prt evaluate``)."""
+    name = _task(gt, task)
+    if name == "coco":
+        unknown = set(options) - set(COCO_FIXES)
+    else:
+        unknown = set(options) - {"protocol"}
+    if unknown:
+        raise ConfigError(f"unknown option(s) for task {name}: {', '.join(sorted(unknown))}",
+                          fix=f"options of {name}: {', '.join(COCO_FIXES) if name == 'coco' else 'protocol'}")
+    if name == "coco":
+        return _coco(gt, pred, compare, options)
+    return _posetrack(gt, pred, compare, name, options.get("protocol", "official"))
+
+
+# ----------------------------------------------------------------------------- COCO
+def _coco_read(gt, pred):
+    from ..evaluators.coco import read_predictions
+    from ..formats.coco import read_coco_annotations
+    from .coco import coco_inputs
+
+    ann = read_coco_annotations(gt if isinstance(gt, dict) else Path(gt), keep_dataset=False)
+    res, _, _ = read_predictions(pred if isinstance(pred, list) else Path(pred), ann, 17)
+    return ann, coco_inputs(ann, res)
+
+
+def _coco_section(inp, areas) -> dict:
+    from .coco import AREA_LABELS
+
+    doc = areas["all"].as_dict()
+    doc["by_area"] = {k: areas[k].as_dict() for k in AREA_LABELS[1:]}
+    doc["per_joint"] = _coco_per_joint(areas["all"].labels)
+    doc["items"] = _coco_items(inp, areas["all"])
+    return doc
+
+
+def _coco_per_joint(labels: np.ndarray) -> dict:
+    from ..skeletons import COCO17
+    from .coco import GOOD, INVERSION, JITTER, KINDS, MISS, SWAP
+
+    codes = (GOOD, JITTER, INVERSION, SWAP, MISS)
+    return {j: {k: int((labels[:, i] == c).sum()) for k, c in zip(KINDS, codes)} for i, j in enumerate(COCO17.joints)}
+
+
+def _coco_items(inp, area) -> list[dict]:
+    from .coco import GOOD, INVERSION, JITTER, KINDS, MISS, SWAP
+
+    codes = (GOOD, JITTER, INVERSION, SWAP, MISS)
+    n = inp.n_images
+    d_img = np.repeat(np.arange(n), np.diff(inp.d.start))
+    g_img = np.repeat(np.arange(n), np.diff(inp.g.start))
+    per = {k: np.bincount(d_img, weights=(area.labels == c).sum(1), minlength=n).astype(int)
+           for k, c in zip(KINDS, codes)}
+    fp = np.bincount(d_img, weights=area.fp_at_50, minlength=n).astype(int)
+    fn = np.bincount(g_img, weights=area.fn_at_50 & ~inp.g.crowd, minlength=n).astype(int)
+    err = per["jitter"] + per["inversion"] + per["swap"] + per["miss"] + fp + fn
+    order = np.argsort(-err, kind="stable")
+    return [{"image_id": inp.image_ids[i], "keypoints": {k: int(per[k][i]) for k in KINDS},
+             "false_pos": int(fp[i]), "false_neg": int(fn[i]), "errors": int(err[i])}
+            for i in order.tolist() if err[i] > 0]
+
+
+def _coco(gt, pred, compare, options) -> Analysis:
+    from .coco import QUIRKS, diagnose
+
+    ann, inp = _coco_read(gt, pred)
+    areas = diagnose(inp, **options)
+    data = {"task": "coco", "tool": "coco-analyze (matteorr/coco-analyze @ 9eb8a0a) default parameters",
+            **_coco_section(inp, areas),
+            "quirks": {q: ("fixed" if options.get(f"fix_{q}") else "reproduced") for q in QUIRKS
+                       if f"fix_{q}" in COCO_FIXES}}
+    extra = {"inputs": inp, "areas": areas,
+             "files": {img.get("id"): img.get("file_name") for img in ann.dataset.get("images", [])
+                       if isinstance(img, dict)}}
+    if compare is not None:
+        _, inp2 = _coco_read(gt, compare)
+        areas2 = diagnose(inp2, **options)
+        data["compare"] = _coco_section(inp2, areas2)
+        data["moved"] = _coco_moved(inp, areas["all"], inp2, areas2["all"])
+        extra.update(inputs2=inp2, areas2=areas2)
+    return Analysis("coco", data, extra)
+
+
+def _coco_joint_labels(inp, area) -> np.ndarray:
+    """(n_gt, 17) the label of each GT joint: from the highest-scored detection localized on the person."""
+    from .coco import KINDS
+
+    n_gt = len(inp.g.area)
+    out = np.zeros((n_gt, 17), dtype=np.int8)
+    dets = np.flatnonzero((area.matched_gt >= 0) & (area.labels != 0).any(1))
+    dets = dets[np.argsort(inp.d.score[dets], kind="stable")]  # the best last: it wins the assignment
+    out[area.matched_gt[dets]] = area.labels[dets]
+    assert len(KINDS) == 5
+    return out
+
+
+def _moved(before: np.ndarray, after: np.ndarray, kinds, unlabeled: str) -> dict:
+    names = (unlabeled, *kinds)
+    out: dict = {}
+    for a in range(len(names)):
+        for b in range(len(names)):
+            if a == b == 0:
+                continue
+            n = int(((before == a) & (after == b)).sum())
+            if n:
+                out.setdefault(names[a], {})[names[b]] = n
+    return out
+
+
+def _coco_moved(inp, area, inp2, area2) -> dict:
+    from .coco import KINDS
+
+    if len(inp.g.area) != len(inp2.g.area):  # pragma: no cover - same GT file
+        raise InputError("the two predictions were read against different GT", fix="give both for the same GT")
+    return _moved(_coco_joint_labels(inp, area), _coco_joint_labels(inp2, area2), KINDS, "unmatched")
+
+
+# ----------------------------------------------------------------------------- PoseTrack
+def _pose_read(gt, pred, protocol: str, tracking: bool):
+    from ..evaluators.posetrack import pair_files, read_pair
+    from ..protocols import posetrack_protocol
+
+    if protocol == "posetrack21":
+        raise ConfigError("prt analyze does not diagnose --protocol posetrack21 yet",
+                          fix="analyze with the official or corrected protocol")
+    proto = posetrack_protocol(protocol)
+    if not isinstance(gt, (str, os.PathLike)) or not isinstance(pred, (str, os.PathLike)):
+        raise ConfigError("prt analyze reads PoseTrack GT and predictions from files or folders",
+                          fix="give gt and pred as paths")
+    pairs = pair_files(Path(gt), Path(pred), proto.sequence_order)
+    cleaned = [read_pair(g, p, proto, tracking, None)[0] for g, p in pairs]
+    _pose_read.files = [g for g, _ in pairs]
+    return proto, [g.stem for g, _ in pairs], cleaned
+
+
+def _pose_section(diag: dict) -> dict:
+    return {k: v for k, v in diag.items() if not k.startswith("_")}
+
+
+def _posetrack(gt, pred, compare, task: str, protocol: str) -> Analysis:
+    from .posetrack import decompose_tracking, diagnose_pose
+
+    if task == "tracking":
+        from ..metrics.posetrack import sequences_stats
+
+        proto, names, cleaned = _pose_read(gt, pred, protocol, True)
+        stats = sequences_stats(cleaned, proto, tracking=True)
+        data = {"task": "tracking", **decompose_tracking(names, stats)}
+        if compare is not None:
+            _, names2, cleaned2 = _pose_read(gt, compare, protocol, True)
+            data["compare"] = decompose_tracking(names2, sequences_stats(cleaned2, proto, tracking=True))
+        return Analysis("tracking", data, {})
+    proto, names, cleaned = _pose_read(gt, pred, protocol, False)
+    diag = diagnose_pose(cleaned, names, proto)
+    data = {"task": "pose", "protocol": protocol, **_pose_section(diag)}
+    extra = {"cleaned": cleaned, "labels": diag["_labels"], "names": names, "gt_files": _pose_read.files}
+    if compare is not None:
+        from .headsize import KINDS
+
+        _, names2, cleaned2 = _pose_read(gt, compare, protocol, False)
+        diag2 = diagnose_pose(cleaned2, names2, proto)
+        data["compare"] = _pose_section(diag2)
+        before = np.concatenate([lab.ravel() for lab, _, _ in diag["_labels"]]) if names else np.zeros(0)
+        after = np.concatenate([lab.ravel() for lab, _, _ in diag2["_labels"]]) if names2 else np.zeros(0)
+        gt_annotated = np.concatenate([arr[5].ravel() for _, _, arr in diag["_labels"]]) if names else np.zeros(0, bool)
+        data["moved"] = _moved(np.where(gt_annotated, before, -1), np.where(gt_annotated, after, -1), KINDS,
+                               "unmatched")
+        extra.update(cleaned2=cleaned2, labels2=diag2["_labels"])
+    return Analysis("pose", data, extra)
