@@ -19,11 +19,12 @@ from .errors import ConfigError, InputError, MismatchError, PrtError
 from .version import __version__
 
 if TYPE_CHECKING:
-    from .api import Evaluator, Result, evaluate, leaderboard, load, refine, train
     from .analysis import Analysis, analyze
+    from .api import Evaluator, Result, evaluate, leaderboard, load, refine, train
     from .results.compare import compare
 
-__all__ = ["evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard", "compare", "analyze", "Analysis",
+__all__ = ["evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard", "compare", "analyze",
+           "Analysis",
            "PrtError", "InputError", "MismatchError", "ConfigError", "__version__"]
 
 _API = ("evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard")

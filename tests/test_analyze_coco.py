@@ -81,3 +81,43 @@ def test_rescore_fix_changes_only_the_rescored_steps():
     # 'large' is the area range whose keypoints coco-analyze uses for all: unchanged there
     assert quirky["by_area"]["large"] == fixed["by_area"]["large"]
     assert set(QUIRKS) >= {"rescore_keypoints", "false_neg_order"}
+
+
+def test_api_cli_and_compare_on_the_real_sample(shared_data, tmp_path):
+    import poseval_refine as prt
+    from poseval_refine.cli import main
+
+    folder = shared_data / "coco_sample"
+    want = json.loads((folder / "expected_coco_analyze.json").read_text())
+    a = prt.analyze(folder / "gt_dataset.json", folder / "dt_dataset.json")
+    assert isinstance(a, prt.Analysis) and a.task == "coco"
+    d = a.to_dict()
+    assert _differences({k: d[k] for k in want}, want) == []
+    assert d["quirks"] == {"rescore_keypoints": "reproduced", "false_neg_order": "reproduced"}
+    frame = a.to_frame()
+    assert frame.sum().to_dict() == d["keypoints"]  # the per-joint counts add up to the totals
+    items = d["items"]
+    assert [it["errors"] for it in items] == sorted((it["errors"] for it in items), reverse=True)
+    fig = a.plot(tmp_path / "pr.png")
+    assert (tmp_path / "pr.png").stat().st_size > 1000 and len(fig.axes[0].lines) == 8
+    # the CLI's --json is to_dict(); a prediction compared with itself moves nothing
+    out = tmp_path / "a.json"
+    assert main(["analyze", "--gt", str(folder / "gt_dataset.json"), "--pred", str(folder / "dt_dataset.json"),
+                 "--json", str(out), "--compare", str(folder / "dt_dataset.json")]) == 0
+    got = json.loads(out.read_text())
+    assert _differences({k: got[k] for k in want}, want) == []
+    assert all(a == b for a, row in got["moved"].items() for b in row)
+    assert sum(n for row in got["moved"].values() for n in row.values()) > 0
+
+
+def test_cli_fix_option_and_bad_options(shared_data, tmp_path, capsys):
+    from poseval_refine.cli import main
+
+    folder = shared_data / "coco_sample"
+    out = tmp_path / "a.json"
+    assert main(["analyze", "--gt", str(folder / "gt_dataset.json"), "--pred", str(folder / "dt_dataset.json"),
+                 "--json", str(out), "--fix", "false-neg-order"]) == 0
+    assert json.loads(out.read_text())["quirks"]["false_neg_order"] == "fixed"
+    assert main(["analyze", "--gt", str(folder / "gt_dataset.json"), "--pred", str(folder / "dt_dataset.json"),
+                 "--images", str(tmp_path)]) == 2
+    assert "--html" in capsys.readouterr().err

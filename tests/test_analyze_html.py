@@ -27,7 +27,6 @@ def _coco_case(shared_data, tmp_path):
     the images (000000000785.jpg) is in the shared data."""
     gt = json.loads((shared_data / "coco_sample" / "mmpose_test_coco.json").read_text())
     rng = np.random.default_rng(0)
-    flip = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
     dets = []
     for a in gt["annotations"]:
         kp = np.array(a["keypoints"], dtype=float).reshape(17, 3)

@@ -138,7 +138,8 @@ def _evaluate(inp: CocoInputs, d: CocoPeople, areas, thresholds=OKS_THRS, max_de
 
 def _rows_of(start: np.ndarray, imgs: np.ndarray) -> np.ndarray:
     counts = start[imgs + 1] - start[imgs]
-    return np.repeat(start[imgs], counts) + (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts))
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(start[imgs], counts) + within
 
 
 def _reevaluate(inp: CocoInputs, prev: ImageOutcomes, d: CocoPeople, imgs: np.ndarray, areas) -> ImageOutcomes:
@@ -146,7 +147,7 @@ def _reevaluate(inp: CocoInputs, prev: ImageOutcomes, d: CocoPeople, imgs: np.nd
     outcomes are independent, so only the images whose detections changed need the matching again."""
     if not len(imgs):
         return prev
-    g, n_img = inp.g, inp.n_images
+    g = inp.g
     g_rows, d_rows = _rows_of(g.start, imgs), _rows_of(d.start, imgs)
 
     def starts(start):

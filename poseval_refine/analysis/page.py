@@ -190,7 +190,7 @@ def _pose_overlays(analysis, images: Path) -> list[str]:
     ex = analysis._extra
     worst = []
     names_of = {}
-    for s, (c, (lab, match, arr)) in enumerate(zip(ex["cleaned"], ex["labels"])):
+    for s, (c, (lab, _, arr)) in enumerate(zip(ex["cleaned"], ex["labels"])):
         bad = ((lab > 1).sum(axis=(1, 2)))
         g_row = arr[3]
         names_of[s] = frame_names(ex["gt_files"][s])

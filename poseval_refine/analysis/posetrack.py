@@ -20,7 +20,7 @@ from ..metrics.posetrack import CleanSequence, combine, finalize, sequences_stat
 from ..protocols import POSETRACK_GROUPS, PoseTrackProtocol
 from ..skeletons import POSETRACK15, head_size
 from . import headsize
-from .headsize import GOOD, INVERSION, JITTER, MISS, SWAP
+from .headsize import INVERSION, JITTER, MISS, SWAP
 
 K = 15
 JOINTS = tuple(POSETRACK15.joints)
@@ -102,12 +102,13 @@ def diagnose_pose(cleaned: list[CleanSequence], names: list[str], protocol: Pose
     kinds: list[int] = []
     for step, code in FIX_STEPS:
         kinds.append(code)
-        fixed = [replace(c, pred_kp=fixed_keypoints(c, lab, m, arr, kinds)) for c, (lab, m, arr) in zip(cleaned, per_seq)]
+        fixed = [replace(c, pred_kp=fixed_keypoints(c, lab, m, arr, kinds))
+                 for c, (lab, m, arr) in zip(cleaned, per_seq)]
         ap[step] = _ap(fixed, protocol)
     items = []
     fp_total = fn_total = 0
     hits = 0
-    for name, c, (lab, match, arr) in zip(names, cleaned, per_seq):
+    for name, (lab, match, arr) in zip(names, per_seq):
         g_row, p_row = arr[3], arr[4]
         matched_gt = np.zeros(g_row.shape, dtype=bool)
         ff, pp = np.nonzero(match >= 0)

@@ -177,8 +177,7 @@ def _pose_read(gt, pred, protocol: str, tracking: bool):
                           fix="give gt and pred as paths")
     pairs = pair_files(Path(gt), Path(pred), proto.sequence_order)
     cleaned = [read_pair(g, p, proto, tracking, None)[0] for g, p in pairs]
-    _pose_read.files = [g for g, _ in pairs]
-    return proto, [g.stem for g, _ in pairs], cleaned
+    return proto, [g for g, _ in pairs], cleaned
 
 
 def _pose_section(diag: dict) -> dict:
@@ -191,26 +190,31 @@ def _posetrack(gt, pred, compare, task: str, protocol: str) -> Analysis:
     if task == "tracking":
         from ..metrics.posetrack import sequences_stats
 
-        proto, names, cleaned = _pose_read(gt, pred, protocol, True)
+        proto, files, cleaned = _pose_read(gt, pred, protocol, True)
+        names = [f.stem for f in files]
         stats = sequences_stats(cleaned, proto, tracking=True)
         data = {"task": "tracking", **decompose_tracking(names, stats)}
         if compare is not None:
-            _, names2, cleaned2 = _pose_read(gt, compare, protocol, True)
-            data["compare"] = decompose_tracking(names2, sequences_stats(cleaned2, proto, tracking=True))
+            _, files2, cleaned2 = _pose_read(gt, compare, protocol, True)
+            stats2 = sequences_stats(cleaned2, proto, tracking=True)
+            data["compare"] = decompose_tracking([f.stem for f in files2], stats2)
         return Analysis("tracking", data, {})
-    proto, names, cleaned = _pose_read(gt, pred, protocol, False)
+    proto, files, cleaned = _pose_read(gt, pred, protocol, False)
+    names = [f.stem for f in files]
     diag = diagnose_pose(cleaned, names, proto)
     data = {"task": "pose", "protocol": protocol, **_pose_section(diag)}
-    extra = {"cleaned": cleaned, "labels": diag["_labels"], "names": names, "gt_files": _pose_read.files}
+    extra = {"cleaned": cleaned, "labels": diag["_labels"], "names": names, "gt_files": files}
     if compare is not None:
         from .headsize import KINDS
 
-        _, names2, cleaned2 = _pose_read(gt, compare, protocol, False)
+        _, files2, cleaned2 = _pose_read(gt, compare, protocol, False)
+        names2 = [f.stem for f in files2]
         diag2 = diagnose_pose(cleaned2, names2, proto)
         data["compare"] = _pose_section(diag2)
         before = np.concatenate([lab.ravel() for lab, _, _ in diag["_labels"]]) if names else np.zeros(0)
         after = np.concatenate([lab.ravel() for lab, _, _ in diag2["_labels"]]) if names2 else np.zeros(0)
-        gt_annotated = np.concatenate([arr[5].ravel() for _, _, arr in diag["_labels"]]) if names else np.zeros(0, bool)
+        gt_annotated = (np.concatenate([arr[5].ravel() for _, _, arr in diag["_labels"]]) if names
+                        else np.zeros(0, bool))
         data["moved"] = _moved(np.where(gt_annotated, before, -1), np.where(gt_annotated, after, -1), KINDS,
                                "unmatched")
         extra.update(cleaned2=cleaned2, labels2=diag2["_labels"])

@@ -4,10 +4,10 @@
 out, medium, large; people without keypoints; crowd regions, some of them with keypoints; images
 without people) and detections built to carry every error kind of Ronchi & Perona's taxonomy:
 jittered joints, left/right inversions, joints taken from a neighbour (swaps), missed joints,
-duplicates (some exact copies: ties in the rescoring), background false positives, more than 20 detections on some images, images without
-detections, and score ties (scores on a coarse grid in some images). The recorded outputs of
-coco-analyze on these benchmarks are in ``tests/data/coco_analyze_recorded.json`` (seeds there);
-how they were recorded is in docs/analyze.md.
+duplicates (some exact copies: ties in the rescoring), background false positives, more than 20
+detections on some images, images without detections, and score ties (scores on a coarse grid in
+some images). The recorded outputs of coco-analyze on these benchmarks are in
+``tests/data/coco_analyze_recorded.json`` (seeds there); how they were recorded is in docs/analyze.md.
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ def make_analyze_benchmark(seed: int, n_images: int = 60):
             kp, nk = [0] * 51, 0
             if k % 10 == 7:
                 xy = _pose(rng, x0 + w / 2, y0, h)
-                kp = [round(float(c), 2) if i % 3 < 2 else 2 for i, c in enumerate(np.column_stack([xy, np.full(17, 2)]).ravel())]
+                flat = np.column_stack([xy, np.full(17, 2)]).ravel()
+                kp = [round(float(c), 2) if i % 3 < 2 else 2 for i, c in enumerate(flat)]
                 nk = 17
             anns.append({"id": next(ann_ids), "image_id": img, "category_id": 1, "iscrowd": 1,
                          "keypoints": kp, "num_keypoints": nk, "area": round(w * h * 0.6, 2), "bbox": [x0, y0, w, h]})
