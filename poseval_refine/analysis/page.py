@@ -22,7 +22,8 @@ STEP_COLORS = {"baseline": "#222222", "miss": "#d4b106", "swap": "#F2AE72", "inv
 WORST = 6  # overlays of this many worst cases
 ROWS = 40  # rows of the per-item table
 
-_STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}
+_STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:100em;color:#222}
+.row{display:flex;flex-wrap:wrap;gap:2em}
 table{border-collapse:collapse;font-size:90%}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}
 td:first-child,th:first-child{text-align:left}.kinds span{display:inline-block;margin-right:1.2em}
 .sw{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}
@@ -264,20 +265,22 @@ def render_page(analysis, images=None) -> str:
             body.append(_legend(STEP_COLORS))
             body.append(_pr_svg(curves, 0, "OKS 0.50") + " " + _pr_svg(curves, 5, "OKS 0.75"))
             ap = {k: 100 * float(np.mean(list(v.values()))) for k, v in d["ap"].items()}
-            body.append(_bars_svg(ap, "AP (mean over OKS 0.50:0.95) after each correction"))
+            body.append("<div class=\"row\"><div>" + _bars_svg(ap, "AP (mean over OKS 0.50:0.95) after each "
+                                                                  "correction") + "</div>")
         else:
             ap = {k: v["Total"] for k, v in d["ap"].items()}
-            body.append("<h2>mAP after fixing each kind cumulatively</h2>" + _bars_svg(ap, "mAP (Total)"))
-        body.append("<h2>Error kinds per joint</h2>" + _joint_bars_svg(d["per_joint"]))
+            body.append("<div class=\"row\"><div><h2>mAP after fixing each kind cumulatively</h2>"
+                        + _bars_svg(ap, "mAP (Total)") + "</div>")
+        body.append("<div><h2>Error kinds per joint</h2>" + _joint_bars_svg(d["per_joint"]) + "</div></div>")
         if "moved" in d:
             from .result import moved_text
 
             body.append("<h2>Before → after</h2><p>" + _esc(moved_text(d["moved"])) + "</p>")
-        key = "image_id" if task == "coco" else "sequence"
-        body.append(f"<h2>{'Images' if task == 'coco' else 'Sequences'}, worst first</h2>" + _table(d["items"], key))
         if images is not None:
             body.append("<h2>Worst cases</h2><p>GT joints: white rings; predicted joints coloured by error kind, "
                         "a line to the GT joint they belong to.</p>")
             body += _coco_overlays(analysis, Path(images)) if task == "coco" else _pose_overlays(analysis, Path(images))
+        key = "image_id" if task == "coco" else "sequence"
+        body.append(f"<h2>{'Images' if task == 'coco' else 'Sequences'}, worst first</h2>" + _table(d["items"], key))
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>prt analyze ({_esc(task)})</title>"
             f"<style>{_STYLE}</style></head><body>{''.join(body)}</body></html>")
