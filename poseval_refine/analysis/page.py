@@ -268,9 +268,10 @@ def render_page(analysis, images=None) -> str:
             body.append("<div class=\"row\"><div>" + _bars_svg(ap, "AP (mean over OKS 0.50:0.95) after each "
                                                                   "correction") + "</div>")
         else:
-            ap = {k: v["Total"] for k, v in d["ap"].items()}
-            body.append("<div class=\"row\"><div><h2>mAP after fixing each kind cumulatively</h2>"
-                        + _bars_svg(ap, "mAP (Total)") + "</div>")
+            what = "PCKh@0.5" if task == "single" else "mAP"
+            ap = {k: v["Total"] for k, v in d["pckh" if task == "single" else "ap"].items()}
+            body.append(f"<div class=\"row\"><div><h2>{what} after fixing each kind cumulatively</h2>"
+                        + _bars_svg(ap, f"{what} (Total)") + "</div>")
         body.append("<div><h2>Error kinds per joint</h2>" + _joint_bars_svg(d["per_joint"]) + "</div></div>")
         if "moved" in d:
             from .result import moved_text
@@ -279,8 +280,13 @@ def render_page(analysis, images=None) -> str:
         if images is not None:
             body.append("<h2>Worst cases</h2><p>GT joints: white rings; predicted joints coloured by error kind, "
                         "a line to the GT joint they belong to.</p>")
-            body += _coco_overlays(analysis, Path(images)) if task == "coco" else _pose_overlays(analysis, Path(images))
-        key = "image_id" if task == "coco" else "sequence"
-        body.append(f"<h2>{'Images' if task == 'coco' else 'Sequences'}, worst first</h2>" + _table(d["items"], key))
+            if task == "coco":
+                body += _coco_overlays(analysis, Path(images))
+            elif task == "pose":
+                body += _pose_overlays(analysis, Path(images))
+            else:
+                body.append("<p>Overlays are drawn for COCO and PoseTrack.</p>")
+        key = {"coco": "image_id", "single": "image"}.get(task, "sequence")
+        body.append(f"<h2>{'Sequences' if key == 'sequence' else 'Images'}, worst first</h2>" + _table(d["items"], key))
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>prt analyze ({_esc(task)})</title>"
             f"<style>{_STYLE}</style></head><body>{''.join(body)}</body></html>")

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import ConfigError, InputError
 from .result import Analysis
 
-TASKS = ("coco", "pose", "tracking")
+TASKS = ("coco", "pose", "tracking", "single")
 #: options of each task (keyword arguments of :func:`analyze`, ``--fix`` names on the command line)
 COCO_FIXES = ("fix_rescore_keypoints", "fix_false_neg_order")
 
@@ -49,15 +49,15 @@ def analyze(gt: Any, pred: Any, task: str | None = None, *, compare: Any = None,
     ``fix_rescore_keypoints``, ``fix_false_neg_order`` (coco-analyze's quirks, reproduced by default).
     PoseTrack options: ``protocol`` (as ``prt evaluate``)."""
     name = _task(gt, task)
-    if name == "coco":
-        unknown = set(options) - set(COCO_FIXES)
-    else:
-        unknown = set(options) - {"protocol"}
+    allowed = {"coco": set(COCO_FIXES), "single": {"flavour"}}.get(name, {"protocol"})
+    unknown = set(options) - allowed
     if unknown:
         raise ConfigError(f"unknown option(s) for task {name}: {', '.join(sorted(unknown))}",
-                          fix=f"options of {name}: {', '.join(COCO_FIXES) if name == 'coco' else 'protocol'}")
+                          fix=f"options of {name}: {', '.join(sorted(allowed))}")
     if name == "coco":
         return _coco(gt, pred, compare, options)
+    if name == "single":
+        return _single(gt, pred, compare, options.get("flavour", "matlab"))
     return _posetrack(gt, pred, compare, name, options.get("protocol", "official"))
 
 
@@ -161,6 +161,42 @@ def _coco_moved(inp, area, inp2, area2) -> dict:
     if len(inp.g.area) != len(inp2.g.area):  # pragma: no cover - same GT file
         raise InputError("the two predictions were read against different GT", fix="give both for the same GT")
     return _moved(_coco_joint_labels(inp, area), _coco_joint_labels(inp2, area2), KINDS, "unmatched")
+
+
+# ----------------------------------------------------------------------------- MPII single
+def _single_read(gt, pred):
+    from ..errors import MismatchError
+    from ..evaluators.mpii import single_gt
+    from ..formats.mpii import read_mpii_arrays
+    from ..skeletons import MPII16
+
+    g = single_gt(gt)
+    if not isinstance(pred, (str, os.PathLike)):
+        raise ConfigError("prt analyze reads MPII predictions from .h5/.mat files", fix="give pred as a path")
+    p = next(iter(read_mpii_arrays(Path(pred)))).to_skeleton(MPII16)
+    if p.num_persons != g.num_persons:
+        raise MismatchError(f"has {p.num_persons} people but the GT has {g.num_persons}", file=pred,
+                            fix="predict every GT person, in the GT's order")
+    return g, p
+
+
+def _single(gt, pred, compare, flavour: str) -> Analysis:
+    from ..protocols import pckh_protocol
+    from .headsize import KINDS
+    from .mpii import diagnose_single
+
+    fl = pckh_protocol(flavour)
+    g, p = _single_read(gt, pred)
+    diag = diagnose_single(g, p, fl)
+    data = {"task": "single", "flavour": flavour, **_pose_section(diag)}
+    if compare is not None:
+        _, p2 = _single_read(gt, compare)
+        diag2 = diagnose_single(g, p2, fl)
+        data["compare"] = _pose_section(diag2)
+        annotated = ~np.isnan(g.keypoints[..., 0])
+        data["moved"] = _moved(np.where(annotated, diag["_labels"], -1), np.where(annotated, diag2["_labels"], -1),
+                               KINDS, "unmatched")
+    return Analysis("single", data, {"labels": diag["_labels"]})
 
 
 # ----------------------------------------------------------------------------- PoseTrack

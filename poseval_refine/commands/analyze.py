@@ -16,8 +16,8 @@ FIXES = {"rescore-keypoints": "fix_rescore_keypoints", "false-neg-order": "fix_f
                     "joint split into misses, false positives and identity switches. See docs/analyze.md.")
 @click.option("--gt", type=click.Path(path_type=Path), required=True, help="GT file or folder.")
 @click.option("--pred", type=click.Path(path_type=Path), required=True, help="Predictions (file or folder).")
-@click.option("--task", type=click.Choice(("coco", "pose", "tracking")), default=None,
-              help="Default: from the GT (COCO annotations -> coco, PoseTrack -> pose).")
+@click.option("--task", type=click.Choice(("coco", "pose", "tracking", "single")), default=None,
+              help="Default: from the GT (COCO annotations -> coco, PoseTrack -> pose, MPII arrays -> single).")
 @click.option("--compare", "compare", type=click.Path(path_type=Path), default=None, metavar="REFINED",
               help="A second prediction (e.g. refined) analysed the same way, with how each GT joint's kind moved.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the numbers here.")
@@ -30,7 +30,8 @@ FIXES = {"rescore-keypoints": "fix_rescore_keypoints", "false-neg-order": "fix_f
               help="COCO: fix one of coco-analyze's quirks instead of reproducing it (docs/analyze.md).")
 @click.option("--protocol", default="official", show_default=True,
               help="PoseTrack protocol (as prt evaluate: official or corrected).")
-def command(gt, pred, task, compare, json_path, html_path, images, fixes, protocol):
+@click.option("--flavour", default="matlab", show_default=True, help="MPII single: the PCKh flavour (as prt evaluate).")
+def command(gt, pred, task, compare, json_path, html_path, images, fixes, protocol, flavour):
     from ..analysis import analyze
     from ..errors import ConfigError, InputError
     from ..io import write_bytes_atomic, write_json_atomic
@@ -45,6 +46,8 @@ def command(gt, pred, task, compare, json_path, html_path, images, fixes, protoc
     options = {FIXES[f]: True for f in fixes}
     if protocol != "official":
         options["protocol"] = protocol
+    if flavour != "matlab":
+        options["flavour"] = flavour
     if fixes and task not in (None, "coco"):
         raise ConfigError("--fix names coco-analyze's quirks: COCO only", fix="drop --fix")
     a = analyze(gt, pred, task=task, compare=compare, **options)
