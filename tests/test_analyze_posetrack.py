@@ -184,3 +184,26 @@ def test_cli_writes_json_and_refuses_a_missing_pred(planted_case, tmp_path, caps
     assert main(["analyze", "--gt", str(gt), "--pred", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("prt: error:") and "nope" in err and "fix:" in err
+
+
+def test_hota_decomposition_per_sequence_is_each_sequence_alone(shared_data, tmp_path):
+    import shutil
+
+    import poseval_refine as prt
+
+    root = shared_data / "posetrack21_cases" / "basic"
+    d = analyze(root / "gt", root / "pred", task="hota").to_dict()
+    want = json.loads((root / "expected_kit.json").read_text())
+    for j, parts in d["per_joint"].items():
+        for p in ("HOTA", "DetA", "AssA"):
+            assert parts[p] == pytest.approx(want[p][j], abs=1e-9)
+    hotas = [it["HOTA"] for it in d["items"]]
+    assert hotas == sorted(hotas) and len(hotas) == len(list((root / "gt").glob("*.json")))
+    first = d["items"][0]
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "pred").mkdir()
+    shutil.copy(root / "gt" / f"{first['sequence']}.json", tmp_path / "gt")
+    shutil.copy(root / "pred" / f"{first['sequence']}.json", tmp_path / "pred")
+    alone = prt.evaluate(tmp_path / "gt", tmp_path / "pred", task="hota").to_dict()
+    for p in ("HOTA", "DetA", "AssA", "LocA"):
+        assert first[p] == pytest.approx(alone[p]["Total"], abs=1e-9)

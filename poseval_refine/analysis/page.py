@@ -249,7 +249,17 @@ def render_page(analysis, images=None) -> str:
     d = analysis._data
     task = analysis.task
     body = [f"<h1>prt analyze — {_esc(task)}</h1>"]
-    if task == "tracking":
+    if task == "hota":
+        body.append("<p>HOTA = √(DetA · AssA) at each of the 19 thresholds, averaged: detection (DetRe, DetPr) and "
+                    "association (AssRe, AssPr) parts per joint and per sequence.</p>")
+        body.append(_bars_svg({j: v["HOTA"] for j, v in d["per_joint"].items()}, "HOTA per joint"))
+        head = ["sequence", "HOTA", "DetA", "AssA", "DetRe", "DetPr", "AssRe", "AssPr", "TP", "FN", "FP"]
+        rows = [[it["sequence"], *(f"{it[k]:.1f}" for k in head[1:8]), it["tp"], it["fn"], it["fp"]]
+                for it in d["items"][:ROWS]]
+        body.append("<h2>Sequences, worst first</h2><table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
+                    + "".join("<tr>" + "".join(f"<td>{_esc(v)}</td>" for v in r) + "</tr>" for r in rows)
+                    + "</table>")
+    elif task == "tracking":
         body.append("<p>MOTA per joint decomposed into misses, false positives and identity switches (percent of "
                     "the GT joints; MOTA = 100 − the three).</p>")
         rows = {j: v["mota"] if v["mota"] is not None else float("nan") for j, v in d["per_joint"].items()}

@@ -160,3 +160,26 @@ def decompose_tracking(names: list[str], stats: list) -> dict:
                              "error_rate": 100 * errors / objects})
     out["items"].sort(key=lambda it: -it["error_rate"])
     return out
+
+
+HOTA_PARTS = ("HOTA", "DetA", "AssA", "DetRe", "DetPr", "AssRe", "AssPr", "LocA")
+
+
+def decompose_hota(result: dict) -> dict:
+    """HOTA = sqrt(DetA · AssA) at each threshold, averaged over the 19: per joint (the evaluation's own
+    numbers) and per sequence (each sequence's additive Total-column statistics, ``items`` of the ``hota``
+    task, finalized alone as the kit finalizes the whole). Sequences worst HOTA first; the detection and
+    association errors in counts (FN, FP at alpha 0.5)."""
+    from ..metrics import hota
+
+    per_joint = {j: {p: float(result[p][j]) for p in HOTA_PARTS} for j in result["joints"]}
+    items = []
+    for it in result["items"]:
+        fields = {k: np.asarray(it[k], dtype=np.float64)[:, None] for k in ("tp", "fn", "fp", *hota.WEIGHTED)}
+        res = hota.finalize(hota.HotaStats(**fields))
+        row = {"sequence": it["sequence"], **{p: float(100 * res[p][:, 0].mean()) for p in HOTA_PARTS}}
+        mid = int(np.argmin(np.abs(hota.ALPHAS - 0.5)))
+        row.update(tp=int(fields["tp"][mid, 0]), fn=int(fields["fn"][mid, 0]), fp=int(fields["fp"][mid, 0]))
+        items.append(row)
+    items.sort(key=lambda r: (r["HOTA"], r["sequence"]))
+    return {"per_joint": per_joint, "items": items}

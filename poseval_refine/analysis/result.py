@@ -43,6 +43,19 @@ class Analysis:
     def render(self) -> str:
         d = self._data
         lines = []
+        if self.task == "hota":
+            lines.append("HOTA = sqrt(DetA x AssA) per threshold, averaged over the 19 (percent):")
+            lines.append(f"{'joint':<10}" + "".join(f"{p:>8}" for p in ("HOTA", "DetA", "AssA", "DetRe", "DetPr",
+                                                                          "AssRe", "AssPr")))
+            for j, v in d["per_joint"].items():
+                lines.append(f"{j:<10}" + "".join(f"{_pct(v[p]):>8}" for p in ("HOTA", "DetA", "AssA", "DetRe",
+                                                                                "DetPr", "AssRe", "AssPr")))
+            worst = d["items"][:5]
+            if worst:
+                lines.append("worst sequences: " + ", ".join(
+                    f"{it['sequence']} (HOTA {it['HOTA']:.1f}: DetA {it['DetA']:.1f}, AssA {it['AssA']:.1f})"
+                    for it in worst))
+            return "\n".join(lines)
         if self.task == "tracking":
             c = d["counts"]
             total = sum(c["objects"])

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import ConfigError, InputError
 from .result import Analysis
 
-TASKS = ("coco", "pose", "tracking", "single")
+TASKS = ("coco", "pose", "tracking", "single", "hota")
 #: options of each task (keyword arguments of :func:`analyze`, ``--fix`` names on the command line)
 COCO_FIXES = ("fix_rescore_keypoints", "fix_false_neg_order")
 
@@ -58,6 +58,8 @@ def analyze(gt: Any, pred: Any, task: str | None = None, *, compare: Any = None,
         return _coco(gt, pred, compare, options)
     if name == "single":
         return _single(gt, pred, compare, options.get("flavour", "matlab"))
+    if name == "hota":
+        return _hota(gt, pred, compare, options)
     return _posetrack(gt, pred, compare, name, options.get("protocol", "official"))
 
 
@@ -161,6 +163,20 @@ def _coco_moved(inp, area, inp2, area2) -> dict:
     if len(inp.g.area) != len(inp2.g.area):  # pragma: no cover - same GT file
         raise InputError("the two predictions were read against different GT", fix="give both for the same GT")
     return _moved(_coco_joint_labels(inp, area), _coco_joint_labels(inp2, area2), KINDS, "unmatched")
+
+
+# ----------------------------------------------------------------------------- PoseTrack21 HOTA
+def _hota(gt, pred, compare, options) -> Analysis:
+    from ..api import evaluate
+    from .posetrack import decompose_hota
+
+    def one(p):
+        return decompose_hota(evaluate(gt, p, task="hota", **options).to_dict())
+
+    data = {"task": "hota", **one(pred)}
+    if compare is not None:
+        data["compare"] = one(compare)
+    return Analysis("hota", data, {})
 
 
 # ----------------------------------------------------------------------------- MPII single
