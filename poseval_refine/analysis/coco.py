@@ -367,14 +367,18 @@ class AreaDiagnosis:
                 "false_pos": self.false_pos, "false_neg": self.false_neg}
 
 
-def diagnose(inp: CocoInputs, *, fix_rescore_keypoints: bool = False,
-             fix_false_neg_order: bool = False) -> dict[str, AreaDiagnosis]:
-    """coco-analyze's ``analyze()`` + ``summarize()`` with its default parameters, per area range."""
+def diagnose(inp: CocoInputs, *, fix_rescore_keypoints: bool = False, fix_false_neg_order: bool = False,
+             progress=None) -> dict[str, AreaDiagnosis]:
+    """coco-analyze's ``analyze()`` + ``summarize()`` with its default parameters, per area range.
+    ``progress(1)`` is called after each evaluation (20 in all)."""
+    tick = progress or (lambda n: None)
     g, d = inp.g, inp.d
     n_det, n_gt = len(d.score), len(g.area)
     A = len(AREA_RANGES)
     base = _evaluate(inp, d, AREA_RANGES)
+    tick(1)
     loc = _evaluate(inp, d, AREA_RANGES, thresholds=np.array([LOCALIZATION_OKS]), with_matches=True)
+    tick(1)
     # label every (detection, GT) localization pair once: a pair's labels do not depend on the area range
     m = loc.matched[:, :, 0]  # (n_keep, A)
     pairs = np.unique(np.concatenate([np.column_stack([loc.index[m[:, a] >= 0], m[m[:, a] >= 0, a]])
@@ -418,6 +422,7 @@ def diagnose(inp: CocoInputs, *, fix_rescore_keypoints: bool = False,
             x, y = corrected(a, codes_all[:k + 1])
             changed = np.unique(det_img[dets[(labels[idx] == codes_all[k]).any(1)]])
             o = _reevaluate(inp, o, _with(d, x, y), changed, rng)
+            tick(1)
             ap[step], rc[step] = _stats(o)
             pr[step] = _accumulate(o.codes[:, 0, :], o.score, o.gt[:, 0].sum() * np.ones(10, int))[0]
         x, y = full[a]
@@ -426,6 +431,7 @@ def diagnose(inp: CocoInputs, *, fix_rescore_keypoints: bool = False,
             factors[which] = rescoring_factors(inp, *full[which])
         scores = soft_nms(factors[which], best_oks(inp, x, y, AREA_RANGES[a]))
         o = _evaluate(inp, _with(d, x, y, scores), rng, with_matches=True)
+        tick(2)
         ap["score"], rc["score"] = _stats(o)
         pr["score"] = _accumulate(o.codes[:, 0, :], o.score, o.gt[:, 0].sum() * np.ones(10, int))[0]
         # background false positives: detections matched to nobody at each threshold (all detections count,

@@ -17,6 +17,20 @@ from ..errors import ConfigError, InputError
 from .result import Analysis
 
 TASKS = ("coco", "pose", "tracking", "single", "hota")
+
+
+def progress_bar(total: int, desc: str):
+    """A progress bar on stderr when it is a terminal and the ``prt`` logger shows notes (the command line,
+    not -q; a library call prints nothing): ``tick(n)`` advances it, ``tick(None)`` closes it."""
+    import logging
+    import sys
+
+    if not sys.stderr.isatty() or not logging.getLogger("prt").isEnabledFor(logging.INFO):
+        return lambda n: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, leave=False)
+    return lambda n: bar.close() if n is None else bar.update(n)
 #: options of each task (keyword arguments of :func:`analyze`, ``--fix`` names on the command line)
 COCO_FIXES = ("fix_rescore_keypoints", "fix_false_neg_order")
 
@@ -114,7 +128,9 @@ def _coco(gt, pred, compare, options) -> Analysis:
     from .coco import QUIRKS, diagnose
 
     ann, inp = _coco_read(gt, pred)
-    areas = diagnose(inp, **options)
+    tick = progress_bar(3 * 6 + 2, "analyze")
+    areas = diagnose(inp, progress=tick, **options)
+    tick(None)
     data = {"task": "coco", "tool": "coco-analyze (matteorr/coco-analyze @ 9eb8a0a) default parameters",
             **_coco_section(inp, areas),
             "quirks": {q: ("fixed" if options.get(f"fix_{q}") else "reproduced") for q in QUIRKS
@@ -228,7 +244,12 @@ def _pose_read(gt, pred, protocol: str, tracking: bool):
         raise ConfigError("prt analyze reads PoseTrack GT and predictions from files or folders",
                           fix="give gt and pred as paths")
     pairs = pair_files(Path(gt), Path(pred), proto.sequence_order)
-    cleaned = [read_pair(g, p, proto, tracking, None)[0] for g, p in pairs]
+    tick = progress_bar(len(pairs), "sequences")
+    cleaned = []
+    for g, p in pairs:
+        cleaned.append(read_pair(g, p, proto, tracking, None)[0])
+        tick(1)
+    tick(None)
     return proto, [g for g, _ in pairs], cleaned
 
 

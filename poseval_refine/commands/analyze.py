@@ -31,7 +31,11 @@ FIXES = {"rescore-keypoints": "fix_rescore_keypoints", "false-neg-order": "fix_f
 @click.option("--protocol", default="official", show_default=True,
               help="PoseTrack protocol (as prt evaluate: official or corrected).")
 @click.option("--flavour", default="matlab", show_default=True, help="MPII single: the PCKh flavour (as prt evaluate).")
-def command(gt, pred, task, compare, json_path, html_path, images, fixes, protocol, flavour):
+@click.option("-q", "--quiet", is_flag=True, help="No notes or progress bar on stderr.")
+def command(gt, pred, task, compare, json_path, html_path, images, fixes, protocol, flavour, quiet):
+    from ..log import setup_cli_logging
+
+    setup_cli_logging(quiet)
     from ..analysis import analyze
     from ..errors import ConfigError, InputError
     from ..io import write_bytes_atomic, write_json_atomic
