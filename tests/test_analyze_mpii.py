@@ -31,7 +31,7 @@ def test_compare_repaired_inversions(shared_data, tmp_path):
 
     root = shared_data / "mpii_val"
     a = prt.analyze(root / "valid.h5", root / "newell.h5")
-    labels = a._extra.get("labels")
+    labels = a.arrays["labels"]
     d = a.to_dict()
     with h5py.File(root / "valid.h5") as f:
         gt = np.array(f["part"], dtype=float)

@@ -470,7 +470,7 @@ def test_calibrate_on_labeled_frames(tiny, tmp_path, capsys):
     moved = [ln for ln in err.splitlines() if "error kinds on the --calibrate-on frames" in ln]
     assert len(moved) == 1 and "the frames that chose the rules" in moved[0], err
     from poseval_refine.analysis import analyze
-    from poseval_refine.analysis.result import moved_text
+    from poseval_refine.analysis.summary import moved_text
 
     assert moved_text(analyze(tmp_path / "half.json", scenes / "predictions.json", task="pose",
                               compare=out).to_dict()["moved"]) in moved[0]

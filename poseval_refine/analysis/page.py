@@ -154,11 +154,11 @@ def _overlay(uri: str, w: int, h: int, gt_pts, pred_pts, caption: str) -> str:
 def _coco_overlays(analysis, images: Path) -> list[str]:
     from .coco import KINDS as CK
 
-    ex = analysis._extra
+    ex = analysis.arrays
     inp, area = ex["inputs"], ex["areas"]["all"]
     files = ex.get("files", {})
     out = []
-    shown = [it for it in analysis._data["items"] if files.get(it["image_id"])
+    shown = [it for it in analysis.data["items"] if files.get(it["image_id"])
              and (images / files[it["image_id"]]).is_file()][:WORST]
     if not shown:
         return [f"<p>None of the images with errors is under {_esc(images)}.</p>"]
@@ -188,7 +188,7 @@ def _pose_overlays(analysis, images: Path) -> list[str]:
     """The frames with the most wrong joints among those whose image is under ``images``."""
     from .headsize import KINDS as HK
 
-    ex = analysis._extra
+    ex = analysis.arrays
     worst = []
     names_of = {}
     for s, (c, (lab, _, arr)) in enumerate(zip(ex["cleaned"], ex["labels"])):
@@ -246,7 +246,7 @@ def frame_names(gt_file) -> list[str]:
 
 
 def render_page(analysis, images=None) -> str:
-    d = analysis._data
+    d = analysis.data
     task = analysis.task
     body = [f"<h1>prt analyze — {_esc(task)}</h1>"]
     if task == "hota":
@@ -270,7 +270,7 @@ def render_page(analysis, images=None) -> str:
         body.append(_legend(KIND_COLORS))
         body.append("<p>" + ", ".join(f"{k}: {kp[k]}" for k in KINDS) + "</p>")
         if task == "coco":
-            curves = analysis._extra["areas"]["all"].pr
+            curves = analysis.arrays["areas"]["all"].pr
             body.append("<h2>Precision–recall after each correction (coco-analyze, area all)</h2>")
             body.append(_legend(STEP_COLORS))
             body.append(_pr_svg(curves, 0, "OKS 0.50") + " " + _pr_svg(curves, 5, "OKS 0.75"))
@@ -284,7 +284,7 @@ def render_page(analysis, images=None) -> str:
                         + _bars_svg(ap, f"{what} (Total)") + "</div>")
         body.append("<div><h2>Error kinds per joint</h2>" + _joint_bars_svg(d["per_joint"]) + "</div></div>")
         if "moved" in d:
-            from .result import moved_text
+            from .summary import moved_text
 
             body.append("<h2>Before → after</h2><p>" + _esc(moved_text(d["moved"])) + "</p>")
         if images is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .summary import moved_text
+
 KINDS = ("good", "jitter", "inversion", "swap", "miss")
 
 
@@ -23,6 +25,16 @@ class Analysis:
         self.task = task
         self._data = data
         self._extra = extra or {}
+
+    @property
+    def data(self) -> dict:
+        """The numbers as computed (``to_dict()`` is their JSON form)."""
+        return self._data
+
+    @property
+    def arrays(self) -> dict:
+        """What the page and plots draw from: the read inputs and per-joint labels (task-specific)."""
+        return self._extra
 
     def to_dict(self) -> dict:
         import orjson
@@ -158,11 +170,3 @@ def _steps_text(task: str, d: dict) -> str:
     rows = [f"  {k:<10}{_pct(v['Total']):>7}" for k, v in steps.items()]
     what = "PCKh@0.5" if task == "single" else "mAP"
     return "\n".join([f"{what} (Total) after fixing each kind cumulatively:", *rows])
-
-
-def moved_text(moved: dict) -> str:
-    """One line per changed kind: ``inversion -> good 120`` etc., largest first."""
-    pairs = sorted(((n, a, b) for a, row in moved.items() for b, n in row.items() if a != b), reverse=True)
-    if not pairs:
-        return "moved: no GT joint changed kind"
-    return "moved (before -> after, GT joints): " + ", ".join(f"{a} -> {b} {n}" for n, a, b in pairs[:12])

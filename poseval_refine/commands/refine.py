@@ -122,7 +122,7 @@ def _error_kinds_moved(gt: Path, pred: Path, out: Path) -> None:
     """``prt analyze --compare`` on the --calibrate-on frames: how refinement moved each GT joint between the error
     kinds (docs/analyze.md). Those frames chose the keep rules, so the line says it is not a held-out measure."""
     from ..analysis import analyze
-    from ..analysis.result import moved_text
+    from ..analysis.summary import moved_text
     from ..errors import PrtError
 
     try:
