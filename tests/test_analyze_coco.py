@@ -121,3 +121,15 @@ def test_cli_fix_option_and_bad_options(shared_data, tmp_path, capsys):
     assert main(["analyze", "--gt", str(folder / "gt_dataset.json"), "--pred", str(folder / "dt_dataset.json"),
                  "--images", str(tmp_path)]) == 2
     assert "--html" in capsys.readouterr().err
+
+
+def test_rescoring_ties_are_broken_as_coco_analyze_breaks_them():
+    """Exact ties of the best OKS: soft-NMS keeps coco-analyze's order (Python's stable sort), and that order
+    decides which detection is matched (tests/support/analyzebuild.make_rescoring_tie_case)."""
+    from .support.analyzebuild import make_rescoring_tie_case
+
+    want = json.loads(RECORDED_FILE.read_text())["rescoring_tie_case"]
+    gt, dt = make_rescoring_tie_case()
+    got = _doc(gt, dt)
+    assert _differences(got, want) == []
+    assert want["false_pos"]["0.50"] == 3  # the order mattered in half the images

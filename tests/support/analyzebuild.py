@@ -118,3 +118,33 @@ def make_analyze_benchmark(seed: int, n_images: int = 60):
           "annotations": anns, "categories": [dict(PERSON, keypoints=list(COCO_NAMES))]}
     order = rng.permutation(len(results))
     return gt, [results[i] for i in order]
+
+
+def make_rescoring_tie_case(n_images: int = 6):
+    """(gt, results) where coco-analyze's rescoring meets exact ties, so that its order decides the AP.
+
+    Each image has two GT people, Q then P (file order), P annotated on joints 0-8 only, Q on 9-16 only.
+    Detection A lies exactly on both (OKS 1 with each), detection B exactly on P and far from Q (OKS with Q
+    below 0.1): both get the best OKS 1.0, a tie that soft-NMS breaks by the order of the detections (A
+    first in even images, B first in odd ones). Whichever keeps score 1 is matched first: A takes P (the
+    later of two equal OKS), leaving B unmatched and Q missed; B first takes P and A then takes Q."""
+    images, anns, results = [], [], []
+    for k in range(n_images):
+        img = 100 + k
+        images.append({"id": img, "file_name": f"{img:012d}.jpg", "width": 640, "height": 480})
+        base = np.round(TEMPLATE * 300 + [200 + 10 * k, 40]).astype(int)
+        vis_p = np.arange(17) < 9
+        for pid, vis in ((2 * k + 1, ~vis_p), (2 * k + 2, vis_p)):  # Q first, then P
+            kp = np.column_stack([np.where(vis, base[:, 0], 0), np.where(vis, base[:, 1], 0), np.where(vis, 2, 0)])
+            anns.append({"id": 1000 + pid, "image_id": img, "category_id": 1, "iscrowd": 0,
+                         "keypoints": [int(c) for c in kp.ravel()], "num_keypoints": int(vis.sum()),
+                         "area": 40000.0, "bbox": [150.0, 20.0, 200.0, 320.0]})
+        a = np.column_stack([base, np.ones(17)])
+        b = a.copy()
+        b[~vis_p, :2] += 900  # far from Q's joints
+        dets = [{"image_id": img, "category_id": 1, "keypoints": [float(c) for c in a.ravel()], "score": 0.9},
+                {"image_id": img, "category_id": 1, "keypoints": [float(c) for c in b.ravel()], "score": 0.8}]
+        results += dets if k % 2 == 0 else dets[::-1]
+    gt = {"info": {"description": "prt: coco-analyze rescoring ties"}, "images": images, "annotations": anns,
+          "categories": [dict(PERSON, keypoints=list(COCO_NAMES))]}
+    return gt, results
