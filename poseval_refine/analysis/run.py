@@ -63,6 +63,8 @@ def analyze(gt: Any, pred: Any, task: str | None = None, *, compare: Any = None,
     ``fix_rescore_keypoints``, ``fix_false_neg_order`` (coco-analyze's quirks, reproduced by default).
     PoseTrack options: ``protocol`` (as ``prt evaluate``)."""
     name = _task(gt, task)
+    if name != "coco" and any(k in COCO_FIXES for k in options):
+        raise ConfigError("--fix names coco-analyze's quirks: it applies to COCO only", fix="drop --fix")
     allowed = {"coco": set(COCO_FIXES), "single": {"flavour"}}.get(name, {"protocol"})
     unknown = set(options) - allowed
     if unknown:
