@@ -98,6 +98,8 @@ def test_api_cli_and_compare_on_the_real_sample(shared_data, tmp_path):
     assert frame.sum().to_dict() == d["keypoints"]  # the per-joint counts add up to the totals
     items = d["items"]
     assert [it["errors"] for it in items] == sorted((it["errors"] for it in items), reverse=True)
+    assert sum(it["false_pos"] for it in items) == want["false_pos"]["0.50"]
+    assert sum(it["false_neg"] for it in items) == want["false_neg"]["0.50"]
     fig = a.plot(tmp_path / "pr.png")
     assert (tmp_path / "pr.png").stat().st_size > 1000 and len(fig.axes[0].lines) == 8
     # the CLI's --json is to_dict(); a prediction compared with itself moves nothing

@@ -118,7 +118,7 @@ def _coco_items(inp, area) -> list[dict]:
     per = {k: np.bincount(d_img, weights=(area.labels == c).sum(1), minlength=n).astype(int)
            for k, c in zip(KINDS, codes)}
     fp = np.bincount(d_img, weights=area.fp_at_50, minlength=n).astype(int)
-    fn = np.bincount(g_img, weights=area.fn_at_50 & ~inp.g.crowd, minlength=n).astype(int)
+    fn = np.bincount(g_img, weights=area.fn_at_50, minlength=n).astype(int)  # as coco-analyze: every annotation
     err = per["jitter"] + per["inversion"] + per["swap"] + per["miss"] + fp + fn
     order = np.argsort(-err, kind="stable")
     return [{"image_id": inp.image_ids[i], "keypoints": {k: int(per[k][i]) for k in KINDS},
