@@ -49,6 +49,10 @@ def _pr_svg(curves: dict, t: int, title: str) -> str:
              f'<text x="{m + 5}" y="24" font-size="12">{_esc(title)}</text>']
     sx = (w - m - 10) / 100
     sy = (h - m - 20)
+    for v in (0, 0.5, 1):
+        parts.append(f'<text x="{m - 4}" y="{10 + (1 - v) * sy + 4:.1f}" font-size="10" text-anchor="end">{v:g}</text>'
+                     f'<text x="{m + v * 100 * sx:.1f}" y="{h - m + 12}" font-size="10" text-anchor="middle">{v:g}'
+                     '</text>')
     for step, color in STEP_COLORS.items():
         if step not in curves:
             continue
