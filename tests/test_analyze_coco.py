@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from poseval_refine.analysis.coco import OKS_KEYS, QUIRKS, coco_inputs, diagnose
@@ -135,3 +136,36 @@ def test_rescoring_ties_are_broken_as_coco_analyze_breaks_them():
     got = _doc(gt, dt)
     assert _differences(got, want) == []
     assert want["false_pos"]["0.50"] == 3  # the order mattered in half the images
+
+
+def test_compare_with_the_inversions_repaired(tmp_path):
+    """Detections whose inverted joints are put back on their GT joints: ``moved`` says exactly those GT joints
+    went from inversion to good, and nothing else moved."""
+    import copy
+
+    import poseval_refine as prt
+
+    gt, dt = make_analyze_benchmark(2, 30)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "dt.json").write_text(json.dumps(dt))
+    before = prt.analyze(tmp_path / "gt.json", tmp_path / "dt.json")
+    inp, area = before.arrays["inputs"], before.arrays["areas"]["all"]
+    fixed = copy.deepcopy(dt)
+    n = 0
+    for r in range(len(area.labels)):  # grouped detection r is results[det_row[r]]
+        inv = np.flatnonzero(area.labels[r] == 3)
+        if not len(inv):
+            continue
+        kp = fixed[int(inp.det_row[r])]["keypoints"]
+        g = area.matched_gt[r]
+        for j in inv.tolist():
+            kp[3 * j], kp[3 * j + 1] = float(inp.g.x[g, j]), float(inp.g.y[g, j])
+        n += len(inv)
+    assert n > 0
+    (tmp_path / "fixed.json").write_text(json.dumps(fixed))
+    d = prt.analyze(tmp_path / "gt.json", tmp_path / "dt.json", compare=tmp_path / "fixed.json").to_dict()
+    changed = {(a, b): k for a, row in d["moved"].items() for b, k in row.items() if a != b}
+    per_gt_inversions = sum(d["moved"]["inversion"].values())  # GT joints labelled inversion before
+    assert changed == {("inversion", "good"): per_gt_inversions} and per_gt_inversions > 0
+    assert d["compare"]["keypoints"]["inversion"] == 0
+    assert d["compare"]["keypoints"]["good"] == d["keypoints"]["good"] + d["keypoints"]["inversion"]
