@@ -136,9 +136,9 @@ def test_good_equals_the_metric_hits_on_crowded_real_frames(shared_data, case):
     assert sum(it["keypoints"]["good"] for it in d["items"]) == hits
 
 
-def test_posetrack18_sample_good_equals_the_metric_hits(shared_data, tmp_path):
-    """The PoseTrack 2018 val frames (real crowded GT), predictions = the GT with some joints displaced and
-    some people's left/right swapped."""
+def _perturbed_posetrack18(shared_data, tmp_path):
+    """The PoseTrack 2018 val frames (real crowded GT) and predictions = the GT with some joints displaced and
+    some people's left/right swapped, people in the GT's order."""
     root = shared_data / "posetrack18_val_sample"
     gt = root / "annotations" / "val"
     pred = tmp_path / "pred"
@@ -155,10 +155,27 @@ def test_posetrack18_sample_good_equals_the_metric_hits(shared_data, tmp_path):
             kp[move, :2] += rng.normal(0, 12, (int(move.sum()), 2))
             ann["keypoints"] = kp.ravel().tolist()
         (pred / f.name).write_text(json.dumps(data))
+    return gt, pred
+
+
+def test_posetrack18_sample_good_equals_the_metric_hits(shared_data, tmp_path):
+    gt, pred = _perturbed_posetrack18(shared_data, tmp_path)
     d = analyze(gt, pred, task="pose").to_dict()
     hits, _ = _metric_hits(gt, pred)
     assert d["keypoints"]["good"] == hits
     assert d["keypoints"]["inversion"] > 0 and d["keypoints"]["jitter"] > 0
+
+
+def test_pckh_good_equals_the_tasks_hits_per_joint(shared_data, tmp_path):
+    import poseval_refine as prt
+
+    gt, pred = _perturbed_posetrack18(shared_data, tmp_path)
+    d = analyze(gt, pred, task="pckh").to_dict()
+    r = prt.evaluate(gt, pred, task="pckh").to_dict()
+    hits = np.array([it["hits"] for it in r["items"]]).sum(0)
+    assert [c["good"] for c in d["per_joint"].values()] == hits.tolist()
+    assert d["pckh"]["baseline"]["Total"] == pytest.approx(r["pckh_total"], abs=1e-12)
+    assert d["keypoints"]["inversion"] > 0 and d["pckh"]["jitter"]["Total"] > d["pckh"]["baseline"]["Total"]
 
 
 def test_tracking_decomposition_adds_up_to_mota(shared_data):

@@ -282,8 +282,8 @@ def render_page(analysis, images=None) -> str:
             body.append("<div class=\"row\"><div>" + _bars_svg(ap, "AP (mean over OKS 0.50:0.95) after each "
                                                                   "correction") + "</div>")
         else:
-            what = "PCKh@0.5" if task == "single" else "mAP"
-            ap = {k: v["Total"] for k, v in d["pckh" if task == "single" else "ap"].items()}
+            what = "PCKh@0.5" if task in ("single", "pckh") else "mAP"
+            ap = {k: v["Total"] for k, v in d["pckh" if task in ("single", "pckh") else "ap"].items()}
             body.append(f"<div class=\"row\"><div><h2>{what} after fixing each kind cumulatively</h2>"
                         + _bars_svg(ap, f"{what} (Total)") + "</div>")
         body.append("<div><h2>Error kinds per joint</h2>" + _joint_bars_svg(d["per_joint"]) + "</div></div>")
@@ -300,7 +300,7 @@ def render_page(analysis, images=None) -> str:
                 body += _pose_overlays(analysis, Path(images))
             else:
                 body.append("<p>Overlays are drawn for COCO and PoseTrack.</p>")
-        key = {"coco": "image_id", "single": "image"}.get(task, "sequence")
+        key = {"coco": "image_id", "single": "image", "pckh": "image"}.get(task, "sequence")
         body.append(f"<h2>{'Sequences' if key == 'sequence' else 'Images'}, worst first</h2>" + _table(d["items"], key))
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>prt analyze ({_esc(task)})</title>"
             f"<style>{_STYLE}</style></head><body>{''.join(body)}</body></html>")

@@ -183,3 +183,44 @@ def decompose_hota(result: dict) -> dict:
         items.append(row)
     items.sort(key=lambda r: (r["HOTA"], r["sequence"]))
     return {"per_joint": per_joint, "items": items}
+
+
+def diagnose_paired(frames: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], threshold: float = 0.5) -> dict:
+    """The taxonomy for ``pckh`` (people paired by order): ``frames`` are (name, GT xy (n, K, 2), predicted xy
+    (n, K, 2), head sizes (n,)) of the labeled frames; ``good`` is the task's hit (``metrics.paired_pckh``),
+    the other GT people of the frame are the swap candidates. PCKh after each cumulative fix; items per frame."""
+    from ..metrics.ap import pair_distances
+    from ..metrics.paired_pckh import finalize_paired_pckh
+
+    if not frames:
+        return {"keypoints": headsize.counts(np.zeros(0)), "per_joint": {}, "pckh": {}, "hits": 0, "items": []}
+    B, G = len(frames), max(len(f[1]) for f in frames)
+    g_xy = np.full((B, G, K, 2), np.nan)
+    p_xy = np.full((B, G, K, 2), np.nan)
+    hs = np.full((B, G), np.nan)
+    match = np.full((B, G), -1, np.int64)
+    hit = np.zeros((B, G, K), bool)
+    for b, (_, gx, px, h) in enumerate(frames):
+        n = len(gx)
+        g_xy[b, :n], p_xy[b, :n], hs[b, :n], match[b, :n] = gx, px, h, np.arange(n)
+        with np.errstate(invalid="ignore"):
+            hit[b, :n] = ~np.isnan(gx[..., 0]) & (pair_distances(px, gx, h) <= threshold)
+    labels = headsize.label_frames(p_xy, ~np.isnan(p_xy[..., 0]), g_xy, ~np.isnan(g_xy[..., 0]), hs, match, hit,
+                                   FLIP, confusion_radius=threshold)
+    annotated = (~np.isnan(g_xy[..., 0])).sum((0, 1))
+    pckh = {"baseline": finalize_paired_pckh(hit.sum((0, 1)), annotated)}
+    ok = hit.copy()
+    for step, code in FIX_STEPS:
+        ok |= labels == code
+        pckh[step] = finalize_paired_pckh(ok.sum((0, 1)), annotated)
+    pckh = {k: {**dict(zip([n for n, _ in POSETRACK_GROUPS] + ["Mean"], v["pckh_groups"])), "Total": v["pckh_total"]}
+            for k, v in pckh.items()}
+    items = []
+    for b, (name, *_rest) in enumerate(frames):
+        cnt = headsize.counts(labels[b])
+        err = sum(v for k, v in cnt.items() if k != "good")
+        if err:
+            items.append({"image": name, "keypoints": cnt, "false_pos": 0, "false_neg": 0, "errors": err})
+    items.sort(key=lambda it: -it["errors"])
+    return {"keypoints": headsize.counts(labels), "per_joint": headsize.per_joint(labels, JOINTS), "pckh": pckh,
+            "hits": int(hit.sum()), "items": items, "_labels": labels}

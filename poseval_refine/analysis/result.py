@@ -88,7 +88,7 @@ class Analysis:
         lines.append(f"Error kinds over {sum(kp.values())} {scope}:")
         lines.append("  " + "  ".join(f"{k} {kp[k]} ({100 * kp[k] / n:.1f}%)" for k in KINDS))
         lines.append(_steps_text(self.task, d))
-        if self.task == "single":
+        if self.task in ("single", "pckh"):
             pass
         elif self.task == "coco":
             lines.append(f"false positives at OKS 0.50: {d['false_pos']['0.50']}   false negatives at OKS 0.50: "
@@ -166,7 +166,7 @@ def _steps_text(task: str, d: dict) -> str:
             mean = sum(v.values()) / len(v)
             rows.append(f"  {k:<16}{100 * v['0.50']:7.1f}{100 * v['0.75']:7.1f}{100 * mean:7.1f}")
         return "\n".join([head, *rows])
-    steps = d["pckh"] if task == "single" else d["ap"]
+    steps = d["pckh"] if task in ("single", "pckh") else d["ap"]
     rows = [f"  {k:<10}{_pct(v['Total']):>7}" for k, v in steps.items()]
-    what = "PCKh@0.5" if task == "single" else "mAP"
+    what = "PCKh@0.5" if task in ("single", "pckh") else "mAP"
     return "\n".join([f"{what} (Total) after fixing each kind cumulatively:", *rows])

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import ConfigError, InputError
 from .result import Analysis
 
-TASKS = ("coco", "pose", "tracking", "single", "hota")
+TASKS = ("coco", "pose", "tracking", "single", "hota", "pckh")
 
 
 def progress_bar(total: int, desc: str):
@@ -65,7 +65,7 @@ def analyze(gt: Any, pred: Any, task: str | None = None, *, compare: Any = None,
     name = _task(gt, task)
     if name != "coco" and any(k in COCO_FIXES for k in options):
         raise ConfigError("--fix names coco-analyze's quirks: it applies to COCO only", fix="drop --fix")
-    allowed = {"coco": set(COCO_FIXES), "single": {"flavour"}}.get(name, {"protocol"})
+    allowed = {"coco": set(COCO_FIXES), "single": {"flavour"}, "pckh": set()}.get(name, {"protocol"})
     unknown = set(options) - allowed
     if unknown:
         raise ConfigError(f"unknown option(s) for task {name}: {', '.join(sorted(unknown))}",
@@ -76,6 +76,8 @@ def analyze(gt: Any, pred: Any, task: str | None = None, *, compare: Any = None,
         return _single(gt, pred, compare, options.get("flavour", "matlab"))
     if name == "hota":
         return _hota(gt, pred, compare, options)
+    if name == "pckh":
+        return _pckh(gt, pred, compare)
     return _posetrack(gt, pred, compare, name, options.get("protocol", "official"))
 
 
@@ -192,6 +194,51 @@ def _hota(gt, pred, compare, options) -> Analysis:
     if compare is not None:
         data["compare"] = one(compare)
     return Analysis("hota", data, {})
+
+
+# ----------------------------------------------------------------------------- pckh (paired by order)
+def _paired_frames(gt, pred) -> list:
+    from ..errors import MismatchError
+    from ..evaluators.posetrack import check_frames, check_head_boxes, pair_files
+    from ..formats.posetrack import read_sequence
+    from ..skeletons import POSETRACK15
+
+    frames = []
+    for g_file, p_file in pair_files(Path(gt), Path(pred)):
+        g = read_sequence(g_file, records=False).to_skeleton(POSETRACK15)
+        p = read_sequence(p_file, records=False, regions=False).to_skeleton(POSETRACK15)
+        check_frames(g, p)
+        check_head_boxes(g)
+        gb, pb = g.frame_bounds(), p.frame_bounds()
+        with np.errstate(invalid="ignore", over="ignore"):
+            hs = g.head_sizes()
+        for f in range(g.num_frames):
+            n = gb[f + 1] - gb[f]
+            if n == 0:
+                continue
+            if pb[f + 1] - pb[f] != n:
+                raise MismatchError(f"has {pb[f + 1] - pb[f]} people but the GT has {n}", file=p_file, frame=f,
+                                    fix="give one prediction per GT person, in the GT's order (single-person PCKh)")
+            frames.append((f"{g_file.stem}/{f}", g.keypoints[gb[f]:gb[f + 1], :, :2],
+                           p.keypoints[pb[f]:pb[f + 1], :, :2], hs[gb[f]:gb[f + 1]]))
+    return frames
+
+
+def _pckh(gt, pred, compare) -> Analysis:
+    from .headsize import KINDS
+    from .posetrack import diagnose_paired
+
+    if not isinstance(gt, (str, os.PathLike)) or not isinstance(pred, (str, os.PathLike)):
+        raise ConfigError("prt analyze reads PoseTrack GT and predictions from files or folders",
+                          fix="give gt and pred as paths")
+    frames = _paired_frames(gt, pred)
+    diag = diagnose_paired(frames)
+    data = {"task": "pckh", **_pose_section(diag)}
+    if compare is not None:
+        diag2 = diagnose_paired(_paired_frames(gt, compare))
+        data["compare"] = _pose_section(diag2)
+        data["moved"] = _moved(diag["_labels"], diag2["_labels"], KINDS, "unmatched")
+    return Analysis("pckh", data, {})
 
 
 # ----------------------------------------------------------------------------- MPII single

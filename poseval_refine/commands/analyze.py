@@ -16,7 +16,7 @@ FIXES = {"rescore-keypoints": "fix_rescore_keypoints", "false-neg-order": "fix_f
                     "joint split into misses, false positives and identity switches. See docs/analyze.md.")
 @click.option("--gt", type=click.Path(path_type=Path), required=True, help="GT file or folder.")
 @click.option("--pred", type=click.Path(path_type=Path), required=True, help="Predictions (file or folder).")
-@click.option("--task", type=click.Choice(("coco", "pose", "tracking", "single", "hota")), default=None,
+@click.option("--task", type=click.Choice(("coco", "pose", "tracking", "single", "hota", "pckh")), default=None,
               help="Default: from the GT (COCO annotations -> coco, PoseTrack -> pose, MPII arrays -> single).")
 @click.option("--compare", "compare", type=click.Path(path_type=Path), default=None, metavar="REFINED",
               help="A second prediction (e.g. refined) analysed the same way, with how each GT joint's kind moved.")
