@@ -130,6 +130,12 @@ class Analysis:
             ax.set_ylabel("precision")
             ax.set_title(f"precision-recall after each correction (OKS {oks}, area {area})")
             ax.legend(fontsize=8)
+        elif self.task in ("tracking", "hota"):
+            metric = "mota" if self.task == "tracking" else "HOTA"
+            pj = self._data["per_joint"]
+            ax.barh(list(pj), [float("nan") if v[metric] is None else v[metric] for v in pj.values()])
+            ax.invert_yaxis()
+            ax.set_title(f"{metric} per joint")
         else:
             pj = self._data["per_joint"]
             names = list(pj)
