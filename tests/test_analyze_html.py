@@ -10,15 +10,12 @@ import pytest
 
 from poseval_refine.cli import main
 
-from .test_leaderboard_html import browser  # noqa: F401  (the shared headless Chromium fixture)
+from .support.browser import open_page
 
 
-def _open(browser, path):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1300, "height": 1000})
-    requests = []
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(path.as_uri())
-    page.wait_for_load_state("load")
+def _open(browser, path):
+    """The page (the ``browser`` fixture of conftest.py) and the URLs it requested beyond the file itself."""
+    page, requests = open_page(browser, path)
     return page, [r for r in requests if not r.startswith(("file:", "data:"))]
 
 
@@ -57,7 +54,7 @@ def pages(tmp_path_factory, shared_data):
     return {"coco": coco, "pose": pose}
 
 
-def test_coco_page_renders_curves_bars_table_and_an_overlay(browser, pages):  # noqa: F811
+def test_coco_page_renders_curves_bars_table_and_an_overlay(browser, pages):
     page, external = _open(browser, pages["coco"])
     assert external == []  # no network
     text = page.inner_text("body")
@@ -74,7 +71,7 @@ def test_coco_page_renders_curves_bars_table_and_an_overlay(browser, pages):  # 
     page.close()
 
 
-def test_pose_page_overlays_the_worst_real_frames(browser, pages, tmp_path):  # noqa: F811
+def test_pose_page_overlays_the_worst_real_frames(browser, pages, tmp_path):
     from PIL import Image
 
     page, external = _open(browser, pages["pose"])

@@ -109,16 +109,13 @@ def test_compare_with_the_inversions_repaired(planted_case):
 
 
 def _metric_hits(gt: Path, pred: Path) -> tuple[int, float]:
-    """The TP joints of the metric itself (poseval's AP labels, prt's engine) and its Total mAP."""
-    from poseval_refine.evaluators.posetrack import pair_files, read_pair
-    from poseval_refine.metrics.posetrack import combine, finalize, sequences_stats
-    from poseval_refine.protocols import posetrack_protocol
+    """The TP joints of the metric itself (poseval's AP labels in ``prt evaluate --task pose``'s per-sequence
+    items) and its Total mAP."""
+    import poseval_refine as prt
 
-    proto = posetrack_protocol("official")
-    cleaned = [read_pair(g, p, proto, False, None)[0] for g, p in pair_files(gt, pred, proto.sequence_order)]
-    stats = sequences_stats(cleaned, proto, tracking=False)
-    hits = sum(int(np.concatenate(lab).sum()) for st in stats for lab in st.ap.labels if len(lab))
-    return hits, finalize(combine(stats), proto)["ap_groups"][-1]
+    r = prt.evaluate(gt, pred, task="pose").to_dict()
+    hits = sum(labels.count("1") for it in r["items"] for labels in it["labels"])
+    return hits, r["ap_groups"][-1]
 
 
 @pytest.mark.parametrize("case", ["bonn_test", "synth24"])

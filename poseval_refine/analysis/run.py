@@ -199,14 +199,10 @@ def _hota(gt, pred, compare, options) -> Analysis:
 # ----------------------------------------------------------------------------- pckh (paired by order)
 def _paired_frames(gt, pred) -> list:
     from ..errors import MismatchError
-    from ..evaluators.posetrack import check_frames, check_head_boxes, pair_files
-    from ..formats.posetrack import read_sequence
-    from ..skeletons import POSETRACK15
+    from ..evaluators.posetrack import check_frames, check_head_boxes
 
     frames = []
-    for g_file, p_file in pair_files(Path(gt), Path(pred)):
-        g = read_sequence(g_file, records=False).to_skeleton(POSETRACK15)
-        p = read_sequence(p_file, records=False, regions=False).to_skeleton(POSETRACK15)
+    for g_file, p_file, g, p in posetrack_pairs(gt, pred):
         check_frames(g, p)
         check_head_boxes(g)
         gb, pb = g.frame_bounds(), p.frame_bounds()
@@ -278,8 +274,34 @@ def _single(gt, pred, compare, flavour: str) -> Analysis:
 
 
 # ----------------------------------------------------------------------------- PoseTrack
+def posetrack_pairs(gt, pred, order: str = "sorted"):
+    """(GT file, prediction file, GT sequence, predicted sequence) of every GT sequence file, the prediction the
+    file of the same name in a folder (or the one file given for a one-sequence GT), read with the PoseTrack
+    task's readers (PoseTrack-15 joints)."""
+    from ..errors import MismatchError
+    from ..evaluators.posetrack import read_sources, sequence_sources
+
+    gsrc = sequence_sources(gt, "gt", order)
+    pred = Path(pred)
+    if pred.is_dir():
+        psrc = []
+        for name, _ in gsrc:
+            if not (pred / name).is_file():
+                raise MismatchError(f"GT sequence {name} has no prediction file", file=pred / name,
+                                    fix=f"write predictions for every GT sequence, named as the GT file, into {pred}")
+            psrc.append((name, pred / name))
+    elif len(gsrc) == 1:
+        psrc = [(gsrc[0][0], pred)]
+    else:
+        raise MismatchError(f"is one file but the GT has {len(gsrc)} sequences", file=pred,
+                            fix="give a folder with one prediction file per GT sequence, named as the GT files")
+    g_seqs = read_sources(gsrc, gt=True)
+    p_seqs = read_sources(psrc, gt=False)
+    return [(Path(gs), Path(ps), g, p) for (_, gs), (_, ps), g, p in zip(gsrc, psrc, g_seqs, p_seqs)]
+
+
 def _pose_read(gt, pred, protocol: str, tracking: bool):
-    from ..evaluators.posetrack import pair_files, read_pair
+    from ..evaluators.posetrack import clean_pair
     from ..protocols import posetrack_protocol
 
     if protocol == "posetrack21":
@@ -289,14 +311,14 @@ def _pose_read(gt, pred, protocol: str, tracking: bool):
     if not isinstance(gt, (str, os.PathLike)) or not isinstance(pred, (str, os.PathLike)):
         raise ConfigError("prt analyze reads PoseTrack GT and predictions from files or folders",
                           fix="give gt and pred as paths")
-    pairs = pair_files(Path(gt), Path(pred), proto.sequence_order)
+    pairs = posetrack_pairs(gt, pred, proto.sequence_order)
     tick = progress_bar(len(pairs), "sequences")
     cleaned = []
-    for g, p in pairs:
-        cleaned.append(read_pair(g, p, proto, tracking, None)[0])
+    for g_file, p_file, g, p in pairs:
+        cleaned.append(clean_pair(g, p, g_file, p_file, proto, tracking, None)[0])
         tick(1)
     tick(None)
-    return proto, [g for g, _ in pairs], cleaned
+    return proto, [g for g, _, _, _ in pairs], cleaned
 
 
 def _pose_section(diag: dict) -> dict:
