@@ -16,6 +16,9 @@ from .errors import ConfigError
 EXTRAS = {
     "torch": ("refine", "torch==2.13.0 "),
     "motmetrics": ("parity", ""),
+    # prt serve / prt worker
+    **{m: ("serve", "") for m in ("sqlalchemy", "alembic", "starlette", "uvicorn", "huey", "peewee", "multipart",
+                                  "python_multipart")},
 }
 
 

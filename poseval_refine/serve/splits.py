@@ -1,0 +1,183 @@
+"""The public/private split of a benchmark and the evaluation of a submission on one part.
+
+Items are what the task's bootstrap resamples (``Task.unit``): sequences for the PoseTrack and PoseTrack21
+tasks, images for COCO, people for MPII single. A part's numbers are ``prt evaluate`` on that part's items
+alone: :func:`evaluate_part` writes the GT and the predictions restricted to the items as files in the
+task's own format and evaluates those files with the public Python API (``poseval_refine.evaluate``), so
+they are, by construction, what ``prt evaluate --gt PART_GT --pred PART_PRED`` prints. It is the one place
+to switch to ``Result.subset(items)`` (per-item statistics of one full evaluation) once that exists.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, InputError, MismatchError
+
+#: task -> what one split item is
+SEQUENCE_TASKS = ("pose", "tracking", "hota")
+IMAGE_TASKS = ("coco",)
+PERSON_TASKS = ("single",)
+SPLIT_TASKS = (*SEQUENCE_TASKS, *IMAGE_TASKS, *PERSON_TASKS)
+
+
+def _stem(name: str) -> str:
+    return name[:-5] if name.lower().endswith(".json") else name
+
+
+def _check_task(task: str) -> None:
+    if task not in SPLIT_TASKS:
+        raise ConfigError(f"--task {task} cannot be hosted by prt serve yet (its items cannot be split)",
+                          fix=f"use one of: {', '.join(SPLIT_TASKS)}")
+
+
+def list_items(task: str, gt: Path) -> list:
+    """The items of a GT, in a fixed order: sequence names (file stems), COCO image ids, MPII person indices."""
+    _check_task(task)
+    gt = Path(gt)
+    if task in SEQUENCE_TASKS:
+        if not gt.is_dir():
+            raise InputError("is one file; a hosted PoseTrack benchmark is a folder of sequences (one JSON each), "
+                             "split by sequence", file=gt, fix="give the GT folder")
+        names = sorted(_stem(p.name) for p in gt.glob("*.json"))
+        if not names:
+            raise InputError("holds no .json files", file=gt, fix="give a folder with one PoseTrack JSON per sequence")
+        return names
+    if task in IMAGE_TASKS:
+        from ..io import load_json
+
+        data = load_json(gt)
+        if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+            raise InputError("is not COCO keypoint annotations (no 'images' list)", file=gt, field="images",
+                             fix="give the COCO annotations file (person_keypoints_*.json)")
+        ids = []
+        for i, im in enumerate(data["images"]):
+            if not isinstance(im, dict) or isinstance(im.get("id"), bool) or not isinstance(im.get("id"), int):
+                raise InputError(f"image {i} has no integer 'id'", file=gt, field="images", fix="give image ids")
+            ids.append(im["id"])
+        return sorted(set(ids))
+    arrays = _mpii_gt_arrays(gt)
+    return list(range(len(arrays["part"])))
+
+
+def make_split(items: list, fraction: float, seed: int) -> dict[str, list]:
+    """``{"public": [...], "private": [...]}``: a seeded permutation of the items, the first
+    ``round(fraction * n)`` of it public (at least one item in each part); each part in the items' order."""
+    n = len(items)
+    if n < 2:
+        raise ConfigError(f"the GT has {n} item(s); a public/private split needs at least 2")
+    if not 0 < fraction < 1:
+        raise ConfigError(f"--public-fraction {fraction} is not between 0 and 1")
+    n_public = min(max(int(round(fraction * n)), 1), n - 1)
+    order = np.random.default_rng(seed).permutation(n)
+    public = set(order[:n_public].tolist())
+    return {"public": [x for i, x in enumerate(items) if i in public],
+            "private": [x for i, x in enumerate(items) if i not in public]}
+
+
+# ----------------------------------------------------------------------------- predictions
+def prediction_root(path: Path) -> Path:
+    """An extracted upload's content: a lone top folder (``pred/...`` in the archive) is descended into."""
+    path = Path(path)
+    while path.is_dir():
+        entries = [p for p in path.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX"]
+        if len(entries) == 1 and entries[0].is_dir():
+            path = entries[0]
+        else:
+            break
+    return path
+
+
+def check_prediction(task: str, gt: Path, pred: Path, items: list) -> None:
+    """Errors the whole prediction has whatever the part (a sequence or image the GT lacks), so that both
+    parts fail alike and the message names the file."""
+    if task in SEQUENCE_TASKS:
+        if not pred.is_dir():
+            raise InputError("is one file; this benchmark takes a folder (an archive) of sequence files, one JSON "
+                             "per GT sequence", file=pred.name, fix="submit the folder: prt submit FOLDER ...")
+        known = set(items)
+        files = sorted(pred.glob("*.json"))
+        if not files:
+            raise InputError("holds no .json files", file=pred.name,
+                             fix="submit a folder (archive) with one PoseTrack JSON per sequence")
+        for f in files:
+            if _stem(f.name) not in known:
+                raise MismatchError(f"predictions for sequence {_stem(f.name)!r}, which the GT lacks", file=f.name,
+                                    fix="name every prediction sequence as its GT file (e.g. 000342_mpii_test.json)")
+
+
+def _mpii_gt_arrays(gt: Path) -> dict:
+    from ..formats.mpii import load_arrays
+
+    arrays = load_arrays(gt)
+    if "part" not in arrays:
+        raise InputError("has no 'part' array; a hosted MPII single benchmark is the .h5 layout (part, normalize, "
+                         "... with one row per person)", file=gt, field="part", fix="give valid.h5-style GT")
+    return arrays
+
+
+def _write_h5(path: Path, arrays: dict, rows: list[int], n: int) -> None:
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        for k, v in arrays.items():
+            v = np.asarray(v)
+            if v.ndim >= 1 and v.shape[0] == n:
+                v = v[rows]
+            elif v.ndim >= 2 and v.shape[-1] == n:
+                v = v[..., rows]
+            f.create_dataset(k, data=v)
+
+
+def _write_part(task: str, gt: Path, pred: Path, items: list, out: Path) -> tuple[Path, Path]:
+    """GT and predictions restricted to ``items``, written under ``out`` in the task's formats."""
+    from ..io import load_json, write_json_atomic
+
+    if task in SEQUENCE_TASKS:
+        (out / "gt").mkdir()
+        (out / "pred").mkdir()
+        wanted = set(items)
+        for f in sorted(gt.glob("*.json")):
+            if _stem(f.name) in wanted:
+                shutil.copyfile(f, out / "gt" / f.name)
+        for f in sorted(pred.glob("*.json")):
+            if _stem(f.name) in wanted:
+                shutil.copyfile(f, out / "pred" / f.name)
+        return out / "gt", out / "pred"
+    if task in IMAGE_TASKS:
+        wanted = set(items)
+        data = load_json(gt)
+        part = dict(data)
+        part["images"] = [im for im in data["images"] if im.get("id") in wanted]
+        part["annotations"] = [a for a in data.get("annotations", []) if isinstance(a, dict)
+                               and a.get("image_id") in wanted]
+        results = load_json(pred)
+        if isinstance(results, list):
+            results = [r for r in results if not isinstance(r, dict) or r.get("image_id") in wanted]
+        write_json_atomic(out / "gt.json", part)
+        write_json_atomic(out / "pred.json", results)
+        return out / "gt.json", out / "pred.json"
+    from ..formats.mpii import load_arrays
+
+    g = _mpii_gt_arrays(gt)
+    n = len(g["part"])
+    p = load_arrays(pred)
+    rows = sorted(items)
+    _write_h5(out / "gt.h5", g, rows, n)
+    _write_h5(out / "pred.h5", p, rows, n)
+    return out / "gt.h5", out / "pred.h5"
+
+
+def evaluate_part(task: str, options: dict[str, Any], gt: Path, pred: Path, items: list):
+    """The :class:`poseval_refine.Result` of the predictions on ``items`` alone: ``prt evaluate`` on the GT
+    and predictions restricted to those items (see the module docstring)."""
+    from ..api import evaluate
+
+    with tempfile.TemporaryDirectory(prefix="prt-part-") as tmp:
+        gt_part, pred_part = _write_part(task, Path(gt), Path(pred), items, Path(tmp))
+        return evaluate(gt_part, [pred_part], task, **options)
