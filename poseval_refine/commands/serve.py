@@ -25,7 +25,7 @@ LEASE = click.option("--lease", type=click.FloatRange(min=0.5), default=30.0, sh
 
 
 def open_database(root, db_url):
-    for module in ("sqlalchemy", "alembic", "starlette", "huey", "peewee", "uvicorn", "multipart"):
+    for module in ("sqlalchemy", "alembic", "starlette", "huey", "peewee", "uvicorn", "python_multipart"):
         require(module, "prt serve")
     from ..serve.db import Database, database_url
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import re
 import secrets
 from contextlib import asynccontextmanager
@@ -61,6 +62,17 @@ def secure(response: Response, nonce: str | None = None, *, cache: bool = False)
     if not cache:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def finite(x):
+    """JSON has no NaN: a metric without a value is null."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [finite(v) for v in x]
+    return x
 
 
 def api_error(status: int, message: str) -> Response:
@@ -212,11 +224,11 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
     def submission_json(sub: Submission, bench: Benchmark) -> dict:
         out = {"id": sub.id, "benchmark": bench.name, "method": sub.method, "status": sub.status,
                "final": bool(sub.final), "error": sub.error,
-               "public": (sub.public or {}).get("headline") if sub.public else None,
+               "public": finite((sub.public or {}).get("headline")) if sub.public else None,
                "created_at": sub.created_at.isoformat() + "Z",
                "finished_at": sub.finished_at.isoformat() + "Z" if sub.finished_at else None}
         if bench.revealed_at is not None and sub.private:
-            out["private"] = sub.private.get("headline")
+            out["private"] = finite(sub.private.get("headline"))
         return out
 
     def api_submission(request: Request) -> Response:
@@ -238,7 +250,7 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
         bench = find_benchmark(request.path_params["name"])
         if bench is None:
             return api_error(404, f"no benchmark {request.path_params['name']!r}")
-        return secure(JSONResponse(leaderboard_json(db, bench)))
+        return secure(JSONResponse(finite(leaderboard_json(db, bench))))
 
     def api_benchmarks(request: Request) -> Response:
         with db.session() as s:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
 import threading
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -175,6 +177,9 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
         bench_id, task, options, split, name = bench.id, bench.task, dict(bench.options), bench.split, bench.name
         max_bytes = int(bench.max_upload_mb * 1e6 * _expansion())
     gt, gt_sha = queue.gt_cache.path(bench_id)
+    delay = float(os.environ.get("PRT_SERVE_EVAL_DELAY") or 0)
+    if delay > 0:  # a testing aid: makes "kill -9 mid-evaluation" hit (docs/serve.md)
+        time.sleep(delay)
     with tempfile.TemporaryDirectory(prefix="prt-sub-") as tmp:
         root = Path(tmp) / "upload"
         root.mkdir()
@@ -185,14 +190,14 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
             else:
                 pred = root / filename
                 pred.write_bytes(upload)
-            check_prediction(task, gt, pred, split["public"] + split["private"])
+            check_prediction(task, gt, pred, split["public"] + split["private"], filename)
             parts = {}
             for part in ("public", "private"):
                 result = evaluate_part(task, options, gt, pred, split[part])
                 parts[part] = make_result(method, task, result.to_dict(), benchmark=name, inputs={},
                                           options=result.options, source="user", command=["prt", "serve"])
         except PrtError as e:
-            return {"status": FAILED, "error": _relative(e.message, tmp)}
+            return {"status": FAILED, "error": scrub(e.message, filename)}
     log.info("submission %s (team %s) evaluated", sid, team)
     return {"status": DONE, "error": None, "public": parts["public"], "private": parts["private"],
             "gt_sha256": gt_sha}
@@ -204,10 +209,20 @@ def _expansion() -> int:
     return EXPANSION
 
 
-def _relative(message: str, tmp: str) -> str:
-    """An error message without the worker's temporary paths."""
-    for prefix in (str(Path(tmp) / "upload") + os.sep, str(Path(tmp)) + os.sep, str(Path(tmp))):
-        message = message.replace(prefix, "")
+def scrub(message: str, filename: str) -> str:
+    """An error message as the submitter may read it: the worker's temporary paths become the submitter's own
+    names (the upload's file, its archive's files) and ``GT``; nothing says which part an item is in."""
+    tmp = re.escape(tempfile.gettempdir().rstrip(os.sep))
+    rules = [
+        (rf"{tmp}/prt-part-\w+/pred/", ""),
+        (rf"{tmp}/prt-part-\w+/pred\.(json|h5)", filename.replace("\\", "/")),
+        (rf"{tmp}/prt-part-\w+/gt/", "GT "),
+        (rf"{tmp}/prt-part-\w+/gt\.(json|h5)", "GT"),
+        (rf"{tmp}/prt-sub-\w+/upload/", ""),
+        (rf"{tmp}/prt-serve-gt-\w+/[^/\s]+/", "GT "),
+    ]
+    for pattern, repl in rules:
+        message = re.sub(pattern, lambda _m, r=repl: r, message)
     return message
 
 

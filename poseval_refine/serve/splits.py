@@ -93,22 +93,70 @@ def prediction_root(path: Path) -> Path:
     return path
 
 
-def check_prediction(task: str, gt: Path, pred: Path, items: list) -> None:
-    """Errors the whole prediction has whatever the part (a sequence or image the GT lacks), so that both
-    parts fail alike and the message names the file."""
+def check_prediction(task: str, gt: Path, pred: Path, items: list, name: str) -> None:
+    """The errors of the whole prediction, found before it is split, so that they name the submitter's own
+    file, result or person (not a place in a part) and say nothing of which item is in which part: a
+    sequence or image the GT lacks, a sequence without predictions, unreadable results, a wrong count."""
     if task in SEQUENCE_TASKS:
         if not pred.is_dir():
             raise InputError("is one file; this benchmark takes a folder (an archive) of sequence files, one JSON "
-                             "per GT sequence", file=pred.name, fix="submit the folder: prt submit FOLDER ...")
+                             "per GT sequence", file=name, fix="submit the folder: prt submit FOLDER ...")
         known = set(items)
         files = sorted(pred.glob("*.json"))
         if not files:
-            raise InputError("holds no .json files", file=pred.name,
+            raise InputError("holds no .json files", file=name,
                              fix="submit a folder (archive) with one PoseTrack JSON per sequence")
+        given = set()
         for f in files:
             if _stem(f.name) not in known:
                 raise MismatchError(f"predictions for sequence {_stem(f.name)!r}, which the GT lacks", file=f.name,
                                     fix="name every prediction sequence as its GT file (e.g. 000342_mpii_test.json)")
+            given.add(_stem(f.name))
+        missing = sorted(known - given)
+        if missing:
+            raise MismatchError(f"GT sequence {missing[0]} has no prediction"
+                                + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else ""), file=name,
+                                fix="give predictions for every GT sequence, named as the GT file")
+        return
+    if pred.is_dir():
+        raise InputError("is a folder; this benchmark takes one file", file=name, fix="submit the file itself")
+    if task in IMAGE_TASKS:
+        from ..formats.coco import coco_result_arrays
+        from ..io import parse_json
+
+        data = parse_json(pred.read_bytes(), name)
+        if not isinstance(data, list) or not data:
+            raise InputError("is not a COCO results list (a non-empty JSON list of {image_id, category_id, "
+                             "keypoints, score})", file=name, fix="submit COCO keypoint results")
+        res = coco_result_arrays(data, Path(name), len(load_gt_joints(gt)))
+        known = set(items)
+        for i, img in enumerate(res.image_id):
+            if img not in known:
+                raise MismatchError(f"results[{i}] is a detection for image id {img!r}, which the GT lacks",
+                                    file=name, field="image_id", fix="give detections of the benchmark's images only")
+        return
+    from ..formats.mpii import load_arrays
+
+    try:
+        arrays = load_arrays(pred)
+    except InputError as e:
+        raise InputError(e.problem, file=name, field=e.field, fix=e.fix) from None
+    n = len(items)
+    if not any(np.asarray(v).ndim >= 2 and n in (np.asarray(v).shape[0], np.asarray(v).shape[-1])
+               for v in arrays.values()):
+        raise InputError(f"has no array with one row per GT person ({n})", file=name,
+                         fix="give the predictions of every GT person, in the GT's order (preds: N x 16 x 2)")
+
+
+def load_gt_joints(gt: Path) -> list:
+    """The joint names of a COCO GT's person category (their count is what a result's keypoints hold)."""
+    from ..io import load_json
+
+    data = load_json(gt)
+    for c in data.get("categories") or []:
+        if isinstance(c, dict) and c.get("keypoints"):
+            return list(c["keypoints"])
+    return [None] * 17
 
 
 def _mpii_gt_arrays(gt: Path) -> dict:
