@@ -66,8 +66,8 @@ def _entries(data: bytes, archive: str):
             raise ArchiveError(f"has {len(infos)} entries, more than {MAX_ENTRIES}", file=archive,
                                fix="send fewer files")
         for info in infos:
-            mode = info.external_attr >> 16
-            if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            ftype = stat.S_IFMT(info.external_attr >> 16)  # Unix file type bits (0: not recorded)
+            if ftype and ftype not in (stat.S_IFREG, stat.S_IFDIR):
                 raise ArchiveError(f"entry {info.filename!r} is a link or special file", file=archive,
                                    fix="pack regular files only")
             name = _safe_name(info.filename, archive)
