@@ -17,7 +17,7 @@ EXTRAS = {
     "torch": ("refine", "torch==2.13.0 "),
     "motmetrics": ("parity", ""),
     # prt serve / prt worker
-    **{m: ("serve", "") for m in ("sqlalchemy", "alembic", "starlette", "uvicorn", "huey", "peewee", "multipart",
+    **{m: ("serve", "") for m in ("sqlalchemy", "alembic", "starlette", "uvicorn", "huey", "peewee",
                                   "python_multipart")},
 }
 
