@@ -83,8 +83,8 @@ def add_team(server: Server, name: str) -> str:
     return token
 
 
-def add_benchmark(server: Server, name: str, gt: Path, *args) -> dict:
-    code, out = prt_here("serve", "admin", "add-benchmark", name, "--root", server.root, "--task", "tracking",
+def add_benchmark(server: Server, name: str, gt: Path, *args, task: str = "tracking") -> dict:
+    code, out = prt_here("serve", "admin", "add-benchmark", name, "--root", server.root, "--task", task,
                          "--gt", gt, *args)
     assert code in (0, None), out
     code, out = prt_here("serve", "admin", "split", name, "--root", server.root, "--json")
@@ -215,6 +215,32 @@ def test_prt_submit_reports_refusals_and_failures_with_exit_2(server, data, tmp_
     r = prt("submit", partial, "--server", "http://127.0.0.1:9", "--token", token, "--benchmark", "pt-cli",
             "--method", "x", check=False)
     assert r.returncode == 2 and "cannot reach the server" in r.stderr
+
+
+def _h5_rows(src: Path, dst: Path, rows: list[int]) -> Path:
+    import h5py
+
+    with h5py.File(src, "r") as f, h5py.File(dst, "w") as g:
+        for k in f:
+            g.create_dataset(k, data=f[k][()][rows])
+    return dst
+
+
+def test_mpii_single_is_split_by_person_and_equals_prt_evaluate_on_those_people(server, shared_data, tmp_path):
+    mpii = shared_data / "mpii_val"
+    split = add_benchmark(server, "mpii-val", mpii / "valid.h5", "--public-fraction", "0.3", task="single")
+    assert len(split["public"]) == round(0.3 * 2958) and sorted(split["public"] + split["private"]) == \
+        list(range(2958))
+    token = add_team(server, "zeta")
+    r = prt("submit", mpii / "newell.h5", "--server", server.url, "--token", token, "--benchmark", "mpii-val",
+            "--method", "hourglass", "--wait", "--json")
+    sub = json.loads(r.stdout)
+    assert sub["status"] == "done", sub
+    gt = _h5_rows(mpii / "valid.h5", tmp_path / "gt.h5", split["public"])
+    pred = _h5_rows(mpii / "newell.h5", tmp_path / "pred.h5", split["public"])
+    code, _ = prt_here("evaluate", "--gt", gt, "--pred", pred, "--task", "single", "--json", tmp_path / "o.json", "-q")
+    want = get_task("single").headline(json.loads((tmp_path / "o.json").read_text()))
+    assert sub["public"] == _nan_free(want)
 
 
 def _status(root: Path, sid: int) -> tuple:

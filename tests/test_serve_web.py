@@ -368,3 +368,35 @@ def test_a_team_signs_in_uploads_with_the_form_and_sees_its_row_on_the_board_in_
     row = next(r for r in board["rows"] if r["team"] == "violet")
     assert row["method"] == "violet-form" and "private" not in row
     page.close()
+
+
+def test_rerun_after_a_gt_fix_evaluates_every_submission_again_on_the_fixed_gt(site):
+    s, red = site["server"], site["tokens"]["red"]
+    split = json.loads(prt_here("serve", "admin", "split", BENCH, "--root", s.root, "--json")[1])
+    fixed = json.loads(json.dumps(site["gt"]))
+    public = set(split["public"])
+    moved = 0
+    for a in fixed["annotations"]:
+        if a["image_id"] in public and a["num_keypoints"] > 0 and moved < 5:
+            a["keypoints"] = [v + 3.0 if i % 3 < 2 and a["keypoints"][i - i % 3 + 2] > 0 else v
+                              for i, v in enumerate(a["keypoints"])]
+            moved += 1
+    gt_fixed = write_json(site["dir"] / "gt-fixed.json", fixed)
+    code, out = prt_here("serve", "admin", "rerun", BENCH, "--root", s.root, "--gt", gt_fixed)
+    assert code in (0, None) and "queued again" in out
+    sid = next(int(r[0]) for r in db_rows(s.root, "SELECT s.id FROM prt_submissions s JOIN prt_teams t ON "
+                                                  "t.id = s.team_id WHERE t.name = 'red' AND s.method = 'red-net'"))
+    deadline = time.monotonic() + 120
+    while db_rows(s.root, "SELECT COUNT(*) FROM prt_submissions WHERE status IN ('queued', 'running')")[0][0]:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    sub = get(f"{s.url}/api/submissions/{sid}", red)[1]
+    results = json.loads(site["files"]["good"].read_text())
+    g, r = _part_files(fixed, results, split["public"], site["dir"] / "public-fixed")
+    prt_here("evaluate", "--gt", g, "--pred", r, "--task", "coco", "--json", site["dir"] / "fixed.json", "-q")
+    from poseval_refine.evaluators import get_task
+
+    want = get_task("coco").headline(json.loads((site["dir"] / "fixed.json").read_text()))
+    assert sub["status"] == "done" and sub["public"] == want
+    old = json.loads((site["dir"] / "pub.json").read_text())
+    assert want != get_task("coco").headline(old)  # the fix changed the numbers
