@@ -135,7 +135,7 @@ class Submission(Base):
 def database_url(root: str | Path | None, db: str | None) -> str:
     """``--db URL``, else the SQLite file in ``--root DIR`` (made if missing)."""
     if db:
-        return db
+        return normalize_url(db)
     if root is None:
         raise ConfigError("give --root DIR (the server's folder; its SQLite file is the database) or --db URL")
     root = Path(root)
@@ -147,6 +147,34 @@ def database_url(root: str | Path | None, db: str | None) -> str:
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+#: PostgreSQL drivers, preferred first: SQLAlchemy's dialect name and peewee's URL scheme for each
+PG_DRIVERS = {"psycopg": "psycopg3", "psycopg2": "postgresql"}
+
+
+def normalize_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` with the PostgreSQL driver that is installed named
+    (``postgresql+psycopg://`` or ``postgresql+psycopg2://``), so SQLAlchemy and Huey's peewee use the same."""
+    import importlib.util
+
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ConfigError(f"--db {url!r} is not a database URL",
+                          fix="e.g. postgresql://user@host/prt, or sqlite:////abs/path/prt.sqlite")
+    if scheme in ("postgres", "postgresql"):
+        found = next((d for d in PG_DRIVERS if importlib.util.find_spec(d) is not None), None)
+        if found is None:
+            raise ConfigError("--db postgresql://... needs a PostgreSQL driver, and none is installed",
+                              fix="pip install 'psycopg[binary]' (or psycopg2-binary)")
+        return f"postgresql+{found}://{rest}"
+    if scheme.startswith("postgresql+") and scheme.split("+", 1)[1] not in PG_DRIVERS:
+        raise ConfigError(f"--db: the driver {scheme.split('+', 1)[1]!r} is not supported by the queue (peewee)",
+                          fix="use postgresql+psycopg:// or postgresql+psycopg2://")
+    if not (scheme == "sqlite" or scheme.startswith("postgresql+")):
+        raise ConfigError(f"--db {scheme}://...: prt serve runs on SQLite and PostgreSQL",
+                          fix="e.g. postgresql://user@host/prt")
+    return url
 
 
 def make_engine(url: str) -> Engine:
@@ -192,10 +220,20 @@ class Database:
     """One engine and its session factory; ``session()`` is a transaction committed on success."""
 
     def __init__(self, url: str, *, upgrade: bool = True):
+        from sqlalchemy.exc import SQLAlchemyError
+
         self.url = url
-        if upgrade:
-            migrate(url)
-        self.engine = make_engine(url)
+        try:
+            if upgrade:
+                migrate(url)
+            self.engine = make_engine(url)
+            with self.engine.connect():
+                pass
+        except (SQLAlchemyError, ModuleNotFoundError) as e:
+            shown = url.split("@", 1)[-1] if "@" in url else url  # no password in the message
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ConfigError(f"cannot open the database {shown} ({first})",
+                              fix="check --db/--root, that the database server runs and that you may use it") from None
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

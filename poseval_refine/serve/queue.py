@@ -52,8 +52,10 @@ def peewee_database(url: str):
         path = url.split("///", 1)[1]
         return SqliteDatabase(path, timeout=SQLITE_BUSY_MS / 1000,
                               pragmas={"journal_mode": "wal", "busy_timeout": SQLITE_BUSY_MS})
-    scheme, rest = url.split("://", 1)
-    return connect(scheme.split("+", 1)[0] + "://" + rest)  # postgresql+psycopg2:// -> postgresql://
+    from .db import PG_DRIVERS
+
+    scheme, rest = url.split("://", 1)  # postgresql+DRIVER:// (db.normalize_url) -> peewee's scheme of DRIVER
+    return connect(PG_DRIVERS[scheme.split("+", 1)[1]] + "://" + rest)
 
 
 class Queue:
@@ -64,7 +66,9 @@ class Queue:
 
         self.db = db
         self.lease = float(lease)
-        self.huey = SqlHuey(QUEUE_NAME, database=peewee_database(db.url), results=False, utc=True)
+        self.huey = SqlHuey(QUEUE_NAME, database=peewee_database(db.url), results=False, utc=True,
+                            create_tables=False)
+        self._create_tables()
         self.gt_cache = GtCache(db)
         queue = self
 
@@ -73,6 +77,20 @@ class Queue:
             run_submission(queue, submission_id)
 
         self.task = evaluate_submission
+
+    def _create_tables(self) -> None:
+        """Huey's tables (``CREATE TABLE IF NOT EXISTS``), one process at a time: two processes creating them
+        at once on PostgreSQL collide in its catalog, so the creation holds an advisory lock there."""
+        if self.db.engine.dialect.name != "postgresql":
+            self.huey.storage.create_tables()
+            return
+        with self.db.engine.connect() as c:
+            c.exec_driver_sql("SELECT pg_advisory_lock(2826029)")
+            try:
+                self.huey.storage.create_tables()
+            finally:
+                c.exec_driver_sql("SELECT pg_advisory_unlock(2826029)")
+                c.commit()
 
     def send(self, submission_id: int) -> None:
         self.task(submission_id)
