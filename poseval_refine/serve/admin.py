@@ -75,8 +75,13 @@ def add_benchmark(db: Database, name: str, *, task: str, gt: Path, options: dict
         raise InputError("not found", file=gt, fix="check the --gt path")
     if max_upload_mb <= 0:
         raise ConfigError("--max-upload-mb must be positive")
+    with db.session() as s:
+        if s.execute(select(Benchmark).where(Benchmark.name == name)).scalar_one_or_none() is not None:
+            raise ConfigError(f"benchmark {name!r} exists", fix="choose another name (or `admin rerun --gt` to fix "
+                                                                 "its GT)")
     items = list_items(task, gt)
     split = make_split(items, public_fraction, split_seed)
+    check_gt(task, gt, options)
     files = _files(gt)
     with db.session() as s:
         if s.execute(select(Benchmark).where(Benchmark.name == name)).scalar_one_or_none() is not None:
@@ -89,6 +94,14 @@ def add_benchmark(db: Database, name: str, *, task: str, gt: Path, options: dict
         s.flush()
         s.add_all(GtFile(benchmark_id=b.id, path=p, content=c) for p, c in files)
     return split
+
+
+def check_gt(task: str, gt: Path, options: dict) -> None:
+    """Read and check the GT as every evaluation will (``poseval_refine.Evaluator``), so a GT prt cannot read
+    is refused now, with prt's error, rather than failing every submission later."""
+    from ..api import Evaluator
+
+    Evaluator(gt, task=task, **options)
 
 
 def get_benchmark(s, name: str) -> Benchmark:
@@ -151,6 +164,7 @@ def rerun(db: Database, name: str, gt: Path | None = None) -> list[int]:
             if not gt.exists():
                 raise InputError("not found", file=gt, fix="check the --gt path")
             items = list_items(b.task, gt)
+            check_gt(b.task, gt, dict(b.options))
             if sorted(map(str, items)) != sorted(map(str, b.split["public"] + b.split["private"])):
                 raise ConfigError("the new GT's items differ from the stored split's",
                                   fix="fix the annotations only; a different item set is a new benchmark")

@@ -278,6 +278,8 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
         part = "private" if bench.revealed_at is not None else "public"
         b, _ = board(db, bench, part)
         html = render_page([b] if b else [], empty="no evaluated submission yet")
+        html = re.sub(r"(<p class=\"empty\">No results: [^<]*)\. Add one with <code>[^<]*</code>\.", r"\1.", html,
+                      count=1)
         nonce = secrets.token_urlsafe(16)
         team = current_team(request)
         what = ("final ranking: each team's final choice on the private items (revealed)" if part == "private"

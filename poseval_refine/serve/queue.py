@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import or_, select, update
 
 from ..errors import PrtError
+from .archives import EXPANSION
 from .db import DONE, FAILED, QUEUED, RUNNING, Benchmark, Database, GtFile, Submission, is_sqlite, utcnow
 
 log = logging.getLogger("prt.serve")
@@ -193,7 +194,7 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
         bench = s.get(Benchmark, sub.benchmark_id)
         upload, filename, method, team = sub.upload, sub.filename, sub.method, sub.team_id
         bench_id, task, options, split, name = bench.id, bench.task, dict(bench.options), bench.split, bench.name
-        max_bytes = int(bench.max_upload_mb * 1e6 * _expansion())
+        max_bytes = int(bench.max_upload_mb * 1e6 * EXPANSION)
     gt, gt_sha = queue.gt_cache.path(bench_id)
     delay = float(os.environ.get("PRT_SERVE_EVAL_DELAY") or 0)
     if delay > 0:  # a testing aid: makes "kill -9 mid-evaluation" hit (docs/serve.md)
@@ -219,12 +220,6 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
     log.info("submission %s (team %s) evaluated", sid, team)
     return {"status": DONE, "error": None, "public": parts["public"], "private": parts["private"],
             "gt_sha256": gt_sha}
-
-
-def _expansion() -> int:
-    from .archives import EXPANSION
-
-    return EXPANSION
 
 
 def scrub(message: str, filename: str) -> str:

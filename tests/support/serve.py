@@ -60,14 +60,15 @@ def prt(*args, check=True, **extra_env) -> subprocess.CompletedProcess:
     return r
 
 
-def prt_here(*args) -> tuple[int, str]:
-    """``prt ARGS`` in this process (cheaper: no interpreter start), its exit code and stdout."""
+def prt_here(*args, stderr: bool = False):
+    """``prt ARGS`` in this process (no interpreter to start): its exit code (0 for None) and stdout (and
+    stderr, with ``stderr=True``)."""
     from poseval_refine.cli import main
 
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main([str(a) for a in args])
-    return code, out.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args]) or 0
+    return (code, out.getvalue(), err.getvalue()) if stderr else (code, out.getvalue())
 
 
 class Server:
