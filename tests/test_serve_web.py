@@ -400,3 +400,34 @@ def test_rerun_after_a_gt_fix_evaluates_every_submission_again_on_the_fixed_gt(s
     assert sub["status"] == "done" and sub["public"] == want
     old = json.loads((site["dir"] / "pub.json").read_text())
     assert want != get_task("coco").headline(old)  # the fix changed the numbers
+
+
+def test_admin_mistakes_are_one_clear_error(tmp_path):
+    need_serve_extra()
+    (tmp_path / "file").write_text("x")
+    gt = write_json(tmp_path / "gt.json", make_benchmark(seed=1, n_images=4)[0])
+    cases = [
+        (["serve", "--root", tmp_path / "file"], "is a file, not a folder"),
+        (["serve", "admin", "add-team", "bad name", "--root", tmp_path / "r"], "team name 'bad name' is not allowed"),
+        (["serve", "admin", "split", "nope", "--root", tmp_path / "r"], "no benchmark 'nope'"),
+        (["serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "multi", "--gt", gt],
+         "--task multi cannot be hosted"),
+        (["serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "coco", "--gt",
+          tmp_path / "missing.json"], "not found"),
+        (["serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "coco", "--gt", gt,
+          "--min-score", "0.5"], "does not apply to --task coco"),
+        (["serve", "--db", "mysql://u@h/db"], "runs on SQLite and PostgreSQL"),
+    ]
+    for args, words in cases:
+        code, out, err = prt_here(*args, stderr=True)
+        assert code == 2 and err.startswith("prt: error:") and words in err and "Traceback" not in err, (args, err)
+    code, out = prt_here("serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "coco",
+                         "--gt", gt)
+    assert code == 0 and "2 public and 2 private items" in out
+    code, out, err = prt_here("serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "coco",
+                              "--gt", gt, stderr=True)
+    assert code == 2 and "benchmark 'b' exists" in err
+    code, out = prt_here("serve", "admin", "status", "--root", tmp_path / "r", "--json")
+    st = json.loads(out)
+    assert st["benchmarks"][0]["name"] == "b" and st["benchmarks"][0]["submissions"]["queued"] == 0
+    assert st["teams"] == []

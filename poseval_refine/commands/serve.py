@@ -142,6 +142,25 @@ def split(name, root, db_url, as_json):
             click.echo(f"{part} ({len(parts[part])}): {' '.join(map(str, parts[part]))}")
 
 
+@admin.command("status", help="Benchmarks (parts, limits, submissions per state) and teams.")
+@ROOT
+@DB
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
+def status(root, db_url, as_json):
+    from ..serve import admin as ops
+
+    st = ops.status(open_database(root, db_url))
+    if as_json:
+        click.echo(json.dumps(st))
+        return
+    for b in st["benchmarks"]:
+        subs = ", ".join(f"{n} {k}" for k, n in b["submissions"].items())
+        click.echo(f"{b['name']}: task {b['task']}, {b['public_items']} public / {b['private_items']} private items, "
+                   f"{'revealed' if b['revealed'] else 'open'}; submissions: {subs}")
+    for t in st["teams"]:
+        click.echo(f"team {t['name']}: {t['submissions']} submission(s){'' if t['token'] else ', token revoked'}")
+
+
 @admin.command("reveal", help="Make the private board public: the final ranking (submissions close).")
 @click.argument("name")
 @ROOT

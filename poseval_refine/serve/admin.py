@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 
 from ..errors import ConfigError, InputError
-from .db import DONE, FAILED, QUEUED, RUNNING, Benchmark, Database, GtFile, Submission, Team, utcnow
+from .db import DONE, FAILED, QUEUED, RUNNING, STATES, Benchmark, Database, GtFile, Submission, Team, utcnow
 from .splits import list_items, make_split
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
@@ -145,6 +145,28 @@ def revoke_token(db: Database, name: str) -> None:
 def split_of(db: Database, name: str) -> dict:
     with db.session() as s:
         return dict(get_benchmark(s, name).split)
+
+
+def status(db: Database) -> dict:
+    """What the maintainer checks: per benchmark its task, parts, limits, reveal and submissions per state;
+    per team its submissions and whether it has a token."""
+    with db.session() as s:
+        benches = s.execute(select(Benchmark).order_by(Benchmark.name)).scalars().all()
+        counts = s.execute(select(Submission.benchmark_id, Submission.status, func.count())
+                           .group_by(Submission.benchmark_id, Submission.status)).all()
+        teams = s.execute(select(Team).order_by(Team.name)).scalars().all()
+        per_team = dict(s.execute(select(Submission.team_id, func.count()).group_by(Submission.team_id)).all())
+    states = {}
+    for bid, st, n in counts:
+        states.setdefault(bid, {})[st] = n
+    return {"benchmarks": [{"name": b.name, "task": b.task, "public_items": len(b.split["public"]),
+                            "private_items": len(b.split["private"]), "daily_limit": b.daily_limit,
+                            "total_limit": b.total_limit, "max_upload_mb": b.max_upload_mb,
+                            "revealed": b.revealed_at is not None,
+                            "submissions": {st: states.get(b.id, {}).get(st, 0) for st in STATES}}
+                           for b in benches],
+            "teams": [{"name": t.name, "token": t.token_hash is not None, "submissions": per_team.get(t.id, 0)}
+                      for t in teams]}
 
 
 def reveal(db: Database, name: str) -> None:
