@@ -300,6 +300,12 @@ def test_pages_escape_submitted_text_and_carry_a_nonce_csp(site):
         status, headers, page = b.get(path)
         assert status == 200, path
         _check_csp(headers, page)
+    # Starlette's own answers (405, 404) carry the headers too
+    for status_want, (path, method) in ((405, ("/api/benchmarks", "DELETE")), (404, ("/nothing/here", "GET"))):
+        status, headers, _ = request(s.url + path, method=method)
+        lower = {k.lower(): v for k, v in headers.items()}
+        assert status == status_want and "default-src 'none'" in lower["content-security-policy"]
+        assert lower["x-content-type-options"] == "nosniff"
 
 
 # ----------------------------------------------------------------------------- Chromium

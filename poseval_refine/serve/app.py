@@ -48,6 +48,31 @@ class TooLarge(Exception):
     pass
 
 
+class SecurityHeaders:
+    """Pure ASGI middleware: every response (Starlette's own 404/405 included) gets the security headers, and a
+    strict CSP when the route set none (a page sets its own, with its nonce)."""
+
+    DEFAULTS = ((b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+                (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                (b"x-frame-options", b"DENY"))
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [(k, v) for k, v in self.DEFAULTS
+                                                                         if k not in have]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def csp(nonce: str) -> str:
     return (f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; img-src 'self' data:; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -319,7 +344,10 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
         return secure(RedirectResponse("/team", status_code=303))
 
     async def signout(request: Request) -> Response:
-        form = await parse_form(request, await read_capped(request, 16 * 1024))
+        try:
+            form = await parse_form(request, await read_capped(request, 16 * 1024))
+        except Exception:  # too large or not a form: nothing to sign out with
+            form = None
         if csrf_ok(request, form):
             request.session.clear()
         return secure(RedirectResponse("/", status_code=303))
@@ -391,7 +419,8 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
         Route("/api/submissions/{id}", api_submission),
     ]
     secret = db.setting("session_key", lambda: secrets.token_hex(32))
-    middleware = [Middleware(SessionMiddleware, secret_key=secret, session_cookie="prt_session",
-                             same_site="strict", https_only=https_cookies, max_age=14 * 24 * 3600)]
+    middleware = [Middleware(SecurityHeaders),
+                  Middleware(SessionMiddleware, secret_key=secret, session_cookie="prt_session", same_site="strict",
+                             https_only=https_cookies, max_age=14 * 24 * 3600)]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                      exception_handlers={404: not_found})

@@ -245,13 +245,20 @@ class Database:
         return self._factory()
 
     def setting(self, key: str, make) -> str:
-        """The value of setting ``key``; the first process to ask stores ``make()``."""
-        with self.session() as s:
-            row = s.get(Setting, key)
-            if row is None:
-                row = Setting(key=key, value=make())
-                s.add(row)
-            return row.value
+        """The value of setting ``key``; the first process to ask stores ``make()`` (another process storing it at
+        the same moment wins, and its value is read)."""
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with self.session() as s:
+                row = s.get(Setting, key)
+                if row is None:
+                    row = Setting(key=key, value=make())
+                    s.add(row)
+                return row.value
+        except IntegrityError:
+            with self.session() as s:
+                return s.get(Setting, key).value
 
     def close(self) -> None:
         self.engine.dispose()
