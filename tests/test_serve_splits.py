@@ -1,0 +1,55 @@
+"""The split of a hosted benchmark and the evaluation of one part (poseval_refine.serve.splits), without a
+server: deterministic disjoint parts, and a part's numbers equal to `prt evaluate` on folders holding just
+those sequences, for the PoseTrack `pose` and PoseTrack21 `hota` tasks (the server tests cover `tracking`,
+`coco` and `single`)."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import pytest
+
+from .support.serve import need_serve_extra, prt_here
+
+
+def _same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in
+                                        ((float("nan") if a[k] is None else a[k], float("nan") if b[k] is None
+                                          else b[k]) for k in a))
+
+
+def test_the_split_is_seeded_disjoint_and_covers_every_item():
+    need_serve_extra()
+    from poseval_refine.serve.splits import make_split
+
+    items = [f"s{i:02d}" for i in range(24)]
+    a, b = make_split(items, 0.25, 5), make_split(items, 0.25, 5)
+    assert a == b and len(a["public"]) == 6
+    assert sorted(a["public"] + a["private"]) == items and not set(a["public"]) & set(a["private"])
+    assert make_split(items, 0.25, 6) != a
+    assert len(make_split(items[:2], 0.01, 0)["public"]) == 1  # at least one item in each part
+
+
+@pytest.mark.parametrize("case,task", [("posetrack_cases/synth24", "pose"), ("posetrack21_cases/basic", "hota")])
+def test_a_part_is_prt_evaluate_on_its_sequences_alone(shared_data, tmp_path, case, task):
+    need_serve_extra()
+    from poseval_refine.evaluators import get_task
+    from poseval_refine.serve.splits import evaluate_part, list_items, make_split
+
+    gt, pred = shared_data / case / "gt", shared_data / case / "pred"
+    items = list_items(task, gt)
+    split = make_split(items, 0.5, 11)
+    for part in ("public", "private"):
+        got = evaluate_part(task, {}, gt, pred, split[part]).headline
+        where = tmp_path / part
+        for sub, src in (("gt", gt), ("pred", pred)):
+            (where / sub).mkdir(parents=True)
+            for s in split[part]:
+                shutil.copyfile(src / f"{s}.json", where / sub / f"{s}.json")
+        code, _ = prt_here("evaluate", "--gt", where / "gt", "--pred", where / "pred", "--task", task, "--json",
+                           where / "out.json", "-q")
+        assert code == 0
+        want = get_task(task).headline(json.loads((where / "out.json").read_text()))
+        assert _same(got, want), (part, got, want)
