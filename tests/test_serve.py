@@ -23,6 +23,7 @@ from .support.serve import (
     post_submission,
     prt,
     prt_here,
+    request,
     start_worker,
     wait_for,
 )
@@ -100,13 +101,19 @@ def test_two_teams_board_equals_prt_evaluate_on_each_part_and_reveal_ranks_final
 
     # alpha over `prt submit` (a folder, sent as one archive): the good predictions, then a worse one as final
     r = prt("submit", data["pred"]["third"], "--server", server.url, "--token", alpha, "--benchmark", "pt-main",
-            "--method", "net-best", "--wait", "--json")
+            "--method", "net-best", "--final", "--wait", "--json")
     best = json.loads(r.stdout)
     assert best["status"] == "done" and best["error"] is None
+    assert get(f"{server.url}/api/submissions/{best['id']}", alpha)[1]["final"] is True
     code, out = prt_here("submit", data["pred"]["good"], "--server", server.url, "--token", alpha, "--benchmark",
-                         "pt-main", "--method", "net-final", "--final", "--wait", "--json")
+                         "pt-main", "--method", "net-final", "--wait", "--json")
     final = json.loads(out)
     assert final["status"] == "done"
+    # alpha changes its mind: the later submission becomes its one final choice
+    status, _, reply = request(f"{server.url}/api/submissions/{final['id']}/final", data=b"", method="POST",
+                               headers={"Authorization": f"Bearer {alpha}"})
+    assert status == 200, reply
+    assert get(f"{server.url}/api/submissions/{best['id']}", alpha)[1]["final"] is False
     # beta over the JSON API, a zip of its folder
     from poseval_refine.commands.submit import pack
 
@@ -115,6 +122,9 @@ def test_two_teams_board_equals_prt_evaluate_on_each_part_and_reveal_ranks_final
     assert status == 202, reply
     half = wait_for(server.url, reply["id"], beta)
     assert half["status"] == "done", half
+    status, _, _ = request(f"{server.url}/api/submissions/{best['id']}/final", data=b"", method="POST",
+                           headers={"Authorization": f"Bearer {beta}"})
+    assert status == 404  # not beta's to choose
 
     want = {k: expected("tracking", data["gt"], data["pred"][k], split["public"], tmp_path / f"pub-{k}")
             for k in ("good", "third", "half")}
@@ -152,8 +162,11 @@ def test_two_teams_board_equals_prt_evaluate_on_each_part_and_reveal_ranks_final
     assert priv["good"] != want["good"]  # the parts differ: the private numbers are not the public ones again
     ranked = sorted(board["rows"], key=lambda r: r["rank"])
     assert ranked[0]["private"]["MOTA"] >= ranked[1]["private"]["MOTA"]
-    # submissions close at reveal
+    # submissions and final choices close at reveal
     status, reply = post_submission(server.url, "pt-main", beta, name, blob)
+    assert status == 409
+    status, _, _ = request(f"{server.url}/api/submissions/{best['id']}/final", data=b"", method="POST",
+                           headers={"Authorization": f"Bearer {alpha}"})
     assert status == 409
 
 

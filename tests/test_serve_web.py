@@ -272,6 +272,16 @@ def test_forms_need_their_csrf_token_and_the_session_cookie_is_httponly_and_same
                             "results.json", data)
     status, _, page = b.post(f"/benchmarks/{BENCH}/submit", body, ctype)
     assert status == 200 and b"is queued" in page and _rows(site) == before + 1
+    # the team page's "Make final" button is a CSRF-protected form too
+    sid = db_rows(s.root, "SELECT id FROM prt_submissions WHERE method = 'blue-form'")[0][0]
+    form = urllib.parse.urlencode({"csrf": "forged"}).encode()
+    status, _, page = b.post(f"/submissions/{sid}/final", form, "application/x-www-form-urlencoded")
+    assert b"The form expired" in page
+    assert db_rows(s.root, "SELECT final FROM prt_submissions WHERE id = ?", sid) == [(0,)]
+    form = urllib.parse.urlencode({"csrf": b.csrf("/team")}).encode()
+    status, _, page = b.post(f"/submissions/{sid}/final", form, "application/x-www-form-urlencoded")
+    assert f"Submission {sid} is your final choice".encode() in page
+    assert db_rows(s.root, "SELECT final FROM prt_submissions WHERE id = ?", sid) == [(1,)]
 
 
 def _check_csp(headers: dict, body: bytes) -> None:

@@ -235,9 +235,30 @@ def create_submission(db: Database, bench_name: str, team_id: int, method: str, 
                 nxt = day_start(now) + timedelta(days=1)
                 raise LimitReached(f"daily limit reached: {n} of {b.daily_limit} submissions to {bench_name} today "
                                    f"(UTC; failed ones do not count); next at {nxt:%Y-%m-%d %H:%M} UTC")
+        if final:  # one final choice per team and benchmark: the newest
+            s.execute(update(Submission).where(Submission.benchmark_id == b.id, Submission.team_id == team_id)
+                      .values(final=False))
         sub = Submission(benchmark_id=b.id, team_id=team_id, method=method, filename=filename, upload=data,
                          size=len(data), sha256=hashlib.sha256(data).hexdigest(), final=final, status=QUEUED,
                          created_at=now, enqueued_at=now, attempts=0)
         s.add(sub)
         s.flush()
         return sub.id
+
+
+def mark_final(db: Database, team_id: int, submission_id: int) -> str | None:
+    """Make a team's submission its final choice (the one ranked on the private part at reveal); None when
+    done, else why not."""
+    with db.session() as s:
+        sub = s.get(Submission, submission_id)
+        if sub is None or sub.team_id != team_id:
+            return "no such submission of your team"
+        b = s.get(Benchmark, sub.benchmark_id)
+        if b.revealed_at is not None:
+            return f"{b.name} is revealed: the final choices are fixed"
+        if sub.status == FAILED:
+            return "a failed submission cannot be the final choice"
+        s.execute(update(Submission).where(Submission.benchmark_id == b.id, Submission.team_id == team_id)
+                  .values(final=False))
+        sub.final = True
+    return None

@@ -271,6 +271,38 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
             return api_error(404, "no such submission of your team")
         return secure(JSONResponse(submission_json(sub, bench)))
 
+    async def api_final(request: Request) -> Response:
+        team = await run_in_threadpool(bearer_team, request)
+        if team is None:
+            return api_error(401, "missing or unknown token: send 'Authorization: Bearer TOKEN'")
+        try:
+            sid = int(request.path_params["id"])
+        except ValueError:
+            return api_error(404, "no such submission of your team")
+        why = await run_in_threadpool(admin.mark_final, db, team.id, sid)
+        if why is not None:
+            return api_error(404 if why.startswith("no such") else 409, why)
+        return secure(JSONResponse({"id": sid, "final": True}))
+
+    async def form_final(request: Request) -> Response:
+        team = await run_in_threadpool(current_team, request)
+        if team is None:
+            return secure(RedirectResponse("/signin", status_code=303))
+        try:
+            form = await parse_form(request, await read_capped(request, 16 * 1024))
+        except Exception:
+            form = None
+        if not csrf_ok(request, form):
+            request.session["flash"] = "The form expired; try again."
+        else:
+            try:
+                sid = int(request.path_params["id"])
+            except ValueError:
+                sid = -1
+            why = await run_in_threadpool(admin.mark_final, db, team.id, sid)
+            request.session["flash"] = why or f"Submission {sid} is your final choice."
+        return secure(RedirectResponse("/team", status_code=303))
+
     def api_leaderboard(request: Request) -> Response:
         bench = find_benchmark(request.path_params["name"])
         if bench is None:
@@ -362,8 +394,9 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
                              .where(Submission.team_id == team.id).order_by(Submission.id.desc())).all()
             benches = s.execute(select(Benchmark).where(Benchmark.revealed_at.is_(None))
                                 .order_by(Benchmark.name)).scalars().all()
+        open_ids = {b.id for b in benches}
         return page(request, "team.html", title=f"Team {team.name}", team=team,
-                    submissions=[tuple(r) for r in subs], benchmarks=benches)
+                    submissions=[tuple(r) for r in subs], benchmarks=benches, open_ids=open_ids)
 
     async def submit_page(request: Request) -> Response:
         team = await run_in_threadpool(current_team, request)
@@ -417,6 +450,8 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
         Route("/api/benchmarks/{name}/submissions", api_submit, methods=["POST"]),
         Route("/api/benchmarks/{name}/leaderboard", api_leaderboard),
         Route("/api/submissions/{id}", api_submission),
+        Route("/api/submissions/{id}/final", api_final, methods=["POST"]),
+        Route("/submissions/{id}/final", form_final, methods=["POST"]),
     ]
     secret = db.setting("session_key", lambda: secrets.token_hex(32))
     middleware = [Middleware(SecurityHeaders),

@@ -2,7 +2,8 @@
 ranks, ties) from the numbers the workers stored.
 
 The public board ranks each team's best public submission. The private board exists only after reveal:
-each team's final choice (its latest ``--final`` submission, else its best public one) ranked on the
+each team's final choice (the submission it marked final, at submission with ``--final`` or later, else its
+best public one) ranked on the
 private items. Nothing here reads private numbers before reveal.
 """
 
@@ -54,7 +55,7 @@ def chosen(db: Database, bench: Benchmark, part: str) -> list[tuple[str, Submiss
     for team, subs in sorted(per_team.items()):
         pick = None
         if part == "private":
-            finals = [x for x in subs if x.final]
+            finals = [x for x in subs if x.final]  # at most one (admin.mark_final); the newest if several
             pick = max(finals, key=lambda x: x.id) if finals else None
         out.append((team, pick or _best(subs, bench.task)))
     return out
