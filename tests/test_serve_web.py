@@ -433,6 +433,8 @@ def test_admin_mistakes_are_one_clear_error(tmp_path):
         (["serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "coco", "--gt", gt,
           "--min-score", "0.5"], "does not apply to --task coco"),
         (["serve", "--db", "mysql://u@h/db"], "runs on SQLite and PostgreSQL"),
+        (["serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "tracking", "--gt", gt,
+          "--workers", "2"], "does not apply to a hosted benchmark"),
     ]
     for args, words in cases:
         code, out, err = prt_here(*args, stderr=True)

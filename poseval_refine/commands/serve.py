@@ -86,6 +86,9 @@ def add_benchmark(name, root, db_url, task, gt, public_fraction, split_seed, dai
     given = {k: v for k, v in options.items() if v != OPTIONS[k].default}
     if "plot" in given:
         raise ConfigError("--plot does not apply to a hosted benchmark")
+    if "workers" in given:
+        raise ConfigError("--workers (sequences in parallel) does not apply to a hosted benchmark",
+                          fix="run more evaluation workers instead: prt serve --workers N, or prt worker")
     get_task(task).take_options(given)
     db = open_database(root, db_url)
     split = ops.add_benchmark(db, name, task=task, gt=gt, options=given, public_fraction=public_fraction,
