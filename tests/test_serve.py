@@ -273,7 +273,7 @@ def _wait_status(root: Path, sid: int, want: str, timeout: float = 60) -> tuple:
 def test_kill_9_of_a_worker_and_of_the_server_loses_nothing(tmp_path, data):
     need_serve_extra()
     root = tmp_path / "root"
-    server = Server(root, workers=0, lease=2.0).start()
+    server = Server(root, workers=0, lease=3.0).start()
     workers = []
     try:
         add_benchmark(server, "pt-kill", data["gt"])
@@ -282,14 +282,14 @@ def test_kill_9_of_a_worker_and_of_the_server_loses_nothing(tmp_path, data):
 
         name, blob = pack(data["pred"]["good"])
         # 1. a worker killed mid-evaluation: after its lease another worker evaluates the submission, once
-        workers.append(start_worker(root, lease=2.0, PRT_SERVE_EVAL_DELAY=30))
+        workers.append(start_worker(root, lease=3.0, PRT_SERVE_EVAL_DELAY=30))
         status, reply = post_submission(server.url, "pt-kill", token, name, blob, method="k1")
         assert status == 202
         sid1 = reply["id"]
         _wait_status(root, sid1, "running")
         workers[0].kill()  # SIGKILL
         workers[0].wait(30)
-        workers.append(start_worker(root, lease=2.0))
+        workers.append(start_worker(root, lease=3.0))
         done = wait_for(server.url, sid1, token)
         assert done["status"] == "done"
         assert _status(root, sid1) == ("done", 2)  # claimed twice, finished once
