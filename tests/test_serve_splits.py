@@ -53,3 +53,17 @@ def test_a_part_is_prt_evaluate_on_its_sequences_alone(shared_data, tmp_path, ca
         assert code == 0
         want = get_task(task).headline(json.loads((where / "out.json").read_text()))
         assert _same(got, want), (part, got, want)
+
+
+def test_error_messages_lose_the_workers_temporary_paths():
+    need_serve_extra()
+    import tempfile
+
+    from poseval_refine.serve.queue import scrub
+
+    t = tempfile.gettempdir()
+    assert scrub(f"{t}/prt-part-x1_2/pred/000001.json, frame 2: bad", "p.zip") == "000001.json, frame 2: bad"
+    assert scrub(f"{t}/prt-part-ab/pred.json: results[3]", "mine.json") == "mine.json: results[3]"
+    assert scrub(f"{t}/prt-sub-q_9/upload/seq/a.json: bad", "p.zip") == "seq/a.json: bad"
+    assert scrub(f"{t}/prt-serve-gt-123-ab_c9/4-0123456789abcdef/gt/000001.json: bad", "p.zip") == \
+        "GT gt/000001.json: bad"

@@ -232,11 +232,24 @@ def scrub(message: str, filename: str) -> str:
         (rf"{tmp}/prt-part-\w+/gt/", "GT "),
         (rf"{tmp}/prt-part-\w+/gt\.(json|h5)", "GT"),
         (rf"{tmp}/prt-sub-\w+/upload/", ""),
-        (rf"{tmp}/prt-serve-gt-\w+/[^/\s]+/", "GT "),
+        (rf"{tmp}/prt-serve-gt-[\w-]+/[^/\s]+/", "GT "),
     ]
     for pattern, repl in rules:
         message = re.sub(pattern, lambda _m, r=repl: r, message)
     return message
+
+
+def _remove_stale_caches() -> None:
+    """GT copies left by processes that were killed (``kill -9`` runs no atexit): removed when their process
+    is gone."""
+    for d in Path(tempfile.gettempdir()).glob("prt-serve-gt-*-*"):
+        try:
+            pid = int(d.name.split("-")[3])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError, OSError):
+            continue
 
 
 class GtCache:
@@ -247,7 +260,8 @@ class GtCache:
         self.db = db
         self.lock = threading.Lock()
         self.paths: dict[int, tuple[str, Path]] = {}
-        self.dir = Path(tempfile.mkdtemp(prefix="prt-serve-gt-"))
+        _remove_stale_caches()
+        self.dir = Path(tempfile.mkdtemp(prefix=f"prt-serve-gt-{os.getpid()}-"))  # mode 0700: the owner's only
         atexit.register(shutil.rmtree, self.dir, True)
 
     def path(self, bench_id: int) -> tuple[Path, str]:
