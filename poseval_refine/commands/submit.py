@@ -61,6 +61,9 @@ def call(url: str, token: str, *, data: bytes | None = None, content_type: str |
         return e.code, body
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
+        if data is not None and isinstance(reason, (ConnectionResetError, BrokenPipeError)):
+            raise ConfigError(f"the server {url} closed the connection while the upload was sent ({reason})",
+                              fix="check the token, the benchmark and the upload limit; then submit again") from None
         raise ConfigError(f"cannot reach the server {url} ({reason})",
                           fix="check --server (e.g. http://127.0.0.1:8000) and that `prt serve` runs") from None
 
@@ -81,6 +84,11 @@ def command(pred, server, token, benchmark, method, final, wait, timeout, as_jso
     check_name(method)
     base = server.rstrip("/")
     filename, data = pack(pred)
+    # what the server would refuse before reading the upload is asked first: a server that answers before it
+    # has read a request's body may close the connection under a client still sending it
+    refusal = preflight(base, token, benchmark, len(data))
+    if refusal is not None:
+        return _end(as_json, {"id": None, "status": "refused", "public": None, "error": refusal}, 2)
     ctype, body = multipart({"method": method, "final": "1" if final else "0"}, filename, data)
     url = f"{base}/api/benchmarks/{urllib.parse.quote(benchmark, safe='')}/submissions"
     status, reply = call(url, token, data=body, content_type=ctype)
@@ -104,6 +112,26 @@ def command(pred, server, token, benchmark, method, final, wait, timeout, as_jso
             return _end(as_json, dict(out, error=f"still {out['status']} after {timeout:g} s"), 2)
         time.sleep(delay)
         delay = min(delay * 1.5, 2.0)
+
+
+def preflight(base: str, token: str, benchmark: str, size: int) -> str | None:
+    """Why the server would refuse this upload unread (token, benchmark, reveal, size), else None."""
+    status, reply = call(f"{base}/api/me", token)
+    if status != 200:
+        return f"HTTP {status}: {reply.get('error', reply)}"
+    status, reply = call(f"{base}/api/benchmarks", token)
+    if status != 200:
+        return f"HTTP {status}: {reply.get('error', reply)}"
+    bench = next((b for b in reply.get("benchmarks", []) if b.get("name") == benchmark), None)
+    if bench is None:
+        names = ", ".join(b.get("name", "?") for b in reply.get("benchmarks", []))
+        return f"HTTP 404: no benchmark {benchmark!r} (benchmarks: {names or 'none'})"
+    if bench.get("revealed"):
+        return f"HTTP 409: {benchmark} is revealed: submissions are closed"
+    limit = bench.get("max_upload_mb")
+    if limit is not None and size > limit * 1e6:
+        return f"HTTP 413: the upload is {size / 1e6:.1f} MB, larger than this benchmark's limit of {limit:g} MB"
+    return None
 
 
 def _end(as_json: bool, out: dict, code: int) -> int:

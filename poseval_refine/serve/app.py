@@ -198,6 +198,10 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
             return 400, f"the body is not a multipart form ({type(e).__name__})"
         if form_csrf and not csrf_ok(request, form):
             return 403, "the form's CSRF token is missing or wrong; reload the page and submit again"
+        # refusals that need no upload are answered after the body is read all the same: an answer sent before
+        # may meet a client still sending, whose connection the server's close then resets
+        if bench.revealed_at is not None:
+            return 409, f"{bench.name} is revealed: submissions are closed"
         upload = form.get("file")
         method = form.get("method")
         if upload is None or isinstance(upload, str):
@@ -239,8 +243,6 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
         team = await run_in_threadpool(bearer_team, request)
         if team is None:
             return api_error(401, "missing or unknown token: send 'Authorization: Bearer TOKEN'")
-        if bench.revealed_at is not None:
-            return api_error(409, f"{bench.name} is revealed: submissions are closed")
         status, payload = await take_submission(request, bench, team, form_csrf=False)
         if status != 202:
             return api_error(status, payload)
@@ -302,6 +304,12 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
             why = await run_in_threadpool(admin.mark_final, db, team.id, sid)
             request.session["flash"] = why or f"Submission {sid} is your final choice."
         return secure(RedirectResponse("/team", status_code=303))
+
+    def api_me(request: Request) -> Response:
+        team = bearer_team(request)
+        if team is None:
+            return api_error(401, "missing or unknown token: send 'Authorization: Bearer TOKEN'")
+        return secure(JSONResponse({"team": team.name}))
 
     def api_leaderboard(request: Request) -> Response:
         bench = find_benchmark(request.path_params["name"])
@@ -409,10 +417,7 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
         if request.method == "GET":
             return await run_in_threadpool(page, request, "submit.html", title=f"Submit to {bench.name}",
                                            bench=bench, team=team)
-        if bench.revealed_at is not None:
-            status, payload = 409, f"{bench.name} is revealed: submissions are closed"
-        else:
-            status, payload = await take_submission(request, bench, team, form_csrf=True)
+        status, payload = await take_submission(request, bench, team, form_csrf=True)
         if status == 202:
             request.session["flash"] = f"Submission {payload} to {bench.name} is queued."
             return secure(RedirectResponse("/team", status_code=303))
@@ -447,6 +452,7 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
         Route("/signout", signout, methods=["POST"]),
         Route("/team", team_page),
         Route("/api/benchmarks", api_benchmarks),
+        Route("/api/me", api_me),
         Route("/api/benchmarks/{name}/submissions", api_submit, methods=["POST"]),
         Route("/api/benchmarks/{name}/leaderboard", api_leaderboard),
         Route("/api/submissions/{id}", api_submission),
