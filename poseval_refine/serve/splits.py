@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import ConfigError, InputError, MismatchError
 
 #: task -> what one split item is
-SEQUENCE_TASKS = ("pose", "tracking", "hota")
+SEQUENCE_TASKS = ("pose", "tracking", "hota", "pose21")
 IMAGE_TASKS = ("coco",)
 PERSON_TASKS = ("single",)
 SPLIT_TASKS = (*SEQUENCE_TASKS, *IMAGE_TASKS, *PERSON_TASKS)
