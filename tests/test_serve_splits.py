@@ -1,7 +1,7 @@
 """The split of a hosted benchmark and the evaluation of one part (poseval_refine.serve.splits), without a
-server: deterministic disjoint parts, and a part's numbers equal to `prt evaluate` on folders holding just
-those sequences, for the PoseTrack `pose` and PoseTrack21 `hota` tasks (the server tests cover `tracking`,
-`coco` and `single`)."""
+server: deterministic disjoint parts, and a part's numbers (Result.subset of one evaluation, as the server
+stores them, and the part evaluated alone) equal to `prt evaluate` on folders holding just those sequences,
+for the PoseTrack `pose` and PoseTrack21 `hota` tasks (the server tests cover `tracking`, `coco`, `single`)."""
 
 from __future__ import annotations
 
@@ -36,13 +36,15 @@ def test_the_split_is_seeded_disjoint_and_covers_every_item():
 def test_a_part_is_prt_evaluate_on_its_sequences_alone(shared_data, tmp_path, case, task):
     need_serve_extra()
     from poseval_refine.evaluators import get_task
-    from poseval_refine.serve.splits import evaluate_part, list_items, make_split
+    from poseval_refine.serve.splits import evaluate_part, evaluate_parts, list_items, make_split
 
     gt, pred = shared_data / case / "gt", shared_data / case / "pred"
     items = list_items(task, gt)
     split = make_split(items, 0.5, 11)
+    subsets = evaluate_parts(task, {}, gt, pred, split)  # what the server stores: one evaluation, two subsets
     for part in ("public", "private"):
-        got = evaluate_part(task, {}, gt, pred, split[part]).headline
+        got = subsets[part].headline
+        assert _same(got, evaluate_part(task, {}, gt, pred, split[part]).headline)
         where = tmp_path / part
         for sub, src in (("gt", gt), ("pred", pred)):
             (where / sub).mkdir(parents=True)

@@ -186,7 +186,7 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
     """The evaluation itself: the upload unpacked, checked, evaluated on the public and the private items."""
     from ..results.store import make_result
     from .archives import extract, kind
-    from .splits import check_prediction, evaluate_part, prediction_root
+    from .splits import check_prediction, evaluate_parts, prediction_root
 
     db = queue.db
     with db.session() as s:
@@ -210,11 +210,9 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
                 pred = root / filename
                 pred.write_bytes(upload)
             check_prediction(task, gt, pred, split["public"] + split["private"], filename)
-            parts = {}
-            for part in ("public", "private"):
-                result = evaluate_part(task, options, gt, pred, split[part])
-                parts[part] = make_result(method, task, result.to_dict(), benchmark=name, inputs={},
-                                          options=result.options, source="user", command=["prt", "serve"])
+            results = evaluate_parts(task, options, gt, pred, {p: split[p] for p in ("public", "private")})
+            parts = {p: make_result(method, task, r.to_dict(), benchmark=name, inputs={}, options=r.options,
+                                    source="user", command=["prt", "serve"]) for p, r in results.items()}
         except PrtError as e:
             return {"status": FAILED, "error": scrub(e.message, filename)}
     log.info("submission %s (team %s) evaluated", sid, team)

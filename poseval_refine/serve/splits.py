@@ -2,10 +2,11 @@
 
 Items are what the task's bootstrap resamples (``Task.unit``): sequences for the PoseTrack and PoseTrack21
 tasks, images for COCO, people for MPII single. A part's numbers are ``prt evaluate`` on that part's items
-alone: :func:`evaluate_part` writes the GT and the predictions restricted to the items as files in the
-task's own format and evaluates those files with the public Python API (``poseval_refine.evaluate``), so
-they are, by construction, what ``prt evaluate --gt PART_GT --pred PART_PRED`` prints. It is the one place
-to switch to ``Result.subset(items)`` (per-item statistics of one full evaluation) once that exists.
+alone. :func:`evaluate_parts` evaluates the whole prediction once and takes each part with
+``Result.subset(items)``, which prt guarantees equal, bit for bit, to evaluating a GT and predictions that
+hold only those items; :func:`evaluate_part` is that evaluation itself (the GT and predictions restricted to
+the items, written as files of the task's format and evaluated by ``poseval_refine.evaluate``), kept as the
+independent construction the tests compare with.
 """
 
 from __future__ import annotations
@@ -219,6 +220,14 @@ def _write_part(task: str, gt: Path, pred: Path, items: list, out: Path) -> tupl
     _write_h5(out / "gt.h5", g, rows, n)
     _write_h5(out / "pred.h5", p, rows, n)
     return out / "gt.h5", out / "pred.h5"
+
+
+def evaluate_parts(task: str, options: dict[str, Any], gt: Path, pred: Path, parts: dict[str, list]) -> dict:
+    """``{part: Result}``: one evaluation of the whole prediction, each part its ``Result.subset``."""
+    from ..api import evaluate
+
+    whole = evaluate(Path(gt), [Path(pred)], task, **options)
+    return {name: whole.subset(items) for name, items in parts.items()}
 
 
 def evaluate_part(task: str, options: dict[str, Any], gt: Path, pred: Path, items: list):
