@@ -80,7 +80,7 @@ def board(db: Database, bench: Benchmark, part: str) -> tuple[Board | None, dict
     for name, (_team, sub) in by_name.items():
         data = dict(getattr(sub, part))
         data.update(method=name, benchmark=bench.name, source="user", base=None)
-        results.append(StoredResult(data=data, path=Path(f"submission-{sub.id}"), store="user"))
+        results.append(StoredResult(data, Path(f"submission-{sub.id}"), "user", in_memory=True))
     boards = build_boards(results, benchmark=bench.name, quoted=False, resamples=RESAMPLES, seed=SEED) \
         if results else []
     b = boards[0] if boards else None
