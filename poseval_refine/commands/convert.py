@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ._paths import OutputFileOrFolder
+
 
 @click.command(help="Convert pose files between formats, e.g. `prt convert --from openpose --to posetrack2018 "
                     "IN OUT`. `prt convert --list` shows the formats.")
@@ -17,7 +19,7 @@ import click
               help="--to mpii: whom to keep in a frame with several people (largest: the person whose joints span "
                    "the largest box; first: the first listed). Without it such frames are an error.")
 @click.argument("inp", required=False, type=click.Path(exists=True, path_type=Path))
-@click.argument("out", required=False, type=click.Path(path_type=Path))
+@click.argument("out", required=False, type=OutputFileOrFolder())
 def command(src, dst, list_formats, overwrite, pick, inp, out):
     from ..errors import ConfigError
     from ..formats import all_formats, detect_format, get_format

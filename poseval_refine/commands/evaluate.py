@@ -13,6 +13,7 @@ from ..evaluators import OPTIONS, get_task, task_for_gt, task_names
 from ..io import write_json_atomic
 from ..log import setup_cli_logging
 from . import invocation
+from ._paths import Folder, OutputFile
 from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
 
 
@@ -26,8 +27,8 @@ def task_option_flags(f):
             kind = click.IntRange(int(o.minimum))
         elif o.type is float and o.minimum is not None:
             kind = click.FloatRange(o.minimum)
-        elif o.type is Path:
-            kind = click.Path(path_type=Path)
+        elif o.type is Path:  # the one Path option, --plot, is a file prt writes
+            kind = OutputFile(example="pckh.png")
         else:
             kind = o.type
         f = click.option(o.flag, o.name, type=kind, default=o.default, show_default=o.default is not None,
@@ -44,7 +45,7 @@ def task_option_flags(f):
               help="What to evaluate. Default: from the GT: COCO keypoint annotations -> coco, MPII "
                    ".h5/.mat arrays -> single, an MPII annolist -> multi, PoseTrack files or folders -> "
                    "tracking (stderr says which).")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the numbers to this JSON file.")
+@click.option("--json", "json_path", type=OutputFile(), help="Also write the numbers to this JSON file.")
 @task_option_flags
 @click.option("--method", default=None, help="A registered method (see `prt methods`): GT and predictions come from "
               "its baselines/ entry under the data root, or from --gt/--pred (read in the method's native format); "
@@ -57,7 +58,7 @@ def task_option_flags(f):
 @refinement_options("--refine-min-score")
 @click.option("--save", "save", default=None, metavar="NAME",
               help="Store the result under method NAME in the results store, for `prt leaderboard`.")
-@click.option("--results", "--results-dir", "results_dir", type=click.Path(path_type=Path), default=None,
+@click.option("--results", "--results-dir", "results_dir", type=Folder(), default=None,
               envvar="PRT_RESULTS", help="The results store --save and --method write to "
               "(default: $PRT_RESULTS, else ./prt-results).")
 @click.option("--benchmark", default=None, help="With --save: the benchmark your GT is (e.g. posetrack17-val), or a "

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ._paths import Folder
+
 
 @click.command(help="Recompute every shipped and stored result whose inputs are present and compare every number "
                     "with the stored one. Prints what matched, what drifted (method, benchmark, metric, stored and "
@@ -13,7 +15,7 @@ import click
                     "result could not be checked). A headline number (a board's columns) edited in a result file is "
                     "caught even without the inputs, from the result's own per-item statistics; the other numbers "
                     "(per-joint values, curves) are checked when the inputs are present.")
-@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None, envvar="PRT_RESULTS",
+@click.option("--results", "results_dir", type=Folder(), default=None, envvar="PRT_RESULTS",
               help="The results store (default: $PRT_RESULTS, else ./prt-results).")
 @click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA",
               help="Folder that relative input paths (the shipped results') are under (default: $PRT_DATA).")

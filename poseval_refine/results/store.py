@@ -21,7 +21,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from ..errors import ConfigError, InputError
-from ..io import dumps_json, load_json, write_bytes_atomic
+from ..io import check_output_folder, dumps_json, load_json, write_bytes_atomic
 from ..version import __version__
 
 SCHEMA = 2
@@ -253,6 +253,9 @@ def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipp
             raise ConfigError(f"the store already holds {result['method']!r} {where}, made from "
                               "other predictions", file=path,
                               fix="save under another name, or pass --overwrite to replace it")
+    if not Path(directory).is_dir():  # the store's own folder, made on the first save (never its parents)
+        check_output_folder(directory, "--results")
+        Path(directory).mkdir()
     write_bytes_atomic(path, dumps_result(result))
     return path
 
