@@ -42,7 +42,9 @@ def read_bytes(path: str | Path) -> bytes:
     except FileNotFoundError:
         raise InputError("file not found", file=path, fix="check the path") from None
     except IsADirectoryError:
-        raise InputError("is a folder, expected a JSON file", file=path) from None
+        inside = sorted(p.name for p in path.glob("*.json"))
+        holds = f" (the folder holds {', '.join(inside[:3])}{', ...' if len(inside) > 3 else ''})" if inside else ""
+        raise InputError("is a folder, expected a file", file=path, fix=f"give the file itself{holds}") from None
     except OSError as e:
         raise InputError(f"cannot be read ({e.strerror})", file=path) from None
 
@@ -60,8 +62,12 @@ def parse_json(data: bytes, path: str | Path):
     except UnicodeDecodeError:
         raise InputError("is not UTF-8 text", file=path, fix="give a JSON file") from None
     except json.JSONDecodeError as e:
+        if not data.strip():
+            raise InputError("is empty" + (" (0 bytes)" if not data else " (only white space)"), file=path,
+                             fix="write the file again, or give another one") from None
         what = "ends early (truncated?)" if e.pos >= len(data.rstrip()) else "is not valid JSON"
-        raise InputError(f"{what}: {e.msg} at line {e.lineno}, column {e.colno}", file=path,
+        # json's messages may end in a preposition ("Unterminated string starting at"): a colon, as Python puts it
+        raise InputError(f"{what}: {e.msg}: line {e.lineno}, column {e.colno}", file=path,
                          fix="repair or re-export the file") from None
 
 

@@ -76,7 +76,7 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
     # RefineOptions lives beside the network (torch): built only when refining, so evaluation never loads torch
     refine_opts = pop_refine_options(options) if refined is not None else [options.pop(k) for k in REFINE_PARAMS]
     if refine_given and refined is None:
-        names = ", ".join("--" + k.replace("_", "-") for k in refine_given)
+        names = ", ".join(_flag_given(ctx, k) for k in refine_given)
         raise ConfigError(f"{names}: refinement options go with --method and --refined",
                           fix="or use them with `prt refine`")
     store = {"name": save, "dir": results_dir, "benchmark": benchmark, "base": base, "overwrite": overwrite}
@@ -95,19 +95,33 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         logging.getLogger("prt").info("no --gt/--pred given: evaluating the sample benchmark shipped with prt")
     elif gt is None or not preds:
         raise ConfigError("give both --gt and --pred (or neither, to evaluate the shipped sample)")
-    if task is None:
-        task, what = task_for_gt(Path(gt))
-        logging.getLogger("prt").info("no --task given: the GT %s is %s, so --task %s", Path(gt).name, what, task)
-    t = get_task(task)
-    t.take_options(options)
-    if save is not None and len(preds) != 1:
-        raise ConfigError("--save stores one result: give exactly one --pred")
-    if save is not None and t.headline is None:
-        raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
-    result = evaluate(Path(gt), [Path(p) for p in preds], task, **options)
+    try:
+        if task is None:
+            task, what = task_for_gt(Path(gt))
+            logging.getLogger("prt").info("no --task given: the GT %s is %s, so --task %s", Path(gt).name, what,
+                                          task)
+        t = get_task(task)
+        t.take_options(options)
+        if save is not None and len(preds) != 1:
+            raise ConfigError("--save stores one result: give exactly one --pred")
+        if save is not None and t.headline is None:
+            raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
+        result = evaluate(Path(gt), [Path(p) for p in preds], task, **options)
+    except InputError as e:  # a GT that is predictions and predictions that are GT: say so
+        from ..formats.roles import with_swap_hint
+
+        raise with_swap_hint(e, gt, preds) from None
     _show(result, json_path)
     if save is not None:
         _save(save, result, {"gt": Path(gt), "pred": Path(preds[0])}, result.options, "user", None, store)
+
+
+def _flag_given(ctx, name: str) -> str:
+    """The flag the user typed for parameter ``name``: ``--input-joints-only``, not ``--recover-missing``."""
+    param = next(p for p in ctx.command.params if p.name == name)
+    if getattr(param, "secondary_opts", None) and ctx.params.get(name) is False:
+        return param.secondary_opts[0]
+    return next((o for o in param.opts if o.startswith("--")), param.opts[0])
 
 
 def _show(result, json_path) -> None:
@@ -130,7 +144,7 @@ def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path
     """``--method NAME``: the method's files from its baselines/ entry under the data root, or the user's
     --gt/--pred read in the method's native format; the result is stored as its recomputed row."""
     if task is None:
-        raise ConfigError("--method needs --task", fix="e.g. prt evaluate --method newell --task single")
+        task = _method_task(name)
     t = get_task(task)
     kwargs = t.take_options(options)
     if gt is not None or preds:
@@ -175,6 +189,20 @@ def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path
         _save(store["name"] or key, result, inputs, opts, "recomputed", Path(data_root), store)
     if json_path is not None:
         write_json_atomic(json_path, result.to_dict(), indent=True)
+
+
+def _method_task(name: str) -> str:
+    """The task of a method that has one (its registered inputs', else its paper numbers'); else an error."""
+    from ..methods import get_method
+
+    m = get_method(name)
+    tasks = sorted(set(m.tasks) or {p["task"] for p in m.paper})
+    if len(tasks) != 1:
+        raise ConfigError(f"--method {name} needs --task: it has {len(tasks)} tasks ({', '.join(tasks)})" if tasks
+                          else f"--method {name} needs --task: it has no task registered",
+                          fix=f"e.g. prt evaluate --method {name} --task {tasks[0] if tasks else 'single'}")
+    logging.getLogger("prt").info("no --task given: %s has one task, so --task %s", name, tasks[0])
+    return tasks[0]
 
 
 def _evaluate_method_files(name, t, gt: Path, pred: Path, store, json_path, options):
