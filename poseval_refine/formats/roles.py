@@ -1,6 +1,7 @@
-"""Is a file ground truth or predictions? Asked only after an evaluation failed, to tell a user who gave
-``--gt`` and ``--pred`` the wrong way round so (the readers' own errors, "GT person has no head box" or "is
-not a COCO annotation file", do not say it). Registers no format.
+"""Is a file ground truth or predictions? Asked before an evaluation, to tell a user who gave ``--gt`` and
+``--pred`` the wrong way round so: otherwise a reader's own error ("GT person has no head box", "is not a
+COCO annotation file") does not say it, and some swaps (PoseTrack predictions with head boxes) even give
+numbers, which mean nothing. Registers no format.
 
 The signs are the ones the formats themselves define: COCO results are a JSON list, COCO annotations an
 object with ``images`` and ``annotations``; PoseTrack predictions carry scores (``score`` in 2017
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import PrtError
+from ..errors import InputError, PrtError
 
 GT, PRED = "gt", "pred"
 
@@ -60,16 +61,22 @@ def _as_list(v) -> list:
     return v if isinstance(v, list) else []
 
 
-def with_swap_hint(error: PrtError, gt, preds) -> PrtError:
-    """``error`` with its ``fix:`` line saying to swap --gt and --pred, when the --gt looks like predictions
-    and a --pred looks like GT; else ``error`` unchanged."""
-    if gt is None or not preds or role_of(gt) != PRED or not any(role_of(p) == GT for p in preds):
-        return error
-    pred = next(p for p in preds if role_of(p) == GT)
-    hint = (f"--gt and --pred look swapped: {Path(gt).name} holds predictions (scores) and {Path(pred).name} "
+def swap_hint(gt, preds) -> str | None:
+    """What to say when the --gt looks like predictions and a --pred like GT (None: they do not)."""
+    if gt is None or not preds or role_of(gt) != PRED:
+        return None
+    pred = next((p for p in preds if role_of(p) == GT), None)
+    if pred is None:
+        return None
+    return (f"--gt and --pred look swapped: {Path(gt).name} holds predictions (scores) and {Path(pred).name} "
             f"ground truth; give --gt {pred} --pred {gt}")
-    swapped = type(error).__new__(type(error))
-    swapped.__dict__.update(error.__dict__)
-    swapped.fix = hint
-    swapped.args = (swapped.message,)
-    return swapped
+
+
+def refuse_swapped(gt, preds) -> None:
+    """Refuse --gt and --pred given the wrong way round. Some swaps evaluate without an error (PoseTrack
+    predictions with head boxes, as GT) and give numbers that mean nothing: one error instead."""
+    hint = swap_hint(gt, preds)
+    if hint is not None:
+        raise InputError("holds predictions (per-joint or per-person scores), not ground truth", file=gt,
+                         fix=hint)
+
