@@ -66,7 +66,7 @@ FILE_OUTPUTS = [
 @pytest.mark.parametrize("argv,flag", FILE_OUTPUTS, ids=[a[0] + a[-1] for a, _ in FILE_OUTPUTS])
 @pytest.mark.parametrize("path", ["adir", "adir/", f"adir{os.sep}"])
 def test_a_file_output_naming_a_folder_is_refused(place, argv, flag, path):
-    err = refused(place, [*argv, path], f"{flag} names a folder", "fix: give a file name, e.g. adir/")
+    refused(place, [*argv, path], f"{flag} names a folder", "fix: give a file name, e.g. adir/")
 
 
 @pytest.mark.parametrize("argv,flag", FILE_OUTPUTS, ids=[a[0] + a[-1] for a, _ in FILE_OUTPUTS])
