@@ -142,3 +142,45 @@ def test_markdown_right_aligns_numbers():
     lines = prt.evaluate(gt, pred, task="tracking").render("markdown").splitlines()
     assert lines[1].startswith("|:---") and all(c.endswith(":|") or c.endswith(":") for c in lines[1].split("|")[2:-1])
     assert lines[-1] == "| Total          |   56.2 |   69.3 |   77.2 |  85.3 | 71.4 |"
+
+
+# ------------------------------------------------------------------------------------------ README
+def _readme_outputs() -> list[tuple[int, str]]:
+    """(line, path) of every path a README command writes: --out, --json, --plot, and the results store."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    out, in_code = [], False
+    for n, line in enumerate(readme.read_text().splitlines(), 1):
+        if line.startswith("```"):
+            in_code = not in_code
+            continue
+        command = re.sub(r"^\$ ", "", line.strip())
+        if not in_code or not command.startswith("prt "):
+            continue
+        args = shlex.split(command, comments=True)
+        out += [(n, args[i + 1]) for i, a in enumerate(args[:-1]) if a in ("--out", "--json", "--plot")]
+        if "--save" in args and "--results" not in args:
+            out.append((n, "prt-results/"))
+    return out
+
+
+def test_readme_commands_pasted_in_order_write_each_output_once():
+    """`prt synth --out scenes` twice: the second refuses (the folder exists) and the block fails."""
+    paths = [p.rstrip("/") for _, p in _readme_outputs()]
+    assert len(paths) >= 6 and len(paths) == len(set(paths)), sorted(paths)
+
+
+def test_gitignore_covers_what_the_readme_examples_write():
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    assert shutil.which("git"), "git is needed to check .gitignore"
+    root = Path(__file__).resolve().parent.parent
+    for line, path in _readme_outputs():
+        inside = f"{path}x.json" if path.endswith("/") else path  # a folder: a file in it
+        r = subprocess.run(["git", "check-ignore", "--no-index", "-q", inside], cwd=root)
+        assert r.returncode == 0, f"README line {line} writes {path}, which .gitignore does not cover"
