@@ -118,3 +118,17 @@ def test_the_python_writers_make_no_folders_either(tmp_path):
     with pytest.raises(InputError, match="is a file"), atomic_dir(tmp_path / "f", overwrite=True):
         pass
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_a_plot_that_is_no_image_is_refused_before_evaluating(place):
+    refused(place, ["evaluate", "-q", "--plot", "curves.txt"], "--plot writes .png or .pdf files",
+            "fix: give a path ending in .png or .pdf")
+
+
+def test_the_python_api_refuses_a_plot_in_a_missing_folder(shared_data, tmp_path):
+    import poseval_refine as prt
+
+    mpii = shared_data / "mpii_val"
+    with pytest.raises(InputError, match="does not exist"):
+        prt.evaluate(mpii / "valid.h5", mpii / "newell.h5", task="single", plot=tmp_path / "no" / "pckh.png")
+    assert not (tmp_path / "no").exists()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import ConfigError
 from ..io import check_folder_option, check_output_file, check_output_folder, check_output_parent
 
 
@@ -26,11 +27,15 @@ class OutputFile(click.ParamType):
 
     name = "file"
 
-    def __init__(self, example: str = "result.json"):
-        self.example = example
+    def __init__(self, example: str = "result.json", suffixes: tuple[str, ...] = ()):
+        self.example, self.suffixes = example, suffixes
 
     def convert(self, value, param, ctx) -> Path:
-        return check_output_file(value, _flag(param), self.example)
+        path = check_output_file(value, _flag(param), self.example)
+        if self.suffixes and path.suffix.lower() not in self.suffixes:
+            raise ConfigError(f"{_flag(param)} writes {' or '.join(self.suffixes)} files", file=value,
+                              fix=f"give a path ending in {' or '.join(self.suffixes)}, e.g. {self.example}")
+        return path
 
 
 class OutputFolder(click.ParamType):

@@ -29,7 +29,7 @@ def task_option_flags(f):
         elif o.type is float and o.minimum is not None:
             kind = click.FloatRange(o.minimum)
         elif o.type is Path:  # the one Path option, --plot, is a file prt writes
-            kind = OutputFile(example="pckh.png")
+            kind = OutputFile(example="pckh.png", suffixes=(".png", ".pdf"))
         else:
             kind = o.type
         f = click.option(o.flag, o.name, type=kind, default=o.default, show_default=o.default is not None,
