@@ -184,3 +184,13 @@ def test_gitignore_covers_what_the_readme_examples_write():
         inside = f"{path}x.json" if path.endswith("/") else path  # a folder: a file in it
         r = subprocess.run(["git", "check-ignore", "--no-index", "-q", inside], cwd=root)
         assert r.returncode == 0, f"README line {line} writes {path}, which .gitignore does not cover"
+
+
+def test_clicks_own_checks_are_one_prt_error_with_a_fix(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    err = one_error("refine", "--pred", tmp_path / "afile", "--images", tmp_path / "afile", "--checkpoint", "c.pt",
+                    "--out", tmp_path / "o.json")
+    assert err.startswith("prt: error: Invalid value for '--images'") and "fix: see `prt refine --help`" in err
+    assert "Usage:" not in err
+    err = one_error("evaluate", "--no-such-option")
+    assert "No such option" in err and "fix: see `prt evaluate --help`" in err
