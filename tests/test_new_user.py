@@ -45,6 +45,16 @@ def test_swapped_coco_files_get_the_swap_hint(tmp_path, task):
     assert "fix: --gt and --pred look swapped" in err and f"--gt {root / 'gt.json'} --pred {root / 'res.json'}" in err
 
 
+def test_swapped_large_coco_files_get_the_hint_from_the_failed_evaluation(tmp_path, monkeypatch):
+    """Files above ``SNIFF_BYTES`` are not read before evaluating; the reader's error then says to swap."""
+    import poseval_refine.formats.roles as roles
+
+    monkeypatch.setattr(roles, "SNIFF_BYTES", 10)
+    root = written(coco_keypoints(), tmp_path)
+    err = one_error("evaluate", "--gt", root / "res.json", "--pred", root / "gt.json", "--task", "coco", "-q")
+    assert "is not a COCO annotation file" in err and "fix: --gt and --pred look swapped" in err
+
+
 @pytest.mark.parametrize("reader", [posetrack2017, posetrack2018], ids=["2017", "2018"])
 def test_swapped_posetrack_folders_get_the_swap_hint(tmp_path, reader):
     root = written(reader(), tmp_path)

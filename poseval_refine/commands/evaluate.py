@@ -10,7 +10,7 @@ import click
 from ..api import evaluate
 from ..errors import ConfigError, InputError
 from ..evaluators import OPTIONS, get_task, task_for_gt, task_names
-from ..formats.roles import refuse_swapped
+from ..formats.roles import refuse_swapped, with_swap_hint
 from ..io import write_json_atomic
 from ..log import setup_cli_logging
 from . import invocation
@@ -96,17 +96,20 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         logging.getLogger("prt").info("no --gt/--pred given: evaluating the sample benchmark shipped with prt")
     elif gt is None or not preds:
         raise ConfigError("give both --gt and --pred (or neither, to evaluate the shipped sample)")
-    refuse_swapped(gt, preds)
-    if task is None:
-        task, what = task_for_gt(Path(gt))
-        logging.getLogger("prt").info("no --task given: the GT %s is %s, so --task %s", Path(gt).name, what, task)
-    t = get_task(task)
-    t.take_options(options)
-    if save is not None and len(preds) != 1:
-        raise ConfigError("--save stores one result: give exactly one --pred")
-    if save is not None and t.headline is None:
-        raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
-    result = evaluate(Path(gt), [Path(p) for p in preds], task, **options)
+    refuse_swapped(gt, preds)  # small files, before any work
+    try:
+        if task is None:
+            task, what = task_for_gt(Path(gt))
+            logging.getLogger("prt").info("no --task given: the GT %s is %s, so --task %s", Path(gt).name, what, task)
+        t = get_task(task)
+        t.take_options(options)
+        if save is not None and len(preds) != 1:
+            raise ConfigError("--save stores one result: give exactly one --pred")
+        if save is not None and t.headline is None:
+            raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
+        result = evaluate(Path(gt), [Path(p) for p in preds], task, **options)
+    except InputError as e:  # a large --gt of predictions, a --pred of GT: the error says to swap them
+        raise with_swap_hint(e, gt, preds) from None
     _show(result, json_path)
     if save is not None:
         _save(save, result, {"gt": Path(gt), "pred": Path(preds[0])}, result.options, "user", None, store)

@@ -17,8 +17,14 @@ from ..errors import InputError, PrtError
 GT, PRED = "gt", "pred"
 
 
-def role_of(path: str | Path) -> str | None:
-    """``"gt"``, ``"pred"``, or None when the file (the first JSON of a folder) does not say."""
+#: the largest file read to tell its role before an evaluation (a PoseTrack sequence file is well below; a
+#: COCO annotation or result file may be far above, and is read only after its evaluation failed)
+SNIFF_BYTES = 4 << 20
+
+
+def role_of(path: str | Path, max_bytes: int | None = None) -> str | None:
+    """``"gt"``, ``"pred"``, or None when the file (the first JSON of a folder) does not say or is larger
+    than ``max_bytes``."""
     from ..io import load_json
 
     p = Path(path)
@@ -27,6 +33,8 @@ def role_of(path: str | Path) -> str | None:
         if p is None:
             return None
     if p.suffix.lower() != ".json" or not p.is_file():
+        return None
+    if max_bytes is not None and p.stat().st_size > max_bytes:
         return None
     try:
         data = load_json(p)
@@ -61,11 +69,11 @@ def _as_list(v) -> list:
     return v if isinstance(v, list) else []
 
 
-def swap_hint(gt, preds) -> str | None:
+def swap_hint(gt, preds, max_bytes: int | None = None) -> str | None:
     """What to say when the --gt looks like predictions and a --pred like GT (None: they do not)."""
-    if gt is None or not preds or role_of(gt) != PRED:
+    if gt is None or not preds or role_of(gt, max_bytes) != PRED:
         return None
-    pred = next((p for p in preds if role_of(p) == GT), None)
+    pred = next((p for p in preds if role_of(p, max_bytes) == GT), None)
     if pred is None:
         return None
     return (f"--gt and --pred look swapped: {Path(gt).name} holds predictions (scores) and {Path(pred).name} "
@@ -75,8 +83,21 @@ def swap_hint(gt, preds) -> str | None:
 def refuse_swapped(gt, preds) -> None:
     """Refuse --gt and --pred given the wrong way round. Some swaps evaluate without an error (PoseTrack
     predictions with head boxes, as GT) and give numbers that mean nothing: one error instead."""
-    hint = swap_hint(gt, preds)
+    hint = swap_hint(gt, preds, SNIFF_BYTES)
     if hint is not None:
         raise InputError("holds predictions (per-joint or per-person scores), not ground truth", file=gt,
                          fix=hint)
 
+
+
+def with_swap_hint(error: PrtError, gt, preds) -> PrtError:
+    """``error`` (an evaluation that failed) with the swap as its ``fix:`` when the --gt looks like predictions
+    and a --pred like GT, whatever their size; else ``error`` unchanged."""
+    hint = swap_hint(gt, preds)
+    if hint is None:
+        return error
+    swapped = type(error).__new__(type(error))
+    swapped.__dict__.update(error.__dict__)
+    swapped.fix = hint
+    swapped.args = (swapped.message,)
+    return swapped
