@@ -296,7 +296,7 @@ def test_locref_loss_huber_and_mse_on_positive_cells_only():
         assert abs(total.item() - 50.0 * (part + LOCREF_WEIGHT * per_cell)) < 1e-4
 
 
-def test_train_logs_the_learning_rate_the_optimizer_runs_at(tmp_path, monkeypatch, caplog):
+def test_train_logs_the_learning_rate_the_optimizer_runs_at(tmp_path, monkeypatch):
     """Adam runs at the schedule's rate x ADAM_FACTOR (its peak 0.02 -> 0.001): the log says the rate Adam uses."""
     import logging
 
@@ -314,8 +314,18 @@ def test_train_logs_the_learning_rate_the_optimizer_runs_at(tmp_path, monkeypatc
     cfg = train_module.TrainConfig(out=tmp_path / "c.pt", steps=2, width=8, batch_size=1, checkpoint_every=0,
                                    calibration_scenes=0, optimizer="adam",
                                    encode=EncodeConfig(scale=0.15, canvas_factor=0.8), synth=SynthConfig(scale=0.15))
-    with caplog.at_level(logging.INFO, logger="prt"):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append  # the prt logger may not propagate (the CLI's handler), so listen on it directly
+    log = logging.getLogger("prt")
+    old_level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
         train_module.train(cfg)
-    logged = [float(r.getMessage().split("lr ")[1].split()[0]) for r in caplog.records if " lr " in r.getMessage()]
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+    logged = [float(r.getMessage().split("lr ")[1].split()[0]) for r in records if " lr " in r.getMessage()]
     assert applied and logged == applied
     assert applied[0] == pytest.approx(train_module.learning_rate(0, 1.0) * train_module.ADAM_FACTOR)
