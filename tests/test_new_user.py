@@ -204,3 +204,18 @@ def test_clicks_own_checks_are_one_prt_error_with_a_fix(tmp_path):
     assert "Usage:" not in err
     err = one_error("evaluate", "--no-such-option")
     assert "No such option" in err and "fix: see `prt evaluate --help`" in err
+
+
+@pytest.mark.parametrize("image_id", [[10000000000], {"value": 10000000000}])
+def test_posetrack21_image_id_that_is_a_list_or_object_is_one_error(tmp_path, image_id):
+    """Found by the PoseTrack21 fuzz reader (seed 2513): an unhashable image_id ended in a TypeError."""
+    from .support.fuzzing import posetrack21
+
+    root = written(posetrack21(), tmp_path)
+    import json
+
+    doc = json.loads((root / "pred" / "000000_mpii_test.json").read_text())
+    doc["annotations"][1]["image_id"] = image_id
+    (root / "pred" / "000000_mpii_test.json").write_text(json.dumps(doc))
+    err = one_error("evaluate", "--gt", root / "gt", "--pred", root / "pred", "--task", "hota", "-q")
+    assert "person 1, field 'image_id'" in err and "which 'images' does not list" in err
