@@ -141,13 +141,13 @@ def check_output_folder(path: str | Path, option: str | None = None) -> Path:
     return p
 
 
-def check_folder_option(path: str | Path, option: str) -> Path:
-    """A folder option (``--results``): a folder or a path where one may be made, never a file."""
+def check_folder_option(path: str | Path, option: str, example: str = "prt-results") -> Path:
+    """A folder option (``--results``, ``--data-root``): a folder or a path where one may be made, never a file."""
     raw = os.fspath(path)
     p = Path(raw)
     if p.exists() and not p.is_dir():
         raise InputError(f"{option} names a file; it takes a folder", file=raw,
-                         fix=f"give a folder (e.g. {option} prt-results), or leave {option} out for the default")
+                         fix=f"give a folder (e.g. {option} {example}), or leave {option} out for the default")
     return p
 
 

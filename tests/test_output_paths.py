@@ -132,3 +132,9 @@ def test_the_python_api_refuses_a_plot_in_a_missing_folder(shared_data, tmp_path
     with pytest.raises(InputError, match="does not exist"):
         prt.evaluate(mpii / "valid.h5", mpii / "newell.h5", task="single", plot=tmp_path / "no" / "pckh.png")
     assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("command", [["methods"], ["verify"], ["evaluate", "--method", "newell"]])
+def test_a_data_root_naming_a_file_is_refused(place, command):
+    refused(place, [*command, "--data-root", "afile"], "--data-root names a file; it takes a folder",
+            "e.g. --data-root ../shared/data")

@@ -59,9 +59,13 @@ class OutputFileOrFolder(click.ParamType):
 
 
 class Folder(click.ParamType):
-    """A folder option that prt reads and may create (``--results``): refused when it names a file."""
+    """A folder option that prt reads and may create (``--results``, ``--data-root``): refused when it names a
+    file."""
 
     name = "folder"
 
+    def __init__(self, example: str = "prt-results"):
+        self.example = example
+
     def convert(self, value, param, ctx) -> Path:
-        return check_folder_option(value, _flag(param))
+        return check_folder_option(value, _flag(param), self.example)

@@ -51,7 +51,7 @@ def task_option_flags(f):
 @click.option("--method", default=None, help="A registered method (see `prt methods`): GT and predictions come from "
               "its baselines/ entry under the data root, or from --gt/--pred (read in the method's native format); "
               "the result is saved in the results store as the method's recomputed row.")
-@click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA",
+@click.option("--data-root", type=Folder(example="../shared/data"), default=None, envvar="PRT_DATA",
               help="Folder of the benchmark files for --method (default: $PRT_DATA).")
 @click.option("--refined", type=click.Path(path_type=Path), default=None,
               help="With --method: refine the predictions with this checkpoint first (with the refinement "
