@@ -24,7 +24,7 @@ TABLE_METRICS = {"PCKh@0.5": "pckh", "AUC": "auc", "mAP": "map", "MOTA": "mota"}
 def command(fmt, which, results_dir, resamples, standalone):
     from ..methods import all_methods
     from ..render.latex import latex_document
-    from ..render.tables import RENDERERS, mpii_validation_table, paper_table
+    from ..render.tables import MPII_VALIDATION_BOARD, RENDERERS, mpii_validation_table, paper_table
     from ..results.board import build_boards
     from ..results.store import load_all
 
@@ -36,8 +36,7 @@ def command(fmt, which, results_dir, resamples, standalone):
     for n in numbers:
         out.append(RENDERERS[fmt](paper_table(n, list(methods.values()), recomputed, resampled)))
     if which in ("all", "mpii-val"):
-        board = next((b for b in boards if (b.benchmark, b.task, b.protocol) == ("mpii-val", "single", "official")),
-                     None)
+        board = next((b for b in boards if (b.benchmark, b.task, b.protocol) == MPII_VALIDATION_BOARD), None)
         out.append(RENDERERS[fmt](mpii_validation_table(board)))
     text = "\n\n".join(out)
     click.echo(latex_document(text) if fmt == "latex" and standalone else text)

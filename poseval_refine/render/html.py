@@ -14,12 +14,12 @@ from ..version import __version__
 from .leaderboard import (
     NOTE_MARK,
     TIES_COLUMN,
-    _ci,
-    _delta,
-    _interval_notes,
-    _short_source,
-    _single_item,
+    ci_text,
+    delta_text,
     has_ties,
+    interval_notes,
+    short_source,
+    single_item,
     tie_cell,
     ties_note,
 )
@@ -242,18 +242,18 @@ def _board_table(board: Board, bid: str) -> str:
                f'<td class="l name">{escape(r.name)}<span class="src {r.source}">{r.source}</span></td>',
                f'<td class="value" data-v="{_num(r.value)}">{_fmt(r, r.value)}</td>',
                f'<td class="bar l" data-v="{_num(r.ci95[1] - r.ci95[0]) if r.ci95 else ""}">{_error_bar(r, lo, hi)} '
-               f'<span class="ci">{_ci(r.ci95)}</span>{_note_mark(r)}</td>']
+               f'<span class="ci">{ci_text(r.ci95)}</span>{_note_mark(r)}</td>']
         if ties:
             tds.append(f'<td class="ties l" data-v="{r.tie_ranks[0] if r.tie_ranks else r.rank}">'
                        f'{escape(tie_cell(r))}</td>')
         if has_delta:
             dv = r.delta["value"] if r.delta else None
-            tds.append(f'<td data-v="{_num(dv)}">{escape(_delta(r, DAGGER))}</td>')
+            tds.append(f'<td data-v="{_num(dv)}">{escape(delta_text(r, DAGGER))}</td>')
         for m in board.metrics[1:]:
             v = r.metrics.get(m)
             tds.append(f'<td data-v="{_num(v)}">{_fmt(r, v)}</td>')
         # "recomputed (file)" on two lines: the widest column of a board otherwise
-        tds.append(f'<td class="l source">{escape(_short_source(r)).replace(" (", "<br>(", 1)}</td>')
+        tds.append(f'<td class="l source">{escape(short_source(r)).replace(" (", "<br>(", 1)}</td>')
         pair = f' data-g="{place[i][0]}" data-p="{place[i][1]}"' if i in place else ""
         rows.append(f'<tr class="row {r.source}" data-name="{escape(r.name)}"{pair} '
                     f'title="{escape(_provenance_text(r))}">{"".join(tds)}</tr>')
@@ -372,7 +372,7 @@ def render_page(boards: list[Board], empty: str | None = None) -> str:
         if any(r.source == "quoted" for r in b.rows):
             foot.append(f"{DAGGER} quoted from {escape(PAPER)}; no interval (the per-item statistics are not "
                         "published).")
-        if _single_item(b):
+        if single_item(b):
             foot.append(f"No interval: the benchmark has one {escape(b.unit or 'item')}, and resampling it gives it "
                         "back.")
         if any(r.delta and r.delta.get("ci95") for r in b.rows):
@@ -381,7 +381,7 @@ def render_page(boards: list[Board], empty: str | None = None) -> str:
             foot.append(escape(ties_note(b)) + ". Hover a row: every other row shows its paired difference to it "
                         "with the 95% interval.")
         notes = "".join(f'<p class="foot"><span class="ci-note">{NOTE_MARK}</span> {escape(names)}: {escape(note)}.</p>'
-                        for note, names in _interval_notes(b))
+                        for note, names in interval_notes(b))
         sections.append(
             f'<section class="board" id="{bid}" data-benchmark="{escape(b.benchmark)}" data-task="{escape(b.task)}">'
             f"<h2>{escape(b.benchmark)} / {escape(b.task)}</h2><p class=\"sub\">{_subtitle(b)}</p>"

@@ -32,11 +32,11 @@ def _value(r: Row, v: float | None, dagger: str) -> str:
     return _f(v)
 
 
-def _ci(ci) -> str:
+def ci_text(ci) -> str:
     return f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
 
 
-def _delta(r: Row, dagger: str) -> str:
+def delta_text(r: Row, dagger: str) -> str:
     d = r.delta
     if not d:
         return ""
@@ -51,7 +51,7 @@ def _delta(r: Row, dagger: str) -> str:
     return text
 
 
-def _short_source(r: Row) -> str:
+def short_source(r: Row) -> str:
     if r.source == "quoted":
         return "quoted, " + r.provenance["quoted_from"].rsplit(", ", 1)[-1]
     if r.source == "recomputed":
@@ -91,14 +91,14 @@ def display_frame(board: Board, dagger: str = DAGGER) -> pd.DataFrame:
     for r in board.rows:
         rec = {"#": r.rank, "Method": r.name, board.metric: _value(r, r.value, dagger)}
         if has_ci:
-            rec["95% CI"] = _ci(r.ci95) + (NOTE_MARK if r.ci95 and r.ci95_note else "")
+            rec["95% CI"] = ci_text(r.ci95) + (NOTE_MARK if r.ci95 and r.ci95_note else "")
         if ties:
             rec[TIES_COLUMN] = tie_cell(r)
         if has_delta:
-            rec["\u0394 " + board.metric] = _delta(r, dagger)
+            rec["\u0394 " + board.metric] = delta_text(r, dagger)
         for m in board.metrics[1:]:
             rec[m] = _value(r, r.metrics.get(m), dagger)
-        rec["Source"] = _short_source(r)
+        rec["Source"] = short_source(r)
         records.append(rec)
     import pandas as pd
 
@@ -146,21 +146,21 @@ def _footnote(b: Board, dagger: str = DAGGER) -> str:
     if any(r.ci95 for r in b.rows):
         unit = counted(b.items, b.unit or "item") if b.items else f"the {plural(b.unit or 'item')}"
         notes.append(f"95% CI: percentile bootstrap over {unit} ({b.resamples} resamples, seed {b.seed})")
-    if _single_item(b):
+    if single_item(b):
         notes.append(f"no interval: the benchmark has one {b.unit or 'item'}, and resampling it gives it back")
     if any(r.delta and not r.delta.get("quoted") and r.delta.get("ci95") for r in b.rows):
         notes.append("\u0394: refined minus its base, paired bootstrap interval and two-sided p-value")
     if has_ties(b):
         notes.append(ties_note(b))
-    return "; ".join(notes) + "".join(f"\n{NOTE_MARK} {names}: {note}." for note, names in _interval_notes(b))
+    return "; ".join(notes) + "".join(f"\n{NOTE_MARK} {names}: {note}." for note, names in interval_notes(b))
 
 
-def _single_item(b: Board) -> bool:
+def single_item(b: Board) -> bool:
     """A board of recomputed results on a one-item benchmark (no interval can be drawn)."""
     return b.items == 1 and b.resamples > 0 and any(r.source != "quoted" for r in b.rows)
 
 
-def _interval_notes(b: Board) -> list[tuple[str, str]]:
+def interval_notes(b: Board) -> list[tuple[str, str]]:
     """(note, the names of the rows it is about) for the board's rows whose interval has a shape note."""
     by_note: dict[str, list[str]] = {}
     for r in b.rows:

@@ -138,7 +138,7 @@ def _display_name(method: str, source: str) -> str:
 _DAMAGE = (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError)
 
 
-def _stored_row(sr: StoredResult) -> Row:
+def stored_row(sr: StoredResult) -> Row:
     try:
         return _read_row(sr)
     except _DAMAGE as e:
@@ -250,7 +250,7 @@ def build_boards(results: list[StoredResult], *, task: str | None = None, benchm
     groups: dict[tuple[str, str, str], list[Row]] = {}
     for sr in results:
         d = sr.data
-        groups.setdefault((d["benchmark"], d["task"], protocol_of(d["task"], d["numbers"])), []).append(_stored_row(sr))
+        groups.setdefault((d["benchmark"], d["task"], protocol_of(d["task"], d["numbers"])), []).append(stored_row(sr))
     if quoted:
         for (bench, t), rows in quoted_rows().items():
             groups.setdefault((bench, t, DEFAULT_PROTOCOL), []).extend(rows)
@@ -286,7 +286,7 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
                                  draw_weights(n, resamples, seed, salt=board_salt(bench, task_name, proto))])
             for r in rows:
                 if r.source != "quoted" and len(r._result["items"]) == n:
-                    resampled = _resample_checked(task, r, weights)
+                    resampled = resample_checked(task, r, weights)
                     if resamples > 0 and n > 1:  # one item drawn again and again has no spread: no interval
                         r._resampled = {k: v[1:] for k, v in resampled.items()}
                         r.metrics_ci95 = {k: interval(v) for k, v in r._resampled.items()}
@@ -336,7 +336,7 @@ def _shape_note(task, r: Row, weights: np.ndarray) -> str | None:
                       {j.replace("_", " "): v for j, v in (r.joints or {}).items()})
 
 
-def _resample_checked(task, r: Row, weights: np.ndarray) -> dict[str, np.ndarray]:
+def resample_checked(task, r: Row, weights: np.ndarray) -> dict[str, np.ndarray]:
     """The row's resampled headline metrics; weights[0] (all ones) must give its stored numbers."""
     try:
         resampled = resample_result(task, r._result, weights)

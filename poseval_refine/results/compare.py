@@ -114,18 +114,18 @@ def compare(a, b, *, benchmark: str | None = None, task: str | None = None, resu
 
 def compare_results(ra, rb, *, resamples: int = RESAMPLES, seed: int = SEED) -> Comparison:
     """:func:`compare` of two :class:`~.store.StoredResult`."""
-    from .board import _resample_checked, _stored_row, protocol_of
+    from .board import protocol_of, resample_checked, stored_row
 
     check_comparable(ra, rb)
     da = ra.data
     bench, task_name = da["benchmark"], da["task"]
     proto = protocol_of(task_name, da["numbers"])
     t = get_task(task_name)
-    row_a, row_b = _stored_row(ra), _stored_row(rb)
+    row_a, row_b = stored_row(ra), stored_row(rb)
     n = len(da["items"])
     weights = np.vstack([np.ones((1, n), dtype=np.int64),
                          draw_weights(n, resamples, seed, salt=board_salt(bench, task_name, proto))])
-    res_a, res_b = _resample_checked(t, row_a, weights), _resample_checked(t, row_b, weights)
+    res_a, res_b = resample_checked(t, row_a, weights), resample_checked(t, row_b, weights)
     metrics = {}
     for m in [t.primary, *(k for k in row_a.metrics if k != t.primary)]:
         if m not in row_b.metrics:
@@ -208,17 +208,17 @@ def _is_file(x) -> bool:
 
 
 def _as_result(x):
-    from .store import StoredResult, _load
+    from .store import StoredResult, load_stored
 
     if isinstance(x, StoredResult):
         return x
     if isinstance(x, dict):
-        from .store import _check_fields
+        from .store import check_fields
 
         path = Path(f"{x.get('method', 'result')}.json")
-        _check_fields(x, path)
+        check_fields(x, path)
         return StoredResult(x, path, "user")
-    return StoredResult(_load(Path(x)), Path(x), "user")
+    return StoredResult(load_stored(Path(x)), Path(x), "user")
 
 
 def _resolve_pair(a, b, stored, benchmark: str | None, task: str | None):

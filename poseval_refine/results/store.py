@@ -248,7 +248,7 @@ def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipp
                                   "case", file=other, fix=f"save under that very name (--save {name}, with "
                                   "--overwrite to replace it), or under another name")
     if path.exists() and not overwrite:
-        old = _load(path)
+        old = load_stored(path)
         if _pred_sha(old) != new_sha:
             raise ConfigError(f"the store already holds {result['method']!r} {where}, made from "
                               "other predictions", file=path,
@@ -263,13 +263,13 @@ def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipp
 _REQUIRED = ("method", "benchmark", "task", "numbers", "inputs")
 
 
-def _load(path: Path) -> dict:
+def load_stored(path: Path) -> dict:
     d = load_json(path)
     if not isinstance(d, dict) or any(k not in d for k in _REQUIRED) or d.get("schema") != SCHEMA:
         raise InputError("is not a prt result file (schema 2: method, benchmark, task, numbers, inputs, items)",
                          file=path, fix="remove it from the results folder, or save it again with "
                                         "`prt evaluate ... --save NAME`")
-    _check_fields(d, path)
+    check_fields(d, path)
     return d
 
 
@@ -282,7 +282,7 @@ def damaged(path: Path, problem: str, field: str | None = None) -> InputError:
     return InputError(f"is a damaged prt result file: {problem}", file=path, field=field, fix=DAMAGED_FIX)
 
 
-def _check_fields(d: dict, path: Path) -> None:
+def check_fields(d: dict, path: Path) -> None:
     """The shape of a result file, so that a damaged one is one error naming it, never a traceback later."""
     from ..evaluators import all_tasks
 
@@ -313,7 +313,7 @@ def load_dir(directory: Path, store: str = "user") -> list[StoredResult]:
     d = Path(directory)
     if not d.is_dir():
         return []
-    return [StoredResult(_load(p), p, store) for p in sorted(d.glob("*.json"))]
+    return [StoredResult(load_stored(p), p, store) for p in sorted(d.glob("*.json"))]
 
 
 def load_all(user: Path | None = None, *, include_user: bool = True) -> list[StoredResult]:
