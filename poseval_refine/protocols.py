@@ -10,7 +10,10 @@ quirks; every protocol of every task is in :data:`PROTOCOLS`, by the family of t
 - ``mpii-single`` (task ``single``, ``--flavour``): ``matlab`` is the MPII MATLAB kit, ``hrnet``,
   ``mmpose`` and ``bearpaw`` the conventions of the Python ports papers report numbers from;
 - ``hota`` (task ``hota``, ``--protocol``): ``official`` is the PoseTrack21 kit, ``corrected`` fixes
-  its quirks.
+  its quirks;
+- ``coco`` (task ``coco``, ``--protocol``): ``coco`` is pycocotools' COCOeval; ``crowdpose``, ``aic`` and
+  ``wholebody`` are xtcocotools' COCOeval as mmpose calls it for those benchmarks, ``crowdpose-corrected``
+  fixes CrowdPose's easy/medium/hard summary (docs/crowdpose.md).
 """
 
 from __future__ import annotations
@@ -107,6 +110,55 @@ class HotaProtocol:
     empty_labeled_frame_is_error: bool = True
 
 
+@dataclass(frozen=True)
+class CocoProtocol:
+    """How a keypoint benchmark scored with COCO's OKS is evaluated: pycocotools' COCOeval (``coco``) or
+    xtcocotools' as mmpose's CocoMetric / CocoWholeBodyMetric call it (docs/crowdpose.md). The fields name
+    every way the two kits and the benchmarks differ."""
+
+    name: str
+    description: str
+    #: whose COCOeval: "pycocotools" or "xtcocotools" (ids >= 0 matchable, id 0 included; detections
+    #: without a keypoint v > 0 dropped; every GT category counted in the precision array)
+    kit: str = "pycocotools"
+    #: the OKS sigma table (metrics/oks.py SIGMA_SETS)
+    sigmas: str = "coco"
+    #: mmpose reads the sigmas into float32 (its parse_pose_metainfo), so xtcocotools squares them in float32
+    float32_sigmas: bool = False
+    #: the OKS scale and the area ranges use the GT's 'area' (False: bbox w * h * 0.53, xtcocotools' use_area=False)
+    use_area: bool = True
+    #: a GT person is ignored when "num_keypoints" is 0 (pycocotools; CrowdPose, whose num_keypoints counts only
+    #: v = 2) or when it has no keypoint with v > 0 ("visible": xtcocotools' plain keypoints and the parts)
+    ignore_by: str = "num_keypoints"
+    #: the summary: "coco" (COCO's ten numbers) or "crowdpose" (six, then AP_easy/medium/hard by crowdIndex)
+    summary: str = "coco"
+    #: CrowdPose's AP_easy/medium/hard as xtcocotools computes them: the mean of the whole precision array,
+    #: its -1 entries (categories without GT) included, rounded to 4 decimals (False: AP on the split's images)
+    split_mean_with_minus_one: bool = True
+    #: COCO-WholeBody: evaluate each part (body, foot, face, lefthand, righthand, wholebody) with its fields
+    wholebody: bool = False
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+#: CrowdPose's crowdIndex split: easy < 0.2 <= medium < 0.8 <= hard (xtcocotools get_type_result(0.2, 0.8))
+CROWD_SPLITS = (("easy", 0.2), ("medium", 0.8), ("hard", float("inf")))
+
+COCO_PROTOCOLS = (
+    CocoProtocol("coco", "pycocotools' COCOeval (COCO keypoints)"),
+    CocoProtocol("crowdpose", "CrowdPose as mmpose evaluates it: xtcocotools COCOeval, iouType keypoints_crowd, "
+                 "use_area=False", kit="xtcocotools", sigmas="crowdpose", float32_sigmas=True, use_area=False,
+                 summary="crowdpose"),
+    CocoProtocol("crowdpose-corrected", "crowdpose with AP_easy/medium/hard computed as AP on each split's images "
+                 "(not rounded, no -1 entries averaged in)", kit="xtcocotools", sigmas="crowdpose",
+                 float32_sigmas=True, use_area=False, summary="crowdpose", split_mean_with_minus_one=False),
+    CocoProtocol("aic", "AI Challenger as mmpose evaluates it: xtcocotools COCOeval, use_area=False",
+                 kit="xtcocotools", sigmas="aic", float32_sigmas=True, use_area=False, ignore_by="visible"),
+    CocoProtocol("wholebody", "COCO-WholeBody as mmpose's CocoWholeBodyMetric: xtcocotools COCOeval per part",
+                 kit="xtcocotools", sigmas="wholebody", float32_sigmas=True, ignore_by="visible", wholebody=True),
+)
+
 OFFICIAL = PoseTrackProtocol()
 CORRECTED = PoseTrackProtocol(
     name="corrected",
@@ -123,7 +175,7 @@ POSETRACK21 = PoseTrackProtocol(name="posetrack21", kit="posetrack21", ap_zero_w
                                 sequence_order="sorted")
 
 #: every protocol, by the family of tasks that reads it, then by name; the official one first
-PROTOCOLS: dict[str, dict[str, PoseTrackProtocol | PCKhProtocol | HotaProtocol]] = {
+PROTOCOLS: dict[str, dict[str, PoseTrackProtocol | PCKhProtocol | HotaProtocol | CocoProtocol]] = {
     "posetrack": {p.name: p for p in (OFFICIAL, CORRECTED, POSETRACK21)},
     "mpii-single": {p.name: p for p in (
         PCKhProtocol("matlab", "the official MPII MATLAB kit (default)"),
@@ -140,6 +192,7 @@ PROTOCOLS: dict[str, dict[str, PoseTrackProtocol | PCKhProtocol | HotaProtocol]]
         HotaProtocol("corrected", clip_similarity=False, whole_sequence_empty_frames=False,
                      empty_labeled_frame_is_error=False),
     )},
+    "coco": {p.name: p for p in COCO_PROTOCOLS},
 }
 
 

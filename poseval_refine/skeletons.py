@@ -82,6 +82,7 @@ ALIASES = {
     "chin": "neck",
     "forehead": "head_top",
     "head": "head_top",
+    "top_head": "head_top",
 }
 
 _PT15 = (
@@ -133,6 +134,26 @@ COCO17 = Skeleton(
     joints=_COCO17,
     symmetric_pairs=symmetric_pairs_of(_COCO17),
     description="COCO keypoints, 17 joints",
+)
+
+_CROWDPOSE14 = (
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "head_top", "neck",
+)
+CROWDPOSE14 = Skeleton(
+    name="crowdpose14", joints=_CROWDPOSE14, file_names=_CROWDPOSE14[:12] + ("head", "neck"),
+    symmetric_pairs=symmetric_pairs_of(_CROWDPOSE14),
+    description="CrowdPose, 14 joints (its 'head' is the top of the head)",
+)
+
+_AIC14 = (
+    "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow", "left_wrist",
+    "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "head_top", "neck",
+)
+AIC14 = Skeleton(
+    name="aic14", joints=_AIC14,
+    symmetric_pairs=symmetric_pairs_of(_AIC14),
+    description="AI Challenger keypoints, 14 joints",
 )
 
 _OP18 = (

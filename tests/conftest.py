@@ -60,6 +60,19 @@ def shared_data() -> Path:
     return SHARED / "data"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _prt_cache(tmp_path_factory):
+    """prt's cache (results.cache: the boards' resamples; the shipped results' index) in a folder of this
+    test run, never the user's: every run starts cold, and no entry of another checkout's code is read."""
+    old = os.environ.get("PRT_CACHE")
+    os.environ["PRT_CACHE"] = str(tmp_path_factory.mktemp("prt-cache"))
+    yield
+    if old is None:
+        os.environ.pop("PRT_CACHE", None)
+    else:
+        os.environ["PRT_CACHE"] = old
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A tiny PoseRefiner trained for 2 steps on 4 synthetic scenes: (root, scenes folder, checkpoint)."""

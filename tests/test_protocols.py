@@ -13,8 +13,9 @@ from poseval_refine.protocols import PROTOCOLS, get_protocol, pckh_protocol, pos
 def test_the_official_protocol_is_each_familys_default():
     assert protocol_names("posetrack")[0] == posetrack_protocol().name == "official"
     assert protocol_names("mpii-single")[0] == pckh_protocol().name == "matlab"
-    assert set(PROTOCOLS) == {"posetrack", "mpii-single", "hota"}
+    assert set(PROTOCOLS) == {"posetrack", "mpii-single", "hota", "coco"}
     assert protocol_names("hota")[0] == "official"
+    assert protocol_names("coco")[0] == "coco"  # pycocotools; the GT's layout picks another (docs/crowdpose.md)
 
 
 def test_protocols_are_frozen_and_named_by_their_key():

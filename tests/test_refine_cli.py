@@ -552,3 +552,33 @@ def test_calibrate_on_half_the_real_frames_protects_the_other_half(tiny, tmp_pat
     meta = json.loads((tmp_path / "cal.json").read_text())["prt_refine"]
     assert len(meta["calibrated_on"]["gt_frames"]) == 10 and meta["calibrated_on"]["people"] == 40
     assert "synthetic scenes only" in capsys.readouterr().err  # real images, synthetic-only checkpoint
+
+
+def test_refine_warns_when_it_adds_a_joint_the_calibration_gt_never_annotates(tiny, tmp_path, shared_data, capsys):
+    """Bonn's GT has no nose; refining its predictions recovers a nose on every person, which moves poseval's
+    official Total with no joint better. One warning line names the joint and the GT; --input-joints-only adds
+    none, and says nothing."""
+    from poseval_refine.formats.posetrack import read_sequence, write_sequence
+
+    _, _, ckpt = tiny
+    case = shared_data / "posetrack_cases" / "bonn_test"
+    gt = case / "gt" / "060470979.json"
+    seq = read_sequence(case / "pred" / "060470979.json")
+    few = seq.select_persons(seq.person_frame < 3)  # three frames of people keep the test short
+    assert np.isnan(few.keypoints[:, POSETRACK_NOSE, 0]).all()
+    write_sequence(few, tmp_path / "pred.json")
+    base = ["--pred", tmp_path / "pred.json", "--images", shared_data / "bonn_posetrack" / "videos",
+            "--checkpoint", ckpt, "--calibrate-on", gt]
+    capsys.readouterr()
+    assert refine([*base, "--out", tmp_path / "a.json"]) == 0
+    err = capsys.readouterr().err
+    lines = [x for x in err.splitlines() if "never annotates" in x]
+    assert len(lines) == 1 and lines[0].startswith("prt: refinement added nose, which the --calibrate-on GT "
+                                                   "060470979.json never annotates"), err
+    refined = read_sequence(tmp_path / "a.json")
+    assert not np.isnan(refined.keypoints[:, POSETRACK_NOSE, 0]).any()  # the nose really was added
+    assert refine([*base, "--out", tmp_path / "b.json", "--input-joints-only"]) == 0
+    assert "never annotates" not in capsys.readouterr().err
+
+
+POSETRACK_NOSE = 13

@@ -25,7 +25,8 @@ def test_option_choices_are_the_registries_they_name():
     from poseval_refine.protocols import MOTP_MODES, PROTOCOLS
 
     assert set(evaluators.OPTIONS["flavour"].choices) == set(PROTOCOLS["mpii-single"]) >= {"matlab", "hrnet"}
-    assert set(evaluators.OPTIONS["protocol"].choices) == set(PROTOCOLS["posetrack"]) >= {"official", "corrected"}
+    assert set(evaluators.OPTIONS["protocol"].choices) == set(PROTOCOLS["posetrack"]) | set(PROTOCOLS["coco"])
+    assert set(PROTOCOLS["posetrack"]) >= {"official", "corrected"}
     assert set(evaluators.OPTIONS["motp"].choices) == set(MOTP_MODES)
 
 

@@ -18,9 +18,13 @@ from ._paths import OutputFileOrFolder
 @click.option("--pick", type=click.Choice(["largest", "first"]), default=None,
               help="--to mpii: whom to keep in a frame with several people (largest: the person whose joints span "
                    "the largest box; first: the first listed). Without it such frames are an error.")
+@click.option("--gt", "gt", type=click.Path(path_type=Path), default=None,
+              help="The GT the converted file will be evaluated against: supplies what the target needs and the "
+                   "source lacks (OpenPose file names from COCO results, COCO image ids from OpenPose files), and "
+                   "refuses a target that cannot hold what this GT scores (joints it annotates, track ids).")
 @click.argument("inp", required=False, type=click.Path(exists=True, path_type=Path))
 @click.argument("out", required=False, type=OutputFileOrFolder())
-def command(src, dst, list_formats, overwrite, pick, inp, out):
+def command(src, dst, list_formats, overwrite, pick, gt, inp, out):
     from ..errors import ConfigError
     from ..formats import all_formats, detect_format, get_format
     from ..log import LOGGER, setup_cli_logging
@@ -43,7 +47,18 @@ def command(src, dst, list_formats, overwrite, pick, inp, out):
     if refused:
         raise ConfigError(f"--{refused[0]} does not apply to --to {writer.name}",
                           fix="--pick chooses one person per frame for --to mpii; leave it out for other formats")
+    from ..conversion import carry_identity, check_holds, lost_points, read_gt_reference
+
+    reference = read_gt_reference(gt) if gt is not None else None
     poses = reader.read(inp)
+    if reference is not None:
+        check_holds(poses, writer.name, reference, picked=pick is not None)
+    else:
+        lost = lost_points(poses, writer.name)
+        if lost:
+            LOGGER.info("%s has no slot for %s: not written (absent in %s)", writer.name,
+                        ", ".join(f"{j} ({n} points)" for j, n in lost.items()), out)
+    poses = carry_identity(poses, reader.name, writer.name, reference)
     writer.write(poses, out, overwrite=overwrite, **options)
     for seq in poses:
         for c in seq.meta.get("conversions", []):

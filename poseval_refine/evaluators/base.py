@@ -97,6 +97,13 @@ def _posetrack_protocols() -> tuple[str, ...]:
     return protocol_names("posetrack")
 
 
+def _protocols() -> tuple[str, ...]:
+    """Every value of --protocol (each task takes its own: ``Task.protocols``)."""
+    from ..protocols import protocol_names
+
+    return tuple(dict.fromkeys(protocol_names("posetrack") + protocol_names("coco")))
+
+
 def _pckh_protocols() -> tuple[str, ...]:
     from ..protocols import protocol_names
 
@@ -123,8 +130,10 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
            "tau = 0.7 is applied to the refiner's own confidence during refinement: `prt refine --min-score`, or "
            "--refine-min-score with --refined.", float),
     Option("protocol", "official reproduces the kit's quirks; corrected fixes them (docs/protocol.md); "
-           "posetrack21 (--task pose): the PoseTrack21 kit's mAP, as --task pose21 (docs/posetrack21.md).", str,
-           "official", choices_from=_posetrack_protocols),
+           "posetrack21 (--task pose): the PoseTrack21 kit's mAP, as --task pose21 (docs/posetrack21.md). --task "
+           "coco: coco (pycocotools), crowdpose, crowdpose-corrected, aic, wholebody (xtcocotools as mmpose calls "
+           "it, docs/crowdpose.md); official: the one the GT's layout implies.", str,
+           "official", choices_from=_protocols),
     Option("motp", "MOTP definition (which motmetrics version poseval ran with). Default: poseval-mm1.2+ "
            "(official protocol), clear (corrected protocol).", str, None, choices_from=_motp_modes),
     Option("mot_backend", "Tracking: who accumulates the CLEAR-MOT counts: prt's vectorized accumulator or "
@@ -135,8 +144,9 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("plot", "MPII single: write PCKh curves (.png/.pdf).", Path),
     Option("engine", "COCO: prt's own COCOeval (pycocotools' numbers bit for bit, several times faster) or "
            "pycocotools' COCOeval itself.", str, "prt", choices_from=("prt", "pycocotools")),
-    Option("sigmas", "COCO: the per-joint OKS sigmas: coco, crowdpose, or one per joint as a comma list "
-           "(0.026,0.025,...); the GT's keypoints must have that many joints.", str, "coco"),
+    Option("sigmas", "COCO: the per-joint OKS sigmas: coco, crowdpose, aic, wholebody, or one per joint as a "
+           "comma list (0.026,0.025,...); the GT's keypoints must have that many joints. Default: the "
+           "protocol's table.", str, None),
 )}
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
 from ..formats.posetrack import prepare_reads, read_sequence, read_sequence_data, sequence_files
+from ..metrics.annotated import annotated_joints, annotated_total, annotated_total_rows, counted_unannotated
 from ..metrics.ap import MIN_SCORE, ap_item, resample_ap
 from ..metrics.mota import MOT_FIELDS, RepeatedIdError, finalize_mot, resample_mot
 from ..metrics.posetrack import (
@@ -222,7 +223,37 @@ def posetrack_result(names: list[str], stats: list[SequenceStats], proto: PoseTr
     out["counts"] = counts
     out["per_sequence"] = list(names)
     out["items"] = [_sequence_item(name, st) for name, st in zip(names, stats)]
+    out["annotated_totals"] = annotated_totals(out, total.ap.num_gt)
     return out
+
+
+def annotated_totals(result: dict, num_gt) -> dict:
+    """The Totals over the joints the GT annotates beside the official ones (metrics.annotated), with the
+    joints the GT never annotates and those of them that count in each official Total."""
+    names = list(result.get("joint_names", POSETRACK15.joints))
+    out = {"joints_not_annotated": [n for n, a in zip(names, annotated_joints(num_gt)) if not a],
+           "ap_total": annotated_total(result["ap_joint"], num_gt),
+           "ap_total_counts": [n for n, c in zip(names, counted_unannotated(result["ap_joint"], num_gt)) if c]}
+    if "mota_joint" in result:
+        out["mota_total"] = annotated_total(result["mota_joint"], num_gt)
+        out["mota_total_counts"] = [n for n, c in zip(names, counted_unannotated(result["mota_joint"], num_gt)) if c]
+    return out
+
+
+#: the headline names of the Totals over the joints the GT annotates (a board's columns where they apply)
+AP_ANNOTATED, MOTA_ANNOTATED = "mAP (GT joints)", "MOTA (GT joints)"
+
+
+def _gt_counts_if_unannotated(result: dict) -> np.ndarray | None:
+    """GT joints per joint (the sum of the result's items') when the headline carries the GT-joint Totals:
+    under poseval's official protocol (whose AP Total counts a joint without GT as 0 or leaves it out, as
+    predictions decide) with a joint the GT never annotates; else None."""
+    p = result.get("protocol") or {}
+    items = result.get("items")
+    if p.get("name", "official") != "official" or not items or "gt" not in items[0]:
+        return None
+    num_gt = np.asarray([it["gt"] for it in items], dtype=np.int64).sum(axis=0)
+    return None if annotated_joints(num_gt).all() else num_gt
 
 
 def mot_backend_name(backend: str) -> str:
@@ -267,7 +298,35 @@ def render_posetrack(result: dict) -> str:
                   "& " + " & ".join(f"{n:<4}" for n in GROUP_NAMES + ["Total"] * 3) + " \\\\",
                   "& " + " & ".join(fmt_cell(v) for v in result["mota_groups"] + [
                       result["motp_total"], result["pre_total"], result["rec_total"]]) + " \\\\"]
-    return "\n".join(lines)
+    return "\n".join(lines + annotated_lines(result))
+
+
+def annotated_lines(result: dict) -> list[str]:
+    """The lines under the official table when the GT never annotates some joint (official protocol): the
+    Totals over the joints it annotates, and how each joint it does not annotate enters the official Totals."""
+    at = result.get("annotated_totals")
+    if not at or not at["joints_not_annotated"] or result.get("protocol", {}).get("name") != "official":
+        return []
+    missing = at["joints_not_annotated"]
+    n = len(result["ap_joint"]) - len(missing)
+    def pair(metric: str, annotated, official) -> str:
+        return f"{metric} {fmt_cell(annotated).strip()} (official Total {fmt_cell(official).strip()})"
+
+    totals = [pair("AP", at["ap_total"], result["ap_groups"][-1])]
+    if "mota_total" in at:
+        totals.append(pair("MOTA", at["mota_total"], result["mota_total"]))
+    lines = ["", f"Total over the {n} joints the GT annotates: {'; '.join(totals)}"]
+    for j in missing:
+        if j in at["ap_total_counts"]:
+            how = "nothing predicts it, so its AP 0 counts in the official AP Total"
+        else:
+            how = "it is predicted, so its AP is NaN and left out of the official AP Total (AP 0 if not predicted)"
+        if j in at.get("mota_total_counts", ()):
+            how += "; its MOTA counts in the official MOTA Total"
+        lines.append(f"  {j}: never annotated by the GT; {how}")
+    lines.append("  so predicting such a joint moves the official Totals with no joint better: compare runs by the "
+                 "Totals over the GT's joints (--protocol corrected leaves it out of AP; docs/posetrack.md)")
+    return lines
 
 
 # ----------------------------------------------------------------------------- leaderboard hooks
@@ -299,28 +358,45 @@ def headline_pose(result: dict) -> dict[str, float]:
     if owner is not None:
         return owner.headline(result)
     g = [nan_of(v) for v in result["ap_groups"]]
-    return {"mAP": g[-1], **dict(zip(GROUP_COLUMNS, g[:-1]))}
+    out = {"mAP": g[-1], **dict(zip(GROUP_COLUMNS, g[:-1]))}
+    num_gt = _gt_counts_if_unannotated(result)
+    if num_gt is not None:
+        out[AP_ANNOTATED] = annotated_total(result["ap_joint"], num_gt)
+    return out
 
 
-def _resample_ap_groups(result: dict, weights: np.ndarray) -> np.ndarray:
+def _resample_ap_joints(result: dict, weights: np.ndarray) -> np.ndarray:
     proto = _protocol_of(result)
     ap = resample_ap(result["items"], weights, stable=not proto.numpy_tie_order,
                      no_prediction_ap=0.0 if proto.ap_zero_without_predictions else np.nan)
-    return group_means_rows(ap.reshape(len(weights), -1), weights)
+    return ap.reshape(len(weights), -1)
+
+
+def _resampled_num_gt(result: dict, weights: np.ndarray) -> np.ndarray:
+    return _counts(result["items"], weights, lambda it: it["gt"])
 
 
 def resample_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     owner = other_task(result)
     if owner is not None:
         return owner.resample(result, weights)
-    g = _resample_ap_groups(result, weights)
-    return {"mAP": g[:, -1], **{name: g[:, i] for i, name in enumerate(GROUP_COLUMNS)}}
+    ap = _resample_ap_joints(result, weights)
+    g = group_means_rows(ap, weights)
+    out = {"mAP": g[:, -1], **{name: g[:, i] for i, name in enumerate(GROUP_COLUMNS)}}
+    if _gt_counts_if_unannotated(result) is not None:
+        out[AP_ANNOTATED] = annotated_total_rows(ap, _resampled_num_gt(result, weights))
+    return out
 
 
 def headline_tracking(result: dict) -> dict[str, float]:
-    return {"MOTA": nan_of(result["mota_total"]), "MOTP": nan_of(result["motp_total"]),
-            "Prec": nan_of(result["pre_total"]), "Rec": nan_of(result["rec_total"]),
-            "mAP": nan_of(result["ap_groups"][-1])}
+    out = {"MOTA": nan_of(result["mota_total"]), "MOTP": nan_of(result["motp_total"]),
+           "Prec": nan_of(result["pre_total"]), "Rec": nan_of(result["rec_total"]),
+           "mAP": nan_of(result["ap_groups"][-1])}
+    num_gt = _gt_counts_if_unannotated(result)
+    if num_gt is not None:
+        out[MOTA_ANNOTATED] = annotated_total(result["mota_joint"], num_gt)
+        out[AP_ANNOTATED] = annotated_total(result["ap_joint"], num_gt)
+    return out
 
 
 def breakdown_pose(result: dict) -> list[dict]:
@@ -355,7 +431,13 @@ def resample_tracking(result: dict, weights: np.ndarray) -> dict[str, np.ndarray
     m = finalize_mot(resample_mot([it["mot"] for it in result["items"]], weights), _protocol_of(result).motp)
     totals = {name: group_means_rows(m[key], weights)[:, -1]
               for name, key in (("MOTA", "mota"), ("MOTP", "motp"), ("Prec", "precision"), ("Rec", "recall"))}
-    return {**totals, "mAP": _resample_ap_groups(result, weights)[:, -1]}
+    ap = _resample_ap_joints(result, weights)
+    out = {**totals, "mAP": group_means_rows(ap, weights)[:, -1]}
+    if _gt_counts_if_unannotated(result) is not None:
+        num_gt = _resampled_num_gt(result, weights)
+        out[MOTA_ANNOTATED] = annotated_total_rows(m["mota"], num_gt)
+        out[AP_ANNOTATED] = annotated_total_rows(ap, num_gt)
+    return out
 
 
 def _counts(items: list[dict], weights: np.ndarray, get) -> np.ndarray:

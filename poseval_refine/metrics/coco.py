@@ -84,7 +84,8 @@ def _ragged_arange(counts: np.ndarray) -> np.ndarray:
 
 
 def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_dets: int = MAX_DETS,
-                    area_ranges=AREA_RANGES, thresholds: np.ndarray = IOU_THRS, with_oks: bool = False):
+                    area_ranges=AREA_RANGES, thresholds: np.ndarray = IOU_THRS, with_oks: bool = False,
+                    negative_ids_unmatched: bool = False):
     """pycocotools' ``evaluate`` for keypoints on all images at once (see :class:`ImageOutcomes`).
 
     Per image: detections sorted by score (stable), the first ``max_dets`` kept; per area range
@@ -92,7 +93,12 @@ def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_
     OKS >= threshold (ties: the later one), non-ignored people first, ignored ones (crowds, people
     without keypoints, people outside the area range) only when no non-ignored one qualifies; a
     crowd stays available after a match. An unmatched detection outside the area range is
-    ignored. With ``with_oks``, also (pair detection row, pair GT row, OKS)."""
+    ignored. With ``with_oks``, also (pair detection row, pair GT row, OKS).
+
+    ``negative_ids_unmatched``: xtcocotools stores a match as the GT's id in arrays that start at -1 and
+    counts ``id >= 0`` as matched, so a detection matching a non-ignored GT person of negative id takes
+    that person but counts as unmatched (a false positive, or ignored outside the area range); id 0
+    counts as matched (pycocotools, whose arrays start at 0, cannot match it: prt refuses id 0 there)."""
     n_img = len(gt.start) - 1
     A, T = len(area_ranges), len(thresholds)
     g_count = np.diff(gt.start)
@@ -153,6 +159,7 @@ def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_
         ok = (~g_ig[g_rows]).transpose(0, 2, 1) & real[:, None, :]  # (n_b, A, G) non-ignored
         boost = np.where(ok, prefer, np.int64(0))[:, :, None, :]  # (n_b, A, 1, G)
         keeps = (gt.crowd[g_rows] | ~real)[:, None, None, :]  # stays available after a match
+        void = (gt.ids[g_rows] < 0) & real if negative_ids_unmatched else None  # (n_b, G)
         avail = np.ones((n_b, A, T, G), dtype=bool)
         hits = np.zeros((n_b, Dmax, A, T), dtype=np.uint8)  # 0 unmatched, 1 TP, 2 matched an ignored GT
         n_active = np.searchsorted(-nd, -np.arange(Dmax), side="left")  # images with > r detections
@@ -167,6 +174,9 @@ def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_
             ii, aa, tt = np.nonzero(hit)
             mm = m[ii, aa, tt]
             avail[ii, aa, tt, mm] = keeps[ii, 0, 0, mm]
+            if void is not None:
+                v = void[ii, mm] & (best[ii, aa, tt] >= prefer)
+                hits[ii[v], r, aa[v], tt[v]] = 0
         rows = np.repeat(np.arange(n_b), nd)
         rank_b = _ragged_arange(nd)
         h = hits[rows, rank_b]
@@ -386,3 +396,23 @@ def resample_stats(items: list[dict], weights: np.ndarray) -> dict[str, np.ndarr
     """The ten numbers for every row of ``weights`` (R x len(items), times each image is drawn)."""
     pool = PooledDetections(items)
     return summarize(*accumulate_weighted(pool, weights))
+
+
+def subset(out: ImageOutcomes, images: np.ndarray) -> ImageOutcomes:
+    """The outcome restricted to the images where ``images`` (bool, n_images) is True: what ``evaluate`` gives
+    with ``params.imgIds`` set to them, since each image is evaluated on its own (xtcocotools' CrowdPose
+    easy/medium/hard passes)."""
+    keep = images[out.image]
+    return ImageOutcomes(gt=out.gt[images], image=np.cumsum(images)[out.image[keep]] - 1, score=out.score[keep],
+                         index=out.index[keep], codes=out.codes[keep])
+
+
+def xtcocotools_split_ap(precision: np.ndarray, n_categories: int, person: int) -> float:
+    """xtcocotools' CrowdPose AP_easy/medium/hard of one split (``get_type_result``): ``round(np.mean(
+    precision[:, :, :, 0, :]), 4)`` over its (T, R, K, M) array, whose categories other than the person
+    (no GT, no detections) hold -1 and are averaged in; ``precision`` is :func:`accumulate`'s (1, A, T, 101)
+    of the split, area range "all" first."""
+    T, Q = precision.shape[2], precision.shape[3]
+    full = -np.ones((T, Q, n_categories, 1))
+    full[:, :, person, 0] = precision[0, 0]
+    return float(round(np.mean(full), 4))

@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import sigma_tables
+
 #: named OKS sigma sets (``--sigmas``), as their official kits write them (tenths, divided by 10)
 SIGMA_SETS = {
     # pycocotools Params.setKpParams: nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles
     "coco": np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89]) / 10.0,
     # CrowdPose's crowdposetools: shoulders, elbows, wrists, hips, knees, ankles, head, neck
     "crowdpose": np.array([.79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89, .79, .79]) / 10.0,
+    # mmpose's AI Challenger and COCO-WholeBody tables (metrics/sigma_tables.py)
+    "aic": sigma_tables.AIC,
+    "wholebody": sigma_tables.WHOLEBODY,
 }
 
 

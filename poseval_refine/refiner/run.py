@@ -44,7 +44,40 @@ def refine_poses(poses: PoseSet, images: str | Path, checkpoint: str | Path, opt
         log.info("%s", report_line(report, Path(calibrate_name).name))
     result = refiner.write_back(poses, people, rules, opts)
     record_provenance(result, checkpoint, refiner.meta, rules, opts, report)
+    if calibrate_on is not None:
+        added = joints_added_without_gt(poses, result, calibrate_on)
+        if added:
+            log.warning("%s", added_joints_warning(added, Path(calibrate_name).name))
     return result
+
+
+def joints_with_points(poses: PoseSet) -> set[str]:
+    """Names of the joints that have a point in at least one person of the set."""
+    import numpy as np
+
+    out: set[str] = set()
+    for seq in poses:
+        if seq.num_persons:
+            has = ~np.isnan(seq.keypoints[..., 0]).all(axis=0)
+            out |= {seq.skeleton.joints[j] for j in np.flatnonzero(has)}
+    return out
+
+
+def joints_added_without_gt(poses: PoseSet, refined: PoseSet, gt: PoseSet) -> list[str]:
+    """Joints the refined set has and its input had nowhere (the refiner recovered them) that the GT never
+    annotates, in the refined joint order."""
+    added = joints_with_points(refined) - joints_with_points(poses) - joints_with_points(gt)
+    order = next(iter(refined)).skeleton.joints if len(refined) else ()
+    return [j for j in order if j in added]
+
+
+def added_joints_warning(joints: list[str], gt_name: str) -> str:
+    """One line: why adding a joint the GT never annotates moves poseval's official Total (docs/posetrack.md)."""
+    names = ", ".join(joints)
+    return (f"refinement added {names}, which the --calibrate-on GT {gt_name} never annotates: poseval's official "
+            f"Total counts such a joint as AP 0 when nothing predicts it and leaves it out when something does, so "
+            f"the refined Total rises with no joint better; compare by the Total over the GT's joints that `prt "
+            f"evaluate` prints, or refine with --input-joints-only (docs/posetrack.md)")
 
 
 def provenance_warning(meta: dict, images) -> str | None:

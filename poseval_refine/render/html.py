@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from html import escape
 
 from ..results.board import PAPER, Board, Row
-from ..results.ties import leader_groups
+from ..results.ties import HOVER_MAX, leader_groups
 from ..version import __version__
 from .leaderboard import (
     NOTE_MARK,
@@ -93,6 +93,7 @@ function pairOf(g,a,b){var s=1,i=a,j=b;if(a>b){i=b;j=a;s=-1;}var k=g.k,x=i*k-i*(
 function pairs(table){var el=document.getElementById(table.id.replace(/-table$/,'-pairs'));
  return el?JSON.parse(el.textContent):null;}
 function showPairs(table,groups,tr){var g=tr.getAttribute('data-g');if(g===null)return;var grp=groups[+g];
+ if(!grp)return;
  var a=+tr.getAttribute('data-p');var th=table.querySelector('th.ties');
  if(th){th.setAttribute('data-label',th.getAttribute('data-label')||th.textContent);
   th.textContent='\u0394 vs. '+tr.getAttribute('data-name');}
@@ -290,9 +291,12 @@ def _pairs_json(board: Board, bid: str) -> str:
 
     import numpy as np
 
-    groups = []
+    groups: list[dict | None] = []
     for tg in board.tie_groups:
         k = len(tg.rows)
+        if k > HOVER_MAX:  # k(k-1)/2 pairs: a page no one can read; `prt compare` gives any pair
+            groups.append(None)
+            continue
         iu, ju = np.triu_indices(k, 1)
         groups.append({"k": k, "d": flat(tg.pairs.delta, iu, ju), "lo": flat(tg.pairs.low, iu, ju),
                        "hi": flat(tg.pairs.high, iu, ju), "p": flat(tg.pairs.p, iu, ju)})
@@ -378,8 +382,11 @@ def render_page(boards: list[Board], empty: str | None = None) -> str:
         if any(r.delta and r.delta.get("ci95") for r in b.rows):
             foot.append("\u0394: refined minus its base, paired bootstrap 95% interval and two-sided p-value.")
         if has_ties(b):
-            foot.append(escape(ties_note(b)) + ". Hover a row: every other row shows its paired difference to it "
-                        "with the 95% interval.")
+            big = max((len(tg.rows) for tg in b.tie_groups), default=0) > HOVER_MAX
+            foot.append(escape(ties_note(b)) + (
+                f". With more than {HOVER_MAX} paired rows the page leaves out the per-pair hover; "
+                "<code>prt compare A B</code> gives any pair's paired difference and interval." if big else
+                ". Hover a row: every other row shows its paired difference to it with the 95% interval."))
         notes = "".join(f'<p class="foot"><span class="ci-note">{NOTE_MARK}</span> {escape(names)}: {escape(note)}.</p>'
                         for note, names in interval_notes(b))
         sections.append(

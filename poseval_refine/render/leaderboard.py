@@ -84,6 +84,13 @@ def ties_note(b: Board) -> str:
 
 def display_frame(board: Board, dagger: str = DAGGER) -> pd.DataFrame:
     """One board as a frame of formatted cells (what text, markdown and LaTeX show)."""
+    import pandas as pd
+
+    return pd.DataFrame.from_records(display_records(board, dagger))
+
+
+def display_records(board: Board, dagger: str = DAGGER) -> list[dict]:
+    """One board's rows of formatted cells (the rank an int)."""
     has_delta = any(r.delta for r in board.rows)
     has_ci = any(r.ci95 for r in board.rows)
     ties = has_ties(board)
@@ -100,9 +107,20 @@ def display_frame(board: Board, dagger: str = DAGGER) -> pd.DataFrame:
             rec[m] = _value(r, r.metrics.get(m), dagger)
         rec["Source"] = short_source(r)
         records.append(rec)
-    import pandas as pd
+    return records
 
-    return pd.DataFrame.from_records(records)
+
+def text_table(records: list[dict]) -> str:
+    """``DataFrame.from_records(records).to_string(index=False)``, character for character, without importing
+    pandas (a second of a board's time): every column right-justified to its widest cell or header, an integer
+    column at least two wide, one space between columns."""
+    cols = list(records[0])
+    cells = [[str(r[c]) for c in cols] for r in records]
+    ints = [all(isinstance(r[c], int) and not isinstance(r[c], bool) for r in records) for c in cols]
+    widths = [max(len(c), 2 if ints[i] else 0, *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    lines = [" ".join(c.rjust(w) for c, w in zip(cols, widths))]
+    lines += [" ".join(v.rjust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
 
 
 def frame(boards: list[Board]) -> pd.DataFrame:
@@ -172,7 +190,7 @@ def interval_notes(b: Board) -> list[tuple[str, str]]:
 def render_text(boards: list[Board]) -> str:
     out = []
     for b in boards:
-        out.append(_caption(b) + "\n" + display_frame(b).to_string(index=False) + "\n" + _footnote(b))
+        out.append(_caption(b) + "\n" + text_table(display_records(b)) + "\n" + _footnote(b))
     return "\n\n".join(out)
 
 

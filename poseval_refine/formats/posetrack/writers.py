@@ -112,11 +112,16 @@ def to_2018(seq: PoseSequence) -> dict:
     K = len(sk)
     images, anns = [], []
     bounds = seq.frame_bounds()
+    image_ids = seq.meta.get("image_ids")
+    if image_ids is not None and len(image_ids) != seq.num_frames:
+        image_ids = None
     for f in range(seq.num_frames):
         if same:
             img = dict(seq.frame_extras[f])
         else:
-            img = {"file_name": seq.image_names[f], "id": f, "frame_id": f, "is_labeled": bool(seq.is_labeled[f]),
+            # an image set read with ids (COCO results) keeps them: the GT pairs detections by image id
+            iid = image_ids[f] if image_ids is not None else f
+            img = {"file_name": seq.image_names[f], "id": iid, "frame_id": f, "is_labeled": bool(seq.is_labeled[f]),
                    "nframes": seq.num_frames}
             if seq.ignore_regions[f]:
                 img["ignore_regions_x"] = [poly[:, 0].tolist() for poly in seq.ignore_regions[f]]
