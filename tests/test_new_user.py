@@ -219,3 +219,10 @@ def test_posetrack21_image_id_that_is_a_list_or_object_is_one_error(tmp_path, im
     (root / "pred" / "000000_mpii_test.json").write_text(json.dumps(doc))
     err = one_error("evaluate", "--gt", root / "gt", "--pred", root / "pred", "--task", "hota", "-q")
     assert "person 1, field 'image_id'" in err and "which 'images' does not list" in err
+
+
+def test_coco_results_given_as_gt_are_one_error(tmp_path):
+    """A COCO results list as --gt (a JSON list where the annotations' object belongs) ended in a TypeError."""
+    root = written(coco_keypoints(), tmp_path)
+    err = one_error("evaluate", "--gt", root / "res.json", "--pred", root / "res.json", "--task", "coco", "-q")
+    assert "is not a COCO annotation file (a JSON object)" in err and "swapped" not in err
