@@ -19,15 +19,17 @@ from .errors import ConfigError, InputError, MismatchError, PrtError
 from .version import __version__
 
 if TYPE_CHECKING:
+    from .analysis import Analysis, analyze
     from .api import Evaluator, Result, evaluate, leaderboard, load, refine, train
     from .results.compare import compare
 
-__all__ = ["evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard", "compare",
+__all__ = ["evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard", "compare", "analyze",
+           "Analysis",
            "PrtError", "InputError", "MismatchError", "ConfigError", "__version__"]
 
 _API = ("evaluate", "Evaluator", "Result", "load", "refine", "train", "leaderboard")
 #: public names that live outside the API module
-_ELSEWHERE = {"compare": "results.compare"}
+_ELSEWHERE = {"compare": "results.compare", "analyze": "analysis", "Analysis": "analysis"}
 
 # a library's notes reach the application's logging configuration, not stderr by default (the CLI
 # installs its own `prt:` handler)

@@ -18,6 +18,9 @@ EXTRAS = {
     "torch": ("refine", "torch==2.13.0 "),
     "motmetrics": ("parity", ""),
     "torchmetrics": ("torchmetrics", "torch==2.13.0 "),
+    # prt serve / prt worker
+    **{m: ("serve", "") for m in ("sqlalchemy", "alembic", "starlette", "uvicorn", "huey", "peewee",
+                                  "python_multipart")},
 }
 
 

@@ -63,12 +63,23 @@ def test_evaluation_needs_neither(tmp_path):
 
 def test_require_and_missing():
     assert require("json", "anything").__name__ == "json"
-    assert set(EXTRAS) == {"torch", "motmetrics", "torchmetrics"}
+    assert set(EXTRAS) == {"torch", "motmetrics", "torchmetrics", "sqlalchemy", "alembic", "starlette", "uvicorn",
+                           "huey", "peewee", "python_multipart"}
     assert missing("torchmetrics", "the metric classes").message.startswith(
         "the metric classes needs torchmetrics, which is not installed (prt's extra 'torchmetrics')")
     e = missing("motmetrics", "this")
     assert e.message == ("this needs motmetrics, which is not installed (prt's extra 'parity')\n"
                          "  fix: pip install 'poseval-refine[parity]' (in a checkout: pip install -e '.[parity]')")
+
+
+@pytest.mark.parametrize("args", [["serve", "--root", "srv"], ["serve", "admin", "add-team", "t", "--root", "srv"],
+                                  ["worker", "--root", "srv"]])
+def test_serve_without_its_extra_names_the_extra(tmp_path, args):
+    r = run_without(["huey"], args, tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert ("prt: error: prt serve needs huey, which is not installed (prt's extra 'serve')\n"
+            "  fix: pip install 'poseval-refine[serve]' (in a checkout: pip install -e '.[serve]')") in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_an_unrelated_missing_module_is_not_disguised(tmp_path):

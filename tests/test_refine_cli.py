@@ -452,6 +452,14 @@ def test_calibrate_on_labeled_frames(tiny, tmp_path, capsys):
     err = capsys.readouterr().err
     line = [ln for ln in err.splitlines() if "calibrated on" in ln]
     assert len(line) == 1 and "not held-out" in line[0] and "paired bootstrap" in line[0], err
+    # prt analyze --compare on those frames: how the GT joints moved between error kinds
+    moved = [ln for ln in err.splitlines() if "error kinds on the --calibrate-on frames" in ln]
+    assert len(moved) == 1 and "the frames that chose the rules" in moved[0], err
+    from poseval_refine.analysis import analyze
+    from poseval_refine.analysis.summary import moved_text
+
+    assert moved_text(analyze(tmp_path / "half.json", scenes / "predictions.json", task="pose",
+                              compare=out).to_dict()["moved"]) in moved[0]
     meta = json.loads(out.read_text())["prt_refine"]
     cal = meta["calibrated_on"]
     assert cal["gt_frames"] == sorted(im["file_name"] for im in gt["images"][:2])

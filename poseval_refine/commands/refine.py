@@ -115,3 +115,21 @@ def command(pred, images, checkpoint, out, fmt, batch_size, workers, shard, no_f
                           flip=not no_flip)
     f.write(result, out, overwrite=overwrite)
     LOGGER.info("%s -> %s", result.meta["refine_summary"], out)
+    if calibrate_on is not None:
+        _error_kinds_moved(calibrate_on, pred, out)
+
+
+def _error_kinds_moved(gt: Path, pred: Path, out: Path) -> None:
+    """``prt analyze --compare`` on the --calibrate-on frames: how refinement moved each GT joint between the error
+    kinds (docs/analyze.md). Those frames chose the keep rules, so the line says it is not a held-out measure."""
+    from ..analysis import analyze
+    from ..analysis.summary import moved_text
+    from ..errors import PrtError
+
+    try:
+        a = analyze(gt, pred, task="pose", compare=out).to_dict()
+    except PrtError as e:  # the refinement is written; the summary is extra
+        LOGGER.warning("error kinds before/after not measured (%s)", e.message.splitlines()[0])
+        return
+    LOGGER.info("error kinds on the --calibrate-on frames (the frames that chose the rules; not held-out): %s",
+                moved_text(a["moved"]))

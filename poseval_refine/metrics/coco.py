@@ -67,13 +67,16 @@ class ImageOutcomes:
     """What pycocotools' ``evaluateImg`` finds, for all images: ``gt`` (n_images, A) the non-ignored GT
     people per area range; the evaluated detections (each image's best ``MAX_DETS`` by score, stable)
     in image order then rank: ``image``, ``score``, ``index`` (row in the detections given) and
-    ``codes`` (n, A, T): 1 true positive, 0 false positive, 2 ignored."""
+    ``codes`` (n, A, T): 1 true positive, 0 false positive, 2 ignored; with ``with_matches``,
+    ``matched`` (n, A, T) the row of the GT person each detection matched (ignored ones included), -1
+    for none (the error diagnosis needs who matched whom, not only whether)."""
 
     gt: np.ndarray
     image: np.ndarray
     score: np.ndarray
     index: np.ndarray
     codes: np.ndarray
+    matched: np.ndarray | None = None
 
 
 def _ragged_arange(counts: np.ndarray) -> np.ndarray:
@@ -85,7 +88,7 @@ def _ragged_arange(counts: np.ndarray) -> np.ndarray:
 
 def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_dets: int = MAX_DETS,
                     area_ranges=AREA_RANGES, thresholds: np.ndarray = IOU_THRS, with_oks: bool = False,
-                    negative_ids_unmatched: bool = False):
+                    negative_ids_unmatched: bool = False, with_matches: bool = False):
     """pycocotools' ``evaluate`` for keypoints on all images at once (see :class:`ImageOutcomes`).
 
     Per image: detections sorted by score (stable), the first ``max_dets`` kept; per area range
@@ -93,7 +96,8 @@ def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_
     OKS >= threshold (ties: the later one), non-ignored people first, ignored ones (crowds, people
     without keypoints, people outside the area range) only when no non-ignored one qualifies; a
     crowd stays available after a match. An unmatched detection outside the area range is
-    ignored. With ``with_oks``, also (pair detection row, pair GT row, OKS).
+    ignored. With ``with_oks``, also (pair detection row, pair GT row, OKS); with ``with_matches``,
+    the outcome's ``matched``.
 
     ``negative_ids_unmatched``: xtcocotools stores a match as the GT's id in arrays that start at -1 and
     counts ``id >= 0`` as matched, so a detection matching a non-ignored GT person of negative id takes
@@ -127,6 +131,7 @@ def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_
     oks = oks_pairs(det.x[keep], det.y[keep], gt.x, gt.y, gt.visible, gt.area, gt.box, pair_det, pair_gt, sigmas)
 
     codes = np.where(d_out[:, :, None], 2, 0).astype(np.uint8).repeat(T, axis=2)  # unmatched: FP or ignored
+    matched = np.full((n_keep, A, T), -1, dtype=np.int64) if with_matches else None
     k_start = np.concatenate([[0], np.cumsum(k_count)])
     pair_start = np.concatenate([[0], np.cumsum(pg_count)])
     thr = np.asarray(thresholds, dtype=np.float64)[:, None]  # (T, 1)
@@ -162,6 +167,7 @@ def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_
         void = (gt.ids[g_rows] < 0) & real if negative_ids_unmatched else None  # (n_b, G)
         avail = np.ones((n_b, A, T, G), dtype=bool)
         hits = np.zeros((n_b, Dmax, A, T), dtype=np.uint8)  # 0 unmatched, 1 TP, 2 matched an ignored GT
+        whom = np.full((n_b, Dmax, A, T), -1, dtype=np.int64) if with_matches else None
         n_active = np.searchsorted(-nd, -np.arange(Dmax), side="left")  # images with > r detections
         for r in range(Dmax):
             n = int(n_active[r])
@@ -177,12 +183,16 @@ def evaluate_images(gt: CocoPeople, det: CocoPeople, sigmas: np.ndarray, *, max_
             if void is not None:
                 v = void[ii, mm] & (best[ii, aa, tt] >= prefer)
                 hits[ii[v], r, aa[v], tt[v]] = 0
+            if whom is not None:
+                whom[ii, r, aa, tt] = gt.start[imgs][ii] + mm
         rows = np.repeat(np.arange(n_b), nd)
         rank_b = _ragged_arange(nd)
         h = hits[rows, rank_b]
         dest = k_start[imgs][rows] + rank_b
         codes[dest] = np.where(h > 0, h, codes[dest])
-    out = ImageOutcomes(gt=gt_counts, image=k_img, score=det.score[keep], index=keep, codes=codes)
+        if whom is not None:
+            matched[dest] = whom[rows, rank_b]
+    out = ImageOutcomes(gt=gt_counts, image=k_img, score=det.score[keep], index=keep, codes=codes, matched=matched)
     if with_oks:
         return out, (keep[pair_det], pair_gt, oks)
     return out

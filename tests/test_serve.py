@@ -1,0 +1,323 @@
+"""prt serve as a real process: a maintainer hosts a benchmark, teams submit over HTTP and with `prt submit`,
+the board's numbers equal `prt evaluate` on each part of the split, limits hold under concurrent submissions,
+and nothing is lost when a worker or the server is killed with SIGKILL (issue 28, rules 1-3, 5)."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from poseval_refine.evaluators import get_task
+
+from .support.serve import (
+    Server,
+    db_rows,
+    get,
+    need_serve_extra,
+    post_submission,
+    prt,
+    prt_here,
+    request,
+    start_worker,
+    wait_for,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def data(shared_data, tmp_path_factory):
+    """synth24 (24 PoseTrack sequences) GT, its predictions, and two other teams' worse predictions."""
+    need_serve_extra()
+    src = shared_data / "posetrack_cases" / "synth24"
+    out = tmp_path_factory.mktemp("serve-data")
+    variants = {"good": src / "pred"}
+    for name, keep in (("half", lambda i: i % 2 == 0), ("third", lambda i: i % 3 != 1)):
+        d = out / name
+        d.mkdir()
+        for f in sorted((src / "pred").glob("*.json")):
+            seq = json.loads(f.read_text())
+            for fr in seq["annolist"]:
+                fr["annorect"] = [r for i, r in enumerate(fr["annorect"]) if keep(i)]
+            (d / f.name).write_text(json.dumps(seq))
+        variants[name] = d
+    return {"gt": src / "gt", "pred": variants, "dir": out}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, data):
+    root = tmp_path_factory.mktemp("serve-a") / "root"
+    s = Server(root, workers=1, lease=2.0).start()
+    yield s
+    s.stop()
+
+
+def _nan_free(d: dict) -> dict:
+    return {k: None if v is None or (isinstance(v, float) and math.isnan(v)) else v for k, v in d.items()}
+
+
+def expected(task: str, gt: Path, pred: Path, items: list, where: Path) -> dict:
+    """The headline numbers `prt evaluate --json` gives on the items alone (folders of just those sequences)."""
+    where.mkdir(parents=True)
+    (where / "gt").mkdir()
+    (where / "pred").mkdir()
+    for s in items:
+        shutil.copyfile(gt / f"{s}.json", where / "gt" / f"{s}.json")
+        shutil.copyfile(pred / f"{s}.json", where / "pred" / f"{s}.json")
+    code, _ = prt_here("evaluate", "--gt", where / "gt", "--pred", where / "pred", "--task", task,
+                       "--json", where / "out.json", "-q")
+    assert code == 0
+    return _nan_free(get_task(task).headline(json.loads((where / "out.json").read_text())))
+
+
+def add_team(server: Server, name: str) -> str:
+    code, out = prt_here("serve", "admin", "add-team", name, "--root", server.root)
+    assert code == 0
+    token = out.strip()
+    assert token.startswith("prt_") and len(token) > 40
+    return token
+
+
+def add_benchmark(server: Server, name: str, gt: Path, *args, task: str = "tracking") -> dict:
+    code, out = prt_here("serve", "admin", "add-benchmark", name, "--root", server.root, "--task", task,
+                         "--gt", gt, *args)
+    assert code == 0, out
+    code, out = prt_here("serve", "admin", "split", name, "--root", server.root, "--json")
+    return json.loads(out)
+
+
+def test_two_teams_board_equals_prt_evaluate_on_each_part_and_reveal_ranks_final_choices(server, data, tmp_path):
+    split = add_benchmark(server, "pt-main", data["gt"], "--public-fraction", "0.5", "--split-seed", "7")
+    assert len(split["public"]) == 12 and len(split["private"]) == 12
+    assert sorted(split["public"] + split["private"]) == sorted(p.stem for p in data["gt"].glob("*.json"))
+    # the split is the seed's: the same command on another server gives the same parts
+    alpha, beta = add_team(server, "alpha"), add_team(server, "beta")
+
+    # alpha over `prt submit` (a folder, sent as one archive): the good predictions, then a worse one as final
+    r = prt("submit", data["pred"]["third"], "--server", server.url, "--token", alpha, "--benchmark", "pt-main",
+            "--method", "net-best", "--final", "--wait", "--json")
+    best = json.loads(r.stdout)
+    assert best["status"] == "done" and best["error"] is None
+    assert get(f"{server.url}/api/submissions/{best['id']}", alpha)[1]["final"] is True
+    code, out = prt_here("submit", data["pred"]["good"], "--server", server.url, "--token", alpha, "--benchmark",
+                         "pt-main", "--method", "net-final", "--wait", "--json")
+    final = json.loads(out)
+    assert final["status"] == "done"
+    # alpha changes its mind: the later submission becomes its one final choice
+    status, _, reply = request(f"{server.url}/api/submissions/{final['id']}/final", data=b"", method="POST",
+                               headers={"Authorization": f"Bearer {alpha}"})
+    assert status == 200, reply
+    assert get(f"{server.url}/api/submissions/{best['id']}", alpha)[1]["final"] is False
+    # beta over the JSON API, a zip of its folder
+    from poseval_refine.commands.submit import pack
+
+    name, blob = pack(data["pred"]["half"])
+    status, reply = post_submission(server.url, "pt-main", beta, name, blob, method="beta-net")
+    assert status == 202, reply
+    half = wait_for(server.url, reply["id"], beta)
+    assert half["status"] == "done", half
+    status, _, _ = request(f"{server.url}/api/submissions/{best['id']}/final", data=b"", method="POST",
+                           headers={"Authorization": f"Bearer {beta}"})
+    assert status == 404  # not beta's to choose
+
+    want = {k: expected("tracking", data["gt"], data["pred"][k], split["public"], tmp_path / f"pub-{k}")
+            for k in ("good", "third", "half")}
+    assert _nan_free(best["public"]) == want["third"]
+    assert _nan_free(final["public"]) == want["good"]
+    assert want["third"]["MOTA"] > want["good"]["MOTA"]  # the final choice is not alpha's best public one
+    assert _nan_free(half["public"]) == want["half"]
+    assert "private" not in half  # nothing private before reveal
+
+    status, board = get(f"{server.url}/api/benchmarks/pt-main/leaderboard")
+    assert status == 200 and board["revealed"] is False and board["ranked_on"] == "public"
+    rows = {r["team"]: r for r in board["rows"]}
+    assert set(rows) == {"alpha", "beta"}
+    assert rows["alpha"]["method"] == "net-best"  # each team's best public submission
+    assert _nan_free(rows["alpha"]["public"]) == want["third"]
+    assert _nan_free(rows["beta"]["public"]) == want["half"]
+    assert all("private" not in r for r in board["rows"])
+    ranked = sorted(board["rows"], key=lambda r: r["rank"])
+    assert ranked[0]["public"]["MOTA"] >= ranked[1]["public"]["MOTA"]
+    lo, hi = rows["alpha"]["ci95"]
+    assert lo <= rows["alpha"]["public"]["MOTA"] <= hi
+    assert isinstance(rows["alpha"]["tied_with"], list)
+
+    code, out = prt_here("serve", "admin", "reveal", "pt-main", "--root", server.root)
+    assert code == 0
+    status, board = get(f"{server.url}/api/benchmarks/pt-main/leaderboard")
+    assert board["revealed"] is True and board["ranked_on"] == "private"
+    rows = {r["team"]: r for r in board["rows"]}
+    assert rows["alpha"]["method"] == "net-final" and rows["alpha"]["final"] is True  # its final choice
+    assert rows["beta"]["method"] == "beta-net"  # no final choice: its best public
+    priv = {k: expected("tracking", data["gt"], data["pred"][k], split["private"], tmp_path / f"priv-{k}")
+            for k in ("good", "half")}
+    assert _nan_free(rows["alpha"]["private"]) == priv["good"]
+    assert _nan_free(rows["beta"]["private"]) == priv["half"]
+    assert priv["good"] != want["good"]  # the parts differ: the private numbers are not the public ones again
+    ranked = sorted(board["rows"], key=lambda r: r["rank"])
+    assert ranked[0]["private"]["MOTA"] >= ranked[1]["private"]["MOTA"]
+    # submissions and final choices close at reveal
+    status, reply = post_submission(server.url, "pt-main", beta, name, blob)
+    assert status == 409
+    status, _, _ = request(f"{server.url}/api/submissions/{best['id']}/final", data=b"", method="POST",
+                           headers={"Authorization": f"Bearer {alpha}"})
+    assert status == 409
+
+
+def test_five_concurrent_submissions_against_a_limit_of_three_and_failed_ones_do_not_count(server, data):
+    add_benchmark(server, "pt-limits", data["gt"], "--total-limit", "3")
+    add_benchmark(server, "pt-daily", data["gt"], "--daily-limit", "2")
+    token = add_team(server, "gamma")
+    from poseval_refine.commands.submit import pack
+
+    name, blob = pack(data["pred"]["half"])
+    results = []
+    barrier = threading.Barrier(5)
+
+    def send(i):
+        barrier.wait()
+        results.append(post_submission(server.url, "pt-limits", token, name, blob, method=f"c{i}"))
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(s for s, _ in results)
+    assert codes == [202, 202, 202, 429, 429], results
+    assert all("total limit" in r["error"] for s, r in results if s == 429)
+    stored = db_rows(server.root, "SELECT COUNT(*) FROM prt_submissions s JOIN prt_benchmarks b ON "
+                                  "b.id = s.benchmark_id JOIN prt_teams t ON t.id = s.team_id "
+                                  "WHERE b.name = 'pt-limits' AND t.name = 'gamma'")
+    assert stored == [(3,)]
+
+    # a failed submission (unreadable predictions) does not count against the daily limit of 2
+    bad = b'{"annolist": [ this is not json'
+    status, reply = post_submission(server.url, "pt-daily", token, "broken.json", bad)
+    assert status == 202
+    failed = wait_for(server.url, reply["id"], token)
+    assert failed["status"] == "failed"
+    assert "fix:" in failed["error"] and "broken.json" in failed["error"]
+    assert "/tmp" not in failed["error"]  # no server path in the message
+    assert [post_submission(server.url, "pt-daily", token, name, blob)[0] for _ in range(3)] == [202, 202, 429]
+
+
+def test_prt_submit_reports_refusals_and_failures_with_exit_2(server, data, tmp_path):
+    add_benchmark(server, "pt-cli", data["gt"])
+    token = add_team(server, "delta")
+    r = prt("submit", data["pred"]["good"], "--server", server.url, "--token", "prt_wrong", "--benchmark",
+            "pt-cli", "--method", "x", check=False)
+    assert r.returncode == 2 and "401" in r.stderr and "Traceback" not in r.stderr
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    shutil.copy(next(data["pred"]["good"].glob("*.json")), partial)
+    code, out = prt_here("submit", partial, "--server", server.url, "--token", token, "--benchmark", "pt-cli",
+                         "--method", "x", "--wait", "--json")
+    out = json.loads(out)
+    assert code == 2 and out["status"] == "failed"
+    assert "has no prediction" in out["error"] and "(nor 22 more)" in out["error"]
+    code, out, err = prt_here("submit", partial, "--server", server.url, "--token", token, "--benchmark", "pt-cli",
+                              "--method", "bad/name", stderr=True)
+    assert code == 2 and "prt: error:" in err and "bad/name" in err
+    code, out, err = prt_here("submit", partial, "--server", "http://127.0.0.1:9", "--token", token, "--benchmark",
+                              "pt-cli", "--method", "x", stderr=True)
+    assert code == 2 and "cannot reach the server" in err
+
+
+def _h5_rows(src: Path, dst: Path, rows: list[int]) -> Path:
+    import h5py
+
+    with h5py.File(src, "r") as f, h5py.File(dst, "w") as g:
+        for k in f:
+            g.create_dataset(k, data=f[k][()][rows])
+    return dst
+
+
+def test_mpii_single_is_split_by_person_and_equals_prt_evaluate_on_those_people(server, shared_data, tmp_path):
+    mpii = shared_data / "mpii_val"
+    split = add_benchmark(server, "mpii-val", mpii / "valid.h5", "--public-fraction", "0.3", task="single")
+    assert len(split["public"]) == round(0.3 * 2958) and sorted(split["public"] + split["private"]) == \
+        list(range(2958))
+    token = add_team(server, "zeta")
+    code, out = prt_here("submit", mpii / "newell.h5", "--server", server.url, "--token", token, "--benchmark",
+                         "mpii-val", "--method", "hourglass", "--wait", "--json")
+    sub = json.loads(out)
+    assert sub["status"] == "done", sub
+    gt = _h5_rows(mpii / "valid.h5", tmp_path / "gt.h5", split["public"])
+    pred = _h5_rows(mpii / "newell.h5", tmp_path / "pred.h5", split["public"])
+    code, _ = prt_here("evaluate", "--gt", gt, "--pred", pred, "--task", "single", "--json", tmp_path / "o.json", "-q")
+    want = get_task("single").headline(json.loads((tmp_path / "o.json").read_text()))
+    assert sub["public"] == _nan_free(want)
+
+
+def _status(root: Path, sid: int) -> tuple:
+    return db_rows(root, "SELECT status, attempts FROM prt_submissions WHERE id = ?", sid)[0]
+
+
+def _wait_status(root: Path, sid: int, want: str, timeout: float = 60) -> tuple:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = _status(root, sid)
+        if row[0] == want:
+            return row
+        time.sleep(0.1)
+    raise AssertionError(f"submission {sid} not {want} after {timeout} s: {_status(root, sid)}")
+
+
+def test_kill_9_of_a_worker_and_of_the_server_loses_nothing(tmp_path, data):
+    need_serve_extra()
+    root = tmp_path / "root"
+    server = Server(root, workers=0, lease=3.0).start()
+    workers = []
+    try:
+        add_benchmark(server, "pt-kill", data["gt"])
+        token = add_team(server, "eps")
+        from poseval_refine.commands.submit import pack
+
+        name, blob = pack(data["pred"]["good"])
+        # 1. a worker killed mid-evaluation: after its lease another worker evaluates the submission, once
+        workers.append(start_worker(root, lease=3.0, PRT_SERVE_EVAL_DELAY=30))
+        status, reply = post_submission(server.url, "pt-kill", token, name, blob, method="k1")
+        assert status == 202
+        sid1 = reply["id"]
+        _wait_status(root, sid1, "running")
+        workers[0].kill()  # SIGKILL
+        workers[0].wait(30)
+        workers.append(start_worker(root, lease=3.0))
+        done = wait_for(server.url, sid1, token)
+        assert done["status"] == "done"
+        assert _status(root, sid1) == ("done", 2)  # claimed twice, finished once
+
+        # 2. the server killed right after its 202, before any worker ran: the submission is in the database
+        workers[1].kill()
+        workers[1].wait(30)
+        status, reply = post_submission(server.url, "pt-kill", token, name, blob, method="k2")
+        assert status == 202
+        sid2 = reply["id"]
+        server.kill9()
+        assert _status(root, sid2) == ("queued", 0)
+
+        # 3. the server (with its in-process worker) killed mid-evaluation, then started again
+        server.workers = 1
+        server.start(PRT_SERVE_EVAL_DELAY=30)
+        _wait_status(root, sid2, "running")
+        server.kill9()
+        server.start()
+        done2 = wait_for(server.url, sid2, token)
+        assert done2["status"] == "done" and _status(root, sid2) == ("done", 2)
+        assert done2["public"] == done["public"]  # the same predictions: the same numbers
+        # nothing lost, nothing doubled: two submissions, both on the board's team row, the board alive
+        assert db_rows(root, "SELECT COUNT(*) FROM prt_submissions") == [(2,)]
+        status, board = get(f"{server.url}/api/benchmarks/pt-kill/leaderboard")
+        assert status == 200 and [r["team"] for r in board["rows"]] == ["eps"]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+        server.stop()
