@@ -4,9 +4,12 @@
 
 Each case mutates one file of a valid case of one reader (``tests/support/fuzzing.py``: drop, retype,
 duplicate, truncate, wrap/unwrap, NaN/inf/huge values, reshaped or retyped arrays, damaged bytes)
-and runs the ``prt`` command that reads it. A case is *unexpected* when it raises anything but
-prt's own error, prints a Python warning, exits with another code than 0 or 2, prints other than
-one ``prt: error:`` message, changes an input or leaves output behind after an error.
+and runs the ``prt`` command that reads it; 30% of the cases also give it an output path drawn from
+``OUTPUT_KINDS`` (``--json``/``--plot``/``OUT``: a new file, an existing folder, a trailing separator, a
+missing folder, a file used as a folder; ``--save --results`` naming a file). A case is *unexpected* when it
+raises anything but prt's own error, prints a Python warning, exits with another code than 0 or 2, prints
+other than one ``prt: error:`` message, changes an input, leaves output behind after an error, accepts an
+output path it must refuse, or makes a folder it was not asked to.
 Cases are drawn by hypothesis (or, with ``--engine random``, numpy's generator) from ``--seed``
 (reproducible); ``--cases`` is per reader.
 Prints one row per reader (cases, results, clear errors and how many of them lack a ``fix:`` line,
@@ -47,13 +50,15 @@ def main() -> int:
         t = time.perf_counter()
         counts, report = campaign(READERS[name], args.cases, args.seed, args.show, args.engine)
         reports.append(report)
-        rows.append((name, counts["cases"], counts["result"], counts["error"], counts["nofix"], counts["unexpected"]))
-        print(f"{name:20s} {counts['cases']:7d} cases  {counts['result']:6d} results  {counts['error']:6d} clear errors"
-              f" ({counts['nofix']} without fix)  {counts['unexpected']:5d} unexpected  "
-              f"({time.perf_counter() - t:.0f} s)", flush=True)
-    total = [sum(r[i] for r in rows) for i in range(1, 6)]
-    print(f"{'total':20s} {total[0]:7d} cases  {total[1]:6d} results  {total[2]:6d} clear errors ({total[3]} without "
-          f"fix)  {total[4]:5d} unexpected  ({time.perf_counter() - t0:.0f} s, {args.engine}, seed {args.seed})")
+        rows.append((name, counts["cases"], counts["result"], counts["error"], counts["nofix"], counts["unexpected"],
+                     counts["output"]))
+        print(f"{name:20s} {counts['cases']:7d} cases ({counts['output']} with an output path)  {counts['result']:6d} "
+              f"results  {counts['error']:6d} clear errors ({counts['nofix']} without fix)  "
+              f"{counts['unexpected']:5d} unexpected  ({time.perf_counter() - t:.0f} s)", flush=True)
+    total = [sum(r[i] for r in rows) for i in range(1, 7)]
+    print(f"{'total':20s} {total[0]:7d} cases ({total[5]} with an output path)  {total[1]:6d} results  {total[2]:6d} "
+          f"clear errors ({total[3]} without fix)  {total[4]:5d} unexpected  ({time.perf_counter() - t0:.0f} s, "
+          f"{args.engine}, seed {args.seed})")
     for report in reports:
         if report:
             print("\n" + report)
@@ -74,6 +79,7 @@ def campaign(reader, cases: int, seed_value: int, show: int, engine: str) -> tup
     def one(draw):
         o = run_case(reader, draw)
         counts["cases"] += 1
+        counts["output"] += any(m.startswith("output: ") for m in o.mutations)
         if o.unexpected:
             counts["unexpected"] += 1
             kinds[exception_class(o)].append(describe(o))

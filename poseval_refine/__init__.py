@@ -49,4 +49,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_API) | set(_ELSEWHERE))
+    """The public API (``__all__``), not the helpers this module imports (``logging``, ``Any``)."""
+    return sorted(__all__)

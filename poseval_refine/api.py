@@ -162,7 +162,8 @@ class Result:
         metrics = [k for k in rows[0] if k not in ("name", "kind")] if rows else []
         body = [[r["name"], *(_cell(r.get(m)) for m in metrics)] for r in rows]
         if fmt == "markdown":
-            return tabulate(body, headers=["", *metrics], tablefmt="pipe", disable_numparse=True)
+            return tabulate(body, headers=["", *metrics], tablefmt="pipe", disable_numparse=True,
+                            colalign=("left", *("right",) * len(metrics)))  # numbers right-aligned
         from .render.latex import escape as latex_escape
 
         head = " & ".join(["", *(latex_escape(m) for m in metrics)]) + r" \\"

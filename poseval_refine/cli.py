@@ -72,6 +72,13 @@ def main(argv=None) -> int:
     except click.exceptions.Abort:
         click.echo("prt: aborted", err=True)
         return 130
+    except click.UsageError as e:  # click's own checks (a bad value, an unknown option): prt's one-error form
+        if type(e).__name__ == "NoArgsIsHelpError":  # bare `prt`: the help text
+            e.show()
+            return e.exit_code
+        command = e.ctx.command_path if e.ctx is not None else "prt"
+        click.echo(f"prt: error: {e.format_message()}\n  fix: see `{command} --help`", err=True)
+        return 2
     except click.ClickException as e:
         e.show()
         return e.exit_code

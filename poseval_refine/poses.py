@@ -45,7 +45,7 @@ NO_TRACK = np.iinfo(np.int64).min
 _EMPTY: dict = {}  # shared placeholder for "no source record" (never mutated)
 
 
-@dataclass
+@dataclass(repr=False)
 class PoseSequence:
     name: str
     skeleton: Skeleton
@@ -65,6 +65,12 @@ class PoseSequence:
     meta: dict = field(default_factory=dict)
     frame_extras: list[dict] | None = None
     person_extras: list[dict] | None = None
+
+    def __repr__(self) -> str:
+        """A summary, not the arrays (a benchmark holds millions of numbers)."""
+        tracks = np.unique(self.track_id[self.track_id != NO_TRACK]).size if self.track_id is not None else 0
+        return (f"PoseSequence({self.name!r}, skeleton={self.skeleton.name!r}, frames={len(self.image_names)}, "
+                f"people={len(self.person_frame)}, tracks={tracks})")
 
     def __post_init__(self):
         F = len(self.image_names)
@@ -192,7 +198,7 @@ class PoseSequence:
         return self
 
 
-@dataclass
+@dataclass(repr=False)
 class PoseSet:
     """Sequences of one benchmark or one method, keyed by sequence name (file stem)."""
 
@@ -203,6 +209,12 @@ class PoseSet:
 
     def __iter__(self):
         return iter(self.sequences.values())
+
+    def __repr__(self) -> str:
+        """A summary: format, sequence names (the first few), people; ``print(s.sequences[name])`` for one."""
+        names = ", ".join(map(repr, list(self.sequences)[:3])) + (", ..." if len(self.sequences) > 3 else "")
+        return (f"PoseSet(format={self.format!r}, sequences={len(self.sequences)} [{names}], "
+                f"people={self.num_persons})")
 
     def __len__(self) -> int:
         return len(self.sequences)

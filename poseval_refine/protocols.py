@@ -50,7 +50,8 @@ class PoseTrackProtocol:
     #: quirk 7: the tracking evaluation ignores the last labeled frame of every sequence
     drop_last_labeled_frame: bool = True
     #: quirk 8: a frame with no GT or no predictions counts, for every joint, one dummy object,
-    #: one miss and one false positive (False: the real people count, issue #5's proposal)
+    #: one miss and one false positive (False: the real people count, as proposed in poseval's issue #5,
+    #: https://github.com/leonid-pishchulin/poseval/issues/5)
     dummy_empty_frames: bool = True
     #: quirk 10: what MOTP's distance sum holds (which motmetrics version poseval ran with)
     motp: str = "poseval-mm1.2+"

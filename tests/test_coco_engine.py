@@ -292,3 +292,42 @@ def test_results_pycocotools_would_not_read_as_keypoints_are_errors(tmp_path, ca
     assert main(["evaluate", "--gt", str(g), "--pred", str(r), "--task", "coco"]) == 2
     err = capsys.readouterr().err
     assert "results[0]" in err and "'segmentation'" in err
+
+
+def test_area_range_boundaries_follow_pycocotools(tmp_path):
+    """pycocotools' rule on the area-range boundaries (32² and 96²), pinned for GT and detections: a range
+    [lo, hi] holds both ends (``area < lo or area > hi`` is outside), so a GT person of area exactly 32² or
+    96² counts in "medium" (and 96² in "large" too), and an unmatched detection of that area is a false
+    positive there, not ignored. pycocotools runs here; changing either ``<`` of ``evaluate_images`` to
+    ``<=`` changes the per-image outcomes and APm/APl."""
+    xs = np.arange(17) / 16
+    ys = ((np.arange(17) * 5) % 17) / 16  # both span exactly [0, 1]: a pose of side s has extent s x s
+
+    def pose(side, x0, y0, v=None):
+        kp = np.column_stack([xs * side + x0, ys * side + y0, np.full(17, 2 if v is None else v)])
+        return [float(c) for c in kp.ravel()]
+
+    small, large = 32.0, 96.0
+    anns = [{"id": 1, "image_id": 1, "category_id": 1, "iscrowd": 0, "keypoints": pose(small, 50, 50),
+             "num_keypoints": 17, "area": small ** 2, "bbox": [50.0, 50.0, small, small]},
+            {"id": 2, "image_id": 2, "category_id": 1, "iscrowd": 0, "keypoints": pose(large, 50, 50),
+             "num_keypoints": 17, "area": large ** 2, "bbox": [50.0, 50.0, large, large]}]
+    gt = {"images": [{"id": 1, "file_name": "1.jpg"}, {"id": 2, "file_name": "2.jpg"}], "annotations": anns,
+          "categories": [{"id": 1, "name": "person", "keypoints": COCO_NAMES, "skeleton": []}]}
+    results = [  # areas from the joints' extent, as pycocotools' loadRes computes them: 32² and 96² exactly
+        {"image_id": 1, "category_id": 1, "keypoints": pose(small, 50, 50, 0.9), "score": 0.9},  # finds GT 1
+        {"image_id": 1, "category_id": 1, "keypoints": pose(small, 300, 300, 0.9), "score": 0.95},  # nobody
+        {"image_id": 1, "category_id": 1, "keypoints": pose(large, 400, 50, 0.9), "score": 0.8},  # nobody
+        {"image_id": 2, "category_id": 1, "keypoints": pose(large, 50, 50, 0.9), "score": 0.7},  # finds GT 2
+    ]
+    ev = _compare(tmp_path, gt, results)
+    assert [d["area"] for d in ev.cocoDt.dataset["annotations"]] == [small ** 2, small ** 2, large ** 2, large ** 2]
+    # pycocotools' own per-image outcomes (area ranges all, small, medium, large), read rather than assumed
+    by = {(e["aRng"][0], e["image_id"]): e for e in ev.evalImgs if e is not None}
+    medium, large_rng = 32 ** 2, 96 ** 2
+    assert list(by[medium, 1]["gtIgnore"]) == [0] and list(by[medium, 2]["gtIgnore"]) == [0]
+    assert list(by[large_rng, 2]["gtIgnore"]) == [0]
+    assert not np.asarray(by[medium, 1]["dtIgnore"]).any()  # the unmatched 32² and 96² detections count
+    in_large = np.asarray(by[large_rng, 1]["dtIgnore"])[:, list(by[large_rng, 1]["dtIds"]).index(3)]
+    assert not in_large.any()  # the unmatched 96² detection (result 3) counts in "large" too
+    assert ev.stats[3] < 1 and ev.stats[4] < 1  # APm and APl pay for those false positives

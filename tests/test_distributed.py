@@ -47,6 +47,7 @@ def cases(tmp_path_factory, shared_data):
 
     root = tmp_path_factory.mktemp("ddp")
     gt, pred = make_benchmark(7, 10, seed=SEED)
+    (root / "pt").mkdir()  # prt's writers make the output folder, never its parents
     write_posetrack(gt, root / "pt" / "gt", "posetrack2017")
     write_posetrack(pred, root / "pt" / "pred", "posetrack2018")
     pt21 = write_case(PT21_CASES["switches"], root / "pt21")

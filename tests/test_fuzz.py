@@ -7,13 +7,14 @@ A bounded, deterministic budget runs in the test suite (``PRT_FUZZ_EXAMPLES`` pe
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .support.fuzzing import READERS, Draw, describe, mutate_tree, run_case
+from .support.fuzzing import OUTPUT_KINDS, READERS, Draw, describe, mutate_tree, run_case
 
 EXAMPLES = int(os.environ.get("PRT_FUZZ_EXAMPLES", "25"))
 
@@ -73,3 +74,31 @@ def test_mutations_change_the_tree():
     tree = READERS["posetrack2017"].files["pred/seq.json"][1]
     changed = sum(mutate_tree(tree, Draw(rng=rng), "json") != tree for _ in range(50))
     assert changed >= 40
+
+
+#: one reader per kind of output: --json of evaluate (COCO, PoseTrack21), --json or --plot (MPII single),
+#: OUT of convert as a folder (OpenPose -> PoseTrack 2018) and as a file (PoseTrack -> MPII .h5)
+OUTPUT_READERS = ["coco-keypoints", "posetrack21", "mpii", "openpose", "posetrack-to-mpii"]
+
+
+@pytest.mark.parametrize("kind", OUTPUT_KINDS)
+@pytest.mark.parametrize("name", OUTPUT_READERS)
+def test_every_kind_of_output_path_gives_a_result_or_one_clear_error(name, kind):
+    """A folder, a trailing separator, a missing folder, a file as a folder, a file as the results store:
+    refused with one error, nothing written, no folder made; a new file in an existing folder works."""
+    for seed in range(3):
+        outcome = run_case(READERS[name], Draw(rng=np.random.default_rng(seed)), output=kind)
+        assert not outcome.unexpected, describe(outcome)
+
+
+def test_the_harness_would_flag_a_missing_output_folder_made_or_a_traceback(monkeypatch):
+    """Without the output checks, the harness sees the failure (the test can fail)."""
+    import poseval_refine.commands._paths as paths
+    import poseval_refine.io as prt_io
+
+    for module in (paths, prt_io):
+        for check in ("check_output_file", "check_output_folder", "check_output_parent"):
+            monkeypatch.setattr(module, check, lambda path, *a, **k: Path(path))
+    for name in ("coco-keypoints", "openpose"):
+        outcome = run_case(READERS[name], Draw(rng=np.random.default_rng(0)), output="missing folder", mutate=False)
+        assert outcome.unexpected, describe(outcome)

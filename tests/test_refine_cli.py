@@ -270,7 +270,7 @@ def test_people_without_joints_pass_through_and_outliers_are_refined(tiny, tmp_p
     assert refine(["--pred", tmp_path / "odd.json", "--images", scenes, "--checkpoint", ckpt, "--out", out,
                    *MOVE_ALL]) == 0
     err = capsys.readouterr().err
-    assert "1 people passed through unchanged (no joints)" in err and "1 far-off joints replaced" in err
+    assert "1 person passed through unchanged (no joints)" in err and "1 far-off joint replaced" in err
     res = json.loads(out.read_text())
     assert res["annotations"][0]["keypoints"] == [0] * 51
     assert len(res["annotations"]) == len(data["annotations"])

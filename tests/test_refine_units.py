@@ -294,3 +294,38 @@ def test_locref_loss_huber_and_mse_on_positive_cells_only():
         total, p, loc_loss = loss_fn(heat, loc, batch, name)
         assert abs(p.item() - part) < 1e-6 and abs(loc_loss.item() - per_cell) < 1e-6
         assert abs(total.item() - 50.0 * (part + LOCREF_WEIGHT * per_cell)) < 1e-4
+
+
+def test_train_logs_the_learning_rate_the_optimizer_runs_at(tmp_path, monkeypatch):
+    """Adam runs at the schedule's rate x ADAM_FACTOR (its peak 0.02 -> 0.001): the log says the rate Adam uses."""
+    import logging
+
+    from poseval_refine.refiner import train as train_module
+
+    applied = []
+    step = torch.optim.Adam.step
+
+    def spy(self, *a, **k):
+        applied.append(self.param_groups[0]["lr"])
+        return step(self, *a, **k)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+    monkeypatch.setattr(train_module, "LOG_EVERY", 1)
+    cfg = train_module.TrainConfig(out=tmp_path / "c.pt", steps=2, width=8, batch_size=1, checkpoint_every=0,
+                                   calibration_scenes=0, optimizer="adam",
+                                   encode=EncodeConfig(scale=0.15, canvas_factor=0.8), synth=SynthConfig(scale=0.15))
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append  # the prt logger may not propagate (the CLI's handler), so listen on it directly
+    log = logging.getLogger("prt")
+    old_level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        train_module.train(cfg)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+    logged = [float(r.getMessage().split("lr ")[1].split()[0]) for r in records if " lr " in r.getMessage()]
+    assert applied and logged == applied
+    assert applied[0] == pytest.approx(train_module.learning_rate(0, 1.0) * train_module.ADAM_FACTOR)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import click
+
+from ._paths import Folder
 
 
 @click.command(help="A - B on one benchmark: the difference of the primary metric (and of every headline "
@@ -23,7 +24,7 @@ import click
 @click.option("--fail-if-worse", is_flag=True,
               help="Exit 1 when A is significantly worse than B (the interval of A - B lies below 0): a CI check "
                    "that a new result did not regress from a stored one.")
-@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None, envvar="PRT_RESULTS",
+@click.option("--results", "results_dir", type=Folder(), default=None, envvar="PRT_RESULTS",
               help="The results store (default: $PRT_RESULTS, else ./prt-results).")
 @click.option("--resamples", type=click.IntRange(0), default=1000, show_default=True,
               help="Bootstrap resamples (0: no interval).")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ._paths import OutputFileOrFolder
+
 
 @click.command(help="Convert pose files between formats, e.g. `prt convert --from openpose --to posetrack2018 "
                     "IN OUT`. `prt convert --list` shows the formats.")
@@ -21,7 +23,7 @@ import click
                    "source lacks (OpenPose file names from COCO results, COCO image ids from OpenPose files), and "
                    "refuses a target that cannot hold what this GT scores (joints it annotates, track ids).")
 @click.argument("inp", required=False, type=click.Path(exists=True, path_type=Path))
-@click.argument("out", required=False, type=click.Path(path_type=Path))
+@click.argument("out", required=False, type=OutputFileOrFolder())
 def command(src, dst, list_formats, overwrite, pick, gt, inp, out):
     from ..errors import ConfigError
     from ..formats import all_formats, detect_format, get_format

@@ -10,9 +10,11 @@ import click
 from ..api import evaluate_checked
 from ..errors import ConfigError, InputError
 from ..evaluators import OPTIONS, get_task, named_task, task_for_gt, task_names
+from ..formats.roles import refuse_swapped, with_swap_hint
 from ..io import write_json_atomic
 from ..log import setup_cli_logging
 from . import invocation
+from ._paths import Folder, OutputFile
 from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
 
 
@@ -27,8 +29,8 @@ def task_option_flags(f):
             kind = click.IntRange(int(o.minimum))
         elif o.type is float and o.minimum is not None:
             kind = click.FloatRange(o.minimum)
-        elif o.type is Path:
-            kind = click.Path(path_type=Path)
+        elif o.type is Path:  # the one Path option, --plot, is a file prt writes
+            kind = OutputFile(example="pckh.png", suffixes=(".png", ".pdf"))
         else:
             kind = o.type
         f = click.option(o.flag, o.name, type=kind, default=o.default, show_default=o.default is not None,
@@ -45,12 +47,12 @@ def task_option_flags(f):
               help="What to evaluate. Default: from the GT: COCO keypoint annotations -> coco, MPII "
                    ".h5/.mat arrays -> single, an MPII annolist -> multi, PoseTrack files or folders -> "
                    "tracking (stderr says which).")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write the numbers to this JSON file.")
+@click.option("--json", "json_path", type=OutputFile(), help="Also write the numbers to this JSON file.")
 @task_option_flags
 @click.option("--method", default=None, help="A registered method (see `prt methods`): GT and predictions come from "
               "its baselines/ entry under the data root, or from --gt/--pred (read in the method's native format); "
               "the result is saved in the results store as the method's recomputed row.")
-@click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA",
+@click.option("--data-root", type=Folder(example="../shared/data"), default=None, envvar="PRT_DATA",
               help="Folder of the benchmark files for --method (default: $PRT_DATA).")
 @click.option("--refined", type=click.Path(path_type=Path), default=None,
               help="With --method: refine the predictions with this checkpoint first (with the refinement "
@@ -58,7 +60,7 @@ def task_option_flags(f):
 @refinement_options("--refine-min-score")
 @click.option("--save", "save", default=None, metavar="NAME",
               help="Store the result under method NAME in the results store, for `prt leaderboard`.")
-@click.option("--results", "--results-dir", "results_dir", type=click.Path(path_type=Path), default=None,
+@click.option("--results", "--results-dir", "results_dir", type=Folder(), default=None,
               envvar="PRT_RESULTS", help="The results store --save and --method write to "
               "(default: $PRT_RESULTS, else ./prt-results).")
 @click.option("--benchmark", default=None, help="With --save: the benchmark your GT is (e.g. posetrack17-val), or a "
@@ -76,7 +78,7 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
     # RefineOptions lives beside the network (torch): built only when refining, so evaluation never loads torch
     refine_opts = pop_refine_options(options) if refined is not None else [options.pop(k) for k in REFINE_PARAMS]
     if refine_given and refined is None:
-        names = ", ".join("--" + k.replace("_", "-") for k in refine_given)
+        names = ", ".join(_flag_given(ctx, k) for k in refine_given)
         raise ConfigError(f"{names}: refinement options go with --method and --refined",
                           fix="or use them with `prt refine`")
     store = {"name": save, "dir": results_dir, "benchmark": benchmark, "base": base, "overwrite": overwrite}
@@ -95,18 +97,30 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
         logging.getLogger("prt").info("no --gt/--pred given: evaluating the sample benchmark shipped with prt")
     elif gt is None or not preds:
         raise ConfigError("give both --gt and --pred (or neither, to evaluate the shipped sample)")
-    if task is None:
-        task, what = task_for_gt(Path(gt))
-        logging.getLogger("prt").info("no --task given: the GT %s is %s, so --task %s", Path(gt).name, what, task)
-    t, kwargs = get_task(task).resolve(options)
-    if save is not None and len(preds) != 1:
-        raise ConfigError("--save stores one result: give exactly one --pred")
-    if save is not None and t.headline is None:
-        raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
-    result = evaluate_checked(t, kwargs, Path(gt), [Path(p) for p in preds])
+    refuse_swapped(gt, preds)  # small files, before any work
+    try:
+        if task is None:
+            task, what = task_for_gt(Path(gt))
+            logging.getLogger("prt").info("no --task given: the GT %s is %s, so --task %s", Path(gt).name, what, task)
+        t, kwargs = get_task(task).resolve(options)
+        if save is not None and len(preds) != 1:
+            raise ConfigError("--save stores one result: give exactly one --pred")
+        if save is not None and t.headline is None:
+            raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
+        result = evaluate_checked(t, kwargs, Path(gt), [Path(p) for p in preds])
+    except InputError as e:  # a large --gt of predictions, a --pred of GT: the error says to swap them
+        raise with_swap_hint(e, gt, preds) from None
     _show(result, json_path)
     if save is not None:
         _save(save, result, {"gt": Path(gt), "pred": Path(preds[0])}, result.options, "user", None, store)
+
+
+def _flag_given(ctx, name: str) -> str:
+    """The flag the user typed for parameter ``name``: ``--input-joints-only``, not ``--recover-missing``."""
+    param = next(p for p in ctx.command.params if p.name == name)
+    if getattr(param, "secondary_opts", None) and ctx.params.get(name) is False:
+        return param.secondary_opts[0]
+    return next((o for o in param.opts if o.startswith("--")), param.opts[0])
 
 
 def _show(result, json_path) -> None:
@@ -129,7 +143,7 @@ def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path
     """``--method NAME``: the method's files from its baselines/ entry under the data root, or the user's
     --gt/--pred read in the method's native format; the result is stored as its recomputed row."""
     if task is None:
-        raise ConfigError("--method needs --task", fix="e.g. prt evaluate --method newell --task single")
+        task = _method_task(name)
     t, kwargs = get_task(task).resolve(options)
     if gt is not None or preds:
         if gt is None or len(preds) != 1:
@@ -173,6 +187,20 @@ def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path
         _save(store["name"] or key, result, inputs, opts, "recomputed", Path(data_root), store)
     if json_path is not None:
         write_json_atomic(json_path, result.to_dict(), indent=True)
+
+
+def _method_task(name: str) -> str:
+    """The task of a method that has one (its registered inputs', else its paper numbers'); else an error."""
+    from ..methods import get_method
+
+    m = get_method(name)
+    tasks = sorted(set(m.tasks) or {p["task"] for p in m.paper})
+    if len(tasks) != 1:
+        raise ConfigError(f"--method {name} needs --task: it has {len(tasks)} tasks ({', '.join(tasks)})" if tasks
+                          else f"--method {name} needs --task: it has no task registered",
+                          fix=f"e.g. prt evaluate --method {name} --task {tasks[0] if tasks else 'single'}")
+    logging.getLogger("prt").info("no --task given: %s has one task, so --task %s", name, tasks[0])
+    return tasks[0]
 
 
 def _evaluate_method_files(name, t, gt: Path, pred: Path, store, json_path, kwargs):

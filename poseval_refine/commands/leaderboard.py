@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
+
+from ._paths import Folder, OutputFile
 
 FORMATS = ("text", "markdown", "latex", "csv", "json", "html")
 
@@ -16,8 +16,9 @@ FORMATS = ("text", "markdown", "latex", "csv", "json", "html")
 @click.option("--task", default=None, help="Only this task's boards.")
 @click.option("--benchmark", default=None, help="Only this benchmark's boards (e.g. mpii-val).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write to this file instead of stdout.")
-@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None, envvar="PRT_RESULTS",
+@click.option("--out", type=OutputFile(example="leaderboard.html"), default=None,
+              help="Write to this file instead of stdout.")
+@click.option("--results", "results_dir", type=Folder(), default=None, envvar="PRT_RESULTS",
               help="The results store (default: $PRT_RESULTS, else ./prt-results).")
 @click.option("--resamples", type=click.IntRange(0), default=1000, show_default=True,
               help="Bootstrap resamples per board (0: no intervals).")

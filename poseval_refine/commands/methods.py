@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
+
+from ._paths import Folder
 
 
 @click.command(help="List the methods of baselines/ with their formats and which evaluations can run locally "
                     "(inputs found under --data-root / $PRT_DATA).")
-@click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA")
+@click.option("--data-root", type=Folder(example="../shared/data"), default=None, envvar="PRT_DATA")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def command(data_root, as_json):
     from tabulate import tabulate

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..log import LOGGER, setup_cli_logging
+from ._paths import OutputFileOrFolder
 
 
 def _shard(value: str) -> tuple[int, int]:
@@ -76,7 +77,7 @@ def pop_refine_options(kwargs: dict):
 @click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
               help="Folder the image names of the predictions are relative to.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), required=True)
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="New file or folder.")
+@click.option("--out", type=OutputFileOrFolder(), required=True, help="New file or folder.")
 @click.option("--format", "fmt", default=None, help="Input format (default: detected).")
 @refinement_options()
 @click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..log import setup_cli_logging
+from ._paths import OutputFolder
 
 
 @click.command(help="Write N synthetic scenes: DIR/annotations.json (PoseTrack-2018 layout) and DIR/images/.\n\n"
                     "With --predictions, also DIR/predictions.json: the GT corrupted as a weak method's output "
                     "(heavy: jitter, large displacements, left/right swaps, dropped joints; light: jitter of 3% of "
                     "the head size), with per-joint scores and track ids and no head boxes, as a method's output.")
-@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--out", type=OutputFolder(), required=True)
 @click.option("--n", "n", type=click.IntRange(1), default=50, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--predictions", type=click.Choice(["none", "heavy", "light"]), default="none", show_default=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
+
+from ._paths import Folder
 
 #: headline metric names -> the metric keys of the paper's tables
 TABLE_METRICS = {"PCKh@0.5": "pckh", "AUC": "auc", "mAP": "map", "MOTA": "mota"}
@@ -16,7 +16,7 @@ TABLE_METRICS = {"PCKh@0.5": "pckh", "AUC": "auc", "mAP": "map", "MOTA": "mota"}
 @click.option("--format", "fmt", type=click.Choice(["markdown", "latex"]), default="markdown", show_default=True)
 @click.option("--table", "which", type=click.Choice(["1", "2", "3", "4", "mpii-val", "all"]), default="all",
               show_default=True)
-@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None, envvar="PRT_RESULTS",
+@click.option("--results", "results_dir", type=Folder(), default=None, envvar="PRT_RESULTS",
               help="The results store, read besides the shipped results (default: $PRT_RESULTS, else ./prt-results).")
 @click.option("--resamples", type=click.IntRange(0), default=1000, show_default=True,
               help="Bootstrap resamples for intervals and paired differences.")

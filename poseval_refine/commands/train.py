@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..log import setup_cli_logging
+from ._paths import OutputFile
 
 
 @click.command(help="Train a PoseRefiner with the paper's T1-T4 error synthesis and step schedule.\n\n"
@@ -25,7 +24,7 @@ from ..log import setup_cli_logging
 @click.option("--annotations", type=click.Path(exists=True), help="posetrack: JSON file/folder; coco: keypoints "
               "JSON; mpii: mpii_human_pose_v1_u12_1.mat")
 @click.option("--images", type=click.Path(exists=True, file_okay=False), help="Folder the image names are relative to.")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Checkpoint to write.")
+@click.option("--out", type=OutputFile(example="refiner.pt"), required=True, help="Checkpoint to write.")
 @click.option("--steps", type=click.IntRange(1), default=None, help="Budget in steps (total, counting resumed ones).")
 @click.option("--minutes", type=click.FloatRange(0, min_open=True), default=None,
               help="Budget in minutes of wall time (total, counting resumed ones), calibration included.")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
+
+from ._paths import Folder
 
 
 @click.command(help="Recompute every shipped and stored result whose inputs are present and compare every number "
@@ -13,9 +13,9 @@ import click
                     "result could not be checked). A headline number (a board's columns) edited in a result file is "
                     "caught even without the inputs, from the result's own per-item statistics; the other numbers "
                     "(per-joint values, curves) are checked when the inputs are present.")
-@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None, envvar="PRT_RESULTS",
+@click.option("--results", "results_dir", type=Folder(), default=None, envvar="PRT_RESULTS",
               help="The results store (default: $PRT_RESULTS, else ./prt-results).")
-@click.option("--data-root", type=click.Path(path_type=Path), default=None, envvar="PRT_DATA",
+@click.option("--data-root", type=Folder(example="../shared/data"), default=None, envvar="PRT_DATA",
               help="Folder that relative input paths (the shipped results') are under (default: $PRT_DATA).")
 @click.option("--tol", type=float, default=1e-9, show_default=True, help="Largest accepted absolute difference.")
 @click.option("--strict", is_flag=True, help="Also fail when a result could not be checked (CI).")

@@ -122,6 +122,9 @@ def task_for_gt(gt: Path) -> tuple[str, str]:
     gt = Path(gt)
     if not gt.exists():
         raise InputError("not found", file=gt, fix="check the --gt path")
+    if gt.is_dir() and not any(gt.iterdir()):
+        raise InputError("is an empty folder", file=gt,
+                         fix="give the GT file, or a folder holding the GT (e.g. one PoseTrack JSON per sequence)")
     try:
         fmt = detect_format(gt)
     except InputError:

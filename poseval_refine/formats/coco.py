@@ -254,7 +254,7 @@ def read_coco_annotations(path, n_joints: int = 17, keep_dataset: bool = True, l
     the parsed annotations are freed)."""
     layout = layout or GtLayout(fields=(("keypoints", n_joints),))
     n_joints = layout.n_joints
-    if isinstance(path, dict):
+    if not isinstance(path, (str, Path)):  # parsed content (a dict, or a list where a dict belongs)
         data, path = path, Path(name or "gt")
     else:
         data, path = load_json(Path(path)), Path(path)

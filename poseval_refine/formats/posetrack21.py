@@ -121,9 +121,10 @@ def _parse_checked(anns: list, where: dict, is_gt: bool, path: Path):
     boxes = np.empty((n, 4)) if is_gt else None
     for p, ann in enumerate(anns):
         if not isinstance(ann, dict):
-            raise InputError("annotation is not an object", file=path, person=p, field="annotations")
+            raise InputError(f"annotation is {kind_of(ann)}, not an object", file=path, person=p, field="annotations",
+                             fix="give every person an object with image_id, track_id and keypoints")
         image = ann.get("image_id", MISSING)
-        if image not in where or isinstance(image, bool):
+        if isinstance(image, (bool, list, dict)) or image not in where:  # a list or object: not a key at all
             raise InputError(f"annotation refers to image_id {kind_of(image)}, which 'images' does not list", file=path,
                              person=p, field="image_id", fix="give every person the id of an image of the file")
         frame = where[image]

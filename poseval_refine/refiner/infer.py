@@ -96,7 +96,10 @@ class RefineStats:
 
     def line(self, rules: KeepRules, min_score: float | None) -> str:
         keep_below, min_move = rules.keep_below, rules.min_move
-        parts = [f"refined {self.refined} people in {self.sequences} sequences: {self.moved} joints moved"]
+        from ..render.words import counted
+
+        parts = [f"refined {counted(self.refined, 'person')} in {counted(self.sequences, 'sequence')}: "
+                 f"{counted(self.moved, 'joint')} moved"]
         parts.append(f"{self.recovered} recovered")
         if rules.move_nothing:
             parts.append(f"{self.kept} kept in place (rule: move nothing)")
@@ -106,9 +109,9 @@ class RefineStats:
             parts.append(f"{self.kept} kept in place ({rule})")
         if min_score is not None:
             parts.append(f"{self.dropped} dropped (confidence <= {min_score:g})")
-        parts.append(f"{self.off_canvas} far-off joints replaced")
+        parts.append(f"{counted(self.off_canvas, 'far-off joint')} replaced")
         text = ", ".join(parts)
-        text += f"; {self.no_joints} people passed through unchanged (no joints)"
+        text += f"; {counted(self.no_joints, 'person')} passed through unchanged (no joints)"
         if self.no_head_box:
             text += f"; {self.no_head_box} without a head box were scaled from their pose"
         return text

@@ -29,6 +29,8 @@ SCHEDULE = ((0.0, 0.005), (10 / 1030, 0.02), (430 / 1030, 0.002), (730 / 1030, 0
 LOCREF_WEIGHT = 0.05
 #: Adam's learning rate is the schedule's times this (its peak 0.02 becomes 1e-3)
 ADAM_FACTOR = 0.05
+#: without a progress bar (stderr not a TTY), one log line (loss, learning rate) per this many steps
+LOG_EVERY = 100
 #: locref regression losses: pose-tensorflow's default is Huber (k = 1); the paper says MSE
 LOCREF_LOSSES = {
     "huber": lambda pred, target: F.smooth_l1_loss(pred, target, reduction="none"),
@@ -349,9 +351,10 @@ def loop(run: Run, cfg: TrainConfig, dataset, train_s: float | None) -> None:
         idx = [(run.step * run.world + run.rank) * cfg.batch_size + i for i in range(cfg.batch_size)]
         samples = list(pool.map(dataset.__getitem__, idx)) if pool else [dataset[i] for i in idx]
         batch = {k: v.to(run.device) for k, v in _collate(samples).items()}
-        lr = learning_rate(run.progress, cfg.lr_scale)
+        # the rate the optimizer runs at, as the bar and the log show it: Adam's is the schedule's x ADAM_FACTOR
+        lr = learning_rate(run.progress, cfg.lr_scale) * run.lr_factor
         for g in run.opt.param_groups:
-            g["lr"] = lr * run.lr_factor
+            g["lr"] = lr
         heat, loc = model(batch["input"])
         loss, _, _ = loss_fn(heat, loc, batch, cfg.locref_loss)
         run.opt.zero_grad(set_to_none=True)
@@ -362,7 +365,7 @@ def loop(run: Run, cfg: TrainConfig, dataset, train_s: float | None) -> None:
         bar.update(1)
         if run.step % 20 == 0:
             bar.set_postfix(loss=f"{np.mean(run.history[-20:]):.3f}", lr=f"{lr:g}")
-        if run.rank == 0 and run.step % 100 == 0 and bar.disable:
+        if run.rank == 0 and run.step % LOG_EVERY == 0 and bar.disable:
             log.info("step %d  loss %.4f  lr %g  %.0f s", run.step, np.mean(run.history[-100:]), lr,
                      time.monotonic() - start)
         if run.rank == 0 and cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0:

@@ -23,6 +23,7 @@ from .leaderboard import (
     tie_cell,
     ties_note,
 )
+from .words import counted, plural
 
 DAGGER = "\u2020"
 #: curves drawn on a board's figure (its legend holds as many lines as the plot is high)
@@ -357,8 +358,7 @@ def _subtitle(b: Board) -> str:
     if b.protocol != "official":
         parts.append(f"protocol: {escape(b.protocol)}")
     if any(r.ci95 for r in b.rows):
-        plural = "people" if b.unit == "person" else f"{b.unit}s"
-        n = f"{b.items} {plural}" if b.items else plural
+        n = counted(b.items, b.unit or "item") if b.items else plural(b.unit or "item")
         parts.append(f"95% CI: percentile bootstrap over {n}, {b.resamples} resamples, seed {b.seed}")
     return " · ".join(parts)
 

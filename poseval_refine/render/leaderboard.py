@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..results.board import PAPER, Board, Row
 from . import latex
+from .words import counted, plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -161,8 +162,7 @@ def _footnote(b: Board, dagger: str = DAGGER) -> str:
     if any(r.source == "quoted" for r in b.rows):
         notes.append(f"{dagger} quoted from {PAPER} (no interval: the per-item statistics are not published)")
     if any(r.ci95 for r in b.rows):
-        plural = "people" if b.unit == "person" else f"{b.unit}s"
-        unit = f"{b.items} {plural}" if b.items else f"the {plural}"
+        unit = counted(b.items, b.unit or "item") if b.items else f"the {plural(b.unit or 'item')}"
         notes.append(f"95% CI: percentile bootstrap over {unit} ({b.resamples} resamples, seed {b.seed})")
     if single_item(b):
         notes.append(f"no interval: the benchmark has one {b.unit or 'item'}, and resampling it gives it back")

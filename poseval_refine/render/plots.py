@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..io import atomic_path
+from ..io import atomic_path, check_output_file
 
 #: a fixed colour per curve index, so the same method keeps its colour across figures
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
@@ -14,9 +14,10 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
 
 def plot_pckh_curves(entries: list[dict], path: str | Path, title: str = "MPII PCKh") -> Path:
     """One curve per entry (``name``, ``curve``, ``pckh``, ``auc``); writes PDF or PNG and a CSV beside it."""
-    path = Path(path)
+    path = check_output_file(path, "--plot", example="pckh.png")  # not a folder, in a folder that exists
     if path.suffix.lower() not in (".png", ".pdf"):
-        raise ConfigError(f"cannot write a plot as '{path.suffix}'", fix="give a .png or .pdf path to --plot")
+        what = f"as '{path.suffix}'" if path.suffix else "without a .png or .pdf suffix"
+        raise ConfigError(f"cannot write a plot {what}", file=path, fix="give a .png or .pdf path to --plot")
     import matplotlib
 
     matplotlib.use("Agg")

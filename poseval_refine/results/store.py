@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import ConfigError, InputError, PrtError
-from ..io import dumps_json, write_bytes_atomic
+from ..io import check_output_folder, dumps_json, write_bytes_atomic
 from ..version import __version__
 from . import files
 from .files import DAMAGED_FIX, SCHEMA, SOURCES, check_content, check_fields, damaged, pred_sha, read_result  # noqa: F401
@@ -325,6 +325,9 @@ def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipp
             raise ConfigError(f"the store already holds {result['method']!r} {where}, made from "
                               "other predictions", file=path,
                               fix="save under another name, or pass --overwrite to replace it")
+    if not Path(directory).is_dir():  # the store's own folder, made on the first save (never its parents)
+        check_output_folder(directory, "--results")
+        Path(directory).mkdir()
     raw = dumps_result(result)
     write_bytes_atomic(path, raw)
     index.record(Path(directory), path, raw, in_store=_index_in_store(Path(directory), "user"))

@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import pickle
 import shutil
 import tempfile
@@ -371,6 +372,45 @@ def posetrack2018(frames: int = 3) -> Reader:
                   ["evaluate", "--gt", "{root}/gt", "--pred", "{root}/pred", "--task", "tracking", "-q"])
 
 
+def posetrack21(frames: int = 3) -> Reader:
+    """The PoseTrack21 layout (``--task hota``): one COCO-like JSON per sequence, 17 keypoint slots (ears
+    empty), GT ``person_id`` and ``bbox_head``, prediction ``scores``; image ids 10000000000 + frame."""
+    def ann(img_id, ax, ay, track, score=None, shift=0.0):
+        kp, sc = [], []
+        for j in P18_FROM15:
+            if j is None:
+                kp += [0.0, 0.0, 0.0]
+                sc.append(0.0)
+            else:
+                dx, dy = T15[j]
+                kp += [ax + dx + shift, ay + dy - shift, 1.0]
+                sc.append(round(score - 0.01 * j, 3) if score is not None else 0.0)
+        a = {"keypoints": kp, "track_id": track, "image_id": img_id, "category_id": 1}
+        if score is None:
+            a.update(bbox_head=[ax, ay - 30, 30, 40], person_id=track, id=track * 100 + img_id % 100)
+        else:
+            a["scores"] = sc
+        return a
+
+    def doc(pred):
+        images, anns = [], []
+        for f in range(frames):
+            img_id = 10000000000 + f
+            ign = f == 1 and not pred
+            images.append({"file_name": f"images/val/000000_mpii_test/{f:06d}.jpg", "id": img_id,
+                           "frame_id": img_id, "vid_id": "000000", "is_labeled": True, "nframes": frames,
+                           "ignore_regions_x": [[500.0, 600.0, 600.0]] if ign else [],
+                           "ignore_regions_y": [[0.0, 0.0, 90.0]] if ign else []})
+            for t, (x, y) in enumerate(ANCHORS):
+                anns.append(ann(img_id, x, y, t + 1 + 100 * pred, 0.9 - 0.1 * t if pred else None, 2.0 * f * pred))
+        return {"images": images, "annotations": anns,
+                "categories": [{"supercategory": "person", "id": 1, "name": "person"}]}
+
+    return Reader("posetrack21", {"gt/000000_mpii_test.json": ("json", doc(False)),
+                                  "pred/000000_mpii_test.json": ("json", doc(True))},
+                  ["evaluate", "--gt", "{root}/gt", "--pred", "{root}/pred", "--task", "hota", "-q"])
+
+
 def _mpii_people(n: int = 4, shift: float = 0.0) -> np.ndarray:
     xy = np.array([[[100.0 + 40 * i + dx + shift, 100.0 + dy] for dx, dy in T16] for i in range(n)])
     return xy
@@ -526,7 +566,7 @@ def posetrack_to_mpii() -> Reader:
                   ["convert", "--to", "mpii", "--pick", "largest", "{root}/pred/seq.json", "{out}"], out_suffix=".h5")
 
 
-READERS = {r.name: r for r in (posetrack2017(), posetrack2018(), mpii_arrays(), pose_tensorflow(),
+READERS = {r.name: r for r in (posetrack2017(), posetrack2018(), posetrack21(), mpii_arrays(), pose_tensorflow(),
                                mpii_annolist_json(), mpii_annolist_mat(), mpii_release(), openpose(),
                                coco_results(), coco_keypoints(), detect_and_track(), posetrack_to_mpii())}
 
@@ -564,15 +604,55 @@ def _argv(reader: Reader, root: Path, out: Path, draw: Draw) -> list[str]:
     return argv
 
 
-def run_case(reader: Reader, draw: Draw, workdir: Path | None = None, on_start=None) -> Outcome:
-    """Write the reader's files (one of them mutated), run its command, and judge the outcome."""
+#: what a case may give as its output path (``--json``/``--plot`` of ``prt evaluate``, ``OUT`` of ``prt
+#: convert``) or results store (``--save --results``): a new file in an existing folder, and the paths that
+#: must be refused (exit 2, nothing written, no folder made)
+OUTPUT_KINDS = ("new file", "existing folder", "trailing separator", "missing folder", "file as folder",
+                "store is a file")
+REFUSED_OUTPUTS = frozenset(OUTPUT_KINDS[1:])
+
+
+def _output_case(reader: Reader, root: Path, argv: list[str], out: Path, draw: Draw, kind: str | None = None
+                 ) -> tuple[list, Path, str]:
+    """The command line with one output path drawn from :data:`OUTPUT_KINDS` (``{out}`` replaced or, for
+    ``prt evaluate``, ``--json``/``--plot``/``--save`` added); the path whose absence after an error the case
+    checks; the kind. What the kinds need (a folder, a file) is made here, before the inputs' digest."""
+    kind = kind or draw.pick(OUTPUT_KINDS)
+    evaluate = argv[0] == "evaluate"
+    if kind == "store is a file" and not evaluate:
+        kind = "file as folder"
+    flag = draw.pick(["--json", "--plot"]) if evaluate and "single" in argv else "--json"
+    if evaluate:
+        out = root / ("out.png" if flag == "--plot" else "out.json")
+    (root / "adir").mkdir(exist_ok=True)
+    (root / "afile").write_text("x")
+    path = {"new file": str(out), "existing folder": str(root / "adir"), "trailing separator": f"{out}{os.sep}",
+            "missing folder": str(root / "missing" / "deeper" / out.name),
+            "file as folder": str(root / "afile" / out.name), "store is a file": str(out)}[kind]
+    if not evaluate:
+        argv = [path if a == str(root / f"out{reader.out_suffix}") else a for a in argv]
+    elif kind == "store is a file":
+        argv = [*argv, "--save", "fuzz", "--results", str(root / "afile")]
+    else:
+        argv = [*argv, flag, path]
+    return argv, out, kind
+
+
+def _tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) + ("/" if p.is_dir() else "") for p in root.rglob("*")}
+
+
+def run_case(reader: Reader, draw: Draw, workdir: Path | None = None, on_start=None, output: str | None = None,
+             mutate: bool = True) -> Outcome:
+    """Write the reader's files (one of them mutated, unless not ``mutate``), run its command, and judge the
+    outcome. ``output``: this kind of output path (:data:`OUTPUT_KINDS`) rather than a drawn one."""
     from poseval_refine.cli import main
 
     own = workdir is None
     root = Path(tempfile.mkdtemp(prefix="prt-fuzz-")) if own else workdir
     mutations: list[str] = []
     try:
-        target = draw.pick(reader.mutable())
+        target = draw.pick(reader.mutable()) if mutate else None
         for rel, (kind, tree) in reader.files.items():
             if rel == target:
                 mutations.append(f"file {rel}")
@@ -593,7 +673,11 @@ def run_case(reader: Reader, draw: Draw, workdir: Path | None = None, on_start=N
             path.write_bytes(data)
         out = root / f"out{reader.out_suffix}"
         argv = _argv(reader, root, out, draw)
+        if output is not None or draw.chance(0.3):  # the output path (or results store) is what this case varies
+            argv, out, output = _output_case(reader, root, argv, out, draw, output)
+            mutations.append(f"output: {output}")
         before = _digest(root)
+        paths_before = _tree(root)
         if on_start is not None:  # e.g. record what is about to run, in case the process dies
             on_start(reader.name, argv, mutations)
         stdout, stderr = io.StringIO(), io.StringIO()
@@ -613,6 +697,17 @@ def run_case(reader: Reader, draw: Draw, workdir: Path | None = None, on_start=N
             o.problems.append("an input file changed")
         if code not in (0, None) and out.exists():
             o.problems.append("output written although the command failed")
+        if output in REFUSED_OUTPUTS:
+            # a file output naming a folder must be refused; OUT of `prt convert` may be a folder (its writer
+            # decides), so a trailing separator there names a folder it may make
+            folder_ok = output == "trailing separator" and argv[0] == "convert"
+            if code == 0 and not folder_ok:
+                o.problems.append(f"output path ({output}) accepted")
+            if code != 0 and _tree(root) != paths_before:
+                o.problems.append(f"output path ({output}) refused but something was written or a folder made: "
+                                  f"{sorted(_tree(root) - paths_before)}")
+        if (root / "missing").exists():
+            o.problems.append("a missing output folder was created")
         return o
     finally:
         if own:
