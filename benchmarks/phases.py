@@ -3,7 +3,8 @@
     python benchmarks/phases.py [prt evaluate arguments ...]
 
 runs ``prt evaluate ARGS`` in this process with timers around its phases and prints one JSON
-object of CPU seconds (``time.process_time``: steadier than wall time on a shared machine) per phase (exclusive: a phase inside another is not counted twice):
+object of CPU seconds (``time.process_time``: steadier than wall time on a shared machine) per
+phase (exclusive: a phase inside another is not counted twice):
 
 - ``startup``: the interpreter's start, up to the first line of this script;
 - ``imports``: importing prt's command line and the ``evaluate`` command (numpy, orjson, ...);
