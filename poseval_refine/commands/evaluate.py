@@ -10,7 +10,7 @@ import click
 from ..api import evaluate
 from ..errors import ConfigError, InputError
 from ..evaluators import OPTIONS, get_task, task_for_gt, task_names
-from ..io import write_json_atomic
+from ..io import write_bytes_atomic
 from ..log import setup_cli_logging
 from . import invocation
 from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
@@ -112,7 +112,7 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
 def _show(result, json_path) -> None:
     click.echo(result.render())
     if json_path is not None:
-        write_json_atomic(json_path, result.to_dict(), indent=True)
+        write_bytes_atomic(json_path, result.to_json(indent=True))
         logging.getLogger("prt").info("wrote %s", json_path)
 
 
@@ -173,7 +173,7 @@ def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path
             store = dict(store, base=m.key)
         _save(store["name"] or key, result, inputs, opts, "recomputed", Path(data_root), store)
     if json_path is not None:
-        write_json_atomic(json_path, result.to_dict(), indent=True)
+        write_bytes_atomic(json_path, result.to_json(indent=True))
 
 
 def _evaluate_method_files(name, t, gt: Path, pred: Path, store, json_path, options):
@@ -202,4 +202,4 @@ def _evaluate_method_files(name, t, gt: Path, pred: Path, store, json_path, opti
     _save(store["name"] or m.key, result, {"gt": gt, "pred": pred}, dict(result.options, native_format=fmt.name),
           "recomputed", None, store)
     if json_path is not None:
-        write_json_atomic(json_path, result.to_dict(), indent=True)
+        write_bytes_atomic(json_path, result.to_json(indent=True))
