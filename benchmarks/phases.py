@@ -16,9 +16,9 @@ phase (exclusive: a phase inside another is not counted twice):
 - ``finalize``: pooling the sequences and the AP/MOTA numbers;
 - ``other``: everything else (option handling, rendering, writing the JSON).
 
-The PoseTrack21 mAP (``--protocol posetrack21``) has its own phases (``read``, ``match``,
-``finalize``). Used by ``posetrack_eval.py --phases`` and ``posetrack21_eval.py --phases``, which
-repeat it and report each phase's minimum.
+(``imports`` includes importing the modules these phases live in, which the command would
+otherwise import on demand.) Used by ``posetrack_eval.py --phases N``, which repeats it and reports
+each phase's minimum; the PoseTrack21 phases are ``posetrack21_eval.py --phases DIR``.
 """
 
 from __future__ import annotations
@@ -53,23 +53,34 @@ def _timed(phase: str, fn):
     return wrapper
 
 
-#: (module, attribute, phase): patched where the callers look them up
+#: (defining module, function, phase): the function is replaced wherever a loaded prt module holds it
 HOOKS = [
     ("poseval_refine.formats.posetrack.reader", "prepare_reads", "read: bytes + point lists"),
-    ("poseval_refine.formats.posetrack.reader", "split_many", "read: bytes + point lists"),
-    ("poseval_refine.evaluators.posetrack", "read_sequence", "read: documents"),
+    ("poseval_refine.formats._pointbytes", "split_many", "read: bytes + point lists"),
+    ("poseval_refine.formats.posetrack.reader", "read_sequence", "read: documents"),
     ("poseval_refine.evaluators.posetrack", "clean_pair", "clean"),
-    ("poseval_refine.evaluators._sessions", "read_sequence", "read: documents"),
-    ("poseval_refine.evaluators.posetrack", "sequences_stats", "statistics (rest)"),
+    ("poseval_refine.metrics.posetrack", "sequences_stats", "statistics (rest)"),
     ("poseval_refine.metrics.posetrack", "_frame_distances", "distances"),
-    ("poseval_refine.metrics.posetrack", "assign_poses", "AP assignment"),
-    ("poseval_refine.metrics.posetrack", "accumulate_frames", "MOTA accumulation"),
+    ("poseval_refine.metrics.ap", "assign_poses", "AP assignment"),
+    ("poseval_refine.metrics.mota", "accumulate_frames", "MOTA accumulation"),
     ("poseval_refine.evaluators.posetrack", "posetrack_result", "finalize"),
-    ("poseval_refine.evaluators.posetrack21", "read_pairs", "read"),
-    ("poseval_refine.evaluators.posetrack21", "read_files", "read"),
-    ("poseval_refine.evaluators.posetrack21", "match_sequences", "match"),
-    ("poseval_refine.evaluators.posetrack21", "finalize_map", "finalize"),
 ]
+
+
+def _install_hooks() -> None:
+    targets = {}
+    for module, attr, phase in HOOKS:
+        try:
+            fn = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            continue
+        targets[id(fn)] = (fn, _timed(phase, fn))
+    for name, mod in list(sys.modules.items()):
+        if not name.startswith("poseval_refine"):
+            continue
+        for attr, value in list(vars(mod).items()):
+            if id(value) in targets and value is targets[id(value)][0]:
+                setattr(mod, attr, targets[id(value)][1])
 
 
 def main(argv: list[str]) -> None:
@@ -77,13 +88,7 @@ def main(argv: list[str]) -> None:
     from poseval_refine import cli
 
     importlib.import_module("poseval_refine.commands.evaluate")
-    for module, attr, phase in HOOKS:
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        if hasattr(mod, attr):
-            setattr(mod, attr, _timed(phase, getattr(mod, attr)))
+    _install_hooks()
     imports = clock() - t
     t = clock()
     code = cli.main(["evaluate", *argv])
