@@ -19,7 +19,9 @@ pinned to one core (``taskset -c CPU``) and started from scratch (interpreter st
 - with ``--motmetrics-repeat N``, ``prt evaluate --task tracking --mot-backend motmetrics`` (the
   CLEAR-MOT counts from motmetrics itself), N times; its numbers are compared with the default's.
 
-Both packages are byte-compiled first (``compileall``), as an installed package is. Runs are
+prt runs in the benchmark's folder with ``PYTHONPATH`` set to the checkout this script imported (and
+``--baseline``'s runs to that one), so the code under test is the one named, not whatever checkout
+the current folder holds. Both packages are byte-compiled first (``compileall``), as an installed package is. Runs are
 interleaved (prt, poseval, prt, ...) so both see the same machine load; the minimum wall time of
 each is reported, with the CPU time (user + sys) of that run, the ratio of the minimum CPU times
 (steadier than wall time on a loaded machine) and the load average.
@@ -119,9 +121,9 @@ def max_difference(prt: dict, official: dict) -> float:
     return worst
 
 
-def phase_minima(cmd: list[str], runs: list[dict]) -> None:
+def phase_minima(cmd: list[str], runs: list[dict], env: dict) -> None:
     """Run ``benchmarks/phases.py`` once more (``cmd``) and add its phase times to ``runs``."""
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
     runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -213,20 +215,25 @@ def run_one(args, root: Path, n: int, frames, seed: int, pin: list[str]) -> dict
     prt_cmd = prt_cmd + ["--json", str(out_json)]
     base_json = root / "prt_baseline_result.json"
     base_cmd = pin + [sys.executable, "-m", "poseval_refine.cli", "evaluate", *evaluate_args, "--json", str(base_json)]
-    base_env = dict(os.environ, PYTHONPATH=str(args.baseline)) if args.baseline else None
+    # every prt process runs in the benchmark's folder with PYTHONPATH naming the code under test: run from
+    # a checkout, ``python -m`` would import the checkout in the current folder before PYTHONPATH's
+    import poseval_refine
+
+    prt_env = dict(os.environ, PYTHONPATH=str(Path(poseval_refine.__file__).resolve().parent.parent))
+    base_env = dict(os.environ, PYTHONPATH=str(args.baseline.resolve())) if args.baseline else None
     prt_runs, pv_runs, mm_runs, phase_runs, base_runs = [], [], [], [], []
     for r in range(max(args.repeat, args.poseval_repeat if args.poseval else 0, args.motmetrics_repeat,
                        args.phases)):
         if r < args.repeat:
-            prt_runs.append(timed(prt_cmd)[:2])
+            prt_runs.append(timed(prt_cmd, cwd=root, env=prt_env)[:2])
             if args.baseline:
-                base_runs.append(timed(base_cmd, env=base_env)[:2])
+                base_runs.append(timed(base_cmd, cwd=root, env=base_env)[:2])
         if args.poseval and r < args.poseval_repeat:
             pv_runs.append(timed(pv_cmd, cwd=args.poseval)[:2])
         if r < args.motmetrics_repeat:
-            mm_runs.append(timed(mm_cmd)[:2])
+            mm_runs.append(timed(mm_cmd, cwd=root, env=prt_env)[:2])
         if r < args.phases:
-            phase_minima(phases_cmd, phase_runs)
+            phase_minima(phases_cmd, phase_runs, prt_env)
     prt_wall, prt_cpu = min(prt_runs)
     row = {"sequences": n, "frames": frames, "seed": seed, "json_mb": round(size_mb, 1), "prt_s": prt_wall,
            "prt_cpu_s": prt_cpu, "prt_runs": [round(w, 3) for w, _ in prt_runs]}
