@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
-from .evaluators import Task, get_task
+from .evaluators import Session, Task, get_task
 from .io import no_gc
 
 if TYPE_CHECKING:
@@ -71,9 +71,11 @@ class Result:
     """
 
     def __init__(self, task: str, data: dict, *, notes: Sequence[str] = (), inputs: Mapping[str, Any] | None = None,
-                 options: Mapping[str, Any] | None = None):
+                 options: Mapping[str, Any] | None = None, session: Session | None = None):
         self.task = task
         self._data = data
+        #: the evaluation's session (GT and per-item statistics): what ``subset`` recomputes from
+        self._session = session
         #: the notes (warnings, counts) the evaluation sent to the ``prt`` logger
         self.notes = list(notes)
         self._inputs = dict(inputs or {})
@@ -100,6 +102,26 @@ class Result:
 
     def __getitem__(self, metric: str) -> float:
         return self.headline[metric]
+
+    @property
+    def items(self) -> list:
+        """The keys of the items ``subset`` chooses from, in the GT's order: sequence names (PoseTrack,
+        PoseTrack21, pckh), image ids (COCO), image or person indices (MPII multi, single)."""
+        return list(self._evaluated().keys)
+
+    def subset(self, items) -> Result:
+        """The result over the chosen items only (see ``items``), equal bit for bit to evaluating a GT and
+        predictions that hold only them (in the GT's order: the official tie order included)."""
+        session = self._evaluated()
+        with _notes() as notes, no_gc():
+            data = session.compute(only=list(items))
+        return Result(self.task, data, notes=notes, options=self._options, session=session)
+
+    def _evaluated(self) -> Session:
+        if self._session is None:
+            raise ConfigError("this result holds no evaluation session (a stored result, or several predictions "
+                              "compared): subset needs the result of evaluate() or Evaluator.compute()")
+        return self._session
 
     def to_dict(self) -> dict:
         """The content ``prt evaluate --json`` writes: plain JSON data (NaN as None)."""
@@ -214,26 +236,21 @@ def evaluate(gt: Any, pred: Any, task: str | None = None, **options: Any) -> Res
     ``protocol="corrected"``, ``workers=2``, ...). Raises ``InputError`` (a ``ValueError``) naming the file
     or item and field of bad input, ``ConfigError`` for options that do not fit.
     """
-    t = _task_of(gt, task)
-    kwargs = t.take_options(options)
+    t, kwargs = _task_of(gt, task).resolve(options)
+    return evaluate_checked(t, kwargs, gt, pred)
+
+
+def evaluate_checked(t: Task, kwargs: dict[str, Any], gt: Any, pred: Any) -> Result:
+    """:func:`evaluate` with the task and options ``Task.resolve`` gave (the command line checks them before it
+    looks for any file, and not again)."""
     with _notes() as notes, no_gc():
         preds = _preds(pred)
-        if _is_path(gt) and preds is not None:
-            data = t.run(Path(gt), preds, **kwargs)
-            inputs: dict[str, Any] = {"gt": Path(gt), "pred": preds[0]} if len(preds) == 1 else {}
-        else:
-            session = _session(t, gt, kwargs)
-            session.update(pred if preds is None else preds[0])
-            data = session.result()
-            inputs = {"gt": gt, "pred": pred}
-    return Result(t.name, data, notes=notes, inputs=inputs, options=kwargs)
-
-
-def _session(t: Task, gt: Any, kwargs: dict):
-    if t.session is None:
-        raise ConfigError(f"--task {t.name} evaluates files only (no in-memory or streaming evaluation yet)",
-                          fix="give gt and pred as paths")
-    return t.session(gt, **kwargs)
+        data, session = t.evaluate(Path(gt) if _is_path(gt) else gt, preds if preds is not None else pred, kwargs)
+    if preds is not None:
+        inputs: dict[str, Any] = {"gt": Path(gt), "pred": preds[0]} if len(preds) == 1 else {}
+    else:
+        inputs = {"gt": gt, "pred": pred}
+    return Result(t.name, data, notes=notes, inputs=inputs, options=kwargs, session=session)
 
 
 class Evaluator:
@@ -242,7 +259,12 @@ class Evaluator:
     ``update(part)`` takes some of the predictions: PoseTrack sequences (``{sequence file name: parsed
     JSON}``, or a path), a batch of COCO result dicts, or a slice of MPII people (``(indices, array)``,
     or the whole N x 16 x 2|3 array). ``compute()`` gives the :class:`Result` of everything given since
-    the start or the last ``reset()``, equal bit for bit to :func:`evaluate` on the union.
+    the start or the last ``reset()``, equal bit for bit to :func:`evaluate` on the union. An item (a
+    sequence, image or person) given again counts once when it is identical, and is an error otherwise.
+
+    ``state()`` is a plain picklable value of what was given (per-item statistics); ``merge(states)`` adds
+    other evaluators' states (other processes, DDP ranks): any partition of the items, merged, gives the
+    numbers of one evaluator fed everything, bit for bit.
 
     >>> ev = Evaluator(gt, task="tracking")          # doctest: +SKIP
     >>> for batch in batches: ev.update(batch)       # doctest: +SKIP
@@ -250,10 +272,11 @@ class Evaluator:
     """
 
     def __init__(self, gt: Any, task: str | None = None, **options: Any):
-        self.task = _task_of(gt, task).name
-        self._options = get_task(self.task).take_options(options)
+        t, self._options = _task_of(gt, task).resolve(options)
+        self.task = t.name
         with _notes() as notes, no_gc():
-            self._session = _session(get_task(self.task), gt, self._options)
+            self._session = t.open_checked(gt, self._options)
+            self._session.flush_notes()
         self._gt = gt
         self._gt_notes = notes
         self._notes: list[str] = []
@@ -262,15 +285,27 @@ class Evaluator:
         """Add predictions (see the class); returns the evaluator, so calls chain."""
         with _notes() as notes, no_gc():
             self._session.update(part)
+            self._session.flush_notes()
         self._notes += notes
+        return self
+
+    def state(self) -> dict:
+        """What was given so far as a plain picklable value (see ``merge``)."""
+        return self._session.state()
+
+    def merge(self, states) -> Evaluator:
+        """Add other evaluators' states (same task, options and GT); returns the evaluator."""
+        with no_gc():
+            self._session.merge(states)
         return self
 
     def compute(self) -> Result:
         """The result of every part given so far (the evaluator keeps them: compute again after more)."""
         with _notes() as notes, no_gc():
-            data = self._session.result()
+            data = self._session.compute()
         return Result(self.task, data, notes=[*self._gt_notes, *self._notes, *notes],
-                      inputs={"gt": self._gt, "pred": self._session.predictions()}, options=self._options)
+                      inputs={"gt": self._gt, "pred": self._session.predictions()}, options=self._options,
+                      session=self._session.snapshot())
 
     def reset(self) -> None:
         """Forget the predictions given so far; the ground truth stays loaded."""

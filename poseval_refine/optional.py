@@ -1,8 +1,9 @@
 """Optional dependencies: which extra installs each, and the one clear error when it is missing.
 
 prt's core (every evaluator, the leaderboard) needs neither PyTorch nor motmetrics. The refiner needs
-torch (extra ``refine``) and ``--mot-backend motmetrics`` needs motmetrics (extra ``parity``); see the
-install commands in README.md.
+torch (extra ``refine``), ``--mot-backend motmetrics`` needs motmetrics (extra ``parity``) and
+``poseval_refine.integrations.torchmetrics`` needs torchmetrics (extra ``torchmetrics``); see the install
+commands in README.md.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .errors import ConfigError
 EXTRAS = {
     "torch": ("refine", "torch==2.13.0 "),
     "motmetrics": ("parity", ""),
+    "torchmetrics": ("torchmetrics", "torch==2.13.0 "),
 }
 
 

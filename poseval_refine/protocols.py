@@ -20,8 +20,9 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from .errors import ConfigError
+from .metrics.mota import MOTP_MODES  # the MOTP definitions: defined once, where MOTP is computed
 
-MOTP_MODES = ("poseval-mm1.2+", "poseval-mm1.1", "clear")
+__all__ = ["MOTP_MODES", "PROTOCOLS", "get_protocol", "pckh_protocol", "posetrack_protocol", "protocol_names"]
 
 #: PoseTrack reporting groups over PoseTrack-2017 joint ids (poseval ``getCum``)
 POSETRACK_GROUPS: tuple[tuple[str, tuple[int, ...]], ...] = (

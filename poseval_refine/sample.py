@@ -12,6 +12,8 @@ from pathlib import Path
 SEED = 2018
 N_SEQUENCES = 3
 N_FRAMES = 12
+#: the task ``prt evaluate`` runs on the sample when no --task is given
+SAMPLE_TASK = "tracking"
 
 
 def sample_root() -> Path:

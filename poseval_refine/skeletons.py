@@ -64,7 +64,7 @@ class Skeleton:
         return perm
 
 
-def _pairs(joints: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+def symmetric_pairs_of(joints: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
     """Symmetric pairs found by the left_/right_ naming convention."""
     pairs = []
     for i, n in enumerate(joints):
@@ -92,7 +92,7 @@ _PT15 = (
 POSETRACK15 = Skeleton(
     name="posetrack15",
     joints=_PT15,
-    symmetric_pairs=_pairs(_PT15),
+    symmetric_pairs=symmetric_pairs_of(_PT15),
     description="PoseTrack 2017 (annolist) joint ids 0-14; the joint set poseval evaluates",
 )
 
@@ -105,7 +105,7 @@ POSETRACK18 = Skeleton(
     name="posetrack18",
     joints=_PT18,
     file_names=("nose", "head_bottom", "head_top") + _PT18[3:],
-    symmetric_pairs=_pairs(_PT18),
+    symmetric_pairs=symmetric_pairs_of(_PT18),
     unused=("left_ear", "right_ear"),
     description="PoseTrack 2018 COCO-like 17 slots; ears are never annotated nor evaluated",
 )
@@ -119,7 +119,7 @@ MPII16 = Skeleton(
     name="mpii16",
     joints=_MPII16,
     file_names=_MPII16[:8] + ("upper_neck",) + _MPII16[9:],
-    symmetric_pairs=_pairs(_MPII16),
+    symmetric_pairs=symmetric_pairs_of(_MPII16),
     description="MPII Human Pose ids 0-15 (pelvis 6, thorax 7, upper neck 8, head top 9)",
 )
 
@@ -131,7 +131,7 @@ _COCO17 = (
 COCO17 = Skeleton(
     name="coco17",
     joints=_COCO17,
-    symmetric_pairs=_pairs(_COCO17),
+    symmetric_pairs=symmetric_pairs_of(_COCO17),
     description="COCO keypoints, 17 joints",
 )
 
@@ -141,7 +141,7 @@ _OP18 = (
     "right_eye", "left_eye", "right_ear", "left_ear",
 )
 OPENPOSE18 = Skeleton(
-    name="openpose-coco18", joints=_OP18, symmetric_pairs=_pairs(_OP18),
+    name="openpose-coco18", joints=_OP18, symmetric_pairs=symmetric_pairs_of(_OP18),
     description="OpenPose COCO-18 (its 'neck' is the shoulder midpoint, used as PoseTrack's neck)",
 )
 _BODY25 = (
@@ -150,7 +150,7 @@ _BODY25 = (
     "right_eye", "left_eye", "right_ear", "left_ear", "left_big_toe", "left_small_toe", "left_heel",
     "right_big_toe", "right_small_toe", "right_heel",
 )
-BODY25 = Skeleton(name="openpose-body25", joints=_BODY25, symmetric_pairs=_pairs(_BODY25),
+BODY25 = Skeleton(name="openpose-body25", joints=_BODY25, symmetric_pairs=symmetric_pairs_of(_BODY25),
                   description="OpenPose BODY_25")
 
 def joint_mapping(src: Skeleton, dst: Skeleton) -> np.ndarray:

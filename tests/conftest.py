@@ -58,3 +58,60 @@ def shared_data() -> Path:
     if SHARED is None:
         missing_data("shared test data")
     return SHARED / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _prt_cache(tmp_path_factory):
+    """prt's cache (results.cache: the boards' resamples; the shipped results' index) in a folder of this
+    test run, never the user's: every run starts cold, and no entry of another checkout's code is read."""
+    old = os.environ.get("PRT_CACHE")
+    os.environ["PRT_CACHE"] = str(tmp_path_factory.mktemp("prt-cache"))
+    yield
+    if old is None:
+        os.environ.pop("PRT_CACHE", None)
+    else:
+        os.environ["PRT_CACHE"] = old
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny PoseRefiner trained for 2 steps on 4 synthetic scenes: (root, scenes folder, checkpoint)."""
+    from poseval_refine.cli import main
+    from poseval_refine.refiner.calibrate import calibrate_checkpoint
+    from poseval_refine.refiner.encode import EncodeConfig
+    from poseval_refine.refiner.synth import SynthConfig
+    from poseval_refine.refiner.train import TrainConfig, train
+
+    from .support.refiner import SCALE
+
+    root = tmp_path_factory.mktemp("refine")
+    assert main(["synth", "--out", str(root / "scenes"), "--n", "4", "--seed", "11", "--predictions", "heavy"]) == 0
+    ckpt = root / "tiny.ckpt"
+    train(TrainConfig(out=ckpt, steps=2, width=8, batch_size=2, checkpoint_every=0, calibration_scenes=1,
+                      encode=EncodeConfig(scale=SCALE, canvas_factor=0.8), synth=SynthConfig(scale=SCALE)))
+    calibrate_checkpoint(ckpt, scenes=1)  # the step `prt train` runs after training
+    return root, root / "scenes", ckpt
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (playwright); skipped where it is missing, failed under CI."""
+    import shutil
+
+    from .support.browser import ARGS, CHROMIUM
+
+    missing = []
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing.append("the playwright package (pip install -e '.[test]')")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        missing.append(f"chromium at {CHROMIUM} (apt-get install chromium)")
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install " + " and ".join(missing) + " (.ci/run does)")
+        pytest.skip("needs " + " and ".join(missing))
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

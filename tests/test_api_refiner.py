@@ -12,10 +12,10 @@ pytest.importorskip("torch")
 import poseval_refine as prt  # noqa: E402
 from poseval_refine.cli import main  # noqa: E402
 from poseval_refine.formats import read_poses  # noqa: E402
-from tests.test_refine_cli import MOVE_ALL, tiny  # noqa: E402,F401  (the fixture)
+from tests.support.refiner import MOVE_ALL  # noqa: E402
 
 
-def test_refine_in_memory_equals_the_command(tiny, tmp_path, monkeypatch):  # noqa: F811
+def test_refine_in_memory_equals_the_command(tiny, tmp_path, monkeypatch):
     _, scenes, ckpt = tiny
     out = tmp_path / "refined.json"
     assert main(["refine", "--pred", str(scenes / "predictions.json"), "--images", str(scenes), "--checkpoint",

@@ -318,8 +318,8 @@ def test_wheel_carries_the_shipped_results(tmp_path):
     assert build.returncode == 0, build.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("poseval_refine-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    shipped = sorted(n for n in names if n.startswith("poseval_refine/data/results/") and n.endswith(".json"))
-    assert len(shipped) >= 6 and "poseval_refine/data/results/newell__mpii-val__single.json" in shipped
+    shipped = sorted(n for n in names if n.startswith("poseval_refine/shipped_results/") and n.endswith(".json"))
+    assert len(shipped) >= 6 and "poseval_refine/shipped_results/newell__mpii-val__single.json" in shipped
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -3,37 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from poseval_refine.cli import main
 
-CHROMIUM = os.environ.get("PRT_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    missing = []
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing.append("the playwright package (pip install -e '.[test]')")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        missing.append(f"chromium at {CHROMIUM} (apt-get install chromium)")
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install " + " and ".join(missing) + " (.ci/run does)")
-        pytest.skip("needs " + " and ".join(missing))
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+from .support.browser import open_page as _open
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +31,6 @@ def page_file(tmp_path_factory, shared_data):
     assert main(["leaderboard", "--format", "html", "--out", str(out), "--results", str(store),
                  "--resamples", "200"]) == 0
     return out
-
-
-def _open(browser, path):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    requests = []
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(path.as_uri())
-    page.wait_for_load_state("load")
-    return page, requests
 
 
 def _column(page, board, header):

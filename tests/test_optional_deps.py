@@ -63,7 +63,9 @@ def test_evaluation_needs_neither(tmp_path):
 
 def test_require_and_missing():
     assert require("json", "anything").__name__ == "json"
-    assert set(EXTRAS) == {"torch", "motmetrics"}
+    assert set(EXTRAS) == {"torch", "motmetrics", "torchmetrics"}
+    assert missing("torchmetrics", "the metric classes").message.startswith(
+        "the metric classes needs torchmetrics, which is not installed (prt's extra 'torchmetrics')")
     e = missing("motmetrics", "this")
     assert e.message == ("this needs motmetrics, which is not installed (prt's extra 'parity')\n"
                          "  fix: pip install 'poseval-refine[parity]' (in a checkout: pip install -e '.[parity]')")

@@ -118,5 +118,5 @@ def test_task_modules_lists_every_task():
     tasks = evaluators.all_tasks()
     assert set(tasks) == set(evaluators.TASK_MODULES)
     for name, task in tasks.items():
-        module = sys.modules[task.run.__module__] if hasattr(task.run, "__module__") else None
+        module = sys.modules[type(task).__module__]
         assert module is not None and module.__name__.endswith("." + evaluators.TASK_MODULES[name]), name

@@ -15,25 +15,11 @@ import pytest
 import torch
 
 from poseval_refine.cli import main
-from poseval_refine.refiner.calibrate import calibrate_checkpoint
 from poseval_refine.refiner.encode import EncodeConfig
 from poseval_refine.refiner.synth import SynthConfig
 from poseval_refine.refiner.train import TrainConfig, train
 
-SCALE = 0.15
-#: the official code moves every joint; the tiny test model's calibrated rules may keep them all in place
-MOVE_ALL = ["--keep-below", "0", "--min-move", "0"]
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp("refine")
-    assert main(["synth", "--out", str(root / "scenes"), "--n", "4", "--seed", "11", "--predictions", "heavy"]) == 0
-    ckpt = root / "tiny.ckpt"
-    train(TrainConfig(out=ckpt, steps=2, width=8, batch_size=2, checkpoint_every=0, calibration_scenes=1,
-                      encode=EncodeConfig(scale=SCALE, canvas_factor=0.8), synth=SynthConfig(scale=SCALE)))
-    calibrate_checkpoint(ckpt, scenes=1)  # the step `prt train` runs after training
-    return root, root / "scenes", ckpt
+from .support.refiner import MOVE_ALL, SCALE
 
 
 def refine(args, capsys=None):

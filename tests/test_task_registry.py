@@ -64,27 +64,47 @@ from pathlib import Path
 
 import numpy as np
 
-from . import Task, register_task
+from . import Session, Task, register_task
 
 
-def run(gt, preds, min_score=None):
-    g = json.loads(Path(gt).read_text())
-    p = json.loads(Path(preds[0]).read_text())
-    items = [{"hit": int(a == b)} for a, b in zip(g, p)]
-    return {"task": "toy", "accuracy": 100.0 * sum(i["hit"] for i in items) / len(items),
-            "min_score": min_score, "items": items}
+class ToySession(Session):
+    def read_gt(self, gt):
+        self.labels = json.loads(Path(gt).read_text())
+        self.keys = list(range(len(self.labels)))  # the items, in the order they combine
+
+    def evaluate(self, part):  # a part: a prediction file (or the list in memory) -> (item, statistics, source)
+        pred = json.loads(Path(part).read_text()) if isinstance(part, (str, Path)) else part
+        return [(i, int(a == b), None) for i, (a, b) in enumerate(zip(self.labels, pred))]
+
+    def finalize(self, keys):
+        items = [{"hit": self.items[k]} for k in keys]
+        return {"task": "toy", "accuracy": 100.0 * sum(i["hit"] for i in items) / len(items),
+                "min_score": self.options["min_score"], "items": items}
 
 
-def resample(result, weights):
-    hits = np.array([i["hit"] for i in result["items"]], dtype=np.float64)
-    w = np.asarray(weights, dtype=np.float64)
-    return {"accuracy": 100.0 * (w @ hits) / w.sum(1)}
+class ToyTask(Task):
+    name, description = "toy", "toy accuracy"
+    options = ("min_score",)
+    item = unit = "item"
+    primary = "accuracy"
+    session_class = ToySession
+
+    def render(self, result):
+        return f"accuracy {result['accuracy']:.1f}"
+
+    def headline(self, result):
+        return {"accuracy": result["accuracy"]}
+
+    def resample(self, result, weights):
+        hits = np.array([i["hit"] for i in result["items"]], dtype=np.float64)
+        w = np.asarray(weights, dtype=np.float64)
+        return {"accuracy": 100.0 * (w @ hits) / w.sum(1)}
+
+    def protocol(self, result):
+        return "official" if result["min_score"] is None else f"min score {result['min_score']}"
 
 
-register_task(Task("toy", "toy accuracy", run=run, render=lambda r: f"accuracy {r['accuracy']:.1f}",
-                   options=("min_score",), primary="accuracy", headline=lambda r: {"accuracy": r["accuracy"]},
-                   unit="item", resample=resample,
-                   protocol=lambda r: "official" if r["min_score"] is None else f"min score {r['min_score']}"))
+register_task(ToyTask)
 '''
 
 

@@ -20,7 +20,7 @@ from poseval_refine.results.board import build_boards
 from poseval_refine.results.compare import compare
 from poseval_refine.results.store import load_all, make_result, save_result
 
-from .test_leaderboard_html import _open, browser  # noqa: F401  (the browser fixture)
+from .support.browser import open_page as _open
 
 RESAMPLES = 200
 

@@ -73,17 +73,29 @@ def _units(c) -> str:
     return c.unit if c.items == 1 else "people" if c.unit == "person" else f"{c.unit}s"
 
 
-def render_text(c) -> str:
-    from tabulate import tabulate
+def simple_table(rows: list[list[str]], headers: list[str], colalign: tuple[str, ...]) -> str:
+    """tabulate's "simple" table of ready-made cells, character for character (a column is as wide as its
+    widest cell, or its header plus two; two spaces between columns; lines without trailing blanks), without
+    importing tabulate: ``prt compare`` is a command people run in loops and CI, and tabulate's imports cost
+    more than the comparison."""
+    cols = list(zip(*([headers] + rows)))
+    widths = [max(max((len(c) for c in col[1:]), default=0), len(col[0]) + 2) for col in cols]
 
+    def line(cells) -> str:
+        return "  ".join(c.ljust(w) if a == "left" else c.rjust(w) for c, w, a in zip(cells, widths, colalign)).rstrip()
+
+    return "\n".join([line(headers), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
+
+
+def render_text(c) -> str:
     units = _units(c)
     head = (f"{c.a} - {c.b} on {c.benchmark} / {c.task}"
             + ("" if c.protocol == "official" else f" [{c.protocol}]")
             + f": paired bootstrap over {c.items} {units} ({c.resamples} resamples, seed {c.seed})")
     rows = [[m.metric, f"{m.value_a:.2f}", f"{m.value_b:.2f}", _signed(m.delta), _interval(m.ci95),
              _p(m.p_value, c.resamples), "tied" if m.tied else ""] for m in c.metrics.values()]
-    table = tabulate(rows, headers=["", c.a, c.b, "A - B", "95% CI", "p", ""], tablefmt="simple",
-                     disable_numparse=True, colalign=("left", "right", "right", "right", "right", "right", "left"))
+    table = simple_table(rows, ["", c.a, c.b, "A - B", "95% CI", "p", ""],
+                         ("left", "right", "right", "right", "right", "right", "left"))
     if c.verdict == "no interval":
         verdict = f"{c.metric}: no interval (one {c.unit}, or --resamples 0)"
     elif c.verdict == "tied":

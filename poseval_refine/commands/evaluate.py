@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..api import evaluate
+from ..api import evaluate_checked
 from ..errors import ConfigError, InputError
-from ..evaluators import OPTIONS, get_task, task_for_gt, task_names
+from ..evaluators import OPTIONS, get_task, named_task, task_for_gt, task_names
 from ..io import write_bytes_atomic
 from ..log import setup_cli_logging
 from . import invocation
@@ -17,8 +17,9 @@ from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
 
 
 def task_option_flags(f):
-    """One click option per registered task option (``evaluators.OPTIONS``): the flags of every task; the
-    chosen task refuses those it does not take (``Task.take_options``)."""
+    """One click option per registered task option (``evaluators.OPTIONS``, which the tasks name in their
+    declarations): the flags of every task; the chosen task refuses those it does not take and checks the
+    values (``Task.take_options``, once, when it runs)."""
     for o in reversed(OPTIONS.values()):
         if o.choices is not None:
             kind = click.Choice(list(o.choices))
@@ -86,24 +87,23 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
     if refined is not None:
         raise ConfigError("--refined goes with --method", fix="or refine first with `prt refine`, then evaluate")
     if gt is None and not preds:
-        from ..sample import sample_paths
+        from ..sample import SAMPLE_TASK, sample_paths
 
-        gt, pred = sample_paths(posetrack21=task == "hota" or options.get("protocol") == "posetrack21")
+        task = task or SAMPLE_TASK
+        gt, pred = sample_paths(posetrack21=named_task(task, options).sample != "posetrack")
         preds = (pred,)
-        task = task or "tracking"
         logging.getLogger("prt").info("no --gt/--pred given: evaluating the sample benchmark shipped with prt")
     elif gt is None or not preds:
         raise ConfigError("give both --gt and --pred (or neither, to evaluate the shipped sample)")
     if task is None:
         task, what = task_for_gt(Path(gt))
         logging.getLogger("prt").info("no --task given: the GT %s is %s, so --task %s", Path(gt).name, what, task)
-    t = get_task(task)
-    t.take_options(options)
+    t, kwargs = get_task(task).resolve(options)
     if save is not None and len(preds) != 1:
         raise ConfigError("--save stores one result: give exactly one --pred")
     if save is not None and t.headline is None:
         raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
-    result = evaluate(Path(gt), [Path(p) for p in preds], task, **options)
+    result = evaluate_checked(t, kwargs, Path(gt), [Path(p) for p in preds])
     _show(result, json_path)
     if save is not None:
         _save(save, result, {"gt": Path(gt), "pred": Path(preds[0])}, result.options, "user", None, store)
@@ -130,8 +130,7 @@ def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path
     --gt/--pred read in the method's native format; the result is stored as its recomputed row."""
     if task is None:
         raise ConfigError("--method needs --task", fix="e.g. prt evaluate --method newell --task single")
-    t = get_task(task)
-    kwargs = t.take_options(options)
+    t, kwargs = get_task(task).resolve(options)
     if gt is not None or preds:
         if gt is None or len(preds) != 1:
             raise ConfigError("with --method, give both --gt and one --pred (or neither: the files of its "
@@ -139,7 +138,7 @@ def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path
         if refined is not None:
             raise ConfigError("--refined with --method refines the files of its baselines/ entry",
                               fix="refine your files with `prt refine`, then evaluate them with --method")
-        return _evaluate_method_files(name, t, Path(gt), Path(preds[0]), store, json_path, options)
+        return _evaluate_method_files(name, t, Path(gt), Path(preds[0]), store, json_path, kwargs)
     import tempfile
 
     from ..methods import resolve
@@ -163,10 +162,10 @@ def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path
             logging.getLogger("prt").info("%s", refined_set.meta["refine_summary"])
             fmt.write(refined_set, out)
             pred, key = out, f"{m.key}+refined"
-        result = evaluate(gt, [pred], task, **options)
+        result = evaluate_checked(t, kwargs, gt, [pred])
         click.echo(result.render())
         inputs = {"gt": gt, "pred": pred if refined is None else resolve(name, task, data_root)[2]}
-        opts = dict(kwargs, refined=str(refined) if refined else None)
+        opts = dict(result.options, refined=str(refined) if refined else None)
         if refined is not None:
             opts["refine_options"] = dict(vars(refine_opts))
         if refined is not None and store["base"] is None:
@@ -176,7 +175,7 @@ def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path
         write_bytes_atomic(json_path, result.to_json(indent=True))
 
 
-def _evaluate_method_files(name, t, gt: Path, pred: Path, store, json_path, options):
+def _evaluate_method_files(name, t, gt: Path, pred: Path, store, json_path, kwargs):
     """A registry method's predictions given by the user: read in the method's native format (its baselines/
     entry says which), evaluated, stored as the method's recomputed row, on the benchmark of the paper's
     numbers for this task unless --benchmark says otherwise."""
@@ -193,7 +192,7 @@ def _evaluate_method_files(name, t, gt: Path, pred: Path, store, json_path, opti
                          fix=f"give {m.name}'s own prediction files, or evaluate converted files without --method")
     # the task reads the native format itself, or is given the poses the format's reader makes
     source = pred if t.reads is None or fmt.name in t.reads else fmt.read(pred)
-    result = evaluate(gt, source, t.name, **options)
+    result = evaluate_checked(t, kwargs, gt, source)
     click.echo(result.render())
     if store["benchmark"] is None:
         papers = {canonical(p["benchmark"]) for p in m.paper if p["task"] == t.name}

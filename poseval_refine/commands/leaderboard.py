@@ -25,7 +25,9 @@ FORMATS = ("text", "markdown", "latex", "csv", "json", "html")
 @click.option("--no-quoted", is_flag=True, help="Leave out the numbers quoted from the paper.")
 @click.option("--standalone", is_flag=True, help="LaTeX: a complete document (landscape, booktabs; a table wider "
               "than the page is scaled to it) instead of tables to paste into a paper.")
-def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted, standalone):
+@click.option("--strict", is_flag=True, help="Fail (exit 2) when a stored result fails its check (damaged, or a "
+              "headline that is not what its numbers give) instead of leaving it out with a warning.")
+def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted, standalone, strict):
     from ..errors import ConfigError
     from ..evaluators import get_task
     from ..io import write_bytes_atomic
@@ -37,8 +39,10 @@ def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted, 
     if standalone and fmt != "latex":
         raise ConfigError("--standalone goes with --format latex")
     results = load_all(results_dir)
+    skipped: list = []
     boards = build_boards(results, task=task, benchmark=benchmark, resamples=resamples, seed=seed,
-                          quoted=not no_quoted)
+                          quoted=not no_quoted, skipped=skipped)
+    report_skipped(skipped, strict)
     empty = None
     if not boards:
         selection = " ".join(f"--{k} {v}" for k, v in (("task", task), ("benchmark", benchmark)) if v)
@@ -58,3 +62,18 @@ def command(task, benchmark, fmt, out, results_dir, resamples, seed, no_quoted, 
         write_bytes_atomic(out, text.encode() if text.endswith("\n") else (text + "\n").encode())
     else:
         click.echo(text)
+
+
+def report_skipped(skipped: list, strict: bool) -> None:
+    """One warning line per stored result left out of the boards (naming its file); under ``--strict`` an
+    error instead (exit 2)."""
+    from ..errors import InputError
+
+    for sr, error in skipped:
+        click.echo(f"prt: warning: {sr.path}: {error.problem}; left out (`prt verify` shows what differs, "
+                   "`prt results rm` removes it)", err=True)
+    if strict and skipped:
+        names = ", ".join(sr.path.name for sr, _ in skipped)
+        raise InputError(f"{len(skipped)} stored result{'s' if len(skipped) > 1 else ''} failed "
+                         f"{'their' if len(skipped) > 1 else 'its'} check ({names}), and --strict refuses to "
+                         "leave them out", fix="repair or remove them (`prt results rm NAME --benchmark B --task T`)")

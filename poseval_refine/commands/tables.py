@@ -21,23 +21,27 @@ TABLE_METRICS = {"PCKh@0.5": "pckh", "AUC": "auc", "mAP": "map", "MOTA": "mota"}
 @click.option("--resamples", type=click.IntRange(0), default=1000, show_default=True,
               help="Bootstrap resamples for intervals and paired differences.")
 @click.option("--standalone", is_flag=True, help="LaTeX: a complete document (\\documentclass ... booktabs).")
-def command(fmt, which, results_dir, resamples, standalone):
+@click.option("--strict", is_flag=True, help="Fail (exit 2) when a stored result fails its check instead of leaving "
+              "it out with a warning.")
+def command(fmt, which, results_dir, resamples, standalone, strict):
     from ..methods import all_methods
     from ..render.latex import latex_document
-    from ..render.tables import RENDERERS, mpii_validation_table, paper_table
+    from ..render.tables import MPII_VALIDATION_BOARD, RENDERERS, mpii_validation_table, paper_table
     from ..results.board import build_boards
     from ..results.store import load_all
+    from .leaderboard import report_skipped
 
     methods = all_methods()
-    boards = build_boards(load_all(results_dir), quoted=False, resamples=resamples)
+    skipped: list = []
+    boards = build_boards(load_all(results_dir), quoted=False, resamples=resamples, skipped=skipped)
+    report_skipped(skipped, strict)
     recomputed, resampled = recomputed_values(boards, methods)
     out = []
     numbers = [1, 2, 3, 4] if which == "all" else ([int(which)] if which.isdigit() else [])
     for n in numbers:
         out.append(RENDERERS[fmt](paper_table(n, list(methods.values()), recomputed, resampled)))
     if which in ("all", "mpii-val"):
-        board = next((b for b in boards if (b.benchmark, b.task, b.protocol) == ("mpii-val", "single", "official")),
-                     None)
+        board = next((b for b in boards if (b.benchmark, b.task, b.protocol) == MPII_VALIDATION_BOARD), None)
         out.append(RENDERERS[fmt](mpii_validation_table(board)))
     text = "\n\n".join(out)
     click.echo(latex_document(text) if fmt == "latex" and standalone else text)

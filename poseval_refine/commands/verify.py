@@ -30,8 +30,7 @@ def command(results_dir, data_root, tol, strict, shipped_only):
     checks = verify(results, data_root, tol)
     rows = []
     for c in checks:
-        d = c.result.data
-        rows.append([d["method"], d["benchmark"], d["task"], c.result.store, c.status, c.detail])
+        rows.append([*c.result.key, c.result.store, c.status, c.detail])
     click.echo(tabulate(rows, headers=["method", "benchmark", "task", "store", "status", "detail"],
                         tablefmt="simple", maxcolwidths=[None, None, None, None, None, 70]))
     drifted = [c for c in checks if c.status == DRIFTED]

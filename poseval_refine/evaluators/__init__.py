@@ -1,10 +1,11 @@
 """Evaluation tasks (``prt evaluate --task NAME``, ``poseval_refine.evaluate(task=NAME)``): the registry.
 
 Adding a task is one module of this package and one line of :data:`TASK_MODULES` (docs/contributing.md).
-The module registers a :class:`Task`: how it turns inputs into a JSON-able result dict (``run``), how
-it renders that dict as the official text table (``render``), which options it takes (names of
+The module registers a :class:`~poseval_refine.evaluators.base.Task` subclass: its ``Session`` (the GT
+read once, predictions evaluated in parts into per-item statistics, the result computed from them), how it
+renders the result as the official text table (``render``), which options it takes (names of
 :data:`OPTIONS`, the one definition of every option, from which both the ``prt evaluate`` flags and
-the Python keyword arguments come), and what the leaderboard needs to rank its results.
+the Python keyword arguments come), its protocols, and what the leaderboard needs to rank its results.
 
 Leaderboard contract (results store, ranking, bootstrap): a task that can be ranked names its
 ``primary`` metric, the ``headline`` numbers a leaderboard row shows, and the bootstrap ``unit``
@@ -15,168 +16,18 @@ the headline numbers for many weightings at once, without reading any file again
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import pkgutil
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ConfigError
+from . import base
+from .base import ALIASES, DEFAULT_PROTOCOL, OPTIONS, Option, Session, Task, alias_task, same_value
 
-if TYPE_CHECKING:
-    import numpy as np
-
-
-@dataclass(frozen=True)
-class Option:
-    """An option of ``prt evaluate`` (``--min-score``) and of ``poseval_refine.evaluate`` (``min_score=``)."""
-
-    name: str
-    help: str
-    #: int, float, str or Path: what the value is (the CLI converts to it, the API checks it)
-    type: type = str
-    #: the value when the option is not given; a task that does not take the option sees no other value
-    default: Any = None
-    #: the values allowed (None: any value of ``type``)
-    choices: tuple[str, ...] | None = None
-    #: the smallest value allowed (numbers)
-    minimum: float | None = None
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-    def check(self, value: Any) -> Any:
-        """The value as the task takes it, or a ConfigError naming the option (for keyword arguments)."""
-        if value is None and self.default is None:
-            return None
-        ok = isinstance(value, self.type) and not isinstance(value, bool)
-        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
-            value, ok = float(value), True
-        if self.type is Path and isinstance(value, str):
-            value, ok = Path(value), True
-        if not ok:
-            raise ConfigError(f"option {self.name}={value!r} is not {_TYPE_WORDS.get(self.type, self.type.__name__)}",
-                              fix=f"{self.name}: {self.help}")
-        if self.choices is not None and value not in self.choices:
-            raise ConfigError(f"option {self.name}={value!r} is not one of: {', '.join(self.choices)}",
-                              fix=f"{self.name}: {self.help}")
-        if self.minimum is not None and value < self.minimum:
-            raise ConfigError(f"option {self.name}={value!r} is below {self.minimum:g}",
-                              fix=f"{self.name}: {self.help}")
-        return value
-
-
-_TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", Path: "a path"}
-
-
-def _protocol_names(family: str) -> tuple[str, ...]:
-    from ..protocols import protocol_names
-
-    return protocol_names(family)
-
-
-def _motp_modes() -> tuple[str, ...]:
-    from ..protocols import MOTP_MODES
-
-    return MOTP_MODES
-
-
-#: every option a task may take, defined once: its type, choices, default and help. A task names the
-#: ones it takes (``Task.options``); the CLI offers them all and refuses one the chosen task does not take
-OPTIONS: dict[str, Option] = {o.name: o for o in (
-    Option("workers", "Evaluate sequences in parallel (identical results).", int, 1, minimum=1),
-    Option("min_score", "Drop joints whose score IN THE PREDICTION FILE is <= T before evaluation. The paper's "
-           "tau = 0.7 is applied to the refiner's own confidence during refinement: `prt refine --min-score`, or "
-           "--refine-min-score with --refined.", float),
-    Option("protocol", "official reproduces the kit's quirks; corrected fixes them (docs/protocol.md); "
-           "posetrack21 (--task pose): the PoseTrack21 kit's mAP (docs/posetrack21.md).", str,
-           "official", choices=_protocol_names("posetrack")),
-    Option("motp", "MOTP definition (which motmetrics version poseval ran with). Default: poseval-mm1.2+ "
-           "(official protocol), clear (corrected protocol).", str, None, choices=_motp_modes()),
-    Option("mot_backend", "Tracking: who accumulates the CLEAR-MOT counts: prt's vectorized accumulator or "
-           "motmetrics' MOTAccumulator, as poseval (same numbers, several times slower).", str, "prt",
-           choices=("prt", "motmetrics")),
-    Option("flavour", "MPII single: its protocol, the MATLAB kit's (matlab) or a Python port's PCKh conventions "
-           "(docs/protocol.md §2.2).", str, "matlab", choices=_protocol_names("mpii-single")),
-    Option("plot", "MPII single: write PCKh curves (.png/.pdf).", Path),
-    Option("engine", "COCO: prt's own COCOeval (pycocotools' numbers bit for bit, several times faster) or "
-           "pycocotools' COCOeval itself.", str, "prt", choices=("prt", "pycocotools")),
-    Option("sigmas", "COCO: the per-joint OKS sigmas: coco, crowdpose, or one per joint as a comma list "
-           "(0.026,0.025,...); the GT's keypoints must have that many joints.", str, "coco"),
-)}
-
-
-@dataclass(frozen=True)
-class Task:
-    name: str
-    description: str
-    #: run(gt, preds: list, **options) -> dict (numbers as data, NaN allowed); gt and preds are paths or
-    #: in-memory objects (see ``poseval_refine.evaluate``)
-    run: Callable[..., dict]
-    #: render(result: dict) -> str, the official text table
-    render: Callable[[dict], str]
-    #: names of the :data:`OPTIONS` the task takes (besides gt and preds)
-    options: tuple[str, ...] = ()
-    #: name of the headline metric that ranks a leaderboard board (e.g. "PCKh@0.5", "mAP", "MOTA", "AP")
-    primary: str | None = None
-    #: headline(result) -> {metric name: float}: the numbers of one leaderboard row (primary included)
-    headline: Callable[[dict], dict[str, float]] | None = None
-    #: what one bootstrap item is ("person", "image", "sequence"); items are result["items"]
-    unit: str | None = None
-    #: resample(result, weights) -> {metric name: ndarray (R,)}: the headline metrics recomputed from
-    #: result["items"] with weights[r, i] = how many times item i is drawn in resample r (R x n ints);
-    #: an all-ones row must give headline(result) exactly
-    resample: Callable[[dict, np.ndarray], dict[str, np.ndarray]] | None = None
-    #: per_joint(result) -> {joint name: value}: the per-joint breakdown of the primary metric (optional)
-    per_joint: Callable[[dict], dict[str, float]] | None = None
-    #: missing_joints(result, weights) -> {joint name: (R,) bool}: the resamples in which a joint has no value
-    #: of the primary metric and so is left out of its Total (PoseTrack's Total averages the joints that have
-    #: one); tells the leaderboard why a resampled distribution splits (results.uncertainty.shape_note)
-    missing_joints: Callable[[dict, np.ndarray], dict[str, np.ndarray]] | None = None
-    #: protocol(result) -> the conventions the result was computed under, as a board names them ("official",
-    #: "protocol corrected", "protocol hrnet"): results under other conventions are ranked on a board of their
-    #: own. None: every result of the task is "official"
-    protocol: Callable[[dict], str] | None = None
-    #: curve(result) -> {"thresholds": [...], "total": [...]} or None: a curve the leaderboard page draws
-    curve: Callable[[dict], dict | None] | None = None
-    #: session(gt, **options) -> an object with update(part), result() -> dict (what ``run`` gives on the
-    #: union of the parts), predictions() (the union, for provenance) and reset(): the GT read and checked
-    #: once, predictions given in parts, paths or in memory (``poseval_refine.Evaluator``). None: files only
-    session: Callable[..., Any] | None = None
-    #: the formats whose files ``run`` reads itself (None: every format prt reads); predictions in another
-    #: format reach the task as the poses its reader makes (``prt evaluate --method`` with a native format)
-    reads: tuple[str, ...] | None = None
-    #: breakdown(result) -> [{"name": ..., "kind": "joint"|"group"|"total", metric: value, ...}]: the per-joint
-    #: table of ``Result.to_frame`` (default: ``per_joint`` and ``headline``)
-    breakdown: Callable[[dict], list[dict]] | None = None
-
-    def take_options(self, given: dict[str, Any]) -> dict[str, Any]:
-        """The keyword arguments of ``run``, checked: an option the task does not take is an error when it
-        is given a value other than its default, never silently dropped."""
-        unknown = sorted(set(given) - set(OPTIONS))
-        if unknown:
-            raise ConfigError(f"unknown option {', '.join(unknown)}",
-                              fix=f"options: {', '.join(sorted(OPTIONS))} (which ones --task {self.name} takes: "
-                                  f"{self.options_words()})")
-        unsupported = sorted(k for k, v in given.items() if k not in self.options and v != OPTIONS[k].default)
-        if unsupported:
-            names = ", ".join(OPTIONS[u].flag for u in unsupported)
-            raise ConfigError(f"option {names} does not apply to --task {self.name}",
-                              fix=f"--task {self.name} accepts: {self.options_words()}")
-        return {k: OPTIONS[k].check(given[k]) if k in given else OPTIONS[k].default for k in self.options}
-
-    def options_words(self) -> str:
-        return ", ".join(OPTIONS[o].flag for o in self.options) or "no options"
-
-    def board_protocol(self, result: dict) -> str:
-        return self.protocol(result) if self.protocol is not None else DEFAULT_PROTOCOL
-
-
-#: the protocol label of results computed under a task's official conventions
-DEFAULT_PROTOCOL = "official"
+__all__ = ["ALIASES", "DEFAULT_PROTOCOL", "GROUP_COLUMNS", "OPTIONS", "Option", "Session", "TASKS", "TASK_MODULES",
+           "Task", "alias_task", "all_tasks", "breakdown_rows", "get_task", "joint_values", "named_task",
+           "register_task", "same_value", "task_for_gt", "task_for_object", "task_names"]
 
 #: the joint-group columns of every leaderboard board, whatever names the task's own table uses (poseval
 #: prints Shou/Elb/Wri/Ankl): one name per concept across boards and in the CSV
@@ -212,8 +63,20 @@ TASK_MODULES = {
     "pose": "posetrack", "tracking": "posetrack", "pckh": "pckh",
     "single": "mpii", "multi": "mpii",
     "coco": "coco",
-    "hota": "posetrack21",
+    "hota": "posetrack21", "pose21": "posetrack21",
 }
+
+
+def named_task(name: str, options: dict[str, Any]) -> Task:
+    """The task ``--task NAME`` with these options runs (an old spelling's new task), options not checked."""
+    for key, value in options.items():
+        try:
+            other = alias_task(name, key, value)
+        except TypeError:  # an unhashable value names no task
+            other = None
+        if other is not None:
+            return other
+    return get_task(name)
 
 
 def task_names() -> list[str]:
@@ -221,7 +84,10 @@ def task_names() -> list[str]:
     return sorted(TASK_MODULES)
 
 
-def register_task(task: Task) -> Task:
+def register_task(task: Task | type[Task]) -> Task:
+    """Register a task (a :class:`Task` subclass or instance) under its ``name``."""
+    if isinstance(task, type):
+        task = task()
     if task.name not in TASK_MODULES:
         raise ValueError(f"task {task.name!r} is not in TASK_MODULES (poseval_refine/evaluators/__init__.py)")
     unknown = set(task.options) - set(OPTIONS)
@@ -230,7 +96,7 @@ def register_task(task: Task) -> Task:
     if task.resample is not None:  # see poseval_refine.blas
         from ..blas import one_blas_thread
 
-        task = dataclasses.replace(task, resample=one_blas_thread(task.resample))
+        task.resample = one_blas_thread(task.resample)
     TASKS[task.name] = task
     return task
 
@@ -299,3 +165,6 @@ def get_task(name: str) -> Task:
     if name not in tasks:
         raise ConfigError(f"unknown task {name!r}", fix=f"use --task with one of: {', '.join(sorted(tasks))}")
     return tasks[name]
+
+
+base.find_task = get_task  # how base.alias_task finds a task by name (base does not import this module)

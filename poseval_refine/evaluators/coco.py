@@ -20,6 +20,7 @@ image's file name (exact, then its stem when unique in the GT, then a numeric st
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import logging
 import math
@@ -30,7 +31,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
 from ..formats.coco import CocoAnnotations, CocoResults, coco_result_arrays, read_coco_annotations, result_records
-from ..io import load_json, no_gc
+from ..io import load_json
 from ..metrics.coco import (
     IOU_THRS,
     MAX_DETS,
@@ -44,7 +45,7 @@ from ..metrics.coco import (
     summarize,
 )
 from ..metrics.oks import SIGMA_SETS
-from . import Task, register_task
+from . import Session, Task, register_task, same_value
 
 log = logging.getLogger("prt")
 
@@ -312,22 +313,29 @@ def _people(gt: CocoAnnotations, res: CocoResults) -> tuple[CocoPeople, CocoPeop
     return g, d
 
 
-def evaluate_coco(gt: Path, preds: list[Path], engine: str = "prt", sigmas: str = "coco") -> dict:
-    if len(preds) != 1:
-        raise ConfigError("--task coco takes exactly one --pred (COCO results, an OpenPose folder, a PoseTrack "
-                          "2018 file, ...)")
-    pred = Path(preds[0])
-    if not pred.exists():
-        raise InputError("not found", file=pred, fix="check the --pred path")
-    # the parsed files are millions of acyclic objects: no collector pass over them while they live
-    # (they are freed when _evaluate_files returns, before the collector runs again)
-    with no_gc():
-        return _evaluate_files(Path(gt), pred, engine, sigmas)
+def evaluate_coco(gt, preds, **options) -> dict:
+    """``prt evaluate --task coco`` (the task's ``run``)."""
+    from . import get_task
+
+    return get_task("coco").run(gt, list(preds), **options)
 
 
-def _evaluate_files(gt: Path, pred: Path, engine: str, sigmas: str) -> dict:
-    annotations = read_coco_annotations(gt, n_joints=len(parse_sigmas(sigmas)[1]), keep_dataset=engine != "prt")
-    return coco_result(annotations, pred, str(gt), engine, sigmas)
+def annotations_subset(a: CocoAnnotations, image_ids) -> CocoAnnotations:
+    """The annotations of some images only, as the file holding only them would read (ids ascending, the
+    annotations in file order)."""
+    chosen = set(image_ids)
+    keep = np.array([i in chosen for i in a.image_ids], dtype=bool)
+    remap = np.full(len(a.image_ids), -1, dtype=np.int64)
+    remap[keep] = np.arange(int(keep.sum()))
+    sel = remap[a.image] >= 0 if len(a.image) else np.zeros(0, dtype=bool)
+    dataset = dict(a.dataset)
+    if isinstance(dataset.get("images"), list):
+        dataset["images"] = [img for img in dataset["images"] if img.get("id") in chosen]
+    if isinstance(dataset.get("annotations"), list):
+        dataset["annotations"] = [x for x in dataset["annotations"] if x.get("image_id") in chosen]
+    return dataclasses.replace(a, dataset=dataset, image_ids=[i for i in a.image_ids if i in chosen],
+                               image=remap[a.image[sel]], ids=a.ids[sel], area=a.area[sel], crowd=a.crowd[sel],
+                               num_keypoints=a.num_keypoints[sel], keypoints=a.keypoints[sel], bbox=a.bbox[sel])
 
 
 def coco_result(annotations: CocoAnnotations, pred, gt: str, engine: str = "prt", sigmas: str = "coco") -> dict:
@@ -408,25 +416,44 @@ def resample(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     return {k: np.where(v == -1, np.nan, 100.0 * v) for k, v in out.items()}
 
 
-class CocoSession:
-    """COCO evaluation with the GT read and checked once; result dicts given in batches (``update(list)``,
-    or a path). ``result()`` evaluates their concatenation, in the order given (pycocotools numbers
-    results in that order), as ``evaluate_coco`` evaluates one file."""
+def _image_key(record):
+    """The image id a result dict names (None when it names none usable: the evaluation's checks say why)."""
+    if not isinstance(record, dict):
+        return None
+    img = record.get("image_id")
+    return img if isinstance(img, (int, str)) and not isinstance(img, bool) else None
 
-    def __init__(self, gt, engine: str = "prt", sigmas: str = "coco"):
-        self.gt = gt if isinstance(gt, dict) else str(gt)
-        self.engine, self.sigmas = engine, sigmas
+
+class CocoSession(Session):
+    """COCO evaluation with the GT read and checked once; result dicts given in batches (``update(list)``), or
+    one prediction file of any readable format (``update(path)``, evaluated alone). The item is an image: an
+    image's detections may come over several batches (they add up, in the order given: pycocotools ranks
+    ties in that order), but a batch that repeats exactly the detections held for an image counts once (a
+    DDP sampler's padding). ``merge`` joins states of disjoint images; an image in two states must hold the
+    same detections in both."""
+
+    needs_every_item = False
+
+    def read_gt(self, gt) -> None:
+        self.gt_label = "gt" if isinstance(gt, dict) else str(gt)
+        self.engine, self.sigmas = self.options.get("engine", "prt"), self.options.get("sigmas", "coco")
         self.annotations = read_coco_annotations(gt if isinstance(gt, dict) else Path(gt),
-                                                 n_joints=len(parse_sigmas(sigmas)[1]),
-                                                 keep_dataset=engine != "prt")
-        self.reset()
+                                                 n_joints=len(parse_sigmas(self.sigmas)[1]),
+                                                 keep_dataset=self.engine != "prt")
+        self.keys = list(self.annotations.image_ids)
 
     def reset(self) -> None:
+        super().reset()
         self.records: list = []
         self.path: Path | None = None
 
+    def describe(self, key) -> str:
+        return f"image {key!r}"
+
     def update(self, part) -> None:
-        if isinstance(part, (str, Path)):  # a file of any readable format: alone, as evaluate_coco takes it
+        if isinstance(part, (str, Path)):  # a file of any readable format: alone, as ``run`` takes it
+            if not Path(part).exists():
+                raise InputError("not found", file=Path(part), fix="check the --pred path")
             if self.records or self.path is not None:
                 raise ConfigError("a prediction file is evaluated alone", fix="reset() first, or give result dicts")
             self.path = Path(part)
@@ -437,20 +464,80 @@ class CocoSession:
             raise InputError(f"is {type(part).__name__}, not a list of COCO result dicts", file="pred",
                              fix="give [{'image_id': 139, 'category_id': 1, 'keypoints': [...51 values], "
                                  "'score': 0.9}, ...]")
-        self.records += part
+        by_image: dict = {}
+        for r in part:
+            by_image.setdefault(_image_key(r), []).append(r)
+        repeated = {k for k, recs in by_image.items() if k is not None and k in self.items
+                    and same_value(self.items[k], recs)}
+        for r in part:
+            k = _image_key(r)
+            if k not in repeated:
+                self.items.setdefault(k, []).append(r)
+                self.records.append(r)
+
+    def merge(self, states) -> None:
+        for st in states:
+            self.check_state(st)
+            for key, recs in st["items"].items():
+                if key in self.items:
+                    if same_value(self.items[key], recs):
+                        continue
+                    raise MismatchError(f"{self.describe(key)} is given twice, with different detections",
+                                        file="pred", fix="give every image's detections on one rank (or once)")
+                self.items[key] = list(recs)
+                self.records += recs
+
+    def state(self) -> dict:
+        if self.path is not None:
+            self.update_from_path()
+        return super().state()
+
+    def update_from_path(self) -> None:
+        """The prediction file's detections as result dicts (for ``state``, ``subset``)."""
+        res, _, _ = read_predictions(self.path, self.annotations, len(parse_sigmas(self.sigmas)[1]))
+        self.path = None
+        self.update(list(res.records))
 
     def predictions(self):
         return self.path if self.path is not None else self.records
 
-    def result(self) -> dict:
-        where = "gt" if isinstance(self.gt, dict) else self.gt
-        return coco_result(self.annotations, self.predictions(), where, self.engine, self.sigmas)
+    def snapshot(self) -> CocoSession:
+        new = super().snapshot()
+        new.items = {k: list(v) for k, v in self.items.items()}
+        new.records = list(self.records)
+        return new
+
+    def compute(self, only=None) -> dict:
+        if only is None:
+            return coco_result(self.annotations, self.predictions(), self.gt_label, self.engine, self.sigmas)
+        if self.path is not None:
+            self.update_from_path()
+        keys = set(self.ordered_keys(only))
+        records = [r for r in self.records if _image_key(r) in keys]
+        return coco_result(annotations_subset(self.annotations, keys), records, self.gt_label, self.engine,
+                           self.sigmas)
 
 
-register_task(Task(
-    name="coco", description="COCO keypoint AP/AR (pycocotools' COCOeval, OKS) for any readable prediction format",
-    run=evaluate_coco, render=render_coco, options=("engine", "sigmas"),
-    primary="AP", headline=headline, unit="image", resample=resample, session=CocoSession,
-    breakdown=lambda r: [{"name": k, "kind": "total" if k == "AP" else "group", "value": v}
-                         for k, v in headline(r).items()],
-))
+class CocoTask(Task):
+    name = "coco"
+    description = "COCO keypoint AP/AR (pycocotools' COCOeval, OKS) for any readable prediction format"
+    options = ("engine", "sigmas")
+    item = "image"
+    primary, unit = "AP", "image"
+    session_class = CocoSession
+
+    def render(self, result: dict) -> str:
+        return render_coco(result)
+
+    def headline(self, result: dict) -> dict[str, float]:
+        return headline(result)
+
+    def resample(self, result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+        return resample(result, weights)
+
+    def breakdown(self, result: dict) -> list[dict]:
+        return [{"name": k, "kind": "total" if k == "AP" else "group", "value": v}
+                for k, v in headline(result).items()]
+
+
+register_task(CocoTask)

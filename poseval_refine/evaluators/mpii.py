@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, InputError, MismatchError
+from ..errors import InputError, MismatchError
 from ..formats import read_poses
 from ..formats.mpii import mpii_arrays, read_annolist, read_mpii_arrays
 from ..metrics.ap import ap_item, pool, resample_ap
@@ -23,7 +23,7 @@ from ..metrics.pckh import (
 from ..poses import PoseSequence, PoseSet
 from ..protocols import pckh_protocol
 from ..skeletons import MPII16
-from . import DEFAULT_PROTOCOL, Task, breakdown_rows, joint_values, register_task
+from . import DEFAULT_PROTOCOL, Session, Task, breakdown_rows, joint_values, register_task
 
 
 def _single(src, what: str) -> PoseSequence:
@@ -68,21 +68,17 @@ def single_gt(gt) -> PoseSequence:
     return g
 
 
-def single_entry(g: PoseSequence, gt_name: str, pr: PoseSequence, where: str, name: str, fl) -> dict:
-    """One prediction set's numbers, and its items (one per person: the first threshold index at which each
-    joint is a hit, metrics.pckh.hit_levels)."""
-    if pr.num_persons != g.num_persons:
-        raise MismatchError(f"has {pr.num_persons} people but the GT {gt_name} has {g.num_persons}", file=where,
-                            fix="predict every GT person, in the GT's order")
-    d = normalized_distances(pr.keypoints[..., :2], g.keypoints[..., :2], g.head_sizes(), fl.float32)
+def people_entry(gt_kp: np.ndarray, head_sizes: np.ndarray, pred_kp: np.ndarray, where: str, name: str, fl) -> dict:
+    """The numbers of predicted people against their GT people (rows paired)."""
+    d = normalized_distances(pred_kp[..., :2], gt_kp[..., :2], head_sizes, fl.float32)
     levels = hit_levels(d, fl)
     res = finalize_pckh(stats_from_levels(levels, fl), fl)
     return {"pred": where, "name": name, **res, "items": levels.tolist()}
 
 
-def single_result(gt_where: str, g: PoseSequence, entries: list[dict], fl, plot) -> dict:
+def single_result(gt_where: str, people: int, entries: list[dict], fl, plot) -> dict:
     out = {"task": "single", "flavour": fl.name, "flavour_description": fl.description, "gt": gt_where,
-           "people": g.num_persons, "entries": entries}
+           "people": people, "entries": entries}
     if len(entries) == 1:
         out.update({k: entries[0][k] for k in ("pckh", "auc", "pckh_joint", "curve")})
         out["items"] = entries[0].pop("items")
@@ -94,30 +90,33 @@ def single_result(gt_where: str, g: PoseSequence, entries: list[dict], fl, plot)
     return out
 
 
-def evaluate_single(gt: Path, preds: list[Path], flavour: str = "matlab", plot: Path | None = None) -> dict:
-    fl = pckh_protocol(flavour)
-    g = single_gt(gt)
-    gt_name = Path(gt).name
-    entries = [single_entry(g, gt_name, _single(p, "prediction"), str(p), Path(p).name, fl) for p in preds]
-    return single_result(str(gt), g, entries, fl, plot)
+def evaluate_single(gt, preds, **options) -> dict:
+    """``prt evaluate --task single`` (the task's ``run``; several prediction files compare)."""
+    from . import get_task
+
+    return get_task("single").run(gt, list(preds), **options)
 
 
-class SingleSession:
-    """MPII single-person evaluation with the GT read once and predictions given in slices of people:
-    ``update((indices, array))``, ``update(array)`` (people 0..n-1) or ``update(path)`` (every person)."""
+class SingleSession(Session):
+    """MPII single-person evaluation with the GT read once and predictions given in slices of people (the
+    item): ``update((indices, array))``, ``update(array)`` (people 0..n-1) or ``update(path)`` (every person)."""
 
-    def __init__(self, gt, flavour: str = "matlab", plot: Path | None = None):
-        self.fl, self.plot = pckh_protocol(flavour), plot
+    def read_gt(self, gt) -> None:
+        self.fl, self.plot = pckh_protocol(self.options.get("flavour", "matlab")), self.options.get("plot")
         self.g = single_gt(gt)
+        self.head_sizes = self.g.head_sizes()
         self.gt_where = _label(gt, "gt")
-        self.reset()
+        self.keys = list(range(self.g.num_persons))
+        self.combining = False
 
     def reset(self) -> None:
-        self.kp = np.full(self.g.keypoints.shape, np.nan)
-        self.given = np.zeros(self.g.num_persons, bool)
-        self.parts: list = []
+        super().reset()
+        self.label = ("pred", "pred")
 
-    def update(self, part) -> None:
+    def describe(self, key) -> str:
+        return f"person {key}"
+
+    def evaluate(self, part) -> list:
         if isinstance(part, tuple) and len(part) == 2 and not isinstance(part[0], (int, float)):
             index, arr = part
             index = np.asarray(index)
@@ -128,6 +127,11 @@ class SingleSession:
             index, arr = None, part
         pr = _single(arr, "pred")
         n = self.g.num_persons
+        if isinstance(arr, (str, Path)):  # a file holds every person, in the GT's order
+            if pr.num_persons != n:
+                raise MismatchError(f"has {pr.num_persons} people but the GT {Path(self.gt_where).name} has {n}",
+                                    file=str(arr), fix="predict every GT person, in the GT's order")
+            self.label = (str(arr), Path(arr).name)
         if index is None:
             index = np.arange(pr.num_persons)
         if len(index) != pr.num_persons:
@@ -137,27 +141,24 @@ class SingleSession:
             bad = int(index[(index < 0) | (index >= n)][0])
             raise MismatchError(f"person index {bad} is outside the GT's {n} people", file="pred", person=bad,
                                 fix=f"index people 0..{n - 1}, in the GT's order")
-        again = index[self.given[index]] if len(index) else index
-        if len(again) or len(np.unique(index)) != len(index):
-            p = int(again[0]) if len(again) else int(index[np.flatnonzero(np.diff(np.sort(index)) == 0)[0]])
-            raise MismatchError("person is given twice", file="pred", person=p,
-                                fix="give every person once (reset() to start over)")
-        self.kp[index] = pr.keypoints
-        self.given[index] = True
-        self.parts.append(part)
+        return [(int(i), row, None) for i, row in zip(index.tolist(), pr.keypoints)]
+
+    def missing(self, keys: list) -> None:
+        raise MismatchError(f"{len(keys)} of the GT's {self.g.num_persons} people have no prediction (first: "
+                            f"person {int(keys[0])})", file="pred", person=int(keys[0]),
+                            fix="predict every GT person (update with the missing indices)")
 
     def predictions(self):
-        return self.kp
+        kp = np.full(self.g.keypoints.shape, np.nan)
+        for i, row in self.items.items():
+            kp[i] = row
+        return kp
 
-    def result(self) -> dict:
-        if not self.given.all():
-            missing = np.flatnonzero(~self.given)
-            raise MismatchError(f"{len(missing)} of the GT's {self.g.num_persons} people have no prediction (first: "
-                                f"person {int(missing[0])})", file="pred", person=int(missing[0]),
-                                fix="predict every GT person (update with the missing indices)")
-        pr = _single(self.kp, "pred")
-        entry = single_entry(self.g, Path(self.gt_where).name, pr, "pred", "pred", self.fl)
-        return single_result(self.gt_where, self.g, [entry], self.fl, self.plot)
+    def finalize(self, keys: list) -> dict:
+        idx = np.asarray(keys, dtype=np.int64)
+        pred = np.stack([self.items[k] for k in keys]) if keys else self.g.keypoints[:0]
+        entry = people_entry(self.g.keypoints[idx], self.head_sizes[idx], pred, *self.label, self.fl)
+        return single_result(self.gt_where, len(keys), [entry], self.fl, None if self.combining else self.plot)
 
 
 def render_single(result: dict) -> str:
@@ -168,26 +169,49 @@ def render_single(result: dict) -> str:
     return title + "\n" + tabulate(rows, headers=["", *COLUMNS, "AUC"], floatfmt=".1f", tablefmt="simple")
 
 
-def evaluate_multi(gt: Path, preds: list[Path]) -> dict:
-    if len(preds) != 1:
-        raise ConfigError("--task multi takes exactly one --pred annolist")
-    g = next(iter(read_annolist(gt)))
-    if g.num_persons == 0:
-        raise InputError(f"has no annotated people in its {g.num_frames} entries, so there is nothing to evaluate",
-                         file=gt, fix="give the MPII multi-person GT annolist (annolist(i).annorect(j) with "
-                                      "annopoints and head boxes); PoseTrack-style sequence files go to --task pose")
-    p = next(iter(read_annolist(preds[0], require_scores=True)))
-    if g.num_frames != p.num_frames:
-        raise MismatchError(f"has {p.num_frames} entries but the GT {gt.name} has {g.num_frames}", file=preds[0],
-                            fix="give one prediction entry per GT entry (group), in the GT's order")
-    missing = np.isnan(g.head_sizes()) & (~np.isnan(g.keypoints[..., 0])).any(1)
-    if missing.any():
-        q = int(np.flatnonzero(missing)[0])
-        raise InputError("GT person has no head box", file=gt, frame=int(g.person_frame[q]), person=q,
-                         field="x1/y1/x2/y2", fix="give every annotated GT person its head rectangle")
-    images = image_stats(g, p)
-    return {"task": "multi", "gt": str(gt), "pred": str(preds[0]), **finalize_multi(pool(images, len(EVAL_JOINTS))),
-            "items": [ap_item(s) for s in images]}
+def evaluate_multi(gt, preds, **options) -> dict:
+    """``prt evaluate --task multi`` (the task's ``run``)."""
+    from . import get_task
+
+    return get_task("multi").run(gt, list(preds), **options)
+
+
+class MultiSession(Session):
+    """MPII multi-person evaluation: the GT annolist read and checked once; predictions an annolist file with
+    an entry per GT entry (the item: an image)."""
+
+    def read_gt(self, gt) -> None:
+        self.gt_path = Path(gt)
+        g = next(iter(read_annolist(self.gt_path)))
+        if g.num_persons == 0:
+            raise InputError(f"has no annotated people in its {g.num_frames} entries, so there is nothing to "
+                             "evaluate", file=gt, fix="give the MPII multi-person GT annolist (annolist(i).annorect"
+                             "(j) with annopoints and head boxes); PoseTrack-style sequence files go to --task pose")
+        missing = np.isnan(g.head_sizes()) & (~np.isnan(g.keypoints[..., 0])).any(1)
+        if missing.any():
+            q = int(np.flatnonzero(missing)[0])
+            raise InputError("GT person has no head box", file=gt, frame=int(g.person_frame[q]), person=q,
+                             field="x1/y1/x2/y2", fix="give every annotated GT person its head rectangle")
+        self.g = g
+        self.keys = list(range(g.num_frames))
+        self.pred_where = "pred"
+
+    def describe(self, key) -> str:
+        return f"image {key}"
+
+    def evaluate(self, part) -> list:
+        pred = Path(part)
+        p = next(iter(read_annolist(pred, require_scores=True)))
+        if self.g.num_frames != p.num_frames:
+            raise MismatchError(f"has {p.num_frames} entries but the GT {self.gt_path.name} has {self.g.num_frames}",
+                                file=pred, fix="give one prediction entry per GT entry (group), in the GT's order")
+        self.pred_where = str(pred)
+        return [(i, s, None) for i, s in enumerate(image_stats(self.g, p))]
+
+    def finalize(self, keys: list) -> dict:
+        images = [self.items[k] for k in keys]
+        return {"task": "multi", "gt": str(self.gt_path), "pred": self.pred_where,
+                **finalize_multi(pool(images, len(EVAL_JOINTS))), "items": [ap_item(s) for s in images]}
 
 
 def render_multi(result: dict) -> str:
@@ -227,17 +251,71 @@ def board_protocol_single(result: dict) -> str:
     return DEFAULT_PROTOCOL if flavour == "matlab" else f"protocol {flavour}"
 
 
-register_task(Task("single", "MPII single-person PCKh@0.5 and AUC (the MATLAB kit)", run=evaluate_single,
-                   render=render_single, options=("flavour", "plot"), primary="PCKh@0.5",
-                   headline=headline_single, unit="person", resample=resample_single,
-                   per_joint=lambda r: joint_values(MPII16.joints, r["pckh_joint"]),
-                   protocol=board_protocol_single, curve=lambda r: r.get("curve"), session=SingleSession,
-                   reads=("mpii", "pose-tensorflow"),
-                   breakdown=lambda r: breakdown_rows(MPII16.joints, {"PCKh@0.5": r["pckh_joint"]}, COLUMNS,
-                                                      {"PCKh@0.5": [r["pckh"][c] for c in COLUMNS]})))
-register_task(Task("multi", "MPII multi-person mAP (the MATLAB kit's evaluateAP)", run=evaluate_multi,
-                   render=render_multi, options=(), primary="mAP", headline=headline_multi, unit="image",
-                   resample=resample_multi, per_joint=lambda r: joint_values(MPII16.joints, r["ap_joint"]),
-                   reads=("mpii-annolist",),
-                   breakdown=lambda r: breakdown_rows(MPII16.joints, {"AP": r["ap_joint"]}, list(r["ap"]),
-                                                      {"AP": list(r["ap"].values())})))
+class SingleTask(Task):
+    name = "single"
+    description = "MPII single-person PCKh@0.5 and AUC (the MATLAB kit)"
+    options = ("flavour", "plot")
+    item = "person"
+    primary, unit, reads = "PCKh@0.5", "person", ("mpii", "pose-tensorflow")
+    session_class = SingleSession
+    several_preds = True
+
+    def combine(self, results: list[dict], options: dict) -> dict:
+        """Several prediction files of one GT: one table, a row (entry) each."""
+        first = results[0]
+        fl = pckh_protocol(first["flavour"])
+        entries = [e for r in results for e in r["entries"]]
+        for r, e in zip(results, entries):
+            if "items" in r:
+                e["items"] = r["items"]
+        return single_result(first["gt"], first["people"], entries, fl, options.get("plot"))
+
+    def render(self, result: dict) -> str:
+        return render_single(result)
+
+    def headline(self, result: dict) -> dict[str, float]:
+        return headline_single(result)
+
+    def resample(self, result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+        return resample_single(result, weights)
+
+    def per_joint(self, result: dict) -> dict[str, float]:
+        return joint_values(MPII16.joints, result["pckh_joint"])
+
+    def protocol(self, result: dict) -> str:
+        return board_protocol_single(result)
+
+    def curve(self, result: dict):
+        return result.get("curve")
+
+    def breakdown(self, result: dict) -> list[dict]:
+        return breakdown_rows(MPII16.joints, {"PCKh@0.5": result["pckh_joint"]}, COLUMNS,
+                              {"PCKh@0.5": [result["pckh"][c] for c in COLUMNS]})
+
+
+class MultiTask(Task):
+    name = "multi"
+    description = "MPII multi-person mAP (the MATLAB kit's evaluateAP)"
+    item = "image"
+    primary, unit, reads = "mAP", "image", ("mpii-annolist",)
+    session_class = MultiSession
+
+    def render(self, result: dict) -> str:
+        return render_multi(result)
+
+    def headline(self, result: dict) -> dict[str, float]:
+        return headline_multi(result)
+
+    def resample(self, result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+        return resample_multi(result, weights)
+
+    def per_joint(self, result: dict) -> dict[str, float]:
+        return joint_values(MPII16.joints, result["ap_joint"])
+
+    def breakdown(self, result: dict) -> list[dict]:
+        return breakdown_rows(MPII16.joints, {"AP": result["ap_joint"]}, list(result["ap"]),
+                              {"AP": list(result["ap"].values())})
+
+
+register_task(SingleTask)
+register_task(MultiTask)

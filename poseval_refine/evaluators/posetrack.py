@@ -37,45 +37,19 @@ from ..poses import NO_TRACK, PoseSequence, PoseSet
 from ..protocols import PoseTrackProtocol, posetrack_protocol
 from ..skeletons import POSETRACK15
 from . import DEFAULT_PROTOCOL, GROUP_COLUMNS, Task, breakdown_rows, joint_values, register_task
-from ._sessions import SequenceSession
-from ._sessions import sequence_stem as _stem
+from .base import READ_WINDOW
+from .sequences import SequenceSession
 
 log = logging.getLogger("prt")
 
 
-# ----------------------------------------------------------------------------- pairing and checks
-def pair_files(gt: Path, pred: Path, order: str = "sorted") -> list[tuple[Path, Path]]:
-    """GT files and their prediction files (same file name), in ``order`` (see ``sequence_files``);
-    a missing prediction is an error."""
-    gt_files = sequence_files(gt, order)
-    if pred.is_dir():
-        pairs = []
-        for g in gt_files:
-            p = pred / g.name
-            if not p.is_file():
-                raise MismatchError(f"GT sequence {g.name} has no prediction file", file=p,
-                                    fix=f"write predictions for every GT sequence, named as the GT file, into {pred}")
-            pairs.append((g, p))
-        return pairs
-    if not pred.exists():
-        raise InputError("not found", file=pred, fix="check the --pred path")
-    if len(gt_files) != 1:
-        raise MismatchError(f"--gt has {len(gt_files)} sequences but --pred is a single file", file=pred,
-                            fix="give a prediction folder with one file per GT sequence")
-    return [(gt_files[0], pred)]
-
-
+# ----------------------------------------------------------------------------- checks
 def check_frames(gt: PoseSequence, pred: PoseSequence) -> None:
     if gt.num_frames != pred.num_frames:
         raise MismatchError(
             f"has {pred.num_frames} frames but the GT {gt.source} has {gt.num_frames}", file=pred.source,
             fix="write a prediction frame for every GT frame, labeled or not, in the GT's order "
                 "(frames are paired by position, as in poseval)")
-
-
-def check_tracking_ids(gt: PoseSequence, pred: PoseSequence, protocol: PoseTrackProtocol) -> None:
-    check_track_ids(gt, "GT", protocol)
-    check_track_ids(pred, "prediction", protocol, unique=True)
 
 
 def check_track_ids(seq: PoseSequence, who: str, protocol: PoseTrackProtocol, unique: bool = False) -> None:
@@ -157,16 +131,6 @@ def prepare_scores(pred: PoseSequence, protocol: PoseTrackProtocol, min_score: f
     return out, counts
 
 
-def read_pair(gt_file: Path, pred_file: Path, protocol: PoseTrackProtocol, tracking: bool,
-              min_score: float | None, prepared: tuple | None = None) -> tuple[CleanSequence, dict, list[str]]:
-    """Read and check one sequence pair and clean it as poseval does: (cleaned pair, counts, warnings).
-    ``prepared``: the two files' entries of ``prepare_reads``."""
-    gt_pre, pred_pre = prepared or (None, None)
-    gt = read_sequence(gt_file, records=False, scores=False, prepared=gt_pre).to_skeleton(POSETRACK15)
-    pred = read_sequence(pred_file, records=False, regions=False, prepared=pred_pre).to_skeleton(POSETRACK15)
-    return clean_pair(gt, pred, gt_file, pred_file, protocol, tracking, min_score)
-
-
 def check_gt(gt: PoseSequence, gt_file, protocol: PoseTrackProtocol, tracking: bool) -> None:
     """What a GT sequence must be, whatever the predictions (``clean_pair`` checks it unless told it is
     checked; an ``Evaluator`` checks its GT once)."""
@@ -218,40 +182,6 @@ def clean_pair(gt: PoseSequence, pred: PoseSequence, gt_file, pred_file, protoco
     return clean, counts, warnings
 
 
-#: sequence pairs whose files are read together (their point lists parsed in batches of
-#: ``formats._pointbytes.BATCH_BYTES``)
-READ_WINDOW = 32
-
-
-def evaluate_pairs(jobs: list[tuple], progress=None, mot_backend: str = "prt",
-                   position: int = 0) -> list[tuple[SequenceStats, list[str]]]:
-    """Read the sequence pairs of ``jobs`` (arguments of :func:`read_pair`) and evaluate them in
-    batches; per sequence (SequenceStats, warnings). The numbers of a sequence do not depend on the
-    batch. ``progress(n)`` is told of every pair read; ``mot_backend``, ``position`` (index of
-    ``jobs[0]`` among all sequences): see ``sequences_stats``."""
-    read = []
-    for w in range(0, len(jobs), READ_WINDOW):
-        window = jobs[w:w + READ_WINDOW]
-        pre = prepare_reads([f for job in window for f in job[:2]])
-        for i, job in enumerate(window):
-            read.append(read_pair(*job, prepared=(pre[2 * i], pre[2 * i + 1])))
-            pre[2 * i] = pre[2 * i + 1] = None  # the bytes are not needed any more
-            if progress is not None:
-                progress(1)
-    if not read:
-        return []
-    protocol, tracking = jobs[0][2], jobs[0][3]
-    try:
-        stats = sequences_stats([r[0] for r in read], protocol, tracking=tracking, mot_backend=mot_backend,
-                                position=position)
-    except RepeatedIdError as e:  # motmetrics crashes on it (repeated GT ids): both backends refuse it
-        gt_file = jobs[e.item][0] if e.item is not None else jobs[0][0]
-        raise InputError(str(e), file=gt_file, fix="give every GT person of a frame its own track_id") from None
-    for st, (_, counts, _) in zip(stats, read):
-        st.counts.update(counts)
-    return [(st, warnings) for st, (_, _, warnings) in zip(stats, read)]
-
-
 def log_warnings(warnings: list[str], per_kind: int = 3) -> None:
     """Log each kind of note for at most ``per_kind`` files, then how many more files have it."""
     import re
@@ -268,21 +198,11 @@ def log_warnings(warnings: list[str], per_kind: int = 3) -> None:
 
 
 # ----------------------------------------------------------------------------- the task
-def evaluate_posetrack(gt: Path, preds: list[Path], *, tracking: bool, workers: int = 1,
-                       min_score: float | None = None, protocol: str = "official", motp: str | None = None,
-                       mot_backend: str = "prt") -> dict:
-    if protocol == "posetrack21":
-        return _evaluate_posetrack21(gt, preds, tracking, workers, min_score, motp, mot_backend)
-    if len(preds) != 1:
-        raise ConfigError("PoseTrack evaluation takes exactly one --pred (a folder or a file)")
-    proto = posetrack_protocol(protocol, motp)
-    backend = mot_backend_name(mot_backend) if tracking else None
-    pairs = pair_files(Path(gt), Path(preds[0]), proto.sequence_order)
-    jobs = [(g, p, proto, tracking, min_score) for g, p in pairs]
-    results = _run(jobs, workers, mot_backend)
-    log_warnings([w for _, warns in results for w in warns])
-    return posetrack_result([g.stem for g, _ in pairs], [st for st, _ in results], proto, tracking, min_score,
-                            backend)
+def evaluate_posetrack(gt, preds, *, tracking: bool, **options) -> dict:
+    """``prt evaluate --task pose|tracking``: the tasks' ``run`` (kept for scripts that call it)."""
+    from . import get_task
+
+    return get_task("tracking" if tracking else "pose").run(gt, list(preds), **options)
 
 
 def posetrack_result(names: list[str], stats: list[SequenceStats], proto: PoseTrackProtocol, tracking: bool,
@@ -303,25 +223,6 @@ def posetrack_result(names: list[str], stats: list[SequenceStats], proto: PoseTr
     out["per_sequence"] = list(names)
     out["items"] = [_sequence_item(name, st) for name, st in zip(names, stats)]
     return out
-
-
-def _evaluate_posetrack21(gt, preds, tracking, workers, min_score, motp, mot_backend) -> dict:
-    """``--protocol posetrack21``: the PoseTrack21 kit's mAP (evaluators.posetrack21)."""
-    _check_posetrack21_options(tracking, min_score, motp)
-    from .posetrack21 import evaluate_map
-
-    return evaluate_map(gt, preds, workers=workers)
-
-
-def _check_posetrack21_options(tracking, min_score, motp) -> None:
-    if tracking:
-        raise ConfigError("--protocol posetrack21 is the PoseTrack21 kit's mAP, for --task pose; --task tracking "
-                          "computes poseval's MOTA on PoseTrack21 files too",
-                          fix="use --task tracking with --protocol official (or corrected), or --task hota for the "
-                              "kit's keypoint HOTA")
-    given = [name for name, v in (("--min-score", min_score), ("--motp", motp)) if v is not None]
-    if given:
-        raise ConfigError(f"{', '.join(given)} does not apply to --protocol posetrack21 (the kit has no such option)")
 
 
 def mot_backend_name(backend: str) -> str:
@@ -350,70 +251,28 @@ def _sequence_item(name: str, stats) -> dict:
     return item
 
 
-def _run(jobs: list, workers: int, mot_backend: str = "prt") -> list:
-    """Evaluate the jobs, in worker processes when asked (chunks of sequences); results in the jobs' order."""
-    n = len(jobs)
-    workers = max(1, min(workers, n, os.cpu_count() or 1))
-    bar = _progress(n)
-    if workers == 1:
-        out = evaluate_pairs(jobs, bar, mot_backend=mot_backend)
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-        from functools import partial
-
-        size = -(-n // (4 * workers))
-        chunks = [jobs[i:i + size] for i in range(0, n, size)]
-        out = []
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            starts = range(0, n, size)
-            for chunk, res in zip(chunks, ex.map(partial(_evaluate_chunk, mot_backend), chunks, starts)):
-                out += res
-                bar(len(chunk))
-    bar(None)
-    return out
-
-
-def _evaluate_chunk(mot_backend: str, jobs: list, position: int) -> list:
-    return evaluate_pairs(jobs, mot_backend=mot_backend, position=position)
-
-
-def _progress(total: int):
-    """A progress bar on stderr when it is a terminal and the ``prt`` logger shows notes (the command line,
-    not -q; a library call prints nothing); tqdm is imported only then."""
-    import sys
-
-    if not sys.stderr.isatty() or not log.isEnabledFor(logging.INFO):
-        return lambda n: None
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc="sequences", unit="seq", leave=False)
-    return lambda n: bar.close() if n is None else bar.update(n)
-
-
-def _fmt(v: float) -> str:
+def fmt_cell(v: float) -> str:
+    """A number of poseval's tables: one decimal, ``nan`` for a missing value."""
     return " nan" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:4.1f}"
 
 
 def render_posetrack(result: dict) -> str:
-    """poseval's table layout (LaTeX-style rows), one decimal (the PoseTrack21 kit's for its mAP)."""
-    if result.get("protocol", {}).get("name") == "posetrack21":
-        from .posetrack21 import render_map
-
-        return render_map(result)
+    """poseval's table layout (LaTeX-style rows), one decimal."""
     lines = ["Average Precision (AP) metric:",
              "& " + " & ".join(f"{n:<4}" for n in GROUP_NAMES) + " \\\\",
-             "& " + " & ".join(_fmt(v) for v in result["ap_groups"]) + " \\\\"]
+             "& " + " & ".join(fmt_cell(v) for v in result["ap_groups"]) + " \\\\"]
     if "mota_groups" in result:
         lines += ["", "Multiple Object Tracking (MOT) metrics:",
                   "& " + " & ".join(["MOTA"] * 8 + ["MOTP", "Prec", "Rec "]) + " \\\\",
                   "& " + " & ".join(f"{n:<4}" for n in GROUP_NAMES + ["Total"] * 3) + " \\\\",
-                  "& " + " & ".join(_fmt(v) for v in result["mota_groups"] + [
+                  "& " + " & ".join(fmt_cell(v) for v in result["mota_groups"] + [
                       result["motp_total"], result["pre_total"], result["rec_total"]]) + " \\\\"]
     return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- leaderboard hooks
-def _nan(v) -> float:
+def nan_of(v) -> float:
+    """A JSON number of a result as a float (None, JSON's NaN, as NaN)."""
     return float("nan") if v is None else float(v)
 
 
@@ -422,8 +281,24 @@ def _protocol_of(result: dict) -> PoseTrackProtocol:
     return posetrack_protocol(p["name"], p["motp"])
 
 
+def other_task(result: dict):
+    """The task whose result this is when it is not pose/tracking's own: a result of a task that was once a
+    protocol of ``pose`` (``evaluators.ALIASES``), stored under ``pose`` or handed to these functions."""
+    from . import alias_task
+
+    if result.get("task") in ("pose", "tracking"):
+        name = (result.get("protocol") or {}).get("name", "official")
+        return alias_task("pose", "protocol", name)
+    from . import get_task
+
+    return get_task(result["task"])
+
+
 def headline_pose(result: dict) -> dict[str, float]:
-    g = [_nan(v) for v in result["ap_groups"]]
+    owner = other_task(result)
+    if owner is not None:
+        return owner.headline(result)
+    g = [nan_of(v) for v in result["ap_groups"]]
     return {"mAP": g[-1], **dict(zip(GROUP_COLUMNS, g[:-1]))}
 
 
@@ -435,32 +310,17 @@ def _resample_ap_groups(result: dict, weights: np.ndarray) -> np.ndarray:
 
 
 def resample_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
-    if result["protocol"]["name"] == "posetrack21":
-        from .posetrack21 import resample_map
-
-        return resample_map(result, weights)
+    owner = other_task(result)
+    if owner is not None:
+        return owner.resample(result, weights)
     g = _resample_ap_groups(result, weights)
     return {"mAP": g[:, -1], **{name: g[:, i] for i, name in enumerate(GROUP_COLUMNS)}}
 
 
 def headline_tracking(result: dict) -> dict[str, float]:
-    return {"MOTA": _nan(result["mota_total"]), "MOTP": _nan(result["motp_total"]),
-            "Prec": _nan(result["pre_total"]), "Rec": _nan(result["rec_total"]), "mAP": _nan(result["ap_groups"][-1])}
-
-
-def _pose_session(gt, **kw):
-    if kw.get("protocol") == "posetrack21":  # the PoseTrack21 kit's mAP
-        from .posetrack21 import PT21Session
-
-        _check_posetrack21_options(False, kw.get("min_score"), None)
-        return PT21Session(gt, want="map", workers=kw.get("workers", 1))
-    return PoseTrackSession(gt, tracking=False, **kw)
-
-
-def _tracking_session(gt, **kw):
-    if kw.get("protocol") == "posetrack21":
-        _check_posetrack21_options(True, None, None)
-    return PoseTrackSession(gt, tracking=True, **kw)
+    return {"MOTA": nan_of(result["mota_total"]), "MOTP": nan_of(result["motp_total"]),
+            "Prec": nan_of(result["pre_total"]), "Rec": nan_of(result["rec_total"]),
+            "mAP": nan_of(result["ap_groups"][-1])}
 
 
 def breakdown_pose(result: dict) -> list[dict]:
@@ -506,9 +366,10 @@ def _counts(items: list[dict], weights: np.ndarray, get) -> np.ndarray:
 def missing_pose(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     """Resamples where a joint's AP is NaN (left out of the Total): no GT joint drawn, yet predictions drawn
     (recall 0/0), or neither under a protocol that gives such a joint NaN rather than 0."""
+    owner = other_task(result)
+    if owner is not None:
+        return owner.missing_joints(result, weights)
     items = result["items"]
-    if result["protocol"]["name"] == "posetrack21":  # the kit's AP is never missing: 0 without GT
-        return {name: np.zeros(len(weights), dtype=bool) for name in POSETRACK15.joints}
     gt = _counts(items, weights, lambda it: it["gt"])
     preds = _counts(items, weights, lambda it: [len(s) for s in it["scores"]])
     empty_is_nan = not _protocol_of(result).ap_zero_without_predictions
@@ -537,7 +398,7 @@ def _is_sequence(obj) -> bool:
     return isinstance(obj, dict) and ("annolist" in obj or ("images" in obj and "annotations" in obj))
 
 
-def _sources(obj, what: str, order: str = "sorted") -> list[tuple[str, object]]:
+def sequence_sources(obj, what: str, order: str = "sorted") -> list[tuple[str, object]]:
     """(file name, path or parsed JSON) of every sequence of a GT or prediction part: a file or folder, one
     sequence's parsed JSON, or {sequence file name: parsed JSON or path}."""
     if isinstance(obj, (str, os.PathLike)):
@@ -559,7 +420,7 @@ def _sources(obj, what: str, order: str = "sorted") -> list[tuple[str, object]]:
                      fix="give a path, a sequence's parsed JSON, or {sequence file name: parsed JSON}")
 
 
-def _read_sources(sources: list[tuple[str, object]], gt: bool) -> list[PoseSequence]:
+def read_sources(sources: list[tuple[str, object]], gt: bool) -> list[PoseSequence]:
     kw = {"scores": False} if gt else {"regions": False}
     paths = [(i, Path(src)) for i, (_, src) in enumerate(sources) if isinstance(src, (str, os.PathLike))]
     out: list = [None] * len(sources)
@@ -576,82 +437,118 @@ def _read_sources(sources: list[tuple[str, object]], gt: bool) -> list[PoseSeque
 
 
 class PoseTrackSession(SequenceSession):
-    """PoseTrack evaluation with the GT read and checked once and predictions given in parts (some
-    sequences at a time, as paths or parsed JSON). Every sequence's statistics are computed when it is
-    given; ``result`` combines them in the GT's order, as ``evaluate_posetrack`` does, so the numbers
-    are the same bit for bit. An in-memory GT mapping is in its own order (poseval's folder listing,
-    protocol "official") or sorted by name ("corrected")."""
+    """PoseTrack evaluation: the GT read and checked once; predictions given in parts (some sequences at a
+    time: a folder, a file, {sequence file name: parsed JSON or path}, one sequence's parsed JSON or a
+    PoseSet). Every sequence's statistics are computed when it is given, and combined in the GT's order (the
+    protocol's: poseval's folder listing, or sorted by name), so the numbers do not depend on the parts. An
+    in-memory GT mapping is in its own order (protocol "official") or sorted by name ("corrected")."""
 
-    def __init__(self, gt, *, tracking: bool, workers: int = 1, min_score: float | None = None,
-                 protocol: str = "official", motp: str | None = None, mot_backend: str = "prt"):
-        self.proto = posetrack_protocol(protocol, motp)
-        self.tracking, self.min_score, self.mot_backend = tracking, min_score, mot_backend
-        self.backend = mot_backend_name(mot_backend) if tracking else None
-        sources = _sources(gt, "gt", self.proto.sequence_order)
+    def read_gt(self, gt) -> None:
+        o = self.options
+        self.tracking = self.task.tracking
+        self.proto = posetrack_protocol(o.get("protocol", "official"), o.get("motp"))
+        self.min_score, self.mot_backend = o.get("min_score"), o.get("mot_backend", "prt")
+        self.backend = mot_backend_name(self.mot_backend) if self.tracking else None
+        sources = sequence_sources(gt, "gt", self.proto.sequence_order)
         self.names = [name for name, _ in sources]
+        self.name_keys()
         self.where = {name: Path(src) if isinstance(src, (str, os.PathLike)) else Path(name)
                       for name, src in sources}
-        self.index = {_stem(name): i for i, name in enumerate(self.names)}
-        self.gt = _read_sources(sources, gt=True)
-        notes = []
-        for name, seq in zip(self.names, self.gt):
-            check_gt(seq, self.where[name], self.proto, tracking)
-            notes += [f"{seq.source}: {note}" for note in seq.meta.get("notes", ())]
-        log_warnings(notes)
-        self.reset()
+        self.gt = dict(zip(self.keys, read_sources(sources, gt=True)))
+        for name, key in zip(self.names, self.keys):
+            seq = self.gt[key]
+            check_gt(seq, self.where[name], self.proto, self.tracking)
+            self.notes += [f"{seq.source}: {note}" for note in seq.meta.get("notes", ())]
 
-    def update(self, part) -> None:
-        sources = _sources(part, "pred")
-        index = [self.match(name, len(sources)) for name, _ in sources]
-        if len(set(index)) != len(index):
-            dup = next(i for i in index if index.count(i) > 1)
-            raise MismatchError(f"sequence {self.names[dup]!r} is given twice in this part", file="pred",
-                                fix="give every sequence once")
-        preds = _read_sources(sources, gt=False)
+    def flush_notes(self) -> None:
+        log_warnings(self.notes)
+        self.notes = []
+
+    def evaluate(self, part) -> list:
+        sources = sequence_sources(part, "pred")
+        keys = self.match_part(sources)
+        preds = read_sources(sources, gt=False)
         read = []
-        for i, (name, src), pred in zip(index, sources, preds):
-            gt_where = self.where[self.names[i]]
+        for key, (name, src), pred in zip(keys, sources, preds):
             pred_where = Path(src) if isinstance(src, (str, os.PathLike)) else Path(name)
-            read.append(clean_pair(self.gt[i], pred, gt_where, pred_where, self.proto, self.tracking,
-                                   self.min_score, gt_checked=True))
-        order = sorted(range(len(index)), key=lambda k: index[k])  # the GT's order: batches as in a file run
+            read.append(clean_pair(self.gt[key], pred, self.where[self.name_of[key]], pred_where, self.proto,
+                                   self.tracking, self.min_score, gt_checked=True))
+        ix = self.index_of_key()
+        order = sorted(range(len(keys)), key=lambda k: ix[keys[k]])  # the GT's order: as one run batches them
         try:
             got = sequences_stats([read[k][0] for k in order], self.proto, tracking=self.tracking,
-                                  mot_backend=self.mot_backend, position=[index[k] for k in order])
+                                  mot_backend=self.mot_backend, position=[ix[keys[k]] for k in order])
         except RepeatedIdError as e:
             k = order[e.item] if e.item is not None else order[0]
-            raise InputError(str(e), file=self.where[self.names[index[k]]],
+            raise InputError(str(e), file=self.where[self.name_of[keys[k]]],
                              fix="give every GT person of a frame its own track_id") from None
-        stats: dict[int, SequenceStats] = {}
+        out = []
         for k, st in zip(order, got):
             st.counts.update(read[k][1])
-            stats[index[k]] = st
-        log_warnings([w for r in read for w in r[2]])
-        self.stats.update(stats)
-        for (_, src), i in zip(sources, index):
-            self.given[self.names[i]] = src
+            out.append((keys[k], st, sources[k][1]))
+        self.notes += [w for r in read for w in r[2]]
+        return out
 
-    def result(self) -> dict:
-        return posetrack_result([_stem(n) for n in self.names], self.stats_in_order(), self.proto, self.tracking,
-                                self.min_score, self.backend)
+    def finalize(self, keys: list) -> dict:
+        return posetrack_result(keys, [self.items[k] for k in keys], self.proto, self.tracking, self.min_score,
+                                self.backend)
 
 
-register_task(Task(
-    name="pose", description="PoseTrack per-frame multi-person mAP (poseval evaluateAP)",
-    run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=False, **kw),
-    render=render_posetrack, options=("workers", "min_score", "protocol"),
-    primary="mAP", headline=headline_pose, unit="sequence", resample=resample_pose,
-    per_joint=lambda r: joint_values(r.get("joint_names", POSETRACK15.joints), r["ap_joint"]),
-    missing_joints=missing_pose,
-    protocol=board_protocol, session=lambda gt, **kw: _pose_session(gt, **kw),
-    breakdown=breakdown_pose, reads=POSETRACK_FORMATS,
-))
-register_task(Task(
-    name="tracking", description="PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)",
-    run=lambda gt, preds, **kw: evaluate_posetrack(gt, preds, tracking=True, **kw),
-    render=render_posetrack, options=("workers", "min_score", "protocol", "motp", "mot_backend"),
-    primary="MOTA", headline=headline_tracking, unit="sequence", resample=resample_tracking,
-    per_joint=lambda r: joint_values(POSETRACK15.joints, r["mota_joint"]), missing_joints=missing_tracking,
-    protocol=board_protocol, session=lambda gt, **kw: _tracking_session(gt, **kw),
-    breakdown=breakdown_tracking, reads=POSETRACK_FORMATS,
-))
+class PoseTask(Task):
+    name = "pose"
+    description = "PoseTrack per-frame multi-person mAP (poseval evaluateAP)"
+    options = ("workers", "min_score", "protocol")
+    item = "sequence"
+    primary, unit, reads = "mAP", "sequence", POSETRACK_FORMATS
+    session_class = PoseTrackSession
+    tracking = False
+
+    def render(self, result: dict) -> str:
+        return render_posetrack(result)
+
+    def headline(self, result: dict) -> dict[str, float]:
+        return headline_pose(result)
+
+    def resample(self, result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+        return resample_pose(result, weights)
+
+    def per_joint(self, result: dict) -> dict[str, float]:
+        return joint_values(result.get("joint_names", POSETRACK15.joints), result["ap_joint"])
+
+    def missing_joints(self, result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+        return missing_pose(result, weights)
+
+    def protocol(self, result: dict) -> str:
+        return board_protocol(result)
+
+    def breakdown(self, result: dict) -> list[dict]:
+        return breakdown_pose(result)
+
+
+class TrackingTask(PoseTask):
+    name = "tracking"
+    description = "PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking)"
+    options = ("workers", "min_score", "protocol", "motp", "mot_backend")
+    primary = "MOTA"
+    tracking = True
+    #: the poseval protocols (the PoseTrack21 kit has no tracking mAP/MOTA of its own: --task hota)
+    protocols = ("official", "corrected")
+
+    def headline(self, result: dict) -> dict[str, float]:
+        return headline_tracking(result)
+
+    def resample(self, result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+        return resample_tracking(result, weights)
+
+    def per_joint(self, result: dict) -> dict[str, float]:
+        return joint_values(POSETRACK15.joints, result["mota_joint"])
+
+    def missing_joints(self, result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+        return missing_tracking(result, weights)
+
+    def breakdown(self, result: dict) -> list[dict]:
+        return breakdown_tracking(result)
+
+
+register_task(PoseTask)
+register_task(TrackingTask)

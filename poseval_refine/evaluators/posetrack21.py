@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, InputError, MismatchError
+from ..errors import InputError, MismatchError
 from ..formats.posetrack21 import JOINTS, PT21Sequence, parse_sequence, read_sequence
 from ..io import no_gc
 from ..metrics import hota
@@ -28,9 +28,9 @@ from ..metrics.posetrack21 import (
     remove_ignored,
 )
 from ..protocols import HotaProtocol, get_protocol
-from . import DEFAULT_PROTOCOL, GROUP_COLUMNS, Task, register_task
-from ._sessions import SequenceSession
-from ._sessions import sequence_stem as _stem
+from ..skeletons import POSETRACK15
+from . import DEFAULT_PROTOCOL, GROUP_COLUMNS, Task, breakdown_rows, joint_values, register_task
+from .sequences import SequenceSession
 
 COLUMNS = (*JOINTS, "Total")
 #: the kit's fields in the order it prints them
@@ -60,32 +60,6 @@ def sequence_sources(obj, what: str) -> list[tuple[str, object]]:
         return sorted(obj.items())
     raise InputError(f"is {type(obj).__name__}, not PoseTrack21 input", file=what,
                      fix="give a path, a sequence's parsed JSON, or {sequence file name: parsed JSON or path}")
-
-
-def pair_sources(gt, pred) -> list[tuple[str, object, object]]:
-    """(name, GT source, prediction source) of every GT sequence; a GT sequence without predictions is an
-    error."""
-    gts = sequence_sources(gt, "gt")
-    if isinstance(pred, (str, os.PathLike)) and Path(pred).is_dir():
-        pairs = []
-        for name, g in gts:
-            p = Path(pred) / name
-            if not p.is_file():
-                raise MismatchError(f"GT sequence {name} has no prediction file", file=p,
-                                    fix=f"write predictions for every GT sequence, named as the GT file, into {pred}")
-            pairs.append((name, g, p))
-        return pairs
-    preds = sequence_sources(pred, "pred")
-    if len(gts) == 1 and len(preds) == 1:
-        return [(gts[0][0], gts[0][1], preds[0][1])]
-    by_stem = {_stem(Path(n).name): src for n, src in preds}
-    pairs = []
-    for name, g in gts:
-        if _stem(name) not in by_stem:
-            raise MismatchError(f"GT sequence {name} has no prediction", file=name,
-                                fix="give predictions for every GT sequence, named as the GT file")
-        pairs.append((name, g, by_stem[_stem(name)]))
-    return pairs
 
 
 def load(src, name: str, is_gt: bool, images: set | None = None) -> PT21Sequence:
@@ -160,14 +134,8 @@ def _check_heads(gt: PT21Sequence, fr: LabeledFrames) -> None:
 
 
 # ----------------------------------------------------------------------------- one sequence
-def evaluate_pair(name: str, gt_src, pred_src, protocol: HotaProtocol, want: str):
-    """Read, check and evaluate one sequence pair: HotaStats (``want="hota"``) or APStats (``"map"``)."""
-    gt = load(gt_src, name, True)
-    return evaluate_sequence(gt, load(pred_src, name, False, labeled_ids(gt)), protocol, want)
-
-
 def evaluate_sequence(gt: PT21Sequence, pred: PT21Sequence, protocol: HotaProtocol, want: str):
-    """Check and evaluate one read sequence pair (see :func:`evaluate_pair`)."""
+    """Check and evaluate one read sequence pair: HotaStats (``want="hota"``) or APStats (``"map"``)."""
     gt_file = gt.source
     fr = labeled_frames(gt, pred)
     _check_heads(gt, fr)
@@ -201,41 +169,15 @@ def evaluate_sequence(gt: PT21Sequence, pred: PT21Sequence, protocol: HotaProtoc
                          fix="give each person of a frame its own track id") from None
 
 
-def _evaluate_chunk(jobs: list) -> list:
-    with no_gc():  # parsed JSON and arrays hold no cycles: the collector's passes over them are wasted time
-        return [evaluate_pair(*job) for job in jobs]
-
-
-def _run(jobs: list, workers: int) -> list:
-    n = len(jobs)
-    workers = max(1, min(workers, n, os.cpu_count() or 1))
-    if workers == 1:
-        return _evaluate_chunk(jobs)
-    from concurrent.futures import ProcessPoolExecutor
-
-    size = -(-n // (4 * workers))
-    chunks = [jobs[i:i + size] for i in range(0, n, size)]
-    out = []
-    with ProcessPoolExecutor(max_workers=workers) as ex:
-        for res in ex.map(_evaluate_chunk, chunks):
-            out += res
-    return out
-
-
 # ----------------------------------------------------------------------------- HOTA task
-def evaluate_hota(gt: Path, preds: list[Path], *, workers: int = 1, protocol: str = "official") -> dict:
-    if len(preds) != 1:
-        raise ConfigError("--task hota takes exactly one --pred (a folder or a file)")
-    proto = hota_protocol(protocol)
-    pairs = pair_sources(gt, preds[0])
-    stats = _run([(name, g, p, proto, "hota") for name, g, p in pairs], workers)
-    return hota_result([_stem(name) for name, _, _ in pairs], stats, proto)
+def evaluate_hota(gt, preds, **options) -> dict:
+    """``prt evaluate --task hota`` (the task's ``run``)."""
+    from . import get_task
+
+    return get_task("hota").run(gt, list(preds), **options)
 
 
 def hota_protocol(name: str) -> HotaProtocol:
-    if name == "posetrack21":
-        raise ConfigError("--protocol posetrack21 is the kit's mAP (--task pose); --task hota is the kit's by default",
-                          fix="use --protocol official (the kit) or corrected")
     return get_protocol("hota", name)
 
 
@@ -281,13 +223,11 @@ def render_hota(result: dict) -> str:
 
 
 # ----------------------------------------------------------------------------- the kit's mAP
-def evaluate_map(gt: Path, preds: list[Path], *, workers: int = 1) -> dict:
-    """``--task pose --protocol posetrack21``: the kit's PosemAP."""
-    if len(preds) != 1:
-        raise ConfigError("PoseTrack21 evaluation takes exactly one --pred (a folder or a file)")
-    pairs = pair_sources(gt, preds[0])
-    stats: list[APStats] = _run([(name, g, p, hota.OFFICIAL, "map") for name, g, p in pairs], workers)
-    return map_result([_stem(name) for name, _, _ in pairs], stats)
+def evaluate_map(gt, preds, **options) -> dict:
+    """``prt evaluate --task pose21``: the kit's PosemAP (the task's ``run``)."""
+    from . import get_task
+
+    return get_task("pose21").run(gt, list(preds), **options)
 
 
 def map_result(names: list[str], stats: list[APStats]) -> dict:
@@ -296,7 +236,7 @@ def map_result(names: list[str], stats: list[APStats]) -> dict:
     from ..protocols import posetrack_protocol
 
     res = finalize_map(pool(stats, NUM_JOINTS))
-    return {"task": "pose", "protocol": posetrack_protocol("posetrack21").as_dict(), "joint_names": list(JOINTS),
+    return {"task": "pose21", "protocol": posetrack_protocol("posetrack21").as_dict(), "joint_names": list(JOINTS),
             "group_names": MAP_GROUP_NAMES, "ap_groups": res["ap"]["groups"], "ap_joint": res["ap"]["joint"],
             "ap_pre": res["precision"]["joint"], "ap_rec": res["recall"]["joint"],
             "precision_groups": res["precision"]["groups"], "recall_groups": res["recall"]["groups"],
@@ -316,7 +256,7 @@ def resample_map(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     """The kit's mAP (Total and groups) of every resample of the sequences (weights R x n), from the items'
     ranked predictions (metrics.ap.weighted_ap); an all-ones row gives the evaluated numbers. A joint
     without GT in a resample has AP 0, as in the kit (its predictions are all false positives)."""
-    from ..metrics.ap import _scores_array, weighted_ap
+    from ..metrics.ap import scores_array, weighted_ap
     from ..metrics.posetrack21 import kit_ranking, map_groups
 
     items = result["items"]
@@ -325,7 +265,7 @@ def resample_map(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     num_gt = w.astype(np.int64) @ gt
     ap = np.empty((len(w), NUM_JOINTS))
     for k in range(NUM_JOINTS):
-        per_item = [_scores_array(it["scores"][k]) for it in items]
+        per_item = [scores_array(it["scores"][k]) for it in items]
         scores = np.concatenate(per_item) if per_item else np.zeros(0)
         labels = np.frombuffer("".join(it["labels"][k] for it in items).encode("ascii"), dtype=np.uint8) == ord("1")
         owner = np.repeat(np.arange(len(items)), [len(x) for x in per_item])
@@ -337,37 +277,36 @@ def resample_map(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     return {"mAP": groups[:, -1], **{name: groups[:, i] for i, name in enumerate(GROUP_COLUMNS)}}
 
 
-# ----------------------------------------------------------------------------- sessions (Python API)
+# ----------------------------------------------------------------------------- sessions
 class PT21Session(SequenceSession):
-    """PoseTrack21 evaluation with the GT read and checked once and predictions given in parts (some
-    sequences at a time, as paths or parsed JSON; ``poseval_refine.Evaluator``). Every sequence's
-    statistics are computed when it is given; ``result`` combines them in the GT's name order, as
-    ``evaluate_hota`` / ``evaluate_map`` do, so the numbers are the same bit for bit."""
+    """PoseTrack21 evaluation: the GT read and checked once; predictions given in parts (some sequences at a
+    time: a folder, a file, {sequence file name: parsed JSON or path}, one sequence's parsed JSON). Every
+    sequence's statistics are computed when it is given and combined in the GT's name order, as the kit does,
+    so the numbers do not depend on the parts."""
 
-    def __init__(self, gt, *, want: str, workers: int = 1, protocol: str = "official"):
-        self.want = want
-        self.proto = hota_protocol(protocol) if want == "hota" else hota.OFFICIAL
+    def read_gt(self, gt) -> None:
+        self.want = self.task.want
+        self.proto = hota_protocol(self.options.get("protocol", "official")) if self.want == "hota" \
+            else hota.OFFICIAL
         sources = sequence_sources(gt, "gt")
         self.names = [name for name, _ in sources]
-        self.index = {_stem(Path(n).name): i for i, n in enumerate(self.names)}
-        self.gt = [load(src, name, True) for name, src in sources]
-        self.reset()
+        self.name_keys()
+        self.gt = {key: load(src, name, True) for key, (name, src) in zip(self.keys, sources)}
 
-    def update(self, part) -> None:
+    def evaluate(self, part) -> list:
         sources = sequence_sources(part, "pred")
-        got = {}
-        for name, src in sources:
-            i = self.match(name, len(sources), got)
+        keys = self.match_part(sources)
+        out = []
+        for key, (name, src) in zip(keys, sources):
             with no_gc():
-                got[i] = evaluate_sequence(self.gt[i], load(src, name, False, labeled_ids(self.gt[i])), self.proto,
-                                           self.want)
-            self.given[self.names[i]] = src
-        self.stats.update(got)
+                gt = self.gt[key]
+                stats = evaluate_sequence(gt, load(src, name, False, labeled_ids(gt)), self.proto, self.want)
+            out.append((key, stats, src))
+        return out
 
-    def result(self) -> dict:
-        names = [_stem(n) for n in self.names]
-        stats = self.stats_in_order()
-        return hota_result(names, stats, self.proto) if self.want == "hota" else map_result(names, stats)
+    def finalize(self, keys: list) -> dict:
+        stats = [self.items[k] for k in keys]
+        return hota_result(keys, stats, self.proto) if self.want == "hota" else map_result(keys, stats)
 
 
 # ----------------------------------------------------------------------------- leaderboard hooks
@@ -405,10 +344,72 @@ def resample_hota(result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
     return {name: 100 * res[name].mean(axis=1) for name in HEADLINE}
 
 
-register_task(Task(
-    name="hota", description="PoseTrack21 keypoint HOTA (the official PoseTrack21 kit)",
-    run=evaluate_hota, render=render_hota, options=("workers", "protocol"),
-    primary="HOTA", headline=headline_hota, unit="sequence", resample=resample_hota,
-    per_joint=lambda r: {j: float(r["HOTA"][j]) for j in JOINTS}, protocol=board_protocol,
-    session=lambda gt, **kw: PT21Session(gt, want="hota", **kw), breakdown=breakdown_hota, reads=(),
-))
+class HotaTask(Task):
+    name = "hota"
+    description = "PoseTrack21 keypoint HOTA (the official PoseTrack21 kit)"
+    options = ("workers", "protocol")
+    protocols = ("official", "corrected")
+    item = "sequence"
+    primary, unit, reads = "HOTA", "sequence", ()
+    session_class = PT21Session
+    want = "hota"
+    #: ``prt evaluate`` without --gt/--pred evaluates the PoseTrack21 sample
+    sample = "posetrack21"
+
+    def render(self, result: dict) -> str:
+        return render_hota(result)
+
+    def headline(self, result: dict) -> dict[str, float]:
+        return headline_hota(result)
+
+    def resample(self, result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+        return resample_hota(result, weights)
+
+    def per_joint(self, result: dict) -> dict[str, float]:
+        return {j: float(result["HOTA"][j]) for j in JOINTS}
+
+    def protocol(self, result: dict) -> str:
+        return board_protocol(result)
+
+    def breakdown(self, result: dict) -> list[dict]:
+        return breakdown_hota(result)
+
+
+class Pose21Task(Task):
+    """The PoseTrack21 kit's PosemAP (formerly ``--task pose --protocol posetrack21``, which still names it:
+    ``evaluators.ALIASES``)."""
+
+    name = "pose21"
+    description = "PoseTrack21 per-frame multi-person mAP (the official PoseTrack21 kit's PosemAP)"
+    options = ("workers",)
+    item = "sequence"
+    primary, unit, reads = "mAP", "sequence", ()
+    session_class = PT21Session
+    want = "map"
+    sample = "posetrack21"
+
+    def render(self, result: dict) -> str:
+        return render_map(result)
+
+    def headline(self, result: dict) -> dict[str, float]:
+        g = [float("nan") if v is None else float(v) for v in result["ap_groups"]]
+        return {"mAP": g[-1], **dict(zip(GROUP_COLUMNS, g[:-1]))}
+
+    def resample(self, result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+        return resample_map(result, weights)
+
+    def per_joint(self, result: dict) -> dict[str, float]:
+        return joint_values(result["joint_names"], result["ap_joint"])
+
+    def missing_joints(self, result: dict, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """The kit's AP is never missing (0 without GT)."""
+        return {name: np.zeros(len(weights), dtype=bool) for name in POSETRACK15.joints}
+
+    def breakdown(self, result: dict) -> list[dict]:
+        return breakdown_rows(result["joint_names"], {"AP": result["ap_joint"], "precision": result["ap_pre"],
+                                                      "recall": result["ap_rec"]},
+                              [*GROUP_COLUMNS, "Total"], {"AP": result["ap_groups"]})
+
+
+register_task(HotaTask)
+register_task(Pose21Task)

@@ -329,7 +329,7 @@ def ap_item(stats: APStats) -> dict:
             "labels": [all_labels[bounds[k]:bounds[k + 1]] for k in range(K)]}
 
 
-def _scores_array(scores: list) -> np.ndarray:
+def scores_array(scores: list) -> np.ndarray:
     """Scores as :func:`_score_list` wrote them (numbers; non-finite ones as strings) in one numpy step."""
     try:
         out = np.asarray(scores, dtype=np.float64)
@@ -350,7 +350,7 @@ def resample_ap(items: list[dict], weights: np.ndarray, *, stable: bool = False,
     gt = np.array([it["gt"] for it in items], dtype=np.int64).reshape(len(items), K)
     out = np.empty((len(weights), K))
     for k in range(K):
-        per_item = [_scores_array(it["scores"][k]) for it in items]
+        per_item = [scores_array(it["scores"][k]) for it in items]
         scores = np.concatenate(per_item) if per_item else np.zeros(0)
         labels = np.frombuffer("".join(it["labels"][k] for it in items).encode("ascii"), dtype=np.uint8) == ord("1")
         if len(labels) != len(scores):

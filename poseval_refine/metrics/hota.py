@@ -27,11 +27,7 @@ EPS = np.finfo(float).eps
 #: the kit's slope: a distance of 0.5001 head sizes has similarity 0
 KIT_SLOPE = -1 / 0.5001
 WEIGHTED = ("AssA", "AssRe", "AssPr", "FragA", "LocA")
-#: the kit's fields, in its order
-ARRAY_FIELDS = ("HOTA", "DetA", "AssA", "FragA", "DetRe", "DetPr", "AssRe", "AssPr", "LocA", "RHOTA", "FA-HOTA",
-                "FA-RHOTA")
 COUNT_FIELDS = ("HOTA_TP", "HOTA_FN", "HOTA_FP")
-ZERO_FIELDS = ("HOTA(0)", "LocA(0)", "HOTALocA(0)")
 ZERO_COUNT_FIELDS = ("HOTA_TP(0)", "HOTA_FN(0)", "HOTA_FP(0)")
 
 

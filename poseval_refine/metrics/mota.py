@@ -324,7 +324,7 @@ class RepeatedIdError(ValueError):
         self.item = item
 
 
-def _check_frame(frame, K: int, where: str):
+def check_frame(frame, K: int, where: str):
     try:
         gt, hyp, dist, gt_has, hyp_has = frame
     except (TypeError, ValueError):
@@ -348,7 +348,7 @@ def accumulate_sequences(sequences: Sequence[Iterable], num_joints: int) -> list
     Sequences are independent; batching them only amortizes numpy's per-call cost.
     """
     K = num_joints
-    seqs = [[_check_frame(f, K, f"sequence {s}, frame {t}") for t, f in enumerate(frames)]
+    seqs = [[check_frame(f, K, f"sequence {s}, frame {t}") for t, f in enumerate(frames)]
             for s, frames in enumerate(sequences)]
     stats: list[MotStats] = []
     per_batch = max(1, _LANES_PER_BATCH // max(K, 1))

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .mota import MotStats, RepeatedIdError, _check_frame, repeated_id_message
+from .mota import MotStats, RepeatedIdError, check_frame, repeated_id_message
 
 #: what ``mh.compute`` reports (poseval asks for num_detections = num_matches + num_switches instead of matches)
 COUNT_METRICS = ("num_objects", "num_matches", "num_switches", "num_misses", "num_false_positives")
@@ -51,7 +51,7 @@ def accumulate_sequence(frames: Sequence, num_joints: int, labels: Sequence[str]
     if len(labels) != len(frames):
         raise ValueError(f"{len(labels)} labels for {len(frames)} frames")
     for f, where in zip(frames, labels):
-        gt, hyp, dist, gt_has, hyp_has = _check_frame(f, K, where)
+        gt, hyp, dist, gt_has, hyp_has = check_frame(f, K, where)
         updates.append([(gt[gt_has[k]], hyp[hyp_has[k]], dist[k][np.ix_(gt_has[k], hyp_has[k])]) for k in range(K)])
 
     host = mm.metrics.create()

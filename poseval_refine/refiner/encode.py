@@ -35,9 +35,10 @@ IMAGE_MEAN = np.array([116.1, 105.3, 96.0], np.float32)
 IMAGE_STD = 64.0
 #: the head size when a pose has no two joints to measure (the official mean head-box diagonal)
 FALLBACK_HEAD_SIZE = 0.6 * MEAN_HEAD_DIAG
-#: (joint, joint, median length in head sizes): medians over the 2958 people of the MPII Human Pose
-#: validation split (``python benchmarks/refiner_bone_lengths.py``; the 1208 people of Iqbal et al.'s
-#: PoseTrack training split give the same within 8 %). Real bones are foreshortened, so these are
+#: (joint, joint, median length in head sizes): medians over the people of the MPII Human Pose validation
+#: split who have both joints (``python benchmarks/refiner_bone_lengths.py`` prints them again; the 1208 people
+#: of Iqbal et al.'s PoseTrack training split were reported to give the same within 8 %, not re-measured
+#: here). Real bones are foreshortened, so these are
 #: medians of 2D lengths, not anatomical lengths.
 BONES = tuple((_J[a], _J[b], ref) for a, b, ref in (
     ("neck", "head_top", 1.333),

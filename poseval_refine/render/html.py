@@ -9,17 +9,17 @@ from datetime import datetime, timezone
 from html import escape
 
 from ..results.board import PAPER, Board, Row
-from ..results.ties import leader_groups
+from ..results.ties import HOVER_MAX, leader_groups
 from ..version import __version__
 from .leaderboard import (
     NOTE_MARK,
     TIES_COLUMN,
-    _ci,
-    _delta,
-    _interval_notes,
-    _short_source,
-    _single_item,
+    ci_text,
+    delta_text,
     has_ties,
+    interval_notes,
+    short_source,
+    single_item,
     tie_cell,
     ties_note,
 )
@@ -92,6 +92,7 @@ function pairOf(g,a,b){var s=1,i=a,j=b;if(a>b){i=b;j=a;s=-1;}var k=g.k,x=i*k-i*(
 function pairs(table){var el=document.getElementById(table.id.replace(/-table$/,'-pairs'));
  return el?JSON.parse(el.textContent):null;}
 function showPairs(table,groups,tr){var g=tr.getAttribute('data-g');if(g===null)return;var grp=groups[+g];
+ if(!grp)return;
  var a=+tr.getAttribute('data-p');var th=table.querySelector('th.ties');
  if(th){th.setAttribute('data-label',th.getAttribute('data-label')||th.textContent);
   th.textContent='\u0394 vs. '+tr.getAttribute('data-name');}
@@ -241,18 +242,18 @@ def _board_table(board: Board, bid: str) -> str:
                f'<td class="l name">{escape(r.name)}<span class="src {r.source}">{r.source}</span></td>',
                f'<td class="value" data-v="{_num(r.value)}">{_fmt(r, r.value)}</td>',
                f'<td class="bar l" data-v="{_num(r.ci95[1] - r.ci95[0]) if r.ci95 else ""}">{_error_bar(r, lo, hi)} '
-               f'<span class="ci">{_ci(r.ci95)}</span>{_note_mark(r)}</td>']
+               f'<span class="ci">{ci_text(r.ci95)}</span>{_note_mark(r)}</td>']
         if ties:
             tds.append(f'<td class="ties l" data-v="{r.tie_ranks[0] if r.tie_ranks else r.rank}">'
                        f'{escape(tie_cell(r))}</td>')
         if has_delta:
             dv = r.delta["value"] if r.delta else None
-            tds.append(f'<td data-v="{_num(dv)}">{escape(_delta(r, DAGGER))}</td>')
+            tds.append(f'<td data-v="{_num(dv)}">{escape(delta_text(r, DAGGER))}</td>')
         for m in board.metrics[1:]:
             v = r.metrics.get(m)
             tds.append(f'<td data-v="{_num(v)}">{_fmt(r, v)}</td>')
         # "recomputed (file)" on two lines: the widest column of a board otherwise
-        tds.append(f'<td class="l source">{escape(_short_source(r)).replace(" (", "<br>(", 1)}</td>')
+        tds.append(f'<td class="l source">{escape(short_source(r)).replace(" (", "<br>(", 1)}</td>')
         pair = f' data-g="{place[i][0]}" data-p="{place[i][1]}"' if i in place else ""
         rows.append(f'<tr class="row {r.source}" data-name="{escape(r.name)}"{pair} '
                     f'title="{escape(_provenance_text(r))}">{"".join(tds)}</tr>')
@@ -289,9 +290,12 @@ def _pairs_json(board: Board, bid: str) -> str:
 
     import numpy as np
 
-    groups = []
+    groups: list[dict | None] = []
     for tg in board.tie_groups:
         k = len(tg.rows)
+        if k > HOVER_MAX:  # k(k-1)/2 pairs: a page no one can read; `prt compare` gives any pair
+            groups.append(None)
+            continue
         iu, ju = np.triu_indices(k, 1)
         groups.append({"k": k, "d": flat(tg.pairs.delta, iu, ju), "lo": flat(tg.pairs.low, iu, ju),
                        "hi": flat(tg.pairs.high, iu, ju), "p": flat(tg.pairs.p, iu, ju)})
@@ -372,16 +376,19 @@ def render_page(boards: list[Board], empty: str | None = None) -> str:
         if any(r.source == "quoted" for r in b.rows):
             foot.append(f"{DAGGER} quoted from {escape(PAPER)}; no interval (the per-item statistics are not "
                         "published).")
-        if _single_item(b):
+        if single_item(b):
             foot.append(f"No interval: the benchmark has one {escape(b.unit or 'item')}, and resampling it gives it "
                         "back.")
         if any(r.delta and r.delta.get("ci95") for r in b.rows):
             foot.append("\u0394: refined minus its base, paired bootstrap 95% interval and two-sided p-value.")
         if has_ties(b):
-            foot.append(escape(ties_note(b)) + ". Hover a row: every other row shows its paired difference to it "
-                        "with the 95% interval.")
+            big = max((len(tg.rows) for tg in b.tie_groups), default=0) > HOVER_MAX
+            foot.append(escape(ties_note(b)) + (
+                f". With more than {HOVER_MAX} paired rows the page leaves out the per-pair hover; "
+                "<code>prt compare A B</code> gives any pair's paired difference and interval." if big else
+                ". Hover a row: every other row shows its paired difference to it with the 95% interval."))
         notes = "".join(f'<p class="foot"><span class="ci-note">{NOTE_MARK}</span> {escape(names)}: {escape(note)}.</p>'
-                        for note, names in _interval_notes(b))
+                        for note, names in interval_notes(b))
         sections.append(
             f'<section class="board" id="{bid}" data-benchmark="{escape(b.benchmark)}" data-task="{escape(b.task)}">'
             f"<h2>{escape(b.benchmark)} / {escape(b.task)}</h2><p class=\"sub\">{_subtitle(b)}</p>"

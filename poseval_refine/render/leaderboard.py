@@ -31,11 +31,11 @@ def _value(r: Row, v: float | None, dagger: str) -> str:
     return _f(v)
 
 
-def _ci(ci) -> str:
+def ci_text(ci) -> str:
     return f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
 
 
-def _delta(r: Row, dagger: str) -> str:
+def delta_text(r: Row, dagger: str) -> str:
     d = r.delta
     if not d:
         return ""
@@ -50,7 +50,7 @@ def _delta(r: Row, dagger: str) -> str:
     return text
 
 
-def _short_source(r: Row) -> str:
+def short_source(r: Row) -> str:
     if r.source == "quoted":
         return "quoted, " + r.provenance["quoted_from"].rsplit(", ", 1)[-1]
     if r.source == "recomputed":
@@ -83,6 +83,13 @@ def ties_note(b: Board) -> str:
 
 def display_frame(board: Board, dagger: str = DAGGER) -> pd.DataFrame:
     """One board as a frame of formatted cells (what text, markdown and LaTeX show)."""
+    import pandas as pd
+
+    return pd.DataFrame.from_records(display_records(board, dagger))
+
+
+def display_records(board: Board, dagger: str = DAGGER) -> list[dict]:
+    """One board's rows of formatted cells (the rank an int)."""
     has_delta = any(r.delta for r in board.rows)
     has_ci = any(r.ci95 for r in board.rows)
     ties = has_ties(board)
@@ -90,18 +97,29 @@ def display_frame(board: Board, dagger: str = DAGGER) -> pd.DataFrame:
     for r in board.rows:
         rec = {"#": r.rank, "Method": r.name, board.metric: _value(r, r.value, dagger)}
         if has_ci:
-            rec["95% CI"] = _ci(r.ci95) + (NOTE_MARK if r.ci95 and r.ci95_note else "")
+            rec["95% CI"] = ci_text(r.ci95) + (NOTE_MARK if r.ci95 and r.ci95_note else "")
         if ties:
             rec[TIES_COLUMN] = tie_cell(r)
         if has_delta:
-            rec["\u0394 " + board.metric] = _delta(r, dagger)
+            rec["\u0394 " + board.metric] = delta_text(r, dagger)
         for m in board.metrics[1:]:
             rec[m] = _value(r, r.metrics.get(m), dagger)
-        rec["Source"] = _short_source(r)
+        rec["Source"] = short_source(r)
         records.append(rec)
-    import pandas as pd
+    return records
 
-    return pd.DataFrame.from_records(records)
+
+def text_table(records: list[dict]) -> str:
+    """``DataFrame.from_records(records).to_string(index=False)``, character for character, without importing
+    pandas (a second of a board's time): every column right-justified to its widest cell or header, an integer
+    column at least two wide, one space between columns."""
+    cols = list(records[0])
+    cells = [[str(r[c]) for c in cols] for r in records]
+    ints = [all(isinstance(r[c], int) and not isinstance(r[c], bool) for r in records) for c in cols]
+    widths = [max(len(c), 2 if ints[i] else 0, *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    lines = [" ".join(c.rjust(w) for c, w in zip(cols, widths))]
+    lines += [" ".join(v.rjust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
 
 
 def frame(boards: list[Board]) -> pd.DataFrame:
@@ -146,21 +164,21 @@ def _footnote(b: Board, dagger: str = DAGGER) -> str:
         plural = "people" if b.unit == "person" else f"{b.unit}s"
         unit = f"{b.items} {plural}" if b.items else f"the {plural}"
         notes.append(f"95% CI: percentile bootstrap over {unit} ({b.resamples} resamples, seed {b.seed})")
-    if _single_item(b):
+    if single_item(b):
         notes.append(f"no interval: the benchmark has one {b.unit or 'item'}, and resampling it gives it back")
     if any(r.delta and not r.delta.get("quoted") and r.delta.get("ci95") for r in b.rows):
         notes.append("\u0394: refined minus its base, paired bootstrap interval and two-sided p-value")
     if has_ties(b):
         notes.append(ties_note(b))
-    return "; ".join(notes) + "".join(f"\n{NOTE_MARK} {names}: {note}." for note, names in _interval_notes(b))
+    return "; ".join(notes) + "".join(f"\n{NOTE_MARK} {names}: {note}." for note, names in interval_notes(b))
 
 
-def _single_item(b: Board) -> bool:
+def single_item(b: Board) -> bool:
     """A board of recomputed results on a one-item benchmark (no interval can be drawn)."""
     return b.items == 1 and b.resamples > 0 and any(r.source != "quoted" for r in b.rows)
 
 
-def _interval_notes(b: Board) -> list[tuple[str, str]]:
+def interval_notes(b: Board) -> list[tuple[str, str]]:
     """(note, the names of the rows it is about) for the board's rows whose interval has a shape note."""
     by_note: dict[str, list[str]] = {}
     for r in b.rows:
@@ -172,7 +190,7 @@ def _interval_notes(b: Board) -> list[tuple[str, str]]:
 def render_text(boards: list[Board]) -> str:
     out = []
     for b in boards:
-        out.append(_caption(b) + "\n" + display_frame(b).to_string(index=False) + "\n" + _footnote(b))
+        out.append(_caption(b) + "\n" + text_table(display_records(b)) + "\n" + _footnote(b))
     return "\n\n".join(out)
 
 

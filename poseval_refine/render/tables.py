@@ -118,6 +118,10 @@ def paper_table(number: int, methods: list[Method], recomputed: dict | None = No
     return t
 
 
+#: the board the recomputed MPII validation table is drawn from: (benchmark, task, protocol)
+MPII_VALIDATION_BOARD = ("mpii-val", "single", "official")
+
+
 def mpii_validation_table(board) -> Table:
     """Every result on the MPII validation board (results.board.Board of mpii-val, single)."""
     cols = ["Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle", "UBody", "Total", "95% CI", "AUC"]

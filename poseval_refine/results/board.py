@@ -18,25 +18,15 @@ from ..errors import ConfigError
 from ..evaluators import DEFAULT_PROTOCOL, get_task
 from ..methods import VARIANT_LABELS, all_methods, base_variant
 from . import benchmarks
-from .store import StoredResult, damaged
+from .cache import RowEntry, row_entry
+from .provenance import Path_name, command_with_file_names, file_names  # noqa: F401
+from .store import StoredResult
 from .ties import board_ties
-from .uncertainty import (
-    RESAMPLES,
-    SEED,
-    board_salt,
-    draw_weights,
-    interval,
-    paired_difference,
-    resample_result,
-    shape_note,
-)
+from .uncertainty import RESAMPLES, SEED, paired_difference
 
 PAPER = "Fieraru et al., Learning to Refine Human Pose Estimation, CVPRW 2018"
 #: metric keys of the paper's numbers (baselines/) -> headline metric names
 PAPER_METRICS = {"pckh": "PCKh@0.5", "auc": "AUC", "map": "mAP", "mota": "MOTA"}
-#: largest difference between a stored number and its per-item statistics' all-ones resample (bit for bit
-#: when the file is as prt wrote it; prt verify's default tolerance)
-CONSISTENCY_TOL = 1e-9
 #: what a row's ``tied_with`` means (the board's JSON carries it; docs/leaderboard.md explains it)
 TIES = ("tied_with: the methods whose paired bootstrap 95% interval of the difference with the row holds 0; "
         "pairwise, not corrected for multiple comparisons")
@@ -69,9 +59,10 @@ class Row:
     tied_with: list[str] | None = None
     #: [lowest, highest] rank of this row and the rows it is tied with, None when tied with none
     tie_ranks: list[int] | None = None
-    # internal: the per-item statistics and the resampled headline metrics
+    # internal: a quoted row's method key, label and variant; the resampled headline metrics
     _result: dict | None = None
     _resampled: dict | None = None
+    _n_items: int | None = None  # how many per-item statistics a stored row has
     _path: Path | None = None  # the result file of a stored row
     _tied_rows: set = field(default_factory=set)  # indices (in the ranked board) of the rows tied with it
 
@@ -134,79 +125,45 @@ def _display_name(method: str, source: str) -> str:
     return (m.name if m else key) + (" + Refinement" if refined else "")
 
 
-#: what a task's hooks raise on numbers or per-item statistics that are not what the evaluator wrote
-_DAMAGE = (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError)
-
-
-def _stored_row(sr: StoredResult) -> Row:
-    try:
-        return _read_row(sr)
-    except _DAMAGE as e:
-        raise damaged(sr.path, f"its numbers cannot be read ({type(e).__name__}: {e})") from None
-
-
-def _read_row(sr: StoredResult) -> Row:
-    d = sr.data
+def _stored_row(sr: StoredResult, entry: RowEntry) -> Row:
+    """A stored result's row, from its entry (:mod:`.cache`: numbers, resamples and note computed once)."""
+    d = entry.head
     task = get_task(d["task"])
-    result = sr.task_result()
-    metrics = {k: _nan(v) for k, v in task.headline(result).items()} if task.headline else {}
+    metrics = dict(entry.metrics)
     where = "shipped with prt" if sr.store == "shipped" else "results store"
-    prov = published_provenance(sr)
+    prov = published_provenance(sr, d, entry.published_command)
     if d["source"] == "recomputed":
         preds = ", ".join(Path_name(v["path"]) for k, v in d["inputs"].items() if k.startswith("pred"))
         note = f"recomputed by prt from the method's released predictions ({preds}); {where}"
     else:
         note = f"user result; {where}"
     base = d.get("base") or (d["method"][: -len("+refined")] if d["method"].endswith("+refined") else None)
-    return Row(method=d["method"], name=_display_name(d["method"], d["source"]), source=d["source"],
-               value=metrics.get(task.primary, float("nan")), metrics=metrics, provenance=prov, note=note,
-               base=base, joints=task.per_joint(result) if task.per_joint else None,
-               curve=task.curve(result) if task.curve else None, _result=result, _path=sr.path)
+    row = Row(method=d["method"], name=_display_name(d["method"], d["source"]), source=d["source"],
+              value=metrics.get(task.primary, float("nan")), metrics=metrics, provenance=prov, note=note,
+              base=base, joints=entry.joints, curve=entry.curve, _path=sr.path, _n_items=entry.n_items)
+    if entry.resampled is not None:
+        row._resampled = entry.resampled
+        row.ci95_note = entry.ci95_note
+        row.metrics_ci95 = dict(entry.metrics_ci95)
+        row.ci95 = row.metrics_ci95.get(task.primary)
+    return row
 
 
-def Path_name(p: str) -> str:
-    return p.replace("\\", "/").rsplit("/", 1)[-1]
-
-
-def published_provenance(sr: StoredResult) -> dict:
+def published_provenance(sr: StoredResult, d: dict | None = None, published_command: str | None = None) -> dict:
     """A row's provenance as a board publishes it: file names and SHA-256s, never the folders of the machine
-    that saved the result (the result file keeps the paths, for ``prt verify``)."""
-    d = sr.data
+    that saved the result (the result file keeps the paths, for ``prt verify``). ``d``: the result's content
+    (its items not needed; default: the file's); ``published_command``: its command already cut to file names
+    (the board entry keeps it)."""
+    d = sr.data if d is None else d
     prov = {"store": sr.store, "file": sr.path.name,
             "inputs": {k: {"file": Path_name(v["path"]), "sha256": v["sha256"]} for k, v in d["inputs"].items()},
-            "options": _file_names(d.get("options", {})),
+            "options": file_names(d.get("options", {})),
             **d.get("provenance", {})}
-    if isinstance(prov.get("command"), str):
+    if published_command is not None:
+        prov["command"] = published_command
+    elif isinstance(prov.get("command"), str):
         prov["command"] = command_with_file_names(prov["command"])
     return prov
-
-
-def _file_names(x):
-    """Option values with every path cut to its file name (a checkpoint's folder is not published)."""
-    if isinstance(x, dict):
-        return {k: _file_names(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_file_names(v) for v in x]
-    return Path_name(x.rstrip("/\\")) if isinstance(x, str) and ("/" in x or "\\" in x) else x
-
-
-def command_with_file_names(command: str) -> str:
-    """A stored command line with every path argument cut to its file name (``--gt /home/me/valid.h5``
-    -> ``--gt valid.h5``)."""
-    import shlex
-
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return Path_name(command)
-
-    def short(w: str) -> str:
-        if w.startswith("-") and "=" in w:
-            opt, val = w.split("=", 1)
-            return f"{opt}={short(val)}"
-        return Path_name(w.rstrip("/\\")) if ("/" in w or "\\" in w) else w
-
-    return shlex.join(short(w) for w in words)
 
 
 def quoted_rows() -> dict[tuple[str, str], list[Row]]:
@@ -246,25 +203,44 @@ def quoted_rows() -> dict[tuple[str, str], list[Row]]:
 
 
 def build_boards(results: list[StoredResult], *, task: str | None = None, benchmark: str | None = None,
-                 resamples: int = RESAMPLES, seed: int = SEED, quoted: bool = True) -> list[Board]:
+                 resamples: int = RESAMPLES, seed: int = SEED, quoted: bool = True, skipped: list | None = None
+                 ) -> list[Board]:
+    """The boards of the stored results (and the paper's quoted numbers). Each result is read through its
+    cached entry (:mod:`.cache`), one at a time, so only rows are held. A result that fails its per-file check
+    (damaged, or a headline that is not what its numbers give) raises its error, or, when ``skipped`` is a
+    list, is left out and appended to it as ``(StoredResult, PrtError)``."""
     groups: dict[tuple[str, str, str], list[Row]] = {}
+    wanted = benchmarks.normalize(benchmark) if benchmark is not None else None
+    seen_benchmarks: set[str] = set()
     for sr in results:
-        d = sr.data
-        groups.setdefault((d["benchmark"], d["task"], protocol_of(d["task"], d["numbers"])), []).append(_stored_row(sr))
+        _method, bench, t = sr.key  # from the store's index (a damaged file: from its name)
+        seen_benchmarks.add(bench)
+        if (wanted is not None and bench != wanted) or (task is not None and t != task):
+            continue
+        error = sr.problem
+        entry = None
+        if error is None:
+            entry = row_entry(sr, seed, resamples)
+            if entry.problem is not None:
+                error = entry.error(sr.path)
+        if error is not None:
+            if skipped is None:
+                raise error
+            skipped.append((sr, error))
+            continue
+        d = entry.head
+        groups.setdefault((d["benchmark"], d["task"], entry.protocol), []).append(_stored_row(sr, entry))
     if quoted:
         for (bench, t), rows in quoted_rows().items():
+            seen_benchmarks.add(bench)
+            if (wanted is not None and bench != wanted) or (task is not None and t != task):
+                continue
             groups.setdefault((bench, t, DEFAULT_PROTOCOL), []).extend(rows)
-    if benchmark is not None:
-        wanted = benchmarks.normalize(benchmark)
-        have = {b for b, _, _ in groups}
-        if wanted not in have:
-            guess = benchmarks.close_to(wanted, have)
-            hint = f"did you mean {guess}? " if guess else ""
-            raise ConfigError(f"no results on benchmark {benchmark!r}",
-                              fix=f"{hint}benchmarks with results: {', '.join(sorted(have))}")
-        groups = {k: v for k, v in groups.items() if k[0] == wanted}
-    if task is not None:
-        groups = {k: v for k, v in groups.items() if k[1] == task}
+    if wanted is not None and wanted not in seen_benchmarks:
+        guess = benchmarks.close_to(wanted, seen_benchmarks)
+        hint = f"did you mean {guess}? " if guess else ""
+        raise ConfigError(f"no results on benchmark {benchmark!r}",
+                          fix=f"{hint}benchmarks with results: {', '.join(sorted(seen_benchmarks))}")
     boards = []
     for (bench, t, proto), rows in sorted(groups.items(), key=lambda kv: (benchmarks.order(kv[0][0]), kv[0][1:])):
         boards.append(_board(bench, t, proto, rows, resamples, seed))
@@ -276,22 +252,7 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
     _disambiguate(rows)
     n_items = None
     if task.resample is not None:
-        for r in rows:
-            if r.source != "quoted" and not r._result.get("items"):
-                raise damaged(r._path, "it has no per-item statistics ('items'), which its task stores", "items")
-        sizes = sorted({len(r._result["items"]) for r in rows if r.source != "quoted"})
-        for n in sizes:
-            # row 0 weighs every item once: it must give the stored numbers (a consistency check of the file)
-            weights = np.vstack([np.ones((1, n), dtype=np.int64),
-                                 draw_weights(n, resamples, seed, salt=board_salt(bench, task_name, proto))])
-            for r in rows:
-                if r.source != "quoted" and len(r._result["items"]) == n:
-                    resampled = _resample_checked(task, r, weights)
-                    if resamples > 0 and n > 1:  # one item drawn again and again has no spread: no interval
-                        r._resampled = {k: v[1:] for k, v in resampled.items()}
-                        r.metrics_ci95 = {k: interval(v) for k, v in r._resampled.items()}
-                        r.ci95 = r.metrics_ci95.get(task.primary)
-                        r.ci95_note = _shape_note(task, r, weights[1:])
+        sizes = sorted({r._n_items for r in rows if r.source != "quoted"})
         n_items = sizes[0] if len(sizes) == 1 else None
     by_method = {r.method: r for r in rows if r.source != "quoted"}
     for r in rows:
@@ -300,8 +261,7 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
         b = by_method.get(r.base)
         if b is None:
             continue
-        if r._resampled is not None and b._resampled is not None and \
-                len(r._result["items"]) == len(b._result["items"]):
+        if r._resampled is not None and b._resampled is not None and r._n_items == b._n_items:
             diff = paired_difference(r.value, b.value, r._resampled[task.primary], b._resampled[task.primary])
             r.delta = {"base": b.method, "value": diff.value, "ci95": diff.ci95, "p_value": diff.p_value,
                        "quoted": False}
@@ -319,36 +279,6 @@ def _board(bench: str, task_name: str, proto: str, rows: list[Row], resamples: i
     return Board(benchmark=bench, task=task_name, protocol=proto, metric=task.primary or "", unit=task.unit,
                  title=f"{benchmarks.title(bench)} - {task.description}", items=n_items, metrics=metrics,
                  rows=rows, resamples=resamples, seed=seed, tie_groups=board_ties(rows, task.primary))
-
-
-def _shape_note(task, r: Row, weights: np.ndarray) -> str | None:
-    """Why the row's interval is wide or lopsided, when its resamples are not one lump around its value."""
-    values = r._resampled.get(task.primary)
-    if values is None:
-        return None
-    try:
-        missing = task.missing_joints(r._result, weights) if task.missing_joints else None
-    except _DAMAGE as e:
-        raise damaged(r._path, f"its per-item statistics cannot be read ({type(e).__name__}: {e})",
-                      "items") from None
-    return shape_note(task.primary, r.value, values, task.unit or "item",
-                      {j.replace("_", " "): m for j, m in (missing or {}).items()},
-                      {j.replace("_", " "): v for j, v in (r.joints or {}).items()})
-
-
-def _resample_checked(task, r: Row, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """The row's resampled headline metrics; weights[0] (all ones) must give its stored numbers."""
-    try:
-        resampled = resample_result(task, r._result, weights)
-    except _DAMAGE as e:
-        raise damaged(r._path, f"its per-item statistics cannot be read ({type(e).__name__}: {e})",
-                      "items") from None
-    for k, v in resampled.items():
-        stored, again = r.metrics.get(k, float("nan")), float(v[0])
-        same = (math.isnan(stored) and math.isnan(again)) or abs(stored - again) <= CONSISTENCY_TOL
-        if not same:
-            raise damaged(r._path, f"its {k} {stored!r} is not what its per-item statistics give ({again!r})")
-    return resampled
 
 
 def _disambiguate(rows: list[Row]) -> None:

@@ -16,12 +16,10 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import ConfigError, InputError
-from ..evaluators import get_task
 from . import benchmarks
-from .uncertainty import RESAMPLES, SEED, board_salt, draw_weights, paired_difference
+from .cache import item_ids
+from .uncertainty import RESAMPLES, SEED, paired_difference
 
 
 @dataclass
@@ -102,52 +100,61 @@ def compare(a, b, *, benchmark: str | None = None, task: str | None = None, resu
     ``$PRT_RESULTS``, else ``./prt-results``), a result file's path, a :class:`~.store.StoredResult`, or a
     result file's content (dict). ``benchmark`` and ``task`` pick among a name's results on several boards.
     Raises :class:`~poseval_refine.errors.PrtError` when the two cannot be paired (other benchmark, GT,
-    task or protocol; quoted numbers without per-item statistics)."""
+    task or protocol; quoted numbers without per-item statistics) or one of them fails its per-file check
+    (damaged, or a headline that is not what its numbers give)."""
     from .store import load_all
 
     stored = None
     if not all(_is_result(x) for x in (a, b)):
         stored = load_all(Path(results) if results is not None else None)
-    ra, rb = _resolve_pair(a, b, stored, benchmark, task)
+    ra, rb = _resolve_pair(a, b, stored, benchmark, task, seed, resamples)
     return compare_results(ra, rb, resamples=resamples, seed=seed)
 
 
-def compare_results(ra, rb, *, resamples: int = RESAMPLES, seed: int = SEED) -> Comparison:
-    """:func:`compare` of two :class:`~.store.StoredResult`."""
-    from .board import _resample_checked, _stored_row, protocol_of
+def _entry(r, seed: int, resamples: int):
+    """A result's cached entry (:mod:`.cache`), its per-file check passed, else its error."""
+    from .cache import row_entry
 
-    check_comparable(ra, rb)
-    da = ra.data
-    bench, task_name = da["benchmark"], da["task"]
-    proto = protocol_of(task_name, da["numbers"])
-    t = get_task(task_name)
-    row_a, row_b = _stored_row(ra), _stored_row(rb)
-    n = len(da["items"])
-    weights = np.vstack([np.ones((1, n), dtype=np.int64),
-                         draw_weights(n, resamples, seed, salt=board_salt(bench, task_name, proto))])
-    res_a, res_b = _resample_checked(t, row_a, weights), _resample_checked(t, row_b, weights)
+    if r.problem is not None:
+        raise r.problem
+    entry = row_entry(r, seed, resamples)
+    if entry.problem is not None:
+        raise entry.error(r.path)
+    return entry
+
+
+def compare_results(ra, rb, *, resamples: int = RESAMPLES, seed: int = SEED) -> Comparison:
+    """:func:`compare` of two :class:`~.store.StoredResult`: from their cached resamples (:mod:`.cache`),
+    which are the board's draws."""
+    ea, eb = _entry(ra, seed, resamples), _entry(rb, seed, resamples)
+    check_comparable(ra, rb, ea, eb)
+    bench, task_name = ea.head["benchmark"], ea.head["task"]
+    primary = ea.primary
+    n = ea.n_items
     metrics = {}
-    for m in [t.primary, *(k for k in row_a.metrics if k != t.primary)]:
-        if m not in row_b.metrics:
+    for m in [primary, *(k for k in ea.metrics if k != primary)]:
+        if m not in eb.metrics:
             continue
-        va, vb = row_a.metrics.get(m, float("nan")), row_b.metrics.get(m, float("nan"))
+        va, vb = ea.metrics.get(m, float("nan")), eb.metrics.get(m, float("nan"))
+        res_a, res_b = ea.resampled or {}, eb.resampled or {}
         if resamples > 0 and n > 1 and m in res_a and m in res_b:
-            diff = paired_difference(va, vb, res_a[m][1:], res_b[m][1:])
+            diff = paired_difference(va, vb, res_a[m], res_b[m])
             metrics[m] = MetricDifference(m, va, vb, diff.value, diff.ci95, diff.p_value)
         else:  # no resample, or one item drawn again and again: no spread, no interval
             metrics[m] = MetricDifference(m, va, vb, va - vb, None, None)
-    top = metrics[t.primary]
-    return Comparison(a=da["method"], b=rb.data["method"], benchmark=bench, task=task_name, protocol=proto,
-                      metric=t.primary, unit=t.unit or "item", items=n, resamples=resamples, seed=seed,
-                      value_a=top.value_a, value_b=top.value_b, delta=top.delta, ci95=top.ci95,
+    top = metrics[primary]
+    return Comparison(a=ea.head["method"], b=eb.head["method"], benchmark=bench, task=task_name,
+                      protocol=ea.protocol, metric=primary, unit=ea.unit or "item", items=n, resamples=resamples,
+                      seed=seed, value_a=top.value_a, value_b=top.value_b, delta=top.delta, ci95=top.ci95,
                       p_value=top.p_value, metrics=metrics, files={"a": ra.path.name, "b": rb.path.name})
 
 
-def check_comparable(ra, rb) -> None:
-    """Refuse, with the reason, two results that cannot be paired item by item."""
-    from .board import protocol_of
-
-    da, db = ra.data, rb.data
+def check_comparable(ra, rb, ea=None, eb=None) -> None:
+    """Refuse, with the reason, two results that cannot be paired item by item (``ea``, ``eb``: their
+    entries, computed when not given)."""
+    ea = ea if ea is not None else _entry(ra, SEED, RESAMPLES)
+    eb = eb if eb is not None else _entry(rb, SEED, RESAMPLES)
+    da, db = ea.head, eb.head
     name = f"{da['method']!r} ({ra.path.name}) and {db['method']!r} ({rb.path.name})"
     if da["benchmark"] != db["benchmark"]:
         raise ConfigError(f"{name} are on different benchmarks ({da['benchmark']} and {db['benchmark']}): "
@@ -161,38 +168,24 @@ def check_comparable(ra, rb) -> None:
         raise ConfigError(f"{name} were evaluated against different GT files (SHA-256 {str(ga)[:12]}... and "
                           f"{str(gb)[:12]}...), though both are called {da['benchmark']}",
                           fix="evaluate both against the same GT file")
-    pa, pb = protocol_of(da["task"], da["numbers"]), protocol_of(db["task"], db["numbers"])
+    pa, pb = ea.protocol, eb.protocol
     if pa != pb:
         raise ConfigError(f"{name} follow different evaluation conventions ({pa} and {pb})",
                           fix="evaluate both with the same --flavour / --protocol")
-    t = get_task(da["task"])
-    if t.resample is None:
+    if not ea.resamples_items:
         raise ConfigError(f"task {da['task']} has no per-item statistics to resample, so no paired interval")
-    for r in (ra, rb):
-        if not r.data.get("items"):
+    for r, e in ((ra, ea), (rb, eb)):
+        if not e.n_items:
             raise InputError("has no per-item statistics ('items'), so no paired interval", file=r.path,
                              field="items", fix="save the result again with `prt evaluate ... --save NAME`")
-    ia, ib = da["items"], db["items"]
-    if len(ia) != len(ib):
-        raise ConfigError(f"{name} have per-item statistics of {len(ia)} and {len(ib)} items",
+    if ea.n_items != eb.n_items:
+        raise ConfigError(f"{name} have per-item statistics of {ea.n_items} and {eb.n_items} items",
                           fix="evaluate both against the same GT file")
-    ids_a, ids_b = _item_ids(ia), _item_ids(ib)
-    if ids_a != ids_b:
-        k = next(i for i, (x, y) in enumerate(zip(ids_a, ids_b)) if x != y)
+    if ea.item_ids != eb.item_ids:
+        ids_a, ids_b = item_ids(ra.data["items"]), item_ids(rb.data["items"])
+        k = next((i for i, (x, y) in enumerate(zip(ids_a, ids_b)) if x != y), 0)
         raise ConfigError(f"{name} list their items in another order or other items (item {k}: {ids_a[k]!r} "
                           f"and {ids_b[k]!r})", fix="evaluate both against the same GT file")
-
-
-def _item_ids(items: list) -> list:
-    """What names an item, where the per-item statistics say (a PoseTrack sequence, a COCO image); the
-    position otherwise (MPII people: the GT's order, which one GT SHA-256 fixes)."""
-    out = []
-    for i, it in enumerate(items):
-        if isinstance(it, dict):
-            out.append(it.get("sequence", it.get("image_id", i)))
-        else:
-            out.append(i)
-    return out
 
 
 # ----------------------------------------------------------------------------- finding A and B
@@ -208,24 +201,25 @@ def _is_file(x) -> bool:
 
 
 def _as_result(x):
-    from .store import StoredResult, _load
+    from .files import check_content, read_result
+    from .store import StoredResult
 
     if isinstance(x, StoredResult):
         return x
     if isinstance(x, dict):
-        from .store import _check_fields
+        from ..io import dumps_json
 
         path = Path(f"{x.get('method', 'result')}.json")
-        _check_fields(x, path)
-        return StoredResult(x, path, "user")
-    return StoredResult(_load(Path(x)), Path(x), "user")
+        check_content(dumps_json(x), path)
+        return StoredResult(x, path, "user", in_memory=True)
+    read_result(Path(x))  # a file that is not a result file is refused here, naming it
+    return StoredResult(None, Path(x), "user")
 
 
-def _resolve_pair(a, b, stored, benchmark: str | None, task: str | None):
+def _resolve_pair(a, b, stored, benchmark: str | None, task: str | None, seed: int = SEED,
+                  resamples: int = RESAMPLES):
     """The two results, by file or by name; a name with results on several boards takes the board the
     other one is on (or --benchmark / --task)."""
-    from .board import protocol_of
-
     bench = benchmarks.normalize(benchmark) if benchmark else None
     cands = []
     for x in (a, b):
@@ -233,22 +227,20 @@ def _resolve_pair(a, b, stored, benchmark: str | None, task: str | None):
             cands.append([_as_result(x)])
             continue
         name = str(x)
-        found = [r for r in stored if r.data["method"] == name]
+        found = [r for r in stored if r.key[0] == name]
         if not found:
-            found = [r for r in stored if r.data["method"].lower() == name.lower()]
+            found = [r for r in stored if r.key[0].lower() == name.lower()]
         if not found:
             _not_found(name, stored)
-        sel = [r for r in found if (bench is None or r.data["benchmark"] == bench) and
-               (task is None or r.data["task"] == task)]
+        sel = [r for r in found if (bench is None or r.key[1] == bench) and (task is None or r.key[2] == task)]
         if not sel:
-            where = ", ".join(sorted({f"{r.data['benchmark']} / {r.data['task']}" for r in found}))
+            where = ", ".join(sorted({f"{r.key[1]} / {r.key[2]}" for r in found}))
             raise ConfigError(f"{name!r} has no result on {bench or 'that benchmark'}"
                               f"{' / ' + task if task else ''}", fix=f"its results: {where}")
         cands.append(sel)
 
     def board(r):
-        d = r.data
-        return d["benchmark"], d["task"], protocol_of(d["task"], d["numbers"])
+        return (*r.key[1:], _entry(r, seed, resamples).protocol)
 
     if len(cands[0]) == 1 and len(cands[1]) == 1:
         return cands[0][0], cands[1][0]
@@ -283,7 +275,7 @@ def _not_found(name: str, stored) -> None:
                                   "paired interval can be computed",
                                   fix="compare results evaluated by prt (shipped, or saved with `prt evaluate "
                                       "--save NAME`)")
-    names = sorted({r.data["method"] for r in stored})
+    names = sorted({r.key[0] for r in stored})
     guess = difflib.get_close_matches(name, names, n=1)
     hint = f"did you mean {guess[0]}? " if guess else ""
     raise ConfigError(f"no result named {name!r} in the shipped results or the results store",

@@ -1,10 +1,10 @@
 """Result files: one JSON per (method, benchmark, task) with the numbers, the per-item statistics the
 bootstrap resamples, and provenance (input hashes, GT identity, options, prt version, date, command).
 
-Two stores are read: the *shipped* results inside the package (recomputed by prt from registry methods'
-released predictions; the wheel carries them) and the *user* store, ``--results DIR``, else
-``$PRT_RESULTS``, else ``./prt-results``. Saving never replaces another method's result, nor a result of
-the same name made from other predictions unless asked to.
+Two stores are read: the *shipped* results (the repository's ``results/``, recomputed by prt from registry
+methods' released predictions; the wheel carries them as ``poseval_refine.shipped_results``) and the *user*
+store, ``--results DIR``, else ``$PRT_RESULTS``, else ``./prt-results``. Saving never replaces another
+method's result, nor a result of the same name made from other predictions unless asked to.
 """
 
 from __future__ import annotations
@@ -15,23 +15,27 @@ import platform
 import re
 import shlex
 import sys
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib.resources import files
+from importlib import resources
 from pathlib import Path
 
-from ..errors import ConfigError, InputError
-from ..io import dumps_json, load_json, write_bytes_atomic
+from ..errors import ConfigError, InputError, PrtError
+from ..io import dumps_json, write_bytes_atomic
 from ..version import __version__
+from . import files
+from .files import DAMAGED_FIX, SCHEMA, SOURCES, check_content, check_fields, damaged, pred_sha, read_result  # noqa: F401
 
-SCHEMA = 2
-SOURCES = ("quoted", "recomputed", "user")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
 def shipped_dir() -> Path:
-    """The results shipped inside the package (``poseval_refine/data/results``)."""
-    return Path(str(files("poseval_refine") / "data" / "results"))
+    """The shipped result files: the repository's top-level ``results/``, installed as the package
+    ``poseval_refine.shipped_results`` (as ``baselines/`` is ``poseval_refine.baselines``); from a source
+    checkout whose ``poseval_refine/`` shadows an installed prt, the checkout's ``results/``."""
+    try:
+        return Path(str(resources.files("poseval_refine.shipped_results")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent.parent / "results"
 
 
 def user_dir(value: str | Path | None = None) -> Path:
@@ -61,28 +65,85 @@ def check_name(name: str) -> str:
     return name
 
 
-@dataclass
 class StoredResult:
-    data: dict
-    path: Path
-    store: str  # "shipped" or "user"
+    """One result file of a store. Read lazily: its key and hashes come from the store's index
+    (:mod:`.index`), its content (``data``) is parsed on first use and can be let go again (:meth:`release`),
+    so a board of 1,000 results never holds 1,000 parsed files. ``problem``: why the file cannot be used (not
+    a result file, damaged), as the error its reader raises."""
+
+    def __init__(self, data: dict | None, path: Path | str, store: str = "user", *, entry: dict | None = None,
+                 problem: PrtError | None = None, in_memory: bool = False):
+        self._data = data
+        self.in_memory = in_memory  # a result's content given as a dict (the Python API): no file behind it
+        self._path = path  # made a Path when asked for: a store of 1,000 results lists without 1,000 Paths
+        self.store = store  # "shipped" or "user"
+        self.entry = entry
+        self.problem = problem
+
+    def __repr__(self) -> str:
+        return f"StoredResult({self.path.name!r}, store={self.store!r})"
+
+    @property
+    def path(self) -> Path:
+        if not isinstance(self._path, Path):
+            self._path = Path(self._path)
+        return self._path
+
+    @property
+    def file_name(self) -> str:
+        return self._path.name if isinstance(self._path, Path) else os.path.basename(self._path)
+
+    @property
+    def data(self) -> dict:
+        if self._data is None:
+            if self.problem is not None:
+                raise self.problem
+            self._data = files.read_result(self.path)
+        return self._data
+
+    def release(self) -> None:
+        """Let go of the parsed content (it is read again when needed)."""
+        if not self.in_memory:
+            self._data = None
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the file (from the index when it has one)."""
+        if self.entry is not None:
+            return self.entry["sha256"]
+        if self.in_memory:
+            return content_sha256(self._data)
+        return sha256(self.path)
 
     @property
     def key(self) -> tuple[str, str, str]:
+        if self.entry is not None and "method" in self.entry:
+            return self.entry["method"], self.entry["benchmark"], self.entry["task"]
+        if self.problem is not None:  # what its name says: a damaged file is still found by its method name
+            parts = self.file_name[: -len(".json")].split("__")
+            return (parts + ["", "", ""])[0], (parts + ["", ""])[1], (parts + ["", "", ""])[2]
         return self.data["method"], self.data["benchmark"], self.data["task"]
 
     @property
+    def method(self) -> str:
+        return self.key[0]
+
+    @property
     def pred_sha256(self) -> str | None:
-        return _pred_sha(self.data)
+        if self.entry is not None and "method" in self.entry:
+            return self.entry.get("pred")
+        return pred_sha(self.data)
+
+    @property
+    def gt_sha256(self) -> str | None:
+        if self.entry is not None and "method" in self.entry:
+            return self.entry.get("gt")
+        gt = self.data["inputs"].get("gt")
+        return gt["sha256"] if gt else None
 
     def task_result(self) -> dict:
         """The evaluator's result dict (numbers and items), as the task's hooks take it."""
         return {**self.data["numbers"], "items": self.data.get("items")}
-
-
-def _pred_sha(data: dict) -> str | None:
-    preds = [v["sha256"] for k, v in sorted(data.get("inputs", {}).items()) if k.startswith("pred")]
-    return ",".join(preds) if preds else None
 
 
 IN_MEMORY = "<in memory>"
@@ -189,13 +250,17 @@ def store_evaluation(name: str, task: str, result: dict, inputs: dict, options: 
     if get_task(task).headline is None:
         raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
     directory = user_dir(results)
-    existing = load_all(directory)
+    existing = load_all(directory)  # from the stores' indexes: no result file is parsed
     bench = identify(input_record(inputs["gt"])["sha256"], task, len(result.get("items") or []) or None, benchmark,
                      known_benchmarks(existing))
     opts = {k: v for k, v in options.items() if k != "plot"}
     data = make_result(name, task, result, benchmark=bench, inputs=inputs, options=opts, source=source, root=root,
                        base=base, command=command)
-    path = save_result(data, directory, overwrite=overwrite, shipped=[r for r in existing if r.store == "shipped"])
+    path = save_result(data, directory, overwrite=overwrite, shipped=[r for r in existing if r.store == "shipped"],
+                       stored=[r for r in existing if r.store == "user"])
+    from .cache import warm
+
+    warm(StoredResult(None, path, "user"))  # the board's resamples, computed once now rather than at every render
     primary = get_task(task).primary
     value = (data["headline"] or {}).get(primary)
     shown = f"{primary} {value:.2f}" if isinstance(value, float) else ""
@@ -220,19 +285,22 @@ def dumps_result(result: dict) -> bytes:
     return head[:-2] + b',\n  "items": [' + (b"\n    " + body + b"\n  " if items else b"") + b"]\n}\n"
 
 
-def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipped: list[StoredResult] | None = None
-                ) -> Path:
+def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipped: list[StoredResult] | None = None,
+                stored: list[StoredResult] | None = None) -> Path:
     """Write a result into a store; refuses to replace a result of the same name made from other predictions
     (unless ``overwrite``), to shadow a shipped result with other predictions, and a name that differs from a
     stored or shipped one only in case (``Newell`` beside ``newell``: one method to a reader, and one file on
-    a case-insensitive file system)."""
+    a case-insensitive file system). ``shipped`` and ``stored``: the stores' results as their indexes list them
+    (read when not given); nothing else is parsed, so a save costs the same in a store of 1,000 results."""
+    from . import index
+
     key = (result["method"], result["benchmark"], result["task"])
-    new_sha = _pred_sha(result)
+    new_sha = pred_sha(result)
     where = f"on {key[1]} ({key[2]})"
     for s in shipped if shipped is not None else load_dir(shipped_dir(), "shipped"):
-        if s.key[0].lower() != key[0].lower() or s.key[1:] != key[1:] or \
+        if s.problem is not None or s.key[0].lower() != key[0].lower() or s.key[1:] != key[1:] or \
                 Path(directory).resolve() == s.path.parent.resolve():
-            continue
+            continue  # (the key first: no Path is made for the other results)
         if s.key[0] != key[0]:
             raise ConfigError(f"{key[0]!r} differs only in case from the shipped result {s.key[0]!r} {where}",
                               fix=f"save under another name, e.g. --save {key[0]}-mine")
@@ -241,76 +309,56 @@ def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipp
                               fix=f"save yours under another name, e.g. --save {key[0]}-mine")
     path = result_path(directory, *key)
     if Path(directory).is_dir():
-        for other in Path(directory).glob("*.json"):
-            if other.name.lower() == path.name.lower() and other.name != path.name:
-                name = other.name.split("__", 1)[0]
+        names = [r.file_name for r in stored] if stored is not None else \
+            [p.name for p in Path(directory).glob("*.json")]
+        for other_name in names:
+            if other_name.lower() == path.name.lower() and other_name != path.name:
+                other = Path(directory) / other_name
+                name = other_name.split("__", 1)[0]
                 raise ConfigError(f"the store already holds {name!r} {where}; {key[0]!r} differs from it only in "
                                   "case", file=other, fix=f"save under that very name (--save {name}, with "
                                   "--overwrite to replace it), or under another name")
     if path.exists() and not overwrite:
-        old = _load(path)
-        if _pred_sha(old) != new_sha:
+        old = next((r for r in stored or [] if r.file_name == path.name and r.problem is None), None)
+        old_sha = old.pred_sha256 if old is not None else pred_sha(files.read_result(path))
+        if old_sha != new_sha:
             raise ConfigError(f"the store already holds {result['method']!r} {where}, made from "
                               "other predictions", file=path,
                               fix="save under another name, or pass --overwrite to replace it")
-    write_bytes_atomic(path, dumps_result(result))
+    raw = dumps_result(result)
+    write_bytes_atomic(path, raw)
+    index.record(Path(directory), path, raw, in_store=_index_in_store(Path(directory), "user"))
     return path
 
 
-_REQUIRED = ("method", "benchmark", "task", "numbers", "inputs")
+#: a result file's content, its shape checked (the name other modules know it by)
+load_stored = read_result
 
 
-def _load(path: Path) -> dict:
-    d = load_json(path)
-    if not isinstance(d, dict) or any(k not in d for k in _REQUIRED) or d.get("schema") != SCHEMA:
-        raise InputError("is not a prt result file (schema 2: method, benchmark, task, numbers, inputs, items)",
-                         file=path, fix="remove it from the results folder, or save it again with "
-                                        "`prt evaluate ... --save NAME`")
-    _check_fields(d, path)
-    return d
-
-
-DAMAGED_FIX = ("save the result again (`prt evaluate ... --save NAME --overwrite`) or remove the file; "
-               "`prt verify` shows what differs")
-
-
-def damaged(path: Path, problem: str, field: str | None = None) -> InputError:
-    """The error for a result file whose content cannot be what prt wrote."""
-    return InputError(f"is a damaged prt result file: {problem}", file=path, field=field, fix=DAMAGED_FIX)
-
-
-def _check_fields(d: dict, path: Path) -> None:
-    """The shape of a result file, so that a damaged one is one error naming it, never a traceback later."""
-    from ..evaluators import all_tasks
-
-    for key in ("method", "benchmark", "task"):
-        if not isinstance(d[key], str) or not d[key]:
-            raise damaged(path, f"{key!r} is {d[key]!r}, not a name", key)
-    if d["task"] not in all_tasks():
-        raise damaged(path, f"it names task {d['task']!r}, which prt does not know "
-                            f"(tasks: {', '.join(sorted(all_tasks()))})", "task")
-    for key in ("numbers", "inputs"):
-        if not isinstance(d[key], dict):
-            raise damaged(path, f"{key!r} is not a JSON object", key)
-    for key, v in d["inputs"].items():
-        if not (isinstance(v, dict) and isinstance(v.get("path"), str) and isinstance(v.get("sha256"), str)):
-            raise damaged(path, f"input {key!r} has no 'path' and 'sha256'", f"inputs.{key}")
-    for key in ("options", "provenance", "headline"):
-        if d.get(key) is not None and not isinstance(d[key], dict):
-            raise damaged(path, f"{key!r} is not a JSON object", key)
-    if d.get("items") is not None and not isinstance(d["items"], list):
-        raise damaged(path, "'items' is not a list", "items")
-    if d.get("source") not in SOURCES:
-        raise damaged(path, f"'source' is {d.get('source')!r}, not one of {', '.join(SOURCES)}", "source")
-    if d.get("base") is not None and not isinstance(d["base"], str):
-        raise damaged(path, f"'base' is {d['base']!r}, not a method name", "base")
+def _index_in_store(directory: Path, store: str) -> bool:
+    """A user store that prt can write keeps its index inside; the shipped results' index is in the cache
+    (the shipped folder is read-only when installed, and part of the repository in a checkout)."""
+    return store != "shipped" and os.access(directory, os.W_OK) and \
+        Path(directory).resolve() != shipped_dir().resolve()
 
 
 def load_dir(directory: Path, store: str = "user") -> list[StoredResult]:
+    """The store's result files, from its index (:mod:`.index`): a file that is not a usable result comes
+    back with its ``problem`` set (what reading it raises), so one bad file does not hide the others."""
+    from . import index
+
     d = Path(directory)
     if not d.is_dir():
         return []
-    return [StoredResult(_load(p), p, store) for p in sorted(d.glob("*.json"))]
+    out = []
+    where = str(d)
+    for name, entry in index.scan(d, _index_in_store(d, store)).items():
+        problem = None
+        if "problem" in entry:
+            problem = InputError(entry["problem"]["problem"], file=d / name, field=entry["problem"].get("field"),
+                                 fix=entry["problem"].get("fix"))
+        out.append(StoredResult(None, os.path.join(where, name), store, entry=entry, problem=problem))
+    return out
 
 
 def load_all(user: Path | None = None, *, include_user: bool = True) -> list[StoredResult]:
@@ -320,8 +368,8 @@ def load_all(user: Path | None = None, *, include_user: bool = True) -> list[Sto
     if include_user:
         udir = user_dir(user)
         if udir.resolve() != shipped_dir().resolve():
-            seen = {(s.key, s.pred_sha256) for s in shipped}
-            out += [r for r in load_dir(udir, "user") if (r.key, r.pred_sha256) not in seen]
+            seen = {(s.key, s.pred_sha256) for s in shipped if s.problem is None}
+            out += [r for r in load_dir(udir, "user") if r.problem is not None or (r.key, r.pred_sha256) not in seen]
     return out
 
 
@@ -329,9 +377,11 @@ def known_benchmarks(results: list[StoredResult]) -> dict[str, set[str]]:
     """Benchmark id -> GT hashes seen with it in the stores."""
     out: dict[str, set[str]] = {}
     for r in results:
-        gt = r.data["inputs"].get("gt")
+        if r.problem is not None:
+            continue
+        gt = r.gt_sha256
         if gt:
-            out.setdefault(r.data["benchmark"], set()).add(gt["sha256"])
+            out.setdefault(r.key[1], set()).add(gt)
     return out
 
 
@@ -362,7 +412,8 @@ def regenerate(directory: Path | None = None, root: Path | None = None) -> list[
     directory = Path(directory) if directory else shipped_dir()
     root = data_root(root)
     out = []
-    for r in load_dir(directory):
+    store = "shipped" if directory.resolve() == shipped_dir().resolve() else "user"
+    for r in load_dir(directory, store):
         d = r.data
         paths = input_paths(d, root)
         if any(p is None or not p.exists() for p in paths.values()):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -31,11 +32,19 @@ SEED = 0
 
 
 def draw_weights(n_items: int, resamples: int = RESAMPLES, seed: int = SEED, salt: str = "") -> np.ndarray:
-    """(R, N) counts: how often resample r draws item n (each row sums to N)."""
+    """(R, N) counts: how often resample r draws item n (each row sums to N). Read-only: the last draws are
+    kept, so a process that saves many results on one board (a benchmark server) draws them once."""
+    return _draws(n_items, resamples, seed, salt)
+
+
+@lru_cache(maxsize=2)
+def _draws(n_items: int, resamples: int, seed: int, salt: str) -> np.ndarray:
     rng = np.random.default_rng([seed, zlib.crc32(salt.encode())])
     idx = rng.integers(0, n_items, size=(resamples, n_items))
     flat = idx + (np.arange(resamples) * n_items)[:, None]
-    return np.bincount(flat.ravel(), minlength=resamples * n_items).reshape(resamples, n_items)
+    out = np.bincount(flat.ravel(), minlength=resamples * n_items).reshape(resamples, n_items)
+    out.flags.writeable = False
+    return out
 
 
 def board_salt(benchmark: str, task: str, protocol: str) -> str:

@@ -19,6 +19,7 @@ import orjson
 from ..errors import PrtError
 from ..evaluators import get_task
 from ..io import dumps_json
+from .cache import LEGACY_HEADLINE_NAMES
 from .store import StoredResult, input_paths, recompute, sha256
 
 MATCHED, DRIFTED, UNCHECKED = "matched", "drifted", "not checked"
@@ -27,9 +28,6 @@ MATCHED, DRIFTED, UNCHECKED = "matched", "drifted", "not checked"
 HEADLINE_AGREE = "its headline numbers agree with its per-item statistics; the other numbers need the inputs"
 
 
-#: PoseTrack headline names that result files saved before the boards took one name per joint group
-#: (evaluators.GROUP_COLUMNS) hold: read as the new names, so such files still verify
-LEGACY_HEADLINE_NAMES = {"Shou": "Shoulder", "Elb": "Elbow", "Wri": "Wrist", "Ankl": "Ankle"}
 
 
 @dataclass
@@ -41,8 +39,7 @@ class Check:
 
     @property
     def label(self) -> str:
-        d = self.result.data
-        return f"{d['method']} / {d['benchmark']} / {d['task']}"
+        return " / ".join(self.result.key)
 
 
 def _close(a, b, tol: float) -> bool:
@@ -102,6 +99,15 @@ def self_consistency(sr: StoredResult, tol: float) -> list[tuple[str, object, ob
 
 
 def verify_one(sr: StoredResult, root: Path | None, tol: float) -> Check:
+    if sr.problem is not None:
+        return Check(sr, DRIFTED, f"cannot be read: {sr.problem.problem}", [("file", "a prt result", "unreadable")])
+    try:
+        return _verify_read(sr, root, tol)
+    finally:
+        sr.release()  # one parsed result at a time
+
+
+def _verify_read(sr: StoredResult, root: Path | None, tol: float) -> Check:
     d = sr.data
     try:
         own = self_consistency(sr, tol)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...poses import PoseSequence
-from ...skeletons import ALIASES, POSETRACK15, POSETRACK18, Skeleton, _pairs
+from ...skeletons import ALIASES, POSETRACK15, POSETRACK18, Skeleton, symmetric_pairs_of
 from .._values import JSON_NUMBERS, MISSING, field_numbers, kind_of, plain_numbers
 from .fields import FMT18, NUMBERS_FIX, Where, lenient_numbers, mark_nonfinite, polygon, score_values, track_ids
 
@@ -153,7 +153,7 @@ def _skeleton_2018(data: dict, path: Path) -> tuple[Skeleton, list[str] | None]:
         log.warning("%s: categories[0].keypoints lacks %s; those joints count as absent "
                     "(poseval would stop here)", path, ", ".join(missing))
     sk = Skeleton(name=f"posetrack18-custom-{len(names)}", joints=joints, file_names=tuple(names),
-                  symmetric_pairs=_pairs(joints))
+                  symmetric_pairs=symmetric_pairs_of(joints))
     return sk, list(names)
 
 

@@ -1,0 +1,1 @@
+"""Adapters to other libraries' metric interfaces (optional extras): ``integrations.torchmetrics``."""

@@ -1,0 +1,280 @@
+"""The task contract (evaluators/base.py, issue 26), for every task:
+
+- ``Result.subset(items)`` equals evaluating a GT and predictions that hold only those items, bit for bit
+  (every number of ``to_dict``; the official tie order included: the items keep the GT's order);
+- ``Evaluator.state()`` is picklable, and merging the states of any partition of the items (uneven shards,
+  any order, a shard padded with a repeat of an item, as a DDP sampler pads) equals one evaluator fed
+  everything, bit for bit;
+- an item repeated with other content is an error naming it;
+- ``--task pose --protocol posetrack21`` is task ``pose21``.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import poseval_refine as prt
+from poseval_refine.cli import main
+from poseval_refine.errors import MismatchError
+
+from .support import cocobuild
+from .support.mpiibuild import annorect_person
+from .support.pt21build import CASES as PT21_CASES
+from .support.pt21build import write_case
+
+SEED = 61  # no other test uses it
+
+
+def _load_folder(folder: Path) -> dict:
+    """{file name: parsed JSON} in the order the file system lists the folder (poseval's glob order)."""
+    return {os.path.basename(f): json.loads(Path(f).read_text())
+            for f in glob.glob(os.path.join(glob.escape(str(folder)), "*.json"))}
+
+
+def _without(d: dict, *keys) -> dict:
+    return {k: v for k, v in d.items() if k not in keys}
+
+
+@pytest.fixture(scope="module")
+def pt_bench(tmp_path_factory):
+    from poseval_refine.formats.posetrack import write_posetrack
+    from poseval_refine.synthetic import make_benchmark
+
+    root = tmp_path_factory.mktemp("pt")
+    gt, pred = make_benchmark(9, 12, seed=SEED)
+    write_posetrack(gt, root / "gt", "posetrack2017")
+    write_posetrack(pred, root / "pred", "posetrack2018")
+    return root
+
+
+@pytest.fixture(scope="module")
+def pt21_bench(tmp_path_factory):
+    return write_case(PT21_CASES["ties"], tmp_path_factory.mktemp("pt21") / "ties")
+
+
+@pytest.fixture(scope="module")
+def coco_bench():
+    return cocobuild.make_benchmark(seed=SEED, n_images=24)
+
+
+def _chosen(keys: list, seed: int) -> list:
+    """About half of the items, in a shuffled order (subset keeps the GT's order whatever order it is given)."""
+    rng = np.random.default_rng(seed)
+    pick = [k for k in keys if rng.random() < 0.5] or keys[:1]
+    rng.shuffle(pick)
+    return pick
+
+
+def _shards(keys: list, seed: int) -> list[list]:
+    """Three uneven shards of the items in a shuffled order; the last padded with a repeat of the first item."""
+    rng = np.random.default_rng(seed)
+    order = list(keys)
+    rng.shuffle(order)
+    a, b = 1, 1 + (len(order) - 1) * 2 // 3
+    shards = [order[:a], order[a:b], order[b:]]
+    shards[2].append(order[0])
+    return shards
+
+
+# ----------------------------------------------------------------------------- PoseTrack
+@pytest.mark.parametrize("task, protocol", [("pose", "official"), ("tracking", "official"),
+                                            ("tracking", "corrected")])
+def test_posetrack_subset_is_evaluating_only_those_sequences(pt_bench, task, protocol):
+    full = prt.evaluate(pt_bench / "gt", pt_bench / "pred", task=task, protocol=protocol, min_score=0.1)
+    gt, pred = _load_folder(pt_bench / "gt"), _load_folder(pt_bench / "pred")
+    names = full.items
+    assert names == full.to_dict()["per_sequence"]
+    chosen = _chosen(names, SEED)
+    sub = full.subset(chosen).to_dict()
+    # the GT of only those sequences, in the order the full GT has them
+    keep = [n for n in names if n in chosen]
+    only_gt = {f"{n}.json": gt[f"{n}.json"] for n in keep}
+    only_pred = {f"{n}.json": pred[f"{n}.json"] for n in keep}
+    alone = prt.evaluate(only_gt, only_pred, task=task, protocol=protocol, min_score=0.1).to_dict()
+    assert sub == alone and sub["per_sequence"] == keep
+    assert sub != full.to_dict()
+    assert full.subset(names).to_dict() == full.to_dict()
+
+
+def test_posetrack_merged_states_equal_one_evaluator(pt_bench):
+    pred = _load_folder(pt_bench / "pred")
+    whole = prt.evaluate(pt_bench / "gt", pt_bench / "pred", task="tracking").to_dict()
+    states = []
+    for shard in reversed(_shards(sorted(pred), SEED)):
+        ev = prt.Evaluator(pt_bench / "gt", task="tracking")
+        for name in shard:
+            ev.update({name: pred[name]})
+        states.append(pickle.loads(pickle.dumps(ev.state())))
+    merged = prt.Evaluator(pt_bench / "gt", task="tracking").merge(states)
+    assert merged.compute().to_dict() == whole
+    # a state that holds a sequence with other statistics: the item is named
+    names = sorted(pred)
+    other = prt.Evaluator(pt_bench / "gt", task="tracking").update({names[0]: pred[names[1]]}).state()
+    with pytest.raises(MismatchError, match=f"sequence '{names[0][:-5]}' is given twice, with different content"):
+        merged.merge([other])
+    with pytest.raises(prt.ConfigError, match="cannot merge a state of --task tracking"):
+        prt.Evaluator(pt_bench / "gt", task="tracking", protocol="corrected").merge(states)
+
+
+def test_workers_merge_states_bit_for_bit(pt_bench):
+    one = prt.evaluate(pt_bench / "gt", pt_bench / "pred", task="tracking").to_dict()
+    assert prt.evaluate(pt_bench / "gt", pt_bench / "pred", task="tracking", workers=2).to_dict() == one
+
+
+def test_pckh_subset_is_evaluating_only_those_sequences(pt_bench, tmp_path):
+    full = prt.evaluate(pt_bench / "gt", pt_bench / "gt", task="pckh")
+    chosen = _chosen(full.items, SEED + 1)
+    for sub in ("gt", "pred"):
+        (tmp_path / sub).mkdir()
+        for n in chosen:
+            (tmp_path / sub / f"{n}.json").write_text((pt_bench / "gt" / f"{n}.json").read_text())
+    alone = prt.evaluate(tmp_path / "gt", tmp_path / "pred", task="pckh").to_dict()
+    assert full.subset(chosen).to_dict() == alone
+
+
+# ----------------------------------------------------------------------------- PoseTrack21
+@pytest.mark.parametrize("task", ["hota", "pose21"])
+def test_posetrack21_subset_and_merge(pt21_bench, task):
+    d = pt21_bench
+    full = prt.evaluate(d / "gt", d / "pred", task=task)
+    gt, pred = _load_folder(d / "gt"), _load_folder(d / "pred")
+    chosen = _chosen(full.items, SEED + 2)
+    keep = [n for n in full.items if n in chosen]
+    alone = prt.evaluate({f"{n}.json": gt[f"{n}.json"] for n in keep},
+                         {f"{n}.json": pred[f"{n}.json"] for n in keep}, task=task).to_dict()
+    assert full.subset(chosen).to_dict() == alone
+    states = []
+    for shard in _shards(sorted(pred), SEED + 3):
+        ev = prt.Evaluator(d / "gt", task=task)
+        ev.update({name: pred[name] for name in shard})
+        states.append(pickle.loads(pickle.dumps(ev.state())))
+    assert prt.Evaluator(d / "gt", task=task).merge(states[::-1]).compute().to_dict() == full.to_dict()
+
+
+def test_pose21_is_the_old_pose_protocol(pt21_bench, tmp_path, capsys):
+    d = pt21_bench
+    new, old = tmp_path / "new.json", tmp_path / "old.json"
+    assert main(["evaluate", "--gt", str(d / "gt"), "--pred", str(d / "pred"), "--task", "pose21", "--json",
+                 str(new)]) == 0
+    assert main(["evaluate", "--gt", str(d / "gt"), "--pred", str(d / "pred"), "--task", "pose", "--protocol",
+                 "posetrack21", "--json", str(old)]) == 0
+    err = capsys.readouterr().err
+    assert "--task pose --protocol posetrack21 is --task pose21 now" in err
+    assert json.loads(new.read_text()) == json.loads(old.read_text())
+    assert json.loads(new.read_text())["task"] == "pose21"
+    assert prt.evaluate(d / "gt", d / "pred", task="pose", protocol="posetrack21").task == "pose21"
+    with pytest.raises(prt.ConfigError, match="option --min-score does not apply to --task pose21"):
+        prt.evaluate(d / "gt", d / "pred", task="pose", protocol="posetrack21", min_score=0.5)
+
+
+def test_no_task_name_branches_outside_the_tasks_modules():
+    root = Path(prt.__file__).parent
+    for path in [root / "evaluators" / "posetrack.py", *sorted((root / "commands").glob("*.py"))]:
+        assert '"posetrack21"' not in path.read_text(), path
+
+
+# ----------------------------------------------------------------------------- COCO
+@pytest.mark.parametrize("engine", ["prt", "pycocotools"])
+def test_coco_subset_is_evaluating_only_those_images(coco_bench, engine):
+    gt, results = coco_bench
+    full = prt.evaluate(gt, results, task="coco", engine=engine)
+    chosen = _chosen(full.items, SEED + 4)
+    keep = set(chosen)
+    only_gt = dict(gt, images=[im for im in gt["images"] if im["id"] in keep],
+                   annotations=[a for a in gt["annotations"] if a["image_id"] in keep])
+    only_res = [r for r in results if r["image_id"] in keep]
+    alone = prt.evaluate(only_gt, only_res, task="coco", engine=engine).to_dict()
+    assert full.subset(chosen).to_dict() == alone
+    assert full.subset(full.items).to_dict() == full.to_dict()
+
+
+def test_coco_merged_states_equal_one_evaluator(coco_bench):
+    gt, results = coco_bench
+    whole = prt.evaluate(gt, results, task="coco").to_dict()
+    images = sorted({r["image_id"] for r in results})
+    states = []
+    for shard in _shards(images, SEED + 5):
+        ev = prt.Evaluator(gt, task="coco")
+        for img in shard:  # one batch per image, as a sampler over images gives them
+            ev.update([r for r in results if r["image_id"] == img])
+        states.append(pickle.loads(pickle.dumps(ev.state())))
+    merged = prt.Evaluator(gt, task="coco").merge(states[::-1]).compute().to_dict()
+    assert merged == whole
+    moved = [dict(r, score=r["score"] / 2) for r in results if r["image_id"] == images[0]]
+    with pytest.raises(MismatchError, match=f"image {images[0]!r} is given twice, with different detections"):
+        prt.Evaluator(gt, task="coco").merge(states).merge(
+            [prt.Evaluator(gt, task="coco").update(moved).state()])
+
+
+# ----------------------------------------------------------------------------- MPII
+@pytest.fixture(scope="module")
+def mpii(shared_data):
+    from poseval_refine.formats.mpii import load_arrays
+
+    root = shared_data / "mpii_val"
+    arrays = {k: np.asarray(v) for k, v in load_arrays(root / "valid.h5").items()}
+    pred = np.asarray(load_arrays(root / "newell.h5")["preds"])
+    return root / "valid.h5", arrays, pred
+
+
+def test_single_subset_is_evaluating_only_those_people(mpii):
+    gt_file, arrays, pred = mpii
+    full = prt.evaluate(gt_file, pred, task="single")
+    chosen = _chosen(full.items, SEED + 6)
+    keep = np.sort(np.asarray(chosen))
+    n = len(full.items)
+    only_gt = {k: v[keep] if v.ndim and v.shape[0] == n else v for k, v in arrays.items()}
+    alone = prt.evaluate(only_gt, pred[keep], task="single").to_dict()
+    assert _without(full.subset(chosen).to_dict(), "gt") == _without(alone, "gt")
+
+
+def test_single_merged_states_and_repeats(mpii):
+    gt_file, _, pred = mpii
+    whole = prt.evaluate(gt_file, pred, task="single").to_dict()
+    states = []
+    for shard in _shards(list(range(len(pred))), SEED + 7):
+        ev = prt.Evaluator(gt_file, task="single")
+        idx = np.asarray(shard)
+        ev.update((idx, pred[idx]))
+        states.append(pickle.loads(pickle.dumps(ev.state())))
+    assert prt.Evaluator(gt_file, task="single").merge(states[::-1]).compute().to_dict() == whole
+    ev = prt.Evaluator(gt_file, task="single").update(([3], pred[[3]]))
+    ev.update(([3], pred[[3]]))  # identical: counts once
+    with pytest.raises(MismatchError, match="person 3 is given twice, with different content"):
+        ev.update(([3], pred[[3]] + 1))
+
+
+def test_multi_subset_is_evaluating_only_those_images(tmp_path):
+    rng = np.random.default_rng(SEED + 8)
+    gt_list, pred_list = [], []
+    for i in range(12):
+        people = [(100 + 200 * k + rng.uniform(-5, 5), 100 + rng.uniform(-5, 5)) for k in range(rng.integers(1, 4))]
+        gt_list.append({"image": [{"name": f"{i}.jpg"}], "annorect": [annorect_person(x, y) for x, y in people]})
+        preds = [annorect_person(x + rng.normal(0, 4), y + rng.normal(0, 4), score=float(rng.choice([0.5, 0.9])),
+                                 head=False) for x, y in people if rng.random() < 0.8]
+        pred_list.append({"image": [{"name": f"{i}.jpg"}], "annorect": preds})
+    (tmp_path / "gt.json").write_text(json.dumps({"annolist": gt_list}))
+    (tmp_path / "pred.json").write_text(json.dumps({"annolist": pred_list}))
+    full = prt.evaluate(tmp_path / "gt.json", tmp_path / "pred.json", task="multi")
+    chosen = _chosen(full.items, SEED + 9)
+    keep = sorted(chosen)
+    (tmp_path / "gt_sub.json").write_text(json.dumps({"annolist": [gt_list[i] for i in keep]}))
+    (tmp_path / "pred_sub.json").write_text(json.dumps({"annolist": [pred_list[i] for i in keep]}))
+    alone = prt.evaluate(tmp_path / "gt_sub.json", tmp_path / "pred_sub.json", task="multi").to_dict()
+    assert _without(full.subset(chosen).to_dict(), "gt", "pred") == _without(alone, "gt", "pred")
+
+
+def test_subset_of_unknown_items_and_of_stored_results(pt_bench):
+    full = prt.evaluate(pt_bench / "gt", pt_bench / "pred", task="pose")
+    with pytest.raises(MismatchError, match="sequence 'nope' is not in the GT"):
+        full.subset(["nope"])
+    stored = prt.api.Result("pose", full.to_dict())
+    with pytest.raises(prt.ConfigError, match="holds no evaluation session"):
+        stored.subset(full.items[:1])
