@@ -3,7 +3,7 @@
     python benchmarks/posetrack_drift.py OUT --sequences 60 [--seed 0]
 
 writes ``OUT/gt/*.json`` and ``OUT/pred/*.json``: ``--sequences`` sequences of 20-40 frames, each
-with 1-7 people who drift across the image (a velocity, a random walk on top, a slowly changing
+with 3-7 people who drift across the image (a velocity, a random walk on top, a slowly changing
 scale), 80 % of frames labeled (``is_labeled``; GT people only there), 85 % of a labeled person's
 joints annotated, an ignore region (axis-parallel rectangles and other polygons) on 20 % of
 labeled frames; predictions for 90 % of the people in every frame with 90 % of their joints,
