@@ -141,6 +141,13 @@ class Result:
 
         return orjson.loads(dumps_json(self._data))
 
+    def to_json(self, indent: bool = False) -> bytes:
+        """:meth:`to_dict` as JSON bytes, what ``prt evaluate --json`` writes, serialized once (the dict of a
+        large evaluation holds millions of numbers: no round trip through Python objects)."""
+        from .io import dumps_json
+
+        return dumps_json(self._data, indent=indent)
+
     def to_frame(self) -> pandas.DataFrame:
         """One row per joint, joint group and total (column ``kind``: joint, group, total), one column per
         metric the task reports per joint (``Task.breakdown``)."""

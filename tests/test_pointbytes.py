@@ -83,6 +83,54 @@ def test_anything_unchecked_is_left_to_the_parser(text):
     assert split_points(raw) is None
 
 
+def _spaced(text: bytes) -> bytes:
+    """A compact point list as ``json.dump`` spaces it (``": "`` and ``", "``)."""
+    return text.replace(b'":', b'": ').replace(b"],", b"], ").replace(b"},", b"}, ")
+
+
+@pytest.mark.parametrize("text", [
+    b'{"id":[0],"x":[1.],"y":[2]}', b'{"id":[0],"x":[--1],"y":[2]}', b'{"id":[0],"x":[1-2],"y":[2]}',
+    b'{"id":[0],"x":[1.2.3],"y":[2]}', b'{"id":[0],"x":[-],"y":[2]}', b'{"id":[0],"x":[.5],"y":[2]}',
+    b'{"id":[0],"x":[1 2],"y":[]}', b'{"id":[0],"x1":[5],"y":[2],"x":[1]}', b'{"id":[0],"x":[1],"y":[2.-5]}',
+    b'{"id":[0],"x":[1],"y":[2]} 5', b'{"id":[0],"x":[1],"y":[2]} -', b'{"id":[0],"x":[1],"y":[2]} .',
+    b'{"id":[0],"x":[1],"y":[2],"score":[1e-05]}', b'{"id":[0],"x":[ 1],"y":[2]}', b'{"id":[0],"x":[1 ],"y":[-2]}',
+])
+def test_spaced_lists_with_anything_unchecked_are_left_to_the_parser(text):
+    """json.dump's spacing has its own check of where numbers sit (offsets from their key's colon)
+    and of stray '.' and '-' (counted, not found by a second pass over the text): the same refusals."""
+    raw = b'{"annolist": [{"annorect": [{"track_id": [0], "annopoints": [{"point": [' + _spaced(text) + b']}]}]}]}'
+    if text in (b'{"id":[0],"x":[ 1],"y":[2]}', b'{"id":[0],"x":[1 ],"y":[-2]}'):  # valid JSON, odd blanks
+        rest, points = split_points(raw)
+        assert points.columns["x"].tolist() == [1.0]
+        return
+    assert split_points(raw) is None
+
+
+def test_full_precision_numbers_as_json_dump_writes_them():
+    """Coordinates and scores as a numpy pipeline's json.dump writes them (shortest round-trip repr, up
+    to 17 significant digits, spaced layout) are read by the fast path, bit for bit json.loads' numbers."""
+    rng = np.random.default_rng(29)
+    x = rng.uniform(-50, 2000, 6000) * np.exp(rng.normal(0, 2, 6000))
+    y = np.concatenate([rng.uniform(0, 1, 3000), -rng.uniform(0, 1e6, 3000)])
+    score = rng.beta(2, 2, 6000)
+    x[:4] = [0.0, -0.0, 9007199254740993.0, 123456789.12345678]
+    y[:3] = [-0.0, 1.7976931348623157e+15, 0.30000000000000004]
+    keep = np.array([b"e" not in repr(float(v)).encode() for v in np.concatenate([x, y, score])]).reshape(3, -1).all(0)
+    x, y, score = x[keep], y[keep], score[keep]
+    assert len(x) > 5000
+    pts = [{"id": [i % 15], "x": [float(a)], "y": [float(b)], "score": [float(c)]}
+           for i, (a, b, c) in enumerate(zip(x, y, score))]
+    raw = json.dumps(_doc([pts[i:i + 15] for i in range(0, len(pts), 15)])).encode()
+    assert b'"x": [' in raw and max(len(repr(float(v))) for v in x) >= 18  # spaced, 17 digits
+    out = split_points(raw)
+    assert out is not None
+    ref = {k: [p[k][0] for fr in json.loads(raw)["annolist"] for r in fr["annorect"]
+               for p in r["annopoints"][0]["point"]] for k in ("x", "y", "score")}
+    for k in ("x", "y", "score"):
+        assert _same_bits(out[1].columns[k], ref[k]), k
+    assert np.signbit(out[1].columns["x"][1]) and np.signbit(out[1].columns["y"][0])  # -0.0 stays -0.0
+
+
 def test_layout_variants_are_read():
     pts = [[{"id": [j], "x": [10.5 + j], "y": [-2.25], "score": [0.5], "is_visible": [1]} for j in range(15)]]
     for raw in (orjson.dumps(_doc(pts)), json.dumps(_doc(pts)).encode()):  # compact and with blanks

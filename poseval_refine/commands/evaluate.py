@@ -11,7 +11,7 @@ from ..api import evaluate_checked
 from ..errors import ConfigError, InputError
 from ..evaluators import OPTIONS, get_task, named_task, task_for_gt, task_names
 from ..formats.roles import refuse_swapped, with_swap_hint
-from ..io import write_json_atomic
+from ..io import write_bytes_atomic
 from ..log import setup_cli_logging
 from . import invocation
 from ._paths import Folder, OutputFile
@@ -126,7 +126,7 @@ def _flag_given(ctx, name: str) -> str:
 def _show(result, json_path) -> None:
     click.echo(result.render())
     if json_path is not None:
-        write_json_atomic(json_path, result.to_dict(), indent=True)
+        write_bytes_atomic(json_path, result.to_json(indent=True))
         logging.getLogger("prt").info("wrote %s", json_path)
 
 
@@ -186,7 +186,7 @@ def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path
             store = dict(store, base=m.key)
         _save(store["name"] or key, result, inputs, opts, "recomputed", Path(data_root), store)
     if json_path is not None:
-        write_json_atomic(json_path, result.to_dict(), indent=True)
+        write_bytes_atomic(json_path, result.to_json(indent=True))
 
 
 def _method_task(name: str) -> str:
@@ -229,4 +229,4 @@ def _evaluate_method_files(name, t, gt: Path, pred: Path, store, json_path, kwar
     _save(store["name"] or m.key, result, {"gt": gt, "pred": pred}, dict(result.options, native_format=fmt.name),
           "recomputed", None, store)
     if json_path is not None:
-        write_json_atomic(json_path, result.to_dict(), indent=True)
+        write_bytes_atomic(json_path, result.to_json(indent=True))

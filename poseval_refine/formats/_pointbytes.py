@@ -30,6 +30,7 @@ _PLACEHOLDER_JSON = b'"\\u0000"'
 _POINT_LIST = re.compile(rb'"annopoints"\s*:\s*\[\s*\{\s*"point"\s*:\s*\[')
 _WHITESPACE = b" \t\n\r"
 _NUMBER_CHARS = b"0123456789.-"
+_NOT_SHAPE = _WHITESPACE + _NUMBER_CHARS
 _KEYS = {b"id": "id", b"x": "x", b"y": "y", b"score": "score", b"is_visible": "is_visible"}
 _KEY_SLOT = re.compile(rb'"([a-z_]+)":(\[\])?')
 
@@ -58,7 +59,7 @@ class _Cut:
 
     def __init__(self, rest, sep, lists, layout):
         self.rest, self.sep, self.lists = rest, sep, lists
-        self.counts, self.keys, self.removed, self.compact = layout
+        self.counts, self.keys, self.compact = layout
         self.expected = int(self.counts.sum()) * len(self.keys)
 
     def result(self, values: np.ndarray) -> tuple[bytes, Points]:
@@ -104,8 +105,7 @@ def _parse(cuts: list[_Cut]) -> list[np.ndarray] | None:
     if not with_numbers:
         return [np.zeros(0) for _ in cuts]
     lists = b"|".join([_PAD] + [c.lists for c in with_numbers])  # the padding _words needs, without a copy
-    values = _numbers(lists, sum(c.expected for c in with_numbers), sum(c.removed for c in with_numbers),
-                      all(c.compact for c in with_numbers))
+    values = _numbers(lists, sum(c.expected for c in with_numbers), all(c.compact for c in with_numbers))
     if values is None:
         return None
     bounds = np.cumsum([0] + [c.expected for c in cuts]).tolist()
@@ -130,10 +130,11 @@ def _cut(raw: bytes) -> _Cut | None:
     # unusual list fails the layout check: the ordinary parser)
     tail = pieces[1:]
     ends = [p.find(b"}]") + 2 for p in tail]
-    if min(ends) < 2 or not all(p[:1] == b"[" for p in tail):
+    if min(ends) < 2:
         return None
     lists = b"|".join([p[:e] for p, e in zip(tail, ends)])
     layout = _layout(lists, len(tail))
+    # (a piece that does not start with its '[' fails the layout, or holds a number too many)
     if layout is None:
         return None
     rest = [pieces[0]] + [p[e:] for p, e in zip(tail, ends)]
@@ -156,14 +157,12 @@ def _cut_spaced(raw: bytes) -> _Cut | None:
     return _Cut(rest, _PLACEHOLDER_JSON, lists, layout)
 
 
-def _layout(lists: bytes, n_lists: int) -> tuple[np.ndarray, list[str], int, bool] | None:
-    """(points per list, the keys of every point, how many number characters the check left out,
-    whether the lists hold no blanks) when all lists (joined by '|') are
-    ``[{"key": [number], ...}, ...]`` with one key layout: the text without numbers and blanks
-    must be that layout repeated."""
+def _layout(lists: bytes, n_lists: int) -> tuple[np.ndarray, list[str], bool] | None:
+    """(points per list, the keys of every point, whether the lists hold no blanks) when all lists
+    (joined by '|') are ``[{"key": [number], ...}, ...]`` with one key layout: the text without
+    numbers and blanks (one ``translate``) must be that layout repeated."""
     blanks = b" " in lists or b"\n" in lists or b"\t" in lists or b"\r" in lists
-    compact = lists.translate(None, _WHITESPACE) if blanks else lists
-    shape = compact.translate(None, _NUMBER_CHARS)
+    shape = lists.translate(None, _NOT_SHAPE)
     i = shape.find(b"{")
     if i < 0:
         return None
@@ -185,7 +184,7 @@ def _layout(lists: bytes, n_lists: int) -> tuple[np.ndarray, list[str], int, boo
     if parts != [made[n] for n in counts]:
         return None
     # every number character left out must belong to a number: _numbers checks that
-    return np.array(counts, np.int64), keys, len(compact) - len(shape), not blanks
+    return np.array(counts, np.int64), keys, not blanks
 
 
 _PAD = b"0" * 7  # joined with '|': 8 bytes before the first list
@@ -225,10 +224,22 @@ def _run_values(words: np.ndarray, end: np.ndarray, length: np.ndarray) -> np.nd
     return out
 
 
-def _numbers(lists: bytes, expected: int, removed: int, compact: bool) -> np.ndarray | None:
+def _after_spaced_colon(b: np.ndarray, lead: np.ndarray) -> bool:
+    """Every number right after its key's colon as ``json.dump`` spaces it (``: [``, ``: ``; or
+    ``:[``, ``:``): a fixed offset from one colon each, so no two numbers share a key slot."""
+    before = b[lead - 1]
+    colon1 = b[lead - 2] == 58
+    ok = (before == 58) | (((before == 91) | (before == 32)) & colon1)
+    if ok.all():
+        return True
+    rest = np.flatnonzero(~ok)
+    lr = lead[rest]
+    return bool(((b[lr - 1] == 91) & (b[lr - 2] == 32) & (b[lr - 3] == 58)).all())
+
+
+def _numbers(lists: bytes, expected: int, compact: bool) -> np.ndarray | None:
     """The ``expected`` numbers of the lists (after 8 bytes of padding), one per key slot in order, or None unless every
     slot holds exactly one plain JSON number (-?int(.digits)?, at most 19 significant digits).
-    ``removed``: how many digits, '.' and '-' the layout check left out (all must be the numbers');
     ``compact``: the lists hold no blanks."""
     b, words = _words(lists)
     is_digit = (b - np.uint8(48)) < 10
@@ -247,8 +258,9 @@ def _numbers(lists: bytes, expected: int, removed: int, compact: bool) -> np.nda
     s_int, n_int = start[whole], length[whole]
     neg = b[s_int - 1] == 45
     ni = np.flatnonzero(neg)
-    # every '.', '-' and digit left out of the layout is one of these numbers' (no '1.', '--1', '1-2')
-    if removed != int(length.sum()) + len(f) + len(ni):
+    # every '.', '-' and digit left out of the layout is one of these numbers' (no '1.', '--1', '1-2'):
+    # digits all are, in their runs; every '.' must start a fraction and every '-' a number
+    if np.count_nonzero(b == 46) != len(f) or np.count_nonzero(b == 45) != len(ni):
         return None
     if ((n_int > 1) & (b[s_int] == 48)).any():
         return None  # a leading zero is no JSON number
@@ -259,7 +271,7 @@ def _numbers(lists: bytes, expected: int, removed: int, compact: bool) -> np.nda
         before = b[lead - 1]
         if not ((before == 58) | ((before == 91) & (b[lead - 2] == 58))).all():
             return None
-    else:  # between consecutive key colons
+    elif not _after_spaced_colon(b, lead):  # between consecutive key colons
         colon = np.flatnonzero(b == 58)
         if len(colon) != expected or not ((colon < lead).all() and (lead[:-1] < colon[1:]).all()):
             return None

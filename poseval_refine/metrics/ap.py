@@ -316,12 +316,17 @@ def _label_string(lab: np.ndarray) -> str:
 def ap_item(stats: APStats) -> dict:
     """One item's AP statistics as JSON data: GT joints per joint, and per joint the scores of its
     predicted joints in evaluation order with their labels as a string of 0/1 (1 = true positive)."""
-    out = {"gt": stats.num_gt.tolist(), "scores": [], "labels": []}
-    for k in range(stats.num_joints):
-        s, lab = stats.joint_arrays(k)
-        out["scores"].append(_score_list(s))
-        out["labels"].append(_label_string(lab))
-    return out
+    K = stats.num_joints
+    # every joint at once (one conversion per item, not per joint), then cut per joint
+    scores = [a for k in range(K) for a in stats.scores[k]]
+    labels = [a for k in range(K) for a in stats.labels[k]]
+    s = np.concatenate(scores).astype(np.float64) if scores else np.zeros(0)
+    lab = np.concatenate(labels).astype(bool) if labels else np.zeros(0, bool)
+    bounds = np.cumsum([0] + [sum(len(a) for a in stats.scores[k]) for k in range(K)]).tolist()
+    all_scores, all_labels = _score_list(s), _label_string(lab)
+    return {"gt": stats.num_gt.tolist(),
+            "scores": [all_scores[bounds[k]:bounds[k + 1]] for k in range(K)],
+            "labels": [all_labels[bounds[k]:bounds[k + 1]] for k in range(K)]}
 
 
 def scores_array(scores: list) -> np.ndarray:

@@ -186,8 +186,12 @@ def _step(st: _LaneState, out: _Sums, obj, hyp, d, o_has, h_has, raw: bool = Tru
     # 1. prefer history: the first object (in order) wanting a hypothesis gets it
     prev = st.last_hyp[lane, obj]  # (L, G); -1 = never paired, never equal to a local id
     want = (prev[:, :, None] == hyp[:, None, :]) & fin
-    hist = want & (np.arange(G)[None, :, None] == want.argmax(1)[:, None, :])  # the first True of each column
-    hl, hg, hh = _nonzero(hist)
+    first = want.argmax(1)  # (L, H): the first object of each column (where the column has one)
+    hl, hh = _nonzero(np.take_along_axis(want, first[:, None, :], 1)[:, 0, :])
+    hg = first[hl, hh]
+    if len(hl) > 1:  # in (lane, object, hypothesis) order, as the sums below must add them
+        order = np.argsort((hl * G + hg) * H + hh, kind="stable")
+        hl, hg, hh = hl[order], hg[order], hh[order]
     n_hist = np.bincount(hl, minlength=L)
     out.c[1] += n_hist
     out.d[0] += np.bincount(hl, df[hl, hg, hh], minlength=L)
@@ -199,7 +203,9 @@ def _step(st: _LaneState, out: _Sums, obj, hyp, d, o_has, h_has, raw: bool = Tru
     o_used[hl, hg] = True
     h_used = np.zeros((L, H), bool)
     h_used[hl, hh] = True
-    rest = fin & ~o_used[:, :, None] & ~h_used[:, None, :]
+    rest = fin.copy()
+    rest[hl, hg, :] = False
+    rest[hl, :, hh] = False
     n_assigned = np.zeros(L, np.int64)
     pl, pg, ph = _nonzero(rest)
     if len(pl):
@@ -454,11 +460,11 @@ def accumulate_frames(frames: Sequence[np.ndarray], dist: np.ndarray, gt_ids: np
     st = _LaneState(L, n_obj, n_hyp)
     raw = _raw_sums(rows, dist, gt_valid, gt_has, hyp_valid, hyp_has, repeated, threshold)
     lanes_of = np.arange(L).reshape(S, K)
-    # every frame's matrices in the steps' layout (frame, joint, GT, prediction), once
+    # the has-masks in the steps' layout (frame, joint, GT / prediction); each step's matrices are made
+    # from its own rows (small, in cache) rather than for every frame at once (the padded F x H x G x K
+    # array is most of a batch's memory and was walked twice, transposed)
     g_has = np.ascontiguousarray(gt_has.transpose(0, 2, 1))
     h_has = np.ascontiguousarray(hyp_has.transpose(0, 2, 1))
-    matchable = np.where(dist <= threshold, dist, np.nan).transpose(0, 3, 2, 1)
-    matchable = np.where(g_has[..., :, None] & h_has[..., None, :], matchable, np.nan)
     for t in range(T):
         if seen_from is not None:
             mark = np.flatnonzero(seen_from[:, 0] == t)
@@ -467,7 +473,7 @@ def accumulate_frames(frames: Sequence[np.ndarray], dist: np.ndarray, gt_ids: np
         act = r >= 0
         rr = np.where(act, r, 0)
         batch = act & ~repeated[rr]
-        d = matchable[rr].reshape(L, G, H)
+        d = _matchable(dist[rr], gt_has[rr], hyp_has[rr], threshold).reshape(L, G, H)
         oh = g_has[rr].reshape(L, G)
         hh = h_has[rr].reshape(L, H)
         if not batch.all():  # sequences without this frame, or stepped one by one: nothing to pair
@@ -488,6 +494,15 @@ def accumulate_frames(frames: Sequence[np.ndarray], dist: np.ndarray, gt_ids: np
     for t in range(T):  # frame by frame, as the per-sequence path adds them
         out.d[1] += raw[t]
     return [out.stats(s * K, (s + 1) * K) for s in range(S)]
+
+
+def _matchable(dist: np.ndarray, gt_has: np.ndarray, hyp_has: np.ndarray, threshold: float) -> np.ndarray:
+    """(n, K, G, H) distances of rows ``dist (n, H, G, K)`` where a GT and a predicted joint may be paired
+    (both present, distance <= threshold), NaN elsewhere."""
+    ok = dist <= threshold
+    ok &= hyp_has[:, :, None, :]
+    ok &= gt_has[:, None, :, :]
+    return np.where(ok, dist, np.nan).transpose(0, 3, 2, 1).copy()
 
 
 def _rows_with_repeats(ids: np.ndarray, valid: np.ndarray) -> np.ndarray:
