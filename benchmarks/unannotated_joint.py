@@ -22,22 +22,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-NOSE, NECK, HEAD_TOP = 13, 12, 14  # PoseTrack-2017 ids
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-
-def add_nose(src: Path, dst: Path) -> None:
-    dst.mkdir(parents=True)
-    for f in sorted(src.glob("*.json")):
-        d = json.loads(f.read_text())
-        for frame in d["annolist"]:
-            for rect in frame["annorect"]:
-                pts = (rect.get("annopoints") or [{}])[0].get("point") or []
-                by_id = {p["id"][0]: p for p in pts}
-                if NECK in by_id and HEAD_TOP in by_id and NOSE not in by_id:
-                    n, h = by_id[NECK], by_id[HEAD_TOP]
-                    pts.append({"id": [NOSE], "x": [(n["x"][0] + h["x"][0]) / 2], "y": [(n["y"][0] + h["y"][0]) / 2],
-                                "score": n["score"]})
-        (dst / f.name).write_text(json.dumps(d))
+from tests.support.ptbuild import NOSE, add_nose  # noqa: E402 - the test suite's own builder
 
 
 def without_nose(src: Path, dst: Path) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path, PurePath
 import numpy as np
 
 from .errors import InputError
+from .formats.coco import image_stem
 from .poses import NO_TRACK, PoseSet
 from .skeletons import BODY25, COCO17, MPII16, OPENPOSE18, POSETRACK15, POSETRACK18, Skeleton
 
@@ -43,14 +44,6 @@ class GTReference:
     id_of_name: dict = field(default_factory=dict)
 
 
-def _stem(name: str) -> str:
-    base = PurePath(str(name)).name
-    for suffix in ("_keypoints.json", ".json"):
-        if base.endswith(suffix):
-            return base[: -len(suffix)]
-    return PurePath(base).stem
-
-
 def read_gt_reference(path: str | Path) -> GTReference:
     """The GT as ``--gt`` of ``prt convert``: COCO keypoint annotations, MPII arrays, or PoseTrack files."""
     from .formats import detect_format
@@ -69,7 +62,7 @@ def read_gt_reference(path: str | Path) -> GTReference:
             if isinstance(name, str):
                 ref.file_name_of_id[img["id"]] = name
                 ref.id_of_name.setdefault(name, img["id"])
-                ref.id_of_name.setdefault(_stem(name), img["id"])
+                ref.id_of_name.setdefault(image_stem(name), img["id"])
         return ref
     gt = detect_format(path).read(path)
     annotated: set[str] = set()
@@ -179,13 +172,13 @@ def _with_image_ids(poses: PoseSet, src: str, gt: GTReference | None) -> PoseSet
                 continue
             name = seq.image_names[f]
             if gt is not None and gt.id_of_name:
-                found = gt.id_of_name.get(PurePath(name).name, gt.id_of_name.get(_stem(name)))
+                found = gt.id_of_name.get(PurePath(name).name, gt.id_of_name.get(image_stem(name)))
                 if found is None:
                     raise InputError(f"frame file {name!r} matches no image of the GT (by file name or stem)",
                                      file=seq.source, frame=f, fix="give the GT these predictions were made for")
                 ids.append(found)
-            elif _stem(name).isdigit():
-                ids.append(int(_stem(name)))
+            elif image_stem(name).isdigit():
+                ids.append(int(image_stem(name)))
             else:
                 raise InputError(f"COCO results need image ids; frame file {name!r} names none", file=seq.source,
                                  frame=f, fix="give --gt, the COCO keypoint annotations of these images: each frame "

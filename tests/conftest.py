@@ -108,7 +108,7 @@ def browser():
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         missing.append(f"chromium at {CHROMIUM} (apt-get install chromium)")
     if missing:
-        if os.environ.get("CI"):
+        if in_ci():
             pytest.fail("CI must install " + " and ".join(missing) + " (.ci/run does)")
         pytest.skip("needs " + " and ".join(missing))
     with sync_playwright() as p:

@@ -19,36 +19,17 @@ from poseval_refine.cli import main
 from poseval_refine.metrics.annotated import annotated_total, annotated_total_rows, counted_unannotated
 from poseval_refine.skeletons import POSETRACK15
 
+from .support.ptbuild import add_nose
+
 NOSE = POSETRACK15.joints.index("nose")
-NECK, HEAD_TOP = POSETRACK15.joints.index("neck"), POSETRACK15.joints.index("head_top")
 NOT_NOSE = [j for j in range(15) if j != NOSE]
-
-
-def _add_nose(src, dst) -> int:
-    """Bonn predictions with a nose on every person that has a neck and a head top (their midpoint, scored as
-    the neck): what a refiner that recovers missing joints adds. Returns how many noses were added."""
-    dst.mkdir()
-    added = 0
-    for f in sorted(src.glob("*.json")):
-        d = json.loads(f.read_text())
-        for frame in d["annolist"]:
-            for rect in frame["annorect"]:
-                pts = (rect.get("annopoints") or [{}])[0].get("point") or []
-                by_id = {p["id"][0]: p for p in pts}
-                if NECK in by_id and HEAD_TOP in by_id and NOSE not in by_id:
-                    n, h = by_id[NECK], by_id[HEAD_TOP]
-                    pts.append({"id": [NOSE], "x": [(n["x"][0] + h["x"][0]) / 2], "y": [(n["y"][0] + h["y"][0]) / 2],
-                                "score": n["score"]})
-                    added += 1
-        (dst / f.name).write_text(json.dumps(d))
-    return added
 
 
 @pytest.fixture(scope="module")
 def bonn(shared_data, tmp_path_factory):
     case = shared_data / "posetrack_cases" / "bonn_test"
     nose = tmp_path_factory.mktemp("bonn") / "pred_nose"
-    assert _add_nose(case / "pred", nose) > 1000
+    assert add_nose(case / "pred", nose) > 1000
     return case, nose, json.loads((case / "expected_poseval.json").read_text())
 
 

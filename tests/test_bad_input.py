@@ -4,12 +4,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import pickle
-import warnings
 from pathlib import Path
 
 import h5py
@@ -17,18 +14,10 @@ import numpy as np
 import pytest
 import scipy.io
 
-from poseval_refine.cli import main
-
+from .support.cli import run_cli
 from .support.fuzzing import _annolist, _mpii_gt_h5, _mpii_people, detect_and_track
 
-
-def run(argv) -> tuple[int, str, str, list]:
-    out, err = io.StringIO(), io.StringIO()
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out), \
-            contextlib.redirect_stderr(err):
-        warnings.simplefilter("always")
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue(), [str(w.message) for w in caught]
+run = run_cli
 
 
 def digest(folder: Path) -> dict:

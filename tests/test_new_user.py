@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings
-
 import pytest
 
-from poseval_refine.cli import main
-
+from .support.cli import run_without_warnings
 from .support.fuzzing import ENCODERS, coco_keypoints, posetrack2017, posetrack2018
 
 
 def run(*argv) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out), \
-            contextlib.redirect_stderr(err):
-        warnings.simplefilter("always")
-        code = main([str(a) for a in argv])
-    assert not caught, [str(w.message) for w in caught]
-    return code, out.getvalue(), err.getvalue()
+    return run_without_warnings(argv)
 
 
 def one_error(*argv) -> str:

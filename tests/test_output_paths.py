@@ -5,26 +5,16 @@ read (before any work), nothing written, no folder made."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-import warnings
 from pathlib import Path
 
 import pytest
 
-from poseval_refine.cli import main
 from poseval_refine.errors import InputError
 
+from .support.cli import run_without_warnings
 
-def run(argv) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out), \
-            contextlib.redirect_stderr(err):
-        warnings.simplefilter("always")
-        code = main([str(a) for a in argv])
-    assert not caught, [str(w.message) for w in caught]
-    return code, out.getvalue(), err.getvalue()
+run = run_without_warnings
 
 
 def tree(root: Path) -> dict:

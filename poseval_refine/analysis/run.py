@@ -198,25 +198,13 @@ def _hota(gt, pred, compare, options) -> Analysis:
 
 # ----------------------------------------------------------------------------- pckh (paired by order)
 def _paired_frames(gt, pred) -> list:
-    from ..errors import MismatchError
-    from ..evaluators.posetrack import check_frames, check_head_boxes
+    from ..evaluators.pckh import paired_frames
+    from ..evaluators.posetrack import check_head_boxes
 
     frames = []
     for g_file, p_file, g, p in posetrack_pairs(gt, pred):
-        check_frames(g, p)
         check_head_boxes(g)
-        gb, pb = g.frame_bounds(), p.frame_bounds()
-        with np.errstate(invalid="ignore", over="ignore"):
-            hs = g.head_sizes()
-        for f in range(g.num_frames):
-            n = gb[f + 1] - gb[f]
-            if n == 0:
-                continue
-            if pb[f + 1] - pb[f] != n:
-                raise MismatchError(f"has {pb[f + 1] - pb[f]} people but the GT has {n}", file=p_file, frame=f,
-                                    fix="give one prediction per GT person, in the GT's order (single-person PCKh)")
-            frames.append((f"{g_file.stem}/{f}", g.keypoints[gb[f]:gb[f + 1], :, :2],
-                           p.keypoints[pb[f]:pb[f + 1], :, :2], hs[gb[f]:gb[f + 1]]))
+        frames += paired_frames(g_file.stem, g, p, p_file)
     return frames
 
 

@@ -25,7 +25,7 @@ import io
 import logging
 import math
 import warnings
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import numpy as np
 
@@ -36,6 +36,7 @@ from ..formats.coco import (
     GtLayout,
     coco_result_arrays,
     gt_protocol,
+    image_stem,
     read_coco_annotations,
     result_records,
 )
@@ -66,14 +67,6 @@ log = logging.getLogger("prt")
 
 
 # ----------------------------------------------------------------------------- predictions
-def _stem(name: str) -> str:
-    base = PurePath(str(name)).name
-    for suffix in ("_keypoints.json", ".json"):
-        if base.endswith(suffix):
-            return base[: -len(suffix)]
-    return PurePath(base).stem
-
-
 class _ImageIndex:
     """GT image ids, and the ids by file name / stem (for formats that only name the image)."""
 
@@ -87,7 +80,7 @@ class _ImageIndex:
             if not isinstance(name, str):
                 continue
             self.by_name.setdefault(name, img["id"])
-            stem = _stem(name)
+            stem = image_stem(name)
             if stem in self.by_stem and self.by_stem[stem] != img["id"]:
                 ambiguous.add(stem)
             self.by_stem.setdefault(stem, img["id"])
@@ -97,7 +90,7 @@ class _ImageIndex:
     def by_file(self, name: str):
         if name in self.by_name:
             return self.by_name[name]
-        stem = _stem(name)
+        stem = image_stem(name)
         if stem in self.by_stem:
             return self.by_stem[stem]
         if stem.isdigit() and int(stem) in self.ids:

@@ -61,13 +61,14 @@ class PCKhSession(SequenceSession):
                 "annotated_joints": int(total.sum()), "items": items}
 
 
-def sequence_items(name: str, g, p, where: Path) -> list[dict]:
-    """One item per labeled image of a sequence (the bootstrap's unit): hits and annotated joints per joint."""
+def paired_frames(name: str, g, p, where: Path):
+    """Each labeled image of a sequence as (key ``name/frame``, GT points, predicted points, head sizes),
+    people paired by their order; a frame whose prediction has another number of people is an error.
+    The PCKh items and ``prt analyze --task pckh`` pair people this one way."""
     check_frames(g, p)
     gb, pb = g.frame_bounds(), p.frame_bounds()
     with np.errstate(invalid="ignore", over="ignore"):
         hs = g.head_sizes()
-    items = []
     for f in range(g.num_frames):
         n = gb[f + 1] - gb[f]
         if n == 0:
@@ -75,9 +76,16 @@ def sequence_items(name: str, g, p, where: Path) -> list[dict]:
         if pb[f + 1] - pb[f] != n:
             raise MismatchError(f"has {pb[f + 1] - pb[f]} people but the GT has {n}", file=where, frame=f,
                                 fix="give one prediction per GT person, in the GT's order (single-person PCKh)")
-        hits, annotated = frame_counts(p.keypoints[pb[f]:pb[f + 1], :, :2], g.keypoints[gb[f]:gb[f + 1], :, :2],
-                                       hs[gb[f]:gb[f + 1]], THRESHOLD)
-        items.append({"image": f"{name}/{f}", "hits": hits.tolist(), "total": annotated.tolist()})
+        yield (f"{name}/{f}", g.keypoints[gb[f]:gb[f + 1], :, :2], p.keypoints[pb[f]:pb[f + 1], :, :2],
+               hs[gb[f]:gb[f + 1]])
+
+
+def sequence_items(name: str, g, p, where: Path) -> list[dict]:
+    """One item per labeled image of a sequence (the bootstrap's unit): hits and annotated joints per joint."""
+    items = []
+    for key, gt_xy, pred_xy, heads in paired_frames(name, g, p, where):
+        hits, annotated = frame_counts(pred_xy, gt_xy, heads, THRESHOLD)
+        items.append({"image": key, "hits": hits.tolist(), "total": annotated.tolist()})
     return items
 
 

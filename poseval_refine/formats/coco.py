@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 
@@ -125,6 +125,16 @@ def write_coco_results(poses: PoseSet, path: str | Path, *, overwrite: bool = Fa
             out.append(d)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_bytes(dumps_json(out))
+
+
+def image_stem(name: str) -> str:
+    """The image a per-image prediction file names: its base name without ``_keypoints.json`` (OpenPose),
+    ``.json`` or another extension. Readers of such files and ``prt convert --gt`` match GT images by it."""
+    base = PurePath(str(name)).name
+    for suffix in ("_keypoints.json", ".json"):
+        if base.endswith(suffix):
+            return base[: -len(suffix)]
+    return PurePath(base).stem
 
 
 def is_coco_keypoints_gt(data) -> bool:
