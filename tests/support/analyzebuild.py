@@ -14,17 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cocobuild import COCO_NAMES, PERSON, TEMPLATE
+from .cocobuild import COCO_NAMES, PERSON, TEMPLATE, gt_person, pose
 
 #: COCO's left/right partner of each joint
 FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
 #: the seeds (and sizes) of the recorded benchmarks
 RECORDED = {"seed": [1, 2, 3, 4, 5, 6], "n_images": 60}
-
-
-def _pose(rng, cx, top, height):
-    xy = TEMPLATE * height + [cx, top]
-    return xy + rng.normal(0, 0.01 * height, xy.shape)
 
 
 def _detection(rng, img, xy, others, height, tie_grid):
@@ -74,32 +69,23 @@ def make_analyze_benchmark(seed: int, n_images: int = 60):
                 cx, top = base[0] + float(rng.normal(0, 0.15 * height)), base[1] + float(rng.normal(0, 0.05 * height))
             else:
                 cx, top = float(rng.uniform(0, 640)), float(rng.uniform(-50, 400))
-            xy = _pose(rng, cx, top, height)
-            v = rng.choice([0, 1, 2], size=17, p=[0.15, 0.25, 0.6])
-            if rng.random() < 0.08:
-                v[:] = 0  # a person without keypoints: ignored
-            kp = np.column_stack([np.where(v > 0, xy[:, 0], 0), np.where(v > 0, xy[:, 1], 0), v])
-            x0, y0 = xy.min(0) - 0.05 * height
-            x1, y1 = xy.max(0) + 0.05 * height
-            area = float((x1 - x0) * (y1 - y0) * rng.uniform(0.4, 0.7))
-            anns.append({"id": next(ann_ids), "image_id": img, "category_id": 1, "iscrowd": 0,
-                         "keypoints": [round(float(c), 2) if i % 3 < 2 else int(c) for i, c in enumerate(kp.ravel())],
-                         "num_keypoints": int((v > 0).sum()), "area": round(area, 3),
-                         "bbox": [round(float(c), 2) for c in (x0, y0, x1 - x0, y1 - y0)]})
+            xy = pose(rng, cx, top, height)
+            anns.append(gt_person(rng, img, next(ann_ids), xy, height, visibility=(0.15, 0.25, 0.6),
+                                  p_without_keypoints=0.08))
             people.append((xy, height))
         if k % 5 == 2:  # a crowd region; some carry keypoints
             x0, y0 = float(rng.uniform(0, 400)), float(rng.uniform(0, 300))
             w, h = float(rng.uniform(80, 240)), float(rng.uniform(60, 180))
             kp, nk = [0] * 51, 0
             if k % 10 == 7:
-                xy = _pose(rng, x0 + w / 2, y0, h)
+                xy = pose(rng, x0 + w / 2, y0, h)
                 flat = np.column_stack([xy, np.full(17, 2)]).ravel()
                 kp = [round(float(c), 2) if i % 3 < 2 else 2 for i, c in enumerate(flat)]
                 nk = 17
             anns.append({"id": next(ann_ids), "image_id": img, "category_id": 1, "iscrowd": 1,
                          "keypoints": kp, "num_keypoints": nk, "area": round(w * h * 0.6, 2), "bbox": [x0, y0, w, h]})
             for _ in range(int(rng.integers(0, 3))):  # detections inside the crowd
-                xy = _pose(rng, x0 + w * rng.random(), y0 + h * rng.random() - 60, 80)
+                xy = pose(rng, x0 + w * rng.random(), y0 + h * rng.random() - 60, 80)
                 results.append(_detection(rng, img, xy, [], 80, False))
         if k % 11 == 7:
             continue  # an image with GT and no detections
@@ -112,7 +98,7 @@ def make_analyze_benchmark(seed: int, n_images: int = 60):
             results.append(dict(results[-1], score=round(float(rng.uniform(0.05, 1.0)), 1)))
         n_fp = 23 if k % 13 == 3 else int(rng.integers(0, 4))  # > 20 detections on some images
         for _ in range(n_fp):
-            xy = _pose(rng, float(rng.uniform(0, 640)), float(rng.uniform(0, 400)), float(rng.uniform(30, 300)))
+            xy = pose(rng, float(rng.uniform(0, 640)), float(rng.uniform(0, 400)), float(rng.uniform(30, 300)))
             results.append(_detection(rng, img, xy, [], 100, tie_grid))
     gt = {"info": {"description": "prt synthetic COCO keypoints (error diagnosis)"}, "images": images,
           "annotations": anns, "categories": [dict(PERSON, keypoints=list(COCO_NAMES))]}

@@ -27,9 +27,27 @@ TEMPLATE = np.array([[0.0, 0.06], [-0.02, 0.04], [0.02, 0.04], [-0.05, 0.05], [0
 PERSON = {"id": 1, "name": "person", "supercategory": "person", "keypoints": COCO_NAMES, "skeleton": []}
 
 
-def _pose(rng, cx, top, height):
+def pose(rng, cx, top, height):
+    """A standing person's 17 points: the template scaled to ``height`` at (cx, top), with 1 % noise."""
     xy = TEMPLATE * height + [cx, top]
     return xy + rng.normal(0, 0.01 * height, xy.shape)
+
+
+def gt_person(rng, image_id: int, ann_id: int, xy, height: float, visibility=(0.2, 0.2, 0.6),
+              p_without_keypoints: float = 0.1) -> dict:
+    """A COCO GT annotation of the person at ``xy``: random v flags (probabilities of 0, 1, 2), sometimes no
+    keypoints at all (ignored by COCOeval), a bbox around the points and an area of 40-70 % of it."""
+    v = rng.choice([0, 1, 2], size=17, p=list(visibility))
+    if rng.random() < p_without_keypoints:
+        v[:] = 0
+    kp = np.column_stack([np.where(v > 0, xy[:, 0], 0), np.where(v > 0, xy[:, 1], 0), v])
+    x0, y0 = xy.min(0) - 0.05 * height
+    x1, y1 = xy.max(0) + 0.05 * height
+    area = float((x1 - x0) * (y1 - y0) * rng.uniform(0.4, 0.7))
+    return {"id": ann_id, "image_id": image_id, "category_id": 1, "iscrowd": 0,
+            "keypoints": [round(float(c), 2) if i % 3 < 2 else int(c) for i, c in enumerate(kp.ravel())],
+            "num_keypoints": int((v > 0).sum()), "area": round(area, 3),
+            "bbox": [round(float(c), 2) for c in (x0, y0, x1 - x0, y1 - y0)]}
 
 
 def make_benchmark(seed: int = 0, n_images: int = 40, bbox: bool = False, max_people: int = 6):
@@ -45,19 +63,9 @@ def make_benchmark(seed: int = 0, n_images: int = 40, bbox: bool = False, max_pe
         for _ in range(n_people):
             height = float(rng.choice([rng.uniform(20, 45), rng.uniform(60, 140), rng.uniform(180, 400)]))
             cx, top = float(rng.uniform(0, 640)), float(rng.uniform(-50, 400))
-            xy = _pose(rng, cx, top, height)
-            v = rng.choice([0, 1, 2], size=17, p=[0.2, 0.2, 0.6])
-            if rng.random() < 0.1:
-                v[:] = 0  # a person without keypoints: ignored by COCOeval
-            kp = np.column_stack([np.where(v > 0, xy[:, 0], 0), np.where(v > 0, xy[:, 1], 0), v])
-            x0, y0 = xy.min(0) - 0.05 * height
-            x1, y1 = xy.max(0) + 0.05 * height
-            area = float((x1 - x0) * (y1 - y0) * rng.uniform(0.4, 0.7))
-            anns.append({"id": next(ann_ids), "image_id": img, "category_id": 1, "iscrowd": 0,
-                         "keypoints": [round(float(c), 2) if i % 3 < 2 else int(c) for i, c in enumerate(kp.ravel())],
-                         "num_keypoints": int((v > 0).sum()), "area": round(area, 3),
-                         "bbox": [round(float(c), 2) for c in (x0, y0, x1 - x0, y1 - y0)]})
-            people.append((xy, area, height))
+            xy = pose(rng, cx, top, height)
+            anns.append(gt_person(rng, img, next(ann_ids), xy, height))
+            people.append((xy, anns[-1]["area"], height))
         if k % 5 == 2:  # a crowd region
             x0, y0 = float(rng.uniform(0, 400)), float(rng.uniform(0, 300))
             w, h = float(rng.uniform(80, 240)), float(rng.uniform(60, 180))
@@ -65,7 +73,7 @@ def make_benchmark(seed: int = 0, n_images: int = 40, bbox: bool = False, max_pe
                          "keypoints": [0] * 51, "num_keypoints": 0, "area": round(w * h * 0.6, 2),
                          "bbox": [x0, y0, w, h]})
             for _ in range(int(rng.integers(0, 3))):  # detections inside the crowd
-                xy = _pose(rng, x0 + w * rng.random(), y0 + h * rng.random() - 60, 80)
+                xy = pose(rng, x0 + w * rng.random(), y0 + h * rng.random() - 60, 80)
                 people_det = _det(rng, xy, img, bbox, noise=0.0)
                 results.append(people_det)
         if k % 11 == 7:
@@ -76,7 +84,7 @@ def make_benchmark(seed: int = 0, n_images: int = 40, bbox: bool = False, max_pe
                 results.append(_det(rng, xy, img, bbox, noise, score=(0.3, 1.0)))
         n_fp = 22 if k % 13 == 3 else int(rng.integers(0, 4))  # > 20 detections on some images
         for _ in range(n_fp):
-            xy = _pose(rng, float(rng.uniform(0, 640)), float(rng.uniform(0, 400)), float(rng.uniform(30, 300)))
+            xy = pose(rng, float(rng.uniform(0, 640)), float(rng.uniform(0, 400)), float(rng.uniform(30, 300)))
             results.append(_det(rng, xy, img, bbox, 0.0))
     gt = {"info": {"description": "prt synthetic COCO keypoints"}, "images": images, "annotations": anns,
           "categories": [dict(PERSON, keypoints=list(COCO_NAMES))]}  # a copy: tests edit it
