@@ -3,7 +3,8 @@ ranks, ties) from the numbers the workers stored.
 
 The public board ranks each team's best public submission. The private board exists only after reveal:
 each team's final choice (the submission it marked final, at submission with ``--final`` or later, else its
-best public one) ranked on the private items. Nothing here reads private numbers before reveal.
+best public one) ranked on the private items. No private number leaves this module before reveal: the
+server's warmer builds the private board ahead (so the reveal answers at once), but it is served only after.
 
 Why it is fast with 1,000 submissions (docs/serve.md, "Scaling out", has the figures): a board is kept per
 benchmark and part, keyed by the *state* of its done submissions — their count, the sums of their ids, of
@@ -15,8 +16,8 @@ primary metric is a column, ``public_primary``), and only the chosen submissions
 each once per process (kept by id and claim). Their bootstrap resamples are prt's board entries
 (``results.cache``: on disk under ``$PRT_CACHE``, keyed by the content), so a restarted server reads them
 rather than resampling. A background thread of the server (:class:`BoardWarmer`) rebuilds a board whose key
-changed, so the first reader after a new result seldom pays for it. A board is never served stale: every
-request compares the key first.
+changed — the public one, and before reveal the private one too — so the first reader after a new result, or
+after the reveal, seldom pays for it. A board is never served stale: every request compares the key first.
 """
 
 from __future__ import annotations
@@ -78,13 +79,14 @@ def _best(subs: list[Pick]) -> Pick | None:
 
 def state_key(db: Database, bench: Benchmark, part: str) -> tuple:
     """What a board of ``part`` depends on, from one aggregate over the covering index: any new, rerun,
-    re-evaluated or re-chosen done submission, a GT fix or the reveal changes it."""
+    re-evaluated or re-chosen done submission, or a GT fix changes it (the reveal changes which part is shown,
+    not a part's board)."""
     with db.session() as s:
         row = s.execute(select(func.count(), func.coalesce(func.sum(Submission.id), 0),
                                func.coalesce(func.sum(Submission.attempts), 0), func.max(Submission.finished_at),
                                func.coalesce(func.sum(case((Submission.final, Submission.id), else_=0)), 0))
                         .where(Submission.benchmark_id == bench.id, Submission.status == DONE)).one()
-    return (bench.id, part, bench.gt_sha256, str(bench.revealed_at), *(str(v) for v in row))
+    return (bench.id, part, bench.gt_sha256, *(str(v) for v in row))
 
 
 def chosen(db: Database, bench: Benchmark, part: str) -> list[Pick]:
@@ -176,10 +178,11 @@ def _build_lock(bench_id: int, part: str) -> threading.Lock:
         return _build_locks.setdefault((bench_id, part), threading.Lock())
 
 
-def board_view(db: Database, bench: Benchmark, part: str) -> BoardView:
+def board_view(db: Database, bench: Benchmark, part: str, *, ahead: bool = False) -> BoardView:
     """The board of ``part`` ("public", or "private" after reveal): the kept one when its key is the current
-    state's, else built (one builder per benchmark and part; others wait for it and read its result)."""
-    if part == "private" and bench.revealed_at is None:
+    state's, else built (one builder per benchmark and part; others wait for it and read its result).
+    ``ahead``: the warmer's build of the private board before reveal, kept and not shown."""
+    if part == "private" and bench.revealed_at is None and not ahead:
         raise PermissionError("the private board is shown after reveal")
     slot = (bench.id, part)
     key = state_key(db, bench, part)
@@ -279,8 +282,9 @@ def forget() -> None:
 
 
 class BoardWarmer(threading.Thread):
-    """In the server: every ``every`` seconds, rebuild the shown board of each benchmark whose key changed
-    (a new result, a rerun, the reveal), so that the next reader finds it built."""
+    """In the server: at start and then every ``every`` seconds, rebuild each benchmark's shown board whose
+    key changed (a new result, a rerun, a GT fix), and before reveal its private board, so that the next
+    reader, and the first after the reveal, find it built."""
 
     def __init__(self, db: Database, every: float = WARM_EVERY):
         super().__init__(daemon=True, name="prt-board-warmer")
@@ -288,15 +292,21 @@ class BoardWarmer(threading.Thread):
         self.stop_flag = threading.Event()
 
     def run(self):
-        while not self.stop_flag.wait(self.every):
+        while True:  # a first round at once: a restarted server has its boards built before it is asked
             try:
                 with self.db.session() as s:
                     benches = s.execute(select(Benchmark)).scalars().all()
                 for b in benches:
+                    if self.stop_flag.is_set():
+                        return
                     board_html(self.db, b)
                     leaderboard_json(self.db, b)
+                    if b.revealed_at is None:
+                        board_view(self.db, b, "private", ahead=True)
             except Exception:  # a busy database or a damaged result: the next round (or a reader) tries again
                 log.exception("board warmer")
+            if self.stop_flag.wait(self.every):
+                return
 
     def stop(self):
         self.stop_flag.set()
