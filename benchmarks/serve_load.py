@@ -18,12 +18,13 @@
    as evaluated once by exactly one worker; and that a sample's public and private numbers equal
    ``prt evaluate`` on GT and predictions cut to that part's images (whole processes, files written here).
 3. The board at scale (on the last run's database): filled to ``--board`` done submissions by inserting
-   through ``admin.create_submission`` (the API's own insert, limits and all) and recording as their numbers
-   those the workers computed for the same upload (an evaluation of the same bytes gives the same numbers;
-   the method name differs) — evaluating 800 more would only repeat step 2. Then, against a freshly started
-   server (and an empty prt cache), GET ``/benchmarks/NAME`` and ``/api/benchmarks/NAME/leaderboard``:
-   cold (first request after a start; median over ``--restarts`` starts), warm (median of 10), after one new
-   done submission (median of 3), and after reveal (the private board).
+   through ``admin.create_submission`` (the API's own insert, limits and all) and recording, as the worker's
+   final UPDATE does, the numbers the workers computed for the same upload (an evaluation of the same bytes
+   gives the same numbers; the method name differs) — evaluating 800 more would only repeat step 2. Then
+   GET ``/benchmarks/NAME`` (the page) and ``/api/benchmarks/NAME/leaderboard``: the first request after a
+   server start with an empty prt cache (every row's bootstrap computed), the first after each of
+   ``--restarts`` - 1 restarts (the cache kept), warm (median of 10), after a new done submission and after a
+   team's new best (3 each), after ``admin reveal`` (first, then warm).
 
 Prints the machine's load average: figures taken while other work runs are upper bounds.
 """
@@ -158,6 +159,18 @@ class Stack:
             self.server.wait(60)
             self.server = None
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user + system) each process has used so far, from /proc (Linux)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        out = {}
+        for name, p in [("server", self.server)] + [(f"worker {i + 1}", w) for i, (w, _) in enumerate(self.workers)]:
+            try:
+                fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                out[name] = (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, AttributeError, IndexError, ValueError):
+                pass
+        return out
+
     def stop(self) -> None:
         self.stop_server()
         for p, _ in self.workers:
@@ -252,6 +265,8 @@ def check_numbers(db, ids: list[int], gt_path: Path, uploads_by_id: dict[int, by
                  "--json", d / "out.json", "-q"], e)
             want = task.headline(json.loads((d / "out.json").read_text()))
             have = getattr(subs[sid], part)["headline"]
+            if not want or want.keys() != have.keys():
+                raise SystemExit(f"submission {sid} {part}: metrics {sorted(have)} != prt evaluate's {sorted(want)}")
             if any(not (want[k] == have[k] or (want[k] != want[k] and have[k] is None)) for k in want):
                 raise SystemExit(f"submission {sid} {part}: stored {have} != prt evaluate {want}")
     return len(ids)
@@ -277,6 +292,7 @@ def load_run(url: str, workers: int, gt_path: Path, uploads: list[bytes], tmp: P
         ids, send_s = submit_all(base, tokens, uploads)
         db = Database(normalize_url(url), upgrade=False)
         rows = wait_done(db, ids, timeout=3600)
+        cpu = stack.cpu_seconds()
     finally:
         stack.stop()
     failed = [r for r in rows if r.status != DONE]
@@ -299,7 +315,7 @@ def load_run(url: str, workers: int, gt_path: Path, uploads: list[bytes], tmp: P
             "per_min_per_worker": len(ids) / total * 60 / workers, "wait_median": pct(waits, 50),
             "wait_p95": pct(waits, 95), "eval_median": pct(evals, 50), "claimed_twice": twice,
             "not_logged_once": logged, "checked": checked, "load": load, "db": db, "e": e, "ids": ids,
-            "uploads_by_id": uploads_by_id, "logs": logs}
+            "uploads_by_id": uploads_by_id, "logs": logs, "cpu": cpu}
 
 
 def add_done(db, src_id: int, team_id: int, method: str, upload: bytes) -> int:
@@ -433,6 +449,7 @@ def main(argv=None) -> int:
                 print(f"  submissions per minute per worker: {run['per_min_per_worker']:.1f}")
                 print(f"  queue wait (created -> evaluation start): median {run['wait_median']:.1f} s, "
                       f"p95 {run['wait_p95']:.1f} s; evaluation: median {run['eval_median']:.2f} s")
+                print("  CPU seconds used: " + ", ".join(f"{k} {v:.0f}" for k, v in run["cpu"].items()))
                 print(f"  lost: 0 (every 202 done); claimed more than once: {len(run['claimed_twice'])}; "
                       f"not logged as evaluated exactly once: {len(run['not_logged_once'])}")
                 print(f"  numbers equal to prt evaluate on each part: {run['checked']} sampled submissions, "

@@ -282,3 +282,39 @@ def test_migration_0002_gives_earlier_submissions_their_public_primary(tmp_path)
     got = dict(con.execute("SELECT id, public_primary FROM prt_submissions").fetchall())
     con.close()
     assert got == {1: 41.25, 2: None, 3: None}
+
+
+def test_the_warmer_builds_the_shown_board_and_the_private_one_only_when_no_submission_waits(hosted):
+    import time
+
+    from poseval_refine.serve import admin, board
+    from poseval_refine.serve.queue import run_submission
+
+    db = hosted["db"]
+    hosted["submit"]("red", "fair", hosted["predictions"](6.0, 0.8))
+    with db.session() as s:
+        green = admin.get_team(s, "green").id
+    waiting = admin.create_submission(db, "coco-b", green, "later", "results.json", hosted["predictions"](2.0, 0.9),
+                                      False)
+    bench = _bench(db)
+
+    def warm_once() -> None:
+        w = board.BoardWarmer(db, every=60.0)
+        w.start()
+        deadline = time.monotonic() + 120
+        while board.kept_view(bench.id, "public") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        w.stop()
+        w.join(120)
+
+    board.forget()
+    warm_once()
+    assert board.kept_view(bench.id, "public").key == board.state_key(db, bench, "public")
+    assert board.kept_view(bench.id, "private") is None  # a submission waits: no private board yet
+    run_submission(hosted["queue"], waiting)
+    board.forget()
+    warm_once()
+    ahead = board.kept_view(bench.id, "private")
+    assert ahead.key == board.state_key(db, bench, "private")
+    assert [(r.method, r.rank, r.value, r.ci95, r.tied_with, r.tie_ranks, r.metrics) for r in ahead.board.rows] == \
+        reference(db, "private")

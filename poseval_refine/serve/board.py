@@ -273,6 +273,12 @@ def board_html(db: Database, bench: Benchmark) -> tuple[str, str]:
     return html, part
 
 
+def kept_view(bench_id: int, part: str) -> BoardView | None:
+    """The board of ``part`` this process keeps for a benchmark, whatever its key (None: none yet)."""
+    with _views_lock:
+        return _views.get((bench_id, part))
+
+
 def forget() -> None:
     """Drop every kept board and content (tests compare a kept board with a fresh one)."""
     with _views_lock:
@@ -283,8 +289,8 @@ def forget() -> None:
 
 class BoardWarmer(threading.Thread):
     """In the server: at start and then every ``every`` seconds, rebuild each benchmark's shown board whose
-    key changed (a new result, a rerun, a GT fix), and before reveal its private board, so that the next
-    reader, and the first after the reveal, find it built."""
+    key changed (a new result, a rerun, a GT fix), and before reveal, when no submission of it waits or
+    runs, its private board, so that the next reader, and the first after the reveal, find it built."""
 
     def __init__(self, db: Database, every: float = WARM_EVERY):
         super().__init__(daemon=True, name="prt-board-warmer")
@@ -301,12 +307,22 @@ class BoardWarmer(threading.Thread):
                         return
                     board_html(self.db, b)
                     leaderboard_json(self.db, b)
-                    if b.revealed_at is None:
+                    if b.revealed_at is None and not self.busy(b):
                         board_view(self.db, b, "private", ahead=True)
             except Exception:  # a busy database or a damaged result: the next round (or a reader) tries again
                 log.exception("board warmer")
             if self.stop_flag.wait(self.every):
                 return
+
+    def busy(self, bench: Benchmark) -> bool:
+        """Submissions of ``bench`` queued or running: the private board, needed only at reveal, waits for a
+        quiet moment rather than take CPU from evaluations on the same machine."""
+        from .db import QUEUED, RUNNING
+
+        with self.db.session() as s:
+            return s.execute(select(Submission.id).where(Submission.benchmark_id == bench.id,
+                                                         Submission.status.in_((QUEUED, RUNNING))).limit(1)
+                             ).first() is not None
 
     def stop(self):
         self.stop_flag.set()
