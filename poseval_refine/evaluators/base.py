@@ -28,75 +28,19 @@ import copy
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..errors import ConfigError, MismatchError
+from ..options import Option
 
 log = logging.getLogger("prt")
 
 
 # ----------------------------------------------------------------------------- options
-@dataclass(frozen=True)
-class Option:
-    """An option of ``prt evaluate`` (``--min-score``) and of ``poseval_refine.evaluate`` (``min_score=``)."""
-
-    name: str
-    help: str
-    #: int, float, str or Path: what the value is (the CLI converts to it, the API checks it)
-    type: type = str
-    #: the value when the option is not given; a task that does not take the option sees no other value
-    default: Any = None
-    #: the values allowed (None: any value of ``type``); a callable gives them when first asked (a registry
-    #: defined elsewhere, imported late)
-    choices_from: Callable[[], tuple[str, ...]] | tuple[str, ...] | None = None
-    #: the smallest value allowed (numbers)
-    minimum: float | None = None
-
-    @property
-    def choices(self) -> tuple[str, ...] | None:
-        c = self.choices_from
-        return c() if callable(c) else c
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-    def check(self, value: Any, choices: tuple[str, ...] | None = None) -> Any:
-        """The value as the task takes it, or a ConfigError naming the option (for keyword arguments).
-        ``choices``: the task's own allowed values (its protocols), else the option's."""
-        if value is None and self.default is None:
-            return None
-        ok = isinstance(value, self.type) and not isinstance(value, bool)
-        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
-            value, ok = float(value), True
-        if self.type is Path and isinstance(value, str):
-            value, ok = Path(value), True
-        if not ok:
-            raise ConfigError(f"option {self.name}={value!r} is not {_TYPE_WORDS.get(self.type, self.type.__name__)}",
-                              fix=f"{self.name}: {self.help}")
-        choices = choices if choices is not None else self.choices
-        if choices is not None and value not in choices:
-            raise ConfigError(f"option {self.name}={value!r} is not one of: {', '.join(choices)}",
-                              fix=f"{self.name}: {self.help}")
-        if self.minimum is not None and value < self.minimum:
-            raise ConfigError(f"option {self.name}={value!r} is below {self.minimum:g}",
-                              fix=f"{self.name}: {self.help}")
-        return value
-
-
-_TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", Path: "a path"}
-
-
-def _posetrack_protocols() -> tuple[str, ...]:
-    from ..protocols import protocol_names
-
-    return protocol_names("posetrack")
-
-
 def _protocols() -> tuple[str, ...]:
     """Every value of --protocol (each task takes its own: ``Task.protocols``)."""
     from ..protocols import protocol_names
