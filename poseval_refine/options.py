@@ -36,6 +36,8 @@ class Option:
     #: the smallest and largest values allowed (numbers)
     minimum: float | None = None
     maximum: float | None = None
+    #: the attribute of a Task naming the values that task takes, when tasks narrow the choices (``protocols``)
+    task_choices: str | None = None
     #: the command line's spelling when it is not ``--name-with-dashes``: a boolean's ``--on/--off`` pair,
     #: or the one flag that sets the value opposite to the default (``--no-flip``)
     cli: str | None = None

@@ -24,8 +24,12 @@ def click_type(o: Option):
 
 def click_option(o: Option, flag: str | None = None, dest: str | None = None):
     """The click option of ``o``: its flag (or ``flag``, where a command spells it otherwise), its parameter
-    ``dest`` (default: the option's name), type, default and help."""
+    ``dest`` (default: the option's name), type, default and help. An option whose values each task narrows
+    (``--protocol``) lists each task's values in its help."""
     dest = dest or o.name
+    if o.task_choices is not None:
+        return click.option(flag or o.flag, dest, type=click_type(o), default=o.default,
+                            show_default=o.default is not None, help=o.help, cls=PerTaskChoicesOption, declared=o)
     if o.type is bool:
         decl = flag or o.cli or o.flag
         if "/" in decl:  # --on/--off
@@ -46,3 +50,55 @@ def option_flags(options, flags: dict[str, str] | None = None, prefix: str = "")
         return f
 
     return wrap
+
+
+def _help_block(title: str, entries: list[tuple[str, str]], width: int = 46) -> str:
+    """A paragraph click keeps as written (``\\b``): the title, then one ``name: text`` entry per line, wrapped
+    to ``width`` with a hanging indent."""
+    import textwrap
+
+    lines = [title]
+    for name, text in entries:
+        lines += textwrap.wrap(f"{name}: {text}", width, subsequent_indent="    ", break_on_hyphens=False)
+    return "\b\n" + "\n".join(lines)
+
+
+class TaskChoiceOption(click.Option):
+    """``--task``: its help lists each task it offers with the task's one-line ``description`` (the task
+    declarations, imported only when the help is shown)."""
+
+    def get_help_record(self, ctx):
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        from ..evaluators import get_task
+
+        entries = [(name, get_task(name).description) for name in self.type.choices]
+        return record[0], f"{record[1]}\n\n{_help_block('Tasks:', entries)}"
+
+
+class PerTaskChoicesOption(click.Option):
+    """An option whose values each task narrows (``--protocol``: ``Option.task_choices`` names the Task
+    attribute, ``Task.protocols``): its help lists the values of every task that takes it, from the task
+    declarations, imported only when the help is shown."""
+
+    def __init__(self, *args, declared: Option, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.declared = declared
+
+    def get_help_record(self, ctx):
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        from ..evaluators import all_tasks
+
+        o = self.declared
+        entries = [(f"--task {t.name}", ", ".join(getattr(t, o.task_choices) or o.choices))
+                   for t in sorted(all_tasks().values(), key=lambda t: t.name) if o.name in t.options]
+        return record[0], f"{record[1]}\n\n{_help_block('Each task takes:', entries)}"
+
+
+def task_option(names, help: str, **kwargs):
+    """The ``--task`` option of a command offering the tasks ``names`` (a click Choice), its help listing them
+    with their descriptions."""
+    return click.option("--task", type=click.Choice(list(names)), cls=TaskChoiceOption, help=help, **kwargs)

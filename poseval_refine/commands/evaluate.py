@@ -14,7 +14,7 @@ from ..formats.roles import refuse_swapped, with_swap_hint
 from ..io import write_bytes_atomic
 from ..log import setup_cli_logging
 from . import invocation
-from ._options import option_flags
+from ._options import option_flags, task_option
 from ._paths import Folder, OutputFile
 from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
 
@@ -31,10 +31,9 @@ def task_option_flags(f):
 @click.option("--gt", "gt", type=click.Path(path_type=Path), help="GT file or folder (one file per sequence).")
 @click.option("--pred", "preds", multiple=True, type=click.Path(path_type=Path),
               help="Prediction file or folder; repeat to compare several (MPII single).")
-@click.option("--task", type=click.Choice(task_names()), default=None,
-              help="What to evaluate. Default: from the GT: COCO keypoint annotations -> coco, MPII "
-                   ".h5/.mat arrays -> single, an MPII annolist -> multi, PoseTrack files or folders -> "
-                   "tracking (stderr says which).")
+@task_option(task_names(), default=None,
+             help="What to evaluate. Default: the task of the GT's format (COCO keypoint annotations, MPII "
+                  ".h5/.mat arrays or annolist, PoseTrack files or folders; stderr says which).")
 @click.option("--json", "json_path", type=OutputFile(), help="Also write the numbers to this JSON file.")
 @task_option_flags
 @click.option("--method", default=None, help="A registered method (see `prt methods`): GT and predictions come from "

@@ -74,10 +74,10 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
            "tau = 0.7 is applied to the refiner's own confidence during refinement: `prt refine --min-score`, or "
            "--refine-min-score with --refined.", float),
     Option("protocol", "official reproduces the kit's quirks; corrected fixes them (docs/protocol.md); "
-           "posetrack21 (--task pose): the PoseTrack21 kit's mAP, as --task pose21 (docs/posetrack21.md). --task "
-           "coco: coco (pycocotools), crowdpose, crowdpose-corrected, aic, wholebody (xtcocotools as mmpose calls "
-           "it, docs/crowdpose.md); official: the one the GT's layout implies.", str,
-           "official", choices_from=_protocols),
+           "posetrack21: the PoseTrack21 kit's mAP, as --task pose21 (docs/posetrack21.md); coco (pycocotools), "
+           "crowdpose, crowdpose-corrected, aic, wholebody (xtcocotools as mmpose calls it, docs/crowdpose.md), of "
+           "which official is the one the GT's layout implies.", str,
+           "official", choices_from=_protocols, task_choices="protocols"),
     Option("motp", "MOTP definition (which motmetrics version poseval ran with). Default: poseval-mm1.2+ "
            "(official protocol), clear (corrected protocol).", str, None, choices_from=_motp_modes),
     Option("mot_backend", "Tracking: who accumulates the CLEAR-MOT counts: prt's vectorized accumulator or "
@@ -316,8 +316,17 @@ class Task:
             names = ", ".join(OPTIONS[u].flag for u in unsupported)
             raise ConfigError(f"option {names} does not apply to --task {self.name}",
                               fix=f"--task {self.name} accepts: {self.options_words()}")
-        return {k: OPTIONS[k].check(given[k], self.protocols if k == "protocol" else None)
-                if k in given else OPTIONS[k].default for k in self.options}
+        return {k: self.check_option(OPTIONS[k], given[k]) if k in given else OPTIONS[k].default
+                for k in self.options}
+
+    def check_option(self, o: Option, value: Any) -> Any:
+        """An option's value checked, against this task's own values where the task narrows them
+        (``Option.task_choices``: ``--task tracking`` takes two of the protocols)."""
+        mine = getattr(self, o.task_choices) if o.task_choices is not None else None
+        if mine is not None and value not in mine and value in (o.choices or ()):
+            raise ConfigError(f"{o.flag} {value} does not apply to --task {self.name}",
+                              fix=f"--task {self.name} takes {o.flag} {', '.join(mine)}")
+        return o.check(value, mine)
 
     def options_words(self) -> str:
         return ", ".join(OPTIONS[o].flag for o in self.options) or "no options"
