@@ -27,16 +27,14 @@ def click_option(o: Option, flag: str | None = None, dest: str | None = None):
     ``dest`` (default: the option's name), type, default and help. An option whose values each task narrows
     (``--protocol``) lists each task's values in its help."""
     dest = dest or o.name
-    if o.task_choices is not None:
-        return click.option(flag or o.flag, dest, type=click_type(o), default=o.default,
-                            show_default=o.default is not None, help=o.help, cls=PerTaskChoicesOption, declared=o)
     if o.type is bool:
         decl = flag or o.cli or o.flag
         if "/" in decl:  # --on/--off
             return click.option(decl, dest, default=o.default, show_default=True, help=o.help)
         return click.option(decl, dest, is_flag=True, flag_value=not o.default, default=o.default, help=o.help)
+    per_task = {"cls": PerTaskChoicesOption, "declared": o} if o.task_choices is not None else {}
     return click.option(flag or o.flag, dest, type=click_type(o), default=o.default,
-                        show_default=o.default is not None, help=o.help)
+                        show_default=o.default is not None, help=o.help, **per_task)
 
 
 def option_flags(options, flags: dict[str, str] | None = None, prefix: str = ""):
