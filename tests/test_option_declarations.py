@@ -150,10 +150,14 @@ def test_task_help_lists_each_task_with_its_declared_description():
 
     tasks = all_tasks()
     for argv, names in ((["evaluate"], task_names()), (["analyze"], ANALYZED),
-                        (["serve", "admin", "add-benchmark"], task_names())):
+                        (["serve", "admin", "add-benchmark"], task_names()), (["leaderboard"], task_names())):
         text = help_text(*argv)
         for name in names:
             assert f"{name}: {tasks[name].description}" in text, (argv, name)
+    text = help_text("leaderboard")  # and what each is ranked by
+    assert all(f"{tasks[n].description}; ranked by {tasks[n].primary} " in text for n in task_names())
+    assert "tracking: PoseTrack MOTA/MOTP/precision/recall plus mAP (poseval evaluateTracking); ranked by MOTA" \
+        in text
 
 
 def test_protocol_help_lists_the_protocols_each_task_declares():

@@ -62,8 +62,13 @@ def _help_block(title: str, entries: list[tuple[str, str]], width: int = 46) -> 
 
 
 class TaskChoiceOption(click.Option):
-    """``--task``: its help lists each task it offers with the task's one-line ``description`` (the task
-    declarations, imported only when the help is shown)."""
+    """``--task``: its help lists each task it offers with the task's one-line ``description`` (and, with
+    ``ranked``, the primary metric it is ranked by): the task declarations, imported only when the help is
+    shown."""
+
+    def __init__(self, *args, ranked: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ranked = ranked
 
     def get_help_record(self, ctx):
         record = super().get_help_record(ctx)
@@ -71,7 +76,13 @@ class TaskChoiceOption(click.Option):
             return None
         from ..evaluators import get_task
 
-        entries = [(name, get_task(name).description) for name in self.type.choices]
+        def line(task) -> str:
+            if not self.ranked:
+                return task.description
+            return f"{task.description}; ranked by {task.primary}" if task.primary else \
+                f"{task.description}; not ranked yet"
+
+        entries = [(name, line(get_task(name))) for name in self.type.choices]
         return record[0], f"{record[1]}\n\n{_help_block('Tasks:', entries)}"
 
 
@@ -96,7 +107,8 @@ class PerTaskChoicesOption(click.Option):
         return record[0], f"{record[1]}\n\n{_help_block('Each task takes:', entries)}"
 
 
-def task_option(names, help: str, **kwargs):
+def task_option(names, help: str, ranked: bool = False, **kwargs):
     """The ``--task`` option of a command offering the tasks ``names`` (a click Choice), its help listing them
-    with their descriptions."""
-    return click.option("--task", type=click.Choice(list(names)), cls=TaskChoiceOption, help=help, **kwargs)
+    with their descriptions (``ranked``: and the metric each is ranked by)."""
+    return click.option("--task", type=click.Choice(list(names)), cls=TaskChoiceOption, help=help, ranked=ranked,
+                        **kwargs)
