@@ -300,7 +300,7 @@ def render_page(analysis, images=None) -> str:
                 body += _pose_overlays(analysis, Path(images))
             else:
                 body.append("<p>Overlays are drawn for COCO and PoseTrack.</p>")
-        key = {"coco": "image_id", "single": "image", "pckh": "image"}.get(task, "sequence")
+        key = {"coco": "image_id", "single": "image", "pckh": "image", "multi": "image"}.get(task, "sequence")
         body.append(f"<h2>{'Sequences' if key == 'sequence' else 'Images'}, worst first</h2>" + _table(d["items"], key))
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>prt analyze ({_esc(task)})</title>"
             f"<style>{_STYLE}</style></head><body>{''.join(body)}</body></html>")

@@ -16,8 +16,9 @@ FIXES = {"rescore-keypoints": "fix_rescore_keypoints", "false-neg-order": "fix_f
                     "joint split into misses, false positives and identity switches. See docs/analyze.md.")
 @click.option("--gt", type=click.Path(path_type=Path), required=True, help="GT file or folder.")
 @click.option("--pred", type=click.Path(path_type=Path), required=True, help="Predictions (file or folder).")
-@click.option("--task", type=click.Choice(("coco", "pose", "tracking", "single", "hota", "pckh")), default=None,
-              help="Default: from the GT (COCO annotations -> coco, PoseTrack -> pose, MPII arrays -> single).")
+@click.option("--task", type=click.Choice(("coco", "pose", "tracking", "single", "hota", "pckh", "multi", "pose21")),
+              default=None, help="Default: from the GT (COCO annotations -> coco, PoseTrack -> pose, MPII arrays -> "
+                                 "single, MPII annolist -> multi). pose21: the PoseTrack21 kit's mAP matching.")
 @click.option("--compare", "compare", type=click.Path(path_type=Path), default=None, metavar="REFINED",
               help="A second prediction (e.g. refined) analysed the same way, with how each GT joint's kind moved.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the numbers here.")
