@@ -236,6 +236,69 @@ def _pose_overlays(analysis, images: Path) -> list[str]:
     return out
 
 
+def _mpii_cases(analysis) -> list[tuple[int, str, list, list]]:
+    """(wrong joints, image name, GT points, predicted points) of every MPII image with an error: ``single``
+    (prediction i is GT person i; people grouped by image name) and ``multi`` (the kit's matching per entry)."""
+    from .headsize import KINDS as HK
+
+    ex = analysis.arrays
+    g, p = ex["gt"], ex["pred"]
+    cases = []
+    if analysis.task == "single":
+        labels = np.asarray(ex["labels"])
+        names = [g.image_names[f] for f in g.person_frame]
+        by_image: dict[str, list[int]] = {}
+        for i, n in enumerate(names):
+            by_image.setdefault(n, []).append(i)
+        for name, people in by_image.items():
+            bad = int((labels[people] > 1).sum())
+            if not bad:
+                continue
+            gt_pts, pred = [], []
+            for i in people:
+                for k in range(labels.shape[1]):
+                    gx, gy = g.keypoints[i, k, :2]
+                    if not np.isnan(gx):
+                        gt_pts.append((gx, gy))
+                    if labels[i, k] and not np.isnan(p.keypoints[i, k, 0]):
+                        pred.append((p.keypoints[i, k, 0], p.keypoints[i, k, 1], HK[labels[i, k] - 1], gx, gy))
+            cases.append((bad, name, gt_pts, pred))
+    else:
+        labels = ex["labels"]
+        g_xy, p_kp, match, _ = ex["arrays"]
+        for f in range(len(labels)):
+            bad = int((labels[f] > 1).sum())
+            if not bad:
+                continue
+            gt_pts = [tuple(g_xy[f, gi, k]) for gi, k in zip(*np.nonzero(~np.isnan(g_xy[f, ..., 0])))]
+            pred = []
+            for q in np.flatnonzero(match[f] >= 0).tolist():
+                gi = int(match[f, q])
+                for k in range(labels.shape[2]):
+                    code = int(labels[f, gi, k])
+                    if code and not np.isnan(p_kp[f, q, k, 0]):
+                        pred.append((p_kp[f, q, k, 0], p_kp[f, q, k, 1], HK[code - 1], g_xy[f, gi, k, 0],
+                                     g_xy[f, gi, k, 1]))
+            cases.append((bad, g.image_names[f], gt_pts, pred))
+    cases.sort(key=lambda c: -c[0])
+    return cases
+
+
+def _mpii_overlays(analysis, images: Path) -> list[str]:
+    """The images with the most wrong joints among those under ``images`` (MPII names are file names)."""
+    shown = [c for c in _mpii_cases(analysis) if c[1] and (images / c[1]).is_file()][:WORST]
+    if not shown:
+        return [f"<p>None of the images with errors is under {_esc(images)}.</p>"]
+    out = []
+    for bad, name, gt_pts, pred in shown:
+        tag = _image_tag(images / name)
+        if tag is None:
+            out.append(f"<p>{_esc(name)}: not readable under {_esc(images)}</p>")
+            continue
+        out.append(_overlay(*tag, gt_pts, pred, f"{name}: {bad} wrong joints"))
+    return out
+
+
 def frame_names(gt_file) -> list[str]:
     """The image name of every frame of a PoseTrack GT file (2017 ``annolist``, 2018 ``images``)."""
     from ..io import load_json
@@ -298,8 +361,10 @@ def render_page(analysis, images=None) -> str:
                 body += _coco_overlays(analysis, Path(images))
             elif task == "pose":
                 body += _pose_overlays(analysis, Path(images))
+            elif task in ("single", "multi"):
+                body += _mpii_overlays(analysis, Path(images))
             else:
-                body.append("<p>Overlays are drawn for COCO and PoseTrack.</p>")
+                body.append("<p>Overlays are drawn for COCO, PoseTrack pose and MPII.</p>")
         key = {"coco": "image_id", "single": "image", "pckh": "image", "multi": "image"}.get(task, "sequence")
         body.append(f"<h2>{'Sequences' if key == 'sequence' else 'Images'}, worst first</h2>" + _table(d["items"], key))
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>prt analyze ({_esc(task)})</title>"

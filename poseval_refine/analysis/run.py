@@ -266,7 +266,7 @@ def _single(gt, pred, compare, flavour: str) -> Analysis:
         annotated = ~np.isnan(g.keypoints[..., 0])
         data["moved"] = _moved(np.where(annotated, diag["_labels"], -1), np.where(annotated, diag2["_labels"], -1),
                                KINDS, "unmatched")
-    return Analysis("single", data, {"labels": diag["_labels"]})
+    return Analysis("single", data, {"labels": diag["_labels"], "gt": g, "pred": p})
 
 
 # ----------------------------------------------------------------------------- MPII multi
