@@ -2,7 +2,9 @@
 
 Tasks: ``coco`` (coco-analyze's diagnosis, ``analysis.coco``), ``pose`` (the head-size taxonomy,
 ``analysis.posetrack``; the default for a PoseTrack GT), ``tracking`` (MOTA decomposed per joint and
-sequence). The same readers as ``prt evaluate`` give the same clear errors on bad input.
+sequence), ``single``/``multi`` (MPII: ``analysis.mpii``, ``analysis.multi``), ``pckh``, ``pose21`` (the
+PoseTrack21 kit's mAP matching, ``analysis.pose21``), ``hota``. The same readers as ``prt evaluate`` give
+the same clear errors on bad input.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ def _task(gt, task: str | None) -> str:
 def analyze(gt: Any, pred: Any, task: str | None = None, *, compare: Any = None, **options: Any) -> Analysis:
     """Ronchi & Perona's error diagnosis of ``pred`` against ``gt`` (``prt analyze``): see docs/analyze.md.
 
-    ``gt``/``pred`` are paths (COCO annotations + results; PoseTrack folders or files). ``task``: ``coco``,
-    ``pose`` or ``tracking`` (default: from the GT; ``pose`` for PoseTrack). ``compare``: a second prediction
+    ``gt``/``pred`` are paths (COCO annotations + results; PoseTrack folders or files; MPII arrays or annolists).
+    ``task``: ``coco``, ``pose``, ``tracking``, ``single``, ``pckh``, ``multi``, ``pose21`` or ``hota`` (default:
+    from the GT; ``pose`` for PoseTrack). ``compare``: a second prediction
     (e.g. the refined one) analysed the same way, with how each GT joint's label moved. COCO options:
     ``fix_rescore_keypoints``, ``fix_false_neg_order`` (coco-analyze's quirks, reproduced by default).
     PoseTrack options: ``protocol`` (as ``prt evaluate``)."""
