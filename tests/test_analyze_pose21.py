@@ -138,3 +138,14 @@ def test_the_kits_crash_is_one_clear_error(shared_data, capsys):
     assert main(["analyze", "--task", "pose21", "--gt", str(root / "gt"), "--pred", str(root / "pred")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("prt: error:") and "is_labeled" in err and "fix:" in err and "Traceback" not in err
+
+
+def test_a_missing_prediction_file_is_one_clear_error(planted, tmp_path, capsys):
+    import shutil
+
+    root, _ = planted
+    shutil.copytree(root / "pred", tmp_path / "pred")
+    (tmp_path / "pred" / "000001_mpii_test.json").unlink()
+    assert main(["analyze", "--task", "pose21", "--gt", str(root / "gt"), "--pred", str(tmp_path / "pred")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("prt: error:") and "000001_mpii_test.json" in err and "fix:" in err
