@@ -141,3 +141,33 @@ def test_mpii_page_overlays_the_real_images(browser, mpii_pages, task):
     img = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float64)
     assert img.std() > 20  # photographs drawn, not an empty page
     page.close()
+
+
+def test_pose21_page_overlays_the_worst_labeled_frames(browser, shared_data, tmp_path):
+    """The PoseTrack21 case with a plain image behind every frame (its ``file_name`` under --images)."""
+    from PIL import Image
+
+    root = shared_data / "posetrack21_cases" / "basic"
+    images = tmp_path / "images"
+    blank = Image.new("RGB", (1920, 1080), (90, 110, 130))
+    for f in (root / "gt").glob("*.json"):
+        for im in json.loads(f.read_text())["images"]:
+            path = images / im["file_name"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            blank.save(path)
+    out = tmp_path / "pose21.html"
+    assert main(["analyze", "--task", "pose21", "--gt", str(root / "gt"), "--pred", str(root / "pred"), "--html",
+                 str(out), "--images", str(images)]) == 0
+    page, external = _open(browser, out)
+    assert external == []
+    assert page.locator("figure").count() == 6
+    first = page.locator("figcaption").first.inner_text()
+    assert first.startswith("images/val/") and "wrong joints" in first
+    wrong = int(first.split(": ")[1].split()[0])
+    # the worst frame's wrong joints drawn in their kinds' colours, with a line to their GT joint
+    colours = ("#8C4646", "#D96459", "#F2AE72", "#d4b106")
+    fig = page.locator("figure").first
+    drawn_wrong = sum(fig.locator(f'circle[fill="{c}"]').count() for c in colours)
+    assert 1 <= drawn_wrong <= wrong  # misses that were not predicted have no dot
+    assert fig.locator("line").count() >= 1 and fig.locator("circle[stroke='white']").count() > 10
+    page.close()

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..formats.posetrack21 import JOINTS
 from ..metrics.ap import APStats, assign_poses
 from ..metrics.posetrack21 import MAP_GROUP_NAMES, MAP_THRESHOLD, LabeledFrames, frame_batch, map_stats
 from . import headsize
@@ -85,8 +86,6 @@ def diagnose_pose21(frames: list[LabeledFrames], baseline: list[APStats], names:
                       "errors": errors})
     items.sort(key=lambda it: -it["errors"])
     all_labels = np.concatenate([lab.reshape(-1, K) for lab, *_ in per_seq]) if per_seq else np.zeros((0, K))
-    from ..formats.posetrack21 import JOINTS
-
     return {"keypoints": headsize.counts(all_labels), "per_joint": headsize.per_joint(all_labels, JOINTS),
             "ap": ap, "false_pos": fp_total, "false_neg": fn_total, "hits": hits, "items": items,
             "_labels": per_seq}

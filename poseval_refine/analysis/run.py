@@ -320,7 +320,7 @@ def _pose21_read(gt, pred):
     psrc = dict(sequence_sources(pred, "pred"))
     if isinstance(pred, (str, os.PathLike)) and not Path(pred).is_dir() and len(gsrc) == 1:
         psrc = {gsrc[0][0]: next(iter(psrc.values()))}
-    names, frames, stats = [], [], []
+    names, frames, stats, sources, labeled = [], [], [], [], []
     tick = progress_bar(len(gsrc), "sequences")
     for name, src in gsrc:
         if name not in psrc:
@@ -331,9 +331,11 @@ def _pose21_read(gt, pred):
         stats.append(evaluate_sequence(g, p, hota.OFFICIAL, "map"))  # every check of the evaluation
         frames.append(labeled_frames(g, p))
         names.append(name)
+        sources.append(src)
+        labeled.append(np.flatnonzero(g.labeled).tolist())
         tick(1)
     tick(None)
-    return names, frames, stats
+    return names, frames, stats, {"gt_files": sources, "labeled": labeled}
 
 
 def _pose21(gt, pred, compare) -> Analysis:
@@ -341,11 +343,11 @@ def _pose21(gt, pred, compare) -> Analysis:
     from .headsize import KINDS
     from .pose21 import diagnose_pose21
 
-    names, frames, stats = _pose21_read(gt, pred)
+    names, frames, stats, where = _pose21_read(gt, pred)
     diag = diagnose_pose21(frames, stats, names, map_result)
     data = {"task": "pose21", **_pose_section(diag)}
     if compare is not None:
-        names2, frames2, stats2 = _pose21_read(gt, compare)
+        names2, frames2, stats2, _ = _pose21_read(gt, compare)
         diag2 = diagnose_pose21(frames2, stats2, names2, map_result)
         data["compare"] = _pose_section(diag2)
 
@@ -353,7 +355,7 @@ def _pose21(gt, pred, compare) -> Analysis:
             return np.concatenate([np.where(arr[0][..., 0] == arr[0][..., 0], lab, -1).ravel()
                                    for lab, _, _, arr in d["_labels"]]) if d["_labels"] else np.zeros(0)
         data["moved"] = _moved(flat(diag), flat(diag2), KINDS, "unmatched")
-    return Analysis("pose21", data, {"frames": frames, "labels": diag["_labels"], "names": names})
+    return Analysis("pose21", data, {"frames": frames, "labels": diag["_labels"], "names": names, **where})
 
 
 # ----------------------------------------------------------------------------- PoseTrack
