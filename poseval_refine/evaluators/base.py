@@ -213,6 +213,12 @@ class Session:
                             + (f" (nor {len(keys) - 1} more)" if len(keys) > 1 else ""), file="pred",
                             fix=f"give predictions for every GT {self.task.item}")
 
+    def subset_keys(self) -> list:
+        """What ``Result.subset`` chooses from (``Result.items``), in GT order: the items (``keys``); a session
+        whose subsets are finer than its items (pckh: people, fed by sequence) lists its own and takes them
+        in ``compute(only=...)``."""
+        return list(self.keys)
+
     def parts(self, pred: Any, size: int) -> list:
         """The prediction input of ``run`` (a path, or what the task takes) as parts of about ``size`` items,
         each a valid ``update`` argument. Default: one part."""
