@@ -226,9 +226,9 @@ def scrub(message: str, filename: str) -> str:
     tmp = re.escape(tempfile.gettempdir().rstrip(os.sep))
     rules = [
         (rf"{tmp}/prt-part-\w+/pred/", ""),
-        (rf"{tmp}/prt-part-\w+/pred\.(json|h5)", filename.replace("\\", "/")),
+        (rf"{tmp}/prt-part-\w+/pred\.(json|h5|mat)", filename.replace("\\", "/")),
         (rf"{tmp}/prt-part-\w+/gt/", "GT "),
-        (rf"{tmp}/prt-part-\w+/gt\.(json|h5)", "GT"),
+        (rf"{tmp}/prt-part-\w+/gt\.(json|h5|mat)", "GT"),
         (rf"{tmp}/prt-sub-\w+/upload/", ""),
         (rf"{tmp}/prt-serve-gt-[\w-]+/[^/\s]+/", "GT "),
     ]
