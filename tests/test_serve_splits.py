@@ -87,8 +87,9 @@ def test_a_pckh_part_is_prt_evaluate_on_its_people_alone(shared_data, tmp_path):
     got = subsets["public"].headline
     assert _same(got, evaluate_part("pckh", {}, gt, pred, part).headline)
     where = tmp_path / "public"
-    code, _ = prt_here("evaluate", "--gt", posetrack_people(gt, where / "gt", part), "--pred",
-                       posetrack_people(pred, where / "pred", part), "--task", "pckh", "--json", where / "out.json", "-q")
+    gt_part, pred_part = posetrack_people(gt, where / "gt", part), posetrack_people(pred, where / "pred", part)
+    code, _ = prt_here("evaluate", "--gt", gt_part, "--pred", pred_part, "--task", "pckh", "--json",
+                       where / "out.json", "-q")
     assert code == 0
     assert _same(got, get_task("pckh").headline(json.loads((where / "out.json").read_text())))
     assert not _same(got, subsets["private"].headline)
