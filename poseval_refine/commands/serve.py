@@ -42,8 +42,19 @@ def open_database(root, db_url):
               help="Evaluation workers (threads) in this process; 0 serves only (run `prt worker` elsewhere).")
 @LEASE
 @click.option("--https-cookies", is_flag=True, help="Mark the session cookie Secure (behind an HTTPS proxy).")
+@click.option("--submit-rate", type=click.IntRange(min=0), default=30, show_default=True,
+              envvar="PRT_SERVE_SUBMIT_RATE",
+              help="Submission requests a team may send per minute (a client address 10x as many); more get 429. "
+                   "0: no limit.")
+@click.option("--signin-rate", type=click.IntRange(min=0), default=20, show_default=True,
+              envvar="PRT_SERVE_SIGNIN_RATE",
+              help="Sign-in attempts per minute and client address; more get 429. 0: no limit.")
+@click.option("--forwarded-allow-ips", default=None, metavar="IPS", envvar="PRT_SERVE_FORWARDED_ALLOW_IPS",
+              help="Behind a reverse proxy: its addresses (comma list), whose X-Forwarded-For then names the client "
+                   "(for the per-address rate limits). Default: the connecting address is the client.")
 @click.pass_context
-def command(ctx, root, db_url, host, port, workers, lease, https_cookies):
+def command(ctx, root, db_url, host, port, workers, lease, https_cookies, submit_rate, signin_rate,
+            forwarded_allow_ips):
     if ctx.invoked_subcommand is not None:
         return
     setup_cli_logging(False)
@@ -53,10 +64,12 @@ def command(ctx, root, db_url, host, port, workers, lease, https_cookies):
     from ..serve.app import create_app
     from ..serve.queue import Queue
 
-    app = create_app(db, Queue(db, lease=lease), workers=workers, https_cookies=https_cookies)
+    app = create_app(db, Queue(db, lease=lease), workers=workers, https_cookies=https_cookies,
+                     submit_rate=submit_rate, signin_rate=signin_rate)
     logging.getLogger("prt").info("prt serve: http://%s:%d/ (database %s, %d worker(s))", host, port,
                                   db.engine.url.render_as_string(hide_password=True), workers)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
+                proxy_headers=forwarded_allow_ips is not None, forwarded_allow_ips=forwarded_allow_ips)
 
 
 @command.group(help="The maintainer's commands: benchmarks, teams, tokens, split, reruns, reveal.")
