@@ -335,7 +335,8 @@ class Task:
     options: ClassVar[tuple[str, ...]] = ()
     #: the values of ``--protocol`` this task takes (None: the option's own choices)
     protocols: ClassVar[tuple[str, ...] | None] = None
-    #: what one item of ``Result.subset``, ``Session.state`` and the bootstrap is
+    #: what one item of ``Session.state`` (and of ``Result.subset``, unless the session lists finer ones:
+    #: ``Session.subset_keys``) is
     item: ClassVar[str] = "item"
     primary: ClassVar[str | None] = None
     unit: ClassVar[str | None] = None
