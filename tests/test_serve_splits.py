@@ -99,6 +99,15 @@ def test_a_pckh_part_is_prt_evaluate_on_its_people_alone(shared_data, tmp_path):
         check_prediction("pckh", gt, pred, items, "pred.zip")
 
 
+def test_every_registered_task_can_be_hosted():
+    """Each task's items can be split (its ``Result.subset`` is tested in test_task_contract.py)."""
+    need_serve_extra()
+    from poseval_refine.evaluators import task_names
+    from poseval_refine.serve.splits import SPLIT_TASKS
+
+    assert set(task_names()) <= set(SPLIT_TASKS), sorted(set(task_names()) - set(SPLIT_TASKS))
+
+
 def test_error_messages_lose_the_workers_temporary_paths():
     need_serve_extra()
     import tempfile
