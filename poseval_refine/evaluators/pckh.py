@@ -148,14 +148,15 @@ def paired_frames(name: str, g, p, where: Path):
 
 def sequence_hits(name: str, g, p, where: Path) -> SequenceHits:
     """Every GT person's hits per joint (people paired by order in each image of a sequence; the images'
-    pairs together are the GT's people in their order)."""
+    pairs together are the GT's people in their order, so one elementwise computation takes them all)."""
     K = len(POSETRACK15)
-    hits, annotated = [np.zeros((0, K), bool)], [np.zeros((0, K), bool)]
-    for _, gt_xy, pred_xy, heads in paired_frames(name, g, p, where):
-        h, a = person_hits(pred_xy, gt_xy, heads, THRESHOLD)
-        hits.append(h)
-        annotated.append(a)
-    return SequenceHits(np.asarray(g.person_frame, np.int64), np.concatenate(hits), np.concatenate(annotated))
+    gt_xy, pred_xy, heads = [np.zeros((0, K, 2))], [np.zeros((0, K, 2))], [np.zeros(0)]
+    for _, g_xy, p_xy, hs in paired_frames(name, g, p, where):
+        gt_xy.append(g_xy)
+        pred_xy.append(p_xy)
+        heads.append(hs)
+    hits, annotated = person_hits(np.concatenate(pred_xy), np.concatenate(gt_xy), np.concatenate(heads), THRESHOLD)
+    return SequenceHits(np.asarray(g.person_frame, np.int64), hits, annotated)
 
 
 def image_items(name: str, frame: np.ndarray, hits: np.ndarray, annotated: np.ndarray) -> list[dict]:
