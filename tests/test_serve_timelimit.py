@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import signal
 import time
 
 import pytest
@@ -19,7 +20,14 @@ def test_the_child_returns_the_parts_or_prts_error_or_is_stopped(shared_data, tm
     need_serve_extra()
     from poseval_refine.errors import PrtError
     from poseval_refine.serve.splits import list_items, make_split
-    from poseval_refine.serve.timelimit import TimeLimitExceeded, evaluate_in_time, evaluate_upload
+    from poseval_refine.serve.timelimit import (
+        GRACE,
+        TimeLimitExceeded,
+        evaluate_in_time,
+        evaluate_upload,
+        evaluation_child,
+        fork_context,
+    )
 
     case = shared_data / "posetrack_cases" / "synth24"
     split = make_split(list_items("pose", case / "gt"), 0.5, 1)
@@ -37,6 +45,17 @@ def test_the_child_returns_the_parts_or_prts_error_or_is_stopped(shared_data, tm
         evaluate_in_time(*args, seconds=0.02)
     assert time.monotonic() - start < 5  # stopped, not waited for
     assert not [c for c in multiprocessing.active_children() if c.name == "prt-evaluation"]  # killed
+    # a child whose worker dies (nobody to kill it) ends itself GRACE seconds after the limit: here the limit
+    # is set so that its alarm rings 0.1 s in, in the middle of the evaluation
+    ctx = fork_context()
+    receive, send = ctx.Pipe(duplex=False)
+    orphan = ctx.Process(target=evaluation_child, args=(send, args, 0.1 - GRACE), daemon=True)
+    orphan.start()
+    send.close()
+    orphan.join(30)
+    assert orphan.exitcode == -signal.SIGALRM
+    with pytest.raises(EOFError):  # ended by the alarm, with nothing sent
+        receive.recv()
 
 
 def test_a_submission_over_the_time_limit_fails_and_does_not_count(shared_data, tmp_path):

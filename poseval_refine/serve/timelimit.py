@@ -14,6 +14,7 @@ team's limits (``admin.create_submission``).
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from ..errors import PrtError
 
 #: what the child evaluates: {part: (result JSON data, the options the task ran with)}
 Parts = dict[str, tuple[dict, dict]]
+
+#: seconds past the limit after which a child whose worker died ends itself
+GRACE = 5.0
 
 _context_lock = threading.Lock()
 _context = None
@@ -40,7 +44,10 @@ def evaluate_upload(task: str, options: dict[str, Any], gt: Path, pred: Path, sp
     return {p: (r.to_dict(), r.options) for p, r in results.items()}
 
 
-def _child(conn, args: tuple) -> None:
+def evaluation_child(conn, args: tuple, seconds: float) -> None:
+    if hasattr(signal, "setitimer"):  # the child ends itself a little after the limit, should its worker be
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)  # killed meanwhile (kill -9) and no one stop it
+        signal.setitimer(signal.ITIMER_REAL, seconds + GRACE)
     try:
         outcome = ("done", evaluate_upload(*args))
     except PrtError as e:
@@ -49,11 +56,13 @@ def _child(conn, args: tuple) -> None:
         outcome = ("crash", f"{type(e).__name__}: {e}")
     try:
         conn.send(outcome)
+    except OSError:  # the worker is gone: nobody to tell
+        pass
     finally:
         conn.close()
 
 
-def _fork_context():
+def fork_context():
     """The fork server's context (``spawn`` where there is none), its server preloading the evaluators."""
     global _context
     with _context_lock:
@@ -74,9 +83,9 @@ def evaluate_in_time(task: str, options: dict[str, Any], gt: Path, pred: Path, s
     args = (task, options, Path(gt), Path(pred), split, filename)
     if not seconds:
         return evaluate_upload(*args)
-    ctx = _fork_context()
+    ctx = fork_context()
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, args), daemon=True, name="prt-evaluation")
+    child = ctx.Process(target=evaluation_child, args=(send, args, seconds), daemon=True, name="prt-evaluation")
     child.start()
     send.close()
     try:
