@@ -21,15 +21,19 @@ import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
 
+#: tasks whose GT and predictions are MPII annotation lists (.mat or JSON), split by entry (image)
+ANNOLIST_TASKS = ("multi",)
+#: tasks whose GT and predictions are PoseTrack sequence files, split by person (``sequence/frame/person``)
+PAIRED_PEOPLE_TASKS = ("pckh",)
 #: task -> what one split item is
 SEQUENCE_TASKS = ("pose", "tracking", "hota", "pose21")
-IMAGE_TASKS = ("coco", "multi")
-PERSON_TASKS = ("single", "pckh")
+IMAGE_TASKS = ("coco", *ANNOLIST_TASKS)
+PERSON_TASKS = ("single", *PAIRED_PEOPLE_TASKS)
 SPLIT_TASKS = (*SEQUENCE_TASKS, *IMAGE_TASKS, *PERSON_TASKS)
 #: tasks whose GT and predictions are folders of PoseTrack sequence files (one JSON per sequence)
-FOLDER_TASKS = (*SEQUENCE_TASKS, "pckh")
+FOLDER_TASKS = (*SEQUENCE_TASKS, *PAIRED_PEOPLE_TASKS)
 #: tasks whose items the task's own session lists (``Result.items`` of an evaluation of that GT)
-SESSION_LISTED = ("multi", "pckh")
+SESSION_LISTED = (*ANNOLIST_TASKS, *PAIRED_PEOPLE_TASKS)
 
 
 def _stem(name: str) -> str:
@@ -138,7 +142,7 @@ def check_prediction(task: str, gt: Path, pred: Path, items: list, name: str) ->
         return
     if pred.is_dir():
         raise InputError("is a folder; this benchmark takes one file", file=name, fix="submit the file itself")
-    if task == "multi":
+    if task in ANNOLIST_TASKS:
         if pred.suffix.lower() not in (".mat", ".json"):
             raise InputError(f"has the extension {pred.suffix!r}; MPII multi-person predictions are an annolist "
                              "(.mat or .json)", file=name,
@@ -211,9 +215,9 @@ def _write_part(task: str, gt: Path, pred: Path, items: list, out: Path) -> tupl
     """GT and predictions restricted to ``items``, written under ``out`` in the task's formats."""
     from ..io import load_json, write_json_atomic
 
-    if task == "pckh":
+    if task in PAIRED_PEOPLE_TASKS:
         return (posetrack_people(gt, out / "gt", items), posetrack_people(pred, out / "pred", items))
-    if task == "multi":
+    if task in ANNOLIST_TASKS:
         return (annolist_entries(gt, out / f"gt{gt.suffix.lower()}", items),
                 annolist_entries(pred, out / f"pred{pred.suffix.lower()}", items))
     if task in SEQUENCE_TASKS:
