@@ -280,8 +280,10 @@ def test_migration_0002_gives_earlier_submissions_their_public_primary(tmp_path)
     serve_db.Database(url).close()  # upgrades to head, as prt serve does at start
     con = sqlite3.connect(tmp_path / "old.sqlite")
     got = dict(con.execute("SELECT id, public_primary FROM prt_submissions").fetchall())
+    later = con.execute("SELECT public_resamples, private_resamples, resamples_stamp FROM prt_submissions").fetchall()
     con.close()
     assert got == {1: 41.25, 2: None, 3: None}
+    assert later == [(None, None, None)] * 3  # migration 0003: computed later by the server's board warmer
 
 
 def test_the_warmer_builds_the_shown_board_and_the_private_one_only_when_no_submission_waits(hosted):
@@ -318,3 +320,104 @@ def test_the_warmer_builds_the_shown_board_and_the_private_one_only_when_no_subm
     assert ahead.key == board.state_key(db, bench, "private")
     assert [(r.method, r.rank, r.value, r.ci95, r.tied_with, r.tie_ranks, r.metrics) for r in ahead.board.rows] == \
         reference(db, "private")
+
+
+def afresh(db, part: str, cache: Path):
+    """The board of ``part`` as the server built it before the workers stored resamples: every chosen
+    submission's row entry computed from its stored JSON (prt's results cache emptied first), then ranked."""
+    import os
+
+    from sqlalchemy import select
+
+    from poseval_refine.results.board import build_boards
+    from poseval_refine.results.store import StoredResult
+    from poseval_refine.serve.board import chosen
+    from poseval_refine.serve.db import Submission
+
+    bench = _bench(db)
+    os.environ["PRT_CACHE"] = str(cache)  # a new empty folder (the fixture restores it): every bootstrap computed
+
+    results = []
+    for p in chosen(db, bench, part):
+        with db.session() as s:
+            content = s.execute(select(getattr(Submission, part)).where(Submission.id == p.id)).scalar_one()
+        data = dict(content, method=f"{p.team}: {p.method}", benchmark=bench.name, source="user", base=None)
+        results.append(StoredResult(data, Path(f"submission-{p.id}"), "user", in_memory=True))
+    return build_boards(results, benchmark=bench.name, quoted=False, resamples=1000, seed=0)[0]
+
+
+def _same_board(stored, fresh) -> None:
+    """Bit for bit: the board's JSON (values, intervals, notes, ranks, tied_with), each row's resamples of the
+    primary metric, and the page prt draws from it."""
+    import orjson
+
+    from poseval_refine.render.html import render_page
+
+    assert orjson.dumps(stored.as_dict()) == orjson.dumps(fresh.as_dict())
+    for a, b in zip(stored.rows, fresh.rows):
+        assert a._resampled[stored.metric].tobytes() == b._resampled[fresh.metric].tobytes()
+    assert render_page([stored]) == render_page([fresh])
+
+
+def test_the_board_from_the_workers_resamples_is_the_board_resampled_afresh(hosted, monkeypatch):
+    """The worker stores each part's resamples with its numbers; the board ranks from them without one
+    bootstrap (the results cache's computation is made to fail), and equals the board computed the old way on
+    both parts, before and after reveal. Submissions stored before migration 0003 (no resamples) are ranked
+    through the cache, and the warmer stores for them exactly the bytes a worker stores."""
+    from sqlalchemy import select, update
+
+    from poseval_refine.results import board as results_board
+    from poseval_refine.serve import admin, board
+    from poseval_refine.serve.db import Submission
+
+    db, submit, predictions, tmp = hosted["db"], hosted["submit"], hosted["predictions"], hosted["tmp"]
+    good = predictions(1.0, 0.95)
+    submit("red", "fair", predictions(6.0, 0.8))
+    submit("red", "good", good)
+    submit("green", "good", good)  # the same numbers as red's best: tied
+    submit("green", "noisy", predictions(12.0, 0.7))
+    submit("blue", "poor", predictions(25.0, 0.5))
+    with db.session() as s:
+        stored = dict(s.execute(select(Submission.id, Submission.public_resamples)).all())
+        stamps = set(s.execute(select(Submission.resamples_stamp)).scalars())
+        red = admin.get_team(s, "red").id
+        fair = s.execute(select(Submission.id).where(Submission.method == "fair")).scalar_one()
+    assert all(stored.values()) and stamps == {board.resamples_stamp()}
+    assert admin.mark_final(db, red, fair) is None
+
+    def no_bootstrap(*a, **k):
+        raise AssertionError("a board request resampled")
+
+    bench = _bench(db)
+    with monkeypatch.context() as m:
+        m.setattr(results_board, "row_entry", no_bootstrap)
+        board.forget()
+        public, _ = board.board(db, bench, "public")
+        ahead = board.board_view(db, bench, "private", ahead=True).board
+    _same_board(public, afresh(db, "public", tmp / "c1"))
+    _same_board(ahead, afresh(db, "private", tmp / "c2"))
+    assert [r.tied_with for r in public.rows][:2] == [["red: good"], ["green: good"]]
+    admin.reveal(db, "coco-b")
+    with monkeypatch.context() as m:
+        m.setattr(results_board, "row_entry", no_bootstrap)
+        board.forget()
+        private, _ = board.board(db, _bench(db), "private")
+        rows = board.leaderboard_json(db, _bench(db))["rows"]
+    _same_board(private, afresh(db, "private", tmp / "c3"))
+    assert "red: fair" in {r.method for r in private.rows} and len(rows) == 3
+
+    # submissions done before migration 0003: no resamples; ranked through the cache, the same board
+    with db.session() as s:
+        s.execute(update(Submission).values(public_resamples=None, private_resamples=None, resamples_stamp=None))
+    board.forget()
+    _same_board(board.board(db, _bench(db), "private")[0], private)
+    board.BoardWarmer(db).fill(_bench(db))  # what the server's warmer does first in each round
+    with db.session() as s:
+        again = dict(s.execute(select(Submission.id, Submission.public_resamples)
+                               .where(Submission.public_resamples.is_not(None))).all())
+    picks = {p.id for part in ("public", "private") for p in board.chosen(db, _bench(db), part)}
+    assert set(again) == picks and all(again[i] == stored[i] for i in picks)
+    with monkeypatch.context() as m:
+        m.setattr(results_board, "row_entry", no_bootstrap)
+        board.forget()
+        _same_board(board.board(db, _bench(db), "private")[0], private)

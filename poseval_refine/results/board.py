@@ -203,12 +203,14 @@ def quoted_rows() -> dict[tuple[str, str], list[Row]]:
 
 
 def build_boards(results: list[StoredResult], *, task: str | None = None, benchmark: str | None = None,
-                 resamples: int = RESAMPLES, seed: int = SEED, quoted: bool = True, skipped: list | None = None
-                 ) -> list[Board]:
+                 resamples: int = RESAMPLES, seed: int = SEED, quoted: bool = True, skipped: list | None = None,
+                 entries: dict[str, RowEntry] | None = None) -> list[Board]:
     """The boards of the stored results (and the paper's quoted numbers). Each result is read through its
     cached entry (:mod:`.cache`), one at a time, so only rows are held. A result that fails its per-file check
     (damaged, or a headline that is not what its numbers give) raises its error, or, when ``skipped`` is a
-    list, is left out and appended to it as ``(StoredResult, PrtError)``."""
+    list, is left out and appended to it as ``(StoredResult, PrtError)``. ``entries``: entries computed
+    elsewhere for these ``seed`` and ``resamples``, by result SHA-256 (the server's workers store them with
+    each submission); the other results are read through the cache."""
     groups: dict[tuple[str, str, str], list[Row]] = {}
     wanted = benchmarks.normalize(benchmark) if benchmark is not None else None
     seen_benchmarks: set[str] = set()
@@ -220,7 +222,9 @@ def build_boards(results: list[StoredResult], *, task: str | None = None, benchm
         error = sr.problem
         entry = None
         if error is None:
-            entry = row_entry(sr, seed, resamples)
+            entry = entries.get(sr.sha256) if entries else None
+            if entry is None:
+                entry = row_entry(sr, seed, resamples)
             if entry.problem is not None:
                 error = entry.error(sr.path)
         if error is not None:

@@ -24,16 +24,22 @@ from __future__ import annotations
 
 import logging
 import math
+import struct
 import threading
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import case, func, select
+import numpy as np
+import orjson
+from sqlalchemy import case, func, select, update
 
 from ..evaluators import get_task
 from ..results.board import Board, build_boards
+from ..results.cache import ENTRY_VERSION, RowEntry, build_entry
 from ..results.store import StoredResult
+from ..version import __version__
 from .db import DONE, Benchmark, Database, Submission, Team
 
 log = logging.getLogger("prt.serve")
@@ -112,16 +118,129 @@ def row_name(team: str, method: str) -> str:
     return f"{team}: {method}"
 
 
+def board_content(data: dict, team: str, method: str, bench_name: str) -> dict:
+    """A part's stored result content as the board ranks it: named by team and method, a user row."""
+    out = dict(data)
+    out.update(method=row_name(team, method), benchmark=bench_name, source="user", base=None)
+    return out
+
+
+# ----------------------------------------------------------------------------- resamples stored by the workers
+_PACKED = b"PRTSUB1\n"
+#: the format of pack_entry's bytes (raise it when they change)
+PACK_VERSION = 1
+
+
+def resamples_stamp() -> str:
+    """What stored resamples were computed by: prt's and numpy's versions, the results cache's entry version,
+    this packing's, the seed and the number of resamples. Another stamp: computed again (by the warmer).
+    (A development checkout whose evaluators changed without a version change keeps its stamp: rerun.)"""
+    return f"{__version__}|{np.__version__}|{ENTRY_VERSION}|{PACK_VERSION}|{SEED}|{RESAMPLES}"
+
+
+def compute_entry(data: dict, team: str, method: str, bench_name: str) -> RowEntry:
+    """A part's board entry (``results.cache.build_entry``: numbers, check, the bootstrap resamples with the
+    board's draws), computed from the content the board ranks."""
+    content = board_content(data, team, method, bench_name)
+    return build_entry(StoredResult(content, Path("submission"), "user", in_memory=True), SEED, RESAMPLES)
+
+
+def pack_entry(entry: RowEntry) -> bytes:
+    """What a board row needs of an entry, compact: its fields but the head (the board takes it from the
+    content) as JSON, and the primary metric's resamples (all that ties and the paired difference read; the
+    other metrics' intervals are in ``metrics_ci95``) as little-endian float64, with their CRC-32."""
+    name = entry.primary if entry.resampled and entry.primary in entry.resampled else None
+    values = np.ascontiguousarray(entry.resampled[name], dtype="<f8") if name else np.zeros(0, dtype="<f8")
+    raw = values.tobytes()
+    header = orjson.dumps({
+        "protocol": entry.protocol, "metrics": entry.metrics, "joints": entry.joints, "curve": entry.curve,
+        "n_items": entry.n_items, "item_ids": entry.item_ids, "ci95_note": entry.ci95_note,
+        "problem": entry.problem, "primary": entry.primary, "unit": entry.unit,
+        "resamples_items": entry.resamples_items, "metrics_ci95": entry.metrics_ci95,
+        "published_command": entry.published_command, "resampled": name,
+        "one": entry.ones.get(name) if name and entry.ones else None, "n": len(values), "crc32": zlib.crc32(raw)},
+        option=orjson.OPT_SERIALIZE_NUMPY, default=str)
+    return _PACKED + struct.pack("<Q", len(header)) + header + raw
+
+
+def unpack_entry(raw: bytes, content: dict) -> RowEntry | None:
+    """The entry ``pack_entry`` wrote, its head taken from ``content`` (the board's); None when the bytes are
+    not such an entry or fail their CRC-32 (then the board reads the result through the cache)."""
+    try:
+        raw = bytes(raw)
+        if not raw.startswith(_PACKED):
+            return None
+        (n,) = struct.unpack_from("<Q", raw, len(_PACKED))
+        start = len(_PACKED) + 8
+        h = orjson.loads(raw[start:start + n])
+        body = raw[start + n:]
+        if zlib.crc32(body) != h["crc32"] or len(body) != 8 * h["n"]:
+            return None
+        metrics = {k: float("nan") if v is None else float(v) for k, v in h["metrics"].items()}
+        name = h["resampled"]
+        resampled = ones = None
+        if name is not None:
+            resampled = {name: np.frombuffer(body, dtype="<f8")}
+            ones = {name: float("nan") if h["one"] is None else float(h["one"])}
+    except (ValueError, KeyError, TypeError, struct.error, orjson.JSONDecodeError):
+        return None
+    head = {k: v for k, v in content.items() if k not in ("items", "numbers", "headline")}
+    return RowEntry(head=head, protocol=h["protocol"], metrics=metrics, joints=h["joints"], curve=h["curve"],
+                    n_items=h["n_items"], item_ids=h["item_ids"], ci95_note=h["ci95_note"], resampled=resampled,
+                    problem=h["problem"], ones=ones, published_command=h["published_command"],
+                    metrics_ci95=h["metrics_ci95"], primary=h["primary"], unit=h["unit"],
+                    resamples_items=h["resamples_items"])
+
+
+def stored_resamples(parts: dict[str, dict], team: str, method: str, bench_name: str) -> dict:
+    """The worker's column values for a submission's parts ({"public": content, "private": content}); none
+    when they cannot be computed (logged: the board then reads the result through the cache, as before)."""
+    try:
+        return {"public_resamples": pack_entry(compute_entry(parts["public"], team, method, bench_name)),
+                "private_resamples": pack_entry(compute_entry(parts["private"], team, method, bench_name)),
+                "resamples_stamp": resamples_stamp()}
+    except Exception:
+        log.exception("board resamples of %s: %s", team, method)
+        return {"public_resamples": None, "private_resamples": None, "resamples_stamp": None}
+
+
+def fill_resamples(db: Database, bench: Benchmark, ids: list[int]) -> int:
+    """Compute and store the resamples of those done submissions (of ``bench``) that have none or another
+    stamp: submissions done before migration 0003, or by another prt. The warmer calls it for the boards'
+    picks; a submission rerun meanwhile is left to its worker. Returns how many were stored."""
+    stamp = resamples_stamp()
+    with db.session() as s:
+        rows = s.execute(select(Submission.id, Submission.attempts, Submission.resamples_stamp, Team.name,
+                                Submission.method).join(Team, Team.id == Submission.team_id)
+                         .where(Submission.id.in_(ids), Submission.benchmark_id == bench.id,
+                                Submission.status == DONE)).all()
+    stored = 0
+    for sid, attempts, have, team, method in rows:
+        if have == stamp:
+            continue
+        with db.session() as s:
+            public, private = s.execute(select(Submission.public, Submission.private)
+                                        .where(Submission.id == sid)).one()
+        if public is None or private is None:
+            continue
+        values = stored_resamples({"public": public, "private": private}, team, method, bench.name)
+        with db.session() as s:
+            stored += s.execute(update(Submission).where(Submission.id == sid, Submission.attempts == attempts,
+                                                         Submission.status == DONE).values(**values)).rowcount
+    return stored
+
+
 class _Contents:
     """Result contents of chosen submissions, parsed once per process: (id, claim, part) -> (content as the
-    board ranks it, its SHA-256). A claim's numbers are written once, so the key names one content."""
+    board ranks it, its SHA-256, its stored entry or None). A claim's numbers are written once, so the key
+    names one content; one without a stored entry is read again next time (the warmer may have stored it)."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.kept: OrderedDict = OrderedDict()
 
     def get(self, db: Database, bench: Benchmark, picks: list[Pick], parts: tuple[str, ...]) -> dict | None:
-        """{(id, part): (data, sha)} for every pick and part; None when a pick changed meanwhile."""
+        """{(id, part): (data, sha, entry)} for every pick and part; None when a pick changed meanwhile."""
         from ..results.store import content_sha256
 
         want = [(p, part) for p in picks for part in parts]
@@ -129,20 +248,24 @@ class _Contents:
             missing = [(p, part) for p, part in want if (p.id, p.attempts, part) not in self.kept]
         if missing:
             columns = {"public": Submission.public, "private": Submission.private}
+            packed = {"public": Submission.public_resamples, "private": Submission.private_resamples}
             ids = sorted({p.id for p, _ in missing})
             need = sorted({part for _, part in missing})
             with db.session() as s:
                 got = {r[0]: r for r in s.execute(select(Submission.id, Submission.attempts, Submission.status,
-                                                         *(columns[x] for x in need))
+                                                         Submission.resamples_stamp,
+                                                         *(columns[x] for x in need), *(packed[x] for x in need))
                                                   .where(Submission.id.in_(ids))).all()}
             fresh = {}
+            stamp = resamples_stamp()
             for p, part in missing:
                 r = got.get(p.id)
-                if r is None or r[1] != p.attempts or r[2] != DONE or r[3 + need.index(part)] is None:
+                if r is None or r[1] != p.attempts or r[2] != DONE or r[4 + need.index(part)] is None:
                     return None
-                data = dict(r[3 + need.index(part)])
-                data.update(method=row_name(p.team, p.method), benchmark=bench.name, source="user", base=None)
-                fresh[(p.id, p.attempts, part)] = (data, content_sha256(data))
+                data = board_content(r[4 + need.index(part)], p.team, p.method, bench.name)
+                raw = r[4 + len(need) + need.index(part)]
+                entry = unpack_entry(raw, data) if raw is not None and r[3] == stamp else None
+                fresh[(p.id, p.attempts, part)] = (data, content_sha256(data), entry)
             with self.lock:
                 self.kept.update(fresh)
         with self.lock:
@@ -151,6 +274,8 @@ class _Contents:
                 k = (p.id, p.attempts, part)
                 self.kept.move_to_end(k)
                 out[(p.id, part)] = self.kept[k]
+                if self.kept[k][2] is None:
+                    del self.kept[k]
             while len(self.kept) > CONTENTS_KEPT:
                 self.kept.popitem(last=False)
             return out
@@ -213,13 +338,15 @@ def _build(db: Database, bench: Benchmark, part: str, key: tuple) -> BoardView:
     else:
         raise RuntimeError(f"the submissions of {bench.name} kept changing while its board was built")
     by_name = {row_name(p.team, p.method): p for p in picks}
-    results = []
+    results, entries = [], {}
     for name, p in by_name.items():
-        data, sha = contents[(p.id, part)]
+        data, sha, stored = contents[(p.id, part)]
         entry = {"sha256": sha, "method": name, "benchmark": bench.name, "task": bench.task}
         results.append(StoredResult(data, Path(f"submission-{p.id}"), "user", in_memory=True, entry=entry))
-    boards = build_boards(results, benchmark=bench.name, quoted=False, resamples=RESAMPLES, seed=SEED) \
-        if results else []
+        if stored is not None:  # the worker's resamples; a submission without them is read through the cache
+            entries[sha] = stored
+    boards = build_boards(results, benchmark=bench.name, quoted=False, resamples=RESAMPLES, seed=SEED,
+                          entries=entries) if results else []
     headlines = {name: {x: contents[(p.id, x)][0].get("headline") or {} for x in parts}
                  for name, p in by_name.items()}
     return BoardView(key=key, board=boards[0] if boards else None, by_name=by_name, headlines=headlines)
@@ -305,6 +432,7 @@ class BoardWarmer(threading.Thread):
                 for b in benches:
                     if self.stop_flag.is_set():
                         return
+                    self.fill(b)
                     board_html(self.db, b)
                     leaderboard_json(self.db, b)
                     if b.revealed_at is None and not self.busy(b):
@@ -313,6 +441,13 @@ class BoardWarmer(threading.Thread):
                 log.exception("board warmer")
             if self.stop_flag.wait(self.every):
                 return
+
+    def fill(self, bench: Benchmark) -> None:
+        """The boards' picks without stored resamples (done before migration 0003) get them, before the
+        boards are built, so neither a request nor a rebuild resamples them again."""
+        picks = {p.id for part in ("public", "private") for p in chosen(self.db, bench, part)}
+        if picks and fill_resamples(self.db, bench, sorted(picks)):
+            log.info("stored the board resamples of earlier submissions of %s", bench.name)
 
     def busy(self, bench: Benchmark) -> bool:
         """Submissions of ``bench`` queued or running: the private board, needed only at reveal, waits for a

@@ -131,6 +131,13 @@ class Submission(Base):
     #: the task's primary metric on the public part (None: not a number), written with the numbers: the boards
     #: choose each team's submission from it and the index below without reading any result JSON
     public_primary: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: what the boards need of each part's numbers, computed by the worker with them (serve.board.pack_entry:
+    #: the bootstrap resamples of the primary metric as float64 bytes, the intervals, the note), so no board
+    #: request and no board rebuild resamples; ``resamples_stamp`` names the code and draws they were computed
+    #: with (another one: the server's board warmer computes them again). Migration 0003.
+    public_resamples: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    private_resamples: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    resamples_stamp: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     __table_args__ = (UniqueConstraint("id", "team_id"),
                       # every column serve/board.py's choice and cache key read (migration 0002)

@@ -29,7 +29,7 @@ from sqlalchemy import or_, select, update
 
 from ..errors import PrtError
 from .archives import EXPANSION
-from .db import DONE, FAILED, QUEUED, RUNNING, Benchmark, Database, GtFile, Submission, is_sqlite, utcnow
+from .db import DONE, FAILED, QUEUED, RUNNING, Benchmark, Database, GtFile, Submission, Team, is_sqlite, utcnow
 
 log = logging.getLogger("prt.serve")
 
@@ -188,7 +188,7 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
     """The evaluation itself: the upload unpacked, checked, evaluated on the public and the private items."""
     from ..results.store import make_result
     from .archives import extract, kind
-    from .board import primary_value
+    from .board import primary_value, stored_resamples
     from .splits import prediction_root
     from .timelimit import evaluate_in_time
 
@@ -197,6 +197,7 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
         sub = s.get(Submission, sid)
         bench = s.get(Benchmark, sub.benchmark_id)
         upload, filename, method, team = sub.upload, sub.filename, sub.method, sub.team_id
+        team_name = s.get(Team, team).name
         bench_id, task, options, split, name = bench.id, bench.task, dict(bench.options), bench.split, bench.name
         max_bytes = int(bench.max_upload_mb * 1e6 * EXPANSION)
     gt, gt_sha = queue.gt_cache.path(bench_id)
@@ -218,9 +219,12 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
                                     command=["prt", "serve"]) for p, (data, used) in results.items()}
         except PrtError as e:
             return {"status": FAILED, "error": scrub(e.message, filename)}
+    # what the boards need of these numbers (the bootstrap resamples), computed here once rather than by the
+    # server on a board request (docs/serve.md, "Scaling out")
+    board = stored_resamples(parts, team_name, method, name)
     log.info("submission %s (team %s) evaluated", sid, team)
     return {"status": DONE, "error": None, "public": parts["public"], "private": parts["private"],
-            "public_primary": primary_value(parts["public"], task), "gt_sha256": gt_sha}
+            "public_primary": primary_value(parts["public"], task), "gt_sha256": gt_sha, **board}
 
 
 def scrub(message: str, filename: str) -> str:
