@@ -21,8 +21,12 @@
    through ``admin.create_submission`` (the API's own insert, limits and all) and recording, as the worker's
    final UPDATE does, the numbers the workers computed for the same upload (an evaluation of the same bytes
    gives the same numbers; the method name differs) — evaluating 800 more would only repeat step 2. Then
+   Each copy carries the worker's stored board resamples of the upload it copies (they depend on the numbers
+   and the benchmark only). First, in this process, the board built from nothing kept (public, and private
+   ahead; median of 5): what a request pays when the board changed and the warmer has not rebuilt it. Then
    GET ``/benchmarks/NAME`` (the page) and ``/api/benchmarks/NAME/leaderboard``: the first request after a
-   server start with an empty prt cache (every row's bootstrap computed), the first after each of
+   server start with an empty prt cache (before the stored resamples: every row's bootstrap computed), the
+   first after each of
    ``--restarts`` - 1 restarts (the cache kept), warm (median of 10), after a new done submission and after a
    team's new best (3 each: asked at once, and asked 5 s later, when the server's board warmer has had its
    turn), after ``admin reveal`` (60 s after the last change: the warmer builds the private board ahead;
@@ -335,13 +339,16 @@ def add_done(db, src_id: int, team_id: int, method: str, upload: bytes) -> int:
     with db.session() as s:
         src = s.get(Submission, src_id)
         public, private, gt_sha = copy.deepcopy(src.public), copy.deepcopy(src.private), src.gt_sha256
+        # the worker's board resamples of the same numbers (they depend on the numbers and the benchmark only)
+        packed = {"public_resamples": src.public_resamples, "private_resamples": src.private_resamples,
+                  "resamples_stamp": src.resamples_stamp}
     public["method"] = private["method"] = method
     sid = admin.create_submission(db, BENCH, team_id, method, "results.json", upload, False)
     now = utcnow()
     with db.session() as s:
         s.execute(update(Submission).where(Submission.id == sid).values(
             status=DONE, error=None, public=public, private=private, public_primary=primary_value(public, "coco"),
-            gt_sha256=gt_sha, started_at=now, finished_at=now, attempts=1, worker=None))
+            gt_sha256=gt_sha, started_at=now, finished_at=now, attempts=1, worker=None, **packed))
     return sid
 
 
@@ -380,6 +387,31 @@ def _done_count(db) -> int:
 
     with db.session() as s:
         return s.execute(select(func.count()).select_from(Submission).where(Submission.status == DONE)).scalar_one()
+
+
+def rebuild_times(db) -> dict[str, list[float]]:
+    """Seconds to build the public board, and the private one ahead, from nothing kept: what a request pays
+    when the board's key changed and the server's warmer has not rebuilt it yet. Also the stored resamples'
+    size."""
+    from sqlalchemy import func, select
+
+    from poseval_refine.serve import board
+    from poseval_refine.serve.db import Benchmark, Submission
+
+    with db.session() as s:
+        bench = s.execute(select(Benchmark).where(Benchmark.name == BENCH)).scalar_one()
+        size = s.execute(select(func.avg(func.length(Submission.public_resamples) +
+                                         func.length(Submission.private_resamples)))).scalar_one()
+    print(f"stored board resamples: {float(size or 0) / 1e3:.1f} kB per submission (both parts)")
+    out: dict[str, list[float]] = {}
+    for part in ("public", "private"):
+        for _ in range(5):
+            board.forget()
+            t = time.perf_counter()
+            board.board_view(db, bench, part, ahead=True)
+            out.setdefault(part, []).append(time.perf_counter() - t)
+    board.forget()
+    return out
 
 
 def board_times(url: str, db, run: dict, tmp: Path, restarts: int) -> dict:
@@ -474,6 +506,11 @@ def main(argv=None) -> int:
                 t = time.perf_counter()
                 fill(db, run, args.board)
                 print(f"\nboard: filled to {_done_count(db)} done submissions in {time.perf_counter() - t:.0f} s",
+                      flush=True)
+                rebuild = rebuild_times(db)
+                print("board rebuilt in this process with nothing kept (read the picks' JSON and stored "
+                      "resamples, rank, ties; no bootstrap), median of 5: " +
+                      ", ".join(f"{k} {statistics.median(v):.3f} s (max {max(v):.3f})" for k, v in rebuild.items()),
                       flush=True)
                 times = board_times(url, db, run, tmp, args.restarts)
                 rows = times.pop("_rows")
