@@ -13,11 +13,16 @@ their claims (``attempts``: a rerun or a re-evaluation raises it) and of their f
 ``ix_prt_submissions_board`` (migration 0002), so a request whose key is unchanged costs one small query and
 no result JSON. When the key changes, each team's submission is chosen from the same index (the public
 primary metric is a column, ``public_primary``), and only the chosen submissions' result JSON is read —
-each once per process (kept by id and claim). Their bootstrap resamples are prt's board entries
-(``results.cache``: on disk under ``$PRT_CACHE``, keyed by the content), so a restarted server reads them
-rather than resampling. A background thread of the server (:class:`BoardWarmer`) rebuilds a board whose key
-changed — the public one, and before reveal the private one too — so the first reader after a new result, or
-after the reveal, seldom pays for it. A board is never served stale: every request compares the key first.
+each once per process (kept by id and claim). Their bootstrap resamples are not made here: the worker that
+evaluated a submission made each part's board entry (``results.cache.build_entry``, the board's draws) and
+stored what a row needs of it with the numbers (:func:`pack_entry`; migration 0003), so building a board is
+reading 20 rows, ranking and pairing them — no request, and no rebuild, resamples. Submissions done before
+0003 (or whose ``resamples_stamp`` is another prt's) are read through prt's results cache (``$PRT_CACHE``) as
+before, until the background thread of the server (:class:`BoardWarmer`) has stored theirs (it does so for
+the boards' picks, before building the boards, in each of its rounds). That thread also rebuilds a board
+whose key changed — the public one, and before reveal the private one too — so the first reader after a new
+result, or after the reveal, seldom pays even the rebuild. A board is never served stale: every request
+compares the key first.
 """
 
 from __future__ import annotations
