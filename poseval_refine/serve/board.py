@@ -428,6 +428,7 @@ class BoardWarmer(threading.Thread):
         super().__init__(daemon=True, name="prt-board-warmer")
         self.db, self.every = db, every
         self.stop_flag = threading.Event()
+        self.filled: dict[int, tuple] = {}  # benchmark id -> the keys its picks' resamples were checked at
 
     def run(self):
         while True:  # a first round at once: a restarted server has its boards built before it is asked
@@ -450,9 +451,13 @@ class BoardWarmer(threading.Thread):
     def fill(self, bench: Benchmark) -> None:
         """The boards' picks without stored resamples (done before migration 0003) get them, before the
         boards are built, so neither a request nor a rebuild resamples them again."""
+        keys = (state_key(self.db, bench, "public"), resamples_stamp())
+        if self.filled.get(bench.id) == keys:  # no pick changed since the last look
+            return
         picks = {p.id for part in ("public", "private") for p in chosen(self.db, bench, part)}
         if picks and fill_resamples(self.db, bench, sorted(picks)):
             log.info("stored the board resamples of earlier submissions of %s", bench.name)
+        self.filled[bench.id] = keys
 
     def busy(self, bench: Benchmark) -> bool:
         """Submissions of ``bench`` queued or running: the private board, needed only at reveal, waits for a
