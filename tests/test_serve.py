@@ -51,9 +51,11 @@ def data(shared_data, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, data):
+def server(tmp_path_factory, data, serve_db):
+    """SQLite: one process with an in-process worker. PostgreSQL: `prt serve --workers 0` and two `prt worker
+    --db URL` processes (issue 31's scaled-out form)."""
     root = tmp_path_factory.mktemp("serve-a") / "root"
-    s = Server(root, workers=1, lease=2.0).start()
+    s = Server(root, workers=1, lease=2.0, db=serve_db, pg_workers=2).start()
     yield s
     s.stop()
 
@@ -77,7 +79,7 @@ def expected(task: str, gt: Path, pred: Path, items: list, where: Path) -> dict:
 
 
 def add_team(server: Server, name: str) -> str:
-    code, out = prt_here("serve", "admin", "add-team", name, "--root", server.root)
+    code, out = prt_here("serve", "admin", "add-team", name, *server.db_args)
     assert code == 0
     token = out.strip()
     assert token.startswith("prt_") and len(token) > 40
@@ -85,10 +87,10 @@ def add_team(server: Server, name: str) -> str:
 
 
 def add_benchmark(server: Server, name: str, gt: Path, *args, task: str = "tracking") -> dict:
-    code, out = prt_here("serve", "admin", "add-benchmark", name, "--root", server.root, "--task", task,
+    code, out = prt_here("serve", "admin", "add-benchmark", name, *server.db_args, "--task", task,
                          "--gt", gt, *args)
     assert code == 0, out
-    code, out = prt_here("serve", "admin", "split", name, "--root", server.root, "--json")
+    code, out = prt_here("serve", "admin", "split", name, *server.db_args, "--json")
     return json.loads(out)
 
 
@@ -148,7 +150,7 @@ def test_two_teams_board_equals_prt_evaluate_on_each_part_and_reveal_ranks_final
     assert lo <= rows["alpha"]["public"]["MOTA"] <= hi
     assert isinstance(rows["alpha"]["tied_with"], list)
 
-    code, out = prt_here("serve", "admin", "reveal", "pt-main", "--root", server.root)
+    code, out = prt_here("serve", "admin", "reveal", "pt-main", *server.db_args)
     assert code == 0
     status, board = get(f"{server.url}/api/benchmarks/pt-main/leaderboard")
     assert board["revealed"] is True and board["ranked_on"] == "private"
@@ -192,7 +194,7 @@ def test_five_concurrent_submissions_against_a_limit_of_three_and_failed_ones_do
     codes = sorted(s for s, _ in results)
     assert codes == [202, 202, 202, 429, 429], results
     assert all("total limit" in r["error"] for s, r in results if s == 429)
-    stored = db_rows(server.root, "SELECT COUNT(*) FROM prt_submissions s JOIN prt_benchmarks b ON "
+    stored = db_rows(server.database, "SELECT COUNT(*) FROM prt_submissions s JOIN prt_benchmarks b ON "
                                   "b.id = s.benchmark_id JOIN prt_teams t ON t.id = s.team_id "
                                   "WHERE b.name = 'pt-limits' AND t.name = 'gamma'")
     assert stored == [(3,)]
@@ -256,24 +258,25 @@ def test_mpii_single_is_split_by_person_and_equals_prt_evaluate_on_those_people(
     assert sub["public"] == _nan_free(want)
 
 
-def _status(root: Path, sid: int) -> tuple:
-    return db_rows(root, "SELECT status, attempts FROM prt_submissions WHERE id = ?", sid)[0]
+def _status(database, sid: int) -> tuple:
+    return db_rows(database, "SELECT status, attempts FROM prt_submissions WHERE id = ?", sid)[0]
 
 
-def _wait_status(root: Path, sid: int, want: str, timeout: float = 60) -> tuple:
+def _wait_status(database, sid: int, want: str, timeout: float = 60) -> tuple:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        row = _status(root, sid)
+        row = _status(database, sid)
         if row[0] == want:
             return row
         time.sleep(0.1)
-    raise AssertionError(f"submission {sid} not {want} after {timeout} s: {_status(root, sid)}")
+    raise AssertionError(f"submission {sid} not {want} after {timeout} s: {_status(database, sid)}")
 
 
-def test_kill_9_of_a_worker_and_of_the_server_loses_nothing(tmp_path, data):
+def test_kill_9_of_a_worker_and_of_the_server_loses_nothing(tmp_path, data, fresh_serve_db):
     need_serve_extra()
-    root = tmp_path / "root"
-    server = Server(root, workers=0, lease=3.0).start()
+    root, db = tmp_path / "root", fresh_serve_db
+    server = Server(root, workers=0, lease=3.0, db=db).start()
+    where = server.database
     workers = []
     try:
         add_benchmark(server, "pt-kill", data["gt"])
@@ -281,18 +284,19 @@ def test_kill_9_of_a_worker_and_of_the_server_loses_nothing(tmp_path, data):
         from poseval_refine.commands.submit import pack
 
         name, blob = pack(data["pred"]["good"])
-        # 1. a worker killed mid-evaluation: after its lease another worker evaluates the submission, once
-        workers.append(start_worker(root, lease=3.0, PRT_SERVE_EVAL_DELAY=30))
+        # 1. a worker killed mid-evaluation while another runs: after the lease the other one evaluates the
+        # submission, once (workers given only --db URL on PostgreSQL, as on another machine)
+        workers.append(start_worker(root, lease=3.0, db=db, PRT_SERVE_EVAL_DELAY=30))
         status, reply = post_submission(server.url, "pt-kill", token, name, blob, method="k1")
         assert status == 202
         sid1 = reply["id"]
-        _wait_status(root, sid1, "running")
+        _wait_status(where, sid1, "running")
+        workers.append(start_worker(root, lease=3.0, db=db))
         workers[0].kill()  # SIGKILL
         workers[0].wait(30)
-        workers.append(start_worker(root, lease=3.0))
         done = wait_for(server.url, sid1, token)
         assert done["status"] == "done"
-        assert _status(root, sid1) == ("done", 2)  # claimed twice, finished once
+        assert _status(where, sid1) == ("done", 2)  # claimed twice, finished once
 
         # 2. the server killed right after its 202, before any worker ran: the submission is in the database
         workers[1].kill()
@@ -301,19 +305,19 @@ def test_kill_9_of_a_worker_and_of_the_server_loses_nothing(tmp_path, data):
         assert status == 202
         sid2 = reply["id"]
         server.kill9()
-        assert _status(root, sid2) == ("queued", 0)
+        assert _status(where, sid2) == ("queued", 0)
 
         # 3. the server (with its in-process worker) killed mid-evaluation, then started again
         server.workers = 1
         server.start(PRT_SERVE_EVAL_DELAY=30)
-        _wait_status(root, sid2, "running")
+        _wait_status(where, sid2, "running")
         server.kill9()
         server.start()
         done2 = wait_for(server.url, sid2, token)
-        assert done2["status"] == "done" and _status(root, sid2) == ("done", 2)
+        assert done2["status"] == "done" and _status(where, sid2) == ("done", 2)
         assert done2["public"] == done["public"]  # the same predictions: the same numbers
         # nothing lost, nothing doubled: two submissions, both on the board's team row, the board alive
-        assert db_rows(root, "SELECT COUNT(*) FROM prt_submissions") == [(2,)]
+        assert db_rows(where, "SELECT COUNT(*) FROM prt_submissions") == [(2,)]
         status, board = get(f"{server.url}/api/benchmarks/pt-kill/leaderboard")
         assert status == 200 and [r["team"] for r in board["rows"]] == ["eps"]
     finally:
