@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import threading
 import time
@@ -17,6 +18,7 @@ from poseval_refine.evaluators import get_task
 
 from .support.serve import (
     Server,
+    as_json,
     db_rows,
     get,
     need_serve_extra,
@@ -25,6 +27,7 @@ from .support.serve import (
     prt_here,
     request,
     start_worker,
+    stop_processes,
     wait_for,
 )
 
@@ -324,4 +327,68 @@ def test_kill_9_of_a_worker_and_of_the_server_loses_nothing(tmp_path, data, fres
         for w in workers:
             if w.poll() is None:
                 w.kill()
+        server.stop()
+
+
+def test_two_worker_processes_evaluate_concurrent_submissions_each_exactly_once(tmp_path, data, fresh_serve_db):
+    """Issue 31: `prt serve --workers 0` and two separate `prt worker` processes (on PostgreSQL given only --db
+    URL). Six submissions of three teams arrive at once while no worker runs; then both workers start together,
+    and each sends every queued submission again at its start (as after a crash), so every submission has three
+    queue messages and two workers race for them. Each submission must be evaluated once (one claim in the
+    database, one "evaluated" line in the two workers' logs together), both workers must have worked, and the
+    numbers must be `prt evaluate`'s on each part of the split. Each worker runs three evaluation threads, and
+    every evaluation first waits a second (PRT_SERVE_EVAL_DELAY), so the duplicate messages meet their
+    submission still running: without the claim's condition, it would be evaluated again."""
+    need_serve_extra()
+    from poseval_refine.commands.submit import pack
+
+    root, db = tmp_path / "root", fresh_serve_db
+    server = Server(root, workers=0, lease=5.0, db=db).start()
+    where = server.database
+    workers = []
+    try:
+        split = add_benchmark(server, "pt-two", data["gt"], "--split-seed", "3")
+        tokens = {t: add_team(server, t) for t in ("w1", "w2", "w3")}
+        blobs = {k: pack(data["pred"][k]) for k in ("good", "half", "third")}
+        plan = [(team, kind) for i, team in enumerate(tokens) for kind in list(blobs)[i:] + list(blobs)[:i]][:6]
+        replies = {}
+        barrier = threading.Barrier(len(plan))
+
+        def send(team, kind):
+            barrier.wait()
+            name, blob = blobs[kind]
+            replies[team, kind] = post_submission(server.url, "pt-two", tokens[team], name, blob, method=kind)
+
+        threads = [threading.Thread(target=send, args=p) for p in plan]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(s for s, _ in replies.values()) == [202] * 6, replies
+        sids = {key: r["id"] for key, (_, r) in replies.items()}
+        assert db_rows(where, "SELECT COUNT(*) FROM prt_submissions WHERE status = 'queued'") == [(6,)]
+
+        workers = [start_worker(root, lease=5.0, db=db, threads=3, PRT_SERVE_EVAL_DELAY=1) for _ in range(2)]
+        deadline = time.monotonic() + 240
+        while db_rows(where, "SELECT COUNT(*) FROM prt_submissions WHERE status IN ('queued', 'running')")[0][0]:
+            assert time.monotonic() < deadline, db_rows(where, "SELECT id, status, attempts FROM prt_submissions")
+            assert all(w.poll() is None for w in workers), "a worker exited"
+            time.sleep(0.2)
+        time.sleep(1.0)  # the three messages of the last submission consumed too
+        rows = db_rows(where, "SELECT id, status, attempts FROM prt_submissions ORDER BY id")
+        assert rows == [(sid, "done", 1) for sid in sorted(sids.values())]  # one claim each
+        stop_processes(workers)
+        evaluated = [re.findall(r"submission (\d+) \(team \d+\) evaluated", w.log_path.read_text()) for w in workers]
+        assert sorted(int(s) for log in evaluated for s in log) == sorted(sids.values())  # each once, in all
+        assert all(evaluated), evaluated  # both workers evaluated some
+
+        want = {(part, k): expected("tracking", data["gt"], data["pred"][k], split[part], tmp_path / f"{part}-{k}")
+                for part in ("public", "private") for k in blobs}
+        for (team, kind), sid in sids.items():
+            got = get(f"{server.url}/api/submissions/{sid}", tokens[team])[1]
+            assert got["status"] == "done" and _nan_free(got["public"]) == want["public", kind], (team, kind)
+            private = as_json(db_rows(where, "SELECT private FROM prt_submissions WHERE id = ?", sid)[0][0])
+            assert _nan_free(private["headline"]) == want["private", kind], (team, kind)
+    finally:
+        stop_processes(workers)
         server.stop()

@@ -147,13 +147,17 @@ def stop_processes(procs: list[subprocess.Popen]) -> None:
             p.wait(30)
 
 
-def start_worker(root: Path, lease: float = 2.0, db: str | None = None, **extra_env) -> subprocess.Popen:
+def start_worker(root: Path, lease: float = 2.0, db: str | None = None, threads: int = 1,
+                 **extra_env) -> subprocess.Popen:
     """``prt worker``: on ``--db URL`` alone when a database URL is given (what a worker on another machine
     has), else on the server's ``--root``. Its log is ``worker-*.log`` beside ``root``."""
     log = open(Path(root).parent / f"worker-{time.monotonic_ns()}.log", "w")
     where = ["--db", db] if db else ["--root", str(root)]
-    return subprocess.Popen([sys.executable, "-m", "poseval_refine.cli", "worker", *where, "--lease", str(lease)],
+    proc = subprocess.Popen([sys.executable, "-m", "poseval_refine.cli", "worker", *where, "--lease", str(lease),
+                             "--threads", str(threads)],
                             stdout=log, stderr=subprocess.STDOUT, env=env(**extra_env))
+    proc.log_path = Path(log.name)
+    return proc
 
 
 def request(url: str, *, data: bytes | None = None, headers: dict | None = None, method: str | None = None,
