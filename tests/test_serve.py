@@ -392,3 +392,39 @@ def test_two_worker_processes_evaluate_concurrent_submissions_each_exactly_once(
     finally:
         stop_processes(workers)
         server.stop()
+
+
+def test_a_server_and_two_workers_started_at_once_on_an_empty_postgresql_database_make_one_schema(
+        tmp_path, data, pg_cluster):
+    """Alembic's migrations and Huey's tables made by three processes starting together on an empty PostgreSQL
+    database (serialised by advisory locks; two processes creating tables at once collide in PostgreSQL's
+    catalog): all three come up, the schema is at the newest migration shipped, and a submission goes through.
+    (On SQLite the file's write lock serialises them; every SQLite test starts a server on an empty folder.)"""
+    need_serve_extra()
+    from alembic.script import ScriptDirectory
+
+    import poseval_refine.serve.db as serve_db
+
+    root, db = tmp_path / "root", pg_cluster.create_database()
+    server = Server(root, workers=0, lease=2.0, db=db)
+    workers = [start_worker(root, lease=2.0, db=db) for _ in range(2)]
+    try:
+        server.start()
+        deadline = time.monotonic() + 60
+        while not all("prt worker: 1 thread(s) on" in w.log_path.read_text() for w in workers):
+            assert all(w.poll() is None for w in workers), [w.log_path.read_text() for w in workers]
+            assert time.monotonic() < deadline, [w.log_path.read_text() for w in workers]
+            time.sleep(0.2)
+        head = ScriptDirectory(str(Path(serve_db.__file__).parent / "migrations")).get_current_head()
+        assert db_rows(server.database, "SELECT version_num FROM alembic_version") == [(head,)]
+        add_benchmark(server, "pt-start", data["gt"])
+        token = add_team(server, "theta")
+        from poseval_refine.commands.submit import pack
+
+        name, blob = pack(data["pred"]["half"])
+        status, reply = post_submission(server.url, "pt-start", token, name, blob)
+        assert status == 202 and wait_for(server.url, reply["id"], token)["status"] == "done"
+        assert all(w.poll() is None for w in workers)
+    finally:
+        stop_processes(workers)
+        server.stop()

@@ -131,8 +131,9 @@ def test_tokens_are_stored_hashed_and_revoked_or_rotated_tokens_stop_working(sit
     raw = database_bytes(s.database)  # the SQLite file, or a pg_dump of the PostgreSQL database
     for team, token in site["tokens"].items():
         assert token.encode() not in raw
-        assert db_rows(s.database, "SELECT token_hash FROM prt_teams WHERE name = ?", team) == \
-            [(hashlib.sha256(token.encode()).hexdigest(),)]
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        assert db_rows(s.database, "SELECT token_hash FROM prt_teams WHERE name = ?", team) == [(digest,)]
+        assert digest.encode() in raw  # what was searched holds the table's rows
     tok = prt_here("serve", "admin", "add-team", "green", *s.db_args)[1].strip()
     assert get(f"{s.url}/api/submissions/1", tok)[0] in (200, 404)
     new = prt_here("serve", "admin", "rotate-token", "green", *s.db_args)[1].strip()
@@ -430,12 +431,15 @@ def test_admin_mistakes_are_one_clear_error(tmp_path):
         (["serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "coco", "--gt", gt,
           "--min-score", "0.5"], "does not apply to --task coco"),
         (["serve", "--db", "mysql://u@h/db"], "runs on SQLite and PostgreSQL"),
+        (["serve", "admin", "status", "--db", "postgresql://prt:secret@127.0.0.1:9/prt"],
+         "cannot open the database 127.0.0.1:9/prt"),
         (["serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "tracking", "--gt", gt,
           "--workers", "2"], "does not apply to a hosted benchmark"),
     ]
     for args, words in cases:
         code, out, err = prt_here(*args, stderr=True)
         assert code == 2 and err.startswith("prt: error:") and words in err and "Traceback" not in err, (args, err)
+        assert "secret" not in err  # no database password in a message
     code, out = prt_here("serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "coco",
                          "--gt", gt)
     assert code == 0 and "2 public and 2 private items" in out

@@ -233,11 +233,13 @@ def as_json(value):
 
 
 def database_bytes(database: Path | str) -> bytes:
-    """Everything stored: the SQLite file's bytes, or a ``pg_dump`` of the PostgreSQL database."""
+    """Everything stored: the SQLite file's bytes (and its WAL's), or a ``pg_dump`` of the PostgreSQL database."""
     if isinstance(database, str) and database.startswith("postgres"):
         from .pgcluster import pg_bin_dir
 
         r = subprocess.run([str(pg_bin_dir() / "pg_dump"), "--dbname", database], capture_output=True,
                            timeout=120, check=True)
         return r.stdout
-    return (Path(database) / "prt-serve.sqlite").read_bytes()
+    # the file and its write-ahead log (recent writes stay there until a checkpoint)
+    files = [Path(database) / "prt-serve.sqlite", Path(database) / "prt-serve.sqlite-wal"]
+    return b"".join(f.read_bytes() for f in files if f.exists())
