@@ -122,27 +122,27 @@ def browser():
 SERVE_BACKENDS = ("sqlite", "postgresql")
 
 
+def missing_postgres(problem: str, env: dict | None = None):
+    """Skip (a local run) or fail (CI) a PostgreSQL run of the server suite that cannot have its database."""
+    if in_ci(env):
+        pytest.fail(f"CI must provide PostgreSQL (.ci/run installs Debian's postgresql): {problem}", pytrace=False)
+    pytest.skip(f"the PostgreSQL runs of the server suite need PostgreSQL: {problem}")
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A throwaway PostgreSQL cluster for the whole session (tests/support/pgcluster.py); each user makes its
     own database in it. Without PostgreSQL (or psycopg2) a local run skips, a CI run fails."""
     from .support.pgcluster import PgCluster, PgUnavailable
 
-    problem = None
     try:
         import psycopg2  # noqa: F401  (the serve extra's PostgreSQL driver)
     except ImportError:
-        problem = "psycopg2 is not installed (pip install -e '.[serve]')"
-    if problem is None:
-        try:
-            cluster = PgCluster.start()
-        except PgUnavailable as e:
-            problem = str(e)
-    if problem is not None:
-        if in_ci():
-            pytest.fail(f"CI must provide PostgreSQL (.ci/run installs Debian's postgresql): {problem}",
-                        pytrace=False)
-        pytest.skip(f"the PostgreSQL runs of the server suite need PostgreSQL: {problem}")
+        missing_postgres("psycopg2 is not installed (pip install -e '.[serve]')")
+    try:
+        cluster = PgCluster.start()
+    except PgUnavailable as e:
+        missing_postgres(str(e))
     yield cluster
     cluster.stop()
 
