@@ -378,6 +378,7 @@ def test_two_worker_processes_evaluate_concurrent_submissions_each_exactly_once(
         rows = db_rows(where, "SELECT id, status, attempts FROM prt_submissions ORDER BY id")
         assert rows == [(sid, "done", 1) for sid in sorted(sids.values())]  # one claim each
         stop_processes(workers)
+        assert db is None or not root.exists()  # on PostgreSQL no process needed a folder: all is in the database
         evaluated = [re.findall(r"submission (\d+) \(team \d+\) evaluated", w.log_path.read_text()) for w in workers]
         assert sorted(int(s) for log in evaluated for s in log) == sorted(sids.values())  # each once, in all
         assert all(evaluated), evaluated  # both workers evaluated some

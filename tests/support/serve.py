@@ -91,8 +91,9 @@ class Server:
 
     @property
     def db_args(self) -> list[str]:
-        """The database options of every ``prt serve`` / ``admin`` command for this server."""
-        return ["--root", str(self.root)] + (["--db", self.db] if self.db else [])
+        """The database options of every ``prt serve`` / ``admin`` command for this server: ``--db URL`` alone on
+        PostgreSQL (no folder: uploads and the hidden GT live in the database), else ``--root DIR``."""
+        return ["--db", self.db] if self.db else ["--root", str(self.root)]
 
     @property
     def database(self) -> Path | str:
