@@ -337,7 +337,7 @@ def test_two_worker_processes_evaluate_concurrent_submissions_each_exactly_once(
     queue messages and two workers race for them. Each submission must be evaluated once (one claim in the
     database, one "evaluated" line in the two workers' logs together), both workers must have worked, and the
     numbers must be `prt evaluate`'s on each part of the split. Each worker runs three evaluation threads, and
-    every evaluation first waits a second (PRT_SERVE_EVAL_DELAY), so the duplicate messages meet their
+    every evaluation first waits two seconds (PRT_SERVE_EVAL_DELAY), so the duplicate messages meet their
     submission still running: without the claim's condition, it would be evaluated again."""
     need_serve_extra()
     from poseval_refine.commands.submit import pack
@@ -368,7 +368,7 @@ def test_two_worker_processes_evaluate_concurrent_submissions_each_exactly_once(
         sids = {key: r["id"] for key, (_, r) in replies.items()}
         assert db_rows(where, "SELECT COUNT(*) FROM prt_submissions WHERE status = 'queued'") == [(6,)]
 
-        workers = [start_worker(root, lease=5.0, db=db, threads=3, PRT_SERVE_EVAL_DELAY=1) for _ in range(2)]
+        workers = [start_worker(root, lease=5.0, db=db, threads=3, PRT_SERVE_EVAL_DELAY=2) for _ in range(2)]
         deadline = time.monotonic() + 240
         while db_rows(where, "SELECT COUNT(*) FROM prt_submissions WHERE status IN ('queued', 'running')")[0][0]:
             assert time.monotonic() < deadline, db_rows(where, "SELECT id, status, attempts FROM prt_submissions")
