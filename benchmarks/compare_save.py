@@ -1,0 +1,158 @@
+"""Time whole `prt compare A B` processes and `Result.save` beside 6 and beside 1,000 stored results.
+
+    PRT_DATA=../shared/data python benchmarks/compare_save.py [--many 1000] [--repeat 15] [--saves 7]
+
+1. Two stores: the 6 shipped MPII validation results alone (an empty user store), and a user store of N more
+   (``--many``): copies of the shipped results under other names (their real per-item statistics of 2958
+   people), written by ``results.store.save_result`` with the store's index as prt keeps it.
+2. `prt compare` as a user runs it (a whole ``python -m poseval_refine.cli compare`` process, output to a pipe):
+   *cold* (an empty ``PRT_CACHE`` per run: the two results' entries are computed, with numpy) and *warm* (the
+   entries cached: the quick path, without numpy or click); median, min and max of ``--repeat`` runs, each run's
+   wall time and CPU time (user + system, from the child's rusage). Beside it, in the same conditions:
+   ``python -c pass``, ``python -c "import numpy"``, ``python -c "import click"`` (what a process pays before prt
+   does anything). The output of a warm run is checked equal to the cold (full path) one.
+3. `Result.save` of a fresh MPII evaluation (released predictions plus noise, the evaluation not timed) into an
+   empty store (the first result) and into the store of N (the N+1th), interleaved, ``--saves`` of each; medians.
+
+The cache is a temporary folder (the user's is never touched). The machine's load average is printed with every
+block: the machine is shared, so figures taken under load are upper bounds; CPU times are less affected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, float, str]:
+    """Wall and CPU seconds of one whole process, and its stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{p.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, p.stdout
+
+
+def summary(runs: list[tuple[float, float, str]]) -> str:
+    walls, cpus = [w for w, _, _ in runs], [c for _, c, _ in runs]
+    return (f"wall median {statistics.median(walls):.3f} s (min {min(walls):.3f}, max {max(walls):.3f}), "
+            f"CPU median {statistics.median(cpus):.3f} s ({len(runs)} runs)")
+
+
+def fill(store: Path, n: int) -> None:
+    """N copies of the shipped MPII results under other names, saved as prt saves (index included)."""
+    from poseval_refine.results.store import save_result, shipped_dir
+
+    shipped = [json.loads(p.read_text()) for p in sorted(shipped_dir().glob("*__mpii-val__single.json"))]
+    for i in range(n):
+        d = json.loads(json.dumps(shipped[i % len(shipped)]))
+        d["method"], d["source"] = f"net-{i:04d}", "user"
+        save_result(d, store)
+
+
+def environment(**more: str) -> dict:
+    """The processes' environment: PYTHONDONTWRITEBYTECODE left out, so that they run from compiled bytecode as
+    an installed prt does (pip compiles on install; without it every process compiles prt's modules again)."""
+    return {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}, **more}
+
+
+def compare_block(label: str, args: list[str], store: Path, cache: Path, repeat: int) -> None:
+    env = environment(PRT_CACHE=str(cache), PRT_RESULTS=str(store))
+    cmd = [sys.executable, "-m", "poseval_refine.cli", "compare", *args]
+    timed(cmd, env)  # bytecode written, if it was not
+    cold = []
+    for _ in range(repeat):
+        shutil.rmtree(cache, ignore_errors=True)
+        cold.append(timed(cmd, env))
+    warm = [timed(cmd, env) for _ in range(repeat)]
+    if any(out != cold[0][2] for _, _, out in cold + warm):
+        raise SystemExit(f"prt compare {' '.join(args)}: the quick path's output differs from the full path's")
+    print(f"prt compare {' '.join(args)} beside {label}, load {load()}")
+    print(f"  cold cache (entries computed): {summary(cold)}")
+    print(f"  warm cache (quick path):       {summary(warm)}")
+
+
+def baselines(repeat: int) -> None:
+    print(f"bare processes, load {load()}")
+    for code in ("pass", "import click", "import numpy"):
+        runs = [timed([sys.executable, "-c", code], environment()) for _ in range(repeat)]
+        print(f"  python -c {code!r:16s} {summary(runs)}")
+
+
+def save_block(store: Path, tmp: Path, data: Path, saves: int) -> None:
+    import h5py
+
+    import poseval_refine as prt
+
+    with h5py.File(data / "mpii_val" / "newell.h5") as f:
+        base = np.asarray(f["preds"], dtype=np.float64)[:, :16, :2]
+    evaluator = prt.Evaluator(data / "mpii_val" / "valid.h5", task="single")
+    rng = np.random.default_rng(7)
+    first, later = [], []
+    n0 = len(list(store.glob("*.json")))
+    for k in range(saves):
+        for which in ("first", "later"):
+            result = evaluator.reset() or evaluator.update(base + rng.normal(0, 1.0, base.shape)).compute()
+            target = tmp / f"empty-{k}" if which == "first" else store
+            t0 = time.perf_counter()
+            result.save(f"new-{k:02d}", results=target, benchmark="mpii-val")
+            (first if which == "first" else later).append(time.perf_counter() - t0)
+    print(f"Result.save (MPII val, 2958 people; its 1000 resamples included), {saves} of each, interleaved, "
+          f"load {load()}")
+    print(f"  into an empty store (the first result):           median {statistics.median(first):.3f} s "
+          f"(min {min(first):.3f}, max {max(first):.3f})")
+    print(f"  into the store of {n0} (results {n0 + 1} to {n0 + saves}): median {statistics.median(later):.3f} s "
+          f"(min {min(later):.3f}, max {max(later):.3f})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--many", type=int, default=1000, help="results in the large store (default 1000)")
+    ap.add_argument("--repeat", type=int, default=15, help="processes per figure (default 15)")
+    ap.add_argument("--saves", type=int, default=7, help="saves into each store (default 7)")
+    ap.add_argument("--skip-saves", action="store_true", help="time `prt compare` only")
+    args = ap.parse_args()
+    data = Path(os.environ.get("PRT_DATA", "../shared/data"))
+    if not (data / "mpii_val").is_dir():
+        raise SystemExit(f"{data / 'mpii_val'} not found: set PRT_DATA")
+    print(f"{os.cpu_count()} cores, load average {load()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        os.environ["PRT_CACHE"] = str(tmp / "fill-cache")
+        empty, big = tmp / "empty", tmp / "store"
+        empty.mkdir()
+        t0 = time.perf_counter()
+        fill(big, args.many)
+        print(f"filled a store of {args.many} results in {time.perf_counter() - t0:.1f} s")
+        baselines(args.repeat)
+        compare_block("the 6 shipped results", ["newell", "bearpaw-hg-s2"], empty, tmp / "cache", args.repeat)
+        compare_block(f"{args.many} stored results (+ 6 shipped)", ["net-0001", "net-0004"], big, tmp / "cache",
+                      args.repeat)
+        compare_block(f"{args.many} stored results, --format json", ["net-0002", "net-0003", "--format", "json"],
+                      big, tmp / "cache", args.repeat)
+        if not args.skip_saves:
+            save_block(big, tmp, data, args.saves)
+    print(f"load average after: {load()}")
+
+
+if __name__ == "__main__":
+    main()
