@@ -91,6 +91,39 @@ def compare_block(label: str, args: list[str], store: Path, cache: Path, repeat:
     print(f"  warm cache (quick path):       {summary(warm)}")
 
 
+def import_breakdown(args: list[str], store: Path, cache: Path, runs: int = 7) -> None:
+    """Where a warm `prt compare` process's imports go: ``python -X importtime``, each module's smallest self time
+    over ``runs`` processes (importtime's own overhead included)."""
+    env = environment(PRT_CACHE=str(cache), PRT_RESULTS=str(store))
+    cmd = [sys.executable, "-X", "importtime", "-m", "poseval_refine.cli", "compare", *args]
+    self_us: dict[str, list[int]] = {}
+    site_us, order = [], []
+    for _ in range(runs):
+        lines = subprocess.run(cmd, env=env, capture_output=True, text=True).stderr.splitlines()
+        after_site = False
+        for line in lines:
+            if not line.startswith("import time:") or "self [us]" in line:
+                continue
+            own, cumulative, name = (x.strip() for x in line[len("import time:"):].split("|"))
+            if name == "site":
+                site_us.append(int(cumulative))
+                after_site = True
+            elif after_site:
+                if name not in self_us:
+                    order.append(name)
+                self_us.setdefault(name, []).append(int(own))
+    best = {n: min(v) for n, v in self_us.items()}
+    print(f"imports of a warm `prt compare {' '.join(args)}` (-X importtime, smallest of {runs}), load {load()}:")
+    print(f"  Python's start (site: the interpreter's own modules, the editable install's finder): "
+          f"{min(site_us) / 1000:.1f} ms")
+    print(f"  everything imported after it: {sum(best.values()) / 1000:.1f} ms; of that, modules over 1 ms:")
+    for name in order:
+        if best[name] >= 1000:
+            print(f"    {best[name] / 1000:5.1f} ms  {name}")
+    loaded = set(best)
+    print(f"  numpy imported: {'numpy' in loaded}; click imported: {'click' in loaded}")
+
+
 def baselines(repeat: int) -> None:
     print(f"bare processes, load {load()}")
     for code in ("pass", "import click", "import numpy"):
@@ -149,6 +182,7 @@ def main() -> None:
                       args.repeat)
         compare_block(f"{args.many} stored results, --format json", ["net-0002", "net-0003", "--format", "json"],
                       big, tmp / "cache", args.repeat)
+        import_breakdown(["net-0001", "net-0004"], big, tmp / "cache")
         if not args.skip_saves:
             save_block(big, tmp, data, args.saves)
     print(f"load average after: {load()}")

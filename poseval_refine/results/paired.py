@@ -15,6 +15,7 @@ Also the draws' defaults (the boards' and ``prt compare``'s), which are needed w
 from __future__ import annotations
 
 import math
+import operator
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
@@ -57,11 +58,15 @@ def interval(values: Sequence[float], level: float = LEVEL, is_sorted: bool = Fa
     return [lo, hi]
 
 
+def _floats(values: Sequence[float]) -> list[float]:
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
 def paired_difference(value: float, base: float, resampled: Sequence[float],
                       base_resampled: Sequence[float]) -> tuple[float, list[float] | None, float | None]:
     """:func:`.uncertainty.paired_difference` as (difference, 95% interval, p-value)."""
     d = value - base
-    ds = [a - b for a, b in zip(resampled, base_resampled)]
+    ds = list(map(operator.sub, _floats(resampled), _floats(base_resampled)))
     if not all(map(math.isfinite, ds)):
         ds = [x for x in ds if math.isfinite(x)]
     if not math.isfinite(d) or not ds:
