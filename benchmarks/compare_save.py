@@ -60,13 +60,14 @@ def summary(runs: list[tuple[float, float, str]]) -> str:
 
 def fill(store: Path, n: int) -> None:
     """N copies of the shipped MPII results under other names, saved as prt saves (index included)."""
-    from poseval_refine.results.store import save_result, shipped_dir
+    from poseval_refine.results.store import load_dir, save_result, shipped_dir
 
     shipped = [json.loads(p.read_text()) for p in sorted(shipped_dir().glob("*__mpii-val__single.json"))]
+    listed = load_dir(shipped_dir(), "shipped")
     for i in range(n):
         d = json.loads(json.dumps(shipped[i % len(shipped)]))
         d["method"], d["source"] = f"net-{i:04d}", "user"
-        save_result(d, store)
+        save_result(d, store, shipped=listed, stored=[])  # (new names: no clash to look for)
 
 
 def environment(**more: str) -> dict:
@@ -96,6 +97,7 @@ def import_breakdown(args: list[str], store: Path, cache: Path, runs: int = 7) -
     over ``runs`` processes (importtime's own overhead included)."""
     env = environment(PRT_CACHE=str(cache), PRT_RESULTS=str(store))
     cmd = [sys.executable, "-X", "importtime", "-m", "poseval_refine.cli", "compare", *args]
+    subprocess.run(cmd, env=env, capture_output=True)  # the two entries cached, if they were not
     self_us: dict[str, list[int]] = {}
     site_us, order = [], []
     for _ in range(runs):
