@@ -1,6 +1,6 @@
 """Time whole `prt compare A B` processes and `Result.save` beside 6 and beside 1,000 stored results.
 
-    PRT_DATA=../shared/data python benchmarks/compare_save.py [--many 1000] [--repeat 15] [--saves 7]
+    PRT_DATA=../shared/data python benchmarks/compare_save.py [--many 1000] [--repeat 15] [--saves 11]
 
 1. Two stores: the 6 shipped MPII validation results alone (an empty user store), and a user store of N more
    (``--many``): copies of the shipped results under other names (their real per-item statistics of 2958
@@ -12,7 +12,8 @@
    ``python -c pass``, ``python -c "import numpy"``, ``python -c "import click"`` (what a process pays before prt
    does anything). The output of a warm run is checked equal to the cold (full path) one.
 3. `Result.save` of a fresh MPII evaluation (released predictions plus noise, the evaluation not timed) into an
-   empty store (the first result) and into the store of N (the N+1th), interleaved, ``--saves`` of each; medians.
+   empty store (the first result) and into the store of N (the N+1th), interleaved, ``--saves`` of each; medians
+   of wall and CPU time; then what of a save grows with the store (listing it, recording a file in its index).
 
 The cache is a temporary folder (the user's is never touched). The machine's load average is printed with every
 block: the machine is shared, so figures taken under load are upper bounds; CPU times are less affected.
@@ -142,28 +143,56 @@ def save_block(store: Path, tmp: Path, data: Path, saves: int) -> None:
         base = np.asarray(f["preds"], dtype=np.float64)[:, :16, :2]
     evaluator = prt.Evaluator(data / "mpii_val" / "valid.h5", task="single")
     rng = np.random.default_rng(7)
-    first, later = [], []
+    times: dict[str, list[tuple[float, float]]] = {"first": [], "later": []}
     n0 = len(list(store.glob("*.json")))
     for k in range(saves):
         for which in ("first", "later"):
             result = evaluator.reset() or evaluator.update(base + rng.normal(0, 1.0, base.shape)).compute()
             target = tmp / f"empty-{k}" if which == "first" else store
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             result.save(f"new-{k:02d}", results=target, benchmark="mpii-val")
-            (first if which == "first" else later).append(time.perf_counter() - t0)
+            times[which].append((time.perf_counter() - t0, time.process_time() - c0))
     print(f"Result.save (MPII val, 2958 people; its 1000 resamples included), {saves} of each, interleaved, "
           f"load {load()}")
-    print(f"  into an empty store (the first result):           median {statistics.median(first):.3f} s "
-          f"(min {min(first):.3f}, max {max(first):.3f})")
-    print(f"  into the store of {n0} (results {n0 + 1} to {n0 + saves}): median {statistics.median(later):.3f} s "
-          f"(min {min(later):.3f}, max {max(later):.3f})")
+    for which, label in (("first", "into an empty store (the first result)"),
+                         ("later", f"into the store of {n0} (results {n0 + 1} to {n0 + saves})")):
+        walls, cpus = [w for w, _ in times[which]], [c for _, c in times[which]]
+        print(f"  {label:48s} wall median {statistics.median(walls):.3f} s (min {min(walls):.3f}, max "
+              f"{max(walls):.3f}), CPU median {statistics.median(cpus):.3f} s")
+    listing(store, tmp / "empty-0")
+
+
+def listing(store: Path, small: Path, runs: int = 20) -> None:
+    """What of a save grows with the store: listing it (as a save does, by names; as a board does, by stat) and
+    recording the new file in the index; the smallest of ``runs``."""
+    from poseval_refine.results import index
+    from poseval_refine.results.store import load_all
+
+    def best(f) -> float:
+        out = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            f()
+            out.append(time.perf_counter() - t0)
+        return min(out) * 1000
+
+    print(f"  what grows with the store (smallest of {runs}, ms), load {load()}:")
+    for d in (small, store):
+        n = len(list(d.glob("*.json")))
+        path = next(d.glob("*.json"))
+        raw = path.read_bytes()
+        names = best(lambda d=d: load_all(d, check="names"))
+        stat = best(lambda d=d: load_all(d, check="stat"))
+        record = best(lambda d=d, path=path, raw=raw: index.record(d, path, raw))
+        print(f"    {n:5d} results: listing by names {names:6.2f}, by stat {stat:6.2f}, recording a file in the "
+              f"index {record:6.2f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--many", type=int, default=1000, help="results in the large store (default 1000)")
     ap.add_argument("--repeat", type=int, default=15, help="processes per figure (default 15)")
-    ap.add_argument("--saves", type=int, default=7, help="saves into each store (default 7)")
+    ap.add_argument("--saves", type=int, default=11, help="saves into each store (default 11)")
     ap.add_argument("--skip-saves", action="store_true", help="time `prt compare` only")
     args = ap.parse_args()
     data = Path(os.environ.get("PRT_DATA", "../shared/data"))
