@@ -71,7 +71,11 @@ def main(argv=None) -> int:
     if invocation["argv"][1:2] and invocation["argv"][1] in QUICK_COMMANDS:
         from .commands._quick import QUICK
 
-        code = QUICK[invocation["argv"][1]](invocation["argv"][2:])
+        try:
+            code = QUICK[invocation["argv"][1]](invocation["argv"][2:])
+        except KeyboardInterrupt:
+            sys.stderr.write("prt: interrupted\n")
+            return 130
         if code is not None:
             return code
     import click
