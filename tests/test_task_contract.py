@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import ast
 import glob
 import json
 import os
@@ -174,10 +175,40 @@ def test_pose21_is_the_old_pose_protocol(pt21_bench, tmp_path, capsys):
         prt.evaluate(d / "gt", d / "pred", task="pose", protocol="posetrack21", min_score=0.5)
 
 
+def task_name_comparisons(source: str, names) -> list[tuple[int, str]]:
+    """(line, name) of every comparison of a value with a task name (``task == "tracking"``, ``name in ("pose",
+    "hota")``): a branch on which task it is."""
+    def strings(node) -> set:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return set().union(set(), *(strings(e) for e in node.elts))
+        return set()
+
+    return sorted((node.lineno, name) for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Compare)
+                  for name in set().union(strings(node.left), *(strings(c) for c in node.comparators)) & set(names))
+
+
 def test_no_task_name_branches_outside_the_tasks_modules():
+    """A task's module may branch on its own tasks' names; nothing else names a task to branch on it. Left out:
+    ``analysis/`` (prt analyze keeps a diagnosis per task and dispatches on its name: issue 27's), and the COCO
+    protocol called ``coco`` (formats/coco.py compares a protocol, not a task)."""
+    from poseval_refine.evaluators import TASK_MODULES
+
+    assert task_name_comparisons('if task == "tracking" or t in ("pose", "x"):\n    pass\n', TASK_MODULES) == \
+        [(1, "pose"), (1, "tracking")]
     root = Path(prt.__file__).parent
     for path in [root / "evaluators" / "posetrack.py", *sorted((root / "commands").glob("*.py"))]:
         assert '"posetrack21"' not in path.read_text(), path
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        own = {t for t, m in TASK_MODULES.items() if rel == f"evaluators/{m}.py"}
+        allowed = own | ({"coco"} if rel == "formats/coco.py" else set())
+        if not rel.startswith("analysis/"):
+            found += [f"{rel}:{line}: {name}" for line, name in task_name_comparisons(path.read_text(), TASK_MODULES)
+                      if name not in allowed]
+    assert not found, "\n".join(found)
 
 
 # ----------------------------------------------------------------------------- COCO

@@ -13,6 +13,7 @@ from ..errors import ConfigError
 from ..evaluators import task_names
 from ..log import setup_cli_logging
 from ..optional import require
+from ._options import task_option
 from .evaluate import task_option_flags
 
 ROOT = click.option("--root", type=click.Path(path_type=Path), default=None,
@@ -68,7 +69,7 @@ def admin():
 @click.argument("name")
 @ROOT
 @DB
-@click.option("--task", type=click.Choice(task_names()), required=True, help="The task submissions are evaluated on.")
+@task_option(task_names(), required=True, help="The task submissions are evaluated on.")
 @click.option("--gt", type=click.Path(path_type=Path), required=True, help="The hidden GT file or folder.")
 @task_option_flags
 @click.option("--public-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.5,
