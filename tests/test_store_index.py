@@ -146,6 +146,13 @@ def test_saving_lists_the_stores_by_names(tmp_path, monkeypatch, shared_data):
     assert checks and set(checks) == {"names"}, checks
 
 
+def test_the_saves_benchmark_list_is_the_stores(filled):
+    from poseval_refine.results.store import known_benchmarks, listed_benchmarks
+
+    (filled / "junk__mpii-val__single.json").write_text("{}")  # a damaged file: no benchmark of its own
+    assert listed_benchmarks(filled) == known_benchmarks(load_all(filled)) != {}
+
+
 def test_entries_are_computed_once_and_give_the_same_board(filled, monkeypatch):
     before = build_boards(load_all(filled), benchmark="mpii-val", resamples=50)[0]
     calls = []

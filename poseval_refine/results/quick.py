@@ -61,7 +61,9 @@ def quick_compare(a, b, *, benchmark: str | None = None, task: str | None = None
         return entries[str(r.path)]
 
     try:
-        stored = load_all(Path(results) if results is not None else None, check="names")
+        # only the results named a or b (in any case: the full path's fallback) are made objects of
+        stored = load_all(Path(results) if results is not None else None, check="names",
+                          methods={a.lower(), b.lower()})
         ra, rb = resolve_pair(a, b, stored, benchmark, task, entry, not_found=_give_up)
         ea, eb = entry(ra), entry(rb)
         if ea.item_ids != eb.item_ids or ea.n_items != eb.n_items:

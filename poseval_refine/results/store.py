@@ -259,11 +259,12 @@ def store_evaluation(name: str, task: str, result: dict, inputs: dict, options: 
     if get_task(task).headline is None:
         raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
     directory = user_dir(results)
-    # from the stores' indexes, trusted by the folders' names (no stat per file): no result file is parsed, and
-    # save_result checks the one file it would replace
-    existing = load_all(directory, check="names")
+    # from the stores' indexes, trusted by the folders' names (no stat per file): no result file is parsed;
+    # save_result checks the one file it would replace; objects only for the results of this name in any case
+    existing = load_all(directory, check="names", methods={name.lower()})
+    known = listed_benchmarks(directory)
     bench = identify(input_record(inputs["gt"])["sha256"], task, len(result.get("items") or []) or None, benchmark,
-                     known_benchmarks(existing))
+                     known)
     opts = {k: v for k, v in options.items() if k != "plot"}
     data = make_result(name, task, result, benchmark=bench, inputs=inputs, options=opts, source=source, root=root,
                        base=base, command=command)
@@ -276,8 +277,8 @@ def store_evaluation(name: str, task: str, result: dict, inputs: dict, options: 
     value = (data["headline"] or {}).get(primary)
     shown = f"{primary} {value:.2f}" if isinstance(value, float) else ""
     log.info("saved %s on %s (%s) %s: %s", name, bench, task, shown, path)
-    if benchmark is not None and bench not in BENCHMARKS and bench not in known_benchmarks(existing):
-        guess = close_to(bench, [*BENCHMARKS, *known_benchmarks(existing)])
+    if benchmark is not None and bench not in BENCHMARKS and bench not in known:
+        guess = close_to(bench, [*BENCHMARKS, *known])
         log.warning("%s is a new benchmark: a board of its own%s", bench, f" (did you mean {guess}?)" if guess else "")
     return path
 
@@ -360,11 +361,13 @@ def _index_in_store(directory: Path, store: str) -> bool:
         Path(directory).resolve() != shipped_dir().resolve()
 
 
-def load_dir(directory: Path, store: str = "user", check: str = "stat") -> list[StoredResult]:
+def load_dir(directory: Path, store: str = "user", check: str = "stat",
+             methods: set[str] | None = None) -> list[StoredResult]:
     """The store's result files, from its index (:mod:`.index`): a file that is not a usable result comes
     back with its ``problem`` set (what reading it raises), so one bad file does not hide the others.
     ``check``: how the index is trusted (:func:`.index.scan`; with ``"names"``, check a file's entry with
-    :func:`.index.is_current` before using it)."""
+    :func:`.index.is_current` before using it). ``methods``: only the results whose method or file name's method
+    part, in lower case, is one of these, so that saving and ``prt compare`` make no object for the others."""
     from . import index
 
     d = Path(directory)
@@ -373,6 +376,9 @@ def load_dir(directory: Path, store: str = "user", check: str = "stat") -> list[
     out = []
     where = str(d)
     for name, entry in index.scan(d, _index_in_store(d, store), check).items():
+        if methods is not None and name.split("__", 1)[0].lower() not in methods and \
+                str(entry.get("method", "")).lower() not in methods:
+            continue
         problem = None
         if "problem" in entry:
             problem = InputError(entry["problem"]["problem"], file=d / name, field=entry["problem"].get("field"),
@@ -381,17 +387,37 @@ def load_dir(directory: Path, store: str = "user", check: str = "stat") -> list[
     return out
 
 
-def load_all(user: Path | None = None, *, include_user: bool = True, check: str = "stat") -> list[StoredResult]:
+def load_all(user: Path | None = None, *, include_user: bool = True, check: str = "stat",
+             methods: set[str] | None = None) -> list[StoredResult]:
     """Shipped results, then the user store's (a user result identical to a shipped one is left out).
-    ``check``: how the stores' indexes are trusted (:func:`load_dir`)."""
-    shipped = load_dir(shipped_dir(), "shipped", check)
+    ``check`` and ``methods``: as :func:`load_dir` takes them."""
+    shipped = load_dir(shipped_dir(), "shipped", check, methods)
     out = list(shipped)
     if include_user:
         udir = user_dir(user)
         if udir.resolve() != shipped_dir().resolve():
             seen = {(s.key, s.pred_sha256) for s in shipped if s.problem is None}
-            out += [r for r in load_dir(udir, "user", check)
+            out += [r for r in load_dir(udir, "user", check, methods)
                     if r.problem is not None or (r.key, r.pred_sha256) not in seen]
+    return out
+
+
+def listed_benchmarks(user: Path | None = None) -> dict[str, set[str]]:
+    """:func:`known_benchmarks` of the shipped and the user store's results, from their indexes' entries (trusted by
+    the folders' names, as a save lists them) without an object per result."""
+    from . import index
+
+    out: dict[str, set[str]] = {}
+    folders = [(shipped_dir(), "shipped")]
+    udir = user_dir(user)
+    if udir.resolve() != shipped_dir().resolve():
+        folders.append((udir, "user"))
+    for d, store in folders:
+        if not Path(d).is_dir():
+            continue
+        for entry in index.scan(Path(d), _index_in_store(Path(d), store), "names").values():
+            if "problem" not in entry and entry.get("gt"):
+                out.setdefault(entry["benchmark"], set()).add(entry["gt"])
     return out
 
 
