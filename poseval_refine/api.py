@@ -117,8 +117,9 @@ class Result:
     @property
     def items(self) -> list:
         """The keys of the items ``subset`` chooses from, in the GT's order: sequence names (PoseTrack,
-        PoseTrack21, pckh), image ids (COCO), image or person indices (MPII multi, single)."""
-        return list(self._evaluated().keys)
+        PoseTrack21), image ids (COCO), image or person indices (MPII multi, single), people as
+        ``sequence/frame/person`` (pckh)."""
+        return self._evaluated().subset_keys()
 
     def subset(self, items) -> Result:
         """The result over the chosen items only (see ``items``), equal bit for bit to evaluating a GT and

@@ -157,6 +157,12 @@ class Session:
                             + (f" (nor {len(keys) - 1} more)" if len(keys) > 1 else ""), file="pred",
                             fix=f"give predictions for every GT {self.task.item}")
 
+    def subset_keys(self) -> list:
+        """What ``Result.subset`` chooses from (``Result.items``), in GT order: the items (``keys``); a session
+        whose subsets are finer than its items (pckh: people, fed by sequence) lists its own and takes them
+        in ``compute(only=...)``."""
+        return list(self.keys)
+
     def parts(self, pred: Any, size: int) -> list:
         """The prediction input of ``run`` (a path, or what the task takes) as parts of about ``size`` items,
         each a valid ``update`` argument. Default: one part."""
@@ -273,7 +279,8 @@ class Task:
     options: ClassVar[tuple[str, ...]] = ()
     #: the values of ``--protocol`` this task takes (None: the option's own choices)
     protocols: ClassVar[tuple[str, ...] | None] = None
-    #: what one item of ``Result.subset``, ``Session.state`` and the bootstrap is
+    #: what one item of ``Session.state`` (and of ``Result.subset``, unless the session lists finer ones:
+    #: ``Session.subset_keys``) is
     item: ClassVar[str] = "item"
     primary: ClassVar[str | None] = None
     unit: ClassVar[str | None] = None
