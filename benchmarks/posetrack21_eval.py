@@ -72,33 +72,39 @@ with open(out, "w") as f:
 """
 
 
-def run_kit(kit: Path, python: str, gt: Path, pred: Path, out: Path) -> tuple[list, dict]:
-    """The kit on one benchmark, HOTA then mAP, each its own process: ([(wall, CPU seconds)] per task,
-    its numbers)."""
+#: the tasks timed: prt's arguments and the kit's eval_type
+TASKS = {"hota": (["--task", "hota"], "tracking"), "map": (["--task", "pose21"], "pose_estim")}
+
+
+def run_kit(kit: Path, python: str, gt: Path, pred: Path, out: Path, tasks=tuple(TASKS)) -> tuple[list, dict]:
+    """The kit on one benchmark, each task its own process: ([(wall, CPU seconds)] per task, its numbers)."""
     env = dict(os.environ, PYTHONPATH=str(kit))
     times, raw = [], {}
-    for eval_type in ("tracking", "pose_estim"):
-        times.append(_timed([python, "-c", KIT_SCRIPT, f"{gt}/", f"{pred}/", str(out), eval_type], env))
+    for task in tasks:
+        times.append(_timed([python, "-c", KIT_SCRIPT, f"{gt}/", f"{pred}/", str(out), TASKS[task][1]], env))
         raw.update(json.loads(out.read_text()))
     return times, kit_numbers(raw)
 
 
 def kit_numbers(raw: dict) -> dict:
     """The kit's numbers as prt names them: averages {field: {joint: percent}}, per_alpha, AP groups."""
-    out = {name: {c: 100 * v for c, v in zip(COLUMNS, raw["avg"][name])} for name in MAIN}
-    out["per_alpha"] = raw["per_alpha"]
-    out["AP"], out["AP_precision"], out["AP_recall"] = (raw["map"][k] for k in ("map", "precision", "recall"))
+    out = {}
+    if "avg" in raw:
+        out = {name: {c: 100 * v for c, v in zip(COLUMNS, raw["avg"][name])} for name in MAIN}
+        out["per_alpha"] = raw["per_alpha"]
+    if "map" in raw:
+        out["AP"], out["AP_precision"], out["AP_recall"] = (raw["map"][k] for k in ("map", "precision", "recall"))
     return out
 
 
-def run_prt(gt: Path, pred: Path, out_hota: Path | None = None, out_map: Path | None = None) -> list:
-    """prt on one benchmark, HOTA then mAP, each its own process printing its table: [(wall, CPU seconds)] per
-    task. With ``out_*`` the runs also write the JSON (untimed use: the numbers to compare)."""
+def run_prt(gt: Path, pred: Path, outs: dict | None = None, tasks=tuple(TASKS)) -> list:
+    """prt on one benchmark, each task its own process printing its table: [(wall, CPU seconds)] per task.
+    With ``outs`` ({task: path}) the runs also write the JSON (untimed use: the numbers to compare)."""
     times = []
-    for args, out in ((["--task", "hota"], out_hota), (["--task", "pose", "--protocol", "posetrack21"], out_map)):
-        json_args = ["--json", str(out)] if out is not None else []
+    for task in tasks:
+        json_args = ["--json", str(outs[task])] if outs else []
         times.append(_timed([sys.executable, "-m", "poseval_refine.cli", "evaluate", "--gt", str(gt), "--pred",
-                             str(pred), *args, *json_args, "-q"], dict(os.environ)))
+                             str(pred), *TASKS[task][0], *json_args, "-q"], dict(os.environ)))
     return times
 
 
@@ -115,17 +121,19 @@ def _size(folder: Path) -> str:
     return f"{sum(p.stat().st_size for p in folder.rglob('*.json')) / 1e6:.0f}"
 
 
-def compare(kit: dict, hota: dict, pmap: dict) -> float:
+def compare(kit: dict, hota: dict | None, pmap: dict | None) -> float:
     """Largest |prt - kit| over every per-alpha field, every averaged field and the mAP groups."""
     import numpy as np
 
     worst = 0.0
-    for name, v in kit["per_alpha"].items():
-        worst = max(worst, float(np.abs(np.asarray(hota["per_alpha"][name]) - np.asarray(v)).max()))
-    for name in MAIN:
-        worst = max(worst, max(abs(hota[name][c] - kit[name][c]) for c in COLUMNS))
-    for key, kk in (("ap_groups", "AP"), ("precision_groups", "AP_precision"), ("recall_groups", "AP_recall")):
-        worst = max(worst, max(abs(x - kit[kk][g]) for x, g in zip(pmap[key], pmap["group_names"])))
+    if hota is not None:
+        for name, v in kit["per_alpha"].items():
+            worst = max(worst, float(np.abs(np.asarray(hota["per_alpha"][name]) - np.asarray(v)).max()))
+        for name in MAIN:
+            worst = max(worst, max(abs(hota[name][c] - kit[name][c]) for c in COLUMNS))
+    if pmap is not None:
+        for key, kk in (("ap_groups", "AP"), ("precision_groups", "AP_precision"), ("recall_groups", "AP_recall")):
+            worst = max(worst, max(abs(x - kit[kk][g]) for x, g in zip(pmap[key], pmap["group_names"])))
     return worst
 
 
@@ -148,22 +156,18 @@ def phases(folder: Path, want: str) -> dict:
     import gc
 
     from poseval_refine.evaluators import posetrack21 as pt21
-    from poseval_refine.io import load_json
+    from poseval_refine.formats.posetrack21 import read_sequence
     from poseval_refine.metrics import hota
     from poseval_refine.metrics.posetrack21 import frame_batch, map_stats
 
-    steps = dict.fromkeys(("parse JSON", "free JSON", "reader arrays", "labeled frames, regions", "distances",
+    steps = dict.fromkeys(("read GT", "read predictions", "labeled frames, regions", "distances",
                            want + " statistics"), 0.0)
-    names = list(steps)
     gc.disable()
     for f in sorted((folder / "gt").glob("*.json")):
         t = [time.process_time()]
-        gj, pj = load_json(f), load_json(folder / "pred" / f.name)
+        gt = read_sequence(f, True)
         t.append(time.process_time())
-        gt = pt21.parse_sequence(gj, f, True)
-        pred = pt21.parse_sequence(pj, f, False, pt21.labeled_ids(gt))
-        t.append(time.process_time())
-        del gj, pj
+        pred = read_sequence(folder / "pred" / f.name, False, pt21.labeled_ids(gt))
         t.append(time.process_time())
         fr = pt21.labeled_frames(gt, pred)
         t.append(time.process_time())
@@ -171,7 +175,7 @@ def phases(folder: Path, want: str) -> dict:
         t.append(time.process_time())
         hota.sequence_stats(fr, batch) if want == "HOTA" else map_stats(fr, batch)
         t.append(time.process_time())
-        for name, (a, b) in zip([names[0], names[2], names[1], *names[3:]], zip(t, t[1:])):
+        for name, (a, b) in zip(steps, zip(t, t[1:])):
             steps[name] += b - a
     gc.enable()
     return steps
@@ -183,15 +187,24 @@ def main() -> None:
     ap.add_argument("--kit-python", help="a Python with the kit's dependencies")
     ap.add_argument("--phases", type=Path, default=None, help="print prt's time per step on the kept benchmarks")
     ap.add_argument("--sizes", default="60,170")
+    ap.add_argument("--seeds", default="21", help="benchmark seeds (tests.support.pt21build.benchmark_spec)")
+    ap.add_argument("--tasks", default="hota,map", help="the tasks timed: hota, map (the kit's mAP) or both")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", type=Path, default=None)
     ap.add_argument("--record", default=None)
     args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    tasks = [t for t in args.tasks.split(",") if t]
+    if not tasks or set(tasks) - set(TASKS):
+        ap.error(f"--tasks takes {', '.join(TASKS)}")
     if args.phases:
-        for n in (int(s) for s in args.sizes.split(",")):
-            for want in ("HOTA", "mAP"):
-                steps = phases(args.phases / f"pt21_{n}", want)
-                print(f"{n} sequences, {want}: " + ", ".join(f"{k} {v:.3f}" for k, v in steps.items()) + " s CPU")
+        for n in sizes:
+            for seed in seeds:
+                for want in ("HOTA", "mAP"):
+                    steps = phases(args.phases / _case_name(n, seed), want)
+                    print(f"{n} sequences (seed {seed}), {want}: " + ", ".join(f"{k} {v:.3f}" for k, v in steps.items())
+                          + " s CPU")
         return
     if args.kit is None or args.kit_python is None:
         ap.error("--kit and --kit-python are required (except with --phases)")
@@ -203,28 +216,40 @@ def main() -> None:
 
         compileall.compile_dir(str(ROOT / "poseval_refine"), quiet=1)
         compileall.compile_dir(str(args.kit), quiet=1)
-        for n in (int(s) for s in args.sizes.split(",")):
-            d = (args.keep or tmp) / f"pt21_{n}"
-            if not (d / "gt").is_dir():
-                write_case(benchmark_spec(n), d)
-            prt_runs, kit_runs, kit = [], [], None
-            for _ in range(args.repeat):
-                prt_runs.append(run_prt(d / "gt", d / "pred"))
-                times, kit = run_kit(args.kit, args.kit_python, d / "gt", d / "pred", tmp / "kit.json")
-                kit_runs.append(times)
-            run_prt(d / "gt", d / "pred", tmp / "hota.json", tmp / "map.json")
-            hota = json.loads((tmp / "hota.json").read_text())
-            pmap = json.loads((tmp / "map.json").read_text())
-            worst = compare(kit, hota, pmap)
-            print(f"{n} sequences ({_size(d)} MB of JSON), load {os.getloadavg()[0]:.2f}; largest |prt - kit| "
-                  f"{worst:.3g}; HOTA {hota['HOTA']['Total']:.3f}, mAP {pmap['ap_groups'][-1]:.3f}")
-            for i, task in enumerate(("HOTA (prt --task hota / kit tracking)",
-                                      "mAP (prt --task pose --protocol posetrack21 / kit pose_estim)")):
-                pw, pc = min(r[i] for r in prt_runs)
-                kw, kc = min(r[i] for r in kit_runs)
-                print(f"  {task}: prt {pw:.2f} s wall ({pc:.2f} s CPU), kit {kw:.2f} s wall ({kc:.2f} s CPU): "
-                      f"{kw / pw:.1f}x wall, {kc / pc:.1f}x CPU")
-            assert worst < 1e-9, f"prt and the kit differ by {worst}"
+        for n in sizes:
+            for seed in seeds:
+                d = (args.keep or tmp) / _case_name(n, seed)
+                if not (d / "gt").is_dir():
+                    write_case(benchmark_spec(n, seed), d)
+                prt_runs, kit_runs, kit = [], [], None
+                load_before = os.getloadavg()[0]
+                for _ in range(args.repeat):
+                    prt_runs.append(run_prt(d / "gt", d / "pred", tasks=tasks))
+                    times, kit = run_kit(args.kit, args.kit_python, d / "gt", d / "pred", tmp / "kit.json", tasks)
+                    kit_runs.append(times)
+                outs = {t: tmp / f"{t}.json" for t in tasks}
+                run_prt(d / "gt", d / "pred", outs, tasks)
+                got = {t: json.loads(outs[t].read_text()) for t in tasks}
+                worst = compare(kit, got.get("hota"), got.get("map"))
+                heads = [f"HOTA {got['hota']['HOTA']['Total']:.3f}" if "hota" in got else "",
+                         f"mAP {got['map']['ap_groups'][-1]:.3f}" if "map" in got else ""]
+                print(f"{n} sequences, seed {seed} ({_size(d)} MB of JSON), load {load_before:.2f} -> "
+                      f"{os.getloadavg()[0]:.2f}; largest |prt - kit| {worst:.3g}; {', '.join(h for h in heads if h)}")
+                for i, task in enumerate(tasks):
+                    label = {"hota": "HOTA (prt --task hota / kit tracking)",
+                             "map": "mAP (prt --task pose21 / kit pose_estim)"}[task]
+                    pw, pc = min(r[i] for r in prt_runs)
+                    kw, kc = min(r[i] for r in kit_runs)
+                    pcm = min(r[i][1] for r in prt_runs)
+                    kcm = min(r[i][1] for r in kit_runs)
+                    print(f"  {label}: prt {pw:.2f} s wall ({pc:.2f} s CPU), kit {kw:.2f} s wall ({kc:.2f} s CPU): "
+                          f"{kw / pw:.1f}x wall, {kc / pc:.1f}x CPU; least CPU of any run: prt {pcm:.3f} s, "
+                          f"kit {kcm:.2f} s: {kcm / pcm:.1f}x")
+                assert worst < 1e-9, f"prt and the kit differ by {worst}"
+
+
+def _case_name(n: int, seed: int) -> str:
+    return f"pt21_{n}" if seed == 21 else f"pt21_{n}_s{seed}"
 
 
 if __name__ == "__main__":

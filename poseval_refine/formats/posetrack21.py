@@ -143,7 +143,12 @@ def _skim_decoder(is_gt: bool):
     lists = ("keypoints", "bbox_head") if is_gt else ("keypoints", "scores")
     person = msgspec.defstruct("Person", [("image_id", object, MISSING), ("track_id", object, MISSING),
                                           *((name, msgspec.Raw, None) for name in lists)])
-    outline = msgspec.defstruct("Outline", [("images", msgspec.Raw), ("annotations", list[person])])
+    image_fields = [("id", object, MISSING)]
+    if is_gt:
+        image_fields += [("is_labeled", object, MISSING), ("ignore_regions_x", msgspec.Raw, None),
+                         ("ignore_regions_y", msgspec.Raw, None)]
+    image = msgspec.defstruct("Image", image_fields)
+    outline = msgspec.defstruct("Outline", [("images", list[image]), ("annotations", list[person])])
     _DECODERS[is_gt] = (msgspec.json.Decoder(outline), (msgspec.DecodeError, msgspec.ValidationError))
     return _DECODERS[is_gt]
 
@@ -168,12 +173,12 @@ def read_skimmed(raw: bytes, path: Path, is_gt: bool, only_images: set | None) -
             return None
     try:
         outline = decoder.decode(raw)
-        images = orjson.loads(memoryview(outline.images))
-    except (*errors, orjson.JSONDecodeError):
+    except errors:
         return None
-    if type(images) is not list:
+    images = _images_skimmed(outline.images, is_gt, path)
+    if images is None:
         return None
-    ids, labeled, regions, where = _images(images, is_gt, path)
+    ids, labeled, regions, where = images
     people = outline.annotations
     try:
         if only_images is not None:
@@ -211,6 +216,37 @@ def read_skimmed(raw: bytes, path: Path, is_gt: bool, only_images: set | None) -
         return None
     return _sequence(path, ids, labeled, regions, (person_image, track_id.astype(np.int64).reshape(n), kps, scores,
                                                    boxes))
+
+
+def _images_skimmed(images: list, is_gt: bool, path: Path):
+    """:func:`_images` of the skimmed images (ids, GT flags, and the ignore regions of labeled GT images, parsed
+    by orjson as the whole file would be); None when an id or flag is not what :func:`_images_fast` takes."""
+    id_list = [img.id for img in images]
+    flags = [img.is_labeled for img in images] if is_gt else []
+    if not set(map(type, id_list)) <= {int} or not set(map(type, flags)) <= {bool}:
+        return None
+    ids = np.array(id_list, dtype=np.int64) if id_list else np.empty(0, dtype=np.int64)
+    labeled = np.array(flags, dtype=bool) if is_gt else np.zeros(len(images), dtype=bool)
+    regions: list = [[]] * len(images)
+    if is_gt:
+        regions = [[] for _ in images]
+        keys = ("ignore_regions_x", "ignore_regions_y")
+        frames = [i for i, flag in enumerate(flags) if flag and (images[i].ignore_regions_x is not None
+                                                                or images[i].ignore_regions_y is not None)]
+        given = [(i, k) for i in frames for k in keys if getattr(images[i], k) is not None]
+        values = _raw_values([getattr(images[i], k) for i, k in given])
+        if values is None:
+            return None
+        corners: dict = {i: {} for i in frames}
+        for (i, k), v in zip(given, values):
+            corners[i][k] = v
+        for i, img in corners.items():
+            if img.get("ignore_regions_x") or img.get("ignore_regions_y"):
+                regions[i] = _regions(img, path, i)
+    sorted_ids = np.sort(ids)
+    if (sorted_ids[1:] == sorted_ids[:-1]).any():
+        return None  # an id listed twice: _images names it
+    return ids, labeled, regions, dict(zip(id_list, range(len(ids))))
 
 
 def _raw_values(raws: list) -> list | None:
