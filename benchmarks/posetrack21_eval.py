@@ -1,30 +1,34 @@
 """PoseTrack21 keypoint HOTA and mAP: prt against the official PoseTrack21 kit, whole process against whole process.
 
-    python benchmarks/posetrack21_eval.py --kit DIR --kit-python PY [--sizes 60,170] [--repeat 3] [--keep DIR]
+    python benchmarks/posetrack21_eval.py --kit DIR --kit-python PY [--sizes 60,170] [--seeds 21,7] [--tasks hota,map]
+                                          [--repeat 3] [--keep DIR] [--baseline SRC]
     python benchmarks/posetrack21_eval.py --kit DIR --kit-python PY --record tests/data/posetrack21_kit_cases.json
-    python benchmarks/posetrack21_eval.py --phases DIR [--sizes 60,170]
+    python benchmarks/posetrack21_eval.py --phases DIR [--sizes 60,170] [--seeds 21]
 
 ``--kit DIR`` is the ``eval/posetrack21`` folder of anDoer/PoseTrack21 (its package is not installable:
 it runs with ``PYTHONPATH=DIR``), ``--kit-python`` a Python with the kit's dependencies (numpy 1.23.5,
 scipy 1.10.1, shapely 1.8.5). Neither is part of prt.
 
-For every size N, writes an N-sequence PoseTrack21-layout benchmark (``tests.support.pt21build.benchmark_spec``:
-60-110 frames, half of them labeled, 3-9 people, ignore regions, switches, false positives), then times,
-as separate processes started from scratch (interpreter start-up, imports and reading included):
+For every size N and seed, writes an N-sequence PoseTrack21-layout benchmark
+(``tests.support.pt21build.benchmark_spec``: 60-110 frames, about a third labeled, 3-9 people, ignore
+regions, switches, false positives), then times, as separate processes started from scratch (interpreter
+start-up, imports and reading included):
 
-- ``prt evaluate --task hota`` and ``prt evaluate --task pose --protocol posetrack21`` (printing the table;
-  a further untimed run writes ``--json`` for the comparison), and
+- ``prt evaluate --task hota`` and ``prt evaluate --task pose21`` (printing the table; a further untimed
+  run writes ``--json`` for the comparison), and
 - the kit through its API as its ``api_example.py`` does (``eval_type='tracking'``: keypoint HOTA, and
   ``'pose_estim'``: its mAP, each its own process, single core), writing every number it computes;
 
-runs interleaved (prt, kit, prt, ...); per task the minimum wall time of each is reported with the CPU
-time of that run (steadier than wall time on a loaded machine) and the load average. Every number of
-the kit (per alpha, per joint, and its mAP groups) is compared with prt's JSON; the largest difference is
+runs interleaved (prt, [baseline prt,] kit, prt, ...); per task it prints the fastest wall time of each
+with the CPU time of that run, and the least CPU time of any run of each (the steadier figure on a
+shared machine) with the load average before and after. ``--baseline SRC`` also times the prt of another
+source tree (``PYTHONPATH=SRC``, e.g. an export of main) against the same kit runs. Every number of the
+kit (per alpha, per joint, and its mAP groups) is compared with prt's JSON; the largest difference is
 printed and must be below 1e-9.
 
 ``--phases DIR`` instead prints where prt's CPU time goes on the benchmarks kept in DIR (by ``--keep``
-DIR), step by step in one process: parsing the JSON, freeing it, the reader's arrays, labeled frames and
-ignore regions, distances, then HOTA's or the mAP's statistics.
+DIR), step by step in one process: reading the GT, reading the predictions (only the people of labeled
+frames), labeled frames and ignore regions, distances, then HOTA's or the mAP's statistics.
 
 ``--record FILE`` instead runs the kit on the test cases of ``tests.support.pt21build.CASES`` and writes its
 numbers to FILE (the JSON the tests compare against).
@@ -97,14 +101,16 @@ def kit_numbers(raw: dict) -> dict:
     return out
 
 
-def run_prt(gt: Path, pred: Path, outs: dict | None = None, tasks=tuple(TASKS)) -> list:
+def run_prt(gt: Path, pred: Path, outs: dict | None = None, tasks=tuple(TASKS), checkout: Path | None = None) -> list:
     """prt on one benchmark, each task its own process printing its table: [(wall, CPU seconds)] per task.
-    With ``outs`` ({task: path}) the runs also write the JSON (untimed use: the numbers to compare)."""
+    With ``outs`` ({task: path}) the runs also write the JSON (untimed use: the numbers to compare);
+    ``checkout``: run the prt of that source tree (``PYTHONPATH``) instead of this one."""
+    env = dict(os.environ, PYTHONPATH=str(checkout or ROOT))
     times = []
     for task in tasks:
         json_args = ["--json", str(outs[task])] if outs else []
         times.append(_timed([sys.executable, "-m", "poseval_refine.cli", "evaluate", "--gt", str(gt), "--pred",
-                             str(pred), *TASKS[task][0], *json_args, "-q"], dict(os.environ)))
+                             str(pred), *TASKS[task][0], *json_args, "-q"], env))
     return times
 
 
@@ -191,6 +197,8 @@ def main() -> None:
     ap.add_argument("--tasks", default="hota,map", help="the tasks timed: hota, map (the kit's mAP) or both")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", type=Path, default=None)
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="also time the prt of this source tree (e.g. a worktree of main), interleaved")
     ap.add_argument("--record", default=None)
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -216,15 +224,19 @@ def main() -> None:
 
         compileall.compile_dir(str(ROOT / "poseval_refine"), quiet=1)
         compileall.compile_dir(str(args.kit), quiet=1)
+        if args.baseline:
+            compileall.compile_dir(str(args.baseline / "poseval_refine"), quiet=1)
         for n in sizes:
             for seed in seeds:
                 d = (args.keep or tmp) / _case_name(n, seed)
                 if not (d / "gt").is_dir():
                     write_case(benchmark_spec(n, seed), d)
-                prt_runs, kit_runs, kit = [], [], None
+                prt_runs, kit_runs, base_runs, kit = [], [], [], None
                 load_before = os.getloadavg()[0]
                 for _ in range(args.repeat):
                     prt_runs.append(run_prt(d / "gt", d / "pred", tasks=tasks))
+                    if args.baseline:
+                        base_runs.append(run_prt(d / "gt", d / "pred", tasks=tasks, checkout=args.baseline))
                     times, kit = run_kit(args.kit, args.kit_python, d / "gt", d / "pred", tmp / "kit.json", tasks)
                     kit_runs.append(times)
                 outs = {t: tmp / f"{t}.json" for t in tasks}
@@ -245,6 +257,11 @@ def main() -> None:
                     print(f"  {label}: prt {pw:.2f} s wall ({pc:.2f} s CPU), kit {kw:.2f} s wall ({kc:.2f} s CPU): "
                           f"{kw / pw:.1f}x wall, {kc / pc:.1f}x CPU; least CPU of any run: prt {pcm:.3f} s, "
                           f"kit {kcm:.2f} s: {kcm / pcm:.1f}x")
+                    if base_runs:
+                        bw = min(r[i][0] for r in base_runs)
+                        bcm = min(r[i][1] for r in base_runs)
+                        print(f"    baseline {args.baseline}: {bw:.2f} s wall, least CPU {bcm:.3f} s: "
+                              f"{kw / bw:.1f}x wall, {kcm / bcm:.1f}x CPU")
                 assert worst < 1e-9, f"prt and the kit differ by {worst}"
 
 
