@@ -472,3 +472,53 @@ def test_skimming_reader_leaves_broken_files_to_the_parser(tmp_path, capsys, per
     assert main(["evaluate", "--gt", str(g), "--pred", str(p), "--task", "pose21"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("prt: error:") and needle in err and "Traceback" not in err, err
+
+
+def test_skimming_reader_against_the_parser_on_mutated_files():
+    """Differential fuzzing: 300 mutated PoseTrack21 files (the fuzz harness's mutations of values and
+    structure, some with a damaged byte), GT and predictions: read_sequence's outcome (the arrays bit for
+    bit, or the one error) is parse_sequence's on the whole parsed file, and the skimming reader reads a
+    good share of them itself."""
+    from poseval_refine.errors import InputError
+    from poseval_refine.formats.posetrack21 import parse_sequence, read_skimmed
+    from poseval_refine.io import parse_json
+
+    from .support.fuzzing import READERS, Draw, mutate_tree
+
+    trees = {name: tree for name, (_, tree) in READERS["posetrack21"].files.items()}
+    rng = np.random.default_rng(29)
+    path = Path("seq.json")
+
+    def outcome(read, *args):
+        try:
+            return "ok", read(*args)
+        except InputError as e:
+            return "error", str(e)
+
+    def parsed(raw, is_gt, only):
+        return parse_sequence(parse_json(raw, path), path, is_gt, only)
+
+    skimmed = 0
+    for i in range(300):
+        name = sorted(trees)[i % 2]
+        is_gt = name.startswith("gt")
+        tree = trees[name]
+        for _ in range(1 + i % 3):
+            tree = mutate_tree(tree, Draw(rng=rng), "json")
+        raw = json.dumps(tree).encode()
+        if i % 5 == 0:
+            damaged = bytearray(raw)
+            damaged[int(rng.integers(0, len(raw)))] = int(rng.integers(0, 256))
+            raw = bytes(damaged)
+        only = {10000000000, 10000000002} if not is_gt and i % 4 == 1 else None
+        want = outcome(parsed, raw, is_gt, only)
+        got = outcome(read_skimmed, raw, path, is_gt, only)
+        if got == ("ok", None):
+            continue
+        skimmed += 1
+        assert got[0] == want[0], (i, got, want)
+        if got[0] == "ok":
+            _same_sequence(got[1], want[1])
+        else:
+            assert got[1] == want[1]
+    assert skimmed > 75

@@ -175,12 +175,12 @@ def read_skimmed(raw: bytes, path: Path, is_gt: bool, only_images: set | None) -
         outline = decoder.decode(raw)
     except errors:
         return None
-    images = _images_skimmed(outline.images, is_gt, path)
-    if images is None:
-        return None
-    ids, labeled, regions, where = images
     people = outline.annotations
     try:
+        images = _images_skimmed(outline.images, is_gt, path)
+        if images is None:
+            return None
+        ids, labeled, regions, where = images
         if only_images is not None:
             skipped = set(where) - set(only_images)
             people = [a for a in people if a.image_id not in skipped]
@@ -208,7 +208,7 @@ def read_skimmed(raw: bytes, path: Path, is_gt: bool, only_images: set | None) -
                 if rows.shape != (len(given), RAW_SLOTS):
                     return None
                 scores[given] = rows
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):  # (an id beyond int64, ...): the parser names it
         return None
     if n and (track_id.dtype.kind not in "iu" or track_id.min() < 0):
         return None
