@@ -121,7 +121,9 @@ def run_prt(gt: Path, pred: Path, outs: dict | None = None, tasks=tuple(TASKS), 
 def _timed(cmd: list, env: dict) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    # (from a neutral folder: ``python -m`` puts the working folder first on sys.path, which would shadow
+    # PYTHONPATH's prt when run from a checkout)
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, cwd=tempfile.gettempdir())
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
