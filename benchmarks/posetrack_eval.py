@@ -56,6 +56,7 @@ DENSE = {"people": (5, 8), "switch_rate": 0.05, "region_rate": 0.3}
 def generate(root: Path, sequences: int, frames: int, seed: int, dense: bool = False, drift: bool = False) -> None:
     if (root / "gt").is_dir() and (root / "pred").is_dir() and len(list((root / "gt").glob("*.json"))) == sequences:
         return
+    root.mkdir(parents=True, exist_ok=True)  # prt's writers make the output folder, never its parents
     if drift:
         sys.path.insert(0, str(Path(__file__).parent))
         from posetrack_drift import write_benchmark

@@ -14,6 +14,7 @@ the ``prt`` logger (``Result.notes`` keeps those of the call). Nothing is writte
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import os
@@ -116,8 +117,9 @@ class Result:
     @property
     def items(self) -> list:
         """The keys of the items ``subset`` chooses from, in the GT's order: sequence names (PoseTrack,
-        PoseTrack21, pckh), image ids (COCO), image or person indices (MPII multi, single)."""
-        return list(self._evaluated().keys)
+        PoseTrack21), image ids (COCO), image or person indices (MPII multi, single), people as
+        ``sequence/frame/person`` (pckh)."""
+        return self._evaluated().subset_keys()
 
     def subset(self, items) -> Result:
         """The result over the chosen items only (see ``items``), equal bit for bit to evaluating a GT and
@@ -338,28 +340,39 @@ def load(source: Any, format: str | None = None) -> PoseSet:
 
 
 def refine(pred: Any, images: PathLike, checkpoint: PathLike, *, format: str | None = None,
-           device: str | None = None, batch_size: int = 16, workers: int = 0, flip: bool = True,
-           min_score: float | None = None, recover_missing: bool = True, recovered_score: str = "input",
-           keep_below: float | None = None, min_move: float | None = None, scale_from: str = "pose",
-           calibrate_on: Any = None) -> PoseSet:
+           calibrate_on: Any = None, **options: Any) -> PoseSet:
     """Refine every person of ``pred`` (a path, an in-memory object or a PoseSet) with a trained PoseRefiner,
     as ``prt refine``; returns the refined PoseSet (write it with ``poseval_refine.formats.write_poses``).
-    The keyword arguments are ``prt refine``'s options; ``calibrate_on`` (GT of some of the frames: a path,
-    an in-memory object or a PoseSet) chooses the keep rules on the people it labels, and the refined set's
-    ``meta["prt_refine"]`` records the checkpoint, the rules and that choice."""
+    The keyword arguments are ``prt refine``'s options (declared once, in ``refine_options.py``: the
+    signature lists them); an unknown one or a bad value is a ConfigError naming it. ``calibrate_on`` (GT of
+    some of the frames: a path, an in-memory object or a PoseSet) chooses the keep rules on the people it
+    labels, and the refined set's ``meta["prt_refine"]`` records the checkpoint, the rules and that choice."""
     from .poses import PoseSet as _PoseSet
-    from .refiner.infer import RefineOptions
+    from .refine_options import refine_arguments
     from .refiner.run import refine_poses
 
+    refine_options, run = refine_arguments(options)
     poses = pred if isinstance(pred, _PoseSet) else load(pred, format)
     gt = None
     if calibrate_on is not None:
         gt = calibrate_on if isinstance(calibrate_on, _PoseSet) else load(calibrate_on)
-    options = RefineOptions(min_score=min_score, recover_missing=recover_missing, recovered_score=recovered_score,
-                            keep_below=keep_below, min_move=min_move, scale_from=scale_from)
-    return refine_poses(poses, Path(images), Path(checkpoint), options, calibrate_on=gt,
-                        calibrate_name=str(calibrate_on) if isinstance(calibrate_on, (str, Path)) else "GT",
-                        device=device, batch_size=batch_size, workers=workers, flip=flip)
+    return refine_poses(poses, Path(images), Path(checkpoint), refine_options, calibrate_on=gt,
+                        calibrate_name=str(calibrate_on) if isinstance(calibrate_on, (str, Path)) else "GT", **run)
+
+
+def _refine_signature() -> inspect.Signature:
+    """``refine``'s signature with every declared option as a keyword (``help(prt.refine)``, IDEs)."""
+    from .refine_options import REFINE_OPTIONS, RUN_OPTIONS
+
+    sig = inspect.signature(refine)
+    params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    params += [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default,
+                                 annotation=o.type.__name__ if o.default is not None else f"{o.type.__name__} | None")
+               for o in (*RUN_OPTIONS.values(), *REFINE_OPTIONS.values())]
+    return sig.replace(parameters=params)
+
+
+refine.__signature__ = _refine_signature()
 
 
 def train(out: PathLike, *, steps: int | None = None, minutes: float | None = None, dataset: str = "synthetic",

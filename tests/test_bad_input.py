@@ -15,7 +15,7 @@ import pytest
 import scipy.io
 
 from .support.cli import run_cli
-from .support.fuzzing import _annolist, _mpii_gt_h5, _mpii_people, detect_and_track
+from .support.fuzzing import detect_and_track, mpii_annolist, mpii_gt_h5, mpii_people
 
 run = run_cli
 
@@ -43,7 +43,7 @@ def expect_error(tmp_path, argv, *needles, out=None) -> str:
 def gt_h5(tmp_path):
     path = tmp_path / "gt.h5"
     with h5py.File(path, "w") as h:
-        for k, v in _mpii_gt_h5(4).items():
+        for k, v in mpii_gt_h5(4).items():
             h[k] = v
     return path
 
@@ -71,14 +71,14 @@ def test_predictions_stored_as_text(tmp_path, gt_h5):
 def test_predictions_as_a_ragged_cell_array(tmp_path, gt_h5):
     cells = np.empty(4, dtype=object)
     for i in range(4):
-        cells[i] = _mpii_people(4)[i] if i != 2 else _mpii_people(4)[i][:15]
+        cells[i] = mpii_people(4)[i] if i != 2 else mpii_people(4)[i][:15]
     scipy.io.savemat(tmp_path / "ragged.mat", {"preds": cells})
     expect_error(tmp_path, single(gt_h5, tmp_path / "ragged.mat"), "ragged.mat", "field 'preds'",
                  "ragged cell array: cell 2 has shape (15, 2), cell 0 has (16, 2)")
 
 
 def test_predictions_as_a_uniform_cell_array_read_like_the_array(tmp_path, gt_h5):
-    preds = _mpii_people(4, shift=12.0)
+    preds = mpii_people(4, shift=12.0)
     preds[0, :5] += 9.0  # 15 px off with head size 30: misses
     cells = np.empty(4, dtype=object)
     for i in range(4):
@@ -94,21 +94,21 @@ def test_predictions_as_a_uniform_cell_array_read_like_the_array(tmp_path, gt_h5
 
 def test_complex_and_boolean_predictions(tmp_path, gt_h5):
     with h5py.File(tmp_path / "c.h5", "w") as h:
-        h["preds"] = _mpii_people(4) * (1 + 1j)
+        h["preds"] = mpii_people(4) * (1 + 1j)
     expect_error(tmp_path, single(gt_h5, tmp_path / "c.h5"), "c.h5", "complex numbers")
     with h5py.File(tmp_path / "b.h5", "w") as h:
-        h["preds"] = _mpii_people(4) > 100
+        h["preds"] = mpii_people(4) > 100
     expect_error(tmp_path, single(gt_h5, tmp_path / "b.h5"), "b.h5", "true/false values")
 
 
 def test_gt_normalize_of_another_length(tmp_path):
-    v = _mpii_gt_h5(4)
+    v = mpii_gt_h5(4)
     v["normalize"] = v["normalize"][:3]
     with h5py.File(tmp_path / "gt.h5", "w") as h:
         for k, x in v.items():
             h[k] = x
     with h5py.File(tmp_path / "p.h5", "w") as h:
-        h["preds"] = _mpii_people(4)
+        h["preds"] = mpii_people(4)
     expect_error(tmp_path, single(tmp_path / "gt.h5", tmp_path / "p.h5"), "gt.h5", "field 'normalize'",
                  "'normalize' has shape (3,) but the file has 4 people", "one head size per person")
 
@@ -119,22 +119,22 @@ def test_gt_normalize_of_another_length(tmp_path):
     ("normalize", np.array([b"x"] * 4), "'normalize' holds text"),
 ])
 def test_gt_per_person_fields(tmp_path, key, bad, needle):
-    v = _mpii_gt_h5(4)
+    v = mpii_gt_h5(4)
     v[key] = bad
     with h5py.File(tmp_path / "gt.h5", "w") as h:
         for k, x in v.items():
             h[k] = x
     with h5py.File(tmp_path / "p.h5", "w") as h:
-        h["preds"] = _mpii_people(4)
+        h["preds"] = mpii_people(4)
     expect_error(tmp_path, single(tmp_path / "gt.h5", tmp_path / "p.h5"), "gt.h5", f"field '{key}'", needle)
 
 
 def test_release_mat_as_single_person_gt(tmp_path, gt_h5):
-    rel = {"annolist": np.array(_annolist(False), dtype=object), "img_train": np.array([1, 1]),
+    rel = {"annolist": np.array(mpii_annolist(False), dtype=object), "img_train": np.array([1, 1]),
            "single_person": np.array([np.array([1.0]), np.array([2.0])], dtype=object)}
     scipy.io.savemat(tmp_path / "mpii_human_pose_v1_u12_1.mat", {"RELEASE": rel})
     with h5py.File(tmp_path / "p.h5", "w") as h:
-        h["preds"] = _mpii_people(4)
+        h["preds"] = mpii_people(4)
     err = expect_error(tmp_path, single(tmp_path / "mpii_human_pose_v1_u12_1.mat", tmp_path / "p.h5"),
                        "mpii_human_pose_v1_u12_1.mat", "is an MPII annolist", "--task multi")
     assert "'preds'" not in err.split("fix:")[0]  # no longer "has no 'preds' array"
@@ -145,7 +145,7 @@ def test_damaged_mat_file_is_an_error_not_a_crash(tmp_path, gt_h5):
     import io as _io
 
     buf = _io.BytesIO()
-    scipy.io.savemat(buf, {"preds": _mpii_people(4)})
+    scipy.io.savemat(buf, {"preds": mpii_people(4)})
     data = bytearray(buf.getvalue())
     data[-4 * 16 * 2 * 8 - 8] = 206  # the type code of the 'preds' data element
     (tmp_path / "damaged.mat").write_bytes(bytes(data))
@@ -154,7 +154,7 @@ def test_damaged_mat_file_is_an_error_not_a_crash(tmp_path, gt_h5):
 
 
 def test_huge_coordinates_are_misses_without_warnings(tmp_path, gt_h5):
-    preds = _mpii_people(4)
+    preds = mpii_people(4)
     preds[0, 0] = (1e308, -1e308)
     with h5py.File(tmp_path / "p.h5", "w") as h:
         h["preds"] = preds
@@ -172,35 +172,35 @@ def multi(tmp_path, gt, pred):
 
 
 def test_annolist_non_numeric_score(tmp_path):
-    pred = _annolist(True)
+    pred = mpii_annolist(True)
     pred[1]["annorect"][0]["annopoints"]["point"][3]["score"] = "high"
-    expect_error(tmp_path, multi(tmp_path, _annolist(False), pred), "pred.json", "frame 1, person 0",
+    expect_error(tmp_path, multi(tmp_path, mpii_annolist(False), pred), "pred.json", "frame 1, person 0",
                  "field 'score'", "score of joint 3 is the text 'high', not a number")
 
 
 @pytest.mark.parametrize("bad", ["people", 3, [[1, 2]], True])
 def test_annolist_annorect_not_a_list_of_people(tmp_path, bad):
-    pred = _annolist(True)
+    pred = mpii_annolist(True)
     pred[0]["annorect"] = bad
-    expect_error(tmp_path, multi(tmp_path, _annolist(False), pred), "pred.json", "frame 0", "annorect")
+    expect_error(tmp_path, multi(tmp_path, mpii_annolist(False), pred), "pred.json", "frame 0", "annorect")
 
 
 def test_annorect_keyed_by_index_is_not_silently_empty(tmp_path):
     """{"0": person, "1": person} used to be read as one person without joints: AP 0, exit 0."""
-    pred = _annolist(True)
+    pred = mpii_annolist(True)
     for entry in pred:
         entry["annorect"] = {str(i): r for i, r in enumerate(entry["annorect"])}
-    expect_error(tmp_path, multi(tmp_path, _annolist(False), pred), "pred.json", "frame 0, person 0",
+    expect_error(tmp_path, multi(tmp_path, mpii_annolist(False), pred), "pred.json", "frame 0, person 0",
                  "field 'annorect'", "person has none of the annolist fields", "it has '0', '1'")
-    pred = _annolist(True)
+    pred = mpii_annolist(True)
     pred[1] = {"people": pred[1]["annorect"]}
-    expect_error(tmp_path, multi(tmp_path, _annolist(False), pred), "pred.json", "frame 1",
+    expect_error(tmp_path, multi(tmp_path, mpii_annolist(False), pred), "pred.json", "frame 1",
                  "entry has none of the annolist fields (image, annorect); it has 'people'")
 
 
 def test_annorect_as_one_object_is_one_person(tmp_path):
     """MATLAB's jsonencode writes a 1 x 1 struct array as an object: it is the same person."""
-    gt, pred = _annolist(False, frames=1), _annolist(True, frames=1)
+    gt, pred = mpii_annolist(False, frames=1), mpii_annolist(True, frames=1)
     gt[0]["annorect"], pred[0]["annorect"] = gt[0]["annorect"][0], pred[0]["annorect"][0]
     code, out, err, caught = run(multi(tmp_path, gt, pred) + ["--json", tmp_path / "r.json"])
     assert code == 0 and not caught, err
@@ -209,7 +209,7 @@ def test_annorect_as_one_object_is_one_person(tmp_path):
 
 def test_annolist_repeated_joint_keeps_the_first_point(tmp_path):
     """The MPII kit's util_get_annopoint_by_id returns the first point with the id."""
-    gt, pred = _annolist(False, frames=1), _annolist(True, frames=1)
+    gt, pred = mpii_annolist(False, frames=1), mpii_annolist(True, frames=1)
     for r in pred[0]["annorect"]:
         first = dict(r["annopoints"]["point"][0])
         r["annopoints"]["point"].append(dict(first, x=first["x"] + 500))  # a far-off copy after the real one
@@ -226,9 +226,9 @@ def test_annolist_repeated_joint_keeps_the_first_point(tmp_path):
     ("point", "point 0 is the text 'point'"),
 ])
 def test_annolist_bad_points(tmp_path, point, needle):
-    pred = _annolist(True)
+    pred = mpii_annolist(True)
     pred[0]["annorect"][1]["annopoints"]["point"] = [point]
-    expect_error(tmp_path, multi(tmp_path, _annolist(False), pred), "pred.json", "frame 0, person 1", needle)
+    expect_error(tmp_path, multi(tmp_path, mpii_annolist(False), pred), "pred.json", "frame 0, person 1", needle)
 
 
 # ----------------------------------------------------------------------------- other readers, prt convert
@@ -317,7 +317,7 @@ def test_method_with_an_option_its_task_does_not_take(tmp_path, monkeypatch, ext
 
 def test_gt_pred_with_an_option_its_task_does_not_take(tmp_path, gt_h5):
     with h5py.File(tmp_path / "p.h5", "w") as h:
-        h["preds"] = _mpii_people(4)
+        h["preds"] = mpii_people(4)
     expect_error(tmp_path, single(gt_h5, tmp_path / "p.h5") + ["--motp", "clear"],
                  "option --motp does not apply to --task single")
 

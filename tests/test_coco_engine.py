@@ -120,13 +120,13 @@ def pycocotools_eval(gt: dict, results: list, sigmas=None):
 def _prt_oks(tmp_path, gt, results, sigmas=SIGMA_SETS["coco"]):
     """prt's OKS of every (detection, GT) pair, keyed like ``COCOeval.ious`` (image id, 1-based result id,
     annotation id)."""
-    from poseval_refine.evaluators.coco import _people, read_predictions
+    from poseval_refine.evaluators.coco import people_by_image, read_predictions
     from poseval_refine.formats.coco import read_coco_annotations
 
     g_file, r_file = write_json(tmp_path / "g.json", gt), write_json(tmp_path / "r.json", results)
     ann = read_coco_annotations(g_file, n_joints=len(sigmas))
     res, _, _ = read_predictions(r_file, ann, len(sigmas))
-    g, d = _people(ann, res)
+    g, d = people_by_image(ann, res)
     _, (pd, pg, oks) = evaluate_images(g, d, sigmas, with_oks=True)
     # rows of g/d are grouped by image: back to annotation ids and result numbers
     order_g = np.argsort(ann.image, kind="stable")

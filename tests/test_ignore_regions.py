@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from poseval_refine.metrics.posetrack import _in_regions, _rectangle
+from poseval_refine.metrics.posetrack import in_ignore_regions, region_rectangle
 
 
 def _shapely_inside(regions, frames, xy, frame):
@@ -54,16 +54,16 @@ def test_regions_agree_with_shapely_on_edges_and_corners(seed):
     grid = np.array([[x, y] for x in range(0, 90, 1) for y in range(0, 90, 3)], dtype=float)
     pts = np.concatenate([grid, rng.uniform(0, 90, (300, 2)), [[np.nan, np.nan]]])
     frame = rng.integers(0, n_frames, len(pts))
-    got = _in_regions(regions, frames, pts, frame)
+    got = in_ignore_regions(regions, frames, pts, frame)
     want = _shapely_inside(regions, set(frames), pts, frame)
     assert np.array_equal(got, want)
     assert got.any() and (~got).any()
 
 
 def test_rectangle_recognition():
-    assert _rectangle(np.array([[0, 0], [2, 0], [2, 1], [0, 1]], float)) == (0, 0, 2, 1)
-    assert _rectangle(np.array([[0, 0], [0, 1], [2, 1], [2, 0], [0, 0]], float)) == (0, 0, 2, 1)
-    assert _rectangle(np.array([[0, 0], [2, 1], [2, 0], [0, 1]], float)) is None  # bow tie
-    assert _rectangle(np.array([[0, 0], [2, 0], [2, 1], [0, np.nan]], float)) is None
-    assert _rectangle(np.array([[0, 0], [2, 0], [2, 0], [0, 0]], float)) is None  # degenerate
-    assert _rectangle(np.array([[0, 0], [2, 0], [2, 1], [0, 1], [0, 0.5]], float)) is None
+    assert region_rectangle(np.array([[0, 0], [2, 0], [2, 1], [0, 1]], float)) == (0, 0, 2, 1)
+    assert region_rectangle(np.array([[0, 0], [0, 1], [2, 1], [2, 0], [0, 0]], float)) == (0, 0, 2, 1)
+    assert region_rectangle(np.array([[0, 0], [2, 1], [2, 0], [0, 1]], float)) is None  # bow tie
+    assert region_rectangle(np.array([[0, 0], [2, 0], [2, 1], [0, np.nan]], float)) is None
+    assert region_rectangle(np.array([[0, 0], [2, 0], [2, 0], [0, 0]], float)) is None  # degenerate
+    assert region_rectangle(np.array([[0, 0], [2, 0], [2, 1], [0, 1], [0, 0.5]], float)) is None

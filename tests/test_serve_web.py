@@ -422,7 +422,7 @@ def test_admin_mistakes_are_one_clear_error(tmp_path):
         (["serve", "admin", "add-team", "bad name", "--root", tmp_path / "r"], "team name 'bad name' is not allowed"),
         (["serve", "admin", "split", "nope", "--root", tmp_path / "r"], "no benchmark 'nope'"),
         (["serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "multi", "--gt", gt],
-         "--task multi cannot be hosted"),
+         "gt.json, field 'annolist': has no 'annolist' list"),  # COCO annotations are no MPII annolist
         (["serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "coco", "--gt",
           tmp_path / "missing.json"], "not found"),
         (["serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "coco", "--gt", gt,

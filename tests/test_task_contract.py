@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import ast
 import glob
 import json
 import os
@@ -23,11 +24,13 @@ import pytest
 import poseval_refine as prt
 from poseval_refine.cli import main
 from poseval_refine.errors import MismatchError
+from poseval_refine.serve.splits import annolist_entries, posetrack_people
 
 from .support import cocobuild
 from .support.mpiibuild import annorect_person
 from .support.pt21build import CASES as PT21_CASES
 from .support.pt21build import write_case
+from .support.restrict import jittered_people
 
 SEED = 61  # no other test uses it
 
@@ -128,15 +131,45 @@ def test_workers_merge_states_bit_for_bit(pt_bench):
     assert prt.evaluate(pt_bench / "gt", pt_bench / "pred", task="tracking", workers=2).to_dict() == one
 
 
-def test_pckh_subset_is_evaluating_only_those_sequences(pt_bench, tmp_path):
-    full = prt.evaluate(pt_bench / "gt", pt_bench / "gt", task="pckh")
-    chosen = _chosen(full.items, SEED + 1)
-    for sub in ("gt", "pred"):
-        (tmp_path / sub).mkdir()
-        for n in chosen:
-            (tmp_path / sub / f"{n}.json").write_text((pt_bench / "gt" / f"{n}.json").read_text())
-    alone = prt.evaluate(tmp_path / "gt", tmp_path / "pred", task="pckh").to_dict()
-    assert full.subset(chosen).to_dict() == alone
+@pytest.fixture(scope="module")
+def pckh_cases(request, tmp_path_factory):
+    """PCKh benchmarks (GT folder, predictions folder = the GT's people jittered): the shared data's real GT,
+    Bonn's 30 test sequences (2017 layout) and PoseTrack 2018 val frames (2018 layout), and a generated one."""
+    root = tmp_path_factory.mktemp("pckh")
+
+    def case(name: str) -> tuple[Path, Path]:
+        if name == "generated":
+            gt = request.getfixturevalue("pt_bench") / "gt"
+        else:
+            shared = request.getfixturevalue("shared_data")
+            gt = {"bonn_test": shared / "posetrack_cases" / "bonn_test" / "gt",
+                  "posetrack18": shared / "posetrack18_val_sample" / "annotations" / "val"}[name]
+        return gt, jittered_people(gt, root / name, seed=SEED)
+    return case
+
+
+@pytest.mark.parametrize("case", ["bonn_test", "posetrack18", "generated"])
+def test_pckh_subset_is_evaluating_only_those_people(pckh_cases, tmp_path, case):
+    gt, pred = pckh_cases(case)
+    full = prt.evaluate(gt, pred, task="pckh")
+    people = full.items
+    assert len(people) == len(set(people))  # keys are unique
+    assert all(k.count("/") >= 2 for k in people)
+    # every person of the GT is an item: the image items' people add up
+    assert len(people) > len(full.to_dict()["items"]) > 0
+    for seed in range(1 if case == "bonn_test" else 3):  # Bonn's 8,180 people: one draw
+        chosen = _chosen(people, SEED + 10 + seed)
+        alone = prt.evaluate(posetrack_people(gt, tmp_path / f"gt{seed}", chosen),
+                             posetrack_people(pred, tmp_path / f"pred{seed}", chosen), task="pckh").to_dict()
+        sub = full.subset(chosen).to_dict()
+        assert sub == alone and sub != full.to_dict()
+        assert 0 < sub["pckh_total"] < 100
+    assert full.subset(people).to_dict() == full.to_dict()
+    # a whole sequence by name is all its people
+    first = full.to_dict()["items"][0]["image"].rsplit("/", 1)[0]
+    assert full.subset([first]).to_dict() == full.subset([k for k in people if k.startswith(first + "/")]).to_dict()
+    with pytest.raises(MismatchError, match="person 'nope/0/0' is not in the GT"):
+        full.subset(["nope/0/0"])
 
 
 # ----------------------------------------------------------------------------- PoseTrack21
@@ -174,10 +207,40 @@ def test_pose21_is_the_old_pose_protocol(pt21_bench, tmp_path, capsys):
         prt.evaluate(d / "gt", d / "pred", task="pose", protocol="posetrack21", min_score=0.5)
 
 
+def task_name_comparisons(source: str, names) -> list[tuple[int, str]]:
+    """(line, name) of every comparison of a value with a task name (``task == "tracking"``, ``name in ("pose",
+    "hota")``): a branch on which task it is."""
+    def strings(node) -> set:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return set().union(set(), *(strings(e) for e in node.elts))
+        return set()
+
+    return sorted((node.lineno, name) for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Compare)
+                  for name in set().union(strings(node.left), *(strings(c) for c in node.comparators)) & set(names))
+
+
 def test_no_task_name_branches_outside_the_tasks_modules():
+    """A task's module may branch on its own tasks' names; nothing else names a task to branch on it. Left out:
+    ``analysis/`` (prt analyze keeps a diagnosis per task and dispatches on its name: issue 27's), and the COCO
+    protocol called ``coco`` (formats/coco.py compares a protocol, not a task)."""
+    from poseval_refine.evaluators import TASK_MODULES
+
+    assert task_name_comparisons('if task == "tracking" or t in ("pose", "x"):\n    pass\n', TASK_MODULES) == \
+        [(1, "pose"), (1, "tracking")]
     root = Path(prt.__file__).parent
     for path in [root / "evaluators" / "posetrack.py", *sorted((root / "commands").glob("*.py"))]:
         assert '"posetrack21"' not in path.read_text(), path
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        own = {t for t, m in TASK_MODULES.items() if rel == f"evaluators/{m}.py"}
+        allowed = own | ({"coco"} if rel == "formats/coco.py" else set())
+        if not rel.startswith("analysis/"):
+            found += [f"{rel}:{line}: {name}" for line, name in task_name_comparisons(path.read_text(), TASK_MODULES)
+                      if name not in allowed]
+    assert not found, "\n".join(found)
 
 
 # ----------------------------------------------------------------------------- COCO
@@ -251,7 +314,10 @@ def test_single_merged_states_and_repeats(mpii):
         ev.update(([3], pred[[3]] + 1))
 
 
-def test_multi_subset_is_evaluating_only_those_images(tmp_path):
+@pytest.mark.parametrize("suffix", [".json", ".mat"])
+def test_multi_subset_is_evaluating_only_those_images(tmp_path, suffix):
+    import scipy.io
+
     rng = np.random.default_rng(SEED + 8)
     gt_list, pred_list = [], []
     for i in range(12):
@@ -260,16 +326,39 @@ def test_multi_subset_is_evaluating_only_those_images(tmp_path):
         preds = [annorect_person(x + rng.normal(0, 4), y + rng.normal(0, 4), score=float(rng.choice([0.5, 0.9])),
                                  head=False) for x, y in people if rng.random() < 0.8]
         pred_list.append({"image": [{"name": f"{i}.jpg"}], "annorect": preds})
-    (tmp_path / "gt.json").write_text(json.dumps({"annolist": gt_list}))
-    (tmp_path / "pred.json").write_text(json.dumps({"annolist": pred_list}))
-    full = prt.evaluate(tmp_path / "gt.json", tmp_path / "pred.json", task="multi")
+    gt, pred = tmp_path / f"gt{suffix}", tmp_path / f"pred{suffix}"
+    for path, entries in ((gt, gt_list), (pred, pred_list)):
+        if suffix == ".json":
+            path.write_text(json.dumps({"annolist": entries}))
+        else:  # a MATLAB cell array of entry structs
+            scipy.io.savemat(path, {"annolist": entries})
+    full = prt.evaluate(gt, pred, task="multi")
+    assert full.items == list(range(12))
     chosen = _chosen(full.items, SEED + 9)
     keep = sorted(chosen)
-    (tmp_path / "gt_sub.json").write_text(json.dumps({"annolist": [gt_list[i] for i in keep]}))
-    (tmp_path / "pred_sub.json").write_text(json.dumps({"annolist": [pred_list[i] for i in keep]}))
-    alone = prt.evaluate(tmp_path / "gt_sub.json", tmp_path / "pred_sub.json", task="multi").to_dict()
-    assert _without(full.subset(chosen).to_dict(), "gt", "pred") == _without(alone, "gt", "pred")
+    # the annolists of only those entries, filtered as the hosted benchmark's parts are
+    part_gt = annolist_entries(gt, tmp_path / f"gt_sub{suffix}", chosen)
+    part_pred = annolist_entries(pred, tmp_path / f"pred_sub{suffix}", chosen)
+    if suffix == ".json":  # the filter is what its name says
+        assert json.loads(part_gt.read_text()) == {"annolist": [gt_list[i] for i in keep]}
+    alone = prt.evaluate(part_gt, part_pred, task="multi").to_dict()
+    sub = full.subset(chosen).to_dict()
+    assert _without(sub, "gt", "pred") == _without(alone, "gt", "pred") and sub != full.to_dict()
     assert full.payload.ap == full.to_dict()["ap"] and type(full.payload).__name__ == "MultiPayload"
+
+
+def test_every_registered_task_has_a_subset_test():
+    """A task added to the registry fails here until its ``Result.subset`` is tested above."""
+    from poseval_refine.evaluators import task_names
+
+    tested = {"pose": test_posetrack_subset_is_evaluating_only_those_sequences,
+              "tracking": test_posetrack_subset_is_evaluating_only_those_sequences,
+              "pckh": test_pckh_subset_is_evaluating_only_those_people,
+              "hota": test_posetrack21_subset_and_merge, "pose21": test_posetrack21_subset_and_merge,
+              "coco": test_coco_subset_is_evaluating_only_those_images,
+              "single": test_single_subset_is_evaluating_only_those_people,
+              "multi": test_multi_subset_is_evaluating_only_those_images}
+    assert set(task_names()) <= set(tested), sorted(set(task_names()) - set(tested))
 
 
 def test_subset_of_unknown_items_and_of_stored_results(pt_bench):

@@ -73,11 +73,11 @@ def test_unknown_gt_kind_asks_for_task(tmp_path, capsys):
 
 
 def test_mpii_multi_person_annolist_json_means_task_multi(tmp_path, capsys):
-    from .support.fuzzing import _annolist
+    from .support.fuzzing import mpii_annolist
 
     gt, pred = tmp_path / "groups_gt.json", tmp_path / "groups_pred.json"
-    gt.write_text(json.dumps({"annolist": _annolist(False)}))
-    pred.write_text(json.dumps({"annolist": _annolist(True)}))
+    gt.write_text(json.dumps({"annolist": mpii_annolist(False)}))
+    pred.write_text(json.dumps({"annolist": mpii_annolist(True)}))
     code, out, err = _evaluate(capsys, "--gt", gt, "--pred", pred)
     assert code == 0, err
     assert "--task multi" in err and "MPII multi-person AP" in out

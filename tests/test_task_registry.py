@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import click
 import pytest
@@ -58,62 +59,18 @@ def test_take_options_checks_keyword_values():
     assert "flavour" not in t.take_options({"flavour": "matlab"})  # its default: not given
 
 
-TOY = '''
-"""A toy task: GT and predictions are JSON lists of labels; accuracy per item."""
-import json
-from pathlib import Path
-
-import numpy as np
-
-from . import Session, Task, register_task
-
-
-class ToySession(Session):
-    def read_gt(self, gt):
-        self.labels = json.loads(Path(gt).read_text())
-        self.keys = list(range(len(self.labels)))  # the items, in the order they combine
-
-    def evaluate(self, part):  # a part: a prediction file (or the list in memory) -> (item, statistics, source)
-        pred = json.loads(Path(part).read_text()) if isinstance(part, (str, Path)) else part
-        return [(i, int(a == b), None) for i, (a, b) in enumerate(zip(self.labels, pred))]
-
-    def finalize(self, keys):
-        items = [{"hit": self.items[k]} for k in keys]
-        return {"task": "toy", "accuracy": 100.0 * sum(i["hit"] for i in items) / len(items),
-                "min_score": self.options["min_score"], "items": items}
-
-
-class ToyTask(Task):
-    name, description = "toy", "toy accuracy"
-    options = ("min_score",)
-    item = unit = "item"
-    primary = "accuracy"
-    session_class = ToySession
-
-    def render(self, result):
-        return f"accuracy {result['accuracy']:.1f}"
-
-    def headline(self, result):
-        return {"accuracy": result["accuracy"]}
-
-    def resample(self, result, weights):
-        hits = np.array([i["hit"] for i in result["items"]], dtype=np.float64)
-        w = np.asarray(weights, dtype=np.float64)
-        return {"accuracy": 100.0 * (w @ hits) / w.sum(1)}
-
-    def protocol(self, result):
-        return "official" if result["min_score"] is None else f"min score {result['min_score']}"
-
-
-register_task(ToyTask)
-'''
+def toy_module() -> str:
+    """The toy task module of docs/contributing.md ("The module"): the page's example is what this test runs."""
+    page = (Path(__file__).parent.parent / "docs" / "contributing.md").read_text()
+    section = page[page.index("### The module"):]
+    return section[section.index("```python\n") + len("```python\n"):section.index("\n```\n")] + "\n"
 
 
 def test_a_new_task_is_one_module_and_one_registry_line(tmp_path):
     """What docs/contributing.md walks through: the task module and its TASK_MODULES line are all it takes
     for `prt evaluate --task toy` (its option offered, the others refused), --save and the boards."""
     (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "toy.py").write_text(TOY)
+    (tmp_path / "pkg" / "toy.py").write_text(toy_module())
     (tmp_path / "gt.json").write_text(json.dumps([1, 2, 3, 4]))
     (tmp_path / "pred.json").write_text(json.dumps([1, 2, 0, 4]))
     code = textwrap.dedent(f"""
@@ -133,6 +90,11 @@ def test_a_new_task_is_one_module_and_one_registry_line(tmp_path):
         import poseval_refine
         r = poseval_refine.evaluate({str(tmp_path / 'gt.json')!r}, {str(tmp_path / 'pred.json')!r}, task="toy")
         print("api", r.headline, r.to_frame().loc["accuracy", "kind"])
+        import contextlib, io
+        help_text = io.StringIO()
+        with contextlib.redirect_stdout(help_text):
+            main(['evaluate', '--help'])
+        print("help", [line.strip() for line in help_text.getvalue().splitlines() if "toy" in line])
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
@@ -142,3 +104,5 @@ def test_a_new_task_is_one_module_and_one_registry_line(tmp_path):
     assert "--task toy accepts: --min-score" in out.stderr
     assert lines[3] == "board min score 0.5 accuracy mine 75.0"
     assert lines[4] == "api {'accuracy': 75.0} total"
+    # the command line is generated from the declarations: --task offers toy, its help line is the description
+    assert lines[5] == "help ['--task [coco|hota|multi|pckh|pose|pose21|single|toy|tracking]', 'toy: toy accuracy']"

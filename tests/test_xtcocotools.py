@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from poseval_refine.evaluators.coco import CROWDPOSE_STATS, _people, read_gt
+from poseval_refine.evaluators.coco import CROWDPOSE_STATS, people_by_image, read_gt
 from poseval_refine.metrics import sigma_tables
 from poseval_refine.metrics.coco import STAT_NAMES, evaluate_images
 from poseval_refine.protocols import PROTOCOLS
@@ -52,7 +52,7 @@ def _prt_oks(gt_file, res_file, layout: str) -> dict[str, list[float]]:
     sigma = protocol_sigmas(proto, None)[1]
     res = protocol_predictions(res_file, ann, proto, None)[0]
     part, joints, key = protocol_parts(proto, len(sigma))[-1]
-    g, d = _people(ann, res, proto, joints if proto.wholebody else None, key)
+    g, d = people_by_image(ann, res, proto, joints if proto.wholebody else None, key)
     _, (_, pair_gt, oks) = evaluate_images(g, d, sigma[joints], with_oks=True, negative_ids_unmatched=True)
     img = np.searchsorted(g.start, pair_gt, side="right") - 1
     out: dict[str, list[float]] = {}

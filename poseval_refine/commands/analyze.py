@@ -6,6 +6,9 @@ from pathlib import Path
 
 import click
 
+from ..analysis.run import TASKS as ANALYZED_TASKS
+from ._options import task_option
+
 FIXES = {"rescore-keypoints": "fix_rescore_keypoints", "false-neg-order": "fix_false_neg_order"}
 
 
@@ -16,8 +19,8 @@ FIXES = {"rescore-keypoints": "fix_rescore_keypoints", "false-neg-order": "fix_f
                     "joint split into misses, false positives and identity switches. See docs/analyze.md.")
 @click.option("--gt", type=click.Path(path_type=Path), required=True, help="GT file or folder.")
 @click.option("--pred", type=click.Path(path_type=Path), required=True, help="Predictions (file or folder).")
-@click.option("--task", type=click.Choice(("coco", "pose", "tracking", "single", "hota", "pckh")), default=None,
-              help="Default: from the GT (COCO annotations -> coco, PoseTrack -> pose, MPII arrays -> single).")
+@task_option(ANALYZED_TASKS, default=None,
+             help="Default: from the GT (COCO annotations -> coco, PoseTrack -> pose, MPII arrays -> single).")
 @click.option("--compare", "compare", type=click.Path(path_type=Path), default=None, metavar="REFINED",
               help="A second prediction (e.g. refined) analysed the same way, with how each GT joint's kind moved.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the numbers here.")
@@ -52,8 +55,6 @@ def command(gt, pred, task, compare, json_path, html_path, images, fixes, protoc
         options["protocol"] = protocol
     if flavour != "matlab":
         options["flavour"] = flavour
-    if fixes and task not in (None, "coco"):
-        raise ConfigError("--fix names coco-analyze's quirks: COCO only", fix="drop --fix")
     a = analyze(gt, pred, task=task, compare=compare, **options)
     click.echo(a.render())
     if json_path is not None:

@@ -14,6 +14,7 @@ from ..formats.roles import refuse_swapped, with_swap_hint
 from ..io import write_bytes_atomic
 from ..log import setup_cli_logging
 from . import invocation
+from ._options import option_flags, task_option
 from ._paths import Folder, OutputFile
 from .refine import REFINE_PARAMS, pop_refine_options, refinement_options
 
@@ -22,20 +23,7 @@ def task_option_flags(f):
     """One click option per registered task option (``evaluators.OPTIONS``, which the tasks name in their
     declarations): the flags of every task; the chosen task refuses those it does not take and checks the
     values (``Task.take_options``, once, when it runs)."""
-    for o in reversed(OPTIONS.values()):
-        if o.choices is not None:
-            kind = click.Choice(list(o.choices))
-        elif o.type is int and o.minimum is not None:
-            kind = click.IntRange(int(o.minimum))
-        elif o.type is float and o.minimum is not None:
-            kind = click.FloatRange(o.minimum)
-        elif o.type is Path:  # the one Path option, --plot, is a file prt writes
-            kind = OutputFile(example="pckh.png", suffixes=(".png", ".pdf"))
-        else:
-            kind = o.type
-        f = click.option(o.flag, o.name, type=kind, default=o.default, show_default=o.default is not None,
-                         help=o.help)(f)
-    return f
+    return option_flags(OPTIONS.values())(f)
 
 
 @click.command(help="Evaluate predictions against ground truth and print the official table.\n\n"
@@ -43,10 +31,9 @@ def task_option_flags(f):
 @click.option("--gt", "gt", type=click.Path(path_type=Path), help="GT file or folder (one file per sequence).")
 @click.option("--pred", "preds", multiple=True, type=click.Path(path_type=Path),
               help="Prediction file or folder; repeat to compare several (MPII single).")
-@click.option("--task", type=click.Choice(task_names()), default=None,
-              help="What to evaluate. Default: from the GT: COCO keypoint annotations -> coco, MPII "
-                   ".h5/.mat arrays -> single, an MPII annolist -> multi, PoseTrack files or folders -> "
-                   "tracking (stderr says which).")
+@task_option(task_names(), default=None,
+             help="What to evaluate. Default: the task of the GT's format (COCO keypoint annotations, MPII "
+                  ".h5/.mat arrays or annolist, PoseTrack files or folders; stderr says which).")
 @click.option("--json", "json_path", type=OutputFile(), help="Also write the numbers to this JSON file.")
 @task_option_flags
 @click.option("--method", default=None, help="A registered method (see `prt methods`): GT and predictions come from "
@@ -75,8 +62,7 @@ def command(gt, preds, task, json_path, quiet, method, data_root, refined, resul
     setup_cli_logging(quiet)
     ctx = click.get_current_context()
     refine_given = [k for k in REFINE_PARAMS if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT]
-    # RefineOptions lives beside the network (torch): built only when refining, so evaluation never loads torch
-    refine_opts = pop_refine_options(options) if refined is not None else [options.pop(k) for k in REFINE_PARAMS]
+    refine_opts = pop_refine_options(options)
     if refine_given and refined is None:
         names = ", ".join(_flag_given(ctx, k) for k in refine_given)
         raise ConfigError(f"{names}: refinement options go with --method and --refined",
@@ -166,9 +152,7 @@ def _evaluate_method(name, task, gt, preds, data_root, refined, store, json_path
                 raise ConfigError(f"the {m.name} entry names no images for --task {task}, which refinement needs",
                                   fix="add 'images' (relative to the data root) to its baselines/ entry")
             from ..formats import detect_format
-            from ..refiner.infer import RefineOptions, Refiner
-
-            refine_opts = refine_opts or RefineOptions()
+            from ..refiner.infer import Refiner
 
             fmt = detect_format(pred)
             out = Path(tmp) / ("refined" + (pred.suffix if pred.is_file() else ""))

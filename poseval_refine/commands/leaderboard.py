@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import click
 
+from ..evaluators import task_names
+from ._options import task_option
 from ._paths import Folder, OutputFile
 
 FORMATS = ("text", "markdown", "latex", "csv", "json", "html")
 
 
-@click.command(help="Rank every result per benchmark and task by the task's primary metric (PCKh@0.5 for single, "
-                    "mAP for multi and pose, MOTA for tracking), with 95% bootstrap intervals and, for refined "
+@click.command(help="Rank every result per benchmark and task by the task's primary metric (--task lists them), "
+                    "with 95% bootstrap intervals and, for refined "
                     "methods, the paired difference to their base. Reads the shipped results, the results store "
                     "and the paper's quoted numbers (marked with a dagger).")
-@click.option("--task", default=None, help="Only this task's boards.")
+@task_option(task_names(), default=None, ranked=True, help="Only this task's boards.")
 @click.option("--benchmark", default=None, help="Only this benchmark's boards (e.g. mpii-val).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=OutputFile(example="leaderboard.html"), default=None,

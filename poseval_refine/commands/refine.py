@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from ..log import LOGGER, setup_cli_logging
+from ..refine_options import REFINE_OPTIONS, RUN_OPTIONS, RefineOptions
+from ._options import option_flags
 from ._paths import OutputFileOrFolder
 
 
@@ -19,50 +21,20 @@ def _shard(value: str) -> tuple[int, int]:
 
 
 def refinement_options(min_score_flag: str = "--min-score"):
-    """The options that say how refined joints are written back; shared by `prt refine` and
-    `prt evaluate --refined` (which names the refiner's tau ``--refine-min-score``, since its own
-    ``--min-score`` filters the file's scores)."""
-
-    def wrap(f):
-        for opt in reversed([
-            click.option(min_score_flag, "refine_min_score", type=float, default=None,
-                         help="Drop joints whose REFINER confidence is <= T (official: 0 for mAP, tau = 0.7 for "
-                              "tracking). Default: keep every joint."),
-            click.option("--recover-missing/--input-joints-only", default=True, show_default=True,
-                         help="Official: predict every joint, also those the input lacks. --input-joints-only "
-                              "(prt's departure) refines only the joints the input has."),
-            click.option("--recovered-score", type=click.Choice(["input", "refiner"]), default="input",
-                         show_default=True,
-                         help="Score of a recovered joint. input (official): the input's score for that slot, "
-                              "else 0; refiner (prt's departure): the refiner's confidence."),
-            click.option("--keep-below", type=click.FloatRange(0, 1), default=None,
-                         help="prt's departure: a joint whose refiner confidence is below C keeps its input "
-                              "position. Default: the value calibrated into the checkpoint on held-out scenes "
-                              "(`prt train` prints it); 0 moves every joint, as the official code."),
-            click.option("--min-move", type=click.FloatRange(0), default=None,
-                         help="prt's departure: a joint the refiner moves by less than R head sizes (estimated "
-                              "from the input pose) keeps its input position. Default: the value calibrated into "
-                              "the checkpoint; 0 moves every joint, as the official code."),
-            click.option("--scale-from", type=click.Choice(["pose", "head-box"]), default="pose", show_default=True,
-                         help="Person scale: pose = from the input pose alone (robust to displaced joints); "
-                              "head-box = from the prediction file's head boxes where present (a method's output "
-                              "normally has none; GT boxes would leak GT)."),
-        ]):
-            f = opt(f)
-        return f
-
-    return wrap
+    """The options that say how refined joints are written back (``refine_options.REFINE_OPTIONS``, their one
+    declaration); shared by `prt refine` and `prt evaluate --refined` (which names the refiner's tau
+    ``--refine-min-score``, since its own ``--min-score`` filters the file's scores). Their parameters are
+    ``refine_<name>``."""
+    return option_flags(REFINE_OPTIONS.values(), {"min_score": min_score_flag}, prefix="refine_")
 
 
-REFINE_PARAMS = ("refine_min_score", "recover_missing", "recovered_score", "keep_below", "min_move", "scale_from")
+#: the command parameters of the refinement options
+REFINE_PARAMS = tuple("refine_" + name for name in REFINE_OPTIONS)
 
 
 def pop_refine_options(kwargs: dict):
     """The RefineOptions of a command's keyword arguments (removed from them)."""
-    from ..refiner.infer import RefineOptions
-
-    kw = {k: kwargs.pop(k) for k in REFINE_PARAMS}
-    return RefineOptions(min_score=kw.pop("refine_min_score"), **kw)
+    return RefineOptions(**{k[len("refine_"):]: kwargs.pop(k) for k in REFINE_PARAMS})
 
 
 @click.command(help="Refine predictions with a trained PoseRefiner. Scores, track ids and every field prt does not "
@@ -80,19 +52,17 @@ def pop_refine_options(kwargs: dict):
 @click.option("--out", type=OutputFileOrFolder(), required=True, help="New file or folder.")
 @click.option("--format", "fmt", default=None, help="Input format (default: detected).")
 @refinement_options()
-@click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True)
-@click.option("--workers", type=click.IntRange(0), default=0, show_default=True, help="DataLoader workers.")
+@option_flags([RUN_OPTIONS["batch_size"], RUN_OPTIONS["workers"]])
 @click.option("--shard", default="0/1", show_default=True, help="Refine only the i-th of n shares of the sequences.")
-@click.option("--no-flip", is_flag=True, help="Skip flip averaging (faster).")
+@option_flags([RUN_OPTIONS["flip"]])
 @click.option("--calibrate-on", "calibrate_on", type=click.Path(exists=True, path_type=Path), default=None,
               help="GT (PoseTrack file or folder) of some of the frames being refined: the keep rules (keep-below, "
                    "min-move, or move nothing) are chosen on the predicted people it labels, then every person is "
                    "refined with them. Prints PCKh@0.5 on those frames before and after, with a paired bootstrap "
                    "interval; these frames are not held-out. Replaces --keep-below and --min-move.")
-@click.option("--device", default=None)
+@option_flags([RUN_OPTIONS["device"]])
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists (never the input).")
-def command(pred, images, checkpoint, out, fmt, batch_size, workers, shard, no_flip, calibrate_on, device, overwrite,
-            **refine_kw):
+def command(pred, images, checkpoint, out, fmt, shard, calibrate_on, overwrite, **refine_kw):
     setup_cli_logging()
     from ..errors import ConfigError
     from ..formats import detect_format, get_format
@@ -110,9 +80,9 @@ def command(pred, images, checkpoint, out, fmt, batch_size, workers, shard, no_f
         raise ConfigError(f"format {f.name} can be read but not written", fix="convert it first with prt convert")
     poses = f.read(pred)
     gt = detect_format(calibrate_on).read(calibrate_on) if calibrate_on is not None else None
+    run = {k: refine_kw.pop(k) for k in RUN_OPTIONS}
     result = refine_poses(poses, images, checkpoint, options, calibrate_on=gt, calibrate_name=str(calibrate_on),
-                          shard=_shard(shard), device=device, batch_size=batch_size, workers=workers,
-                          flip=not no_flip)
+                          shard=_shard(shard), **run)
     f.write(result, out, overwrite=overwrite)
     LOGGER.info("%s -> %s", result.meta["refine_summary"], out)
     if calibrate_on is not None:

@@ -13,6 +13,7 @@ from ..errors import ConfigError
 from ..evaluators import task_names
 from ..log import setup_cli_logging
 from ..optional import require
+from ._options import task_option
 from .evaluate import task_option_flags
 
 ROOT = click.option("--root", type=click.Path(path_type=Path), default=None,
@@ -22,6 +23,11 @@ DB = click.option("--db", "db_url", default=None, metavar="URL", envvar="PRT_SER
 LEASE = click.option("--lease", type=click.FloatRange(min=0.5), default=30.0, show_default=True,
                      help="Seconds without a heartbeat after which a running evaluation's worker is taken for dead "
                           "and the submission is evaluated again.")
+EVAL_TIMEOUT = click.option("--eval-timeout", type=click.FloatRange(min=0), default=1800.0, show_default=True,
+                            envvar="PRT_SERVE_EVAL_TIMEOUT",
+                            help="Seconds one evaluation may take; a longer one is stopped and the submission fails "
+                                 "(not counted against the team's limits). 0: no limit (evaluated in the worker's "
+                                 "thread).")
 
 
 def open_database(root, db_url):
@@ -41,9 +47,21 @@ def open_database(root, db_url):
 @click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True,
               help="Evaluation workers (threads) in this process; 0 serves only (run `prt worker` elsewhere).")
 @LEASE
+@EVAL_TIMEOUT
 @click.option("--https-cookies", is_flag=True, help="Mark the session cookie Secure (behind an HTTPS proxy).")
+@click.option("--submit-rate", type=click.IntRange(min=0), default=30, show_default=True,
+              envvar="PRT_SERVE_SUBMIT_RATE",
+              help="Submission requests a team may send per minute (a client address 10x as many); more get 429. "
+                   "0: no limit.")
+@click.option("--signin-rate", type=click.IntRange(min=0), default=20, show_default=True,
+              envvar="PRT_SERVE_SIGNIN_RATE",
+              help="Sign-in attempts per minute and client address; more get 429. 0: no limit.")
+@click.option("--forwarded-allow-ips", default=None, metavar="IPS", envvar="PRT_SERVE_FORWARDED_ALLOW_IPS",
+              help="Behind a reverse proxy: its addresses (comma list), whose X-Forwarded-For then names the client "
+                   "(for the per-address rate limits). Default: the connecting address is the client.")
 @click.pass_context
-def command(ctx, root, db_url, host, port, workers, lease, https_cookies):
+def command(ctx, root, db_url, host, port, workers, lease, eval_timeout, https_cookies, submit_rate, signin_rate,
+            forwarded_allow_ips):
     if ctx.invoked_subcommand is not None:
         return
     setup_cli_logging(False)
@@ -53,10 +71,12 @@ def command(ctx, root, db_url, host, port, workers, lease, https_cookies):
     from ..serve.app import create_app
     from ..serve.queue import Queue
 
-    app = create_app(db, Queue(db, lease=lease), workers=workers, https_cookies=https_cookies)
+    app = create_app(db, Queue(db, lease=lease, eval_timeout=eval_timeout or None), workers=workers,
+                     https_cookies=https_cookies, submit_rate=submit_rate, signin_rate=signin_rate)
     logging.getLogger("prt").info("prt serve: http://%s:%d/ (database %s, %d worker(s))", host, port,
                                   db.engine.url.render_as_string(hide_password=True), workers)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
+                proxy_headers=forwarded_allow_ips is not None, forwarded_allow_ips=forwarded_allow_ips)
 
 
 @command.group(help="The maintainer's commands: benchmarks, teams, tokens, split, reruns, reveal.")
@@ -68,7 +88,7 @@ def admin():
 @click.argument("name")
 @ROOT
 @DB
-@click.option("--task", type=click.Choice(task_names()), required=True, help="The task submissions are evaluated on.")
+@task_option(task_names(), required=True, help="The task submissions are evaluated on.")
 @click.option("--gt", type=click.Path(path_type=Path), required=True, help="The hidden GT file or folder.")
 @task_option_flags
 @click.option("--public-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.5,

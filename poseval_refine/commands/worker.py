@@ -8,7 +8,7 @@ import logging
 import click
 
 from ..log import setup_cli_logging
-from .serve import DB, LEASE, ROOT, open_database
+from .serve import DB, EVAL_TIMEOUT, LEASE, ROOT, open_database
 
 
 @click.command(help="Evaluate queued submissions of a `prt serve` database until interrupted (SIGINT/SIGTERM).")
@@ -17,11 +17,12 @@ from .serve import DB, LEASE, ROOT, open_database
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Evaluations at once in this process.")
 @LEASE
-def command(root, db_url, threads, lease):
+@EVAL_TIMEOUT
+def command(root, db_url, threads, lease, eval_timeout):
     setup_cli_logging(False)
     db = open_database(root, db_url)
     from ..serve.queue import Queue, run_worker
 
     logging.getLogger("prt").info("prt worker: %d thread(s) on %s", threads,
                                   db.engine.url.render_as_string(hide_password=True))
-    run_worker(Queue(db, lease=lease), threads)
+    run_worker(Queue(db, lease=lease, eval_timeout=eval_timeout or None), threads)

@@ -28,75 +28,19 @@ import copy
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..errors import ConfigError, MismatchError
+from ..options import Option
 
 log = logging.getLogger("prt")
 
 
 # ----------------------------------------------------------------------------- options
-@dataclass(frozen=True)
-class Option:
-    """An option of ``prt evaluate`` (``--min-score``) and of ``poseval_refine.evaluate`` (``min_score=``)."""
-
-    name: str
-    help: str
-    #: int, float, str or Path: what the value is (the CLI converts to it, the API checks it)
-    type: type = str
-    #: the value when the option is not given; a task that does not take the option sees no other value
-    default: Any = None
-    #: the values allowed (None: any value of ``type``); a callable gives them when first asked (a registry
-    #: defined elsewhere, imported late)
-    choices_from: Callable[[], tuple[str, ...]] | tuple[str, ...] | None = None
-    #: the smallest value allowed (numbers)
-    minimum: float | None = None
-
-    @property
-    def choices(self) -> tuple[str, ...] | None:
-        c = self.choices_from
-        return c() if callable(c) else c
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-    def check(self, value: Any, choices: tuple[str, ...] | None = None) -> Any:
-        """The value as the task takes it, or a ConfigError naming the option (for keyword arguments).
-        ``choices``: the task's own allowed values (its protocols), else the option's."""
-        if value is None and self.default is None:
-            return None
-        ok = isinstance(value, self.type) and not isinstance(value, bool)
-        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
-            value, ok = float(value), True
-        if self.type is Path and isinstance(value, str):
-            value, ok = Path(value), True
-        if not ok:
-            raise ConfigError(f"option {self.name}={value!r} is not {_TYPE_WORDS.get(self.type, self.type.__name__)}",
-                              fix=f"{self.name}: {self.help}")
-        choices = choices if choices is not None else self.choices
-        if choices is not None and value not in choices:
-            raise ConfigError(f"option {self.name}={value!r} is not one of: {', '.join(choices)}",
-                              fix=f"{self.name}: {self.help}")
-        if self.minimum is not None and value < self.minimum:
-            raise ConfigError(f"option {self.name}={value!r} is below {self.minimum:g}",
-                              fix=f"{self.name}: {self.help}")
-        return value
-
-
-_TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", Path: "a path"}
-
-
-def _posetrack_protocols() -> tuple[str, ...]:
-    from ..protocols import protocol_names
-
-    return protocol_names("posetrack")
-
-
 def _protocols() -> tuple[str, ...]:
     """Every value of --protocol (each task takes its own: ``Task.protocols``)."""
     from ..protocols import protocol_names
@@ -130,10 +74,10 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
            "tau = 0.7 is applied to the refiner's own confidence during refinement: `prt refine --min-score`, or "
            "--refine-min-score with --refined.", float),
     Option("protocol", "official reproduces the kit's quirks; corrected fixes them (docs/protocol.md); "
-           "posetrack21 (--task pose): the PoseTrack21 kit's mAP, as --task pose21 (docs/posetrack21.md). --task "
-           "coco: coco (pycocotools), crowdpose, crowdpose-corrected, aic, wholebody (xtcocotools as mmpose calls "
-           "it, docs/crowdpose.md); official: the one the GT's layout implies.", str,
-           "official", choices_from=_protocols),
+           "posetrack21: the PoseTrack21 kit's mAP, as --task pose21 (docs/posetrack21.md); coco (pycocotools), "
+           "crowdpose, crowdpose-corrected, aic, wholebody (xtcocotools as mmpose calls it, docs/crowdpose.md), of "
+           "which official is the one the GT's layout implies.", str,
+           "official", choices_from=_protocols, task_choices="protocols"),
     Option("motp", "MOTP definition (which motmetrics version poseval ran with). Default: poseval-mm1.2+ "
            "(official protocol), clear (corrected protocol).", str, None, choices_from=_motp_modes),
     Option("mot_backend", "Tracking: who accumulates the CLEAR-MOT counts: prt's vectorized accumulator or "
@@ -212,6 +156,12 @@ class Session:
         raise MismatchError(f"{self.describe(keys[0])} has no prediction"
                             + (f" (nor {len(keys) - 1} more)" if len(keys) > 1 else ""), file="pred",
                             fix=f"give predictions for every GT {self.task.item}")
+
+    def subset_keys(self) -> list:
+        """What ``Result.subset`` chooses from (``Result.items``), in GT order: the items (``keys``); a session
+        whose subsets are finer than its items (pckh: people, fed by sequence) lists its own and takes them
+        in ``compute(only=...)``."""
+        return list(self.keys)
 
     def parts(self, pred: Any, size: int) -> list:
         """The prediction input of ``run`` (a path, or what the task takes) as parts of about ``size`` items,
@@ -329,7 +279,8 @@ class Task:
     options: ClassVar[tuple[str, ...]] = ()
     #: the values of ``--protocol`` this task takes (None: the option's own choices)
     protocols: ClassVar[tuple[str, ...] | None] = None
-    #: what one item of ``Result.subset``, ``Session.state`` and the bootstrap is
+    #: what one item of ``Session.state`` (and of ``Result.subset``, unless the session lists finer ones:
+    #: ``Session.subset_keys``) is
     item: ClassVar[str] = "item"
     primary: ClassVar[str | None] = None
     unit: ClassVar[str | None] = None
@@ -372,8 +323,17 @@ class Task:
             names = ", ".join(OPTIONS[u].flag for u in unsupported)
             raise ConfigError(f"option {names} does not apply to --task {self.name}",
                               fix=f"--task {self.name} accepts: {self.options_words()}")
-        return {k: OPTIONS[k].check(given[k], self.protocols if k == "protocol" else None)
-                if k in given else OPTIONS[k].default for k in self.options}
+        return {k: self.check_option(OPTIONS[k], given[k]) if k in given else OPTIONS[k].default
+                for k in self.options}
+
+    def check_option(self, o: Option, value: Any) -> Any:
+        """An option's value checked, against this task's own values where the task narrows them
+        (``Option.task_choices``: ``--task tracking`` takes two of the protocols)."""
+        mine = getattr(self, o.task_choices) if o.task_choices is not None else None
+        if mine is not None and value not in mine and value in (o.choices or ()):
+            raise ConfigError(f"{o.flag} {value} does not apply to --task {self.name}",
+                              fix=f"--task {self.name} takes {o.flag} {', '.join(mine)}")
+        return o.check(value, mine)
 
     def options_words(self) -> str:
         return ", ".join(OPTIONS[o].flag for o in self.options) or "no options"

@@ -352,8 +352,8 @@ def protocol_parts(proto: CocoProtocol, n_joints: int) -> list[tuple[str, slice,
     return out
 
 
-def _people(gt: CocoAnnotations, res: CocoResults, proto: CocoProtocol = PROTOCOLS["coco"]["coco"],
-            joints: slice | None = None, score_key: str = "score") -> tuple[CocoPeople, CocoPeople]:
+def people_by_image(gt: CocoAnnotations, res: CocoResults, proto: CocoProtocol = PROTOCOLS["coco"]["coco"],
+                    joints: slice | None = None, score_key: str = "score") -> tuple[CocoPeople, CocoPeople]:
     """GT and detections grouped by image (file order within an image), as the matching takes them: the
     ``joints`` of each person, ranked by ``score_key`` (a part score, 'score' where a result has none); under
     xtcocotools detections without a keypoint v > 0 among those joints are dropped."""
@@ -518,7 +518,7 @@ def _engine(annotations: CocoAnnotations, res: CocoResults, proto: CocoProtocol,
     extra: dict = {}
     parts = {}
     for part, joints, key in protocol_parts(proto, len(sigma)):
-        g, d = _people(annotations, res, proto, joints if proto.wholebody else None, key)
+        g, d = people_by_image(annotations, res, proto, joints if proto.wholebody else None, key)
         parts[part] = evaluate_images(g, d, sigma[joints], negative_ids_unmatched=xt)
     if proto.wholebody:
         fallback = [k for _, _, k in protocol_parts(proto, len(sigma))

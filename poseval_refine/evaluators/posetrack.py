@@ -35,7 +35,7 @@ from ..metrics.posetrack import (
 )
 from ..optional import missing_from
 from ..poses import NO_TRACK, PoseSequence, PoseSet
-from ..protocols import PoseTrackProtocol, posetrack_protocol
+from ..protocols import PoseTrackProtocol, posetrack_protocol, protocol_names
 from ..skeletons import POSETRACK15
 from . import DEFAULT_PROTOCOL, GROUP_COLUMNS, Task, breakdown_rows, joint_values, register_task
 from .base import READ_WINDOW
@@ -581,6 +581,8 @@ class PoseTask(Task):
     name = "pose"
     description = "PoseTrack per-frame multi-person mAP (poseval evaluateAP)"
     options = ("workers", "min_score", "protocol")
+    #: poseval's protocols, and posetrack21: the old spelling of --task pose21 (``evaluators.ALIASES``)
+    protocols = protocol_names("posetrack")
     item = "sequence"
     primary, unit, reads = "mAP", "sequence", POSETRACK_FORMATS
     session_class = PoseTrackSession

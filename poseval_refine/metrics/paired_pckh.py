@@ -14,12 +14,20 @@ from .ap import pair_distances
 from .posetrack import group_means
 
 
-def frame_counts(pred_xy: np.ndarray, gt_xy: np.ndarray, head_size: np.ndarray,
-                 threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    """Per joint, the hits and the annotated GT joints of one frame's pairs: ``pred_xy`` and ``gt_xy``
-    are ``(N, K, 2)``, ``head_size`` ``(N,)``."""
+def person_hits(pred_xy: np.ndarray, gt_xy: np.ndarray, head_size: np.ndarray,
+                threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair and joint, whether the GT joint is annotated and whether it is a hit, ``(N, K)`` booleans:
+    ``pred_xy`` and ``gt_xy`` are ``(N, K, 2)``, ``head_size`` ``(N,)``. A person's row depends on that
+    pair alone, which is what lets a result be taken over some people (``Result.subset``)."""
     annotated = ~np.isnan(gt_xy[..., 0])
     hits = annotated & (pair_distances(pred_xy, gt_xy, head_size) <= threshold)
+    return hits, annotated
+
+
+def frame_counts(pred_xy: np.ndarray, gt_xy: np.ndarray, head_size: np.ndarray,
+                 threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Per joint, the hits and the annotated GT joints of one frame's pairs (:func:`person_hits` summed)."""
+    hits, annotated = person_hits(pred_xy, gt_xy, head_size, threshold)
     return hits.sum(0), annotated.sum(0)
 
 

@@ -144,7 +144,7 @@ def _same_frame_pairs(region_frame: np.ndarray, points: np.ndarray, frame: np.nd
     return pair_point, pair_region
 
 
-def _rectangle(ring) -> tuple[float, float, float, float] | None:
+def region_rectangle(ring) -> tuple[float, float, float, float] | None:
     """(x0, y0, x1, y1) when a region is an axis-parallel rectangle: 4 distinct finite corners in order
     around it (5 with the first repeated at the end), else None. Strictly inside such a rectangle is
     x0 < x < x1 and y0 < y < y1, exactly GEOS's answer (its edges are axis-parallel)."""
@@ -162,13 +162,13 @@ def _rectangle(ring) -> tuple[float, float, float, float] | None:
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _in_regions(regions: list, frames: list[int], xy: np.ndarray, frame: np.ndarray) -> np.ndarray:
+def in_ignore_regions(regions: list, frames: list[int], xy: np.ndarray, frame: np.ndarray) -> np.ndarray:
     """Points strictly inside any ignore region of their frame: rectangles compared directly, other
     polygons through shapely (:func:`_contains`)."""
     rects, rect_frame, others = [], [], [[] for _ in regions]
     for f in frames:
         for ring in regions[f]:
-            box = _rectangle(ring)
+            box = region_rectangle(ring)
             if box is None:
                 others[f].append(ring)
             else:
@@ -232,8 +232,8 @@ def _ignore_regions(gt: PoseSequence, pred: PoseSequence, g: np.ndarray, p: np.n
             extras.append((extra, e))
             if len(e):
                 parts.append((np.column_stack([extra["x"][e], extra["y"][e]]), seq.person_frame[extra["person"][e]]))
-        inside = _in_regions(gt.ignore_regions, frames, np.concatenate([x for x, _ in parts]),
-                             np.concatenate([f for _, f in parts]))
+        inside = in_ignore_regions(gt.ignore_regions, frames, np.concatenate([x for x, _ in parts]),
+                                   np.concatenate([f for _, f in parts]))
     bounds = np.cumsum([0] + [len(x) for x, _ in parts])
     (g_extra, ge), (p_extra, pe) = extras
     ige = inside[bounds[2]:bounds[2] + len(ge)]

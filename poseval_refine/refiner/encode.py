@@ -55,7 +55,6 @@ _BONE_B = np.array([b[1] for b in BONES])
 _BONE_REF = np.array([b[2] for b in BONES])
 #: joints farther than this many head sizes from the pose's median are left out when centring the canvas
 CORE_RADIUS = 6.0
-SCALE_SOURCES = ("pose", "head-box")
 #: centre of output cell 0 in canvas pixel indices (pixels 0..7)
 CELL_CENTRE = (STRIDE - 1) / 2.0
 

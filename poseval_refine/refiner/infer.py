@@ -4,9 +4,9 @@ Official semantics by default (human-pose-refiner): every joint is predicted, in
 input lacks; a joint the input had keeps its score, a recovered joint gets the input's score for
 that slot (0 when the file has none); ``min_score`` drops joints whose refiner confidence is <= T
 (the paper's tau = 0.7 for tracking). Track ids and every field prt does not own are written back
-as read. prt's departures are named options (:class:`RefineOptions`): ``recover_missing=False``,
-``recovered_score="refiner"``, ``keep_below`` and ``min_move`` (by default the values calibrated
-into the checkpoint) and ``scale_from="head-box"``.
+as read. prt's departures are named options (:class:`RefineOptions`, declared once in
+``refine_options.py``): ``recover_missing=False``, ``recovered_score="refiner"``, ``keep_below`` and
+``min_move`` (by default the values calibrated into the checkpoint) and ``scale_from="head-box"``.
 
 The person's scale and canvas come from its input pose alone. A person whose joints lie partly
 off the canvas is still refined: those joints are not shown to the network, and their refined
@@ -24,11 +24,11 @@ import torch
 
 from ..errors import ConfigError, InputError
 from ..poses import PoseSequence, PoseSet
+from ..refine_options import RefineOptions
 from ..skeletons import POSETRACK15, joint_mapping
 from .data import load_image
 from .device import pick_device
 from .encode import (
-    SCALE_SOURCES,
     EncodeConfig,
     crop_image,
     decode,
@@ -42,7 +42,6 @@ from .model import PoseRefiner
 from .synth import FLIP
 
 log = logging.getLogger("prt")
-RECOVERED_SCORES = ("input", "refiner")
 
 
 def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> tuple[PoseRefiner, EncodeConfig, dict]:
@@ -55,28 +54,6 @@ def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> tup
         raise ConfigError("has an unusable input configuration ('encode')", file=path,
                           fix="give a checkpoint written by `prt train` of this prt version") from None
     return build_model(ck, path).to(device).eval(), enc, ck
-
-
-@dataclass
-class RefineOptions:
-    """How refined joints are written back; the defaults are the official code's semantics."""
-
-    min_score: float | None = None
-    recover_missing: bool = True
-    recovered_score: str = "input"
-    #: a joint whose refiner confidence is below this keeps its input position; None: the checkpoint's
-    #: calibrated value
-    keep_below: float | None = None
-    #: a joint the refiner moves by less than this many head sizes keeps its input position; None: the
-    #: checkpoint's calibrated value
-    min_move: float | None = None
-    scale_from: str = "pose"
-
-    def __post_init__(self):
-        if self.recovered_score not in RECOVERED_SCORES:
-            raise ConfigError(f"unknown recovered-score {self.recovered_score!r}", fix="use input or refiner")
-        if self.scale_from not in SCALE_SOURCES:
-            raise ConfigError(f"unknown scale source {self.scale_from!r}", fix="use pose or head-box")
 
 
 @dataclass

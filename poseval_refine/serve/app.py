@@ -3,10 +3,12 @@
 Security, route by route (docs/serve.md has the threat model): the API authenticates with a team's
 bearer token (hashed in the database, compared in constant time); pages with a signed session cookie
 (SameSite=Strict, HttpOnly) made by signing in with that token, and every form carries a CSRF token
-bound to the session. A submission's body is read with a cap and refused with 413 before anything is
-stored; archives are checked before the 202. No route serves GT, another team's submissions, or any
-private number before reveal. Every page is escaped by Jinja2 and sent with a Content-Security-Policy
-that allows only the page's own inline style and script, by a per-response nonce.
+bound to the session. Sign-in and submissions are rate limited (``ratelimit``: per client address, and
+per team for submissions) and refused with 429 before they cost a transaction. A submission's body is read
+with a cap and refused with 413 before anything is stored; archives are checked before the 202. No route
+serves GT, another team's submissions, or any private number before reveal. Every page is escaped by
+Jinja2 and sent with a Content-Security-Policy that allows only the page's own inline style and script, by
+a per-response nonce.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .archives import EXPANSION, check_archive, kind
 from .board import board, leaderboard_json
 from .db import Benchmark, Database, Submission, Team
 from .queue import Queue
+from .ratelimit import RateLimiter, too_many
 
 log = logging.getLogger("prt.serve")
 TEMPLATES = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -128,6 +131,23 @@ async def read_capped(request: Request, cap: int) -> bytes:
     return bytes(body)
 
 
+async def drain(request: Request, cap: int) -> None:
+    """Read and drop the request body (up to ``cap`` bytes), so that a refusal reaches a client that is still
+    sending instead of meeting a reset connection; nothing is kept."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > cap):
+        return
+    seen = 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > cap:
+            return
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 async def parse_form(request: Request, body: bytes):
     """The multipart/urlencoded form of an already-read body (python-multipart, via Starlette)."""
     sent = False
@@ -142,8 +162,18 @@ async def parse_form(request: Request, body: bytes):
     return await Request(request.scope, receive).form(max_files=1, max_fields=10)
 
 
-def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: bool = False) -> Starlette:
+#: submissions a team may send per minute (a client address ten times as many: teams behind one address)
+SUBMIT_RATE = 30
+#: sign-in attempts per minute and client address
+SIGNIN_RATE = 20
+
+
+def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: bool = False,
+               submit_rate: int = SUBMIT_RATE, signin_rate: int = SIGNIN_RATE) -> Starlette:
+    """The application; ``submit_rate`` and ``signin_rate``: the per-minute limits (0: none)."""
     state: dict = {}
+    limits = {"team": RateLimiter(submit_rate), "address": RateLimiter(10 * submit_rate),
+              "signin": RateLimiter(signin_rate)}
 
     # ----------------------------------------------------------------- helpers
     def current_team(request: Request) -> Team | None:
@@ -184,6 +214,23 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
     def find_benchmark(name: str) -> Benchmark | None:
         with db.session() as s:
             return s.execute(select(Benchmark).where(Benchmark.name == name)).scalar_one_or_none()
+
+    async def rate_limited(request: Request, bench: Benchmark, team: Team | None) -> tuple[str, float] | None:
+        """(message, seconds to wait) when the client address (``team`` None) or the team is over its
+        submission rate; the body is then drained, never parsed or stored."""
+        which, key = ("address", client_address(request)) if team is None else ("team", str(team.id))
+        wait = limits[which].hit(key)
+        if wait is None:
+            return None
+        log.warning("rate limit: %s %s over %d submission requests per minute", which, key, limits[which].limit)
+        await drain(request, int(bench.max_upload_mb * 1e6) + MULTIPART_SLACK)
+        what = "submission requests from one address" if team is None else "submissions of a team"
+        return too_many(what, limits[which].limit, wait), wait
+
+    def refused_rate(message: str, wait: float) -> Response:
+        response = api_error(429, message)
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
 
     async def take_submission(request: Request, bench: Benchmark, team: Team, *, form_csrf: bool):
         """(status, payload): 202 with the id, or the refusal. The body is capped before it is parsed."""
@@ -240,9 +287,13 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
         bench = await run_in_threadpool(find_benchmark, request.path_params["name"])
         if bench is None:
             return api_error(404, f"no benchmark {request.path_params['name']!r}")
+        if (over := await rate_limited(request, bench, None)) is not None:
+            return refused_rate(*over)
         team = await run_in_threadpool(bearer_team, request)
         if team is None:
             return api_error(401, "missing or unknown token: send 'Authorization: Bearer TOKEN'")
+        if (over := await rate_limited(request, bench, team)) is not None:
+            return refused_rate(*over)
         status, payload = await take_submission(request, bench, team, form_csrf=False)
         if status != 202:
             return api_error(status, payload)
@@ -366,6 +417,14 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
         return page(request, "signin.html", title="Sign in")
 
     async def signin(request: Request) -> Response:
+        wait = limits["signin"].hit(client_address(request))
+        if wait is not None:
+            log.warning("rate limit: sign-in from %s", client_address(request))
+            await drain(request, 16 * 1024)
+            response = await run_in_threadpool(page, request, "signin.html", 429, title="Sign in",
+                                               message=too_many("sign-in attempts", limits["signin"].limit, wait))
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return response
         try:
             form = await parse_form(request, await read_capped(request, 16 * 1024))
         except (TooLarge, Exception):
@@ -417,6 +476,12 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
         if request.method == "GET":
             return await run_in_threadpool(page, request, "submit.html", title=f"Submit to {bench.name}",
                                            bench=bench, team=team)
+        over = await rate_limited(request, bench, None) or await rate_limited(request, bench, team)
+        if over is not None:
+            response = await run_in_threadpool(page, request, "submit.html", 429, title=f"Submit to {bench.name}",
+                                               bench=bench, team=team, message=over[0])
+            response.headers["Retry-After"] = str(max(1, math.ceil(over[1])))
+            return response
         status, payload = await take_submission(request, bench, team, form_csrf=True)
         if status == 202:
             request.session["flash"] = f"Submission {payload} to {bench.name} is queued."

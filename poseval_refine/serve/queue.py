@@ -62,11 +62,13 @@ def peewee_database(url: str):
 class Queue:
     """The Huey instance on ``url`` with the evaluation task registered, and the database it evaluates from."""
 
-    def __init__(self, db: Database, lease: float = DEFAULT_LEASE):
+    def __init__(self, db: Database, lease: float = DEFAULT_LEASE, eval_timeout: float | None = None):
         from huey.contrib.sql_huey import SqlHuey
 
         self.db = db
         self.lease = float(lease)
+        #: seconds one evaluation may take (None: no limit; ``serve.timelimit``)
+        self.eval_timeout = eval_timeout
         self.huey = SqlHuey(QUEUE_NAME, database=peewee_database(db.url), results=False, utc=True,
                             create_tables=False)
         self._create_tables()
@@ -186,7 +188,8 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
     """The evaluation itself: the upload unpacked, checked, evaluated on the public and the private items."""
     from ..results.store import make_result
     from .archives import extract, kind
-    from .splits import check_prediction, evaluate_parts, prediction_root
+    from .splits import prediction_root
+    from .timelimit import evaluate_in_time
 
     db = queue.db
     with db.session() as s:
@@ -209,10 +212,9 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
             else:
                 pred = root / filename
                 pred.write_bytes(upload)
-            check_prediction(task, gt, pred, split["public"] + split["private"], filename)
-            results = evaluate_parts(task, options, gt, pred, {p: split[p] for p in ("public", "private")})
-            parts = {p: make_result(method, task, r.to_dict(), benchmark=name, inputs={}, options=r.options,
-                                    source="user", command=["prt", "serve"]) for p, r in results.items()}
+            results = evaluate_in_time(task, options, gt, pred, split, filename, queue.eval_timeout)
+            parts = {p: make_result(method, task, data, benchmark=name, inputs={}, options=used, source="user",
+                                    command=["prt", "serve"]) for p, (data, used) in results.items()}
         except PrtError as e:
             return {"status": FAILED, "error": scrub(e.message, filename)}
     log.info("submission %s (team %s) evaluated", sid, team)
@@ -226,9 +228,9 @@ def scrub(message: str, filename: str) -> str:
     tmp = re.escape(tempfile.gettempdir().rstrip(os.sep))
     rules = [
         (rf"{tmp}/prt-part-\w+/pred/", ""),
-        (rf"{tmp}/prt-part-\w+/pred\.(json|h5)", filename.replace("\\", "/")),
+        (rf"{tmp}/prt-part-\w+/pred\.(json|h5|mat)", filename.replace("\\", "/")),
         (rf"{tmp}/prt-part-\w+/gt/", "GT "),
-        (rf"{tmp}/prt-part-\w+/gt\.(json|h5)", "GT"),
+        (rf"{tmp}/prt-part-\w+/gt\.(json|h5|mat)", "GT"),
         (rf"{tmp}/prt-sub-\w+/upload/", ""),
         (rf"{tmp}/prt-serve-gt-[\w-]+/[^/\s]+/", "GT "),
     ]

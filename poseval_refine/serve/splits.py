@@ -1,12 +1,13 @@
 """The public/private split of a benchmark and the evaluation of a submission on one part.
 
-Items are what the task's bootstrap resamples (``Task.unit``): sequences for the PoseTrack and PoseTrack21
-tasks, images for COCO, people for MPII single. A part's numbers are ``prt evaluate`` on that part's items
-alone. :func:`evaluate_parts` evaluates the whole prediction once and takes each part with
-``Result.subset(items)``, which prt guarantees equal, bit for bit, to evaluating a GT and predictions that
-hold only those items; :func:`evaluate_part` is that evaluation itself (the GT and predictions restricted to
-the items, written as files of the task's format and evaluated by ``poseval_refine.evaluate``), kept as the
-independent construction the tests compare with.
+Items are what ``Result.subset`` chooses (``Result.items``): sequences for the PoseTrack and PoseTrack21
+tasks, images for COCO and MPII multi (annolist entries), people for MPII single (rows) and pckh
+(``sequence/frame/person``). A part's numbers are ``prt evaluate`` on that part's items alone.
+:func:`evaluate_parts` evaluates the whole prediction once and takes each part with ``Result.subset(items)``,
+which prt guarantees equal, bit for bit, to evaluating a GT and predictions that hold only those items;
+:func:`evaluate_part` is that evaluation itself (the GT and predictions restricted to the items, written as
+files of the task's format by filtering the raw files, and evaluated by ``poseval_refine.evaluate``), kept
+as the independent construction the tests compare with.
 """
 
 from __future__ import annotations
@@ -20,11 +21,19 @@ import numpy as np
 
 from ..errors import ConfigError, InputError, MismatchError
 
+#: tasks whose GT and predictions are MPII annotation lists (.mat or JSON), split by entry (image)
+ANNOLIST_TASKS = ("multi",)
+#: tasks whose GT and predictions are PoseTrack sequence files, split by person (``sequence/frame/person``)
+PAIRED_PEOPLE_TASKS = ("pckh",)
 #: task -> what one split item is
 SEQUENCE_TASKS = ("pose", "tracking", "hota", "pose21")
-IMAGE_TASKS = ("coco",)
-PERSON_TASKS = ("single",)
+IMAGE_TASKS = ("coco", *ANNOLIST_TASKS)
+PERSON_TASKS = ("single", *PAIRED_PEOPLE_TASKS)
 SPLIT_TASKS = (*SEQUENCE_TASKS, *IMAGE_TASKS, *PERSON_TASKS)
+#: tasks whose GT and predictions are folders of PoseTrack sequence files (one JSON per sequence)
+FOLDER_TASKS = (*SEQUENCE_TASKS, *PAIRED_PEOPLE_TASKS)
+#: tasks whose items the task's own session lists (``Result.items`` of an evaluation of that GT)
+SESSION_LISTED = (*ANNOLIST_TASKS, *PAIRED_PEOPLE_TASKS)
 
 
 def _stem(name: str) -> str:
@@ -37,18 +46,30 @@ def _check_task(task: str) -> None:
                           fix=f"use one of: {', '.join(SPLIT_TASKS)}")
 
 
+def sequence_names(gt: Path) -> list[str]:
+    """The sequences of a GT folder (file stems, sorted)."""
+    if not gt.is_dir():
+        raise InputError("is one file; a hosted PoseTrack benchmark is a folder of sequences (one JSON each)",
+                         file=gt, fix="give the GT folder")
+    names = sorted(_stem(p.name) for p in gt.glob("*.json"))
+    if not names:
+        raise InputError("holds no .json files", file=gt, fix="give a folder with one PoseTrack JSON per sequence")
+    return names
+
+
 def list_items(task: str, gt: Path) -> list:
-    """The items of a GT, in a fixed order: sequence names (file stems), COCO image ids, MPII person indices."""
+    """The items of a GT, in a fixed order: sequence names (file stems), COCO image ids, MPII multi entry
+    indices, MPII single person indices, pckh people (``sequence/frame/person``, GT order)."""
     _check_task(task)
     gt = Path(gt)
-    if task in SEQUENCE_TASKS:
-        if not gt.is_dir():
-            raise InputError("is one file; a hosted PoseTrack benchmark is a folder of sequences (one JSON each), "
-                             "split by sequence", file=gt, fix="give the GT folder")
-        names = sorted(_stem(p.name) for p in gt.glob("*.json"))
-        if not names:
-            raise InputError("holds no .json files", file=gt, fix="give a folder with one PoseTrack JSON per sequence")
-        return names
+    if task in FOLDER_TASKS:
+        names = sequence_names(gt)
+        if task in SEQUENCE_TASKS:
+            return names
+    if task in SESSION_LISTED:
+        from ..evaluators import get_task
+
+        return get_task(task).open(gt).subset_keys()
     if task in IMAGE_TASKS:
         from ..io import load_json
 
@@ -98,11 +119,11 @@ def check_prediction(task: str, gt: Path, pred: Path, items: list, name: str) ->
     """The errors of the whole prediction, found before it is split, so that they name the submitter's own
     file, result or person (not a place in a part) and say nothing of which item is in which part: a
     sequence or image the GT lacks, a sequence without predictions, unreadable results, a wrong count."""
-    if task in SEQUENCE_TASKS:
+    if task in FOLDER_TASKS:
         if not pred.is_dir():
             raise InputError("is one file; this benchmark takes a folder (an archive) of sequence files, one JSON "
                              "per GT sequence", file=name, fix="submit the folder: prt submit FOLDER ...")
-        known = set(items)
+        known = set(items) if task in SEQUENCE_TASKS else set(sequence_names(gt))
         files = sorted(pred.glob("*.json"))
         if not files:
             raise InputError("holds no .json files", file=name,
@@ -121,6 +142,13 @@ def check_prediction(task: str, gt: Path, pred: Path, items: list, name: str) ->
         return
     if pred.is_dir():
         raise InputError("is a folder; this benchmark takes one file", file=name, fix="submit the file itself")
+    if task in ANNOLIST_TASKS:
+        if pred.suffix.lower() not in (".mat", ".json"):
+            raise InputError(f"has the extension {pred.suffix!r}; MPII multi-person predictions are an annolist "
+                             "(.mat or .json)", file=name,
+                             fix="submit the .mat (variable 'annolist' or 'pred') or the JSON {'annolist': [...]} "
+                                 "file, one entry per GT image")
+        return  # the evaluation of the whole file reads and checks it (entries, points, scores)
     if task in IMAGE_TASKS:
         from ..formats.coco import coco_result_arrays
         from ..io import parse_json
@@ -187,6 +215,11 @@ def _write_part(task: str, gt: Path, pred: Path, items: list, out: Path) -> tupl
     """GT and predictions restricted to ``items``, written under ``out`` in the task's formats."""
     from ..io import load_json, write_json_atomic
 
+    if task in PAIRED_PEOPLE_TASKS:
+        return (posetrack_people(gt, out / "gt", items), posetrack_people(pred, out / "pred", items))
+    if task in ANNOLIST_TASKS:
+        return (annolist_entries(gt, out / f"gt{gt.suffix.lower()}", items),
+                annolist_entries(pred, out / f"pred{pred.suffix.lower()}", items))
     if task in SEQUENCE_TASKS:
         (out / "gt").mkdir()
         (out / "pred").mkdir()
@@ -220,6 +253,63 @@ def _write_part(task: str, gt: Path, pred: Path, items: list, out: Path) -> tupl
     _write_h5(out / "gt.h5", g, rows, n)
     _write_h5(out / "pred.h5", p, rows, n)
     return out / "gt.h5", out / "pred.h5"
+
+
+def posetrack_people(src: Path, dst: Path, people) -> Path:
+    """Copies of the PoseTrack sequence files of folder ``src`` in ``dst`` holding only ``people``
+    (``sequence/frame/person``: the person's place among its frame's people in the file), filtered on the raw
+    JSON (2017 ``annolist`` or 2018 ``images``/``annotations`` layout); every frame stays, a sequence without
+    a chosen person is left out."""
+    import orjson
+
+    dst.mkdir(parents=True)
+    chosen: dict[str, set[tuple[int, int]]] = {}
+    for key in people:
+        seq, f, r = str(key).rsplit("/", 2)
+        chosen.setdefault(seq, set()).add((int(f), int(r)))
+    for f in sorted(src.glob("*.json")):
+        keep = chosen.get(_stem(f.name))
+        if not keep:
+            continue
+        data = orjson.loads(f.read_bytes())
+        if "annolist" in data:
+            for i, frame in enumerate(data["annolist"]):
+                frame["annorect"] = [r for j, r in enumerate(frame.get("annorect") or []) if (i, j) in keep]
+        else:  # 2018: a frame is an image, its people the annotations naming it, in file order
+            frame_of: dict = {}
+            for i, im in enumerate(data["images"]):
+                frame_of.setdefault(im["id"], i)
+            rank: dict = {}
+            kept = []
+            for a in data["annotations"]:
+                j = rank[a["image_id"]] = rank.get(a["image_id"], -1) + 1
+                if (frame_of.get(a["image_id"]), j) in keep:
+                    kept.append(a)
+            data["annotations"] = kept
+        (dst / f.name).write_bytes(orjson.dumps(data))
+    return dst
+
+
+def annolist_entries(src: Path, dst: Path, entries) -> Path:
+    """An MPII annolist (``.json``, or ``.mat`` with variable ``annolist`` or ``pred``) holding only the
+    ``entries`` (0-based indices, kept in the file's order)."""
+    keep = sorted({int(i) for i in entries})
+    if src.suffix.lower() == ".json":
+        import orjson
+
+        data = orjson.loads(src.read_bytes())
+        if isinstance(data, dict):
+            data = dict(data, annolist=[data["annolist"][i] for i in keep])
+        else:
+            data = [data[i] for i in keep]
+        dst.write_bytes(orjson.dumps(data))
+        return dst
+    import scipy.io
+
+    v = scipy.io.loadmat(src, squeeze_me=False, struct_as_record=True)
+    name = next(k for k in ("annolist", "pred", "annolist_test", "annolist_val") if k in v)
+    scipy.io.savemat(dst, {name: v[name].reshape(-1)[keep].reshape(1, -1)})
+    return dst
 
 
 def evaluate_parts(task: str, options: dict[str, Any], gt: Path, pred: Path, parts: dict[str, list]) -> dict:

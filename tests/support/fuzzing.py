@@ -411,13 +411,13 @@ def posetrack21(frames: int = 3) -> Reader:
                   ["evaluate", "--gt", "{root}/gt", "--pred", "{root}/pred", "--task", "hota", "-q"])
 
 
-def _mpii_people(n: int = 4, shift: float = 0.0) -> np.ndarray:
+def mpii_people(n: int = 4, shift: float = 0.0) -> np.ndarray:
     xy = np.array([[[100.0 + 40 * i + dx + shift, 100.0 + dy] for dx, dy in T16] for i in range(n)])
     return xy
 
 
-def _mpii_gt_h5(n: int = 4) -> dict:
-    part = _mpii_people(n)
+def mpii_gt_h5(n: int = 4) -> dict:
+    part = mpii_people(n)
     part[1, 6] = 0.0  # not annotated
     return {"part": part, "visible": np.ones((n, 16)), "normalize": np.full(n, 30.0),
             "center": np.full((n, 2), 150.0), "scale": np.full(n, 2.0), "index": np.arange(n, dtype=np.float64),
@@ -426,14 +426,14 @@ def _mpii_gt_h5(n: int = 4) -> dict:
 
 def mpii_arrays() -> Reader:
     n = 4
-    preds = _mpii_people(n, shift=3.0)
+    preds = mpii_people(n, shift=3.0)
     scored = np.concatenate([preds, np.full((n, 16, 1), 0.8)], axis=2)
     ief = np.concatenate([preds, np.zeros((n, 1, 2))], axis=1)
     hb = np.stack([np.stack([100.0 + 40 * np.arange(n) + 5, np.full(n, 60.0)]),
                    np.stack([100.0 + 40 * np.arange(n) + 35, np.full(n, 100.0)])])  # 2 x 2 x N
-    tompson = {"pos_gt_src": _mpii_people(n).transpose(1, 2, 0), "jnt_missing": np.zeros((16, n)),
+    tompson = {"pos_gt_src": mpii_people(n).transpose(1, 2, 0), "jnt_missing": np.zeros((16, n)),
                "headboxes_src": hb}
-    files = {"gt.h5": ("h5", _mpii_gt_h5(n)), "gt_tompson.mat": ("mat", tompson),
+    files = {"gt.h5": ("h5", mpii_gt_h5(n)), "gt_tompson.mat": ("mat", tompson),
              "preds.h5": ("h5", {"preds": preds}), "scored.mat": ("mat", {"preds": scored}),
              "matlab.mat": ("mat", {"preds": preds.transpose(2, 1, 0)}), "ief.mat": ("mat", {"poses": ief})}
     return Reader("mpii", files, ["evaluate", "--task", "single", "--gt", "{root}/gt.h5", "--gt-alt",
@@ -443,15 +443,15 @@ def mpii_arrays() -> Reader:
 
 def pose_tensorflow() -> Reader:
     n = 4
-    xy = _mpii_people(n, shift=-2.0)
+    xy = mpii_people(n, shift=-2.0)
     ids = (0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 8, 9)
     cells = [np.column_stack([xy[i, list(ids)], np.full(14, 0.7)]) for i in range(n)]
-    return Reader("pose-tensorflow", {"gt.h5": ("h5", _mpii_gt_h5(n)), "predictions.mat": ("mat", {"joints": cells})},
+    return Reader("pose-tensorflow", {"gt.h5": ("h5", mpii_gt_h5(n)), "predictions.mat": ("mat", {"joints": cells})},
                   ["evaluate", "--task", "single", "--gt", "{root}/gt.h5", "--pred", "{root}/predictions.mat", "-q"],
                   targets=["predictions.mat"])
 
 
-def _annolist(pred: bool, frames: int = 2) -> list:
+def mpii_annolist(pred: bool, frames: int = 2) -> list:
     out = []
     for f in range(frames):
         rects = []
@@ -470,19 +470,19 @@ def _annolist(pred: bool, frames: int = 2) -> list:
 
 
 def mpii_annolist_json() -> Reader:
-    return Reader("mpii-annolist-json", {"gt.json": ("json", {"annolist": _annolist(False)}),
-                                         "pred.json": ("json", {"annolist": _annolist(True)})},
+    return Reader("mpii-annolist-json", {"gt.json": ("json", {"annolist": mpii_annolist(False)}),
+                                         "pred.json": ("json", {"annolist": mpii_annolist(True)})},
                   ["evaluate", "--task", "multi", "--gt", "{root}/gt.json", "--pred", "{root}/pred.json", "-q"])
 
 
 def mpii_annolist_mat() -> Reader:
-    return Reader("mpii-annolist-mat", {"gt.mat": ("mat", {"annolist": _annolist(False)}),
-                                        "pred.mat": ("mat", {"annolist": _annolist(True)})},
+    return Reader("mpii-annolist-mat", {"gt.mat": ("mat", {"annolist": mpii_annolist(False)}),
+                                        "pred.mat": ("mat", {"annolist": mpii_annolist(True)})},
                   ["evaluate", "--task", "multi", "--gt", "{root}/gt.mat", "--pred", "{root}/pred.mat", "-q"])
 
 
 def mpii_release() -> Reader:
-    annolist = _annolist(False, frames=3)
+    annolist = mpii_annolist(False, frames=3)
     annolist[2]["annorect"] = [{"x1": 5.0, "y1": 5.0, "x2": 20.0, "y2": 25.0, "scale": 1.0,
                                 "objpos": {"x": 10.0, "y": 50.0}}]  # a test image: no points
     rel = {"annolist": annolist, "img_train": np.array([1, 1, 0]), "single_person": [[1.0], [1.0, 2.0], []],
