@@ -522,3 +522,17 @@ def test_skimming_reader_against_the_parser_on_mutated_files():
         else:
             assert got[1] == want[1]
     assert skimmed > 75
+
+
+def test_without_msgspec_the_parser_reads_everything(cases, monkeypatch):
+    """msgspec is only a faster path: without it read_skimmed declines and read_sequence gives the same arrays."""
+    import sys
+
+    import poseval_refine.formats.posetrack21 as pt21
+    from poseval_refine.io import load_json
+
+    g = sorted((cases["mixed"] / "gt").glob("*.json"))[0]
+    monkeypatch.setitem(sys.modules, "msgspec", None)  # import msgspec raises ImportError
+    monkeypatch.setattr(pt21, "_DECODERS", {})
+    assert pt21.read_skimmed(g.read_bytes(), g, True, None) is None
+    _same_sequence(pt21.read_sequence(g, True), pt21.parse_sequence(load_json(g), g, True))
