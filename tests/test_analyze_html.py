@@ -82,3 +82,92 @@ def test_pose_page_overlays_the_worst_real_frames(browser, pages, tmp_path):
     img = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float64)
     assert img.shape[0] > 1500 and img.std() > 20  # photographs drawn, not an empty page
     page.close()
+
+
+MPII_IMAGES = ("004645041.jpg", "005808361.jpg", "051423444.jpg", "052475643.jpg", "060754485.jpg")
+
+
+@pytest.fixture(scope="module")
+def mpii_pages(tmp_path_factory, shared_data):
+    """MPII single (valid.h5, the Stacked Hourglass predictions) and multi (the validation people grouped by
+    image, PyraNet's predictions), the wrists of the people of the 5 shared images inverted."""
+    import h5py
+
+    from .support.mpiibuild import valid_annolists
+
+    tmp = tmp_path_factory.mktemp("analyze_mpii_html")
+    root = shared_data / "mpii_val"
+    images = root / "images"
+    with h5py.File(root / "newell.h5") as f:
+        preds = np.array(f["preds"], dtype=float)
+    preds[:5, [10, 15]] = preds[:5, [15, 10]]  # people 0-4: the people of the 5 images
+    with h5py.File(tmp / "single.h5", "w") as f:
+        f["preds"] = preds
+    single = tmp / "single.html"
+    assert main(["analyze", "--gt", str(root / "valid.h5"), "--pred", str(tmp / "single.h5"), "--html", str(single),
+                 "--images", str(images)]) == 0
+    gt, pred = valid_annolists(root, tmp / "multi", singles=100)
+    doc = json.loads(pred.read_text())
+    for entry in doc["annolist"]:
+        if entry["image"]["name"] in MPII_IMAGES:
+            for rect in entry["annorect"]:
+                pts = {p["id"]: p for p in rect["annopoints"][0]["point"]}
+                for a in ("x", "y"):
+                    pts[10][a], pts[15][a] = pts[15][a], pts[10][a]
+    pred.write_text(json.dumps(doc))
+    multi = tmp / "multi.html"
+    assert main(["analyze", "--gt", str(gt), "--pred", str(pred), "--html", str(multi), "--images", str(images)]) == 0
+    return {"single": single, "multi": multi}
+
+
+@pytest.mark.parametrize("task", ["single", "multi"])
+def test_mpii_page_overlays_the_real_images(browser, mpii_pages, task):
+    from PIL import Image
+
+    page, external = _open(browser, mpii_pages[task])
+    assert external == []
+    figures = page.locator("figure")
+    assert figures.count() == 5  # the 5 images under --images, each with its inverted wrists
+    captions = " ".join(page.locator("figcaption").all_inner_texts())
+    assert all(name in captions for name in MPII_IMAGES)
+    for i in range(5):
+        fig = figures.nth(i)
+        assert fig.locator("svg image").count() == 1
+        assert fig.locator('circle[fill="#D96459"]').count() >= 1  # a wrist in the inversion colour
+        box = fig.locator("svg").bounding_box()
+        assert box["width"] > 150 and box["height"] > 100
+    assert page.locator('figure circle[fill="#D96459"]').count() >= 8  # of the 10 wrists inverted
+    png = page.screenshot(full_page=True)
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float64)
+    assert img.std() > 20  # photographs drawn, not an empty page
+    page.close()
+
+
+def test_pose21_page_overlays_the_worst_labeled_frames(browser, shared_data, tmp_path):
+    """The PoseTrack21 case with a plain image behind every frame (its ``file_name`` under --images)."""
+    from PIL import Image
+
+    root = shared_data / "posetrack21_cases" / "basic"
+    images = tmp_path / "images"
+    blank = Image.new("RGB", (1920, 1080), (90, 110, 130))
+    for f in (root / "gt").glob("*.json"):
+        for im in json.loads(f.read_text())["images"]:
+            path = images / im["file_name"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            blank.save(path)
+    out = tmp_path / "pose21.html"
+    assert main(["analyze", "--task", "pose21", "--gt", str(root / "gt"), "--pred", str(root / "pred"), "--html",
+                 str(out), "--images", str(images)]) == 0
+    page, external = _open(browser, out)
+    assert external == []
+    assert page.locator("figure").count() == 6
+    first = page.locator("figcaption").first.inner_text()
+    assert first.startswith("images/val/") and "wrong joints" in first
+    wrong = int(first.split(": ")[1].split()[0])
+    # the worst frame's wrong joints drawn in their kinds' colours, with a line to their GT joint
+    colours = ("#8C4646", "#D96459", "#F2AE72", "#d4b106")
+    fig = page.locator("figure").first
+    drawn_wrong = sum(fig.locator(f'circle[fill="{c}"]').count() for c in colours)
+    assert 1 <= drawn_wrong <= wrong  # misses that were not predicted have no dot
+    assert fig.locator("line").count() >= 1 and fig.locator("circle[stroke='white']").count() > 10
+    page.close()

@@ -80,3 +80,58 @@ def per_joint(labels: np.ndarray, names) -> dict[str, dict[str, int]]:
     """``{joint: {kind: count}}`` of labels (..., K)."""
     flat = labels.reshape(-1, labels.shape[-1])
     return {name: counts(flat[:, k]) for k, name in enumerate(names)}
+
+
+def fixed_predictions(p_xy: np.ndarray, p_score: np.ndarray, g_xy: np.ndarray, match: np.ndarray,
+                      labels: np.ndarray, kinds) -> tuple[np.ndarray, np.ndarray]:
+    """Padded predictions (B, H, K, 2) xy (NaN: absent) and (B, H, K) scores with the GT joints labelled one of
+    ``kinds`` fixed: a fixed joint moves onto its GT joint keeping its score; one that was not predicted is
+    created there with the mean score of its person's predicted joints (0 for a person without any)."""
+    xy, score = p_xy.copy(), p_score.copy()
+    bb, pp = np.nonzero(match >= 0)
+    gg = match[bb, pp]
+    fix = np.isin(labels[bb, gg], kinds)  # (M, K)
+    if not fix.any():
+        return xy, score
+    present = ~np.isnan(p_xy[bb, pp, :, 0])
+    with np.errstate(invalid="ignore"):
+        mean = np.nan_to_num(np.nanmean(np.where(present, p_score[bb, pp], np.nan), axis=1)) \
+            if present.shape[1] else np.zeros(len(bb))
+    mm, jj = np.nonzero(fix)
+    xy[bb[mm], pp[mm], jj] = g_xy[bb[mm], gg[mm], jj]
+    absent = ~present[mm, jj]
+    score[bb[mm][absent], pp[mm][absent], jj[absent]] = mean[mm[absent]]
+    return xy, score
+
+
+def unmatched_people(match: np.ndarray, g_valid: np.ndarray, p_valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(B,) false positives (predicted people matched to no GT person) and (B,) false negatives (GT people
+    matched by none) per frame; ``match`` (B, H), ``g_valid`` (B, G), ``p_valid`` (B, H) (padding False)."""
+    matched = np.zeros(g_valid.shape, dtype=bool)
+    bb, pp = np.nonzero(match >= 0)
+    matched[bb, match[bb, pp]] = True
+    return (p_valid & (match < 0)).sum(1), (g_valid & ~matched).sum(1)
+
+
+def frame_items(labels: np.ndarray, fp: np.ndarray, fn: np.ndarray, key: str, names) -> list[dict]:
+    """The per-frame table, worst first (errors = every label but good, plus false positives and negatives);
+    frames without an error are left out."""
+    items = []
+    for b, name in enumerate(names):
+        cnt = counts(labels[b])
+        err = sum(v for k, v in cnt.items() if k != "good") + int(fp[b]) + int(fn[b])
+        if err:
+            items.append({key: name, "keypoints": cnt, "false_pos": int(fp[b]), "false_neg": int(fn[b]),
+                          "errors": err})
+    items.sort(key=lambda it: -it["errors"])
+    return items
+
+
+def padded(flat: np.ndarray, frame: np.ndarray, num_frames: int, fill=np.nan) -> tuple[np.ndarray, np.ndarray]:
+    """People rows (frame order) of ``flat`` (P, ...) laid out as (F, max people per frame, ...), and each row's
+    (frame, slot) as (P, 2) for scattering back; ``frame`` (P,) nondecreasing."""
+    n = np.bincount(frame, minlength=num_frames) if len(frame) else np.zeros(num_frames, np.int64)
+    slot = np.arange(len(frame)) - (np.cumsum(n) - n)[frame]
+    out = np.full((num_frames, int(n.max(initial=0)), *flat.shape[1:]), fill, dtype=np.result_type(flat, type(fill)))
+    out[frame, slot] = flat
+    return out, np.stack([frame, slot], axis=1) if len(frame) else np.zeros((0, 2), np.int64)

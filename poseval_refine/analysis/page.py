@@ -236,12 +236,94 @@ def _pose_overlays(analysis, images: Path) -> list[str]:
     return out
 
 
+def _mpii_cases(analysis) -> list[tuple[int, str, list, list]]:
+    """(wrong joints, image name, GT points, predicted points) of every MPII image with an error: ``single``
+    (prediction i is GT person i; people grouped by image name) and ``multi`` (the kit's matching per entry)."""
+    from .headsize import KINDS as HK
+
+    ex = analysis.arrays
+    g, p = ex["gt"], ex["pred"]
+    cases = []
+    if analysis.task == "single":
+        labels = np.asarray(ex["labels"])
+        names = [g.image_names[f] for f in g.person_frame]
+        by_image: dict[str, list[int]] = {}
+        for i, n in enumerate(names):
+            by_image.setdefault(n, []).append(i)
+        for name, people in by_image.items():
+            bad = int((labels[people] > 1).sum())
+            if not bad:
+                continue
+            gt_pts, pred = [], []
+            for i in people:
+                for k in range(labels.shape[1]):
+                    gx, gy = g.keypoints[i, k, :2]
+                    if not np.isnan(gx):
+                        gt_pts.append((gx, gy))
+                    if labels[i, k] and not np.isnan(p.keypoints[i, k, 0]):
+                        pred.append((p.keypoints[i, k, 0], p.keypoints[i, k, 1], HK[labels[i, k] - 1], gx, gy))
+            cases.append((bad, name, gt_pts, pred))
+    else:
+        g_xy, p_kp, match, _ = ex["arrays"]
+        cases = matched_cases(ex["labels"], g_xy, p_kp[..., :2], match, g.image_names)
+    cases.sort(key=lambda c: -c[0])
+    return cases
+
+
+def matched_cases(labels: np.ndarray, g_xy: np.ndarray, p_xy: np.ndarray, match: np.ndarray, names) -> list:
+    """(wrong joints, image name, GT points, predicted points) of every frame with a wrong joint, from padded
+    per-frame arrays: labels (F, G, K), GT xy (F, G, K, 2) and predicted xy (F, H, K, 2) with NaN where absent,
+    the GT person each prediction is matched to (F, H)."""
+    from .headsize import KINDS as HK
+
+    cases = []
+    for f in np.flatnonzero((labels > 1).any(axis=(1, 2))).tolist():
+        gt_pts = [tuple(g_xy[f, gi, k]) for gi, k in zip(*np.nonzero(~np.isnan(g_xy[f, ..., 0])))]
+        pred = []
+        for q in np.flatnonzero(match[f] >= 0).tolist():
+            gi = int(match[f, q])
+            for k in range(labels.shape[2]):
+                code = int(labels[f, gi, k])
+                if code and not np.isnan(p_xy[f, q, k, 0]):
+                    pred.append((p_xy[f, q, k, 0], p_xy[f, q, k, 1], HK[code - 1], g_xy[f, gi, k, 0],
+                                 g_xy[f, gi, k, 1]))
+        cases.append((int((labels[f] > 1).sum()), names[f], gt_pts, pred))
+    return cases
+
+
+def _pose21_cases(analysis) -> list:
+    """Every labeled PoseTrack21 frame with a wrong joint (its image: the GT file's ``file_name``)."""
+    ex = analysis.arrays
+    cases = []
+    for gt_file, labeled, (labels, match, _, arrays) in zip(ex["gt_files"], ex["labeled"], ex["labels"]):
+        files = frame_names(gt_file)
+        names = [files[i] if i < len(files) else "" for i in labeled]
+        cases += matched_cases(labels, arrays[0], arrays[1], match, names)
+    return cases
+
+
+def _case_overlays(cases: list, images: Path) -> list[str]:
+    """The cases with the most wrong joints among those whose image is under ``images``."""
+    cases = sorted(cases, key=lambda c: -c[0])
+    shown = [c for c in cases if c[1] and (images / c[1]).is_file()][:WORST]
+    if not shown:
+        return [f"<p>None of the images with errors is under {_esc(images)}.</p>"]
+    out = []
+    for bad, name, gt_pts, pred in shown:
+        tag = _image_tag(images / name)
+        if tag is None:
+            out.append(f"<p>{_esc(name)}: not readable under {_esc(images)}</p>")
+            continue
+        out.append(_overlay(*tag, gt_pts, pred, f"{name}: {bad} wrong joints"))
+    return out
+
+
 def frame_names(gt_file) -> list[str]:
     """The image name of every frame of a PoseTrack GT file (2017 ``annolist``, 2018 ``images``)."""
     from ..io import load_json
 
     try:
-        data = load_json(gt_file)
+        data = gt_file if isinstance(gt_file, dict) else load_json(gt_file)
         if "annolist" in data:
             return [str((fr.get("image") or [{}])[0].get("name", "")) for fr in data["annolist"]]
         return [str(im.get("file_name", "")) for im in data.get("images", [])]
@@ -298,9 +380,13 @@ def render_page(analysis, images=None) -> str:
                 body += _coco_overlays(analysis, Path(images))
             elif task == "pose":
                 body += _pose_overlays(analysis, Path(images))
+            elif task in ("single", "multi"):
+                body += _case_overlays(_mpii_cases(analysis), Path(images))
+            elif task == "pose21" and "gt_files" in analysis.arrays:
+                body += _case_overlays(_pose21_cases(analysis), Path(images))
             else:
-                body.append("<p>Overlays are drawn for COCO and PoseTrack.</p>")
-        key = {"coco": "image_id", "single": "image", "pckh": "image"}.get(task, "sequence")
+                body.append("<p>Overlays are drawn for COCO, PoseTrack pose and pose21, and MPII.</p>")
+        key = {"coco": "image_id", "single": "image", "pckh": "image", "multi": "image"}.get(task, "sequence")
         body.append(f"<h2>{'Sequences' if key == 'sequence' else 'Images'}, worst first</h2>" + _table(d["items"], key))
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>prt analyze ({_esc(task)})</title>"
             f"<style>{_STYLE}</style></head><body>{''.join(body)}</body></html>")

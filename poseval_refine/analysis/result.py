@@ -96,6 +96,9 @@ class Analysis:
         else:
             lines.append(f"false positives (predicted people matched to no GT person): {d['false_pos']}   "
                          f"false negatives (GT people matched by none): {d['false_neg']}")
+            if d.get("ignored"):
+                lines.append(f"predicted people of entries without GT people (the kit never looks at them): "
+                             f"{d['ignored']}")
         if "moved" in d:
             lines.append(moved_text(d["moved"]))
         return "\n".join(lines)

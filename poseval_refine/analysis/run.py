@@ -2,7 +2,9 @@
 
 Tasks: ``coco`` (coco-analyze's diagnosis, ``analysis.coco``), ``pose`` (the head-size taxonomy,
 ``analysis.posetrack``; the default for a PoseTrack GT), ``tracking`` (MOTA decomposed per joint and
-sequence). The same readers as ``prt evaluate`` give the same clear errors on bad input.
+sequence), ``single``/``multi`` (MPII: ``analysis.mpii``, ``analysis.multi``), ``pckh``, ``pose21`` (the
+PoseTrack21 kit's mAP matching, ``analysis.pose21``), ``hota``. The same readers as ``prt evaluate`` give
+the same clear errors on bad input.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 from ..errors import ConfigError, InputError
 from .result import Analysis
 
-TASKS = ("coco", "pose", "tracking", "single", "hota", "pckh")
+TASKS = ("coco", "pose", "tracking", "single", "hota", "pckh", "multi", "pose21")
 
 
 def progress_bar(total: int, desc: str):
@@ -57,15 +59,20 @@ def _task(gt, task: str | None) -> str:
 def analyze(gt: Any, pred: Any, task: str | None = None, *, compare: Any = None, **options: Any) -> Analysis:
     """Ronchi & Perona's error diagnosis of ``pred`` against ``gt`` (``prt analyze``): see docs/analyze.md.
 
-    ``gt``/``pred`` are paths (COCO annotations + results; PoseTrack folders or files). ``task``: ``coco``,
-    ``pose`` or ``tracking`` (default: from the GT; ``pose`` for PoseTrack). ``compare``: a second prediction
+    ``gt``/``pred`` are paths (COCO annotations + results; PoseTrack folders or files; MPII arrays or annolists).
+    ``task``: ``coco``, ``pose``, ``tracking``, ``single``, ``pckh``, ``multi``, ``pose21`` or ``hota`` (default:
+    from the GT; ``pose`` for PoseTrack). ``compare``: a second prediction
     (e.g. the refined one) analysed the same way, with how each GT joint's label moved. COCO options:
     ``fix_rescore_keypoints``, ``fix_false_neg_order`` (coco-analyze's quirks, reproduced by default).
     PoseTrack options: ``protocol`` (as ``prt evaluate``)."""
     name = _task(gt, task)
     if name != "coco" and any(k in COCO_FIXES for k in options):
         raise ConfigError("--fix names coco-analyze's quirks: it applies to COCO only", fix="drop --fix")
-    allowed = {"coco": set(COCO_FIXES), "single": {"flavour"}, "pckh": set()}.get(name, {"protocol"})
+    if name == "pose" and options.get("protocol") == "posetrack21":  # the old name of task pose21
+        name = "pose21"
+        options = {k: v for k, v in options.items() if k != "protocol"}
+    allowed = {"coco": set(COCO_FIXES), "single": {"flavour"}, "pckh": set(), "multi": set(),
+               "pose21": set()}.get(name, {"protocol"})
     unknown = set(options) - allowed
     if unknown:
         raise ConfigError(f"unknown option(s) for task {name}: {', '.join(sorted(unknown))}",
@@ -78,6 +85,10 @@ def analyze(gt: Any, pred: Any, task: str | None = None, *, compare: Any = None,
         return _hota(gt, pred, compare, options)
     if name == "pckh":
         return _pckh(gt, pred, compare)
+    if name == "multi":
+        return _multi(gt, pred, compare)
+    if name == "pose21":
+        return _pose21(gt, pred, compare)
     return _posetrack(gt, pred, compare, name, options.get("protocol", "official"))
 
 
@@ -258,7 +269,93 @@ def _single(gt, pred, compare, flavour: str) -> Analysis:
         annotated = ~np.isnan(g.keypoints[..., 0])
         data["moved"] = _moved(np.where(annotated, diag["_labels"], -1), np.where(annotated, diag2["_labels"], -1),
                                KINDS, "unmatched")
-    return Analysis("single", data, {"labels": diag["_labels"]})
+    return Analysis("single", data, {"labels": diag["_labels"], "gt": g, "pred": p})
+
+
+# ----------------------------------------------------------------------------- MPII multi
+def _multi_read(gt, pred):
+    from ..errors import MismatchError
+    from ..evaluators import get_task
+
+    if not isinstance(gt, (str, os.PathLike)) or not isinstance(pred, (str, os.PathLike)):
+        raise ConfigError("prt analyze reads MPII annolists from files", fix="give gt and pred as paths")
+    from ..formats.mpii import read_annolist
+
+    task = get_task("multi")
+    g = task.session_class(task, gt, {}).g  # read with the evaluation's checks (people, head boxes)
+    p = next(iter(read_annolist(Path(pred), require_scores=True)))
+    if g.num_frames != p.num_frames:
+        raise MismatchError(f"has {p.num_frames} entries but the GT {Path(gt).name} has {g.num_frames}",
+                            file=pred, fix="give one prediction entry per GT entry (group), in the GT's order")
+    return g, p
+
+
+def _multi(gt, pred, compare) -> Analysis:
+    from .headsize import KINDS
+    from .multi import diagnose_multi
+
+    g, p = _multi_read(gt, pred)
+    diag = diagnose_multi(g, p)
+    data = {"task": "multi", **_pose_section(diag)}
+    extra = {"gt": g, "pred": p, "labels": diag["_labels"], "arrays": diag["_arrays"]}
+    if compare is not None:
+        _, p2 = _multi_read(gt, compare)
+        diag2 = diagnose_multi(g, p2)
+        data["compare"] = _pose_section(diag2)
+        annotated = ~np.isnan(diag["_arrays"][0][..., 0])
+        data["moved"] = _moved(np.where(annotated, diag["_labels"], -1), np.where(annotated, diag2["_labels"], -1),
+                               KINDS, "unmatched")
+    return Analysis("multi", data, extra)
+
+
+# ----------------------------------------------------------------------------- PoseTrack21 kit's mAP
+def _pose21_read(gt, pred):
+    """The names, labeled frames and evaluation statistics of every sequence, read and checked as
+    ``prt evaluate --task pose21`` reads them."""
+    from ..errors import MismatchError
+    from ..evaluators.posetrack21 import evaluate_sequence, labeled_frames, labeled_ids, load, sequence_sources
+    from ..metrics import hota
+
+    gsrc = sequence_sources(gt, "gt")
+    psrc = dict(sequence_sources(pred, "pred"))
+    if isinstance(pred, (str, os.PathLike)) and not Path(pred).is_dir() and len(gsrc) == 1:
+        psrc = {gsrc[0][0]: next(iter(psrc.values()))}
+    names, frames, stats, sources, labeled = [], [], [], [], []
+    tick = progress_bar(len(gsrc), "sequences")
+    for name, src in gsrc:
+        if name not in psrc:
+            raise MismatchError(f"GT sequence {name} has no prediction file", file=Path(str(pred)) / name,
+                                fix="write predictions for every GT sequence, named as the GT file")
+        g = load(src, name, True)
+        p = load(psrc[name], name, False, labeled_ids(g))
+        stats.append(evaluate_sequence(g, p, hota.OFFICIAL, "map"))  # every check of the evaluation
+        frames.append(labeled_frames(g, p))
+        names.append(name)
+        sources.append(src)
+        labeled.append(np.flatnonzero(g.labeled).tolist())
+        tick(1)
+    tick(None)
+    return names, frames, stats, {"gt_files": sources, "labeled": labeled}
+
+
+def _pose21(gt, pred, compare) -> Analysis:
+    from ..evaluators.posetrack21 import map_result
+    from .headsize import KINDS
+    from .pose21 import diagnose_pose21
+
+    names, frames, stats, where = _pose21_read(gt, pred)
+    diag = diagnose_pose21(frames, stats, names, map_result)
+    data = {"task": "pose21", **_pose_section(diag)}
+    if compare is not None:
+        names2, frames2, stats2, _ = _pose21_read(gt, compare)
+        diag2 = diagnose_pose21(frames2, stats2, names2, map_result)
+        data["compare"] = _pose_section(diag2)
+
+        def flat(d):
+            return np.concatenate([np.where(arr[0][..., 0] == arr[0][..., 0], lab, -1).ravel()
+                                   for lab, _, _, arr in d["_labels"]]) if d["_labels"] else np.zeros(0)
+        data["moved"] = _moved(flat(diag), flat(diag2), KINDS, "unmatched")
+    return Analysis("pose21", data, {"frames": frames, "labels": diag["_labels"], "names": names, **where})
 
 
 # ----------------------------------------------------------------------------- PoseTrack
@@ -292,9 +389,6 @@ def _pose_read(gt, pred, protocol: str, tracking: bool):
     from ..evaluators.posetrack import clean_pair
     from ..protocols import posetrack_protocol
 
-    if protocol == "posetrack21":
-        raise ConfigError("prt analyze does not diagnose --protocol posetrack21 yet",
-                          fix="analyze with the official or corrected protocol")
     proto = posetrack_protocol(protocol)
     if not isinstance(gt, (str, os.PathLike)) or not isinstance(pred, (str, os.PathLike)):
         raise ConfigError("prt analyze reads PoseTrack GT and predictions from files or folders",

@@ -16,19 +16,21 @@ FIXES = {"rescore-keypoints": "fix_rescore_keypoints", "false-neg-order": "fix_f
                     "(taken from a neighbour) or misses, and what fixing each would give. COCO: coco-analyze's "
                     "numbers exactly (its default parameters; area 'all' = 32² to 1e5²). PoseTrack (--task pose, the "
                     "default for PoseTrack GT): the same taxonomy on head-size distances; --task tracking: MOTA per "
-                    "joint split into misses, false positives and identity switches. See docs/analyze.md.")
+                    "joint split into misses, false positives and identity switches; MPII single/multi and PoseTrack21 "
+                    "(--task pose21, the kit's mAP matching) the head-size taxonomy too. See docs/analyze.md.")
 @click.option("--gt", type=click.Path(path_type=Path), required=True, help="GT file or folder.")
 @click.option("--pred", type=click.Path(path_type=Path), required=True, help="Predictions (file or folder).")
 @task_option(ANALYZED_TASKS, default=None,
-             help="Default: from the GT (COCO annotations -> coco, PoseTrack -> pose, MPII arrays -> single).")
+             help="Default: from the GT (COCO annotations -> coco, PoseTrack -> pose, MPII arrays -> single, MPII "
+                  "annolist -> multi). pose21: the PoseTrack21 kit's mAP matching.")
 @click.option("--compare", "compare", type=click.Path(path_type=Path), default=None, metavar="REFINED",
               help="A second prediction (e.g. refined) analysed the same way, with how each GT joint's kind moved.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the numbers here.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
               help="Write one self-contained page (curves, bars per joint, worst items first).")
 @click.option("--images", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Image folder (COCO file_name / PoseTrack frame names relative to it): overlays of the worst "
-                   "cases on the --html page.")
+              help="Image folder (COCO file_name / PoseTrack frame / MPII image names relative to it): overlays "
+                   "of the worst cases on the --html page.")
 @click.option("--fix", "fixes", multiple=True, type=click.Choice(tuple(FIXES)),
               help="COCO: fix one of coco-analyze's quirks instead of reproducing it (docs/analyze.md).")
 @click.option("--protocol", default="official", show_default=True,

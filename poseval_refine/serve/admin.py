@@ -198,7 +198,8 @@ def rerun(db: Database, name: str, gt: Path | None = None) -> list[int]:
         ids = s.execute(select(Submission.id).where(Submission.benchmark_id == b.id,
                                                     Submission.status.in_((DONE, FAILED)))).scalars().all()
         s.execute(update(Submission).where(Submission.id.in_(ids)).values(
-            status=QUEUED, public=None, private=None, error=None, enqueued_at=utcnow(), worker=None))
+            status=QUEUED, public=None, private=None, public_primary=None, error=None, enqueued_at=utcnow(),
+            worker=None))
     return list(ids)
 
 

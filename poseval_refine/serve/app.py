@@ -34,7 +34,7 @@ from starlette.routing import Route
 from ..errors import ConfigError, InputError
 from . import admin
 from .archives import EXPANSION, check_archive, kind
-from .board import board, leaderboard_json
+from .board import BoardWarmer, board_html, leaderboard_json
 from .db import Benchmark, Database, Submission, Team
 from .queue import Queue
 from .ratelimit import RateLimiter, too_many
@@ -386,14 +386,10 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
         return page(request, "index.html", title="Benchmarks", benchmarks=benches, counts=counts)
 
     def board_page(request: Request) -> Response:
-        from ..render.html import render_page
-
         bench = find_benchmark(request.path_params["name"])
         if bench is None:
             return page(request, "error.html", 404, title="Not found", detail="No such benchmark.")
-        part = "private" if bench.revealed_at is not None else "public"
-        b, _ = board(db, bench, part)
-        html = render_page([b] if b else [], empty="no evaluated submission yet")
+        html, part = board_html(db, bench)
         html = re.sub(r"(<p class=\"empty\">No results: [^<]*)\. Add one with <code>[^<]*</code>\.", r"\1.", html,
                       count=1)
         nonce = secrets.token_urlsafe(16)
@@ -502,9 +498,12 @@ def create_app(db: Database, queue: Queue, *, workers: int = 0, https_cookies: b
 
             consumer = await run_in_threadpool(start_workers, queue, workers)
         state["consumer"] = consumer
+        warmer = BoardWarmer(db)
+        warmer.start()
         try:
             yield
         finally:
+            warmer.stop()
             if consumer is not None:
                 consumer.stop()
 

@@ -3,61 +3,108 @@ ranks, ties) from the numbers the workers stored.
 
 The public board ranks each team's best public submission. The private board exists only after reveal:
 each team's final choice (the submission it marked final, at submission with ``--final`` or later, else its
-best public one) ranked on the
-private items. Nothing here reads private numbers before reveal.
+best public one) ranked on the private items. No private number leaves this module before reveal: the
+server's warmer builds the private board ahead (so the reveal answers at once), but it is served only after.
+
+Why it is fast with 1,000 submissions (docs/serve.md, "Scaling out", has the figures): a board is kept per
+benchmark and part, keyed by the *state* of its done submissions — their count, the sums of their ids, of
+their claims (``attempts``: a rerun or a re-evaluation raises it) and of their final choices, the newest
+``finished_at`` — and by the benchmark's GT and reveal. That key is one aggregate over the covering index
+``ix_prt_submissions_board`` (migration 0002), so a request whose key is unchanged costs one small query and
+no result JSON. When the key changes, each team's submission is chosen from the same index (the public
+primary metric is a column, ``public_primary``), and only the chosen submissions' result JSON is read —
+each once per process (kept by id and claim). Their bootstrap resamples are prt's board entries
+(``results.cache``: on disk under ``$PRT_CACHE``, keyed by the content), so a restarted server reads them
+rather than resampling. A background thread of the server (:class:`BoardWarmer`) rebuilds a board whose key
+changed — the public one, and before reveal the private one too — so the first reader after a new result, or
+after the reveal, seldom pays for it. A board is never served stale: every request compares the key first.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from ..evaluators import get_task
 from ..results.board import Board, build_boards
 from ..results.store import StoredResult
 from .db import DONE, Benchmark, Database, Submission, Team
 
+log = logging.getLogger("prt.serve")
+
 RESAMPLES = 1000
 SEED = 0
+#: seconds between the warmer's looks at the boards' keys
+WARM_EVERY = 2.0
+#: parsed result contents kept per process (two per chosen submission at most)
+CONTENTS_KEPT = 512
 
-_cache: OrderedDict = OrderedDict()
-_cache_lock = threading.Lock()
 
-
-def _primary(data: dict | None, task: str) -> float:
+def primary_value(data: dict | None, task: str) -> float | None:
+    """The task's primary metric in a result content's headline; None when missing or not a finite number
+    (such a submission ranks last). Stored as ``Submission.public_primary``."""
     if not data:
-        return float("nan")
+        return None
     v = (data.get("headline") or {}).get(get_task(task).primary)
-    return float("nan") if v is None else float(v)
+    if v is None or isinstance(v, bool):
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
 
 
-def _best(subs: list, task: str):
-    """The submission with the highest public primary metric (NaN last; earlier wins a tie)."""
-    def key(x):
-        v = _primary(x.public, task)
-        return (0, -v, x.id) if math.isfinite(v) else (1, 0.0, x.id)
+@dataclass(frozen=True)
+class Pick:
+    """A submission chosen for a board row, as the index holds it (no result JSON)."""
+    team: str
+    id: int
+    method: str
+    final: bool
+    attempts: int
+    public_primary: float | None
+
+
+def _best(subs: list[Pick]) -> Pick | None:
+    """The submission with the highest public primary metric (none last; the earlier id wins a tie)."""
+    def key(x: Pick):
+        v = x.public_primary
+        return (0, -v, x.id) if v is not None else (1, 0.0, x.id)
     return min(subs, key=key) if subs else None
 
 
-def chosen(db: Database, bench: Benchmark, part: str) -> list[tuple[str, Submission]]:
-    """(team name, submission) per team on the board of ``part``."""
+def state_key(db: Database, bench: Benchmark, part: str) -> tuple:
+    """What a board of ``part`` depends on, from one aggregate over the covering index: any new, rerun,
+    re-evaluated or re-chosen done submission, or a GT fix changes it (the reveal changes which part is shown,
+    not a part's board)."""
     with db.session() as s:
-        rows = s.execute(select(Submission, Team.name).join(Team, Team.id == Submission.team_id).where(
-            Submission.benchmark_id == bench.id, Submission.status == DONE)).all()
-    per_team: dict[str, list] = {}
-    for sub, team in rows:
-        per_team.setdefault(team, []).append(sub)
+        row = s.execute(select(func.count(), func.coalesce(func.sum(Submission.id), 0),
+                               func.coalesce(func.sum(Submission.attempts), 0), func.max(Submission.finished_at),
+                               func.coalesce(func.sum(case((Submission.final, Submission.id), else_=0)), 0))
+                        .where(Submission.benchmark_id == bench.id, Submission.status == DONE)).one()
+    return (bench.id, part, bench.gt_sha256, *(str(v) for v in row))
+
+
+def chosen(db: Database, bench: Benchmark, part: str) -> list[Pick]:
+    """Per team (by name), the submission on the board of ``part``, read from the covering index."""
+    with db.session() as s:
+        rows = s.execute(select(Team.name, Submission.id, Submission.method, Submission.final, Submission.attempts,
+                                Submission.public_primary).join(Team, Team.id == Submission.team_id)
+                         .where(Submission.benchmark_id == bench.id, Submission.status == DONE)).all()
+    per_team: dict[str, list[Pick]] = {}
+    for r in rows:
+        per_team.setdefault(r[0], []).append(Pick(r[0], r[1], r[2], bool(r[3]), r[4], r[5]))
     out = []
-    for team, subs in sorted(per_team.items()):
+    for _team, subs in sorted(per_team.items()):
         pick = None
         if part == "private":
             finals = [x for x in subs if x.final]  # at most one (admin.mark_final); the newest if several
             pick = max(finals, key=lambda x: x.id) if finals else None
-        out.append((team, pick or _best(subs, bench.task)))
+        out.append(pick or _best(subs))
     return out
 
 
@@ -65,30 +112,123 @@ def row_name(team: str, method: str) -> str:
     return f"{team}: {method}"
 
 
-def board(db: Database, bench: Benchmark, part: str) -> tuple[Board | None, dict[str, tuple[str, Submission]]]:
-    """The Board of ``part`` ("public", or "private" after reveal) and its rows' (team, submission)."""
-    if part == "private" and bench.revealed_at is None:
+class _Contents:
+    """Result contents of chosen submissions, parsed once per process: (id, claim, part) -> (content as the
+    board ranks it, its SHA-256). A claim's numbers are written once, so the key names one content."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.kept: OrderedDict = OrderedDict()
+
+    def get(self, db: Database, bench: Benchmark, picks: list[Pick], parts: tuple[str, ...]) -> dict | None:
+        """{(id, part): (data, sha)} for every pick and part; None when a pick changed meanwhile."""
+        from ..results.store import content_sha256
+
+        want = [(p, part) for p in picks for part in parts]
+        with self.lock:
+            missing = [(p, part) for p, part in want if (p.id, p.attempts, part) not in self.kept]
+        if missing:
+            columns = {"public": Submission.public, "private": Submission.private}
+            ids = sorted({p.id for p, _ in missing})
+            need = sorted({part for _, part in missing})
+            with db.session() as s:
+                got = {r[0]: r for r in s.execute(select(Submission.id, Submission.attempts, Submission.status,
+                                                         *(columns[x] for x in need))
+                                                  .where(Submission.id.in_(ids))).all()}
+            fresh = {}
+            for p, part in missing:
+                r = got.get(p.id)
+                if r is None or r[1] != p.attempts or r[2] != DONE or r[3 + need.index(part)] is None:
+                    return None
+                data = dict(r[3 + need.index(part)])
+                data.update(method=row_name(p.team, p.method), benchmark=bench.name, source="user", base=None)
+                fresh[(p.id, p.attempts, part)] = (data, content_sha256(data))
+            with self.lock:
+                self.kept.update(fresh)
+        with self.lock:
+            out = {}
+            for p, part in want:
+                k = (p.id, p.attempts, part)
+                self.kept.move_to_end(k)
+                out[(p.id, part)] = self.kept[k]
+            while len(self.kept) > CONTENTS_KEPT:
+                self.kept.popitem(last=False)
+            return out
+
+
+@dataclass
+class BoardView:
+    """One built board and what its readers need beside it: the rows' picks and headline numbers."""
+    key: tuple
+    board: Board | None
+    by_name: dict[str, Pick]
+    #: row name -> {"public": headline, "private": headline (after reveal)}
+    headlines: dict[str, dict]
+    extras: dict = field(default_factory=dict)  # made once per view: the API's rows, the page's HTML
+
+
+_contents = _Contents()
+_views: dict[tuple[int, str], BoardView] = {}
+_views_lock = threading.Lock()
+_build_locks: dict[tuple[int, str], threading.Lock] = {}
+
+
+def _build_lock(bench_id: int, part: str) -> threading.Lock:
+    with _views_lock:
+        return _build_locks.setdefault((bench_id, part), threading.Lock())
+
+
+def board_view(db: Database, bench: Benchmark, part: str, *, ahead: bool = False) -> BoardView:
+    """The board of ``part`` ("public", or "private" after reveal): the kept one when its key is the current
+    state's, else built (one builder per benchmark and part; others wait for it and read its result).
+    ``ahead``: the warmer's build of the private board before reveal, kept and not shown."""
+    if part == "private" and bench.revealed_at is None and not ahead:
         raise PermissionError("the private board is shown after reveal")
-    picks = chosen(db, bench, part)
-    by_name = {row_name(t, sub.method): (t, sub) for t, sub in picks}
-    key = (bench.id, part, bench.gt_sha256, tuple(sorted((sub.id, str(sub.finished_at)) for _, sub in picks)))
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key], by_name
+    slot = (bench.id, part)
+    key = state_key(db, bench, part)
+    with _views_lock:
+        view = _views.get(slot)
+    if view is not None and view.key == key:
+        return view
+    with _build_lock(*slot):
+        key = state_key(db, bench, part)  # another thread may have built it meanwhile
+        with _views_lock:
+            view = _views.get(slot)
+        if view is not None and view.key == key:
+            return view
+        view = _build(db, bench, part, key)
+        with _views_lock:
+            _views[slot] = view
+        return view
+
+
+def _build(db: Database, bench: Benchmark, part: str, key: tuple) -> BoardView:
+    parts = ("public", "private") if part == "private" else ("public",)
+    for _attempt in range(5):  # a submission rerun between the choice and the read: choose again
+        picks = chosen(db, bench, part)
+        contents = _contents.get(db, bench, picks, parts)
+        if contents is not None:
+            break
+        key = state_key(db, bench, part)
+    else:
+        raise RuntimeError(f"the submissions of {bench.name} kept changing while its board was built")
+    by_name = {row_name(p.team, p.method): p for p in picks}
     results = []
-    for name, (_team, sub) in by_name.items():
-        data = dict(getattr(sub, part))
-        data.update(method=name, benchmark=bench.name, source="user", base=None)
-        results.append(StoredResult(data, Path(f"submission-{sub.id}"), "user", in_memory=True))
+    for name, p in by_name.items():
+        data, sha = contents[(p.id, part)]
+        entry = {"sha256": sha, "method": name, "benchmark": bench.name, "task": bench.task}
+        results.append(StoredResult(data, Path(f"submission-{p.id}"), "user", in_memory=True, entry=entry))
     boards = build_boards(results, benchmark=bench.name, quoted=False, resamples=RESAMPLES, seed=SEED) \
         if results else []
-    b = boards[0] if boards else None
-    with _cache_lock:
-        _cache[key] = b
-        while len(_cache) > 64:
-            _cache.popitem(last=False)
-    return b, by_name
+    headlines = {name: {x: contents[(p.id, x)][0].get("headline") or {} for x in parts}
+                 for name, p in by_name.items()}
+    return BoardView(key=key, board=boards[0] if boards else None, by_name=by_name, headlines=headlines)
+
+
+def board(db: Database, bench: Benchmark, part: str) -> tuple[Board | None, dict[str, Pick]]:
+    """The Board of ``part`` ("public", or "private" after reveal) and its rows' picks by row name."""
+    view = board_view(db, bench, part)
+    return view.board, view.by_name
 
 
 def _num(v):
@@ -100,16 +240,89 @@ def leaderboard_json(db: Database, bench: Benchmark) -> dict:
     with each row's public numbers beside."""
     revealed = bench.revealed_at is not None
     part = "private" if revealed else "public"
-    b, by_name = board(db, bench, part)
-    rows = []
-    for r in (b.rows if b else []):
-        team, sub = by_name[r.method]
-        row = {"rank": r.rank, "team": team, "method": sub.method,
-               "public": {k: _num(v) for k, v in (sub.public.get("headline") or {}).items()},
-               "ci95": r.ci95, "tied_with": [by_name[m][0] + "/" + by_name[m][1].method for m in r.tied_with or []]}
-        if revealed:
-            row["private"] = {k: _num(v) for k, v in (sub.private.get("headline") or {}).items()}
-            row["final"] = bool(sub.final)
-        rows.append(row)
+    view = board_view(db, bench, part)
+    rows = view.extras.get("rows")
+    if rows is None:
+        rows = []
+        by_name = view.by_name
+        for r in (view.board.rows if view.board else []):
+            p = by_name[r.method]
+            row = {"rank": r.rank, "team": p.team, "method": p.method,
+                   "public": {k: _num(v) for k, v in view.headlines[r.method]["public"].items()},
+                   "ci95": r.ci95,
+                   "tied_with": [by_name[m].team + "/" + by_name[m].method for m in r.tied_with or []]}
+            if revealed:
+                row["private"] = {k: _num(v) for k, v in view.headlines[r.method]["private"].items()}
+                row["final"] = bool(p.final)
+            rows.append(row)
+        view.extras["rows"] = rows
     return {"benchmark": bench.name, "task": bench.task, "metric": get_task(bench.task).primary,
             "revealed": revealed, "ranked_on": part, "rows": rows}
+
+
+def board_html(db: Database, bench: Benchmark) -> tuple[str, str]:
+    """(the board page as ``prt leaderboard --format html`` draws it, its part), rendered once per board."""
+    from ..render.html import render_page
+
+    part = "private" if bench.revealed_at is not None else "public"
+    view = board_view(db, bench, part)
+    html = view.extras.get("html")
+    if html is None:
+        html = render_page([view.board] if view.board else [], empty="no evaluated submission yet")
+        view.extras["html"] = html
+    return html, part
+
+
+def kept_view(bench_id: int, part: str) -> BoardView | None:
+    """The board of ``part`` this process keeps for a benchmark, whatever its key (None: none yet)."""
+    with _views_lock:
+        return _views.get((bench_id, part))
+
+
+def forget() -> None:
+    """Drop every kept board and content (tests compare a kept board with a fresh one)."""
+    with _views_lock:
+        _views.clear()
+    with _contents.lock:
+        _contents.kept.clear()
+
+
+class BoardWarmer(threading.Thread):
+    """In the server: at start and then every ``every`` seconds, rebuild each benchmark's shown board whose
+    key changed (a new result, a rerun, a GT fix), and before reveal, when no submission of it waits or
+    runs, its private board, so that the next reader, and the first after the reveal, find it built."""
+
+    def __init__(self, db: Database, every: float = WARM_EVERY):
+        super().__init__(daemon=True, name="prt-board-warmer")
+        self.db, self.every = db, every
+        self.stop_flag = threading.Event()
+
+    def run(self):
+        while True:  # a first round at once: a restarted server has its boards built before it is asked
+            try:
+                with self.db.session() as s:
+                    benches = s.execute(select(Benchmark)).scalars().all()
+                for b in benches:
+                    if self.stop_flag.is_set():
+                        return
+                    board_html(self.db, b)
+                    leaderboard_json(self.db, b)
+                    if b.revealed_at is None and not self.busy(b):
+                        board_view(self.db, b, "private", ahead=True)
+            except Exception:  # a busy database or a damaged result: the next round (or a reader) tries again
+                log.exception("board warmer")
+            if self.stop_flag.wait(self.every):
+                return
+
+    def busy(self, bench: Benchmark) -> bool:
+        """Submissions of ``bench`` queued or running: the private board, needed only at reveal, waits for a
+        quiet moment rather than take CPU from evaluations on the same machine."""
+        from .db import QUEUED, RUNNING
+
+        with self.db.session() as s:
+            return s.execute(select(Submission.id).where(Submission.benchmark_id == bench.id,
+                                                         Submission.status.in_((QUEUED, RUNNING))).limit(1)
+                             ).first() is not None
+
+    def stop(self):
+        self.stop_flag.set()

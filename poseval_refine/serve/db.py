@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -127,8 +128,14 @@ class Submission(Base):
     private: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     #: the GT these numbers are on (a rerun after a GT fix recomputes the others)
     gt_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: the task's primary metric on the public part (None: not a number), written with the numbers: the boards
+    #: choose each team's submission from it and the index below without reading any result JSON
+    public_primary: Mapped[float | None] = mapped_column(Float, nullable=True)
 
-    __table_args__ = (UniqueConstraint("id", "team_id"),)
+    __table_args__ = (UniqueConstraint("id", "team_id"),
+                      # every column serve/board.py's choice and cache key read (migration 0002)
+                      Index("ix_prt_submissions_board", "benchmark_id", "status", "team_id", "id", "public_primary",
+                            "attempts", "final", "finished_at", "method"))
 
 
 # ----------------------------------------------------------------------------- engines

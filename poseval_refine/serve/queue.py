@@ -188,6 +188,7 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
     """The evaluation itself: the upload unpacked, checked, evaluated on the public and the private items."""
     from ..results.store import make_result
     from .archives import extract, kind
+    from .board import primary_value
     from .splits import prediction_root
     from .timelimit import evaluate_in_time
 
@@ -219,7 +220,7 @@ def evaluate_submission(queue: Queue, sid: int) -> dict:
             return {"status": FAILED, "error": scrub(e.message, filename)}
     log.info("submission %s (team %s) evaluated", sid, team)
     return {"status": DONE, "error": None, "public": parts["public"], "private": parts["private"],
-            "gt_sha256": gt_sha}
+            "public_primary": primary_value(parts["public"], task), "gt_sha256": gt_sha}
 
 
 def scrub(message: str, filename: str) -> str:
