@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
 import sys
-
-import click
+from functools import lru_cache
 
 from . import commands
-from .errors import PrtError
-from .optional import missing_from
 from .version import __version__
 
 
 def _command_modules() -> dict[str, str]:
+    import pkgutil
+
     return {
         info.name.replace("_", "-"): f"{commands.__name__}.{info.name}"
         for info in pkgutil.iter_modules(commands.__path__)
@@ -29,26 +27,40 @@ def _command_modules() -> dict[str, str]:
     }
 
 
-class GeneratedGroup(click.Group):
-    def list_commands(self, ctx):
-        return sorted(_command_modules())
+@lru_cache(maxsize=1)
+def _group():
+    """The click group, made on first use: ``prt compare`` answers without importing click (commands._quick)."""
+    import click
 
-    def get_command(self, ctx, name):
-        module = _command_modules().get(name)
-        if module is None:
-            return None
-        return importlib.import_module(module).command
+    class GeneratedGroup(click.Group):
+        def list_commands(self, ctx):
+            return sorted(_command_modules())
+
+        def get_command(self, ctx, name):
+            module = _command_modules().get(name)
+            if module is None:
+                return None
+            return importlib.import_module(module).command
+
+    @click.group(cls=GeneratedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, prog_name="prt")
+    def cli():
+        """prt: pose-estimation benchmark numbers identical to the official kits, and a pose refiner."""
+
+    return cli
 
 
-@click.group(cls=GeneratedGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="prt")
-def cli():
-    """prt: pose-estimation benchmark numbers identical to the official kits, and a pose refiner."""
+def __getattr__(name: str):
+    if name == "cli":  # the click group, as ``poseval_refine.cli.cli``
+        return _group()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: commands whose numpy work has no large matrix products (see metrics/): OpenBLAS's thread pool, started when
 #: numpy is imported, would cost them more CPU (about 50 ms per process) than it could save
 ONE_BLAS_THREAD = ("evaluate",)
+#: commands with a quick path for plain command lines (commands._quick), tried before click loads
+QUICK_COMMANDS = ("compare",)
 
 
 def main(argv=None) -> int:
@@ -56,8 +68,23 @@ def main(argv=None) -> int:
     invocation = {"argv": ["prt", *(sys.argv[1:] if argv is None else argv)]}
     if invocation["argv"][1:2] and invocation["argv"][1] in ONE_BLAS_THREAD and "numpy" not in sys.modules:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # read once, when numpy loads OpenBLAS
+    if invocation["argv"][1:2] and invocation["argv"][1] in QUICK_COMMANDS:
+        from .commands._quick import QUICK
+
+        try:
+            code = QUICK[invocation["argv"][1]](invocation["argv"][2:])
+        except KeyboardInterrupt:
+            sys.stderr.write("prt: interrupted\n")
+            return 130
+        if code is not None:
+            return code
+    import click
+
+    from .errors import PrtError
+    from .optional import missing_from
+
     try:
-        rv = cli.main(args=argv, prog_name="prt", standalone_mode=False, obj=invocation)
+        rv = _group().main(args=argv, prog_name="prt", standalone_mode=False, obj=invocation)
         if isinstance(rv, int) and not isinstance(rv, bool):  # click returns an Exit's code here
             return rv
     except PrtError as e:

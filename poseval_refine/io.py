@@ -5,12 +5,10 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-
-import numpy as np
-import orjson
 
 from .errors import InputError
 
@@ -52,6 +50,8 @@ def read_bytes(path: str | Path) -> bytes:
 def parse_json(data: bytes, path: str | Path):
     """Parse a file's bytes; a broken file raises :class:`InputError` with line and column."""
     try:
+        import orjson  # (imported where used: prt compare's quick path reads JSON without it, see loads_own)
+
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         pass
@@ -71,7 +71,23 @@ def parse_json(data: bytes, path: str | Path):
                          fix="repair or re-export the file") from None
 
 
+def loads_own(raw: bytes):
+    """JSON that prt wrote itself (a store's index, a cache entry's header): parsed by orjson when it is loaded,
+    else by the standard library (the same values for such JSON). ``prt compare``'s quick path reads an index
+    and two headers, and importing orjson (with the datetime, uuid, dataclasses and json modules it loads) costs
+    it more than those parses. Raises ValueError on anything but JSON."""
+    fast = sys.modules.get("orjson")
+    if fast is not None:
+        return fast.loads(raw)
+    import json
+
+    return json.loads(raw)
+
+
 def _default(obj):
+    np = sys.modules.get("numpy")  # not imported here: a numpy value exists only once numpy is loaded
+    if np is None:
+        raise TypeError(f"not JSON serializable: {type(obj).__name__}")
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.floating):
@@ -83,6 +99,8 @@ def _default(obj):
 
 def dumps_json(obj, indent: bool = False) -> bytes:
     """JSON bytes; NaN becomes null (orjson's rule), numpy scalars and arrays are accepted."""
+    import orjson
+
     opt = orjson.OPT_SERIALIZE_NUMPY
     if indent:
         opt |= orjson.OPT_INDENT_2

@@ -115,3 +115,55 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+# ----------------------------------------------------------------------------- prt serve's databases
+#: the databases the server suite runs on (issue 31): the embedded SQLite file and a real PostgreSQL
+SERVE_BACKENDS = ("sqlite", "postgresql")
+
+
+def missing_postgres(problem: str, env: dict | None = None):
+    """Skip (a local run) or fail (CI) a PostgreSQL run of the server suite that cannot have its database."""
+    if in_ci(env):
+        pytest.fail(f"CI must provide PostgreSQL (.ci/run installs Debian's postgresql): {problem}", pytrace=False)
+    pytest.skip(f"the PostgreSQL runs of the server suite need PostgreSQL: {problem}")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the whole session (tests/support/pgcluster.py); each user makes its
+    own database in it. Without PostgreSQL (or psycopg2) a local run skips, a CI run fails."""
+    from .support.pgcluster import PgCluster, PgUnavailable
+
+    try:
+        import psycopg2  # noqa: F401  (the serve extra's PostgreSQL driver)
+    except ImportError:
+        missing_postgres("psycopg2 is not installed (pip install -e '.[serve]')")
+    try:
+        cluster = PgCluster.start()
+    except PgUnavailable as e:
+        missing_postgres(str(e))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="module", params=SERVE_BACKENDS)
+def db_backend(request) -> str:
+    """The server suite's database, parametrised: each test module runs once on SQLite and once on PostgreSQL."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def serve_db(db_backend, request) -> str | None:
+    """A database for one test module's server: None (SQLite in its --root) or a fresh PostgreSQL database."""
+    if db_backend == "sqlite":
+        return None
+    return request.getfixturevalue("pg_cluster").create_database()
+
+
+@pytest.fixture
+def fresh_serve_db(db_backend, request) -> str | None:
+    """Like ``serve_db``, for one test alone."""
+    if db_backend == "sqlite":
+        return None
+    return request.getfixturevalue("pg_cluster").create_database()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import find_shared, in_ci, missing_data
+from .conftest import find_shared, in_ci, missing_data, missing_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +30,21 @@ def test_lookup_beside_the_checkout_and_through_prt_shared(tmp_path):
 def test_ci_flag(value, ci):
     assert in_ci({"CI": value}) is ci
     assert in_ci({}) is False
+
+
+def test_missing_postgresql_skips_locally_and_fails_in_ci(tmp_path):
+    from .support.pgcluster import pg_bin_dir
+
+    assert pg_bin_dir(path=str(tmp_path), debian=tmp_path / "none") is None
+    for version in ("9", "13", "15"):
+        for tool in ("initdb", "pg_ctl"):
+            (tmp_path / "pg" / version / "bin").mkdir(parents=True, exist_ok=True)
+            (tmp_path / "pg" / version / "bin" / tool).write_text("")
+    assert pg_bin_dir(path=str(tmp_path), debian=tmp_path / "pg") == tmp_path / "pg" / "15" / "bin"  # the newest
+    with pytest.raises(pytest.skip.Exception, match="need PostgreSQL: no initdb"):
+        missing_postgres("no initdb", {})
+    with pytest.raises(pytest.fail.Exception, match=r"CI must provide PostgreSQL \(.ci/run installs.*no initdb"):
+        missing_postgres("no initdb", {"CI": "true"})
 
 
 def test_missing_data_skips_locally_and_fails_in_ci(tmp_path):

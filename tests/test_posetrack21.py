@@ -376,3 +376,163 @@ def test_evaluate_starts_numpy_with_one_blas_thread():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**env, "OPENBLAS_NUM_THREADS": "2"})
     assert out.stdout.split()[-2:] == ["2", "True"]
+
+
+# ----------------------------------------------------------------------------- the skimming reader
+def _same_sequence(a, b) -> None:
+    for name, v in a.__dict__.items():
+        w = b.__dict__[name]
+        if isinstance(v, np.ndarray):
+            assert v.dtype == w.dtype and v.shape == w.shape and v.tobytes() == w.tobytes(), name
+        elif name == "regions":
+            assert [[q.tobytes() for q in r] for r in v] == [[q.tobytes() for q in r] for r in w]
+        else:
+            assert v == w, name
+
+
+def test_skimming_reader_gives_the_parsers_arrays(cases):
+    """read_skimmed (msgspec outline, orjson for the lists of the people evaluated) gives the arrays of
+    parse_sequence (orjson for the whole file) bit for bit, on every random case, GT and predictions."""
+    from poseval_refine.evaluators.posetrack21 import labeled_ids
+    from poseval_refine.formats.posetrack21 import parse_sequence, read_skimmed
+    from poseval_refine.io import load_json
+
+    n = 0
+    for name in CASES:
+        for g in sorted((cases[name] / "gt").glob("*.json")):
+            gt = parse_sequence(load_json(g), g, True)
+            skimmed = read_skimmed(g.read_bytes(), g, True, None)
+            assert skimmed is not None, g
+            _same_sequence(skimmed, gt)
+            p = cases[name] / "pred" / g.name
+            if p.exists():
+                only = labeled_ids(gt)
+                skimmed = read_skimmed(p.read_bytes(), p, False, only)
+                assert skimmed is not None, p
+                _same_sequence(skimmed, parse_sequence(load_json(p), p, False, only))
+                n += 1
+    assert n >= 20
+
+
+@pytest.mark.parametrize("edit", [
+    lambda p: p["annotations"][0].update(scores=None),  # "scores": null: the kit's -9999
+    lambda p: p["annotations"][0].pop("scores"),
+    lambda p: p["annotations"][0].update(keypoints=[0] * 51, extra={"keypoints": [1, 2]}),
+    lambda p: p["annotations"][0].update(note="caf\u00e9 \u2713"),  # non-ASCII text
+    lambda p: p["annotations"][0].update(keypoints=[float(v) for v in range(51)]),
+    lambda p: p.update(categories=[{"keypoints": ["nose", "head_bottom"]}]),
+    lambda p: p["annotations"][2].update(keypoints="skipped: not on a labeled frame"),
+    lambda p: p["annotations"][0].update(keypoints=[[1, 2, 3]] * 17),
+    lambda p: p["annotations"][0].update(image_id=None),
+])
+def test_skimming_reader_agrees_or_leaves_it_to_the_parser(tmp_path, edit):
+    """On unusual files the skimming reader either gives parse_sequence's arrays or declines (None); what the
+    evaluation returns is the same either way."""
+    from poseval_refine.formats.posetrack21 import parse_sequence, read_skimmed
+
+    gt, pred = _seq([[(0, POSE)], [(0, POSE)]], [[(7, POSE)], [(7, POSE)]])
+    pred = copy.deepcopy(pred)
+    pred["images"].append({"id": 102, "is_labeled": False})
+    pred["annotations"].append({**copy.deepcopy(pred["annotations"][0]), "image_id": 102})
+    edit(pred)
+    raw = json.dumps(pred, ensure_ascii=False).encode()
+    path = tmp_path / "p.json"
+    only = {100, 101}
+    try:
+        want = parse_sequence(json.loads(raw), path, False, only)
+    except Exception as e:  # noqa: BLE001 -- the parser's error is what the reader must leave to it
+        assert read_skimmed(raw, path, False, only) is None, e
+        return
+    got = read_skimmed(raw, path, False, only)
+    if got is not None:
+        _same_sequence(got, want)
+
+
+ZEROS = b"[" + b", ".join([b"0"] * 51) + b"]"
+
+
+@pytest.mark.parametrize("person,needle", [
+    (b'"keypoints": ' + ZEROS + b', "note": "\xff"', "UTF-8"),
+    (b'"keypoints": [1.0, NaN]', "keypoints"),
+    (b'"keypoints": [1..0]', "not valid JSON"),
+])
+def test_skimming_reader_leaves_broken_files_to_the_parser(tmp_path, capsys, person, needle):
+    """What msgspec would let through unchecked (bytes that are not UTF-8 in a string nobody reads) or refuses
+    goes to the ordinary reader, which ends with its one error."""
+    from poseval_refine.formats.posetrack21 import read_skimmed
+
+    raw = b'{"images": [{"id": 100}], "annotations": [{"image_id": 100, "track_id": 1, ' + person + b"}]}"
+    assert read_skimmed(raw, tmp_path / "x.json", False, None) is None
+    fine = raw.replace(b', "note": "\xff"', b"")
+    if fine != raw:  # the same file without the stray byte is read by the skimming reader
+        assert read_skimmed(fine, tmp_path / "x.json", False, None) is not None
+    gt, pred = _seq([[(0, POSE)]], [[(7, POSE)]])
+    g, p = _write(tmp_path, gt, pred)
+    (p / "s_test.json").write_bytes(raw)
+    assert main(["evaluate", "--gt", str(g), "--pred", str(p), "--task", "pose21"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("prt: error:") and needle in err and "Traceback" not in err, err
+
+
+def test_skimming_reader_against_the_parser_on_mutated_files():
+    """Differential fuzzing: 300 mutated PoseTrack21 files (the fuzz harness's mutations of values and
+    structure, some with a damaged byte), GT and predictions: read_sequence's outcome (the arrays bit for
+    bit, or the one error) is parse_sequence's on the whole parsed file, and the skimming reader reads a
+    good share of them itself."""
+    from poseval_refine.errors import InputError
+    from poseval_refine.formats.posetrack21 import parse_sequence, read_skimmed
+    from poseval_refine.io import parse_json
+
+    from .support.fuzzing import READERS, Draw, mutate_tree
+
+    trees = {name: tree for name, (_, tree) in READERS["posetrack21"].files.items()}
+    rng = np.random.default_rng(29)
+    path = Path("seq.json")
+
+    def outcome(read, *args):
+        try:
+            return "ok", read(*args)
+        except InputError as e:
+            return "error", str(e)
+
+    def parsed(raw, is_gt, only):
+        return parse_sequence(parse_json(raw, path), path, is_gt, only)
+
+    skimmed = 0
+    for i in range(300):
+        name = sorted(trees)[i % 2]
+        is_gt = name.startswith("gt")
+        tree = trees[name]
+        for _ in range(1 + i % 3):
+            tree = mutate_tree(tree, Draw(rng=rng), "json")
+        raw = json.dumps(tree).encode()
+        if i % 5 == 0:
+            damaged = bytearray(raw)
+            damaged[int(rng.integers(0, len(raw)))] = int(rng.integers(0, 256))
+            raw = bytes(damaged)
+        only = {10000000000, 10000000002} if not is_gt and i % 4 == 1 else None
+        want = outcome(parsed, raw, is_gt, only)
+        got = outcome(read_skimmed, raw, path, is_gt, only)
+        if got == ("ok", None):
+            continue
+        skimmed += 1
+        assert got[0] == want[0], (i, got, want)
+        if got[0] == "ok":
+            _same_sequence(got[1], want[1])
+        else:
+            assert got[1] == want[1]
+    assert skimmed > 75
+
+
+def test_without_msgspec_the_parser_reads_everything(cases, monkeypatch):
+    """msgspec is only a faster path: without it read_skimmed declines and read_sequence gives the same arrays."""
+    import sys
+
+    import poseval_refine.formats.posetrack21 as pt21
+    from poseval_refine.io import load_json
+
+    g = sorted((cases["mixed"] / "gt").glob("*.json"))[0]
+    monkeypatch.setitem(sys.modules, "msgspec", None)  # import msgspec raises ImportError
+    monkeypatch.setattr(pt21, "_DECODERS", {})
+    assert pt21.read_skimmed(g.read_bytes(), g, True, None) is None
+    _same_sequence(pt21.read_sequence(g, True), pt21.parse_sequence(load_json(g), g, True))

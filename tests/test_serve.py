@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import threading
 import time
@@ -17,6 +18,7 @@ from poseval_refine.evaluators import get_task
 
 from .support.serve import (
     Server,
+    as_json,
     db_rows,
     get,
     need_serve_extra,
@@ -25,6 +27,7 @@ from .support.serve import (
     prt_here,
     request,
     start_worker,
+    stop_processes,
     wait_for,
 )
 
@@ -51,9 +54,11 @@ def data(shared_data, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, data):
+def server(tmp_path_factory, data, serve_db):
+    """SQLite: one process with an in-process worker. PostgreSQL: `prt serve --workers 0` and two `prt worker
+    --db URL` processes (issue 31's scaled-out form)."""
     root = tmp_path_factory.mktemp("serve-a") / "root"
-    s = Server(root, workers=1, lease=2.0).start()
+    s = Server(root, workers=1, lease=2.0, db=serve_db, pg_workers=2).start()
     yield s
     s.stop()
 
@@ -77,7 +82,7 @@ def expected(task: str, gt: Path, pred: Path, items: list, where: Path) -> dict:
 
 
 def add_team(server: Server, name: str) -> str:
-    code, out = prt_here("serve", "admin", "add-team", name, "--root", server.root)
+    code, out = prt_here("serve", "admin", "add-team", name, *server.db_args)
     assert code == 0
     token = out.strip()
     assert token.startswith("prt_") and len(token) > 40
@@ -85,10 +90,10 @@ def add_team(server: Server, name: str) -> str:
 
 
 def add_benchmark(server: Server, name: str, gt: Path, *args, task: str = "tracking") -> dict:
-    code, out = prt_here("serve", "admin", "add-benchmark", name, "--root", server.root, "--task", task,
+    code, out = prt_here("serve", "admin", "add-benchmark", name, *server.db_args, "--task", task,
                          "--gt", gt, *args)
     assert code == 0, out
-    code, out = prt_here("serve", "admin", "split", name, "--root", server.root, "--json")
+    code, out = prt_here("serve", "admin", "split", name, *server.db_args, "--json")
     return json.loads(out)
 
 
@@ -148,7 +153,7 @@ def test_two_teams_board_equals_prt_evaluate_on_each_part_and_reveal_ranks_final
     assert lo <= rows["alpha"]["public"]["MOTA"] <= hi
     assert isinstance(rows["alpha"]["tied_with"], list)
 
-    code, out = prt_here("serve", "admin", "reveal", "pt-main", "--root", server.root)
+    code, out = prt_here("serve", "admin", "reveal", "pt-main", *server.db_args)
     assert code == 0
     status, board = get(f"{server.url}/api/benchmarks/pt-main/leaderboard")
     assert board["revealed"] is True and board["ranked_on"] == "private"
@@ -192,7 +197,7 @@ def test_five_concurrent_submissions_against_a_limit_of_three_and_failed_ones_do
     codes = sorted(s for s, _ in results)
     assert codes == [202, 202, 202, 429, 429], results
     assert all("total limit" in r["error"] for s, r in results if s == 429)
-    stored = db_rows(server.root, "SELECT COUNT(*) FROM prt_submissions s JOIN prt_benchmarks b ON "
+    stored = db_rows(server.database, "SELECT COUNT(*) FROM prt_submissions s JOIN prt_benchmarks b ON "
                                   "b.id = s.benchmark_id JOIN prt_teams t ON t.id = s.team_id "
                                   "WHERE b.name = 'pt-limits' AND t.name = 'gamma'")
     assert stored == [(3,)]
@@ -256,24 +261,25 @@ def test_mpii_single_is_split_by_person_and_equals_prt_evaluate_on_those_people(
     assert sub["public"] == _nan_free(want)
 
 
-def _status(root: Path, sid: int) -> tuple:
-    return db_rows(root, "SELECT status, attempts FROM prt_submissions WHERE id = ?", sid)[0]
+def _status(database, sid: int) -> tuple:
+    return db_rows(database, "SELECT status, attempts FROM prt_submissions WHERE id = ?", sid)[0]
 
 
-def _wait_status(root: Path, sid: int, want: str, timeout: float = 60) -> tuple:
+def _wait_status(database, sid: int, want: str, timeout: float = 60) -> tuple:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        row = _status(root, sid)
+        row = _status(database, sid)
         if row[0] == want:
             return row
         time.sleep(0.1)
-    raise AssertionError(f"submission {sid} not {want} after {timeout} s: {_status(root, sid)}")
+    raise AssertionError(f"submission {sid} not {want} after {timeout} s: {_status(database, sid)}")
 
 
-def test_kill_9_of_a_worker_and_of_the_server_loses_nothing(tmp_path, data):
+def test_kill_9_of_a_worker_and_of_the_server_loses_nothing(tmp_path, data, fresh_serve_db):
     need_serve_extra()
-    root = tmp_path / "root"
-    server = Server(root, workers=0, lease=3.0).start()
+    root, db = tmp_path / "root", fresh_serve_db
+    server = Server(root, workers=0, lease=3.0, db=db).start()
+    where = server.database
     workers = []
     try:
         add_benchmark(server, "pt-kill", data["gt"])
@@ -281,18 +287,19 @@ def test_kill_9_of_a_worker_and_of_the_server_loses_nothing(tmp_path, data):
         from poseval_refine.commands.submit import pack
 
         name, blob = pack(data["pred"]["good"])
-        # 1. a worker killed mid-evaluation: after its lease another worker evaluates the submission, once
-        workers.append(start_worker(root, lease=3.0, PRT_SERVE_EVAL_DELAY=30))
+        # 1. a worker killed mid-evaluation while another runs: after the lease the other one evaluates the
+        # submission, once (workers given only --db URL on PostgreSQL, as on another machine)
+        workers.append(start_worker(root, lease=3.0, db=db, PRT_SERVE_EVAL_DELAY=30))
         status, reply = post_submission(server.url, "pt-kill", token, name, blob, method="k1")
         assert status == 202
         sid1 = reply["id"]
-        _wait_status(root, sid1, "running")
+        _wait_status(where, sid1, "running")
+        workers.append(start_worker(root, lease=3.0, db=db))
         workers[0].kill()  # SIGKILL
         workers[0].wait(30)
-        workers.append(start_worker(root, lease=3.0))
         done = wait_for(server.url, sid1, token)
         assert done["status"] == "done"
-        assert _status(root, sid1) == ("done", 2)  # claimed twice, finished once
+        assert _status(where, sid1) == ("done", 2)  # claimed twice, finished once
 
         # 2. the server killed right after its 202, before any worker ran: the submission is in the database
         workers[1].kill()
@@ -301,23 +308,124 @@ def test_kill_9_of_a_worker_and_of_the_server_loses_nothing(tmp_path, data):
         assert status == 202
         sid2 = reply["id"]
         server.kill9()
-        assert _status(root, sid2) == ("queued", 0)
+        assert _status(where, sid2) == ("queued", 0)
 
         # 3. the server (with its in-process worker) killed mid-evaluation, then started again
         server.workers = 1
         server.start(PRT_SERVE_EVAL_DELAY=30)
-        _wait_status(root, sid2, "running")
+        _wait_status(where, sid2, "running")
         server.kill9()
         server.start()
         done2 = wait_for(server.url, sid2, token)
-        assert done2["status"] == "done" and _status(root, sid2) == ("done", 2)
+        assert done2["status"] == "done" and _status(where, sid2) == ("done", 2)
         assert done2["public"] == done["public"]  # the same predictions: the same numbers
         # nothing lost, nothing doubled: two submissions, both on the board's team row, the board alive
-        assert db_rows(root, "SELECT COUNT(*) FROM prt_submissions") == [(2,)]
+        assert db_rows(where, "SELECT COUNT(*) FROM prt_submissions") == [(2,)]
         status, board = get(f"{server.url}/api/benchmarks/pt-kill/leaderboard")
         assert status == 200 and [r["team"] for r in board["rows"]] == ["eps"]
     finally:
         for w in workers:
             if w.poll() is None:
                 w.kill()
+        server.stop()
+
+
+def test_two_worker_processes_evaluate_concurrent_submissions_each_exactly_once(tmp_path, data, fresh_serve_db):
+    """Issue 31: `prt serve --workers 0` and two separate `prt worker` processes (on PostgreSQL given only --db
+    URL). Six submissions of three teams arrive at once while no worker runs; then both workers start together,
+    and each sends every queued submission again at its start (as after a crash), so every submission has three
+    queue messages and two workers race for them. Each submission must be evaluated once (one claim in the
+    database, one "evaluated" line in the two workers' logs together), both workers must have worked, and the
+    numbers must be `prt evaluate`'s on each part of the split. Each worker runs three evaluation threads, and
+    every evaluation first waits two seconds (PRT_SERVE_EVAL_DELAY), so the duplicate messages meet their
+    submission still running: without the claim's condition, it would be evaluated again."""
+    need_serve_extra()
+    from poseval_refine.commands.submit import pack
+
+    root, db = tmp_path / "root", fresh_serve_db
+    server = Server(root, workers=0, lease=5.0, db=db).start()
+    where = server.database
+    workers = []
+    try:
+        split = add_benchmark(server, "pt-two", data["gt"], "--split-seed", "3")
+        tokens = {t: add_team(server, t) for t in ("w1", "w2", "w3")}
+        blobs = {k: pack(data["pred"][k]) for k in ("good", "half", "third")}
+        plan = [(team, kind) for i, team in enumerate(tokens) for kind in list(blobs)[i:] + list(blobs)[:i]][:6]
+        replies = {}
+        barrier = threading.Barrier(len(plan))
+
+        def send(team, kind):
+            barrier.wait()
+            name, blob = blobs[kind]
+            replies[team, kind] = post_submission(server.url, "pt-two", tokens[team], name, blob, method=kind)
+
+        threads = [threading.Thread(target=send, args=p) for p in plan]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(s for s, _ in replies.values()) == [202] * 6, replies
+        sids = {key: r["id"] for key, (_, r) in replies.items()}
+        assert db_rows(where, "SELECT COUNT(*) FROM prt_submissions WHERE status = 'queued'") == [(6,)]
+
+        workers = [start_worker(root, lease=5.0, db=db, threads=3, PRT_SERVE_EVAL_DELAY=2) for _ in range(2)]
+        deadline = time.monotonic() + 240
+        while db_rows(where, "SELECT COUNT(*) FROM prt_submissions WHERE status IN ('queued', 'running')")[0][0]:
+            assert time.monotonic() < deadline, db_rows(where, "SELECT id, status, attempts FROM prt_submissions")
+            assert all(w.poll() is None for w in workers), "a worker exited"
+            time.sleep(0.2)
+        time.sleep(1.0)  # the three messages of the last submission consumed too
+        rows = db_rows(where, "SELECT id, status, attempts FROM prt_submissions ORDER BY id")
+        assert rows == [(sid, "done", 1) for sid in sorted(sids.values())]  # one claim each
+        stop_processes(workers)
+        assert db is None or not root.exists()  # on PostgreSQL no process needed a folder: all is in the database
+        evaluated = [re.findall(r"submission (\d+) \(team \d+\) evaluated", w.log_path.read_text()) for w in workers]
+        assert sorted(int(s) for log in evaluated for s in log) == sorted(sids.values())  # each once, in all
+        assert all(evaluated), evaluated  # both workers evaluated some
+
+        want = {(part, k): expected("tracking", data["gt"], data["pred"][k], split[part], tmp_path / f"{part}-{k}")
+                for part in ("public", "private") for k in blobs}
+        for (team, kind), sid in sids.items():
+            got = get(f"{server.url}/api/submissions/{sid}", tokens[team])[1]
+            assert got["status"] == "done" and _nan_free(got["public"]) == want["public", kind], (team, kind)
+            private = as_json(db_rows(where, "SELECT private FROM prt_submissions WHERE id = ?", sid)[0][0])
+            assert _nan_free(private["headline"]) == want["private", kind], (team, kind)
+    finally:
+        stop_processes(workers)
+        server.stop()
+
+
+def test_a_server_and_two_workers_started_at_once_on_an_empty_postgresql_database_make_one_schema(
+        tmp_path, data, pg_cluster):
+    """Alembic's migrations and Huey's tables made by three processes starting together on an empty PostgreSQL
+    database (serialised by advisory locks; two processes creating tables at once collide in PostgreSQL's
+    catalog): all three come up, the schema is at the newest migration shipped, and a submission goes through.
+    (On SQLite the file's write lock serialises them; every SQLite test starts a server on an empty folder.)"""
+    need_serve_extra()
+    from alembic.script import ScriptDirectory
+
+    import poseval_refine.serve.db as serve_db
+
+    root, db = tmp_path / "root", pg_cluster.create_database()
+    server = Server(root, workers=0, lease=2.0, db=db)
+    workers = [start_worker(root, lease=2.0, db=db) for _ in range(2)]
+    try:
+        server.start()
+        deadline = time.monotonic() + 60
+        while not all("prt worker: 1 thread(s) on" in w.log_path.read_text() for w in workers):
+            assert all(w.poll() is None for w in workers), [w.log_path.read_text() for w in workers]
+            assert time.monotonic() < deadline, [w.log_path.read_text() for w in workers]
+            time.sleep(0.2)
+        head = ScriptDirectory(str(Path(serve_db.__file__).parent / "migrations")).get_current_head()
+        assert db_rows(server.database, "SELECT version_num FROM alembic_version") == [(head,)]
+        add_benchmark(server, "pt-start", data["gt"])
+        token = add_team(server, "theta")
+        from poseval_refine.commands.submit import pack
+
+        name, blob = pack(data["pred"]["half"])
+        status, reply = post_submission(server.url, "pt-start", token, name, blob)
+        assert status == 202 and wait_for(server.url, reply["id"], token)["status"] == "done"
+        assert all(w.poll() is None for w in workers)
+    finally:
+        stop_processes(workers)
         server.stop()

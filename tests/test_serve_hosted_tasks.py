@@ -22,10 +22,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, serve_db):
     need_serve_extra()
     root = tmp_path_factory.mktemp("serve-hosted") / "root"
-    s = Server(root, workers=1, lease=5.0).start()
+    s = Server(root, workers=1, lease=5.0, db=serve_db, pg_workers=2).start()
     yield s
     s.stop()
 
@@ -35,7 +35,7 @@ def _nan_free(d: dict) -> dict:
 
 
 def _admin(server: Server, *args) -> str:
-    code, out = prt_here("serve", "admin", *args, "--root", server.root)
+    code, out = prt_here("serve", "admin", *args, *server.db_args)
     assert code == 0, out
     return out
 

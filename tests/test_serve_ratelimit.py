@@ -63,12 +63,12 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, shared_data):
+def server(tmp_path_factory, shared_data, serve_db):
     need_serve_extra()
     root = tmp_path_factory.mktemp("serve-rate") / "root"
-    s = Server(root, workers=0, PRT_SERVE_SUBMIT_RATE=3, PRT_SERVE_SIGNIN_RATE=4,
+    s = Server(root, workers=0, db=serve_db, PRT_SERVE_SUBMIT_RATE=3, PRT_SERVE_SIGNIN_RATE=4,
                PRT_SERVE_FORWARDED_ALLOW_IPS="127.0.0.1").start()
-    code, out = prt_here("serve", "admin", "add-benchmark", "rl", "--root", root, "--task", "pose", "--gt",
+    code, out = prt_here("serve", "admin", "add-benchmark", "rl", *s.db_args, "--task", "pose", "--gt",
                          shared_data / "posetrack_cases" / "synth24" / "gt")
     assert code == 0, out
     yield s
@@ -76,7 +76,7 @@ def server(tmp_path_factory, shared_data):
 
 
 def _team(server: Server, name: str) -> str:
-    code, out = prt_here("serve", "admin", "add-team", name, "--root", server.root)
+    code, out = prt_here("serve", "admin", "add-team", name, *server.db_args)
     assert code == 0
     return out.strip()
 
@@ -94,7 +94,7 @@ def test_token_guessing_on_the_sign_in_form_is_stopped(server):
 
 def test_submission_floods_are_refused_before_anything_is_stored(server):
     token = _team(server, "flood")
-    before = db_rows(server.root, "SELECT count(*) FROM prt_submissions")[0][0]
+    before = db_rows(server.database, "SELECT count(*) FROM prt_submissions")[0][0]
     # a bad token from one address: 10 x the team rate get 401, then 429 (no database lookup any more)
     bad = []
     for _ in range(32):
@@ -105,7 +105,7 @@ def test_submission_floods_are_refused_before_anything_is_stored(server):
     got = [_post(server, f"192.0.2.{i}", token) for i in range(5)]
     assert [s for s, _ in got] == [202, 202, 202, 429, 429], got
     assert "at most 3 submissions of a team per minute" in got[3][1]["error"]
-    after = db_rows(server.root, "SELECT count(*) FROM prt_submissions")[0][0]
+    after = db_rows(server.database, "SELECT count(*) FROM prt_submissions")[0][0]
     assert after - before == 3  # the refused ones were never stored
     # the upload form of the same team (signed in from yet another address) is held back as well
     browser = Client(server.url, "192.0.2.50")
@@ -117,7 +117,7 @@ def test_submission_floods_are_refused_before_anything_is_stored(server):
     status, headers, page = request(server.url + "/benchmarks/rl/submit", data=body, opener=browser.opener,
                                     headers={"Content-Type": ctype, "X-Forwarded-For": browser.ip})
     assert status == 429 and b"at most 3 submissions of a team per minute" in page
-    assert db_rows(server.root, "SELECT count(*) FROM prt_submissions")[0][0] == after
+    assert db_rows(server.database, "SELECT count(*) FROM prt_submissions")[0][0] == after
     # another team is not held back by the flood
     assert _post(server, "192.0.2.99", _team(server, "bystander"))[0] == 202
 

@@ -58,16 +58,16 @@ def test_the_child_returns_the_parts_or_prts_error_or_is_stopped(shared_data, tm
         receive.recv()
 
 
-def test_a_submission_over_the_time_limit_fails_and_does_not_count(shared_data, tmp_path):
+def test_a_submission_over_the_time_limit_fails_and_does_not_count(shared_data, tmp_path, fresh_serve_db):
     need_serve_extra()
     root = tmp_path / "root"
     case = shared_data / "posetrack_cases" / "synth24"
-    server = Server(root, workers=1, PRT_SERVE_EVAL_TIMEOUT=0.02).start()
+    server = Server(root, workers=1, db=fresh_serve_db, pg_workers=2, PRT_SERVE_EVAL_TIMEOUT=0.02).start()
     try:
-        code, out = prt_here("serve", "admin", "add-benchmark", "tl", "--root", root, "--task", "tracking", "--gt",
+        code, out = prt_here("serve", "admin", "add-benchmark", "tl", *server.db_args, "--task", "tracking", "--gt",
                              case / "gt", "--total-limit", "1")
         assert code == 0, out
-        code, token = prt_here("serve", "admin", "add-team", "slow", "--root", root)
+        code, token = prt_here("serve", "admin", "add-team", "slow", *server.db_args)
         runs = []
         for _ in range(2):  # the first failed: the second is accepted although the total limit is 1
             code, out = prt_here("submit", case / "pred", "--server", server.url, "--token", token.strip(),
@@ -75,17 +75,17 @@ def test_a_submission_over_the_time_limit_fails_and_does_not_count(shared_data, 
             runs.append(json.loads(out))
             assert code == 2 and runs[-1]["status"] == "failed", runs[-1]
             assert runs[-1]["error"].startswith("the evaluation took longer than this server's limit of 0.02 s")
-        assert db_rows(root, "SELECT count(*) FROM prt_submissions WHERE status = 'failed'")[0][0] == 2
+        assert db_rows(server.database, "SELECT count(*) FROM prt_submissions WHERE status = 'failed'")[0][0] == 2
     finally:
         server.stop()
     # the same submissions under the default limit: evaluated
     server.start(PRT_SERVE_EVAL_TIMEOUT=1800)
     try:
-        code, out = prt_here("serve", "admin", "rerun", "tl", "--root", root)
+        code, out = prt_here("serve", "admin", "rerun", "tl", *server.db_args)
         assert code == 0, out
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            states = [r[0] for r in db_rows(root, "SELECT status FROM prt_submissions")]
+            states = [r[0] for r in db_rows(server.database, "SELECT status FROM prt_submissions")]
             if states == ["done", "done"]:
                 break
             time.sleep(0.2)

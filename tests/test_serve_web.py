@@ -21,6 +21,8 @@ import pytest
 from .support.cocobuild import make_benchmark, pycocotools_stats, write_json
 from .support.serve import (
     Server,
+    as_json,
+    database_bytes,
     db_rows,
     get,
     multipart,
@@ -37,7 +39,7 @@ BENCH = "coco-web"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, serve_db):
     need_serve_extra()
     where = tmp_path_factory.mktemp("serve-web")
     gt, results = make_benchmark(seed=3, n_images=30)
@@ -45,20 +47,20 @@ def site(tmp_path_factory):
     worse = [dict(r, score=r["score"] * (0.5 if i % 2 else 1.0)) for i, r in enumerate(results)]
     files = {"gt": write_json(where / "gt.json", gt), "good": write_json(where / "results.json", results),
              "worse": write_json(where / "worse.json", worse)}
-    server = Server(where / "root", workers=1, lease=2.0)
-    code, out = prt_here("serve", "admin", "add-benchmark", BENCH, "--root", server.root, "--task", "coco",
+    server = Server(where / "root", workers=1, lease=2.0, db=serve_db, pg_workers=2)
+    code, out = prt_here("serve", "admin", "add-benchmark", BENCH, *server.db_args, "--task", "coco",
                          "--gt", files["gt"], "--max-upload-mb", "1", "--split-seed", "3")
     assert code == 0, out
     tokens = {}
     for team in ("red", "blue"):
-        tokens[team] = prt_here("serve", "admin", "add-team", team, "--root", server.root)[1].strip()
+        tokens[team] = prt_here("serve", "admin", "add-team", team, *server.db_args)[1].strip()
     server.start()
     yield {"server": server, "files": files, "tokens": tokens, "gt": gt, "dir": where}
     server.stop()
 
 
 def _rows(site) -> int:
-    return db_rows(site["server"].root, "SELECT COUNT(*) FROM prt_submissions")[0][0]
+    return db_rows(site["server"].database, "SELECT COUNT(*) FROM prt_submissions")[0][0]
 
 
 def _part_files(gt: dict, results: list, ids: list, where: Path) -> tuple[Path, Path]:
@@ -72,7 +74,7 @@ def _part_files(gt: dict, results: list, ids: list, where: Path) -> tuple[Path, 
 
 def test_coco_split_is_by_image_and_the_public_numbers_are_prt_evaluate_and_pycocotools_on_those_images(site):
     s, files = site["server"], site["files"]
-    code, out = prt_here("serve", "admin", "split", BENCH, "--root", s.root, "--json")
+    code, out = prt_here("serve", "admin", "split", BENCH, *s.db_args, "--json")
     split = json.loads(out)
     ids = sorted(im["id"] for im in site["gt"]["images"])
     assert sorted(split["public"] + split["private"]) == ids and len(split["public"]) == 15
@@ -90,7 +92,7 @@ def test_coco_split_is_by_image_and_the_public_numbers_are_prt_evaluate_and_pyco
     assert sub["public"] == want
     assert abs(sub["public"]["AP"] - 100 * pycocotools_stats(g, r)["AP"]) < 1e-9
     # the private part's numbers exist in the database, and no response carries them before reveal
-    private = json.loads(db_rows(s.root, "SELECT private FROM prt_submissions WHERE id = ?", reply["id"])[0][0])
+    private = as_json(db_rows(s.database, "SELECT private FROM prt_submissions WHERE id = ?", reply["id"])[0][0])
     assert private["headline"]["AP"] != sub["public"]["AP"]
     secret = repr(private["headline"]["AP"])
     for url in ("/api/benchmarks/coco-web/leaderboard", f"/api/submissions/{reply['id']}", "/benchmarks/coco-web"):
@@ -121,22 +123,23 @@ def test_no_route_serves_the_hidden_gt_or_another_teams_submission(site):
             assert gt_bytes[:200] not in body and upload[:200] not in body, path
             assert b"red-secret-method" not in body or token is None and path == "/api/benchmarks", path
     # the hidden GT is in the database, and only there
-    assert db_rows(s.root, "SELECT COUNT(*) FROM prt_gt_files")[0][0] == 1
+    assert db_rows(s.database, "SELECT COUNT(*) FROM prt_gt_files")[0][0] == 1
 
 
 def test_tokens_are_stored_hashed_and_revoked_or_rotated_tokens_stop_working(site):
     s = site["server"]
-    raw = (s.root / "prt-serve.sqlite").read_bytes()
+    raw = database_bytes(s.database)  # the SQLite file, or a pg_dump of the PostgreSQL database
     for team, token in site["tokens"].items():
         assert token.encode() not in raw
-        assert db_rows(s.root, "SELECT token_hash FROM prt_teams WHERE name = ?", team) == \
-            [(hashlib.sha256(token.encode()).hexdigest(),)]
-    tok = prt_here("serve", "admin", "add-team", "green", "--root", s.root)[1].strip()
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        assert db_rows(s.database, "SELECT token_hash FROM prt_teams WHERE name = ?", team) == [(digest,)]
+        assert digest.encode() in raw  # what was searched holds the table's rows
+    tok = prt_here("serve", "admin", "add-team", "green", *s.db_args)[1].strip()
     assert get(f"{s.url}/api/submissions/1", tok)[0] in (200, 404)
-    new = prt_here("serve", "admin", "rotate-token", "green", "--root", s.root)[1].strip()
+    new = prt_here("serve", "admin", "rotate-token", "green", *s.db_args)[1].strip()
     assert get(f"{s.url}/api/submissions/1", tok)[0] == 401
     assert get(f"{s.url}/api/submissions/1", new)[0] == 404
-    prt_here("serve", "admin", "revoke-token", "green", "--root", s.root)
+    prt_here("serve", "admin", "revoke-token", "green", *s.db_args)
     assert get(f"{s.url}/api/submissions/1", new)[0] == 401
 
 
@@ -289,15 +292,15 @@ def test_forms_need_their_csrf_token_and_the_session_cookie_is_httponly_and_same
     status, _, page = b.post(f"/benchmarks/{BENCH}/submit", body, ctype)
     assert status == 200 and b"is queued" in page and _rows(site) == before + 1
     # the team page's "Make final" button is a CSRF-protected form too
-    sid = db_rows(s.root, "SELECT id FROM prt_submissions WHERE method = 'blue-form'")[0][0]
+    sid = db_rows(s.database, "SELECT id FROM prt_submissions WHERE method = 'blue-form'")[0][0]
     form = urllib.parse.urlencode({"csrf": "forged"}).encode()
     status, _, page = b.post(f"/submissions/{sid}/final", form, "application/x-www-form-urlencoded")
     assert b"The form expired" in page
-    assert db_rows(s.root, "SELECT final FROM prt_submissions WHERE id = ?", sid) == [(0,)]
+    assert db_rows(s.database, "SELECT final FROM prt_submissions WHERE id = ?", sid) == [(0,)]
     form = urllib.parse.urlencode({"csrf": b.csrf("/team")}).encode()
     status, _, page = b.post(f"/submissions/{sid}/final", form, "application/x-www-form-urlencoded")
     assert f"Submission {sid} is your final choice".encode() in page
-    assert db_rows(s.root, "SELECT final FROM prt_submissions WHERE id = ?", sid) == [(1,)]
+    assert db_rows(s.database, "SELECT final FROM prt_submissions WHERE id = ?", sid) == [(1,)]
 
 
 def _check_csp(headers: dict, body: bytes) -> None:
@@ -340,8 +343,8 @@ def test_pages_escape_submitted_text_and_carry_a_nonce_csp(site):
 
 def test_a_team_signs_in_uploads_with_the_form_and_sees_its_row_on_the_board_in_chromium(site, browser):
     s = site["server"]
-    prt_here("serve", "admin", "add-team", "violet", "--root", s.root)
-    token = prt_here("serve", "admin", "rotate-token", "violet", "--root", s.root)[1].strip()
+    prt_here("serve", "admin", "add-team", "violet", *s.db_args)
+    token = prt_here("serve", "admin", "rotate-token", "violet", *s.db_args)[1].strip()
     page = browser.new_page()
     problems = []
     page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
@@ -383,7 +386,7 @@ def test_a_team_signs_in_uploads_with_the_form_and_sees_its_row_on_the_board_in_
 
 def test_rerun_after_a_gt_fix_evaluates_every_submission_again_on_the_fixed_gt(site):
     s, red = site["server"], site["tokens"]["red"]
-    split = json.loads(prt_here("serve", "admin", "split", BENCH, "--root", s.root, "--json")[1])
+    split = json.loads(prt_here("serve", "admin", "split", BENCH, *s.db_args, "--json")[1])
     fixed = json.loads(json.dumps(site["gt"]))
     public = set(split["public"])
     moved = 0
@@ -393,12 +396,12 @@ def test_rerun_after_a_gt_fix_evaluates_every_submission_again_on_the_fixed_gt(s
                               for i, v in enumerate(a["keypoints"])]
             moved += 1
     gt_fixed = write_json(site["dir"] / "gt-fixed.json", fixed)
-    code, out = prt_here("serve", "admin", "rerun", BENCH, "--root", s.root, "--gt", gt_fixed)
+    code, out = prt_here("serve", "admin", "rerun", BENCH, *s.db_args, "--gt", gt_fixed)
     assert code == 0 and "queued again" in out
-    sid = next(int(r[0]) for r in db_rows(s.root, "SELECT s.id FROM prt_submissions s JOIN prt_teams t ON "
+    sid = next(int(r[0]) for r in db_rows(s.database, "SELECT s.id FROM prt_submissions s JOIN prt_teams t ON "
                                                   "t.id = s.team_id WHERE t.name = 'red' AND s.method = 'red-net'"))
     deadline = time.monotonic() + 120
-    while db_rows(s.root, "SELECT COUNT(*) FROM prt_submissions WHERE status IN ('queued', 'running')")[0][0]:
+    while db_rows(s.database, "SELECT COUNT(*) FROM prt_submissions WHERE status IN ('queued', 'running')")[0][0]:
         assert time.monotonic() < deadline
         time.sleep(0.3)
     sub = get(f"{s.url}/api/submissions/{sid}", red)[1]
@@ -428,12 +431,15 @@ def test_admin_mistakes_are_one_clear_error(tmp_path):
         (["serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "coco", "--gt", gt,
           "--min-score", "0.5"], "does not apply to --task coco"),
         (["serve", "--db", "mysql://u@h/db"], "runs on SQLite and PostgreSQL"),
+        (["serve", "admin", "status", "--db", "postgresql://prt:secret@127.0.0.1:9/prt"],
+         "cannot open the database 127.0.0.1:9/prt"),
         (["serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "tracking", "--gt", gt,
           "--workers", "2"], "does not apply to a hosted benchmark"),
     ]
     for args, words in cases:
         code, out, err = prt_here(*args, stderr=True)
         assert code == 2 and err.startswith("prt: error:") and words in err and "Traceback" not in err, (args, err)
+        assert "secret" not in err  # no database password in a message
     code, out = prt_here("serve", "admin", "add-benchmark", "b", "--root", tmp_path / "r", "--task", "coco",
                          "--gt", gt)
     assert code == 0 and "2 public and 2 private items" in out

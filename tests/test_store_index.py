@@ -102,6 +102,57 @@ def test_the_same_refusals_from_the_index(filled):
     save_result(_copy(json.loads(SHIPPED[0].read_text()), "net-00"), filled, stored=load_dir(filled))  # same: fine
 
 
+def test_a_names_listing_catches_files_added_and_the_save_checks_the_file_it_replaces(filled, parses):
+    """Saving lists the store by its file names (no stat per file) and checks by its stat signature only the file
+    it would replace: a file copied in behind the index's back is found (a case clash refused), and a file
+    rewritten in place with other predictions is refused although the index still holds its old hash."""
+    from poseval_refine.errors import ConfigError
+
+    kept = (filled / index.INDEX_NAME).read_bytes()
+    path = filled / "net-03__mpii-val__single.json"
+    data = json.loads(path.read_text())
+    data["inputs"]["pred"]["sha256"] = "f" * 64  # other predictions, written in place under the same name
+    path.write_text(json.dumps(data))
+    stale = load_all(filled, check="names")
+    assert parses == []  # names unchanged: nothing read, the index's entry kept ...
+    assert next(r for r in stale if r.file_name == path.name).pred_sha256 != "f" * 64
+    assert next(r for r in load_all(filled) if r.file_name == path.name).pred_sha256 == "f" * 64  # ... a board's
+    parses.clear()  # listing (every file stat-ed) reads it again
+    (filled / index.INDEX_NAME).write_bytes(kept)  # the index as it was before the edit
+    own = json.loads(SHIPPED[3].read_text())  # what the index says net-03 was made from
+    existing = load_all(filled, check="names")
+    with pytest.raises(ConfigError, match="made from other predictions"):
+        save_result(_copy(own, "net-03"), filled, shipped=[r for r in existing if r.store == "shipped"],
+                    stored=[r for r in existing if r.store == "user"])
+    shutil.copy(filled / "net-00__mpii-val__single.json", filled / "NET-77__mpii-val__single.json")
+    existing = load_all(filled, check="names")  # a new name: the listing is made again, by stat
+    assert "NET-77__mpii-val__single.json" in {r.file_name for r in existing}
+    with pytest.raises(ConfigError, match="differs from it only in case"):
+        save_result(_copy(own, "net-77"), filled, shipped=[r for r in existing if r.store == "shipped"],
+                    stored=[r for r in existing if r.store == "user"])
+
+
+def test_saving_lists_the_stores_by_names(tmp_path, monkeypatch, shared_data):
+    """`Result.save` (store_evaluation) trusts the indexes by the folders' names: no stat per stored file."""
+    import poseval_refine as prt
+
+    checks = []
+    real = index.scan
+    monkeypatch.setattr(index, "scan", lambda d, in_store=True, check="stat": checks.append(check) or
+                        real(d, in_store, check))
+    pred = tmp_path / "p.h5"
+    shutil.copyfile(shared_data / "mpii_val" / "newell.h5", pred)
+    prt.evaluate(shared_data / "mpii_val" / "valid.h5", pred, task="single").save("mine", results=tmp_path / "s")
+    assert checks and set(checks) == {"names"}, checks
+
+
+def test_the_saves_benchmark_list_is_the_stores(filled):
+    from poseval_refine.results.store import known_benchmarks, listed_benchmarks
+
+    (filled / "junk__mpii-val__single.json").write_text("{}")  # a damaged file: no benchmark of its own
+    assert listed_benchmarks(filled) == known_benchmarks(load_all(filled)) != {}
+
+
 def test_entries_are_computed_once_and_give_the_same_board(filled, monkeypatch):
     before = build_boards(load_all(filled), benchmark="mpii-val", resamples=50)[0]
     calls = []

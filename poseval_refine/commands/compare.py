@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import math
-
 import click
 
+from ..render.compare import render_json, render_text, simple_table, units, worse_message  # noqa: F401
 from ._paths import Folder
 
 
@@ -41,69 +39,11 @@ def command(a, b, benchmark, task, fmt, fail_if_worse, results_dir, resamples, s
     if fail_if_worse and c.verdict == "no interval":
         from ..errors import ConfigError
 
-        raise ConfigError(f"--fail-if-worse cannot decide: {c.metric} has no interval ({c.items} {_units(c)}, "
+        raise ConfigError(f"--fail-if-worse cannot decide: {c.metric} has no interval ({c.items} {units(c)}, "
                           f"{c.resamples} resamples)",
                           fix="compare on a benchmark of more than one item, with --resamples > 0")
-    if fmt == "json":
-        click.echo(json.dumps(c.as_dict(), indent=1, allow_nan=False))
-    else:
-        click.echo(render_text(c))
+    click.echo(render_json(c) if fmt == "json" else render_text(c))
     if fail_if_worse and c.verdict == "worse":
-        click.echo(f"prt: {c.a} is significantly worse than {c.b} on {c.benchmark} ({c.metric} {_signed(c.delta)}, "
-                   f"95% interval {_interval(c.ci95)})", err=True)
+        click.echo(worse_message(c), err=True)
         return 1
     return 0
-
-
-def _signed(v) -> str:
-    return "" if v is None or not math.isfinite(v) else f"{v:+.2f}"
-
-
-def _interval(ci) -> str:
-    return f"[{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "none"
-
-
-def _p(p, resamples: int) -> str:
-    """The p-value; at its floor 2 / (R + 1) (no resample on the other side of 0) it is an upper bound."""
-    if p is None:
-        return ""
-    return f"<={p:.3f}" if p <= 2 / (resamples + 1) + 1e-12 else f"{p:.3f}"
-
-
-def _units(c) -> str:
-    return c.unit if c.items == 1 else "people" if c.unit == "person" else f"{c.unit}s"
-
-
-def simple_table(rows: list[list[str]], headers: list[str], colalign: tuple[str, ...]) -> str:
-    """tabulate's "simple" table of ready-made cells, character for character (a column is as wide as its
-    widest cell, or its header plus two; two spaces between columns; lines without trailing blanks), without
-    importing tabulate: ``prt compare`` is a command people run in loops and CI, and tabulate's imports cost
-    more than the comparison."""
-    cols = list(zip(*([headers] + rows)))
-    widths = [max(max((len(c) for c in col[1:]), default=0), len(col[0]) + 2) for col in cols]
-
-    def line(cells) -> str:
-        return "  ".join(c.ljust(w) if a == "left" else c.rjust(w) for c, w, a in zip(cells, widths, colalign)).rstrip()
-
-    return "\n".join([line(headers), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
-
-
-def render_text(c) -> str:
-    units = _units(c)
-    head = (f"{c.a} - {c.b} on {c.benchmark} / {c.task}"
-            + ("" if c.protocol == "official" else f" [{c.protocol}]")
-            + f": paired bootstrap over {c.items} {units} ({c.resamples} resamples, seed {c.seed})")
-    rows = [[m.metric, f"{m.value_a:.2f}", f"{m.value_b:.2f}", _signed(m.delta), _interval(m.ci95),
-             _p(m.p_value, c.resamples), "tied" if m.tied else ""] for m in c.metrics.values()]
-    table = simple_table(rows, ["", c.a, c.b, "A - B", "95% CI", "p", ""],
-                         ("left", "right", "right", "right", "right", "right", "left"))
-    if c.verdict == "no interval":
-        verdict = f"{c.metric}: no interval (one {c.unit}, or --resamples 0)"
-    elif c.verdict == "tied":
-        verdict = (f"{c.metric}: {c.a} and {c.b} are statistically tied (the 95% interval of the difference "
-                   "holds 0)")
-    else:
-        verdict = (f"{c.metric}: {c.a} is {c.verdict} than {c.b} (the 95% interval of the difference lies "
-                   f"{'above' if c.verdict == 'better' else 'below'} 0)")
-    return (f"{head}\n{table}\n{verdict}. Each row is its own test: with several metrics, one of them excluding 0 by "
-            "chance is likely (docs/leaderboard.md).")

@@ -51,7 +51,7 @@ def list_results(results_dir, benchmark, task, check, fmt):
     if not rows:
         click.echo(f"prt: no results (results store: {user_dir(results_dir)})", err=True)
         return
-    from ..commands.compare import simple_table
+    from ..render.compare import simple_table
 
     cells = [[x["method"], x["benchmark"], x["task"], x["store"], Path(x["file"]).name, x["status"]] for x in rows]
     click.echo(simple_table(cells, ["method", "benchmark", "task", "store", "file", "status"], ("left",) * 6))

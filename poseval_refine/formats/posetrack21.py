@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from ..errors import InputError
-from ..io import load_json
+from ..io import no_gc, parse_json, read_bytes
 from ._values import MISSING, kind_of
 
 #: the kit's 15 joints, in its order (PoseTrack's 17 COCO-style slots without the ears)
@@ -65,8 +66,14 @@ _PLAIN_NUMBERS = {int, float}
 
 def read_sequence(path: str | Path, is_gt: bool, only_images: set | None = None) -> PT21Sequence:
     """Read one PoseTrack21 sequence file (``is_gt``: a GT file with head boxes and ignore regions); see
-    :func:`parse_sequence` for ``only_images``."""
-    return parse_sequence(load_json(path), Path(path), is_gt, only_images)
+    :func:`parse_sequence` for ``only_images``. The file's people are read by :func:`read_skimmed` when they
+    can be; anything it does not vouch for goes through :func:`parse_sequence`, which names what is wrong."""
+    raw = read_bytes(path)
+    with no_gc():
+        seq = read_skimmed(raw, Path(path), is_gt, only_images)
+        if seq is None:
+            seq = parse_sequence(parse_json(raw, path), Path(path), is_gt, only_images)
+    return seq
 
 
 def parse_sequence(data, path: Path, is_gt: bool, only_images: set | None = None) -> PT21Sequence:
@@ -76,25 +83,20 @@ def parse_sequence(data, path: Path, is_gt: bool, only_images: set | None = None
             or not isinstance(data.get("annotations"), list):
         raise InputError("is not a PoseTrack21 sequence file (a JSON object with 'images' and 'annotations' lists)",
                          file=path, fix="give one PoseTrack21 JSON per sequence, as the official kit reads")
-    images = data["images"]
-    ids, labeled, regions = _images_fast(images, is_gt, path)
-    if ids is None:  # something is wrong: find it image by image, to name it
-        ids, labeled, regions = _images_checked(images, is_gt, path)
-    sorted_ids = np.sort(ids)  # (not np.unique: it imports numpy.ma, 7 ms)
-    twice = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1])
-    if len(twice):
-        dup = int(sorted_ids[twice[0]])
-        raise InputError(f"image id {dup} is listed twice", file=path, field="images[].id",
-                         fix="list every image once")
-    where = dict(zip(ids.tolist(), range(len(ids))))
+    ids, labeled, regions, where = _images(data["images"], is_gt, path)
     anns = data["annotations"]
     if only_images is not None:
         anns = _only(anns, set(where) - set(only_images))
     parsed = _parse_fast(anns, where, is_gt)
     if parsed is None:  # something is wrong: find it person by person, to name it
         parsed = _parse_checked(anns, where, is_gt, path)
+    return _sequence(path, ids, labeled, regions, parsed)
+
+
+def _sequence(path: Path, ids: np.ndarray, labeled: np.ndarray, regions: list, parsed) -> PT21Sequence:
+    """The sequence of the images' arrays and the people's (``_parse_fast``'s tuple), people sorted by image."""
     person_image, track_id, kps, scores, boxes = parsed
-    n = len(anns)
+    n = len(person_image)
     order = np.argsort(person_image, kind="stable")
     xy = kps.reshape(n, RAW_SLOTS, 3)[order][:, KEPT_SLOTS, :2]
     seq = PT21Sequence(source=path, image_ids=ids, labeled=labeled, regions=regions,
@@ -109,6 +111,165 @@ def parse_sequence(data, path: Path, is_gt: bool, only_images: set | None = None
         dy = (b[:, 1] + b[:, 3]) - b[:, 1]
         seq.head_size = 0.6 * np.sqrt(dx * dx + dy * dy)
     return seq
+
+
+def _images(images: list, is_gt: bool, path: Path) -> tuple[np.ndarray, np.ndarray, list, dict]:
+    """(ids, labeled, regions, {image id: index}) of the ``images`` list, checked (raises naming what is wrong)."""
+    ids, labeled, regions = _images_fast(images, is_gt, path)
+    if ids is None:  # something is wrong: find it image by image, to name it
+        ids, labeled, regions = _images_checked(images, is_gt, path)
+    sorted_ids = np.sort(ids)  # (not np.unique: it imports numpy.ma, 7 ms)
+    twice = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1])
+    if len(twice):
+        dup = int(sorted_ids[twice[0]])
+        raise InputError(f"image id {dup} is listed twice", file=path, field="images[].id",
+                         fix="list every image once")
+    return ids, labeled, regions, dict(zip(ids.tolist(), range(len(ids))))
+
+
+def _skim_decoder(is_gt: bool):
+    """msgspec's decoder of a sequence file's outline: the ``images`` list and every annotation's number
+    lists as raw JSON text (checked to be valid JSON, not parsed), ``image_id`` and ``track_id`` as values;
+    None without msgspec."""
+    if is_gt in _DECODERS:
+        return _DECODERS[is_gt]
+    try:
+        import msgspec
+    except ImportError:
+        _DECODERS[is_gt] = None
+        return None
+
+    # (defstruct: this module's annotations are strings, which msgspec would resolve in its globals)
+    lists = ("keypoints", "bbox_head") if is_gt else ("keypoints", "scores")
+    person = msgspec.defstruct("Person", [("image_id", object, MISSING), ("track_id", object, MISSING),
+                                          *((name, msgspec.Raw, None) for name in lists)])
+    image_fields = [("id", object, MISSING)]
+    if is_gt:
+        image_fields += [("is_labeled", object, MISSING), ("ignore_regions_x", msgspec.Raw, None),
+                         ("ignore_regions_y", msgspec.Raw, None)]
+    image = msgspec.defstruct("Image", image_fields)
+    outline = msgspec.defstruct("Outline", [("images", list[image]), ("annotations", list[person])])
+    _DECODERS[is_gt] = (msgspec.json.Decoder(outline), (msgspec.DecodeError, msgspec.ValidationError))
+    return _DECODERS[is_gt]
+
+
+_DECODERS: dict = {}
+
+
+def read_skimmed(raw: bytes, path: Path, is_gt: bool, only_images: set | None) -> PT21Sequence | None:
+    """The sequence read without making Python objects of what is not evaluated: msgspec checks the whole file
+    and gives each person's number lists as JSON text; only the lists of the people read (``only_images``)
+    are parsed, by orjson, as :func:`parse_sequence` parses the whole file, so the numbers are the same bits.
+    None when msgspec is missing or anything differs from a plain, valid file (then :func:`parse_sequence`
+    reads the file and names what is wrong)."""
+    dec = _skim_decoder(is_gt)
+    if dec is None:
+        return None
+    decoder, errors = dec
+    if not raw.isascii():  # msgspec does not check the UTF-8 of strings it skips; orjson would refuse the file
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        outline = decoder.decode(raw)
+    except errors:
+        return None
+    people = outline.annotations
+    try:
+        images = _images_skimmed(outline.images, is_gt, path)
+        if images is None:
+            return None
+        ids, labeled, regions, where = images
+        if only_images is not None:
+            skipped = set(where) - set(only_images)
+            people = [a for a in people if a.image_id not in skipped]
+        n = len(people)
+        person_image = np.array([where[a.image_id] for a in people], dtype=np.int64).reshape(n)
+        track_id = np.array([a.track_id for a in people])
+        kps = _raw_lists([a.keypoints for a in people], RAW_SLOTS * 3)
+        if kps is None:
+            return None
+        scores = boxes = None
+        if is_gt:
+            boxes = _raw_lists([a.bbox_head for a in people], 4)
+            if boxes is None:
+                return None
+        else:
+            # (a person without scores, or with "scores": null, gets MISSING_SCORE, as in _parse_fast)
+            with_raw = [i for i, a in enumerate(people) if a.scores is not None]
+            values = _raw_values([people[i].scores for i in with_raw])
+            if values is None:
+                return None
+            given = [i for i, v in zip(with_raw, values) if v is not None]
+            scores = np.full((n, RAW_SLOTS), MISSING_SCORE)
+            if given:
+                rows = np.array([v for v in values if v is not None], dtype=np.float64)
+                if rows.shape != (len(given), RAW_SLOTS):
+                    return None
+                scores[given] = rows
+    except (KeyError, TypeError, ValueError, OverflowError):  # (an id beyond int64, ...): the parser names it
+        return None
+    if n and (track_id.dtype.kind not in "iu" or track_id.min() < 0):
+        return None
+    if scores is not None and not np.isfinite(scores).all():
+        return None
+    return _sequence(path, ids, labeled, regions, (person_image, track_id.astype(np.int64).reshape(n), kps, scores,
+                                                   boxes))
+
+
+def _images_skimmed(images: list, is_gt: bool, path: Path):
+    """:func:`_images` of the skimmed images (ids, GT flags, and the ignore regions of labeled GT images, parsed
+    by orjson as the whole file would be); None when an id or flag is not what :func:`_images_fast` takes."""
+    id_list = [img.id for img in images]
+    flags = [img.is_labeled for img in images] if is_gt else []
+    if not set(map(type, id_list)) <= {int} or not set(map(type, flags)) <= {bool}:
+        return None
+    ids = np.array(id_list, dtype=np.int64) if id_list else np.empty(0, dtype=np.int64)
+    labeled = np.array(flags, dtype=bool) if is_gt else np.zeros(len(images), dtype=bool)
+    regions: list = [[]] * len(images)
+    if is_gt:
+        regions = [[] for _ in images]
+        keys = ("ignore_regions_x", "ignore_regions_y")
+        frames = [i for i, flag in enumerate(flags) if flag and (images[i].ignore_regions_x is not None
+                                                                or images[i].ignore_regions_y is not None)]
+        given = [(i, k) for i in frames for k in keys if getattr(images[i], k) is not None]
+        values = _raw_values([getattr(images[i], k) for i, k in given])
+        if values is None:
+            return None
+        corners: dict = {i: {} for i in frames}
+        for (i, k), v in zip(given, values):
+            corners[i][k] = v
+        for i, img in corners.items():
+            if img.get("ignore_regions_x") or img.get("ignore_regions_y"):
+                regions[i] = _regions(img, path, i)
+    sorted_ids = np.sort(ids)
+    if (sorted_ids[1:] == sorted_ids[:-1]).any():
+        return None  # an id listed twice: _images names it
+    return ids, labeled, regions, dict(zip(id_list, range(len(ids))))
+
+
+def _raw_values(raws: list) -> list | None:
+    """The values of raw JSON texts, parsed together by orjson; None if one is missing or orjson refuses them."""
+    if None in raws:
+        return None
+    try:
+        return orjson.loads(b"[" + b",".join(raws) + b"]")
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _raw_lists(raws: list, width: int) -> np.ndarray | None:
+    """(n, width) float64 of n raw JSON lists of ``width`` finite numbers, parsed by orjson; None otherwise."""
+    if not raws:
+        return np.empty((0, width))
+    values = _raw_values(raws)
+    if values is None:
+        return None
+    out = np.array(values, dtype=np.float64)
+    if out.shape != (len(raws), width) or not np.isfinite(out).all():
+        return None
+    return out
 
 
 def _parse_checked(anns: list, where: dict, is_gt: bool, path: Path):

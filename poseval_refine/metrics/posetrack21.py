@@ -10,6 +10,7 @@ that it tests the (0, 0) of an absent joint against the regions too).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -47,11 +48,12 @@ class LabeledFrames:
     pred_xy: np.ndarray
     pred_score: np.ndarray
 
-    @property
+    # (computed once: the checks, the distances and the statistics all ask)
+    @cached_property
     def gt_present(self) -> np.ndarray:
         return (self.gt_xy[..., 0] > 0) & (self.gt_xy[..., 1] > 0)
 
-    @property
+    @cached_property
     def pred_present(self) -> np.ndarray:
         return (self.pred_xy[..., 0] > 0) & (self.pred_xy[..., 1] > 0)
 
@@ -135,6 +137,8 @@ class FrameBatch:
     pred_index: np.ndarray
     n_gt: np.ndarray
     n_pred: np.ndarray
+    #: (T, G, 15) bool: the GT joints present (False for padding)
+    gt_joint_present: np.ndarray | None = None
 
 
 def frame_batch(fr: LabeledFrames) -> FrameBatch:
@@ -159,7 +163,7 @@ def frame_batch(fr: LabeledFrames) -> FrameBatch:
     pp = (pxy[..., 0] > 0) & (pxy[..., 1] > 0)
     d = normalized_distance(pxy[:, None], gxy[:, :, None], head[:, :, None, None])
     d = np.where(gp[:, :, None, :] & pp[:, None, :, :], d, np.inf)
-    return FrameBatch(d, gt_index, pred_index, n_gt, n_pr)
+    return FrameBatch(d, gt_index, pred_index, n_gt, n_pr, gp)
 
 
 # ---------------------------------------------------------------------------------- the kit's mAP
@@ -177,9 +181,7 @@ def map_stats(frames: LabeledFrames, batch: FrameBatch) -> APStats:
     labels = np.zeros(pred_present.shape, dtype=bool)
     gi, pi = batch.gt_index, batch.pred_index
     if gi.size and pi.size:
-        gt_present = np.zeros(gi.shape + (NUM_JOINTS,), dtype=bool)
-        gt_present[gi >= 0] = frames.gt_present[gi[gi >= 0]]
-        _, hit = assign_poses(batch.distances.transpose(0, 2, 1, 3), gt_present, pi >= 0, MAP_THRESHOLD)
+        _, hit = assign_poses(batch.distances.transpose(0, 2, 1, 3), batch.gt_joint_present, pi >= 0, MAP_THRESHOLD)
         labels[pi[pi >= 0]] = hit[pi >= 0]
     stats.add(frames.pred_score, labels, pred_present)
     return stats

@@ -18,20 +18,27 @@ written only costs time: entries are then computed in memory at every run.
 
 from __future__ import annotations
 
+import array
 import hashlib
 import math
 import os
 import struct
+import sys
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import numpy as np
-import orjson
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, PrtError
+from ..io import loads_own
 from ..version import __version__
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported where arrays are made (building, writing and reading entries), not by this module: `prt compare`
+# reads entries' headers and resamples without it (results.quick)
 
 ENTRY_VERSION = 1
 _MAGIC = b"PRTROW1\n"
@@ -59,20 +66,57 @@ ENTRY_CODE = ("evaluators", "metrics", "protocols.py", "skeletons.py", "blas.py"
               "results/files.py", "results/provenance.py", "results/uncertainty.py")
 
 
+def numpy_version_file() -> Path | None:
+    """numpy's ``version.py`` (its version and git revision), found without importing numpy."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("numpy")
+    except (ImportError, ValueError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(locations[0]) / "version.py" if locations else None
+
+
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """prt's version, numpy's, and the name, size and modification time of every module that computes an entry
-    (:data:`ENTRY_CODE`): a changed evaluator (a development checkout) gives other keys, so no entry outlives the
-    code that made it."""
-    h = hashlib.sha256(f"{__version__}|{np.__version__}|{ENTRY_VERSION}".encode())
+    """prt's version, numpy's (the content of its ``version.py``, read without importing numpy, so that ``prt
+    compare`` finds its entries without numpy), and the name, size and modification time of every module that
+    computes an entry (:data:`ENTRY_CODE`): a changed evaluator (a development checkout) gives other keys, so no
+    entry outlives the code that made it."""
+    h = hashlib.sha256(f"{__version__}|{ENTRY_VERSION}|".encode())
+    version_file = numpy_version_file()
+    try:
+        h.update(version_file.read_bytes() if version_file is not None else b"no numpy")
+    except OSError:
+        h.update(b"numpy version unknown")
     root = Path(__file__).resolve().parent.parent
     for part in ENTRY_CODE:
-        top = root / part
-        found = [top] if top.is_file() else sorted(top.rglob("*.py"))
-        for f in found:
-            st = f.stat()
-            h.update(f"{f.relative_to(root).as_posix()}|{st.st_size}|{st.st_mtime_ns}".encode())
+        for rel, st in _modules(root, part):
+            h.update(f"{rel}|{st.st_size}|{st.st_mtime_ns}".encode())
     return h.hexdigest()
+
+
+def _modules(root: Path, part: str) -> list[tuple[str, os.stat_result]]:
+    """(path relative to the package, stat) of a module, or of every ``*.py`` under a folder, sorted by path
+    (os.scandir: no Path per file)."""
+    top = os.path.join(root, part)
+    if os.path.isfile(top):
+        return [(part, os.stat(top))]
+    out = []
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for e in entries:
+            if e.is_dir():
+                stack.append(e.path)
+            elif e.name.endswith(".py") and e.is_file():
+                out.append((os.path.relpath(e.path, root).replace(os.sep, "/"), e.stat()))
+    return sorted(out)
 
 
 def entry_key(file_sha256: str, seed: int, resamples: int) -> str:
@@ -143,6 +187,8 @@ def _damaged(head, problem: str, field: str | None = None) -> RowEntry:
 def build_entry(sr, seed: int, resamples: int) -> RowEntry:
     """Compute a stored result's entry from its file: its numbers, the per-file check, and its resamples with
     the board's draws (row 0 weighs every item once and must give the stored numbers)."""
+    import numpy as np
+
     from ..evaluators import get_task
     from .provenance import command_with_file_names
     from .uncertainty import board_salt, draw_weights, interval, resample_result, shape_note
@@ -171,6 +217,8 @@ def build_entry(sr, seed: int, resamples: int) -> RowEntry:
                 return _damaged(head, f"its headline {k} {v!r} is not what its numbers give ({metrics[k]!r})",
                                 "headline")
     items = d.get("items") or []
+    import orjson
+
     ids = hashlib.sha256(orjson.dumps(item_ids(items), option=orjson.OPT_SERIALIZE_NUMPY,
                                       default=str)).hexdigest() if items else ""
     entry = RowEntry(head=head, protocol=protocol, metrics=metrics, joints=joints, curve=curve, n_items=len(items),
@@ -214,6 +262,9 @@ def _path(key: str) -> Path:
 
 
 def _dumps(entry: RowEntry) -> bytes:
+    import numpy as np
+    import orjson
+
     names = list(entry.resampled or {})
     arrays = np.vstack([np.concatenate([[entry.ones[n]], entry.resampled[n]]) for n in names]).astype("<f8") \
         if names else np.zeros((0, 0))
@@ -228,23 +279,38 @@ def _dumps(entry: RowEntry) -> bytes:
     return _MAGIC + struct.pack("<Q", len(header)) + header + arrays.tobytes()
 
 
-def _loads(raw: bytes) -> RowEntry | None:
+def _loads(raw: bytes, python_arrays: bool = False) -> RowEntry | None:
     if not raw.startswith(_MAGIC):
         return None
     (n,) = struct.unpack_from("<Q", raw, len(_MAGIC))
     start = len(_MAGIC) + 8
-    h = orjson.loads(raw[start:start + n])
+    if python_arrays:  # prt compare's quick path: no numpy, no orjson
+        h = loads_own(raw[start:start + n])
+    else:
+        import orjson
+
+        h = orjson.loads(raw[start:start + n])
     names, shape = h["arrays"], tuple(h["shape"])
     metrics = {k: _nan(v) for k, v in h["metrics"].items()}
     resampled = ones = None
     if zlib.crc32(memoryview(raw)[start + n:]) != h["crc32"]:
         return None  # damaged: computed again
     if names:
-        block = np.frombuffer(raw, dtype="<f8", offset=start + n).reshape(shape)
-        ones = {name: float(block[i, 0]) for i, name in enumerate(names)}
+        rows, cols = shape
+        if python_arrays:
+            flat = array.array("d")
+            flat.frombytes(raw[start + n:start + n + 8 * rows * cols])
+            if sys.byteorder != "little":
+                flat.byteswap()
+            block = [flat[i * cols:(i + 1) * cols] for i in range(rows)]
+        else:
+            import numpy as np
+
+            block = np.frombuffer(raw, dtype="<f8", offset=start + n).reshape(shape)
+        ones = {name: float(block[i][0]) for i, name in enumerate(names)}
         if any(not _same(metrics.get(k, float("nan")), v) for k, v in ones.items()):
             return None  # the entry is not that result's: computed again
-        resampled = {name: block[i, 1:] for i, name in enumerate(names)}
+        resampled = {name: block[i][1:] for i, name in enumerate(names)}
     return RowEntry(head=h["head"], protocol=h["protocol"], metrics=metrics, joints=h["joints"], curve=h["curve"],
                     n_items=h["n_items"], item_ids=h["item_ids"], ci95_note=h["ci95_note"], resampled=resampled,
                     problem=h["problem"], ones=ones, primary=h["primary"], unit=h["unit"],
@@ -252,15 +318,22 @@ def _loads(raw: bytes) -> RowEntry | None:
                     published_command=h["published_command"])
 
 
-def _read(key: str) -> RowEntry | None:
+def _read(key: str, python_arrays: bool = False) -> RowEntry | None:
     try:
         raw = _path(key).read_bytes()
     except OSError:
         return None
     try:
-        return _loads(raw)
-    except (ValueError, KeyError, TypeError, struct.error, orjson.JSONDecodeError):
+        return _loads(raw, python_arrays)
+    except (ValueError, KeyError, TypeError, struct.error):
         return None  # a damaged cache entry is computed again
+
+
+def cached_entry(file_sha256: str, seed: int, resamples: int) -> RowEntry | None:
+    """The kept entry of a result file (by its SHA-256) for these draws, its resamples as ``array.array("d")``
+    rather than numpy arrays, or None when the cache holds no sound one: what ``prt compare`` reads without
+    importing numpy (:mod:`.quick`); :func:`row_entry` computes what is missing."""
+    return _read(entry_key(file_sha256, seed, resamples), python_arrays=True)
 
 
 def _write(key: str, entry: RowEntry) -> None:

@@ -18,8 +18,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, InputError
 from . import benchmarks
-from .cache import item_ids
-from .uncertainty import RESAMPLES, SEED, paired_difference
+from .paired import RESAMPLES, SEED
 
 
 @dataclass
@@ -107,7 +106,7 @@ def compare(a, b, *, benchmark: str | None = None, task: str | None = None, resu
     stored = None
     if not all(_is_result(x) for x in (a, b)):
         stored = load_all(Path(results) if results is not None else None)
-    ra, rb = _resolve_pair(a, b, stored, benchmark, task, seed, resamples)
+    ra, rb = resolve_pair(a, b, stored, benchmark, task, lambda r: _entry(r, seed, resamples))
     return compare_results(ra, rb, resamples=resamples, seed=seed)
 
 
@@ -126,8 +125,22 @@ def _entry(r, seed: int, resamples: int):
 def compare_results(ra, rb, *, resamples: int = RESAMPLES, seed: int = SEED) -> Comparison:
     """:func:`compare` of two :class:`~.store.StoredResult`: from their cached resamples (:mod:`.cache`),
     which are the board's draws."""
+    from .uncertainty import paired_difference
+
+    def difference(va, vb, res_a, res_b):
+        d = paired_difference(va, vb, res_a, res_b)
+        return d.value, d.ci95, d.p_value
+
     ea, eb = _entry(ra, seed, resamples), _entry(rb, seed, resamples)
     check_comparable(ra, rb, ea, eb)
+    return comparison_of(ra, rb, ea, eb, resamples, seed, difference)
+
+
+def comparison_of(ra, rb, ea, eb, resamples: int, seed: int, difference) -> Comparison:
+    """The comparison of two results that passed :func:`check_comparable`, from their entries (:mod:`.cache`):
+    ``difference(value_a, value_b, resampled_a, resampled_b)`` gives (A - B, 95% interval, p-value), numpy's
+    (:func:`.uncertainty.paired_difference`) or the same in plain Python (:func:`.paired.paired_difference`,
+    ``prt compare``'s quick path)."""
     bench, task_name = ea.head["benchmark"], ea.head["task"]
     primary = ea.primary
     n = ea.n_items
@@ -138,8 +151,7 @@ def compare_results(ra, rb, *, resamples: int = RESAMPLES, seed: int = SEED) -> 
         va, vb = ea.metrics.get(m, float("nan")), eb.metrics.get(m, float("nan"))
         res_a, res_b = ea.resampled or {}, eb.resampled or {}
         if resamples > 0 and n > 1 and m in res_a and m in res_b:
-            diff = paired_difference(va, vb, res_a[m], res_b[m])
-            metrics[m] = MetricDifference(m, va, vb, diff.value, diff.ci95, diff.p_value)
+            metrics[m] = MetricDifference(m, va, vb, *difference(va, vb, res_a[m], res_b[m]))
         else:  # no resample, or one item drawn again and again: no spread, no interval
             metrics[m] = MetricDifference(m, va, vb, va - vb, None, None)
     top = metrics[primary]
@@ -182,6 +194,8 @@ def check_comparable(ra, rb, ea=None, eb=None) -> None:
         raise ConfigError(f"{name} have per-item statistics of {ea.n_items} and {eb.n_items} items",
                           fix="evaluate both against the same GT file")
     if ea.item_ids != eb.item_ids:
+        from .cache import item_ids
+
         ids_a, ids_b = item_ids(ra.data["items"]), item_ids(rb.data["items"])
         k = next((i for i, (x, y) in enumerate(zip(ids_a, ids_b)) if x != y), 0)
         raise ConfigError(f"{name} list their items in another order or other items (item {k}: {ids_a[k]!r} "
@@ -216,10 +230,12 @@ def _as_result(x):
     return StoredResult(None, Path(x), "user")
 
 
-def _resolve_pair(a, b, stored, benchmark: str | None, task: str | None, seed: int = SEED,
-                  resamples: int = RESAMPLES):
+def resolve_pair(a, b, stored, benchmark: str | None, task: str | None, entry, not_found=None):
     """The two results, by file or by name; a name with results on several boards takes the board the
-    other one is on (or --benchmark / --task)."""
+    other one is on (or --benchmark / --task). ``entry``: a result's entry (its protocol decides its board);
+    ``not_found(name, stored)``: raises for a name that is in no store (default: the error naming it, or
+    saying why a quoted row cannot be compared)."""
+    not_found = not_found or _not_found
     bench = benchmarks.normalize(benchmark) if benchmark else None
     cands = []
     for x in (a, b):
@@ -231,7 +247,7 @@ def _resolve_pair(a, b, stored, benchmark: str | None, task: str | None, seed: i
         if not found:
             found = [r for r in stored if r.key[0].lower() == name.lower()]
         if not found:
-            _not_found(name, stored)
+            not_found(name, stored)
         sel = [r for r in found if (bench is None or r.key[1] == bench) and (task is None or r.key[2] == task)]
         if not sel:
             where = ", ".join(sorted({f"{r.key[1]} / {r.key[2]}" for r in found}))
@@ -240,7 +256,7 @@ def _resolve_pair(a, b, stored, benchmark: str | None, task: str | None, seed: i
         cands.append(sel)
 
     def board(r):
-        return (*r.key[1:], _entry(r, seed, resamples).protocol)
+        return (*r.key[1:], entry(r).protocol)
 
     if len(cands[0]) == 1 and len(cands[1]) == 1:
         return cands[0][0], cands[1][0]

@@ -1,10 +1,15 @@
 """The index of a results store: per result file its name, SHA-256, key (method, benchmark, task), prediction and
 GT hashes, or why the file cannot be read, so that saving a result and listing a store parse no file that did not
-change: with 1,000 files what is left is one ``stat`` per file (docs/benchmarks.md measures it).
+change: with 1,000 files what is left is one ``stat`` per file for a board, one ``listdir`` for a save or ``prt
+compare`` (docs/benchmarks.md measures them).
 
 Files are trusted by their stat signature (size, mtime and ctime in ns, inode): a file written, replaced, copied
 or edited behind the index's back has another signature and is read again; a file removed leaves the index; a
-new one joins it. The index is rewritten atomically whenever an entry changed; two processes saving at once may
+new one joins it. Commands that use every file (boards, ``prt results list``, ``prt verify``) stat every file;
+commands that use one or two (saving, ``prt compare``) only compare the folder's names with the index's and
+stat the files they use (:func:`scan`'s ``check="names"``, :func:`is_current`): a file added, removed or
+renamed is found by both, a file rewritten in place under its old name by whoever uses it, and by the next
+board. The index is rewritten atomically whenever an entry changed; two processes saving at once may
 each write it without the other's entry, and the next listing finds that file and adds it back. A user store
 keeps its index in the store (``.prt-index``, not a ``*.json``, so nothing takes it for a result); a store prt
 cannot write (the shipped results of an installed prt) keeps it in prt's cache folder
@@ -18,9 +23,8 @@ import hashlib
 import os
 from pathlib import Path
 
-import orjson
-
 from ..errors import PrtError
+from ..io import loads_own
 from . import files
 
 INDEX_NAME = ".prt-index"
@@ -46,7 +50,9 @@ def index_path(directory: Path, in_store: bool) -> Path:
 _MEMO: dict[Path, tuple[list[int], dict]] = {}
 
 
-def _read_index(path: Path) -> dict:
+def _read_index(path: Path, quick: bool = False) -> dict:
+    """The index's entries ({} when there is none or it is damaged); ``quick``: parsed without importing orjson
+    (:func:`..io.loads_own`), for a listing that reads nothing else."""
     try:
         sig = _signature(path.stat())
     except OSError:
@@ -55,8 +61,13 @@ def _read_index(path: Path) -> dict:
     if memo is not None and memo[0] == sig:
         return dict(memo[1])
     try:
-        data = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
+        if quick:
+            data = loads_own(path.read_bytes())
+        else:
+            import orjson
+
+            data = orjson.loads(path.read_bytes())
+    except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("version") != INDEX_VERSION or not isinstance(data.get("files"), dict):
         return {}
@@ -65,6 +76,8 @@ def _read_index(path: Path) -> dict:
 
 
 def _write_index(path: Path, files: dict) -> None:
+    import orjson
+
     from ..io import write_bytes_atomic
 
     try:
@@ -89,12 +102,26 @@ def entry_of(path: Path, raw: bytes, signature: list[int]) -> dict:
     return entry
 
 
-def scan(directory: Path, in_store: bool = True) -> dict[str, dict]:
+def scan(directory: Path, in_store: bool = True, check: str = "stat") -> dict[str, dict]:
     """File name -> index entry of every ``*.json`` of ``directory``, reading only the files the index does not
-    know in their present state; the index is rewritten when anything changed."""
+    know in their present state; the index is rewritten when anything changed.
+
+    ``check``: how the index's entries are trusted. ``"stat"`` (boards, listings, verify: every file is used)
+    compares every file's stat signature. ``"names"`` (saving, ``prt compare``: one or two files are used)
+    compares only the folder's file names with the index's, one ``listdir`` and no ``stat`` per file: a file
+    added, removed or renamed behind the index's back is found all the same (the listing is then made with
+    ``"stat"``); a file rewritten in place under its name keeps its old entry here, so whoever uses a file of
+    such a listing checks it with :func:`is_current` first."""
     directory = Path(directory)
     where = index_path(directory, in_store)
-    known = _read_index(where)
+    known = _read_index(where, quick=check == "names")
+    if check == "names" and known:
+        try:
+            names = {n for n in os.listdir(directory) if n.endswith(".json") and not n.startswith(".")}
+        except OSError:
+            return {}
+        if names == known.keys():
+            return dict(sorted(known.items()))
     out: dict[str, dict] = {}
     changed = False
     try:
@@ -123,6 +150,15 @@ def scan(directory: Path, in_store: bool = True) -> dict[str, dict]:
     if changed or set(known) != set(out):
         _write_index(where, out)
     return dict(sorted(out.items()))
+
+
+def is_current(path: str | Path, entry: dict) -> bool:
+    """Whether a file is still as its index entry was made from (its stat signature): what a ``"names"``
+    listing (:func:`scan`) leaves to whoever uses the file."""
+    try:
+        return entry.get("sig") == _signature(os.stat(path))
+    except OSError:
+        return False
 
 
 def record(directory: Path, path: Path, raw: bytes, in_store: bool = True) -> dict:

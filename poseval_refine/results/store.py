@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
 import re
-import shlex
 import sys
-from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 
 from ..errors import ConfigError, InputError, PrtError
@@ -32,10 +28,19 @@ def shipped_dir() -> Path:
     """The shipped result files: the repository's top-level ``results/``, installed as the package
     ``poseval_refine.shipped_results`` (as ``baselines/`` is ``poseval_refine.baselines``); from a source
     checkout whose ``poseval_refine/`` shadows an installed prt, the checkout's ``results/``."""
+    import importlib.util  # (not importlib.resources: a larger import, which `prt compare`'s quick path avoids)
+
     try:
-        return Path(str(resources.files("poseval_refine.shipped_results")))
+        spec = importlib.util.find_spec("poseval_refine.shipped_results")
     except ModuleNotFoundError:
+        spec = None
+    if spec is None:
         return Path(__file__).resolve().parent.parent.parent / "results"
+    if spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    from importlib import resources
+
+    return Path(str(resources.files("poseval_refine.shipped_results")))
 
 
 def user_dir(value: str | Path | None = None) -> Path:
@@ -188,6 +193,10 @@ def make_result(method: str, task: str, run_result: dict, *, benchmark: str, inp
     """A result file's content. Input paths are stored relative to ``root`` (the data root of registry
     methods, so shipped results are portable) or absolute (a user's files). ``command``: what made it (the
     ``prt`` command line; default: this Python process's)."""
+    import platform
+    import shlex
+    from datetime import datetime, timezone
+
     from ..evaluators import get_task
 
     if source not in SOURCES:
@@ -250,9 +259,12 @@ def store_evaluation(name: str, task: str, result: dict, inputs: dict, options: 
     if get_task(task).headline is None:
         raise ConfigError(f"--task {task} results cannot be ranked yet, so --save does not apply")
     directory = user_dir(results)
-    existing = load_all(directory)  # from the stores' indexes: no result file is parsed
+    # from the stores' indexes, trusted by the folders' names (no stat per file): no result file is parsed;
+    # save_result checks the one file it would replace; objects only for the results of this name in any case
+    existing = load_all(directory, check="names", methods={name.lower()})
+    known = listed_benchmarks(directory)
     bench = identify(input_record(inputs["gt"])["sha256"], task, len(result.get("items") or []) or None, benchmark,
-                     known_benchmarks(existing))
+                     known)
     opts = {k: v for k, v in options.items() if k != "plot"}
     data = make_result(name, task, result, benchmark=bench, inputs=inputs, options=opts, source=source, root=root,
                        base=base, command=command)
@@ -265,8 +277,8 @@ def store_evaluation(name: str, task: str, result: dict, inputs: dict, options: 
     value = (data["headline"] or {}).get(primary)
     shown = f"{primary} {value:.2f}" if isinstance(value, float) else ""
     log.info("saved %s on %s (%s) %s: %s", name, bench, task, shown, path)
-    if benchmark is not None and bench not in BENCHMARKS and bench not in known_benchmarks(existing):
-        guess = close_to(bench, [*BENCHMARKS, *known_benchmarks(existing)])
+    if benchmark is not None and bench not in BENCHMARKS and bench not in known:
+        guess = close_to(bench, [*BENCHMARKS, *known])
         log.warning("%s is a new benchmark: a board of its own%s", bench, f" (did you mean {guess}?)" if guess else "")
     return path
 
@@ -304,7 +316,9 @@ def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipp
         if s.key[0] != key[0]:
             raise ConfigError(f"{key[0]!r} differs only in case from the shipped result {s.key[0]!r} {where}",
                               fix=f"save under another name, e.g. --save {key[0]}-mine")
-        if s.pred_sha256 != new_sha:
+        shipped_sha = s.pred_sha256 if s.entry is None or index.is_current(s.path, s.entry) else \
+            pred_sha(files.read_result(s.path))  # (a "names" listing: the one file used is checked)
+        if shipped_sha != new_sha:
             raise ConfigError(f"{key[0]!r} is a shipped result {where} made from other predictions",
                               fix=f"save yours under another name, e.g. --save {key[0]}-mine")
     path = result_path(directory, *key)
@@ -320,6 +334,8 @@ def save_result(result: dict, directory: Path, *, overwrite: bool = False, shipp
                                   "--overwrite to replace it), or under another name")
     if path.exists() and not overwrite:
         old = next((r for r in stored or [] if r.file_name == path.name and r.problem is None), None)
+        if old is not None and old.entry is not None and not index.is_current(path, old.entry):
+            old = None  # rewritten behind the index's back: read it
         old_sha = old.pred_sha256 if old is not None else pred_sha(files.read_result(path))
         if old_sha != new_sha:
             raise ConfigError(f"the store already holds {result['method']!r} {where}, made from "
@@ -345,9 +361,13 @@ def _index_in_store(directory: Path, store: str) -> bool:
         Path(directory).resolve() != shipped_dir().resolve()
 
 
-def load_dir(directory: Path, store: str = "user") -> list[StoredResult]:
+def load_dir(directory: Path, store: str = "user", check: str = "stat",
+             methods: set[str] | None = None) -> list[StoredResult]:
     """The store's result files, from its index (:mod:`.index`): a file that is not a usable result comes
-    back with its ``problem`` set (what reading it raises), so one bad file does not hide the others."""
+    back with its ``problem`` set (what reading it raises), so one bad file does not hide the others.
+    ``check``: how the index is trusted (:func:`.index.scan`; with ``"names"``, check a file's entry with
+    :func:`.index.is_current` before using it). ``methods``: only the results whose method or file name's method
+    part, in lower case, is one of these, so that saving and ``prt compare`` make no object for the others."""
     from . import index
 
     d = Path(directory)
@@ -355,7 +375,10 @@ def load_dir(directory: Path, store: str = "user") -> list[StoredResult]:
         return []
     out = []
     where = str(d)
-    for name, entry in index.scan(d, _index_in_store(d, store)).items():
+    for name, entry in index.scan(d, _index_in_store(d, store), check).items():
+        if methods is not None and name.split("__", 1)[0].lower() not in methods and \
+                str(entry.get("method", "")).lower() not in methods:
+            continue
         problem = None
         if "problem" in entry:
             problem = InputError(entry["problem"]["problem"], file=d / name, field=entry["problem"].get("field"),
@@ -364,15 +387,37 @@ def load_dir(directory: Path, store: str = "user") -> list[StoredResult]:
     return out
 
 
-def load_all(user: Path | None = None, *, include_user: bool = True) -> list[StoredResult]:
-    """Shipped results, then the user store's (a user result identical to a shipped one is left out)."""
-    shipped = load_dir(shipped_dir(), "shipped")
+def load_all(user: Path | None = None, *, include_user: bool = True, check: str = "stat",
+             methods: set[str] | None = None) -> list[StoredResult]:
+    """Shipped results, then the user store's (a user result identical to a shipped one is left out).
+    ``check`` and ``methods``: as :func:`load_dir` takes them."""
+    shipped = load_dir(shipped_dir(), "shipped", check, methods)
     out = list(shipped)
     if include_user:
         udir = user_dir(user)
         if udir.resolve() != shipped_dir().resolve():
             seen = {(s.key, s.pred_sha256) for s in shipped if s.problem is None}
-            out += [r for r in load_dir(udir, "user") if r.problem is not None or (r.key, r.pred_sha256) not in seen]
+            out += [r for r in load_dir(udir, "user", check, methods)
+                    if r.problem is not None or (r.key, r.pred_sha256) not in seen]
+    return out
+
+
+def listed_benchmarks(user: Path | None = None) -> dict[str, set[str]]:
+    """:func:`known_benchmarks` of the shipped and the user store's results, from their indexes' entries (trusted by
+    the folders' names, as a save lists them) without an object per result."""
+    from . import index
+
+    out: dict[str, set[str]] = {}
+    folders = [(shipped_dir(), "shipped")]
+    udir = user_dir(user)
+    if udir.resolve() != shipped_dir().resolve():
+        folders.append((udir, "user"))
+    for d, store in folders:
+        if not Path(d).is_dir():
+            continue
+        for entry in index.scan(Path(d), _index_in_store(Path(d), store), "names").values():
+            if "problem" not in entry and entry.get("gt"):
+                out.setdefault(entry["benchmark"], set()).add(entry["gt"])
     return out
 
 
@@ -410,6 +455,8 @@ def recompute(data: dict, root: Path | None) -> dict:
 
 def regenerate(directory: Path | None = None, root: Path | None = None) -> list[Path]:
     """Recompute every result of a store (default: the shipped one) whose inputs are under ``root``."""
+    import shlex
+
     from ..methods import data_root
 
     directory = Path(directory) if directory else shipped_dir()

@@ -27,8 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-RESAMPLES = 1000
-SEED = 0
+from .paired import RESAMPLES, SEED  # noqa: F401  (the draws' defaults, also needed without numpy)
 
 
 def draw_weights(n_items: int, resamples: int = RESAMPLES, seed: int = SEED, salt: str = "") -> np.ndarray:

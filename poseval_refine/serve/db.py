@@ -163,8 +163,10 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-#: PostgreSQL drivers, preferred first: SQLAlchemy's dialect name and peewee's URL scheme for each
-PG_DRIVERS = {"psycopg": "psycopg3", "psycopg2": "postgresql"}
+#: PostgreSQL drivers, preferred first: SQLAlchemy's dialect name and peewee's URL scheme for each. psycopg2
+#: (the serve extra's psycopg2-binary) is the one the suite runs on; psycopg 3 is used only when it is the
+#: only one installed
+PG_DRIVERS = {"psycopg2": "postgresql", "psycopg": "psycopg3"}
 
 
 def normalize_url(url: str) -> str:
@@ -180,7 +182,7 @@ def normalize_url(url: str) -> str:
         found = next((d for d in PG_DRIVERS if importlib.util.find_spec(d) is not None), None)
         if found is None:
             raise ConfigError("--db postgresql://... needs a PostgreSQL driver, and none is installed",
-                              fix="pip install 'psycopg[binary]' (or psycopg2-binary)")
+                              fix="pip install 'poseval-refine[serve]' (it brings psycopg2-binary)")
         return f"postgresql+{found}://{rest}"
     if scheme.startswith("postgresql+") and scheme.split("+", 1)[1] not in PG_DRIVERS:
         raise ConfigError(f"--db: the driver {scheme.split('+', 1)[1]!r} is not supported by the queue (peewee)",

@@ -42,14 +42,15 @@ class PgUnavailable(RuntimeError):
     """PostgreSQL's server binaries (initdb, pg_ctl) are not installed, or the cluster would not start."""
 
 
-def pg_bin_dir() -> Path | None:
-    """The folder holding ``initdb`` and ``pg_ctl`` (PATH first, then Debian's newest version), or None."""
-    found = shutil.which("initdb")
-    if found and shutil.which("pg_ctl"):
+def pg_bin_dir(path: str | None = None, debian: Path = Path("/usr/lib/postgresql")) -> Path | None:
+    """The folder holding ``initdb`` and ``pg_ctl``: on PATH (or ``path``) first, then Debian's newest version
+    under ``debian``; None when neither has them."""
+    found = shutil.which("initdb", path=path)
+    if found and shutil.which("pg_ctl", path=path):
         return Path(os.path.realpath(found)).parent
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-                      key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
-    return versions[-1].parent if versions else None
+    versions = sorted((p.parent for p in debian.glob("*/bin/initdb") if (p.parent / "pg_ctl").exists()),
+                      key=lambda b: int(b.parent.name) if b.parent.name.isdigit() else 0)
+    return versions[-1] if versions else None
 
 
 def _free_port() -> int:

@@ -1,5 +1,7 @@
 """Running ``prt serve`` / ``prt worker`` as real processes for tests/test_serve*.py: free loopback ports,
-start and wait, kill -9, HTTP calls with the standard library, and a look into the SQLite database."""
+start and wait, kill -9, HTTP calls with the standard library, and a look into the database — the SQLite file
+in ``--root DIR``, or a PostgreSQL database (``--db URL``, a fresh one per test module from the ``pg_cluster``
+fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -72,12 +74,31 @@ def prt_here(*args, stderr: bool = False):
 
 
 class Server:
-    """``prt serve --root ROOT`` on a free port (or a ``prt worker``), killed at the end."""
+    """``prt serve --root ROOT [--db URL]`` on a free port, killed at the end. With a PostgreSQL ``db`` and
+    ``pg_workers`` (the scaled-out form of issue 31), the server runs with ``--workers 0`` and that many
+    ``prt worker --db URL`` processes of their own evaluate."""
 
-    def __init__(self, root: Path, workers: int = 1, lease: float = 2.0, **extra_env):
+    def __init__(self, root: Path, workers: int = 1, lease: float = 2.0, db: str | None = None,
+                 pg_workers: int = 0, **extra_env):
         self.root, self.workers, self.lease, self.extra_env = Path(root), workers, lease, extra_env
+        self.db = db
+        self.pg_workers = pg_workers if db else 0
+        if self.pg_workers:
+            self.workers = 0
         self.port = free_port()
         self.proc = None
+        self.worker_procs: list[subprocess.Popen] = []
+
+    @property
+    def db_args(self) -> list[str]:
+        """The database options of every ``prt serve`` / ``admin`` command for this server: ``--db URL`` alone on
+        PostgreSQL (no folder: uploads and the hidden GT live in the database), else ``--root DIR``."""
+        return ["--db", self.db] if self.db else ["--root", str(self.root)]
+
+    @property
+    def database(self) -> Path | str:
+        """What ``db_rows`` reads: the PostgreSQL URL, else the server's folder (its SQLite file)."""
+        return self.db or self.root
 
     @property
     def url(self) -> str:
@@ -86,7 +107,7 @@ class Server:
     def start(self, **extra_env) -> Server:
         log = open(self.root.parent / f"server-{self.port}-{time.monotonic_ns()}.log", "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "poseval_refine.cli", "serve", "--root", str(self.root), "--port", str(self.port),
+            [sys.executable, "-m", "poseval_refine.cli", "serve", *self.db_args, "--port", str(self.port),
              "--workers", str(self.workers), "--lease", str(self.lease)],
             stdout=log, stderr=subprocess.STDOUT, env=env(**{**self.extra_env, **extra_env}))
         deadline = time.monotonic() + 60
@@ -95,6 +116,10 @@ class Server:
                 raise AssertionError(f"prt serve exited {self.proc.returncode}: {Path(log.name).read_text()}")
             try:
                 if get(self.url + "/api/benchmarks")[0] == 200:
+                    self.worker_procs = [p for p in self.worker_procs if p.poll() is None]
+                    while len(self.worker_procs) < self.pg_workers:
+                        self.worker_procs.append(start_worker(self.root, lease=self.lease, db=self.db,
+                                                              **{**self.extra_env, **extra_env}))
                     return self
             except OSError:
                 pass
@@ -106,18 +131,34 @@ class Server:
         self.proc.wait(30)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill9()
+        stop_processes([*self.worker_procs, *([self.proc] if self.proc is not None else [])])
 
 
-def start_worker(root: Path, lease: float = 2.0, **extra_env) -> subprocess.Popen:
+def stop_processes(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM to all at once, then SIGKILL to those still running after 20 s."""
+    live = [p for p in procs if p.poll() is None]
+    for p in live:
+        p.terminate()
+    deadline = time.monotonic() + 20
+    for p in live:
+        try:
+            p.wait(max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(30)
+
+
+def start_worker(root: Path, lease: float = 2.0, db: str | None = None, threads: int = 1,
+                 **extra_env) -> subprocess.Popen:
+    """``prt worker``: on ``--db URL`` alone when a database URL is given (what a worker on another machine
+    has), else on the server's ``--root``. Its log is ``worker-*.log`` beside ``root``."""
     log = open(Path(root).parent / f"worker-{time.monotonic_ns()}.log", "w")
-    return subprocess.Popen([sys.executable, "-m", "poseval_refine.cli", "worker", "--root", str(root), "--lease",
-                             str(lease)], stdout=log, stderr=subprocess.STDOUT, env=env(**extra_env))
+    where = ["--db", db] if db else ["--root", str(root)]
+    proc = subprocess.Popen([sys.executable, "-m", "poseval_refine.cli", "worker", *where, "--lease", str(lease),
+                             "--threads", str(threads)],
+                            stdout=log, stderr=subprocess.STDOUT, env=env(**extra_env))
+    proc.log_path = Path(log.name)
+    return proc
 
 
 def request(url: str, *, data: bytes | None = None, headers: dict | None = None, method: str | None = None,
@@ -166,9 +207,40 @@ def wait_for(url: str, sid: int, token: str, states=("done", "failed"), timeout:
     raise AssertionError(f"submission {sid} still {body['status']} after {timeout} s")
 
 
-def db_rows(root: Path, sql: str, *args) -> list[tuple]:
-    con = sqlite3.connect(Path(root) / "prt-serve.sqlite", timeout=30)
+def db_rows(database: Path | str, sql: str, *args) -> list[tuple]:
+    """Rows of ``sql`` (``?`` placeholders) read straight from the server's database: ``Server.database``, a
+    PostgreSQL URL or the folder of the SQLite file. Booleans come back as 0/1 on SQLite and False/True on
+    PostgreSQL (equal in Python); JSON columns as text on SQLite, decoded on PostgreSQL (``as_json``)."""
+    if isinstance(database, str) and database.startswith("postgres"):
+        import psycopg2
+
+        con = psycopg2.connect(database)
+        try:
+            with con.cursor() as cur:
+                cur.execute(sql.replace("?", "%s"), args)
+                return cur.fetchall()
+        finally:
+            con.close()
+    con = sqlite3.connect(Path(database) / "prt-serve.sqlite", timeout=30)
     try:
         return con.execute(sql, args).fetchall()
     finally:
         con.close()
+
+
+def as_json(value):
+    """A JSON column's value as ``db_rows`` gives it (text on SQLite, decoded on PostgreSQL), decoded."""
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def database_bytes(database: Path | str) -> bytes:
+    """Everything stored: the SQLite file's bytes (and its WAL's), or a ``pg_dump`` of the PostgreSQL database."""
+    if isinstance(database, str) and database.startswith("postgres"):
+        from .pgcluster import pg_bin_dir
+
+        r = subprocess.run([str(pg_bin_dir() / "pg_dump"), "--dbname", database], capture_output=True,
+                           timeout=120, check=True)
+        return r.stdout
+    # the file and its write-ahead log (recent writes stay there until a checkpoint)
+    files = [Path(database) / "prt-serve.sqlite", Path(database) / "prt-serve.sqlite-wal"]
+    return b"".join(f.read_bytes() for f in files if f.exists())
