@@ -27,6 +27,7 @@ compares the key first.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import struct
@@ -201,8 +202,11 @@ def stored_resamples(parts: dict[str, dict], team: str, method: str, bench_name:
     """The worker's column values for a submission's parts ({"public": content, "private": content}); none
     when they cannot be computed (logged: the board then reads the result through the cache, as before)."""
     try:
-        return {"public_resamples": pack_entry(compute_entry(parts["public"], team, method, bench_name)),
-                "private_resamples": pack_entry(compute_entry(parts["private"], team, method, bench_name)),
+        # the content as the board will read it back from the JSON column (json, as SQLAlchemy stores it:
+        # tuples become lists, integer keys strings), so the entry is computed on the same numbers
+        read_back = {part: json.loads(json.dumps(parts[part])) for part in ("public", "private")}
+        return {"public_resamples": pack_entry(compute_entry(read_back["public"], team, method, bench_name)),
+                "private_resamples": pack_entry(compute_entry(read_back["private"], team, method, bench_name)),
                 "resamples_stamp": resamples_stamp()}
     except Exception:
         log.exception("board resamples of %s: %s", team, method)
