@@ -5,7 +5,6 @@ and nothing is lost when a worker or the server is killed with SIGKILL (issue 28
 from __future__ import annotations
 
 import json
-import math
 import re
 import shutil
 import threading
@@ -18,9 +17,11 @@ from poseval_refine.evaluators import get_task
 
 from .support.serve import (
     Server,
+    add_team,
     as_json,
     db_rows,
     get,
+    nan_free,
     need_serve_extra,
     post_submission,
     prt,
@@ -63,10 +64,6 @@ def server(tmp_path_factory, data, serve_db):
     s.stop()
 
 
-def _nan_free(d: dict) -> dict:
-    return {k: None if v is None or (isinstance(v, float) and math.isnan(v)) else v for k, v in d.items()}
-
-
 def expected(task: str, gt: Path, pred: Path, items: list, where: Path) -> dict:
     """The headline numbers `prt evaluate --json` gives on the items alone (folders of just those sequences)."""
     where.mkdir(parents=True)
@@ -78,15 +75,7 @@ def expected(task: str, gt: Path, pred: Path, items: list, where: Path) -> dict:
     code, _ = prt_here("evaluate", "--gt", where / "gt", "--pred", where / "pred", "--task", task,
                        "--json", where / "out.json", "-q")
     assert code == 0
-    return _nan_free(get_task(task).headline(json.loads((where / "out.json").read_text())))
-
-
-def add_team(server: Server, name: str) -> str:
-    code, out = prt_here("serve", "admin", "add-team", name, *server.db_args)
-    assert code == 0
-    token = out.strip()
-    assert token.startswith("prt_") and len(token) > 40
-    return token
+    return nan_free(get_task(task).headline(json.loads((where / "out.json").read_text())))
 
 
 def add_benchmark(server: Server, name: str, gt: Path, *args, task: str = "tracking") -> dict:
@@ -133,10 +122,10 @@ def test_two_teams_board_equals_prt_evaluate_on_each_part_and_reveal_ranks_final
 
     want = {k: expected("tracking", data["gt"], data["pred"][k], split["public"], tmp_path / f"pub-{k}")
             for k in ("good", "third", "half")}
-    assert _nan_free(best["public"]) == want["third"]
-    assert _nan_free(final["public"]) == want["good"]
+    assert nan_free(best["public"]) == want["third"]
+    assert nan_free(final["public"]) == want["good"]
     assert want["third"]["MOTA"] > want["good"]["MOTA"]  # the final choice is not alpha's best public one
-    assert _nan_free(half["public"]) == want["half"]
+    assert nan_free(half["public"]) == want["half"]
     assert "private" not in half  # nothing private before reveal
 
     status, board = get(f"{server.url}/api/benchmarks/pt-main/leaderboard")
@@ -144,8 +133,8 @@ def test_two_teams_board_equals_prt_evaluate_on_each_part_and_reveal_ranks_final
     rows = {r["team"]: r for r in board["rows"]}
     assert set(rows) == {"alpha", "beta"}
     assert rows["alpha"]["method"] == "net-best"  # each team's best public submission
-    assert _nan_free(rows["alpha"]["public"]) == want["third"]
-    assert _nan_free(rows["beta"]["public"]) == want["half"]
+    assert nan_free(rows["alpha"]["public"]) == want["third"]
+    assert nan_free(rows["beta"]["public"]) == want["half"]
     assert all("private" not in r for r in board["rows"])
     ranked = sorted(board["rows"], key=lambda r: r["rank"])
     assert ranked[0]["public"]["MOTA"] >= ranked[1]["public"]["MOTA"]
@@ -162,8 +151,8 @@ def test_two_teams_board_equals_prt_evaluate_on_each_part_and_reveal_ranks_final
     assert rows["beta"]["method"] == "beta-net"  # no final choice: its best public
     priv = {k: expected("tracking", data["gt"], data["pred"][k], split["private"], tmp_path / f"priv-{k}")
             for k in ("good", "half")}
-    assert _nan_free(rows["alpha"]["private"]) == priv["good"]
-    assert _nan_free(rows["beta"]["private"]) == priv["half"]
+    assert nan_free(rows["alpha"]["private"]) == priv["good"]
+    assert nan_free(rows["beta"]["private"]) == priv["half"]
     assert priv["good"] != want["good"]  # the parts differ: the private numbers are not the public ones again
     ranked = sorted(board["rows"], key=lambda r: r["rank"])
     assert ranked[0]["private"]["MOTA"] >= ranked[1]["private"]["MOTA"]
@@ -258,7 +247,7 @@ def test_mpii_single_is_split_by_person_and_equals_prt_evaluate_on_those_people(
     pred = _h5_rows(mpii / "newell.h5", tmp_path / "pred.h5", split["public"])
     code, _ = prt_here("evaluate", "--gt", gt, "--pred", pred, "--task", "single", "--json", tmp_path / "o.json", "-q")
     want = get_task("single").headline(json.loads((tmp_path / "o.json").read_text()))
-    assert sub["public"] == _nan_free(want)
+    assert sub["public"] == nan_free(want)
 
 
 def _status(database, sid: int) -> tuple:
@@ -387,9 +376,9 @@ def test_two_worker_processes_evaluate_concurrent_submissions_each_exactly_once(
                 for part in ("public", "private") for k in blobs}
         for (team, kind), sid in sids.items():
             got = get(f"{server.url}/api/submissions/{sid}", tokens[team])[1]
-            assert got["status"] == "done" and _nan_free(got["public"]) == want["public", kind], (team, kind)
+            assert got["status"] == "done" and nan_free(got["public"]) == want["public", kind], (team, kind)
             private = as_json(db_rows(where, "SELECT private FROM prt_submissions WHERE id = ?", sid)[0][0])
-            assert _nan_free(private["headline"]) == want["private", kind], (team, kind)
+            assert nan_free(private["headline"]) == want["private", kind], (team, kind)
     finally:
         stop_processes(workers)
         server.stop()

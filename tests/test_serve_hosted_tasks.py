@@ -6,7 +6,6 @@ only that part's images or people (filtered from the raw files), and the board p
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,18 @@ from poseval_refine.evaluators import get_task
 
 from .support.mpiibuild import annorect_person
 from .support.restrict import jittered_people
-from .support.serve import Server, get, need_serve_extra, post_submission, prt_here, request, wait_for
+from .support.serve import (
+    Server,
+    add_team,
+    admin,
+    get,
+    nan_free,
+    need_serve_extra,
+    post_submission,
+    prt_here,
+    request,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -28,16 +38,6 @@ def server(tmp_path_factory, serve_db):
     s = Server(root, workers=1, lease=5.0, db=serve_db, pg_workers=2).start()
     yield s
     s.stop()
-
-
-def _nan_free(d: dict) -> dict:
-    return {k: None if v is None or (isinstance(v, float) and math.isnan(v)) else v for k, v in d.items()}
-
-
-def _admin(server: Server, *args) -> str:
-    code, out = prt_here("serve", "admin", *args, *server.db_args)
-    assert code == 0, out
-    return out
 
 
 def _expected(task: str, gt: Path, pred: Path, items: list, where: Path) -> dict:
@@ -53,7 +53,7 @@ def _expected(task: str, gt: Path, pred: Path, items: list, where: Path) -> dict
     code, _ = prt_here("evaluate", "--gt", gt_part, "--pred", pred_part, "--task", task, "--json",
                        where / "out.json", "-q")
     assert code == 0
-    return _nan_free(get_task(task).headline(json.loads((where / "out.json").read_text())))
+    return nan_free(get_task(task).headline(json.loads((where / "out.json").read_text())))
 
 
 def _multi_benchmark(root: Path) -> tuple[Path, dict[str, Path]]:
@@ -87,11 +87,11 @@ def _board_page(server: Server, name: str) -> str:
 
 def test_mpii_multi_is_split_by_images_and_equals_prt_evaluate_on_each_part(server, tmp_path):
     gt, preds = _multi_benchmark(tmp_path)
-    _admin(server, "add-benchmark", "mpii-multi", "--task", "multi", "--gt", gt, "--public-fraction", "0.5",
+    admin(server, "add-benchmark", "mpii-multi", "--task", "multi", "--gt", gt, "--public-fraction", "0.5",
            "--split-seed", "3")
-    split = json.loads(_admin(server, "split", "mpii-multi", "--json"))
+    split = json.loads(admin(server, "split", "mpii-multi", "--json"))
     assert sorted(split["public"] + split["private"]) == list(range(16)) and len(split["public"]) == 8
-    red, blue = _admin(server, "add-team", "red").strip(), _admin(server, "add-team", "blue").strip()
+    red, blue = add_team(server, "red"), add_team(server, "blue")
     code, out = prt_here("submit", preds["near"], "--server", server.url, "--token", red, "--benchmark",
                          "mpii-multi", "--method", "near-net", "--wait", "--json")
     near = json.loads(out)
@@ -102,7 +102,7 @@ def test_mpii_multi_is_split_by_images_and_equals_prt_evaluate_on_each_part(serv
     far = wait_for(server.url, reply["id"], blue)
     assert far["status"] == "done", far
     want = {k: _expected("multi", gt, preds[k], split["public"], tmp_path / f"pub-{k}") for k in preds}
-    assert _nan_free(near["public"]) == want["near"] and _nan_free(far["public"]) == want["far"]
+    assert nan_free(near["public"]) == want["near"] and nan_free(far["public"]) == want["far"]
     assert want["near"]["mAP"] > want["far"]["mAP"]
     assert "private" not in far
     # a prediction file of another kind: prt's error, naming the team's file, and not counted
@@ -113,17 +113,17 @@ def test_mpii_multi_is_split_by_images_and_equals_prt_evaluate_on_each_part(serv
 
     status, board = get(f"{server.url}/api/benchmarks/mpii-multi/leaderboard")
     rows = {r["team"]: r for r in board["rows"]}
-    assert board["ranked_on"] == "public" and _nan_free(rows["red"]["public"]) == want["near"]
+    assert board["ranked_on"] == "public" and nan_free(rows["red"]["public"]) == want["near"]
     assert [r["team"] for r in sorted(board["rows"], key=lambda r: r["rank"])] == ["red", "blue"]
     page = _board_page(server, "mpii-multi")
     assert "red: near-net" in page and "blue: far-net" in page and f"{want['near']['mAP']:.2f}" in page
 
-    _admin(server, "reveal", "mpii-multi")
+    admin(server, "reveal", "mpii-multi")
     status, board = get(f"{server.url}/api/benchmarks/mpii-multi/leaderboard")
     rows = {r["team"]: r for r in board["rows"]}
     priv = {k: _expected("multi", gt, preds[k], split["private"], tmp_path / f"priv-{k}") for k in preds}
     assert board["ranked_on"] == "private"
-    assert _nan_free(rows["red"]["private"]) == priv["near"] and _nan_free(rows["blue"]["private"]) == priv["far"]
+    assert nan_free(rows["red"]["private"]) == priv["near"] and nan_free(rows["blue"]["private"]) == priv["far"]
     assert priv["near"] != want["near"]
     assert f"{priv['near']['mAP']:.2f}" in _board_page(server, "mpii-multi")
 
@@ -135,13 +135,13 @@ def test_pckh_is_split_by_people_and_equals_prt_evaluate_on_each_part(server, sh
     gt = shared_data / "posetrack18_val_sample" / "annotations" / "val"
     preds = {"close": jittered_people(gt, tmp_path / "close", seed=1, sigma=4),
              "rough": jittered_people(gt, tmp_path / "rough", seed=2, sigma=25, drop=0.3)}
-    _admin(server, "add-benchmark", "pt18-pckh", "--task", "pckh", "--gt", gt, "--split-seed", "5")
-    split = json.loads(_admin(server, "split", "pt18-pckh", "--json"))
+    admin(server, "add-benchmark", "pt18-pckh", "--task", "pckh", "--gt", gt, "--split-seed", "5")
+    split = json.loads(admin(server, "split", "pt18-pckh", "--json"))
     people = split["public"] + split["private"]
     assert len(people) == 14 and len(split["public"]) == 7
     seqs = {part: {p.rsplit("/", 2)[0] for p in split[part]} for part in ("public", "private")}
     assert seqs["public"] & seqs["private"]  # people of one sequence in both parts: split by person
-    green, gold = _admin(server, "add-team", "green").strip(), _admin(server, "add-team", "gold").strip()
+    green, gold = add_team(server, "green"), add_team(server, "gold")
     code, out = prt_here("submit", preds["close"], "--server", server.url, "--token", green, "--benchmark",
                          "pt18-pckh", "--method", "close-net", "--wait", "--json")
     close = json.loads(out)
@@ -151,7 +151,7 @@ def test_pckh_is_split_by_people_and_equals_prt_evaluate_on_each_part(server, sh
     rough = wait_for(server.url, reply["id"], gold)
     assert rough["status"] == "done", rough
     want = {k: _expected("pckh", gt, preds[k], split["public"], tmp_path / f"pub-{k}") for k in preds}
-    assert _nan_free(close["public"]) == want["close"] and _nan_free(rough["public"]) == want["rough"]
+    assert nan_free(close["public"]) == want["close"] and nan_free(rough["public"]) == want["rough"]
     assert want["close"]["PCKh@0.5"] > want["rough"]["PCKh@0.5"]
     # one sequence short: the error names the team's missing sequence, not a part
     short = tmp_path / "short"
@@ -165,9 +165,9 @@ def test_pckh_is_split_by_people_and_equals_prt_evaluate_on_each_part(server, sh
 
     page = _board_page(server, "pt18-pckh")
     assert "close-net" in page and f"{want['close']['PCKh@0.5']:.2f}" in page
-    _admin(server, "reveal", "pt18-pckh")
+    admin(server, "reveal", "pt18-pckh")
     status, board = get(f"{server.url}/api/benchmarks/pt18-pckh/leaderboard")
     rows = {r["team"]: r for r in board["rows"]}
     priv = {k: _expected("pckh", gt, preds[k], split["private"], tmp_path / f"priv-{k}") for k in preds}
-    assert _nan_free(rows["green"]["private"]) == priv["close"] and _nan_free(rows["gold"]["private"]) == priv["rough"]
+    assert nan_free(rows["green"]["private"]) == priv["close"] and nan_free(rows["gold"]["private"]) == priv["rough"]
     assert priv["close"] != want["close"]

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from .support.serve import Server, db_rows, multipart, need_serve_extra, prt_here, request
+from .support.serve import Server, add_team, db_rows, multipart, need_serve_extra, prt_here, request
 
 pytestmark = pytest.mark.slow
 
@@ -75,14 +75,8 @@ def server(tmp_path_factory, shared_data, serve_db):
     s.stop()
 
 
-def _team(server: Server, name: str) -> str:
-    code, out = prt_here("serve", "admin", "add-team", name, *server.db_args)
-    assert code == 0
-    return out.strip()
-
-
 def test_token_guessing_on_the_sign_in_form_is_stopped(server):
-    token = _team(server, "victim")
+    token = add_team(server, "victim")
     attacker = Client(server.url, "203.0.113.7")
     codes = [attacker.sign_in("prt_" + secrets.token_urlsafe(32))[0] for _ in range(7)]
     assert codes[:4] == [401] * 4 and codes[4:] == [429] * 3
@@ -93,7 +87,7 @@ def test_token_guessing_on_the_sign_in_form_is_stopped(server):
 
 
 def test_submission_floods_are_refused_before_anything_is_stored(server):
-    token = _team(server, "flood")
+    token = add_team(server, "flood")
     before = db_rows(server.database, "SELECT count(*) FROM prt_submissions")[0][0]
     # a bad token from one address: 10 x the team rate get 401, then 429 (no database lookup any more)
     bad = []
@@ -119,7 +113,7 @@ def test_submission_floods_are_refused_before_anything_is_stored(server):
     assert status == 429 and b"at most 3 submissions of a team per minute" in page
     assert db_rows(server.database, "SELECT count(*) FROM prt_submissions")[0][0] == after
     # another team is not held back by the flood
-    assert _post(server, "192.0.2.99", _team(server, "bystander"))[0] == 202
+    assert _post(server, "192.0.2.99", add_team(server, "bystander"))[0] == 202
 
 
 def _post(server: Server, ip: str, token: str) -> tuple[int, dict]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import signal
 import socket
@@ -244,3 +245,22 @@ def database_bytes(database: Path | str) -> bytes:
     # the file and its write-ahead log (recent writes stay there until a checkpoint)
     files = [Path(database) / "prt-serve.sqlite", Path(database) / "prt-serve.sqlite-wal"]
     return b"".join(f.read_bytes() for f in files if f.exists())
+
+
+def admin(server: Server, *args) -> str:
+    """``prt serve admin ARGS`` against ``server``'s database, in this process; its output (exit 0 asserted)."""
+    code, out = prt_here("serve", "admin", *args, *server.db_args)
+    assert code == 0, out
+    return out
+
+
+def add_team(server: Server, name: str) -> str:
+    """A new team's API token, as ``prt serve admin add-team`` prints it once."""
+    token = admin(server, "add-team", name).strip()
+    assert token.startswith("prt_") and len(token) > 40
+    return token
+
+
+def nan_free(d: dict) -> dict:
+    """Headline numbers as the server's JSON gives them: NaN written as null."""
+    return {k: None if v is None or (isinstance(v, float) and math.isnan(v)) else v for k, v in d.items()}
